@@ -1,0 +1,138 @@
+#include "engine/checkpoint.h"
+
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "engine/error.h"
+
+namespace duet {
+namespace {
+
+const char* st_dtype(DType t) {
+  switch (t) {
+    case DType::f32: return "F32";
+    case DType::f64: return "F64";
+    case DType::i32: return "I32";
+  }
+  return "?";
+}
+
+DType parse_st_dtype(const std::string& s, const std::string& path, const std::string& name) {
+  if (s == "F32") return DType::f32;
+  if (s == "F64") return DType::f64;
+  if (s == "I32") return DType::i32;
+  fail(path, ": tensor '", name, "' has dtype ", s, "; duet reads F32, F64 and I32");
+}
+
+}  // namespace
+
+void save_safetensors(const std::string& path, const TensorMap& tensors, const Metadata& meta) {
+  nlohmann::json header = nlohmann::json::object();
+  std::vector<Tensor> host;
+  uint64_t offset = 0;
+  for (const auto& [name, t] : tensors) {
+    DUET_CHECK(name != "__metadata__", "a tensor cannot be named __metadata__");
+    Tensor h = t.to(Device::cpu);
+    const uint64_t bytes = uint64_t(h.numel()) * dtype_size(h.dtype());
+    header[name] = {{"dtype", st_dtype(h.dtype())}, {"shape", h.shape()}, {"data_offsets", {offset, offset + bytes}}};
+    offset += bytes;
+    host.push_back(h);
+  }
+  if (!meta.empty()) header["__metadata__"] = meta;
+  std::string text = header.dump();
+  while (text.size() % 8) text.push_back(' ');  // keeps the data 8-byte aligned
+  const uint64_t n = text.size();
+  unsigned char len[8];
+  for (int i = 0; i < 8; ++i) len[i] = (n >> (8 * i)) & 0xff;
+
+  // Write to a temporary name and rename, so a failed save never destroys an old checkpoint.
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    DUET_CHECK(out, path, ": cannot open for writing");
+    out.write(reinterpret_cast<const char*>(len), 8);
+    out.write(text.data(), std::streamsize(text.size()));
+    for (const Tensor& h : host)
+      out.write(static_cast<const char*>(h.raw_data()), std::streamsize(h.numel() * dtype_size(h.dtype())));
+    DUET_CHECK(out.good(), path, ": write failed (disk full?)");
+  }
+  DUET_CHECK(std::rename(tmp.c_str(), path.c_str()) == 0, path, ": cannot rename ", tmp, " into place");
+}
+
+TensorMap load_safetensors(const std::string& path, Metadata* meta) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  DUET_CHECK(in, path, ": cannot open checkpoint");
+  const uint64_t file_size = uint64_t(in.tellg());
+  in.seekg(0);
+  DUET_CHECK(file_size >= 8, path, ": truncated checkpoint (", file_size, " bytes, no header length)");
+  unsigned char len[8];
+  in.read(reinterpret_cast<char*>(len), 8);
+  uint64_t n = 0;
+  for (int i = 0; i < 8; ++i) n |= uint64_t(len[i]) << (8 * i);
+  DUET_CHECK(n <= file_size - 8, path, ": header length ", n, " exceeds the file (", file_size, " bytes)");
+  DUET_CHECK(n <= 100u << 20, path, ": header length ", n, " is absurd (over 100 MiB)");
+  std::string text(n, '\0');
+  in.read(text.data(), std::streamsize(n));
+  nlohmann::json header;
+  try {
+    header = nlohmann::json::parse(text);
+  } catch (const std::exception& e) {
+    fail(path, ": corrupt checkpoint header (not JSON): ", e.what());
+  }
+  DUET_CHECK(header.is_object(), path, ": checkpoint header is not a JSON object");
+  const uint64_t data_size = file_size - 8 - n;
+  TensorMap out;
+  try {
+    for (auto& [name, entry] : header.items()) {
+      if (name == "__metadata__") {
+        if (meta)
+          for (auto& [k, v] : entry.items()) (*meta)[k] = v.get<std::string>();
+        continue;
+      }
+      const DType dt = parse_st_dtype(entry.at("dtype").get<std::string>(), path, name);
+      Shape shape = entry.at("shape").get<Shape>();
+      auto offs = entry.at("data_offsets").get<std::vector<uint64_t>>();
+      DUET_CHECK(offs.size() == 2 && offs[0] <= offs[1], path, ": tensor '", name, "' has bad data_offsets");
+      DUET_CHECK(offs[1] <= data_size, path, ": tensor '", name, "' ends at byte ", offs[1], " but the file has ",
+                 data_size, " data bytes (truncated?)");
+      for (int64_t d : shape) DUET_CHECK(d >= 0, path, ": tensor '", name, "' has a negative dimension");
+      const uint64_t bytes = uint64_t(shape_numel(shape)) * dtype_size(dt);
+      DUET_CHECK(bytes == offs[1] - offs[0], path, ": tensor '", name, "' of shape ", shape_str(shape), " needs ",
+                 bytes, " bytes, data_offsets give ", offs[1] - offs[0]);
+      Tensor t = Tensor::empty(shape, dt, Device::cpu);
+      in.seekg(std::streamoff(8 + n + offs[0]));
+      in.read(static_cast<char*>(t.raw_data()), std::streamsize(bytes));
+      DUET_CHECK(in.good(), path, ": read failed for tensor '", name, "'");
+      out[name] = t;
+    }
+  } catch (const nlohmann::json::exception& e) {
+    fail(path, ": corrupt checkpoint header: ", e.what());
+  }
+  return out;
+}
+
+void save_parameters(const std::string& path, const Parameters& params, const Metadata& meta) {
+  TensorMap m;
+  for (const auto& [name, t] : params.items()) m[name] = t;
+  save_safetensors(path, m, meta);
+}
+
+void load_parameters(const std::string& path, Parameters& params, Metadata* meta) {
+  TensorMap m = load_safetensors(path, meta);
+  for (const auto& [name, t] : params.items()) {
+    auto it = m.find(name);
+    DUET_CHECK(it != m.end(), path, ": parameter '", name, "' is missing from the checkpoint");
+    DUET_CHECK(it->second.dtype() == DType::f32, path, ": parameter '", name, "' is ",
+               to_string(it->second.dtype()), ", expected float32");
+    DUET_CHECK(it->second.shape() == t.shape(), path, ": parameter '", name, "' has shape ",
+               shape_str(it->second.shape()), ", the model expects ", shape_str(t.shape()));
+    Tensor(t).copy_(it->second);
+  }
+  for (const auto& [name, t] : m)
+    DUET_CHECK(params.find(name).defined(), path, ": checkpoint has tensor '", name, "' that the model does not");
+}
+
+}  // namespace duet

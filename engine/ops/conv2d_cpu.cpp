@@ -1,0 +1,140 @@
+// CPU convolution by im2col + GEMM, one sample at a time, samples spread over threads.
+#include <omp.h>
+
+#include <vector>
+
+#include "engine/error.h"
+#include "engine/ops/conv2d.h"
+#include "engine/ops/gemm.h"
+
+namespace duet::ops {
+
+void Conv2dShape::validate() const {
+  DUET_CHECK(N > 0 && C > 0 && H > 0 && W > 0, "conv2d: input [N,C,H,W] = [", N, ",", C, ",", H, ",", W,
+             "] must be positive");
+  DUET_CHECK(K > 0 && R > 0 && S > 0, "conv2d: weight [K,C,R,S] = [", K, ",", C, ",", R, ",", S,
+             "] must be positive");
+  DUET_CHECK(stride_h > 0 && stride_w > 0, "conv2d: stride must be >= 1, got ", stride_h, "x", stride_w);
+  DUET_CHECK(pad_h >= 0 && pad_w >= 0, "conv2d: padding must be >= 0, got ", pad_h, "x", pad_w);
+  DUET_CHECK(H + 2 * pad_h >= R && W + 2 * pad_w >= S, "conv2d: kernel ", R, "x", S,
+             " is larger than the padded input ", H + 2 * pad_h, "x", W + 2 * pad_w);
+}
+
+namespace {
+
+// col[(c*R + r)*S + s][p*Q + q] = x[c, p*sh - ph + r, q*sw - pw + s]
+template <class T>
+void im2col(const Conv2dShape& s, const T* x, T* col) {
+  const int64_t P = s.P(), Q = s.Q();
+  for (int64_t c = 0; c < s.C; ++c)
+    for (int64_t r = 0; r < s.R; ++r)
+      for (int64_t t = 0; t < s.S; ++t) {
+        T* row = col + ((c * s.R + r) * s.S + t) * P * Q;
+        for (int64_t p = 0; p < P; ++p) {
+          const int64_t h = p * s.stride_h - s.pad_h + r;
+          for (int64_t q = 0; q < Q; ++q) {
+            const int64_t w = q * s.stride_w - s.pad_w + t;
+            row[p * Q + q] = (h >= 0 && h < s.H && w >= 0 && w < s.W) ? x[(c * s.H + h) * s.W + w] : T(0);
+          }
+        }
+      }
+}
+
+// The adjoint of im2col: dx[c, h, w] += col[...] for every place the pixel was copied to.
+template <class T>
+void col2im_add(const Conv2dShape& s, const T* col, T* dx) {
+  const int64_t P = s.P(), Q = s.Q();
+  for (int64_t c = 0; c < s.C; ++c)
+    for (int64_t r = 0; r < s.R; ++r)
+      for (int64_t t = 0; t < s.S; ++t) {
+        const T* row = col + ((c * s.R + r) * s.S + t) * P * Q;
+        for (int64_t p = 0; p < P; ++p) {
+          const int64_t h = p * s.stride_h - s.pad_h + r;
+          if (h < 0 || h >= s.H) continue;
+          for (int64_t q = 0; q < Q; ++q) {
+            const int64_t w = q * s.stride_w - s.pad_w + t;
+            if (w >= 0 && w < s.W) dx[(c * s.H + h) * s.W + w] += row[p * Q + q];
+          }
+        }
+      }
+}
+
+}  // namespace
+
+template <class T>
+void conv2d_forward_cpu(const Conv2dShape& s, const T* x, const T* w, const T* b, T* y) {
+  s.validate();
+  const int64_t P = s.P(), Q = s.Q(), CRS = s.C * s.R * s.S;
+#pragma omp parallel
+  {
+    std::vector<T> col(CRS * P * Q);
+#pragma omp for schedule(static)
+    for (int64_t n = 0; n < s.N; ++n) {
+      im2col(s, x + n * s.C * s.H * s.W, col.data());
+      T* yn = y + n * s.K * P * Q;
+      gemm_cpu<T>(false, false, s.K, P * Q, CRS, T(1), w, CRS, col.data(), P * Q, T(0), yn, P * Q);
+      if (b)
+        for (int64_t k = 0; k < s.K; ++k)
+          for (int64_t i = 0; i < P * Q; ++i) yn[k * P * Q + i] += b[k];
+    }
+  }
+}
+
+template <class T>
+void conv2d_backward_data_cpu(const Conv2dShape& s, const T* dy, const T* w, T* dx) {
+  s.validate();
+  const int64_t P = s.P(), Q = s.Q(), CRS = s.C * s.R * s.S;
+#pragma omp parallel
+  {
+    std::vector<T> col(CRS * P * Q);
+#pragma omp for schedule(static)
+    for (int64_t n = 0; n < s.N; ++n) {
+      // dcol (CRS x PQ) = w^T (CRS x K) * dy[n] (K x PQ)
+      gemm_cpu<T>(true, false, CRS, P * Q, s.K, T(1), w, CRS, dy + n * s.K * P * Q, P * Q, T(0), col.data(),
+                  P * Q);
+      col2im_add(s, col.data(), dx + n * s.C * s.H * s.W);
+    }
+  }
+}
+
+template <class T>
+void conv2d_backward_weight_cpu(const Conv2dShape& s, const T* dy, const T* x, T* dw, T* db) {
+  s.validate();
+  const int64_t P = s.P(), Q = s.Q(), CRS = s.C * s.R * s.S;
+  const int threads = omp_get_max_threads();
+  // Each thread sums its samples into a private dw; the partial sums are added in a fixed
+  // order so the result does not depend on scheduling.
+  std::vector<std::vector<T>> partial(threads, std::vector<T>(s.K * CRS, T(0)));
+#pragma omp parallel num_threads(threads)
+  {
+    const int tid = omp_get_thread_num();
+    std::vector<T> col(CRS * P * Q);
+#pragma omp for schedule(static)
+    for (int64_t n = 0; n < s.N; ++n) {
+      im2col(s, x + n * s.C * s.H * s.W, col.data());
+      // dw (K x CRS) += dy[n] (K x PQ) * col^T (PQ x CRS)
+      gemm_cpu<T>(false, true, s.K, CRS, P * Q, T(1), dy + n * s.K * P * Q, P * Q, col.data(), P * Q, T(1),
+                  partial[tid].data(), CRS);
+    }
+  }
+  for (int t = 0; t < threads; ++t)
+    for (int64_t i = 0; i < s.K * CRS; ++i) dw[i] += partial[t][i];
+  if (db)
+    for (int64_t n = 0; n < s.N; ++n)
+      for (int64_t k = 0; k < s.K; ++k) {
+        const T* d = dy + (n * s.K + k) * P * Q;
+        T acc = T(0);
+        for (int64_t i = 0; i < P * Q; ++i) acc += d[i];
+        db[k] += acc;
+      }
+}
+
+#define DUET_INSTANTIATE(T)                                                             \
+  template void conv2d_forward_cpu<T>(const Conv2dShape&, const T*, const T*, const T*, T*); \
+  template void conv2d_backward_data_cpu<T>(const Conv2dShape&, const T*, const T*, T*);     \
+  template void conv2d_backward_weight_cpu<T>(const Conv2dShape&, const T*, const T*, T*, T*);
+DUET_INSTANTIATE(float)
+DUET_INSTANTIATE(double)
+#undef DUET_INSTANTIATE
+
+}  // namespace duet::ops

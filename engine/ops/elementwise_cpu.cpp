@@ -1,0 +1,100 @@
+#include "engine/error.h"
+#include "engine/ops/elementwise.h"
+
+namespace duet::ops {
+
+Broadcast make_broadcast(const Shape& a, const Shape& b) {
+  Broadcast bc;
+  const int n = int(std::max(a.size(), b.size()));
+  DUET_CHECK(n <= kMaxDims, "broadcast: at most ", kMaxDims, " dims, got ", shape_str(a), " and ", shape_str(b));
+  bc.ndim = n;
+  bc.same_shape = a == b;
+  int64_t sa = 1, sb = 1;
+  for (int d = n - 1; d >= 0; --d) {
+    const int ia = d - (n - int(a.size())), ib = d - (n - int(b.size()));
+    const int64_t da = ia >= 0 ? a[ia] : 1, db = ib >= 0 ? b[ib] : 1;
+    DUET_CHECK(da == db || da == 1 || db == 1, "shapes ", shape_str(a), " and ", shape_str(b),
+               " do not broadcast (dim ", d, ": ", da, " vs ", db, ")");
+    bc.out_shape[d] = std::max(da, db);
+    if (da == 0 || db == 0) bc.out_shape[d] = 0;
+    bc.a_stride[d] = da == 1 ? 0 : sa;
+    bc.b_stride[d] = db == 1 ? 0 : sb;
+    sa *= da;
+    sb *= db;
+    bc.numel *= bc.out_shape[d];
+  }
+  return bc;
+}
+
+Shape broadcast_shape(const Broadcast& bc) { return Shape(bc.out_shape, bc.out_shape + bc.ndim); }
+
+namespace {
+// Offsets of a and b for output flat index i.
+inline void offsets(const Broadcast& bc, int64_t i, int64_t& oa, int64_t& ob) {
+  oa = ob = 0;
+  for (int d = bc.ndim - 1; d >= 0; --d) {
+    const int64_t idx = i % bc.out_shape[d];
+    i /= bc.out_shape[d];
+    oa += idx * bc.a_stride[d];
+    ob += idx * bc.b_stride[d];
+  }
+}
+}  // namespace
+
+template <class T>
+void binary_forward_cpu(BinaryOp op, const Broadcast& bc, const T* a, const T* b, T* y) {
+  if (bc.same_shape) {
+    if (op == BinaryOp::add)
+      for (int64_t i = 0; i < bc.numel; ++i) y[i] = a[i] + b[i];
+    else
+      for (int64_t i = 0; i < bc.numel; ++i) y[i] = a[i] * b[i];
+    return;
+  }
+  for (int64_t i = 0; i < bc.numel; ++i) {
+    int64_t oa, ob;
+    offsets(bc, i, oa, ob);
+    y[i] = op == BinaryOp::add ? a[oa] + b[ob] : a[oa] * b[ob];
+  }
+}
+
+template <class T>
+void binary_backward_cpu(BinaryOp op, const Broadcast& bc, const T* dy, const T* a, const T* b, T* da, T* db) {
+  for (int64_t i = 0; i < bc.numel; ++i) {
+    int64_t oa = i, ob = i;
+    if (!bc.same_shape) offsets(bc, i, oa, ob);
+    if (da) da[oa] += op == BinaryOp::add ? dy[i] : dy[i] * b[ob];
+    if (db) db[ob] += op == BinaryOp::add ? dy[i] : dy[i] * a[oa];
+  }
+}
+
+template <class T>
+void copy_block_cpu(int64_t outer, int64_t inner, const T* src, int64_t src_stride, T* dst, int64_t dst_stride,
+                    int64_t dst_offset, bool accumulate) {
+  for (int64_t o = 0; o < outer; ++o) {
+    const T* s = src + o * src_stride;
+    T* d = dst + o * dst_stride + dst_offset;
+    if (accumulate)
+      for (int64_t i = 0; i < inner; ++i) d[i] += s[i];
+    else
+      for (int64_t i = 0; i < inner; ++i) d[i] = s[i];
+  }
+}
+
+template <class T>
+void scale_cpu(int64_t n, T alpha, const T* x, T* y, bool accumulate) {
+  if (accumulate)
+    for (int64_t i = 0; i < n; ++i) y[i] += alpha * x[i];
+  else
+    for (int64_t i = 0; i < n; ++i) y[i] = alpha * x[i];
+}
+
+#define DUET_INSTANTIATE(T)                                                                              \
+  template void binary_forward_cpu<T>(BinaryOp, const Broadcast&, const T*, const T*, T*);               \
+  template void binary_backward_cpu<T>(BinaryOp, const Broadcast&, const T*, const T*, const T*, T*, T*); \
+  template void copy_block_cpu<T>(int64_t, int64_t, const T*, int64_t, T*, int64_t, int64_t, bool);     \
+  template void scale_cpu<T>(int64_t, T, const T*, T*, bool);
+DUET_INSTANTIATE(float)
+DUET_INSTANTIATE(double)
+#undef DUET_INSTANTIATE
+
+}  // namespace duet::ops

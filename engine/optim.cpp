@@ -1,0 +1,30 @@
+#include "engine/optim.h"
+
+#include "engine/error.h"
+
+namespace duet {
+
+SGD::SGD(Parameters& params, ops::SgdConfig config) : params_(params), config_(config) {
+  DUET_CHECK(config.lr > 0, "SGD: learning rate must be > 0, got ", config.lr);
+  DUET_CHECK(config.momentum >= 0, "SGD: momentum must be >= 0, got ", config.momentum);
+  DUET_CHECK(config.weight_decay >= 0, "SGD: weight decay must be >= 0, got ", config.weight_decay);
+  DUET_CHECK(!config.nesterov || (config.momentum > 0 && config.dampening == 0),
+             "SGD: Nesterov momentum needs momentum > 0 and dampening 0");
+}
+
+void SGD::step() {
+  DUET_CHECK(params_.packed(), "SGD: pack() the parameters before the first step");
+  Tensor p = params_.values(), g = params_.grads();
+  if (!velocity_.defined() || velocity_.device() != p.device())
+    velocity_ = Tensor::zeros(p.shape(), DType::f32, p.device());
+  const int64_t n = p.numel();
+  if (p.is_cuda()) {
+    DUET_CUDA_CALL(ops::sgd_step_cuda(n, config_, first_step_, p.data<float>(), g.data<float>(),
+                                      velocity_.data<float>(), cuda::stream()));
+  } else {
+    ops::sgd_step_cpu<float>(n, config_, first_step_, p.data<float>(), g.data<float>(), velocity_.data<float>());
+  }
+  first_step_ = false;
+}
+
+}  // namespace duet

@@ -1,0 +1,23 @@
+// SGD with momentum over a packed Parameters set (torch.optim.SGD semantics; ops/sgd.h).
+#pragma once
+#include "engine/ops/sgd.h"
+#include "engine/params.h"
+
+namespace duet {
+
+class SGD {
+ public:
+  SGD(Parameters& params, ops::SgdConfig config);
+  void step();  // one update of every parameter (one kernel launch on the GPU)
+  void zero_grad() { params_.zero_grad(); }
+  ops::SgdConfig& config() { return config_; }
+  Tensor velocity() const { return velocity_; }
+
+ private:
+  Parameters& params_;
+  ops::SgdConfig config_;
+  Tensor velocity_;
+  bool first_step_ = true;
+};
+
+}  // namespace duet

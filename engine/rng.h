@@ -1,0 +1,56 @@
+// Random numbers. Two kinds:
+//  * Rng: a seeded sequential generator (splitmix64) for initialisation, shuffling and
+//    augmentation on the host. Same seed, same numbers, on every machine.
+//  * uniform_hash(seed, counter): counter-based, a pure function usable in CUDA kernels and
+//    on the CPU alike, so dropout masks are identical on both devices and can be
+//    regenerated in the backward pass instead of stored.
+#pragma once
+#include <cmath>
+#include <cstdint>
+
+#ifdef __CUDACC__
+#define DUET_HD __host__ __device__
+#else
+#define DUET_HD
+#endif
+
+namespace duet {
+
+DUET_HD inline uint64_t splitmix64(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+// A uniform float in [0, 1) from (seed, counter): 24 random bits.
+DUET_HD inline float uniform_hash(uint64_t seed, uint64_t counter) {
+  uint64_t h = splitmix64(seed ^ splitmix64(counter));
+  return float(h >> 40) * (1.0f / 16777216.0f);
+}
+
+class Rng {
+ public:
+  explicit Rng(uint64_t seed = 0) : state_(seed) {}
+  uint64_t next_u64() { return splitmix64(state_++); }
+  double uniform() { return double(next_u64() >> 11) * (1.0 / 9007199254740992.0); }  // [0, 1)
+  double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
+  int64_t randint(int64_t n) { return int64_t(next_u64() % uint64_t(n)); }  // [0, n)
+  double normal() {  // Box-Muller
+    double u1 = uniform(), u2 = uniform();
+    if (u1 < 1e-300) u1 = 1e-300;
+    return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+  }
+  template <class V>
+  void shuffle(V& v) {  // Fisher-Yates
+    for (int64_t i = int64_t(v.size()) - 1; i > 0; --i) {
+      int64_t j = randint(i + 1);
+      std::swap(v[i], v[j]);
+    }
+  }
+
+ private:
+  uint64_t state_;
+};
+
+}  // namespace duet

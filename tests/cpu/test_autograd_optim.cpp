@@ -1,0 +1,202 @@
+// The tape, gradient accumulation, the parameter arena, SGD against hand-computed steps,
+// initialisation bounds, and a tiny model that learns.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "engine/autograd.h"
+#include "engine/error.h"
+#include "engine/functional.h"
+#include "engine/init.h"
+#include "engine/optim.h"
+#include "engine/params.h"
+#include "gradcheck.h"
+
+using namespace duet;
+using namespace duet::testing;
+
+TEST(Autograd, FanInSumsGradients) {
+  Tensor x = Tensor::from_vector<double>({1, 2, 3}, {3});
+  x.set_requires_grad(true);
+  // L = sum(x*x + x)  ->  dL/dx = 2x + 1
+  backward(F::sum(F::add(F::mul(x, x), x)));
+  EXPECT_EQ(x.grad().to_vector<double>(), (std::vector<double>{3, 5, 7}));
+  EXPECT_EQ(tape_size(), 0u);
+}
+
+TEST(Autograd, ParameterGradientsAccumulateAcrossBackwardPasses) {
+  Rng rng(1);
+  Tensor x = random_tensor({4, 3}, rng, -1, 1, DType::f32);
+  Tensor w = random_tensor({2, 3}, rng, -1, 1, DType::f32).set_requires_grad(true);
+  Tensor b = Tensor::zeros({2}).set_requires_grad(true);
+  Tensor labels = Tensor::from_vector<int32_t>({0, 1, 1, 0}, {4});
+  backward(F::cross_entropy(F::linear(x, w, b), labels));
+  auto g1 = w.grad().to_vector<float>();
+  backward(F::cross_entropy(F::linear(x, w, b), labels));
+  auto g2 = w.grad().to_vector<float>();
+  for (size_t i = 0; i < g1.size(); ++i) EXPECT_FLOAT_EQ(g2[i], 2 * g1[i]);
+}
+
+TEST(Autograd, NoGradRecordsNothing) {
+  Tensor x = Tensor::full({3}, 2.0).set_requires_grad(true);
+  {
+    NoGrad ng;
+    Tensor y = F::mul(x, x);
+    EXPECT_FALSE(y.requires_grad());
+    EXPECT_EQ(tape_size(), 0u);
+  }
+  Tensor y = F::mul(x, x);
+  EXPECT_TRUE(y.requires_grad());
+  EXPECT_EQ(tape_size(), 1u);
+  clear_tape();
+}
+
+TEST(Autograd, BackwardRejectsNonScalarAndConstants) {
+  Tensor x = Tensor::full({3}, 2.0).set_requires_grad(true);
+  EXPECT_THROW(backward(F::mul(x, x)), Error);
+  clear_tape();
+  EXPECT_THROW(backward(F::sum(Tensor::full({3}, 1.0))), Error);
+}
+
+TEST(Params, PackMakesViewsOfOneArena) {
+  Parameters p;
+  Tensor w = p.create("fc.weight", {2, 3});
+  Tensor b = p.create("fc.bias", {2});
+  EXPECT_THROW(p.create("fc.bias", {2}), Error);
+  w.copy_(Tensor::from_vector<float>({1, 2, 3, 4, 5, 6}, {2, 3}));
+  p.pack(Device::cpu);
+  EXPECT_EQ(p.count(), 8);
+  EXPECT_EQ(p.values().to_vector<float>(), (std::vector<float>{1, 2, 3, 4, 5, 6, 0, 0}));
+  w.data<float>()[0] = 7;  // the handle the model holds writes into the arena
+  EXPECT_EQ(p.values().to_vector<float>()[0], 7);
+  backward(F::sum(F::linear(Tensor::full({1, 3}, 1.0), w, b)));
+  EXPECT_EQ(p.grads().to_vector<float>(), (std::vector<float>{1, 1, 1, 1, 1, 1, 1, 1}));
+  p.zero_grad();
+  EXPECT_EQ(p.grads().to_vector<float>(), std::vector<float>(8, 0.0f));
+  EXPECT_THROW(p.create("late", {1}), Error);
+}
+
+namespace {
+// Runs 3 SGD steps on p = [1, -2] with fixed gradient sequence and returns p.
+std::vector<float> run_sgd(ops::SgdConfig c) {
+  Parameters ps;
+  Tensor p = ps.create("p", {2});
+  p.copy_(Tensor::from_vector<float>({1, -2}, {2}));
+  ps.pack(Device::cpu);
+  SGD opt(ps, c);
+  const float grads[3][2] = {{0.5f, -1.0f}, {0.25f, 2.0f}, {-1.0f, 0.5f}};
+  for (auto& g : grads) {
+    ps.grads().copy_(Tensor::from_vector<float>({g[0], g[1]}, {2}));
+    opt.step();
+  }
+  return p.to_vector<float>();
+}
+
+// The same three steps, written out from torch.optim.SGD's documented update rule.
+std::vector<float> reference_sgd(float lr, float mu, float wd, bool nesterov) {
+  double p[2] = {1, -2}, v[2] = {0, 0};
+  const double grads[3][2] = {{0.5, -1.0}, {0.25, 2.0}, {-1.0, 0.5}};
+  for (int t = 0; t < 3; ++t)
+    for (int i = 0; i < 2; ++i) {
+      double g = grads[t][i] + wd * p[i];
+      if (mu != 0) {
+        v[i] = t == 0 ? g : mu * v[i] + g;
+        g = nesterov ? g + mu * v[i] : v[i];
+      }
+      p[i] -= lr * g;
+    }
+  return {float(p[0]), float(p[1])};
+}
+}  // namespace
+
+TEST(SGD, PlainMatchesHandComputed) {
+  // p1 = p0 - 0.1*g: 1 - 0.05 - 0.025 + 0.1 = 1.025 ; -2 + 0.1 - 0.2 - 0.05 = -2.15
+  auto p = run_sgd({0.1f, 0, 0, 0, false});
+  EXPECT_NEAR(p[0], 1.025, 1e-6);
+  EXPECT_NEAR(p[1], -2.15, 1e-6);
+}
+
+TEST(SGD, MomentumMatchesTorchRule) {
+  auto p = run_sgd({0.1f, 0.9f, 0, 0, false});
+  auto r = reference_sgd(0.1f, 0.9f, 0, false);
+  EXPECT_NEAR(p[0], r[0], 1e-6);
+  EXPECT_NEAR(p[1], r[1], 1e-6);
+  // By hand, first coordinate: v = .5, .7, -.37 ; p = 1 - .1*(.5 + .7 - .37) = 0.917
+  EXPECT_NEAR(p[0], 0.917, 1e-6);
+}
+
+TEST(SGD, NesterovAndWeightDecay) {
+  auto p = run_sgd({0.05f, 0.9f, 0, 0.01f, true});
+  auto r = reference_sgd(0.05f, 0.9f, 0.01f, true);
+  EXPECT_NEAR(p[0], r[0], 1e-6);
+  EXPECT_NEAR(p[1], r[1], 1e-6);
+}
+
+TEST(SGD, RejectsBadConfig) {
+  Parameters ps;
+  ps.create("p", {1});
+  EXPECT_THROW(SGD(ps, {0.0f, 0.9f, 0, 0, false}), Error);
+  EXPECT_THROW(SGD(ps, {0.1f, -1.0f, 0, 0, false}), Error);
+  EXPECT_THROW(SGD(ps, {0.1f, 0.0f, 0, 0, true}), Error);
+  SGD opt(ps, {0.1f, 0.9f, 0, 0, false});
+  EXPECT_THROW(opt.step(), Error);  // not packed
+}
+
+TEST(Init, PyTorchDefaultBounds) {
+  Rng rng(3);
+  Tensor w = Tensor::zeros({10, 1, 7, 7}), b = Tensor::zeros({10});
+  init_default(w, b, rng);
+  const double bound = 1.0 / std::sqrt(49.0);
+  double lo = 1, hi = -1;
+  for (float v : w.to_vector<float>()) {
+    lo = std::min(lo, double(v));
+    hi = std::max(hi, double(v));
+  }
+  EXPECT_LE(hi, bound);
+  EXPECT_GE(lo, -bound);
+  EXPECT_GT(hi, 0.9 * bound);  // 490 draws cover the interval
+  EXPECT_LT(lo, -0.9 * bound);
+  Rng again(3);
+  Tensor w2 = Tensor::zeros({10, 1, 7, 7}), b2 = Tensor::zeros({10});
+  init_default(w2, b2, again);
+  EXPECT_EQ(w.to_vector<float>(), w2.to_vector<float>());  // seeded, deterministic
+}
+
+TEST(Training, TinyCnnLossFallsNearZero) {
+  // Two classes of 6x6 images: a bright vertical bar or a bright horizontal bar, with noise.
+  Rng rng(5);
+  const int N = 32;
+  Tensor x = Tensor::zeros({N, 1, 6, 6});
+  std::vector<int32_t> y(N);
+  for (int n = 0; n < N; ++n) {
+    y[n] = n % 2;
+    const int pos = int(rng.randint(6));
+    for (int i = 0; i < 6; ++i) {
+      const int idx = y[n] ? pos * 6 + i : i * 6 + pos;
+      x.data<float>()[n * 36 + idx] = 1.0f;
+    }
+    for (int i = 0; i < 36; ++i) x.data<float>()[n * 36 + i] += float(rng.uniform(-0.1, 0.1));
+  }
+  Tensor labels = Tensor::from_vector<int32_t>(y, {N});
+
+  Parameters ps;
+  Tensor cw = ps.create("conv.weight", {4, 1, 3, 3}), cb = ps.create("conv.bias", {4});
+  Tensor fw = ps.create("fc.weight", {2, 16}), fb = ps.create("fc.bias", {2});
+  Rng init(1);
+  init_default(cw, cb, init);
+  init_default(fw, fb, init);
+  ps.pack(Device::cpu);
+  SGD opt(ps, {0.1f, 0.9f, 0, 0, false});
+  double first = 0, last = 0;
+  for (int step = 0; step < 500; ++step) {
+    ps.zero_grad();
+    Tensor h = F::max_pool2d(F::conv2d(x, cw, cb, {1, 1, 0, 0, true}), 2, 2);
+    Tensor loss = F::cross_entropy(F::linear(F::flatten(h), fw, fb), labels);
+    if (step == 0) first = loss.item();
+    last = loss.item();
+    backward(loss);
+    opt.step();
+  }
+  EXPECT_GT(first, 0.5);
+  EXPECT_LT(last, 0.01) << "loss went from " << first << " to " << last;
+}

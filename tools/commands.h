@@ -1,0 +1,17 @@
+// The subcommands of the duet binary. Each returns the process exit code and throws
+// duet::Error for anything the user got wrong (main() prints it as one line).
+#pragma once
+#include <string>
+#include <vector>
+
+namespace duet::cli {
+
+using Argv = std::vector<std::string>;
+
+int run(const Argv& args);
+
+int cmd_demo(const Argv& args);
+int cmd_checkpoint(const Argv& args);
+int cmd_devices(const Argv& args);
+
+}  // namespace duet::cli
