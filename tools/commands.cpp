@@ -19,6 +19,9 @@ const std::map<std::string, Command>& commands() {
       {"demo", {cmd_demo, "train a tiny CNN on synthetic images (checks the whole engine)"}},
       {"checkpoint", {cmd_checkpoint, "list the tensors in a .safetensors file (--json: with values)"}},
       {"devices", {cmd_devices, "say whether duet was built with CUDA and which GPU it sees"}},
+      {"info", {cmd_info, "summarise and check the data sets, or describe one WAV file"}},
+      {"split", {cmd_split, "write train/test CSV files for a split of the spoken digits"}},
+      {"show", {cmd_show, "draw a recording's waveform and mel spectrogram to a PNG"}},
   };
   return table;
 }

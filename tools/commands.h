@@ -13,5 +13,8 @@ int run(const Argv& args);
 int cmd_demo(const Argv& args);
 int cmd_checkpoint(const Argv& args);
 int cmd_devices(const Argv& args);
+int cmd_info(const Argv& args);
+int cmd_split(const Argv& args);
+int cmd_show(const Argv& args);
 
 }  // namespace duet::cli

@@ -1,0 +1,66 @@
+// The audio front-end: waveform -> STFT power -> mel projection -> decibels.
+//
+//   frames: the signal is reflect-padded by n_fft/2 at both ends (center=True), cut into
+//           T = 1 + L / hop frames of n_fft samples, each multiplied by a periodic Hann
+//           window of win_length samples (zero-padded to n_fft, centred);
+//   STFT:   X[t, f] = sum_n frame_t[n] e^{-2 pi i f n / n_fft}, f = 0 .. n_fft/2;
+//           spec = |X|^power (power 2: power spectrum, 1: magnitude);
+//   mel:    mel[m, t] = sum_f fb[f, m] spec[t, f], fb the triangular filterbank
+//           (HTK or Slaney mel scale, optional Slaney area normalisation);
+//   dB:     multiplier * log10(max(x, amin)) - multiplier * log10(max(amin, ref)),
+//           multiplier 10 for power, 20 for magnitude; with top_db, values are floored at
+//           (max - top_db), the max taken per clip.
+// All of this equals torchaudio's MelSpectrogram(...) followed by AmplitudeToDB(...) for
+// the same parameters (tests/cpu/test_dsp_golden.cpp checks it against fixtures).
+//
+// Output layout: [batch, 1, n_mels, frames], ready for a CNN.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/tensor.h"
+
+namespace duet::dsp {
+
+struct FrontendConfig {
+  int sample_rate = 16000;  // the rate the filterbank assumes (torchaudio's default is 16000)
+  int n_fft = 400;
+  int win_length = 0;       // 0: n_fft
+  int hop_length = 0;       // 0: win_length / 2
+  int n_mels = 128;
+  double f_min = 0.0;
+  double f_max = 0.0;       // 0: sample_rate / 2
+  double power = 2.0;       // 2: power spectrum, 1: magnitude
+  std::string mel_scale = "htk";  // "htk" | "slaney"
+  std::string norm = "none";      // "none" | "slaney"
+  bool mel = true;          // false: a linear-frequency spectrogram [batch, 1, n_fft/2+1, frames]
+  bool to_db = true;
+  double amin = 1e-10;
+  double ref = 1.0;
+  double top_db = -1.0;     // < 0: none
+
+  int win() const { return win_length > 0 ? win_length : n_fft; }
+  int hop() const { return hop_length > 0 ? hop_length : win() / 2; }
+  int n_freqs() const { return n_fft / 2 + 1; }
+  double fmax() const { return f_max > 0 ? f_max : sample_rate / 2.0; }
+  int bins() const { return mel ? n_mels : n_freqs(); }
+  int64_t frames(int64_t num_samples) const { return 1 + num_samples / hop(); }
+  void validate(int64_t num_samples) const;  // throws naming the bad field
+  std::string describe() const;
+};
+
+double hz_to_mel(double hz, const std::string& scale);
+double mel_to_hz(double mel, const std::string& scale);
+// fb [n_freqs, n_mels], row-major (torchaudio.functional.melscale_fbanks).
+std::vector<float> mel_filterbank(const FrontendConfig& c);
+std::vector<double> hann_window(int win_length, int n_fft);  // periodic, centred in n_fft
+
+// waveforms [batch, samples] float32 on the CPU or CUDA -> features on the same device.
+Tensor melspectrogram_db(const Tensor& waveforms, const FrontendConfig& c);
+
+// CPU reference (double internally) and CUDA implementation (kernels/stft.cu + cuFFT).
+void frontend_cpu(const float* x, int64_t batch, int64_t samples, const FrontendConfig& c, float* out);
+void frontend_cuda(const float* x, int64_t batch, int64_t samples, const FrontendConfig& c, float* out);
+
+}  // namespace duet::dsp

@@ -1,0 +1,176 @@
+#include "dsp/wav.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+
+#include "engine/error.h"
+
+namespace duet::dsp {
+namespace {
+
+uint32_t u32(const uint8_t* p) { return p[0] | (p[1] << 8) | (p[2] << 16) | (uint32_t(p[3]) << 24); }
+uint16_t u16(const uint8_t* p) { return uint16_t(p[0] | (p[1] << 8)); }
+
+constexpr uint16_t kPcm = 1, kFloat = 3, kExtensible = 0xFFFE;
+
+struct Format {
+  uint16_t tag = 0;
+  int channels = 0, rate = 0, bits = 0, block_align = 0;
+};
+
+Format parse_fmt(const uint8_t* p, uint32_t size, const std::string& name) {
+  DUET_CHECK(size >= 16, name, ": fmt chunk is ", size, " bytes, expected at least 16");
+  Format f;
+  f.tag = u16(p);
+  f.channels = u16(p + 2);
+  f.rate = int(u32(p + 4));
+  f.block_align = u16(p + 12);
+  f.bits = u16(p + 14);
+  if (f.tag == kExtensible) {
+    DUET_CHECK(size >= 40, name, ": WAVE_FORMAT_EXTENSIBLE fmt chunk is ", size, " bytes, expected 40");
+    f.tag = u16(p + 24);  // first two bytes of the sub-format GUID are the format code
+  }
+  DUET_CHECK(f.tag == kPcm || f.tag == kFloat, name, ": unsupported WAV encoding (format code ", f.tag,
+             "); duet reads PCM integer and IEEE float");
+  DUET_CHECK(f.channels > 0, name, ": WAV has 0 channels");
+  DUET_CHECK(f.channels <= 64, name, ": WAV claims ", f.channels, " channels");
+  DUET_CHECK(f.rate > 0 && f.rate <= 1000000, name, ": WAV sample rate ", f.rate, " Hz is out of range");
+  if (f.tag == kPcm)
+    DUET_CHECK(f.bits == 8 || f.bits == 16 || f.bits == 24 || f.bits == 32, name, ": unsupported PCM bit depth ",
+               f.bits, " (expected 8, 16, 24 or 32)");
+  else
+    DUET_CHECK(f.bits == 32 || f.bits == 64, name, ": unsupported float bit depth ", f.bits, " (expected 32 or 64)");
+  DUET_CHECK(f.block_align == f.channels * f.bits / 8, name, ": block align ", f.block_align, " does not match ",
+             f.channels, " channels of ", f.bits, " bits");
+  return f;
+}
+
+float sample_at(const uint8_t* p, const Format& f) {
+  if (f.tag == kFloat) {
+    if (f.bits == 32) {
+      float v;
+      std::memcpy(&v, p, 4);
+      return v;
+    }
+    double v;
+    std::memcpy(&v, p, 8);
+    return float(v);
+  }
+  switch (f.bits) {
+    case 8: return (float(p[0]) - 128.0f) / 128.0f;
+    case 16: return float(int16_t(u16(p))) / 32768.0f;
+    case 24: {
+      int32_t v = int32_t(p[0] | (p[1] << 8) | (uint32_t(p[2]) << 16) | (uint32_t(p[2] & 0x80 ? 0xFF : 0) << 24));
+      return float(v) / 8388608.0f;
+    }
+    default: return float(int32_t(u32(p))) / 2147483648.0f;
+  }
+}
+
+}  // namespace
+
+Audio decode_wav(const std::vector<uint8_t>& b, const std::string& name, WavInfo* info) {
+  DUET_CHECK(b.size() >= 12, name, ": not a WAV file (", b.size(), " bytes, too short for a RIFF header)");
+  DUET_CHECK(std::memcmp(b.data(), "RIFF", 4) == 0 && std::memcmp(b.data() + 8, "WAVE", 4) == 0, name,
+             ": not a WAV file (no RIFF/WAVE header)");
+  const uint64_t riff_end = std::min<uint64_t>(uint64_t(u32(b.data() + 4)) + 8, b.size());
+  Format fmt;
+  bool have_fmt = false;
+  const uint8_t* data = nullptr;
+  uint64_t data_size = 0;
+  uint64_t pos = 12;
+  while (pos + 8 <= riff_end) {
+    const uint8_t* chunk = b.data() + pos;
+    const uint64_t size = u32(chunk + 4);
+    DUET_CHECK(pos + 8 + size <= b.size(), name, ": chunk '", std::string(reinterpret_cast<const char*>(chunk), 4),
+               "' claims ", size, " bytes but the file ends after ", b.size() - pos - 8, " (truncated?)");
+    if (std::memcmp(chunk, "fmt ", 4) == 0) {
+      fmt = parse_fmt(chunk + 8, uint32_t(size), name);
+      have_fmt = true;
+    } else if (std::memcmp(chunk, "data", 4) == 0) {
+      data = chunk + 8;
+      data_size = size;
+      break;
+    }
+    pos += 8 + size + (size & 1);  // chunks are padded to even sizes
+  }
+  DUET_CHECK(have_fmt, name, ": WAV has no fmt chunk before its data");
+  DUET_CHECK(data != nullptr, name, ": WAV has no data chunk");
+  DUET_CHECK(data_size % fmt.block_align == 0, name, ": data chunk of ", data_size,
+             " bytes is not a whole number of ", fmt.block_align, "-byte frames");
+  const int64_t frames = int64_t(data_size / fmt.block_align);
+  Audio a;
+  a.sample_rate = fmt.rate;
+  a.samples.resize(frames);
+  const int bytes = fmt.bits / 8;
+  for (int64_t i = 0; i < frames; ++i) {
+    float acc = 0;
+    for (int c = 0; c < fmt.channels; ++c) acc += sample_at(data + (i * fmt.channels + c) * bytes, fmt);
+    a.samples[i] = acc / float(fmt.channels);
+  }
+  for (float v : a.samples) DUET_CHECK(std::isfinite(v), name, ": WAV holds a non-finite float sample");
+  if (info) *info = {fmt.rate, fmt.channels, fmt.bits, fmt.tag == kFloat ? "float" : "pcm", frames};
+  return a;
+}
+
+static std::vector<uint8_t> read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  DUET_CHECK(in, path, ": cannot open");
+  const auto size = in.tellg();
+  DUET_CHECK(size >= 0 && size < (std::streamoff(1) << 32), path, ": file too large for a WAV");
+  std::vector<uint8_t> b(static_cast<size_t>(size));
+  in.seekg(0);
+  in.read(reinterpret_cast<char*>(b.data()), size);
+  DUET_CHECK(in.good() || b.empty(), path, ": read failed");
+  return b;
+}
+
+Audio read_wav(const std::string& path, WavInfo* info) { return decode_wav(read_bytes(path), path, info); }
+
+WavInfo read_wav_info(const std::string& path) {
+  WavInfo info;
+  read_wav(path, &info);
+  return info;
+}
+
+std::vector<uint8_t> encode_wav(const std::vector<float>& samples, int rate) {
+  DUET_CHECK(rate > 0, "write_wav: sample rate must be positive, got ", rate);
+  const uint32_t data = uint32_t(samples.size() * 2);
+  std::vector<uint8_t> b(44 + data);
+  auto put32 = [&](size_t at, uint32_t v) {
+    for (int i = 0; i < 4; ++i) b[at + i] = uint8_t(v >> (8 * i));
+  };
+  auto put16 = [&](size_t at, uint16_t v) {
+    b[at] = uint8_t(v);
+    b[at + 1] = uint8_t(v >> 8);
+  };
+  std::memcpy(&b[0], "RIFF", 4);
+  put32(4, 36 + data);
+  std::memcpy(&b[8], "WAVEfmt ", 8);
+  put32(16, 16);
+  put16(20, kPcm);
+  put16(22, 1);
+  put32(24, uint32_t(rate));
+  put32(28, uint32_t(rate) * 2);
+  put16(32, 2);
+  put16(34, 16);
+  std::memcpy(&b[36], "data", 4);
+  put32(40, data);
+  for (size_t i = 0; i < samples.size(); ++i) {
+    const float v = std::clamp(samples[i], -1.0f, 32767.0f / 32768.0f);
+    put16(44 + 2 * i, uint16_t(int16_t(std::lround(v * 32768.0f))));
+  }
+  return b;
+}
+
+void write_wav(const std::string& path, const std::vector<float>& samples, int rate) {
+  auto b = encode_wav(samples, rate);
+  std::ofstream out(path, std::ios::binary);
+  DUET_CHECK(out, path, ": cannot open for writing");
+  out.write(reinterpret_cast<const char*>(b.data()), std::streamsize(b.size()));
+  DUET_CHECK(out.good(), path, ": write failed");
+}
+
+}  // namespace duet::dsp

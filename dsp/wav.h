@@ -1,0 +1,38 @@
+// WAV files, read and written by hand.
+//
+// Reads RIFF/WAVE with PCM 8/16/24/32-bit integers, IEEE float 32/64 and
+// WAVE_FORMAT_EXTENSIBLE wrapping either; any number of channels (averaged to mono);
+// unknown chunks are skipped. Samples come out as float in [-1, 1), scaled like
+// torchaudio.load (int16 / 32768, uint8 (v - 128) / 128, ...). Every size field is checked
+// against the file; anything malformed or unsupported is an error naming the file.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace duet::dsp {
+
+struct WavInfo {
+  int sample_rate = 0;
+  int channels = 0;
+  int bits_per_sample = 0;
+  std::string encoding;  // "pcm" or "float"
+  int64_t frames = 0;    // samples per channel
+  double seconds() const { return sample_rate ? double(frames) / sample_rate : 0.0; }
+};
+
+struct Audio {
+  int sample_rate = 0;
+  std::vector<float> samples;  // mono
+};
+
+Audio read_wav(const std::string& path, WavInfo* info = nullptr);
+// `name` is used in error messages in place of a path.
+Audio decode_wav(const std::vector<uint8_t>& bytes, const std::string& name, WavInfo* info = nullptr);
+WavInfo read_wav_info(const std::string& path);
+
+// Mono, 16-bit PCM; samples are clipped to [-1, 1].
+void write_wav(const std::string& path, const std::vector<float>& samples, int sample_rate);
+std::vector<uint8_t> encode_wav(const std::vector<float>& samples, int sample_rate);
+
+}  // namespace duet::dsp
