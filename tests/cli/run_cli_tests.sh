@@ -52,5 +52,30 @@ expect_fail checkpoint-truncated "bad.safetensors: .*exceeds the file|bad.safete
 expect_ok demo "$duet" demo --device cpu --steps 5 --out "$work/demo"
 expect_ok checkpoint "$duet" checkpoint "$work/demo/model.safetensors"
 
+# Data commands on files made here.
+mkdir -p "$work/wavs" "$work/empty"
+printf 'RIFF\x24\x00\x00\x00WAVEfmt ' >"$work/wavs/broken.wav"
+printf 'not a wav at all' >"$work/wavs/text.wav"
+expect_fail info-broken-wav "broken.wav: " "$duet" info "$work/wavs/broken.wav"
+expect_fail info-text-wav "text.wav: not a WAV file" "$duet" info "$work/wavs/text.wav"
+expect_fail info-missing-wav "nope.wav: cannot open" "$duet" info "$work/wavs/nope.wav"
+expect_fail show-missing "nope.wav: cannot open" "$duet" show "$work/wavs/nope.wav"
+expect_fail info-empty-data "no recordings named" "$duet" info --data "$work/empty"
+expect_fail info-no-data "does not exist" "$duet" info --data "$work/none"
+expect_fail split-no-split "--split is required" "$duet" split --data "$work/empty" -o "$work/s"
+shared=$(cd "$(dirname "$0")/../../.." && pwd)/shared/data
+if [ -d "$shared/fsdd" ]; then
+  expect_fail split-bad-split "unknown split 'bogus'" "$duet" split --data "$shared" --split bogus -o "$work/s"
+  expect_fail split-bad-speaker "no speaker 'nobody'" "$duet" split --data "$shared" --split speaker:nobody -o "$work/s"
+  expect_ok split-official "$duet" split --data "$shared" --split official -o "$work/split"
+  if [ "$(wc -l <"$work/split/test.csv")" -ne 301 ]; then echo "FAIL split-official: test.csv"; failures=$((failures + 1)); fi
+  expect_ok info-data "$duet" info --data "$shared"
+  expect_ok info-wav "$duet" info "$shared/fsdd/recordings/0_george_0.wav"
+  expect_ok show "$duet" show "$shared/fsdd/recordings/0_george_0.wav" -o "$work/show.png"
+  expect_ok show-fbank "$duet" show "$shared/fsdd/recordings/0_george_0.wav" --fbank -o "$work/fbank.png"
+  expect_fail show-bad-nfft "--n-fft must be in" "$duet" show "$shared/fsdd/recordings/0_george_0.wav" --n-fft 1
+  expect_fail show-short "too short for n_fft" "$duet" show "$shared/fsdd/recordings/0_george_0.wav" --n-fft 65536
+fi
+
 echo "cli: $passes passed, $failures failed"
 [ "$failures" -eq 0 ]

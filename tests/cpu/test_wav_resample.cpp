@@ -1,0 +1,220 @@
+// The WAV reader on every encoding it claims, every malformed file it must refuse, and the
+// resampler's band-limiting.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "dsp/resample.h"
+#include "dsp/wav.h"
+#include "engine/error.h"
+
+using namespace duet;
+using namespace duet::dsp;
+
+namespace {
+
+// Builds a WAV file byte by byte so tests can make any (broken) variant.
+struct WavBuilder {
+  uint16_t tag = 1, channels = 1, bits = 16;
+  uint32_t rate = 8000;
+  int block_align = -1;
+  bool extensible = false;
+  std::vector<uint8_t> data;
+  std::vector<std::pair<std::string, std::vector<uint8_t>>> extra_before_fmt, extra_before_data;
+  int64_t data_size_override = -1;
+
+  static void put(std::vector<uint8_t>& b, uint64_t v, int n) {
+    for (int i = 0; i < n; ++i) b.push_back(uint8_t(v >> (8 * i)));
+  }
+  static void chunk(std::vector<uint8_t>& b, const std::string& id, const std::vector<uint8_t>& body,
+                    int64_t size = -1) {
+    b.insert(b.end(), id.begin(), id.end());
+    put(b, size >= 0 ? uint64_t(size) : body.size(), 4);
+    b.insert(b.end(), body.begin(), body.end());
+    if (body.size() & 1) b.push_back(0);
+  }
+  std::vector<uint8_t> build() const {
+    std::vector<uint8_t> fmt;
+    put(fmt, extensible ? 0xFFFE : tag, 2);
+    put(fmt, channels, 2);
+    put(fmt, rate, 4);
+    put(fmt, rate * channels * bits / 8, 4);
+    put(fmt, block_align >= 0 ? block_align : channels * bits / 8, 2);
+    put(fmt, bits, 2);
+    if (extensible) {
+      put(fmt, 22, 2);        // cbSize
+      put(fmt, bits, 2);      // valid bits
+      put(fmt, 0, 4);         // channel mask
+      put(fmt, tag, 2);       // sub-format GUID starts with the format code
+      for (int i = 0; i < 14; ++i) fmt.push_back(0);
+    }
+    std::vector<uint8_t> body = {'W', 'A', 'V', 'E'};
+    for (auto& [id, c] : extra_before_fmt) chunk(body, id, c);
+    chunk(body, "fmt ", fmt);
+    for (auto& [id, c] : extra_before_data) chunk(body, id, c);
+    chunk(body, "data", data, data_size_override);
+    std::vector<uint8_t> out = {'R', 'I', 'F', 'F'};
+    put(out, body.size(), 4);
+    out.insert(out.end(), body.begin(), body.end());
+    return out;
+  }
+};
+
+void expect_wav_error(const std::vector<uint8_t>& bytes, const std::string& needle) {
+  try {
+    decode_wav(bytes, "test.wav");
+    FAIL() << "expected an error containing '" << needle << "'";
+  } catch (const Error& e) {
+    std::string msg = e.what();
+    EXPECT_NE(msg.find("test.wav"), std::string::npos) << msg;
+    EXPECT_NE(msg.find(needle), std::string::npos) << msg;
+  }
+}
+
+}  // namespace
+
+TEST(Wav, Pcm16MonoScalesLikeTorchaudio) {
+  WavBuilder w;
+  for (int16_t v : {int16_t(0), int16_t(16384), int16_t(-32768), int16_t(32767)}) WavBuilder::put(w.data, uint16_t(v), 2);
+  WavInfo info;
+  Audio a = decode_wav(w.build(), "x", &info);
+  EXPECT_EQ(info.sample_rate, 8000);
+  EXPECT_EQ(info.frames, 4);
+  EXPECT_EQ(info.encoding, "pcm");
+  EXPECT_EQ(a.samples, (std::vector<float>{0.0f, 0.5f, -1.0f, 32767.0f / 32768.0f}));
+}
+
+TEST(Wav, EightTwentyFourThirtyTwoBitAndFloat) {
+  WavBuilder w8;
+  w8.bits = 8;
+  w8.data = {128, 192, 0};
+  EXPECT_EQ(decode_wav(w8.build(), "x").samples, (std::vector<float>{0.0f, 0.5f, -1.0f}));
+  WavBuilder w24;
+  w24.bits = 24;
+  WavBuilder::put(w24.data, 0x400000, 3);  // +0.5
+  WavBuilder::put(w24.data, 0xC00000, 3);  // -0.5 (sign-extended)
+  EXPECT_EQ(decode_wav(w24.build(), "x").samples, (std::vector<float>{0.5f, -0.5f}));
+  WavBuilder w32;
+  w32.bits = 32;
+  WavBuilder::put(w32.data, 0x40000000u, 4);
+  EXPECT_EQ(decode_wav(w32.build(), "x").samples, (std::vector<float>{0.5f}));
+  WavBuilder wf;
+  wf.tag = 3;
+  wf.bits = 32;
+  float f = -0.25f;
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  WavBuilder::put(wf.data, u, 4);
+  EXPECT_EQ(decode_wav(wf.build(), "x").samples, (std::vector<float>{-0.25f}));
+  WavBuilder wd;
+  wd.tag = 3;
+  wd.bits = 64;
+  double d = 0.125;
+  uint64_t u64;
+  std::memcpy(&u64, &d, 8);
+  WavBuilder::put(wd.data, u64, 8);
+  EXPECT_EQ(decode_wav(wd.build(), "x").samples, (std::vector<float>{0.125f}));
+}
+
+TEST(Wav, ExtensibleStereoAveragedAndUnknownChunksSkipped) {
+  WavBuilder w;
+  w.extensible = true;
+  w.channels = 2;
+  w.rate = 44100;
+  w.extra_before_fmt = {{"JUNK", {1, 2, 3}}};          // odd size: padded
+  w.extra_before_data = {{"LIST", {'a', 'b', 'c', 'd'}}};
+  for (int16_t v : {int16_t(16384), int16_t(0), int16_t(-16384), int16_t(-16384)}) WavBuilder::put(w.data, uint16_t(v), 2);
+  WavInfo info;
+  Audio a = decode_wav(w.build(), "x", &info);
+  EXPECT_EQ(info.channels, 2);
+  EXPECT_EQ(info.sample_rate, 44100);
+  EXPECT_EQ(a.samples, (std::vector<float>{0.25f, -0.5f}));
+}
+
+TEST(Wav, WriteThenReadRoundTrips) {
+  std::vector<float> x = {0.0f, 0.25f, -0.5f, 0.999f};
+  Audio a = decode_wav(encode_wav(x, 16000), "x");
+  EXPECT_EQ(a.sample_rate, 16000);
+  for (size_t i = 0; i < x.size(); ++i) EXPECT_NEAR(a.samples[i], x[i], 1.0 / 32768);
+}
+
+TEST(Wav, MalformedFilesAreRefusedWithTheReason) {
+  expect_wav_error({}, "too short");
+  expect_wav_error({'R', 'I', 'F', 'X', 0, 0, 0, 0, 'W', 'A', 'V', 'E'}, "no RIFF/WAVE header");
+  WavBuilder ok;
+  ok.data = {0, 0, 0, 0};
+  auto bytes = ok.build();
+  expect_wav_error(std::vector<uint8_t>(bytes.begin(), bytes.end() - 2), "truncated");
+  WavBuilder zero_ch;
+  zero_ch.channels = 0;
+  zero_ch.block_align = 0;
+  expect_wav_error(zero_ch.build(), "0 channels");
+  WavBuilder zero_rate;
+  zero_rate.rate = 0;
+  expect_wav_error(zero_rate.build(), "sample rate 0");
+  WavBuilder adpcm;
+  adpcm.tag = 2;
+  expect_wav_error(adpcm.build(), "unsupported WAV encoding");
+  WavBuilder bits12;
+  bits12.bits = 12;
+  bits12.block_align = 2;
+  expect_wav_error(bits12.build(), "bit depth 12");
+  WavBuilder float16;
+  float16.tag = 3;
+  expect_wav_error(float16.build(), "float bit depth 16");
+  WavBuilder align;
+  align.block_align = 3;
+  expect_wav_error(align.build(), "block align");
+  WavBuilder ragged;
+  ragged.data = {0, 0, 0};
+  expect_wav_error(ragged.build(), "not a whole number");
+  WavBuilder huge;
+  huge.data = {0, 0};
+  huge.data_size_override = 0x7FFFFFF0;
+  expect_wav_error(huge.build(), "claims");
+  // A file that is only a header, with no data chunk.
+  std::vector<uint8_t> no_data = {'R', 'I', 'F', 'F', 4, 0, 0, 0, 'W', 'A', 'V', 'E'};
+  expect_wav_error(no_data, "no fmt chunk");
+  EXPECT_THROW(read_wav("/nonexistent/x.wav"), Error);
+}
+
+namespace {
+std::vector<float> sine(double hz, int rate, int n) {
+  std::vector<float> x(n);
+  for (int i = 0; i < n; ++i) x[i] = float(std::sin(2 * M_PI * hz * i / rate));
+  return x;
+}
+double rms(const std::vector<float>& x, size_t from, size_t to) {
+  double s = 0;
+  for (size_t i = from; i < to; ++i) s += double(x[i]) * x[i];
+  return std::sqrt(s / double(to - from));
+}
+}  // namespace
+
+TEST(Resample, UpAndDownKeepAnInBandSine) {
+  for (auto [from, to] : {std::pair{8000, 16000}, {44100, 8000}, {48000, 8000}, {16000, 8000}}) {
+    auto x = sine(440.0, from, from);  // one second
+    auto y = resample(x, from, to);
+    ASSERT_EQ(y.size(), size_t(to));
+    auto ref = sine(440.0, to, to);
+    double err = 0;
+    for (int i = to / 10; i < to * 9 / 10; ++i) err = std::max(err, double(std::abs(y[i] - ref[i])));
+    EXPECT_LT(err, 0.01) << from << " -> " << to;
+  }
+}
+
+TEST(Resample, DownsamplingRemovesWhatCannotBeRepresented) {
+  // 5 kHz is above the 4 kHz Nyquist rate of 8 kHz audio: it must be filtered, not aliased to 3 kHz.
+  auto y = resample(sine(5000.0, 16000, 16000), 16000, 8000);
+  EXPECT_LT(rms(y, 800, 7200), 0.01);
+  auto keep = resample(sine(3000.0, 16000, 16000), 16000, 8000);
+  EXPECT_GT(rms(keep, 800, 7200), 0.65);  // a unit sine has rms 0.707
+}
+
+TEST(Resample, FixLengthPadsAndCrops) {
+  EXPECT_EQ(fix_length({1, 2, 3}, 5), (std::vector<float>{1, 2, 3, 0, 0}));
+  EXPECT_EQ(fix_length({1, 2, 3}, 2), (std::vector<float>{1, 2}));
+  EXPECT_THROW(fix_length({1}, 0), Error);
+  EXPECT_THROW(resample({1, 2}, 0, 8000), Error);
+}
