@@ -64,3 +64,23 @@ void frontend_cpu(const float* x, int64_t batch, int64_t samples, const Frontend
 void frontend_cuda(const float* x, int64_t batch, int64_t samples, const FrontendConfig& c, float* out);
 
 }  // namespace duet::dsp
+
+namespace duet::dsp {
+
+// Per-clip standardisation of features [batch, 1, bins, frames] in place:
+// x = (x - mean_clip) / max(std_clip, 1e-5). Removes a recording's overall level, which
+// says more about the microphone and the speaker than about the digit.
+void standardize_per_clip(Tensor& features);
+
+// SpecAugment-style masking in place: for clip b, `bands[b]` lists (axis, begin, end)
+// triples; axis 0 zeroes bins [begin, end), axis 1 zeroes frames [begin, end).
+struct Band {
+  int32_t axis, begin, end;
+};
+void mask_bands(Tensor& features, const std::vector<std::vector<Band>>& bands);
+
+void standardize_per_clip_cuda(float* x, int64_t batch, int64_t per_clip);
+void mask_bands_cuda(float* x, int64_t batch, int64_t bins, int64_t frames, const int32_t* bands_device,
+                     int64_t bands_per_clip);
+
+}  // namespace duet::dsp

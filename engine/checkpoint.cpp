@@ -117,12 +117,15 @@ TensorMap load_safetensors(const std::string& path, Metadata* meta) {
 void save_parameters(const std::string& path, const Parameters& params, const Metadata& meta) {
   TensorMap m;
   for (const auto& [name, t] : params.items()) m[name] = t;
+  for (const auto& [name, t] : params.buffers()) m[name] = t;
   save_safetensors(path, m, meta);
 }
 
 void load_parameters(const std::string& path, Parameters& params, Metadata* meta) {
   TensorMap m = load_safetensors(path, meta);
-  for (const auto& [name, t] : params.items()) {
+  std::vector<std::pair<std::string, Tensor>> all = params.items();
+  all.insert(all.end(), params.buffers().begin(), params.buffers().end());
+  for (const auto& [name, t] : all) {
     auto it = m.find(name);
     DUET_CHECK(it != m.end(), path, ": parameter '", name, "' is missing from the checkpoint");
     DUET_CHECK(it->second.dtype() == DType::f32, path, ": parameter '", name, "' is ",

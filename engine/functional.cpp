@@ -11,6 +11,7 @@
 #include "engine/autograd.h"
 #include "engine/error.h"
 #include "engine/ops/activation.h"
+#include "engine/ops/batchnorm.h"
 #include "engine/ops/conv2d.h"
 #include "engine/ops/dropout.h"
 #include "engine/ops/elementwise.h"
@@ -340,6 +341,31 @@ Tensor scale(const Tensor& x, double alpha) {
   return y;
 }
 
+Tensor log(const Tensor& x) {
+  const int64_t n = x.numel();
+  Tensor y = like(x, x.shape());
+  if (x.is_cuda()) {
+    DUET_CUDA_CALL(ops::log_forward_cuda(n, fptr(x), fptr(y), cuda::stream()));
+  } else {
+    on_cpu(x, "log", [&](auto t) {
+      using T = decltype(t);
+      ops::log_forward_cpu<T>(n, ptr<T>(x), ptr<T>(y));
+    });
+  }
+  record("log", {x}, y, [x, n](const Tensor& dy) {
+    Tensor dx = grad_buffer(x);
+    if (dy.is_cuda()) {
+      DUET_CUDA_CALL(ops::log_backward_cuda(n, fptr(dy), fptr(x), fptr(dx), cuda::stream()));
+      return;
+    }
+    on_cpu(dy, "log", [&](auto t) {
+      using T = decltype(t);
+      ops::log_backward_cpu<T>(n, ptr<T>(dy), ptr<T>(x), ptr<T>(dx));
+    });
+  });
+  return y;
+}
+
 Tensor softmax(const Tensor& x) {
   check_ndim(x, 2, "softmax input");
   const int64_t M = x.size(0), C = x.size(1);
@@ -431,6 +457,44 @@ Tensor mean(const Tensor& x) {
   return reduce_all(x, 1.0 / double(x.numel()), "mean");
 }
 
+Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
+                  Tensor& running_var, bool training, double momentum, double eps) {
+  DUET_CHECK(x.ndim() == 2 || x.ndim() == 4, "batch_norm: expected [N, C] or [N, C, H, W], got ",
+             shape_str(x.shape()));
+  const int64_t C = x.size(1);
+  for (const Tensor* t : {&gamma, &beta, static_cast<const Tensor*>(&running_mean), static_cast<const Tensor*>(&running_var)})
+    check_shape(*t, {C}, "batch_norm parameter");
+  same_device({x, gamma, beta, running_mean, running_var}, "batch_norm");
+  const ops::BatchNormShape s{x.size(0), C, x.ndim() == 4 ? x.size(2) * x.size(3) : 1, eps, momentum};
+  DUET_CHECK(!training || s.N * s.HW > 1, "batch_norm: training needs more than one value per channel, got ",
+             shape_str(x.shape()));
+  Tensor y = like(x, x.shape()), mean = like(x, {C}), invstd = like(x, {C});
+  if (x.is_cuda()) {
+    DUET_CUDA_CALL(ops::batchnorm_forward_cuda(s, training, fptr(x), fptr(gamma), fptr(beta), fptr(running_mean),
+                                               fptr(running_var), fptr(mean), fptr(invstd), fptr(y), cuda::stream()));
+  } else {
+    on_cpu(x, "batch_norm", [&](auto t) {
+      using T = decltype(t);
+      ops::batchnorm_forward_cpu<T>(s, training, ptr<T>(x), ptr<T>(gamma), ptr<T>(beta), ptr<T>(running_mean),
+                                    ptr<T>(running_var), ptr<T>(mean), ptr<T>(invstd), ptr<T>(y));
+    });
+  }
+  record("batch_norm", {x, gamma, beta}, y, [x, gamma, beta, mean, invstd, s, training](const Tensor& dy) {
+    Tensor dx = grad_buffer(x), dg = grad_buffer(gamma), db = grad_buffer(beta);
+    if (dy.is_cuda()) {
+      DUET_CUDA_CALL(ops::batchnorm_backward_cuda(s, training, fptr(dy), fptr(x), fptr(gamma), fptr(mean), fptr(invstd),
+                                                  fptr(dx), fptr(dg), fptr(db), cuda::stream()));
+      return;
+    }
+    on_cpu(dy, "batch_norm", [&](auto t) {
+      using T = decltype(t);
+      ops::batchnorm_backward_cpu<T>(s, training, ptr<T>(dy), ptr<T>(x), ptr<T>(gamma), ptr<T>(mean), ptr<T>(invstd),
+                                     ptr<T>(dx), ptr<T>(dg), ptr<T>(db));
+    });
+  });
+  return y;
+}
+
 Tensor dropout(const Tensor& x, double p, bool training, uint64_t seed) {
   DUET_CHECK(p >= 0.0 && p < 1.0, "dropout: probability must be in [0, 1), got ", p);
   if (!training || p == 0.0) return x;
@@ -456,6 +520,51 @@ Tensor dropout(const Tensor& x, double p, bool training, uint64_t seed) {
     });
   });
   return y;
+}
+
+}  // namespace duet::F
+
+#include "engine/ops/metrics.h"
+
+namespace duet::F {
+
+Tensor argmax(const Tensor& logits) {
+  check_ndim(logits, 2, "argmax input");
+  const int64_t N = logits.size(0), C = logits.size(1);
+  Tensor pred = Tensor::empty({N}, DType::i32, logits.device());
+  if (logits.is_cuda()) {
+    DUET_CUDA_CALL(ops::argmax_rows_cuda(N, C, fptr(logits), pred.data<int32_t>(), cuda::stream()));
+  } else {
+    on_cpu(logits, "argmax", [&](auto t) {
+      using T = decltype(t);
+      ops::argmax_rows_cpu<T>(N, C, ptr<T>(logits), pred.data<int32_t>());
+    });
+  }
+  return pred;
+}
+
+void count_correct(const Tensor& logits, const Tensor& labels, Tensor& count) {
+  check_ndim(logits, 2, "count_correct logits");
+  check_shape(labels, {logits.size(0)}, "count_correct labels");
+  check_same_device(logits, labels, "count_correct");
+  check_same_device(logits, count, "count_correct");
+  DUET_CHECK(count.numel() == 1 && count.dtype() == logits.dtype(), "count_correct: count must be one element of ",
+             to_string(logits.dtype()));
+  const int64_t N = logits.size(0), C = logits.size(1);
+  if (logits.is_cuda()) {
+    DUET_CUDA_CALL(ops::count_correct_add_cuda(N, C, fptr(logits), labels.data<int32_t>(), fptr(count), cuda::stream()));
+  } else {
+    on_cpu(logits, "count_correct", [&](auto t) {
+      using T = decltype(t);
+      ops::count_correct_add_cpu<T>(N, C, ptr<T>(logits), labels.data<int32_t>(), ptr<T>(count));
+    });
+  }
+}
+
+void accumulate(Tensor& dst, const Tensor& src) {
+  check_shape(src, dst.shape(), "accumulate");
+  check_same_device(dst, src, "accumulate");
+  scale_into(src, 1.0, dst, true);
 }
 
 }  // namespace duet::F

@@ -31,12 +31,27 @@ Tensor concat(const std::vector<Tensor>& xs);
 Tensor add(const Tensor& a, const Tensor& b);
 Tensor mul(const Tensor& a, const Tensor& b);
 Tensor scale(const Tensor& x, double alpha);
+Tensor log(const Tensor& x);  // natural logarithm, element-wise (x > 0)
 Tensor softmax(const Tensor& x);  // over the last axis of a 2-D tensor
 // logits [N,C], labels int32 [N] -> scalar mean cross-entropy
 Tensor cross_entropy(const Tensor& logits, const Tensor& labels);
 Tensor sum(const Tensor& x);   // -> scalar
 Tensor mean(const Tensor& x);  // -> scalar
+// Batch normalisation over channels of [N, C, H, W] (or [N, C]), as BatchNorm2d/1d.
+// running_mean/var [C] are updated in place in training mode and used in evaluation.
+Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
+                  Tensor& running_var, bool training, double momentum = 0.1, double eps = 1e-5);
 // Inverted dropout with probability p; the identity when !training or p == 0.
 Tensor dropout(const Tensor& x, double p, bool training, uint64_t seed);
 
+}  // namespace duet::F
+
+namespace duet::F {
+// Not differentiable (no tape): argmax per row of [N, C] -> int32 [N].
+Tensor argmax(const Tensor& logits);
+// count (a one-element tensor on the logits' device) += number of rows whose argmax equals
+// the label. Nothing is copied to the host.
+void count_correct(const Tensor& logits, const Tensor& labels, Tensor& count);
+// dst += src, element-wise, same shape, no tape (running sums of losses).
+void accumulate(Tensor& dst, const Tensor& src);
 }  // namespace duet::F

@@ -13,6 +13,14 @@ Tensor Parameters::create(const std::string& name, const Shape& shape) {
   return t;
 }
 
+Tensor Parameters::create_buffer(const std::string& name, const Shape& shape, float value) {
+  DUET_CHECK(!find(name).defined(), "buffer '", name, "' is registered twice");
+  DUET_CHECK(!packed(), "buffer '", name, "' registered after the parameters were packed");
+  Tensor t = Tensor::full(shape, value, DType::f32, Device::cpu);
+  buffers_.emplace_back(name, t);
+  return t;
+}
+
 Device Parameters::device() const { return packed() ? values_.device() : Device::cpu; }
 
 void Parameters::pack(Device device) {
@@ -39,6 +47,13 @@ void Parameters::pack(Device device) {
   }
   values_ = values;
   grads_ = grads;
+  for (auto& [name, t] : buffers_) {
+    if (t.device() == device) continue;
+    Tensor moved = t.to(device);
+    TensorImpl* impl = t.impl().get();  // re-point the shared impl: every handle follows
+    impl->storage = moved.impl()->storage;
+    impl->offset = moved.impl()->offset;
+  }
 }
 
 void Parameters::zero_grad() {
@@ -58,6 +73,8 @@ int64_t Parameters::count() const {
 
 Tensor Parameters::find(const std::string& name) const {
   for (const auto& [n, t] : items_)
+    if (n == name) return t;
+  for (const auto& [n, t] : buffers_)
     if (n == name) return t;
   return Tensor();
 }

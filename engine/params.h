@@ -19,7 +19,12 @@ class Parameters {
   // are unique; "conv1.weight" style, as in a PyTorch state_dict.
   Tensor create(const std::string& name, const Shape& shape);
 
-  // Packs all parameters into arenas on `device` (values kept); callable again to move.
+  // Registers a buffer: state that is saved with the model but not trained (batch-norm
+  // running statistics). Filled with `value`.
+  Tensor create_buffer(const std::string& name, const Shape& shape, float value);
+
+  // Packs all parameters into arenas on `device` (values kept) and moves the buffers there;
+  // callable again to move.
   void pack(Device device);
   bool packed() const { return values_.defined(); }
   Device device() const;
@@ -27,12 +32,13 @@ class Parameters {
   void zero_grad();
   int64_t count() const;  // number of scalars
   const std::vector<std::pair<std::string, Tensor>>& items() const { return items_; }
-  Tensor find(const std::string& name) const;  // undefined when absent
+  const std::vector<std::pair<std::string, Tensor>>& buffers() const { return buffers_; }
+  Tensor find(const std::string& name) const;  // a parameter or buffer; undefined when absent
   Tensor values() const { return values_; }    // the flat arena [count]
   Tensor grads() const { return grads_; }
 
  private:
-  std::vector<std::pair<std::string, Tensor>> items_;
+  std::vector<std::pair<std::string, Tensor>> items_, buffers_;
   Tensor values_, grads_;
 };
 

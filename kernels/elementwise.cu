@@ -63,6 +63,15 @@ __global__ void scale(int64_t n, float alpha, const float* __restrict__ x, float
   DUET_GRID_STRIDE(i, n) { y[i] = accumulate ? y[i] + alpha * x[i] : alpha * x[i]; }
 }
 
+__global__ void log_forward(int64_t n, const float* __restrict__ x, float* __restrict__ y) {
+  DUET_GRID_STRIDE(i, n) { y[i] = logf(x[i]); }
+}
+
+__global__ void log_backward(int64_t n, const float* __restrict__ dy, const float* __restrict__ x,
+                             float* __restrict__ dx) {
+  DUET_GRID_STRIDE(i, n) { dx[i] += dy[i] / x[i]; }
+}
+
 // Whether the operand with these strides repeats along any output dim of size > 1.
 bool is_reduced(const Broadcast& bc, const int64_t* stride) {
   for (int d = 0; d < bc.ndim; ++d)
@@ -95,6 +104,18 @@ void copy_block_cuda(int64_t outer, int64_t inner, const float* src, int64_t src
   kernels::copy_block<<<kernels::grid_for(outer * inner), kernels::kBlock, 0, kernels::as_cuda(s)>>>(
       outer, inner, src, src_stride, dst, dst_stride, dst_offset, accumulate);
   cuda::check_launch("copy_block");
+}
+
+void log_forward_cuda(int64_t n, const float* x, float* y, Stream s) {
+  if (n == 0) return;
+  kernels::log_forward<<<kernels::grid_for(n), kernels::kBlock, 0, kernels::as_cuda(s)>>>(n, x, y);
+  cuda::check_launch("log_forward");
+}
+
+void log_backward_cuda(int64_t n, const float* dy, const float* x, float* dx, Stream s) {
+  if (n == 0) return;
+  kernels::log_backward<<<kernels::grid_for(n), kernels::kBlock, 0, kernels::as_cuda(s)>>>(n, dy, x, dx);
+  cuda::check_launch("log_backward");
 }
 
 void scale_cuda(int64_t n, float alpha, const float* x, float* y, bool accumulate, Stream s) {

@@ -171,6 +171,10 @@ Split make_split(const Fsdd& ds, const std::string& spec, double test_fraction, 
     fail("unknown split '", spec, "': expected random, official, speaker:NAME or loso");
   }
   DUET_CHECK(!s.train.empty() && !s.test.empty(), "split '", spec, "' leaves an empty train or test set");
+  // Training order is a seeded shuffle, so "the first N training examples" (--train-limit)
+  // is a fair sample of digits and speakers rather than the first files by name.
+  Rng order(seed ^ 0x5eedull);
+  order.shuffle(s.train);
   return s;
 }
 

@@ -47,7 +47,7 @@ std::vector<uint8_t> read_maybe_gzip(const std::string& path);
 // ---- splits -------------------------------------------------------------------------------
 struct Split {
   std::string name;
-  std::vector<int64_t> train, test;  // indices into Fsdd::recordings
+  std::vector<int64_t> train, test;  // indices into Fsdd::recordings; train in a seeded random order
 };
 
 // "random" (fraction of test, seed), "official" (take 0-4 test), "speaker:NAME".

@@ -22,6 +22,9 @@ const std::map<std::string, Command>& commands() {
       {"info", {cmd_info, "summarise and check the data sets, or describe one WAV file"}},
       {"split", {cmd_split, "write train/test CSV files for a split of the spoken digits"}},
       {"show", {cmd_show, "draw a recording's waveform and mel spectrogram to a PNG"}},
+      {"train", {cmd_train, "train an audio, image or fusion model (metrics, curves, checkpoint)"}},
+      {"eval", {cmd_eval, "test accuracy of a trained model; robustness tables for fusion models"}},
+      {"predict", {cmd_predict, "classify one recording and/or one picture of a digit"}},
   };
   return table;
 }

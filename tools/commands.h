@@ -16,5 +16,8 @@ int cmd_devices(const Argv& args);
 int cmd_info(const Argv& args);
 int cmd_split(const Argv& args);
 int cmd_show(const Argv& args);
+int cmd_train(const Argv& args);
+int cmd_eval(const Argv& args);
+int cmd_predict(const Argv& args);
 
 }  // namespace duet::cli

@@ -42,6 +42,14 @@ template <class T>
 void copy_block_cpu(int64_t outer, int64_t inner, const T* src, int64_t src_stride, T* dst, int64_t dst_stride,
                     int64_t dst_offset, bool accumulate);
 
+// Natural logarithm: y = log(x); gradient (accumulated) dx += dy / x.
+template <class T>
+void log_forward_cpu(int64_t n, const T* x, T* y);
+template <class T>
+void log_backward_cpu(int64_t n, const T* dy, const T* x, T* dx);
+void log_forward_cuda(int64_t n, const float* x, float* y, Stream s);
+void log_backward_cuda(int64_t n, const float* dy, const float* x, float* dx, Stream s);
+
 // y = alpha * x (+ y when accumulate)
 template <class T>
 void scale_cpu(int64_t n, T alpha, const T* x, T* y, bool accumulate);

@@ -1,3 +1,5 @@
+#include <cmath>
+
 #include "engine/error.h"
 #include "engine/ops/elementwise.h"
 
@@ -88,11 +90,23 @@ void scale_cpu(int64_t n, T alpha, const T* x, T* y, bool accumulate) {
     for (int64_t i = 0; i < n; ++i) y[i] = alpha * x[i];
 }
 
+template <class T>
+void log_forward_cpu(int64_t n, const T* x, T* y) {
+  for (int64_t i = 0; i < n; ++i) y[i] = std::log(x[i]);
+}
+
+template <class T>
+void log_backward_cpu(int64_t n, const T* dy, const T* x, T* dx) {
+  for (int64_t i = 0; i < n; ++i) dx[i] += dy[i] / x[i];
+}
+
 #define DUET_INSTANTIATE(T)                                                                              \
   template void binary_forward_cpu<T>(BinaryOp, const Broadcast&, const T*, const T*, T*);               \
   template void binary_backward_cpu<T>(BinaryOp, const Broadcast&, const T*, const T*, const T*, T*, T*); \
   template void copy_block_cpu<T>(int64_t, int64_t, const T*, int64_t, T*, int64_t, int64_t, bool);     \
-  template void scale_cpu<T>(int64_t, T, const T*, T*, bool);
+  template void scale_cpu<T>(int64_t, T, const T*, T*, bool);                                          \
+  template void log_forward_cpu<T>(int64_t, const T*, T*);                                              \
+  template void log_backward_cpu<T>(int64_t, const T*, const T*, T*);
 DUET_INSTANTIATE(float)
 DUET_INSTANTIATE(double)
 #undef DUET_INSTANTIATE

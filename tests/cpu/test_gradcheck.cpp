@@ -113,6 +113,12 @@ TEST(GradCheck, Scale) {
   expect_ok(gradcheck(f, {random_tensor({3, 3}, rng)}));
 }
 
+TEST(GradCheck, Log) {
+  Rng rng(22);
+  auto f = [](const std::vector<Tensor>& in) { return F::log(in[0]); };
+  expect_ok(gradcheck(f, {random_tensor({4, 5}, rng, 0.2, 3.0)}));
+}
+
 TEST(GradCheck, Softmax) {
   Rng rng(16);
   auto f = [](const std::vector<Tensor>& in) { return F::softmax(in[0]); };

@@ -75,6 +75,7 @@ TEST(Parity, ElementwiseConcatReduce) {
   check_parity([](const std::vector<Tensor>& t) { return F::mul(t[0], t[1]); },
                {random_input({5, 3, 4, 4}, rng), random_input({1, 3, 1, 1}, rng)});
   check_parity([](const std::vector<Tensor>& t) { return F::scale(t[0], -1.5); }, {random_input({1000}, rng)});
+  check_parity([](const std::vector<Tensor>& t) { return F::log(t[0]); }, {random_input({77, 13}, rng, 0.1, 4.0)});
   check_parity([](const std::vector<Tensor>& t) { return F::concat({t[0], t[1], t[2]}); },
                {random_input({9, 3}, rng), random_input({9, 64}, rng), random_input({9, 1}, rng)});
   check_parity([](const std::vector<Tensor>& t) { return F::concat({t[0], t[1]}); },

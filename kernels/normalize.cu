@@ -1,0 +1,50 @@
+// Per-clip standardisation (one block per clip: two block reductions, then the rescale)
+// and SpecAugment band masking (one thread per element) for spectrogram batches.
+#include "dsp/features.h"
+#include "kernels/common.cuh"
+
+namespace duet::kernels {
+namespace {
+
+__global__ void standardize_per_clip(float* __restrict__ x, int64_t per_clip) {
+  __shared__ float scratch[32];
+  float* c = x + int64_t(blockIdx.x) * per_clip;
+  float sum = 0.0f;
+  for (int64_t i = threadIdx.x; i < per_clip; i += blockDim.x) sum += c[i];
+  const float mean = block_sum(sum, scratch) / float(per_clip);
+  float sq = 0.0f;
+  for (int64_t i = threadIdx.x; i < per_clip; i += blockDim.x) sq += (c[i] - mean) * (c[i] - mean);
+  const float inv = 1.0f / fmaxf(sqrtf(block_sum(sq, scratch) / float(per_clip)), 1e-5f);
+  for (int64_t i = threadIdx.x; i < per_clip; i += blockDim.x) c[i] = (c[i] - mean) * inv;
+}
+
+__global__ void mask_bands(float* __restrict__ x, int64_t batch, int64_t bins, int64_t frames,
+                           const int32_t* __restrict__ bands, int64_t per) {
+  DUET_GRID_STRIDE(i, batch * bins * frames) {
+    const int64_t t = i % frames, m = (i / frames) % bins, b = i / (frames * bins);
+    for (int64_t k = 0; k < per; ++k) {
+      const int32_t* e = bands + (b * per + k) * 3;
+      const int64_t v = e[0] == 0 ? m : t;
+      if (v >= e[1] && v < e[2]) x[i] = 0.0f;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace duet::kernels
+
+namespace duet::dsp {
+
+void standardize_per_clip_cuda(float* x, int64_t batch, int64_t per_clip) {
+  if (batch == 0) return;
+  kernels::standardize_per_clip<<<unsigned(batch), kernels::kBlock, 0, kernels::as_cuda(cuda::stream())>>>(x, per_clip);
+  cuda::check_launch("standardize_per_clip");
+}
+
+void mask_bands_cuda(float* x, int64_t batch, int64_t bins, int64_t frames, const int32_t* bands, int64_t per) {
+  kernels::mask_bands<<<kernels::grid_for(batch * bins * frames), kernels::kBlock, 0,
+                        kernels::as_cuda(cuda::stream())>>>(x, batch, bins, frames, bands, per);
+  cuda::check_launch("mask_bands");
+}
+
+}  // namespace duet::dsp

@@ -1,0 +1,188 @@
+#include "models/audio_data.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "dsp/resample.h"
+#include "dsp/wav.h"
+#include "engine/error.h"
+
+namespace duet::models {
+
+Shape AudioRecipe::input_shape() const {
+  return {1, frontend.bins(), frontend.frames(num_samples)};
+}
+
+nlohmann::json AudioRecipe::to_json() const {
+  const auto& f = frontend;
+  return {{"sample_rate", sample_rate},
+          {"num_samples", num_samples},
+          {"centre", centre},
+          {"standardize", standardize},
+          {"frontend",
+           {{"sample_rate", f.sample_rate}, {"n_fft", f.n_fft}, {"win_length", f.win()}, {"hop_length", f.hop()},
+            {"n_mels", f.n_mels}, {"f_min", f.f_min}, {"f_max", f.fmax()}, {"power", f.power},
+            {"mel_scale", f.mel_scale}, {"norm", f.norm}, {"mel", f.mel}, {"to_db", f.to_db}, {"amin", f.amin},
+            {"ref", f.ref}, {"top_db", f.top_db}}}};
+}
+
+AudioRecipe AudioRecipe::from_json(const nlohmann::json& j) {
+  AudioRecipe r;
+  try {
+    r.sample_rate = j.at("sample_rate");
+    r.num_samples = j.at("num_samples");
+    r.centre = j.at("centre");
+    r.standardize = j.at("standardize");
+    const auto& f = j.at("frontend");
+    auto& c = r.frontend;
+    c.sample_rate = f.at("sample_rate");
+    c.n_fft = f.at("n_fft");
+    c.win_length = f.at("win_length");
+    c.hop_length = f.at("hop_length");
+    c.n_mels = f.at("n_mels");
+    c.f_min = f.at("f_min");
+    c.f_max = f.at("f_max");
+    c.power = f.at("power");
+    c.mel_scale = f.at("mel_scale");
+    c.norm = f.at("norm");
+    c.mel = f.at("mel");
+    c.to_db = f.at("to_db");
+    c.amin = f.at("amin");
+    c.ref = f.at("ref");
+    c.top_db = f.at("top_db");
+  } catch (const nlohmann::json::exception& e) {
+    fail("audio recipe in config.json is incomplete: ", e.what());
+  }
+  DUET_CHECK(r.sample_rate > 0 && r.num_samples > 0, "audio recipe: bad sample_rate/num_samples");
+  r.frontend.validate(r.num_samples);
+  return r;
+}
+
+AudioRecipe audio_recipe(const std::string& name) {
+  AudioRecipe r;
+  if (name == "course") {
+    r.sample_rate = 8000;  // the clips' own rate: nothing is resampled
+    r.num_samples = 48000;
+    r.frontend = dsp::FrontendConfig{};  // torchaudio defaults: 16000, n_fft 400, 128 mels
+    r.centre = false;
+    r.standardize = false;
+  } else if (name == "duet") {
+    r.sample_rate = 8000;
+    r.num_samples = 8000;
+    r.frontend.sample_rate = 8000;
+    r.frontend.n_fft = 256;
+    r.frontend.hop_length = 64;
+    r.frontend.n_mels = 64;
+    r.frontend.top_db = 80;
+    r.standardize = true;
+  } else {
+    fail("unknown audio recipe '", name, "' (course or duet)");
+  }
+  return r;
+}
+
+std::vector<float> prepare_wave(const std::vector<float>& samples, int rate, const AudioRecipe& r) {
+  std::vector<float> x = rate == r.sample_rate ? samples : dsp::resample(samples, rate, r.sample_rate);
+  std::vector<float> out(r.num_samples, 0.0f);
+  const int64_t n = std::min<int64_t>(int64_t(x.size()), r.num_samples);
+  // The course pads at the end; duet centres short clips, so a spoken digit sits in the
+  // middle of its window during training (after random shifts) and evaluation alike.
+  const int64_t offset = r.centre ? (r.num_samples - n) / 2 : 0;
+  const int64_t from = int64_t(x.size()) > r.num_samples ? (int64_t(x.size()) - r.num_samples) / 2 : 0;
+  std::copy(x.begin() + from, x.begin() + from + n, out.begin() + offset);
+  return out;
+}
+
+Tensor audio_features(const Tensor& waves, const AudioRecipe& r) {
+  Tensor f = dsp::melspectrogram_db(waves, r.frontend);
+  if (r.standardize) dsp::standardize_per_clip(f);
+  return f;
+}
+
+void add_noise(std::vector<float>& x, double snr_db, Rng& rng) {
+  // Signal power over the loudest 50% of samples, so silence padding does not count.
+  std::vector<float> sq(x.size());
+  for (size_t i = 0; i < x.size(); ++i) sq[i] = x[i] * x[i];
+  std::sort(sq.begin(), sq.end());
+  double p = 0;
+  for (size_t i = sq.size() / 2; i < sq.size(); ++i) p += sq[i];
+  p /= std::max<size_t>(1, sq.size() - sq.size() / 2);
+  if (p <= 0) p = 1e-6;
+  const double sigma = std::sqrt(p / std::pow(10.0, snr_db / 10.0));
+  for (float& v : x) v += float(sigma * rng.normal());
+}
+
+AudioSet::AudioSet(const data::Fsdd& ds, const std::vector<int64_t>& indices, const AudioRecipe& recipe)
+    : recipe_(recipe) {
+  waves_.resize(indices.size());
+  labels_.resize(indices.size());
+  speakers_.resize(indices.size());
+  std::vector<std::string> errors(indices.size());
+#pragma omp parallel for schedule(dynamic, 16)
+  for (int64_t k = 0; k < int64_t(indices.size()); ++k) {
+    const auto& rec = ds.recordings[indices[k]];
+    try {
+      dsp::Audio a = dsp::read_wav(rec.path);
+      waves_[k] = a.sample_rate == recipe.sample_rate ? std::move(a.samples)
+                                                      : dsp::resample(a.samples, a.sample_rate, recipe.sample_rate);
+    } catch (const Error& e) {
+      errors[k] = e.what();
+    }
+    labels_[k] = rec.digit;
+    speakers_[k] = rec.speaker;
+  }
+  for (const auto& e : errors) DUET_CHECK(e.empty(), e);
+}
+
+Tensor AudioSet::batch(const std::vector<int64_t>& idx, const AudioAugment& aug, Rng& rng, Device device,
+                       const std::vector<ClipEffects>& effects) const {
+  const int64_t B = int64_t(idx.size()), L = recipe_.num_samples;
+  DUET_CHECK(effects.empty() || int64_t(effects.size()) == B, "AudioSet::batch: ", effects.size(), " effects for ", B,
+             " clips");
+  Tensor waves = Tensor::zeros({B, L});
+  float* w = waves.data<float>();
+  std::vector<std::vector<dsp::Band>> bands(B);
+  const int bins = recipe_.frontend.bins(), frames = int(recipe_.frontend.frames(L));
+  for (int64_t b = 0; b < B; ++b) {
+    const ClipEffects fx = effects.empty() ? ClipEffects{} : effects[b];
+    if (fx.silent) continue;  // stays all zeros
+    const std::vector<float>& src = waves_[idx[b]];
+    std::vector<float> x;
+    int64_t offset = 0, from = 0;
+    if (!aug.enabled) {
+      x = prepare_wave(src, recipe_.sample_rate, recipe_);
+    } else {
+      // Speed: treat the clip as recorded at rate*f and bring it back to rate.
+      const double f = rng.uniform(aug.speed_min, aug.speed_max);
+      x = std::abs(f - 1.0) < 1e-3 ? src : dsp::resample(src, int(std::lround(recipe_.sample_rate * f)), recipe_.sample_rate);
+      const double gain = std::pow(10.0, rng.uniform(-aug.gain_db, aug.gain_db) / 20.0);
+      for (float& v : x) v = float(v * gain);
+      if (rng.uniform() < aug.noise_prob) add_noise(x, rng.uniform(aug.snr_min_db, aug.snr_max_db), rng);
+      // Place the clip at a random offset around the centre of the window.
+      const int64_t n = std::min<int64_t>(int64_t(x.size()), L);
+      from = int64_t(x.size()) > L ? rng.randint(int64_t(x.size()) - L + 1) : 0;
+      const int64_t centre = (L - n) / 2, jitter = int64_t(aug.max_shift * L);
+      offset = std::clamp<int64_t>(centre + rng.randint(2 * jitter + 1) - jitter, 0, L - n);
+      for (int k = 0; k < aug.time_masks; ++k) {
+        const int width = int(rng.randint(aug.max_time_mask + 1)), start = int(rng.randint(std::max(1, frames - width)));
+        bands[b].push_back({1, start, std::min(frames, start + width)});
+      }
+      for (int k = 0; k < aug.freq_masks; ++k) {
+        const int width = int(rng.randint(aug.max_freq_mask + 1)), start = int(rng.randint(std::max(1, bins - width)));
+        bands[b].push_back({0, start, std::min(bins, start + width)});
+      }
+    }
+    const int64_t n = std::min<int64_t>(int64_t(x.size()) - from, L - offset);
+    std::copy(x.begin() + from, x.begin() + from + n, w + b * L + offset);
+    if (std::isfinite(fx.snr_db)) {
+      std::vector<float> clip(w + b * L, w + (b + 1) * L);
+      add_noise(clip, fx.snr_db, rng);
+      std::copy(clip.begin(), clip.end(), w + b * L);
+    }
+  }
+  Tensor feats = audio_features(waves.to(device), recipe_);
+  if (aug.enabled) dsp::mask_bands(feats, bands);
+  return feats;
+}
+
+}  // namespace duet::models

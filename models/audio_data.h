@@ -1,0 +1,81 @@
+// Spoken digits as model inputs: the recipe that turns any WAV into features, the
+// augmentations used in training, and an in-memory set of clips that makes batches.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "dsp/features.h"
+#include "engine/rng.h"
+#include "engine/tensor.h"
+#include "models/datasets.h"
+
+namespace duet::models {
+
+// Everything needed to reproduce an audio model's input from a WAV file; saved in
+// config.json next to the weights.
+struct AudioRecipe {
+  int sample_rate = 8000;        // clips are resampled to this rate first
+  int64_t num_samples = 8000;    // then zero-padded or cropped to this length
+  dsp::FrontendConfig frontend;  // then turned into [1, bins, frames] features
+  bool centre = true;            // short clips are centred in their window (else padded at the end)
+  bool standardize = true;       // per-clip standardisation of the features
+  Shape input_shape() const;     // [1, bins, frames]
+  nlohmann::json to_json() const;
+  static AudioRecipe from_json(const nlohmann::json& j);
+};
+
+// "course": the course's features exactly: 48000 samples, torchaudio's MelSpectrogram()
+// defaults (which assume 16 kHz) and AmplitudeToDB(), no normalisation.
+// "duet": 8 kHz done right: 1 s at 8 kHz, n_fft 256, hop 64, 64 mels up to 4 kHz,
+// top_db 80, per-clip standardisation.
+AudioRecipe audio_recipe(const std::string& name);
+
+struct AudioAugment {
+  bool enabled = false;
+  double max_shift = 0.15;        // random placement of the clip in its window, fraction of the window
+  double speed_min = 0.9, speed_max = 1.1;  // resampling factor: tempo and pitch, like a different vocal tract
+  double gain_db = 6.0;           // random gain +- this
+  double noise_prob = 0.5;        // chance of added white noise ...
+  double snr_min_db = 10, snr_max_db = 40;  // ... at an SNR drawn from this range
+  int time_masks = 2, max_time_mask = 12;   // SpecAugment bands (frames)
+  int freq_masks = 2, max_freq_mask = 8;    // (mel bins)
+};
+
+// Per-clip effects for evaluation under degradation and for fusion training.
+struct ClipEffects {
+  double snr_db = INFINITY;  // white noise at this SNR (inf: none)
+  bool silent = false;       // the clip is replaced by silence (a missing modality)
+};
+
+// Clips held in memory at the recipe's sample rate (not yet padded), with their labels.
+class AudioSet {
+ public:
+  AudioSet(const data::Fsdd& ds, const std::vector<int64_t>& indices, const AudioRecipe& recipe);
+  int64_t size() const { return int64_t(waves_.size()); }
+  int32_t label(int64_t i) const { return labels_[i]; }
+  const std::string& speaker(int64_t i) const { return speakers_[i]; }
+  const std::vector<float>& wave(int64_t i) const { return waves_[i]; }
+  const AudioRecipe& recipe() const { return recipe_; }
+  // Features [B, 1, bins, frames] on `device` for the given clips, augmented when
+  // aug.enabled; `effects` (empty, or one per clip) adds noise or silences clips.
+  Tensor batch(const std::vector<int64_t>& idx, const AudioAugment& aug, Rng& rng, Device device,
+               const std::vector<ClipEffects>& effects = {}) const;
+
+ private:
+  AudioRecipe recipe_;
+  std::vector<std::vector<float>> waves_;
+  std::vector<int32_t> labels_;
+  std::vector<std::string> speakers_;
+};
+
+// One waveform (any rate) -> padded/cropped samples at the recipe's rate, centred when it
+// has to be padded (the same placement as in evaluation batches).
+std::vector<float> prepare_wave(const std::vector<float>& samples, int rate, const AudioRecipe& recipe);
+// Features for a batch of prepared waveforms [B, num_samples] (the recipe's front-end +
+// standardisation).
+Tensor audio_features(const Tensor& waves, const AudioRecipe& recipe);
+// Adds white noise at `snr_db` relative to the clip's own power (speech frames only).
+void add_noise(std::vector<float>& x, double snr_db, Rng& rng);
+
+}  // namespace duet::models

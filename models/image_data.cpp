@@ -1,0 +1,224 @@
+#include "models/image_data.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "engine/error.h"
+#include "engine/ops/gemm.h"
+
+#define STB_IMAGE_IMPLEMENTATION
+#define STBI_FAILURE_USERMSG
+#include <stb_image.h>
+
+namespace duet::models {
+
+std::pair<float, float> ImageSet::pixel_stats(const data::Mnist& m, int64_t limit) {
+  const int64_t n = (limit >= 0 ? std::min(limit, m.count) : m.count) * m.rows * m.cols;
+  double sum = 0, sq = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const double v = m.pixels[i] / 255.0;
+    sum += v, sq += v * v;
+  }
+  const double mean = sum / double(n);
+  return {float(mean), float(std::sqrt(std::max(1e-12, sq / double(n) - mean * mean)))};
+}
+
+ImageSet::ImageSet(data::Mnist m, int64_t limit, float mean, float std) : mean_(mean), std_(std) {
+  DUET_CHECK(m.rows == 28 && m.cols == 28, "MNIST images must be 28x28, got ", m.rows, "x", m.cols);
+  DUET_CHECK(std > 0, "image normalisation: std must be positive");
+  count_ = limit >= 0 ? std::min(limit, m.count) : m.count;
+  pixels_.assign(m.pixels.begin(), m.pixels.begin() + count_ * 784);
+  labels_.assign(m.labels.begin(), m.labels.begin() + count_);
+}
+
+namespace {
+
+// Bilinear sample of a 28x28 byte image at (x, y), zero outside.
+float sample(const uint8_t* img, double x, double y) {
+  const int x0 = int(std::floor(x)), y0 = int(std::floor(y));
+  const double fx = x - x0, fy = y - y0;
+  auto at = [&](int xx, int yy) -> double { return (xx < 0 || yy < 0 || xx >= 28 || yy >= 28) ? 0.0 : img[yy * 28 + xx]; };
+  return float((at(x0, y0) * (1 - fx) + at(x0 + 1, y0) * fx) * (1 - fy) +
+               (at(x0, y0 + 1) * (1 - fx) + at(x0 + 1, y0 + 1) * fx) * fy);
+}
+
+}  // namespace
+
+Tensor ImageSet::batch(const std::vector<int64_t>& idx, const ImageAugment& aug, Rng& rng, Device device,
+                       const std::vector<ImageEffects>& effects) const {
+  const int64_t B = int64_t(idx.size());
+  DUET_CHECK(effects.empty() || int64_t(effects.size()) == B, "ImageSet::batch: ", effects.size(), " effects for ", B,
+             " images");
+  Tensor x = Tensor::empty({B, 1, 28, 28});
+  float* out = x.data<float>();
+  const int64_t K = int64_t(basis_.size() / 784);
+  for (int64_t b = 0; b < B; ++b) {
+    const ImageEffects fx = effects.empty() ? ImageEffects{} : effects[b];
+    const uint8_t* img = pixels(idx[b]);
+    float* o = out + b * 784;
+    if (aug.enabled) {
+      // Inverse map: output pixel -> source pixel through rotation, scale, shear, shift about the centre.
+      const double a = rng.uniform(-aug.max_rotate_deg, aug.max_rotate_deg) * M_PI / 180;
+      const double s = rng.uniform(aug.scale_min, aug.scale_max), sh = rng.uniform(-aug.max_shear, aug.max_shear);
+      const double tx = rng.uniform(-aug.max_shift_px, aug.max_shift_px), ty = rng.uniform(-aug.max_shift_px, aug.max_shift_px);
+      const double c = std::cos(a) / s, sn = std::sin(a) / s;
+      for (int y = 0; y < 28; ++y)
+        for (int xx = 0; xx < 28; ++xx) {
+          const double u = xx - 13.5 - tx, v = y - 13.5 - ty;
+          const double sx = c * u + sn * v + sh * v + 13.5, sy = -sn * u + c * v + 13.5;
+          o[y * 28 + xx] = sample(img, sx, sy) / 255.0f;
+        }
+    } else {
+      for (int i = 0; i < 784; ++i) o[i] = img[i] / 255.0f;
+    }
+    if (K > 0) {  // keep only the coarse shape: the projection onto the top components
+      std::vector<double> rec(basis_mean_.begin(), basis_mean_.end());
+      for (int64_t c = 0; c < K; ++c) {
+        const float* v = basis_.data() + c * 784;
+        double dot = 0;
+        for (int i = 0; i < 784; ++i) dot += (o[i] - basis_mean_[i]) * v[i];
+        for (int i = 0; i < 784; ++i) rec[i] += dot * v[i];
+      }
+      for (int i = 0; i < 784; ++i) o[i] = float(rec[i]);
+    }
+    if (fx.occlude > 0) {
+      const int x0 = int(rng.randint(28 - fx.occlude + 1)), y0 = int(rng.randint(28 - fx.occlude + 1));
+      for (int y = y0; y < y0 + fx.occlude; ++y)
+        for (int xx = x0; xx < x0 + fx.occlude; ++xx) o[y * 28 + xx] = 0.0f;
+    }
+    for (int i = 0; i < 784; ++i) {
+      if (fx.blank) o[i] = 0.0f;
+      else if (fx.noise > 0) o[i] += float(fx.noise * rng.normal());
+      o[i] = (o[i] - mean_) / std_;
+    }
+  }
+  return x.to(device);
+}
+
+void ImageSet::set_projection(std::vector<float> basis, std::vector<float> mean) {
+  DUET_CHECK(basis.size() % 784 == 0 && mean.size() == 784, "ImageSet: bad projection");
+  basis_ = std::move(basis);
+  basis_mean_ = std::move(mean);
+}
+
+void ImageSet::principal_components(int64_t max_images, double energy, std::vector<float>* basis,
+                                    std::vector<float>* mean) const {
+  const int64_t n = std::min(max_images, count_);
+  std::vector<double> X(size_t(n) * 784), mu(784, 0.0);
+  for (int64_t i = 0; i < n; ++i)
+    for (int j = 0; j < 784; ++j) mu[j] += pixels(i)[j] / 255.0 / double(n);
+  for (int64_t i = 0; i < n; ++i)
+    for (int j = 0; j < 784; ++j) X[size_t(i) * 784 + j] = pixels(i)[j] / 255.0 - mu[j];
+  std::vector<double> C(784 * 784);  // covariance, then deflated as components are found
+  ops::gemm_cpu<double>(true, false, 784, 784, n, 1.0 / double(n), X.data(), 784, X.data(), 784, 0.0, C.data(), 784);
+  double total = 0;
+  for (int j = 0; j < 784; ++j) total += C[j * 785];
+  basis->clear();
+  mean->assign(mu.begin(), mu.end());
+  Rng rng(11);
+  double kept = 0;
+  while (kept < energy * total && basis->size() < 784 * 64) {
+    std::vector<double> v(784), w(784);
+    for (auto& e : v) e = rng.normal();
+    double lambda = 0;
+    for (int it = 0; it < 300; ++it) {  // power iteration
+      for (int r = 0; r < 784; ++r) {
+        double acc = 0;
+        for (int c = 0; c < 784; ++c) acc += C[r * 784 + c] * v[c];
+        w[r] = acc;
+      }
+      double norm = 0;
+      for (double e : w) norm += e * e;
+      norm = std::sqrt(norm);
+      if (norm == 0) break;
+      for (int r = 0; r < 784; ++r) v[r] = w[r] / norm;
+      lambda = norm;
+    }
+    for (int r = 0; r < 784; ++r)
+      for (int c = 0; c < 784; ++c) C[r * 784 + c] -= lambda * v[r] * v[c];
+    kept += lambda;
+    for (double e : v) basis->push_back(float(e));
+  }
+}
+
+std::vector<uint8_t> load_gray_image(const std::string& path, int* w, int* h) {
+  int channels = 0;
+  unsigned char* p = stbi_load(path.c_str(), w, h, &channels, 1);
+  DUET_CHECK(p, path, ": cannot read image (", stbi_failure_reason(), ")");
+  std::vector<uint8_t> out(p, p + size_t(*w) * *h);
+  stbi_image_free(p);
+  DUET_CHECK(*w >= 4 && *h >= 4, path, ": image ", *w, "x", *h, " is too small for a digit");
+  return out;
+}
+
+std::vector<float> to_mnist_form(const std::vector<uint8_t>& gray, int w, int h) {
+  DUET_CHECK(int64_t(gray.size()) == int64_t(w) * h && w > 0 && h > 0, "to_mnist_form: bad image size");
+  // Polarity from the border: MNIST digits are light ink on a dark background.
+  double border = 0;
+  int nb = 0;
+  for (int x = 0; x < w; ++x) border += gray[x] + gray[size_t(h - 1) * w + x], nb += 2;
+  for (int y = 0; y < h; ++y) border += gray[size_t(y) * w] + gray[size_t(y) * w + w - 1], nb += 2;
+  const bool invert = border / nb > 127;
+  std::vector<float> ink(size_t(w) * h);
+  for (size_t i = 0; i < ink.size(); ++i) ink[i] = (invert ? 255 - gray[i] : gray[i]) / 255.0f;
+  // Remove the background level and find the ink's bounding box.
+  float bg = 0;
+  {
+    std::vector<float> sorted = ink;
+    std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
+    bg = sorted[sorted.size() / 2];
+  }
+  float peak = 0;
+  for (float& v : ink) peak = std::max(peak, v = std::max(0.0f, v - bg));
+  DUET_CHECK(peak > 0.1f, "the image is blank: no digit found");
+  for (float& v : ink) v /= peak;
+  int x0 = w, y0 = h, x1 = -1, y1 = -1;
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x)
+      if (ink[size_t(y) * w + x] > 0.2f) x0 = std::min(x0, x), x1 = std::max(x1, x), y0 = std::min(y0, y), y1 = std::max(y1, y);
+  const int bw = x1 - x0 + 1, bh = y1 - y0 + 1;
+  // Scale the box so its longer side is 20 px, area-averaging each target pixel.
+  const double scale = 20.0 / std::max(bw, bh);
+  const int tw = std::max(1, int(std::lround(bw * scale))), th = std::max(1, int(std::lround(bh * scale)));
+  std::vector<float> small(size_t(tw) * th, 0.0f);
+  for (int ty = 0; ty < th; ++ty)
+    for (int tx = 0; tx < tw; ++tx) {
+      const double sx0 = x0 + tx / scale, sx1 = x0 + (tx + 1) / scale, sy0 = y0 + ty / scale, sy1 = y0 + (ty + 1) / scale;
+      double acc = 0, area = 0;
+      for (int sy = int(std::floor(sy0)); sy < int(std::ceil(sy1)); ++sy)
+        for (int sx = int(std::floor(sx0)); sx < int(std::ceil(sx1)); ++sx) {
+          if (sx < 0 || sy < 0 || sx >= w || sy >= h) continue;
+          const double ox = std::min(sx1, sx + 1.0) - std::max(sx0, double(sx));
+          const double oy = std::min(sy1, sy + 1.0) - std::max(sy0, double(sy));
+          if (ox <= 0 || oy <= 0) continue;
+          acc += ink[size_t(sy) * w + sx] * ox * oy;
+          area += ox * oy;
+        }
+      small[size_t(ty) * tw + tx] = area > 0 ? float(acc / area) : 0.0f;
+    }
+  // Centre of mass to (14, 14) of the 28x28 field (pixel centres at i + 0.5).
+  double mass = 0, cx = 0, cy = 0;
+  for (int y = 0; y < th; ++y)
+    for (int x = 0; x < tw; ++x) {
+      const double v = small[size_t(y) * tw + x];
+      mass += v, cx += v * (x + 0.5), cy += v * (y + 0.5);
+    }
+  cx /= mass, cy /= mass;
+  const int ox = int(std::lround(14 - cx)), oy = int(std::lround(14 - cy));
+  std::vector<float> out(784, 0.0f);
+  for (int y = 0; y < th; ++y)
+    for (int x = 0; x < tw; ++x) {
+      const int X = x + ox, Y = y + oy;
+      if (X >= 0 && X < 28 && Y >= 0 && Y < 28) out[Y * 28 + X] = std::min(1.0f, small[size_t(y) * tw + x]);
+    }
+  return out;
+}
+
+Tensor image_input(const std::vector<float>& digit28, float mean, float std, Device device) {
+  DUET_CHECK(digit28.size() == 784, "image_input: expected 784 pixels, got ", digit28.size());
+  std::vector<float> v(784);
+  for (int i = 0; i < 784; ++i) v[i] = (digit28[i] - mean) / std;
+  return Tensor::from_vector<float>(v, {1, 1, 28, 28}, device);
+}
+
+}  // namespace duet::models

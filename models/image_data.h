@@ -1,0 +1,64 @@
+// Handwritten digits as model inputs: MNIST in memory, training augmentation (small random
+// affine transforms), and bringing any picture of a digit to MNIST form.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/rng.h"
+#include "engine/tensor.h"
+#include "models/datasets.h"
+
+namespace duet::models {
+
+struct ImageAugment {
+  bool enabled = false;
+  double max_rotate_deg = 12, scale_min = 0.9, scale_max = 1.1, max_shift_px = 2.5, max_shear = 0.15;
+};
+
+struct ImageEffects {
+  double noise = 0;   // Gaussian noise, sigma in pixel units (1 = black to white)
+  int occlude = 0;    // side of a square blanked at a random place
+  bool blank = false; // an empty (black) picture: a missing modality
+};
+
+class ImageSet {
+ public:
+  // limit: keep the first `limit` images. mean/std: the normalisation (training-set pixel
+  // statistics in [0, 1] units).
+  ImageSet(data::Mnist m, int64_t limit, float mean, float std);
+  // Mean and standard deviation of all pixels (in [0, 1] units).
+  static std::pair<float, float> pixel_stats(const data::Mnist& m, int64_t limit);
+  int64_t size() const { return count_; }
+  int32_t label(int64_t i) const { return labels_[i]; }
+  const uint8_t* pixels(int64_t i) const { return pixels_.data() + i * 784; }
+  // [B, 1, 28, 28], normalised with the training mean/std; `effects` (empty, or one per
+  // image) degrades images for robustness evaluation and fusion training.
+  Tensor batch(const std::vector<int64_t>& idx, const ImageAugment& aug, Rng& rng, Device device,
+               const std::vector<ImageEffects>& effects = {}) const;
+  // Hard mode: images are replaced by their projection onto these principal components
+  // ([k, 784] orthonormal rows) around `mean` before any effect.
+  void set_projection(std::vector<float> basis, std::vector<float> mean);
+  // Top principal components of the first `max_images` images holding `energy` of the variance.
+  void principal_components(int64_t max_images, double energy, std::vector<float>* basis,
+                            std::vector<float>* mean) const;
+
+ private:
+  int64_t count_;
+  float mean_, std_;
+  std::vector<float> basis_, basis_mean_;
+  std::vector<uint8_t> pixels_;
+  std::vector<int32_t> labels_;
+};
+
+// Any grayscale picture (w x h, values 0-255) to a 28x28 MNIST-style digit in [0, 1]:
+// polarity fixed to a light digit on a dark background (judged from the border), the ink's
+// bounding box scaled to fit 20x20 keeping its aspect, placed so its centre of mass is at
+// the centre of the 28x28 field. Throws when the picture is blank.
+std::vector<float> to_mnist_form(const std::vector<uint8_t>& gray, int w, int h);
+// Reads PNG/JPEG/BMP/... (stb_image) as grayscale.
+std::vector<uint8_t> load_gray_image(const std::string& path, int* w, int* h);
+// [1, 1, 28, 28] normalised input from a 28x28 [0, 1] digit.
+Tensor image_input(const std::vector<float>& digit28, float mean, float std, Device device);
+
+}  // namespace duet::models

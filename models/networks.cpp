@@ -1,0 +1,109 @@
+#include "models/networks.h"
+
+#include "engine/error.h"
+
+namespace duet::models {
+namespace {
+
+class AudioSeed : public Network {
+ public:
+  AudioSeed(const Shape& in, uint64_t seed, Parameters& ps, const std::string& p) {
+    arch_ = "audio:seed";
+    Rng rng(seed);
+    conv1_ = Conv2d(ps, p + "conv1", in[0], 10, 7, 3, 0, rng);
+    conv2_ = Conv2d(ps, p + "conv2", 10, 10, 5, 2, 0, rng);
+    const int64_t h = conv2_.out_size(conv1_.out_size(in[1], 0), 0), w = conv2_.out_size(conv1_.out_size(in[2], 1), 1);
+    DUET_CHECK(h > 0 && w > 0, "audio:seed needs an input of at least 19x19, got ", shape_str(in));
+    dim_ = 10 * h * w;
+    fc_ = Linear(ps, p + "fc", dim_, 10, rng);
+  }
+  Tensor features(const Tensor& x, bool, uint64_t) override { return F::flatten(conv2_(conv1_(x, true), true)); }
+  Tensor forward(const Tensor& x, bool training, uint64_t seed) override { return fc_(features(x, training, seed)); }
+  int64_t feature_dim() const override { return dim_; }
+
+ private:
+  Conv2d conv1_, conv2_;
+  Linear fc_;
+  int64_t dim_;
+};
+
+class AudioDuet : public Network {
+ public:
+  AudioDuet(const Shape& in, uint64_t seed, Parameters& ps, const std::string& p) {
+    arch_ = "audio:duet";
+    DUET_CHECK(in[1] >= 8 && in[2] >= 8, "audio:duet needs an input of at least 8x8, got ", shape_str(in));
+    Rng rng(seed);
+    const int64_t ch[3] = {16, 32, 32};
+    int64_t c = in[0];
+    for (int i = 0; i < 3; ++i) {
+      const std::string n = p + "conv" + std::to_string(i + 1);
+      conv_[i] = Conv2d(ps, n, c, ch[i], 3, 1, 1, rng);
+      bn_[i] = BatchNorm(ps, p + "bn" + std::to_string(i + 1), ch[i]);
+      c = ch[i];
+    }
+    dim_ = c * (in[1] / 8) * (in[2] / 8);
+    fc_ = Linear(ps, p + "fc", dim_, 10, rng);
+  }
+  Tensor features(const Tensor& x, bool training, uint64_t seed) override {
+    Tensor h = x;
+    for (int i = 0; i < 3; ++i) h = F::max_pool2d(F::relu(bn_[i](conv_[i](h), training)), 2, 2);
+    return F::dropout(F::flatten(h), 0.3, training, seed);
+  }
+  Tensor forward(const Tensor& x, bool training, uint64_t seed) override { return fc_(features(x, training, seed)); }
+  int64_t feature_dim() const override { return dim_; }
+
+ private:
+  Conv2d conv_[3];
+  BatchNorm bn_[3];
+  Linear fc_;
+  int64_t dim_;
+};
+
+class ImageDuet : public Network {
+ public:
+  ImageDuet(const Shape& in, uint64_t seed, Parameters& ps, const std::string& p) {
+    arch_ = "image:duet";
+    Rng rng(seed);
+    conv1_ = Conv2d(ps, p + "conv1", in[0], 32, 3, 1, 0, rng);
+    conv2_ = Conv2d(ps, p + "conv2", 32, 64, 3, 1, 0, rng);
+    const int64_t h = (in[1] - 4) / 2, w = (in[2] - 4) / 2;
+    DUET_CHECK(h > 0 && w > 0, "image:duet needs an input of at least 6x6, got ", shape_str(in));
+    fc1_ = Linear(ps, p + "fc1", 64 * h * w, 128, rng);
+    fc2_ = Linear(ps, p + "fc2", 128, 10, rng);
+  }
+  Tensor features(const Tensor& x, bool training, uint64_t seed) override {
+    Tensor h = F::max_pool2d(conv2_(conv1_(x, true), true), 2, 2);
+    h = F::dropout(F::flatten(h), 0.25, training, seed);
+    return F::dropout(F::relu(fc1_(h)), 0.5, training, seed ^ 0x5bd1e995u);
+  }
+  Tensor forward(const Tensor& x, bool training, uint64_t seed) override { return fc2_(features(x, training, seed)); }
+  int64_t feature_dim() const override { return 128; }
+
+ private:
+  Conv2d conv1_, conv2_;
+  Linear fc1_, fc2_;
+};
+
+}  // namespace
+
+const std::vector<std::pair<std::string, std::string>>& architectures() {
+  static const std::vector<std::pair<std::string, std::string>> a = {
+      {"audio:seed", "the course CNN: conv 7x7/3, conv 5x5/2, linear (torchaudio-default features)"},
+      {"audio:duet", "3 conv blocks + global average pooling, 8 kHz mels, augmentation (default for audio)"},
+      {"image:duet", "conv32-conv64-pool-fc128-fc10 with dropout (default for image)"},
+  };
+  return a;
+}
+
+std::unique_ptr<Network> build_network(const std::string& arch, const Shape& in, uint64_t seed, Parameters& ps,
+                                       const std::string& prefix) {
+  DUET_CHECK(in.size() == 3, "network input shape must be [C, H, W], got ", shape_str(in));
+  if (arch == "audio:seed") return std::make_unique<AudioSeed>(in, seed, ps, prefix);
+  if (arch == "audio:duet") return std::make_unique<AudioDuet>(in, seed, ps, prefix);
+  if (arch == "image:duet") return std::make_unique<ImageDuet>(in, seed, ps, prefix);
+  std::string names;
+  for (auto& [n, d] : architectures()) names += (names.empty() ? "" : ", ") + n;
+  fail("unknown architecture '", arch, "' (known: ", names, ")");
+}
+
+}  // namespace duet::models

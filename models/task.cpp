@@ -1,0 +1,179 @@
+#include "models/task.h"
+
+#include "engine/autograd.h"
+#include "engine/error.h"
+#include "engine/functional.h"
+
+namespace duet::models {
+
+Tensor labels_tensor(const std::vector<int32_t>& labels, Device d) {
+  return Tensor::from_vector<int32_t>(labels, {int64_t(labels.size())}, d);
+}
+
+std::pair<Tensor, Tensor> Task::loss(const Batch& b, uint64_t seed) {
+  Tensor logits = forward(b, true, seed);
+  return {F::cross_entropy(logits, b.labels), logits};
+}
+
+void Task::to(Device d) {
+  device_ = d;
+  params_.pack(d);
+}
+
+// ---- Normalizer ---------------------------------------------------------------------------
+
+Tensor Normalizer::apply(const Tensor& x) const {
+  if (mean.empty()) return x;
+  if (!mean_t.defined() || mean_t.device() != x.device()) {
+    std::vector<float> neg(mean.size()), inv(std.size());
+    for (size_t i = 0; i < mean.size(); ++i) neg[i] = -mean[i], inv[i] = 1.0f / std[i];
+    const Shape s = {1, 1, int64_t(mean.size()), 1};
+    mean_t = Tensor::from_vector<float>(neg, s, x.device());
+    scale_t = Tensor::from_vector<float>(inv, s, x.device());
+  }
+  return F::mul(F::add(x, mean_t), scale_t);
+}
+
+Normalizer Normalizer::from_json(const nlohmann::json& j) {
+  Normalizer n;
+  n.mean = j.at("mean").get<std::vector<float>>();
+  n.std = j.at("std").get<std::vector<float>>();
+  DUET_CHECK(n.mean.size() == n.std.size(), "normaliser: mean and std sizes differ");
+  for (float s : n.std) DUET_CHECK(s > 0, "normaliser: std must be positive");
+  return n;
+}
+
+Normalizer Normalizer::fit(const Tensor& features) {
+  check_ndim(features, 4, "Normalizer::fit");
+  Tensor h = features.to(Device::cpu);
+  const int64_t B = h.size(0), M = h.size(2), T = h.size(3);
+  Normalizer n;
+  n.mean.assign(M, 0);
+  n.std.assign(M, 0);
+  const float* p = h.data<float>();
+  for (int64_t m = 0; m < M; ++m) {
+    double s = 0, q = 0;
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t t = 0; t < T; ++t) {
+        const double v = p[(b * M + m) * T + t];
+        s += v, q += v * v;
+      }
+    const double cnt = double(B * T), mu = s / cnt;
+    n.mean[m] = float(mu);
+    n.std[m] = float(std::sqrt(std::max(q / cnt - mu * mu, 1e-6)));
+  }
+  return n;
+}
+
+// ---- audio ----------------------------------------------------------------------------------
+
+static AudioRecipe recipe_for_arch(const std::string& arch) {
+  if (arch == "audio:seed") return audio_recipe("course");
+  if (arch == "audio:duet") return audio_recipe("duet");
+  fail("unknown audio architecture '", arch, "' (audio:seed or audio:duet)");
+}
+
+AudioTask::AudioTask(const std::string& arch, const data::Fsdd& ds, const std::vector<int64_t>& train,
+                     const std::vector<int64_t>& test, bool augment, uint64_t seed)
+    : arch_(arch), recipe_(recipe_for_arch(arch)) {
+  augment_.enabled = augment;
+  train_ = std::make_unique<AudioSet>(ds, train, recipe_);
+  test_ = std::make_unique<AudioSet>(ds, test, recipe_);
+  net_ = build_network(arch, recipe_.input_shape(), seed, params_);
+  if (recipe_.standardize) {
+    // Per-mel-bin statistics of the (clean) training features.
+    Rng rng(seed);
+    std::vector<int64_t> all(train_->size());
+    for (int64_t i = 0; i < train_->size(); ++i) all[i] = i;
+    norm_ = Normalizer::fit(train_->batch(all, AudioAugment{}, rng, Device::cpu));
+  }
+}
+
+AudioTask::AudioTask(const nlohmann::json& c, const data::Fsdd* ds, const std::vector<int64_t>& test) {
+  arch_ = c.at("arch");
+  recipe_ = AudioRecipe::from_json(c.at("audio"));
+  if (c.contains("normalizer")) norm_ = Normalizer::from_json(c.at("normalizer"));
+  if (ds) test_ = std::make_unique<AudioSet>(*ds, test, recipe_);
+  net_ = build_network(arch_, recipe_.input_shape(), 0, params_);
+}
+
+Batch AudioTask::train_batch(const std::vector<int64_t>& idx, Rng& rng) {
+  std::vector<int32_t> y(idx.size());
+  for (size_t i = 0; i < idx.size(); ++i) y[i] = train_->label(idx[i]);
+  return {train_->batch(idx, augment_, rng, device_), Tensor(), labels_tensor(y, device_)};
+}
+
+Batch AudioTask::test_batch(const std::vector<int64_t>& idx, Rng& rng) { return degraded_test_batch(idx, rng, {}); }
+
+Batch AudioTask::degraded_test_batch(const std::vector<int64_t>& idx, Rng& rng, const ClipEffects& fx) {
+  std::vector<int32_t> y(idx.size());
+  for (size_t i = 0; i < idx.size(); ++i) y[i] = test_->label(idx[i]);
+  return {test_->batch(idx, AudioAugment{}, rng, device_, std::vector<ClipEffects>(idx.size(), fx)), Tensor(),
+          labels_tensor(y, device_)};
+}
+
+Tensor AudioTask::forward(const Batch& b, bool training, uint64_t seed) {
+  return net_->forward(norm_.apply(b.audio), training, seed);
+}
+
+nlohmann::json AudioTask::config() const {
+  nlohmann::json c = {{"model", "audio"}, {"arch", arch_}, {"audio", recipe_.to_json()},
+                      {"input_shape", recipe_.input_shape()}, {"classes", 10}};
+  if (!norm_.mean.empty()) c["normalizer"] = norm_.to_json();
+  return c;
+}
+
+Tensor AudioTask::input_for(const std::vector<float>& samples, int rate) const {
+  std::vector<float> x = prepare_wave(samples, rate, recipe_);
+  Tensor w = Tensor::from_vector<float>(x, {1, int64_t(x.size())}, device_);
+  return norm_.apply(audio_features(w, recipe_));
+}
+
+// ---- image ------------------------------------------------------------------------------------
+
+ImageTask::ImageTask(const std::string& arch, data::Mnist train, data::Mnist test, int64_t train_limit, bool augment,
+                     uint64_t seed)
+    : arch_(arch) {
+  DUET_CHECK(arch == "image:duet", "unknown image architecture '", arch, "' (image:duet)");
+  augment_.enabled = augment;
+  std::tie(mean_, std_) = ImageSet::pixel_stats(train, train_limit);
+  train_ = std::make_unique<ImageSet>(std::move(train), train_limit, mean_, std_);
+  test_ = std::make_unique<ImageSet>(std::move(test), -1, mean_, std_);
+  net_ = build_network(arch, {1, 28, 28}, seed, params_);
+}
+
+ImageTask::ImageTask(const nlohmann::json& c, const data::Mnist* test) {
+  arch_ = c.at("arch");
+  mean_ = c.at("image").at("mean");
+  std_ = c.at("image").at("std");
+  if (test) test_ = std::make_unique<ImageSet>(*test, -1, mean_, std_);
+  net_ = build_network(arch_, {1, 28, 28}, 0, params_);
+}
+
+Batch ImageTask::train_batch(const std::vector<int64_t>& idx, Rng& rng) {
+  std::vector<int32_t> y(idx.size());
+  for (size_t i = 0; i < idx.size(); ++i) y[i] = train_->label(idx[i]);
+  return {Tensor(), train_->batch(idx, augment_, rng, device_), labels_tensor(y, device_)};
+}
+
+Batch ImageTask::test_batch(const std::vector<int64_t>& idx, Rng& rng) { return degraded_test_batch(idx, rng, {}); }
+
+Batch ImageTask::degraded_test_batch(const std::vector<int64_t>& idx, Rng& rng, const ImageEffects& fx) {
+  std::vector<int32_t> y(idx.size());
+  for (size_t i = 0; i < idx.size(); ++i) y[i] = test_->label(idx[i]);
+  return {Tensor(), test_->batch(idx, ImageAugment{}, rng, device_, std::vector<ImageEffects>(idx.size(), fx)),
+          labels_tensor(y, device_)};
+}
+
+Tensor ImageTask::forward(const Batch& b, bool training, uint64_t seed) { return net_->forward(b.image, training, seed); }
+
+nlohmann::json ImageTask::config() const {
+  return {{"model", "image"}, {"arch", arch_}, {"image", {{"mean", mean_}, {"std", std_}}},
+          {"input_shape", {1, 28, 28}}, {"classes", 10}};
+}
+
+Tensor ImageTask::input_for(const std::vector<uint8_t>& gray, int w, int h) const {
+  return image_input(to_mnist_form(gray, w, h), mean_, std_, device_);
+}
+
+}  // namespace duet::models

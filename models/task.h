@@ -1,0 +1,122 @@
+// A training task: a network, its data, and how a batch becomes logits. The trainer
+// (trainer.h) runs any task; unimodal tasks are here, fusion tasks in models/fusion.h.
+#pragma once
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "engine/params.h"
+#include "models/audio_data.h"
+#include "models/image_data.h"
+#include "models/networks.h"
+
+namespace duet::models {
+
+struct Batch {
+  Tensor audio, image;  // either may be undefined for a unimodal task
+  Tensor labels;        // int32 [B] on the device
+  std::vector<char> audio_missing, image_missing;  // fusion: inputs known to be absent
+};
+
+class Task {
+ public:
+  virtual ~Task() = default;
+  virtual int64_t train_size() const = 0;
+  virtual int64_t test_size() const = 0;
+  virtual int32_t test_label(int64_t i) const = 0;
+  virtual Batch train_batch(const std::vector<int64_t>& idx, Rng& rng) = 0;
+  virtual Batch test_batch(const std::vector<int64_t>& idx, Rng& rng) = 0;
+  virtual Tensor forward(const Batch& b, bool training, uint64_t seed) = 0;  // logits [B, 10]
+  // The training loss and the logits it was computed from (accuracy bookkeeping). By
+  // default cross-entropy of forward(); fusion tasks add terms.
+  virtual std::pair<Tensor, Tensor> loss(const Batch& b, uint64_t seed);
+  // Called by the trainer before each epoch (fusion re-pairs its examples here).
+  virtual void begin_epoch(int epoch, Rng& rng) { (void)epoch, (void)rng; }
+  // Called once after the last epoch (late fusion fits its combination weight here).
+  virtual void end_training(uint64_t seed) { (void)seed; }
+  Parameters& params() { return params_; }
+  // Everything needed to rebuild the model and its input pipeline (config.json).
+  virtual nlohmann::json config() const = 0;
+  Device device() const { return device_; }
+  void to(Device d);  // packs the parameters into arenas on d (see Parameters::pack)
+
+ protected:
+  Device device_ = Device::cpu;
+  Parameters params_;
+};
+
+// Per-feature-bin affine normalisation from training-set statistics: x -> (x - mean[m]) / std[m]
+// for features [B, 1, M, T] (audio: per mel bin) or one scalar pair (images).
+struct Normalizer {
+  std::vector<float> mean, std;  // size M (or 1)
+  Tensor apply(const Tensor& x) const;
+  nlohmann::json to_json() const { return {{"mean", mean}, {"std", std}}; }
+  static Normalizer from_json(const nlohmann::json& j);
+  // Statistics over a batch of features [B, 1, M, T] per bin M.
+  static Normalizer fit(const Tensor& features);
+  mutable Tensor mean_t, scale_t;  // cached device tensors [1, 1, M, 1]
+};
+
+class AudioTask : public Task {
+ public:
+  // train/test are indices into ds.recordings.
+  AudioTask(const std::string& arch, const data::Fsdd& ds, const std::vector<int64_t>& train,
+            const std::vector<int64_t>& test, bool augment, uint64_t seed);
+  // Rebuilds from config.json for evaluation/prediction (test set from the given indices).
+  AudioTask(const nlohmann::json& config, const data::Fsdd* ds, const std::vector<int64_t>& test);
+  int64_t train_size() const override { return train_ ? train_->size() : 0; }
+  int64_t test_size() const override { return test_ ? test_->size() : 0; }
+  int32_t test_label(int64_t i) const override { return test_->label(i); }
+  Batch train_batch(const std::vector<int64_t>& idx, Rng& rng) override;
+  Batch test_batch(const std::vector<int64_t>& idx, Rng& rng) override;
+  Tensor forward(const Batch& b, bool training, uint64_t seed) override;
+  nlohmann::json config() const override;
+  Network& network() { return *net_; }
+  const AudioRecipe& recipe() const { return recipe_; }
+  // Model input for one waveform (any rate): [1, 1, bins, frames] on the task's device.
+  Tensor input_for(const std::vector<float>& samples, int rate) const;
+  // Test batch with per-clip effects (robustness evaluation).
+  Batch degraded_test_batch(const std::vector<int64_t>& idx, Rng& rng, const ClipEffects& fx);
+  Normalizer& normalizer() { return norm_; }
+
+ private:
+  std::string arch_;
+  AudioRecipe recipe_;
+  AudioAugment augment_;
+  Normalizer norm_;
+  std::unique_ptr<AudioSet> train_, test_;
+  std::unique_ptr<Network> net_;
+};
+
+class ImageTask : public Task {
+ public:
+  ImageTask(const std::string& arch, data::Mnist train, data::Mnist test, int64_t train_limit, bool augment,
+            uint64_t seed);
+  ImageTask(const nlohmann::json& config, const data::Mnist* test);
+  int64_t train_size() const override { return train_ ? train_->size() : 0; }
+  int64_t test_size() const override { return test_ ? test_->size() : 0; }
+  int32_t test_label(int64_t i) const override { return test_->label(i); }
+  Batch train_batch(const std::vector<int64_t>& idx, Rng& rng) override;
+  Batch test_batch(const std::vector<int64_t>& idx, Rng& rng) override;
+  Tensor forward(const Batch& b, bool training, uint64_t seed) override;
+  nlohmann::json config() const override;
+  Network& network() { return *net_; }
+  float pixel_mean() const { return mean_; }
+  float pixel_std() const { return std_; }
+  Batch degraded_test_batch(const std::vector<int64_t>& idx, Rng& rng, const ImageEffects& fx);
+  // Model input for one picture of a digit (any size, any polarity).
+  Tensor input_for(const std::vector<uint8_t>& gray, int w, int h) const;
+
+ private:
+  std::string arch_;
+  float mean_ = 0, std_ = 1;
+  ImageAugment augment_;
+  std::unique_ptr<ImageSet> train_, test_;
+  std::unique_ptr<Network> net_;
+};
+
+// Shared by tasks: labels of a batch as an int32 tensor on the device.
+Tensor labels_tensor(const std::vector<int32_t>& labels, Device d);
+
+}  // namespace duet::models

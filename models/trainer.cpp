@@ -1,0 +1,107 @@
+#include "models/trainer.h"
+
+#include <chrono>
+#include <cmath>
+
+#include "engine/autograd.h"
+#include "engine/error.h"
+#include "engine/functional.h"
+#include "engine/optim.h"
+
+namespace duet::models {
+
+double learning_rate_at(const TrainOptions& o, int64_t step, int64_t total) {
+  if (o.schedule == "constant") return o.sgd.lr;
+  DUET_CHECK(o.schedule == "cosine", "unknown learning-rate schedule '", o.schedule, "' (constant or cosine)");
+  const int64_t warmup = std::max<int64_t>(1, total / 30);
+  if (step < warmup) return o.sgd.lr * double(step + 1) / double(warmup);
+  const double t = double(step - warmup) / double(std::max<int64_t>(1, total - warmup));
+  return o.sgd.lr * 0.5 * (1.0 + std::cos(M_PI * t));
+}
+
+EvalResult evaluate(Task& task, int64_t eval_batch, uint64_t seed, const BatchFn& make_batch) {
+  NoGrad no_grad;
+  EvalResult r;
+  const int64_t n = task.test_size();
+  DUET_CHECK(n > 0, "evaluate: the test set is empty");
+  Rng rng(seed);
+  double loss_sum = 0;
+  int64_t correct = 0;
+  for (int64_t start = 0; start < n; start += eval_batch) {
+    std::vector<int64_t> idx;
+    for (int64_t i = start; i < std::min(n, start + eval_batch); ++i) idx.push_back(i);
+    Batch b = make_batch ? make_batch(idx, rng) : task.test_batch(idx, rng);
+    Tensor logits = task.forward(b, false, 0);
+    loss_sum += F::cross_entropy(logits, b.labels).item() * double(idx.size());
+    const std::vector<float> probs = F::softmax(logits).to_vector<float>();
+    const std::vector<int32_t> pred = F::argmax(logits).to_vector<int32_t>();
+    for (size_t k = 0; k < idx.size(); ++k) {
+      const int32_t truth = task.test_label(idx[k]);
+      r.predictions.push_back(pred[k]);
+      std::array<float, 10> p{};
+      for (int c = 0; c < 10; ++c) p[c] = probs[k * 10 + c];
+      r.probabilities.push_back(p);
+      r.confusion[truth][pred[k]]++;
+      correct += pred[k] == truth;
+    }
+  }
+  r.count = n;
+  r.loss = loss_sum / double(n);
+  r.accuracy = double(correct) / double(n);
+  return r;
+}
+
+std::vector<EpochStats> train(Task& task, const TrainOptions& o, const TrainCallbacks& cb) {
+  DUET_CHECK(o.epochs >= 1, "train: epochs must be >= 1");
+  DUET_CHECK(o.batch >= 1, "train: batch must be >= 1");
+  const int64_t n = task.train_size();
+  DUET_CHECK(n > 0, "train: the training set is empty");
+  Parameters& params = task.params();
+  SGD opt(params, o.sgd);
+  Rng rng(o.seed ^ 0x9E3779B97F4A7C15ull);
+  std::vector<int64_t> order(n);
+  for (int64_t i = 0; i < n; ++i) order[i] = i;
+  const int64_t steps_per_epoch = (n + o.batch - 1) / o.batch, total_steps = steps_per_epoch * o.epochs;
+  int64_t step = 0;
+  std::vector<EpochStats> history;
+  const Device dev = task.device();
+  for (int epoch = 1; epoch <= o.epochs; ++epoch) {
+    const auto t0 = std::chrono::steady_clock::now();
+    task.begin_epoch(epoch, rng);
+    rng.shuffle(order);
+    Tensor loss_sum = Tensor::zeros({}, DType::f32, dev), correct = Tensor::zeros({}, DType::f32, dev);
+    for (int64_t start = 0; start < n; start += o.batch, ++step) {
+      std::vector<int64_t> idx(order.begin() + start, order.begin() + std::min(n, start + o.batch));
+      Batch b = task.train_batch(idx, rng);
+      opt.config().lr = float(learning_rate_at(o, step, total_steps));
+      params.zero_grad();
+      auto [loss, logits] = task.loss(b, splitmix64(o.seed * 1000003u + uint64_t(step)));
+      backward(loss);
+      opt.step();
+      {
+        NoGrad ng;
+        F::accumulate(loss_sum, F::scale(loss, double(idx.size())));
+        F::count_correct(logits.detach(), b.labels, correct);
+      }
+      if (cb.on_step)
+        cb.on_step(epoch, std::min(n, start + o.batch), n,
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+    EpochStats s;
+    s.epoch = epoch;
+    s.train_loss = loss_sum.item() / double(n);
+    s.train_acc = correct.item() / double(n);
+    DUET_CHECK(std::isfinite(s.train_loss), "training diverged in epoch ", epoch,
+               " (loss is not finite); try a smaller --lr");
+    if (epoch == o.epochs) task.end_training(o.seed);
+    EvalResult ev = evaluate(task, o.eval_batch, o.seed);
+    s.test_loss = ev.loss;
+    s.test_acc = ev.accuracy;
+    s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    history.push_back(s);
+    if (cb.on_epoch) cb.on_epoch(s);
+  }
+  return history;
+}
+
+}  // namespace duet::models

@@ -1,0 +1,53 @@
+// The training loop and evaluation, for any Task.
+//
+// One step: batch -> forward -> cross-entropy -> backward (tape) -> one SGD launch. The
+// running loss and the count of correct predictions are kept on the device and read once
+// per epoch, so a step on the GPU never waits for the host.
+#pragma once
+#include <array>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "engine/ops/sgd.h"
+#include "models/task.h"
+
+namespace duet::models {
+
+struct TrainOptions {
+  int epochs = 10;
+  int64_t batch = 32;
+  ops::SgdConfig sgd{0.01f, 0.9f, 0.0f, 0.0f, false};
+  std::string schedule = "constant";  // constant | cosine (with a short linear warm-up)
+  uint64_t seed = 0;
+  int64_t eval_batch = 256;
+};
+
+struct EpochStats {
+  int epoch = 0;
+  double train_loss = 0, train_acc = 0, test_loss = 0, test_acc = 0, seconds = 0;
+};
+
+struct EvalResult {
+  double loss = 0, accuracy = 0;
+  int64_t count = 0;
+  std::vector<int32_t> predictions;
+  std::vector<std::array<float, 10>> probabilities;
+  std::array<std::array<int64_t, 10>, 10> confusion{};  // [truth][prediction]
+};
+
+using BatchFn = std::function<Batch(const std::vector<int64_t>& idx, Rng& rng)>;
+
+// Evaluates `n` test examples made by make_batch (default: the task's clean test batches).
+EvalResult evaluate(Task& task, int64_t eval_batch, uint64_t seed, const BatchFn& make_batch = nullptr);
+
+struct TrainCallbacks {
+  std::function<void(int epoch, int64_t done, int64_t total, double seconds)> on_step;  // progress
+  std::function<void(const EpochStats&)> on_epoch;
+};
+
+std::vector<EpochStats> train(Task& task, const TrainOptions& o, const TrainCallbacks& cb = {});
+
+double learning_rate_at(const TrainOptions& o, int64_t step, int64_t total_steps);
+
+}  // namespace duet::models

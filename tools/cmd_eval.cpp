@@ -1,0 +1,261 @@
+// duet eval (accuracy from a checkpoint; for fusion: robustness and disagreement analysis)
+// and duet predict (one recording and/or one picture).
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "dsp/wav.h"
+#include "engine/autograd.h"
+#include "engine/error.h"
+#include "engine/functional.h"
+#include "models/fusion.h"
+#include "models/trainer.h"
+#include "tools/args.h"
+#include "tools/commands.h"
+#include "tools/common.h"
+#include "tools/model_dir.h"
+#include "tools/plot.h"
+#include "tools/report.h"
+
+namespace fs = std::filesystem;
+
+namespace duet::cli {
+namespace {
+
+// Accuracy of several readings of the same test pairs under one degradation.
+std::map<std::string, double> fusion_accuracies(models::FusionTask& t, const models::Degradation& d, uint64_t seed,
+                                                std::vector<std::string>* methods) {
+  NoGrad ng;
+  Rng rng(seed);
+  std::map<std::string, int64_t> correct;
+  const int64_t n = t.test_size();
+  for (int64_t s = 0; s < n; s += 256) {
+    std::vector<int64_t> idx;
+    for (int64_t i = s; i < std::min(n, s + 256); ++i) idx.push_back(i);
+    models::Batch b = t.degraded_test_batch(idx, rng, d);
+    models::FusionOutputs o = t.outputs(b);
+    std::vector<std::pair<std::string, Tensor>> reads = {{"audio-only", o.audio}, {"image-only", o.image}};
+    if (t.strategy() == "late") reads.insert(reads.end(), o.late.begin(), o.late.end());
+    else reads.emplace_back("fused", o.fused);
+    for (auto& [name, logits] : reads) {
+      auto pred = F::argmax(logits).to_vector<int32_t>();
+      for (size_t k = 0; k < idx.size(); ++k) correct[name] += pred[k] == t.test_label(idx[k]);
+    }
+    if (methods && methods->empty())
+      for (auto& [name, l] : reads) methods->push_back(name);
+  }
+  std::map<std::string, double> acc;
+  for (auto& [name, c] : correct) acc[name] = double(c) / double(n);
+  return acc;
+}
+
+void draw_robustness(const std::string& path, const std::vector<models::Degradation>& degs,
+                     const std::vector<std::string>& methods, const std::vector<std::map<std::string, double>>& acc,
+                     const std::string& title) {
+  plot::Image img(1200, 520);
+  std::vector<plot::Series> series;
+  for (size_t m = 0; m < methods.size(); ++m) {
+    plot::Series s{methods[m], {}, {}, plot::palette(int(m)), true};
+    for (size_t d = 0; d < degs.size(); ++d) s.x.push_back(double(d)), s.y.push_back(100 * acc[d].at(methods[m]));
+    series.push_back(s);
+  }
+  plot::Axes ax{title, "degradation", "test accuracy (%)"};
+  ax.ymin = 0;
+  ax.ymax = 100;
+  ax.xmin = -0.5;
+  ax.xmax = double(degs.size()) - 0.5;
+  for (size_t d = 0; d < degs.size(); ++d) {
+    std::string label = degs[d].name;
+    for (auto [from, to] : {std::pair<std::string, std::string>{"image ", "img "}, {"audio ", "aud "}, {" missing", " gone"},
+                            {"occluded 14x14", "occl."}, {"noise ", "n"}, {"SNR ", ""}})
+      if (auto p = label.find(from); p != std::string::npos) label.replace(p, from.size(), to);
+    ax.xtick_labels.push_back(label);
+  }
+  plot::line_chart(img, {0, 0, 1200, 520}, ax, series);
+  img.save_png(path);
+}
+
+int eval_fusion(models::FusionTask& t, const std::string& out, bool json, uint64_t seed) {
+  fs::create_directories(out);
+  std::vector<models::Degradation> degs = models::standard_degradations();
+  std::vector<std::string> methods;
+  std::vector<std::map<std::string, double>> table;
+  for (const auto& d : degs) table.push_back(fusion_accuracies(t, d, seed, &methods));
+  // robustness.csv: one row per degradation, one column per method.
+  {
+    std::ofstream f(out + "/robustness.csv");
+    DUET_CHECK(f, out, "/robustness.csv: cannot open for writing");
+    f << "degradation";
+    for (auto& m : methods) f << ',' << m;
+    f << '\n';
+    for (size_t d = 0; d < degs.size(); ++d) {
+      f << degs[d].name;
+      for (auto& m : methods) f << ',' << table[d].at(m);
+      f << '\n';
+    }
+  }
+  const std::string title = std::string("fusion:") + t.strategy() + (t.hard() ? " (hard)" : "") + " robustness";
+  draw_robustness(out + "/robustness.png", degs, methods, table, title);
+  // disagreements.csv: clean test pairs where the two modalities disagree.
+  int64_t disagree = 0, audio_right = 0, image_right = 0, fused_right = 0;
+  {
+    NoGrad ng;
+    std::ofstream f(out + "/disagreements.csv");
+    DUET_CHECK(f, out, "/disagreements.csv: cannot open for writing");
+    f << "pair,truth,audio_pred,audio_conf,image_pred,image_conf,fused_pred\n";
+    Rng rng(seed);
+    for (int64_t s = 0; s < t.test_size(); s += 256) {
+      std::vector<int64_t> idx;
+      for (int64_t i = s; i < std::min(t.test_size(), s + 256); ++i) idx.push_back(i);
+      models::FusionOutputs o = t.outputs(t.degraded_test_batch(idx, rng, models::Degradation{}));
+      auto pa = F::softmax(o.audio).to_vector<float>(), pi = F::softmax(o.image).to_vector<float>();
+      auto fa = F::argmax(o.fused).to_vector<int32_t>();
+      for (size_t k = 0; k < idx.size(); ++k) {
+        const int ap = int(std::max_element(pa.begin() + k * 10, pa.begin() + k * 10 + 10) - (pa.begin() + k * 10));
+        const int ip = int(std::max_element(pi.begin() + k * 10, pi.begin() + k * 10 + 10) - (pi.begin() + k * 10));
+        if (ap == ip) continue;
+        const int truth = t.test_label(idx[k]);
+        ++disagree;
+        audio_right += ap == truth, image_right += ip == truth, fused_right += fa[k] == truth;
+        f << idx[k] << ',' << truth << ',' << ap << ',' << pa[k * 10 + ap] << ',' << ip << ',' << pi[k * 10 + ip] << ','
+          << fa[k] << '\n';
+      }
+    }
+  }
+  const std::string main_method = t.strategy() == "late" ? "late-weighted" : "fused";
+  if (json) {
+    nlohmann::json j = {{"accuracy", table[0].at(main_method)}, {"strategy", t.strategy()}, {"hard", t.hard()}};
+    for (size_t d = 0; d < degs.size(); ++d) j["robustness"][degs[d].name] = table[d];
+    j["disagreements"] = {{"count", disagree}, {"audio_right", audio_right}, {"image_right", image_right},
+                          {"fused_right", fused_right}};
+    std::printf("%s\n", j.dump().c_str());
+    return 0;
+  }
+  std::printf("fusion:%s%s  test pairs: %lld\n", t.strategy().c_str(), t.hard() ? " (hard)" : "",
+              (long long)t.test_size());
+  std::printf("  %-22s", "degradation");
+  for (auto& m : methods) std::printf(" %15s", m.c_str());
+  std::printf("\n");
+  for (size_t d = 0; d < degs.size(); ++d) {
+    std::printf("  %-22s", degs[d].name.c_str());
+    for (auto& m : methods) std::printf(" %14.2f%%", 100 * table[d].at(m));
+    std::printf("\n");
+  }
+  std::printf("  modalities disagree on %lld clean pairs: audio right %lld, image right %lld, fused right %lld\n",
+              (long long)disagree, (long long)audio_right, (long long)image_right, (long long)fused_right);
+  if (t.strategy() == "late") std::printf("  late fusion audio weight (fitted on held-out training pairs): %.2f\n", t.late_weight());
+  std::printf("wrote %s/robustness.csv, robustness.png, disagreements.csv\n", out.c_str());
+  return 0;
+}
+
+}  // namespace
+
+int cmd_eval(const Argv& argv) {
+  Args args(argv, {"model-dir", "data", "split", "device", "out", "seed"}, {"help", "json", "hard"}, "eval");
+  if (args.flag("help")) {
+    std::printf(
+        "usage: duet eval --model-dir DIR [--data DIR] [--split SPEC] [--device cpu|cuda] [--json] [--out DIR] [--hard]\n"
+        "Recomputes test accuracy from a trained model (the split it was trained with, unless --split).\n"
+        "Fusion models: accuracy of audio-only, image-only and fused readings under degradations\n"
+        "(OUT/robustness.csv, robustness.png) and the pairs where the modalities disagree\n"
+        "(OUT/disagreements.csv); OUT defaults to the model folder. --hard checks that the model was\n"
+        "trained on the hard benchmark (duet train --model fusion --hard), whose inputs it then uses.\n");
+    return 0;
+  }
+  DUET_CHECK(args.has("model-dir"), "eval: --model-dir DIR is required");
+  const std::string dir = args.str("model-dir", "");
+  const Device device = choose_device(args.str("device", ""));
+  auto task = load_model_dir(dir, device, data::resolve_data_dir(args.str("data", "")), args.str("split", ""));
+  const uint64_t seed = uint64_t(args.integer("seed", 0, 0, INT64_MAX));
+  if (auto* f = dynamic_cast<models::FusionTask*>(task.get())) {
+    DUET_CHECK(!args.flag("hard") || f->hard(), dir, " was not trained with --hard (duet train --model fusion --hard)");
+    return eval_fusion(*f, args.str("out", dir), args.flag("json"), seed);
+  }
+  DUET_CHECK(!args.flag("hard"), "--hard applies to fusion models");
+  models::EvalResult r = models::evaluate(*task, 256, seed);
+  if (args.flag("json")) {
+    auto pc = per_class_accuracy(r.confusion);
+    nlohmann::json j = {{"accuracy", r.accuracy}, {"loss", r.loss}, {"count", r.count}, {"per_class_accuracy", pc}};
+    std::printf("%s\n", j.dump().c_str());
+    return 0;
+  }
+  std::printf("%s: test accuracy %.2f%% on %lld examples, loss %.4f\n", dir.c_str(), 100 * r.accuracy,
+              (long long)r.count, r.loss);
+  print_per_class(r.confusion);
+  return 0;
+}
+
+int cmd_predict(const Argv& argv) {
+  Args args(argv, {"model-dir", "audio", "image", "device"}, {"help", "json"}, "predict");
+  if (args.flag("help")) {
+    std::printf(
+        "usage: duet predict --model-dir DIR [--audio FILE.wav] [--image FILE.png|jpg] [--json]\n"
+        "Class probabilities and the predicted digit. Audio: any WAV duet reads (resampled as\n"
+        "needed). Images: any size and polarity, brought to MNIST form. Fusion models take either\n"
+        "or both, and report each modality's probabilities and the modality weights.\n");
+    return 0;
+  }
+  DUET_CHECK(args.has("model-dir"), "predict: --model-dir DIR is required");
+  const std::string dir = args.str("model-dir", "");
+  nlohmann::json cfg = read_config(dir);
+  const std::string kind = cfg.at("model");
+  const bool has_audio = args.has("audio"), has_image = args.has("image");
+  DUET_CHECK(kind != "audio" || (has_audio && !has_image), "predict: an audio model takes --audio FILE.wav (only)");
+  DUET_CHECK(kind != "image" || (has_image && !has_audio), "predict: an image model takes --image FILE (only)");
+  DUET_CHECK(has_audio || has_image, "predict: give --audio FILE.wav and/or --image FILE");
+  // Read the inputs before loading the model: a wrong file fails fast.
+  dsp::Audio audio;
+  std::vector<uint8_t> gray;
+  int w = 0, h = 0;
+  if (has_audio) audio = dsp::read_wav(args.str("audio", ""));
+  if (has_image) gray = models::load_gray_image(args.str("image", ""), &w, &h);
+  auto task = load_model_dir(dir, choose_device(args.str("device", "")), "");
+  NoGrad ng;
+  nlohmann::json j;
+  auto probs_of = [](const Tensor& logits) { return F::softmax(logits).to_vector<float>(); };
+  auto argmax = [](const std::vector<float>& p) { return int(std::max_element(p.begin(), p.end()) - p.begin()); };
+  if (auto* f = dynamic_cast<models::FusionTask*>(task.get())) {
+    models::Batch b = f->single(has_audio ? &audio.samples : nullptr, audio.sample_rate, has_image ? &gray : nullptr, w, h);
+    models::FusionOutputs o = f->outputs(b);
+    auto pf = probs_of(o.fused);
+    j = {{"prediction", argmax(pf)}, {"probabilities", pf}, {"strategy", f->strategy()}};
+    if (o.audio.defined() && has_audio) j["audio_probabilities"] = probs_of(o.audio);
+    if (o.image.defined() && has_image) j["image_probabilities"] = probs_of(o.image);
+    if (o.alpha.defined()) {
+      auto a = o.alpha.to_vector<float>();
+      j["modality_weights"] = {{"audio", a[0]}, {"image", a[1]}};
+    } else if (f->strategy() == "late") {
+      j["modality_weights"] = {{"audio", has_image ? (has_audio ? f->late_weight() : 0.0) : 1.0},
+                               {"image", has_audio ? (has_image ? 1 - f->late_weight() : 0.0) : 1.0}};
+    }
+  } else {
+    Tensor x = kind == "audio" ? dynamic_cast<models::AudioTask&>(*task).input_for(audio.samples, audio.sample_rate)
+                               : dynamic_cast<models::ImageTask&>(*task).input_for(gray, w, h);
+    models::Batch b;
+    (kind == "audio" ? b.audio : b.image) = x;
+    auto p = probs_of(task->forward(b, false, 0));
+    j = {{"prediction", argmax(p)}, {"probabilities", p}};
+  }
+  if (args.flag("json")) {
+    std::printf("%s\n", j.dump().c_str());
+    return 0;
+  }
+  std::printf("prediction: %d\n", j["prediction"].get<int>());
+  auto print_probs = [](const char* label, const std::vector<float>& p) {
+    std::printf("%-8s", label);
+    for (int d = 0; d < 10; ++d) std::printf("  %d:%.3f", d, p[d]);
+    std::printf("\n");
+  };
+  print_probs("fused", j["probabilities"].get<std::vector<float>>());
+  if (j.contains("audio_probabilities")) print_probs("audio", j["audio_probabilities"].get<std::vector<float>>());
+  if (j.contains("image_probabilities")) print_probs("image", j["image_probabilities"].get<std::vector<float>>());
+  if (j.contains("modality_weights"))
+    std::printf("modality weights: audio %.3f, image %.3f\n", j["modality_weights"]["audio"].get<double>(),
+                j["modality_weights"]["image"].get<double>());
+  return 0;
+}
+
+}  // namespace duet::cli

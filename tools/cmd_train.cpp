@@ -1,0 +1,211 @@
+// duet train: the training loop of any model, its outputs, and leave-one-speaker-out runs.
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "engine/error.h"
+#include "models/datasets.h"
+#include "models/fusion.h"
+#include "models/trainer.h"
+#include "tools/args.h"
+#include "tools/commands.h"
+#include "tools/common.h"
+#include "tools/model_dir.h"
+#include "tools/progress.h"
+#include "tools/report.h"
+
+namespace fs = std::filesystem;
+
+namespace duet::cli {
+namespace {
+
+struct Defaults {
+  std::string arch;
+  int epochs;
+  int64_t batch;
+  double lr, momentum, weight_decay;
+  std::string schedule;
+  bool augment;
+};
+
+Defaults defaults_for(const std::string& model, const std::string& arch_flag) {
+  const std::string arch = !arch_flag.empty() ? arch_flag
+                           : model == "audio" ? "audio:duet"
+                           : model == "image" ? "image:duet"
+                                              : "fusion:attention";
+  DUET_CHECK(arch.rfind(model + ":", 0) == 0, "--arch ", arch, " is not a ", model, " architecture");
+  if (arch == "audio:seed") return {arch, 30, 32, 0.001, 0.9, 0.0, "constant", false};  // the course's recipe
+  if (arch == "audio:duet") return {arch, 40, 32, 0.02, 0.9, 5e-4, "cosine", true};
+  if (arch == "image:duet") return {arch, 12, 64, 0.05, 0.9, 5e-4, "cosine", true};
+  if (model == "fusion") return {arch, 15, 64, 0.01, 0.9, 5e-4, "cosine", true};
+  fail("unknown architecture '", arch, "'");
+}
+
+const char* kUsage =
+    "usage: duet train --model audio|image|fusion [--arch NAME] [--split random|official|speaker:NAME|loso]\n"
+    "                  [--epochs N] [--batch N] [--lr X] [--momentum X] [--weight-decay X] [--nesterov]\n"
+    "                  [--schedule constant|cosine] [--no-augment] [--device cuda|cpu] [--seed N]\n"
+    "                  [--train-limit N] [--test-fraction F] [--data DIR] [--out DIR]\n"
+    "                  fusion only: [--fusion early|concat|attention|late] [--init-audio DIR] [--init-image DIR]\n"
+    "                  [--modality-dropout P] [--hard]\n"
+    "architectures: audio:seed (the course CNN and recipe), audio:duet (default), image:duet (default),\n"
+    "               fusion:early|concat|attention|late (default attention)\n"
+    "Writes OUT/metrics.csv, curves.png, confusion.png, model.safetensors and config.json\n"
+    "(default OUT: runs/<model>). --split loso trains the 6 leave-one-speaker-out folds in OUT/loso-<speaker>.\n"
+    "--hard (fusion): the AV-MNIST-style benchmark: images keep 25% of their PCA energy, clips get 0 dB noise.\n";
+
+struct RunSpec {
+  std::string model, arch, split, data_dir, out;
+  double test_fraction;
+  int64_t train_limit;
+  bool augment;
+  uint64_t seed;
+  Device device;
+  models::TrainOptions opts;
+  models::FusionOptions fusion;
+};
+
+std::unique_ptr<models::Task> make_task(const RunSpec& r, nlohmann::json& split_info) {
+  if (r.model == "image") {
+    DUET_CHECK(r.split == "random" || r.split == "mnist", "--split applies to audio and fusion; image models use "
+               "MNIST's own train/test sets");
+    split_info = {{"split", "mnist"}};
+    return std::make_unique<models::ImageTask>(r.arch, data::load_mnist(r.data_dir, "train"),
+                                               data::load_mnist(r.data_dir, "test"), r.train_limit, r.augment, r.seed);
+  }
+  data::Fsdd ds = data::load_fsdd(r.data_dir);
+  data::Split s = data::make_split(ds, r.split, r.test_fraction, r.seed);
+  if (r.train_limit >= 0 && r.train_limit < int64_t(s.train.size())) s.train.resize(r.train_limit);
+  split_info = {{"split", r.split}, {"test_fraction", r.test_fraction}, {"seed", r.seed},
+                {"train_size", s.train.size()}, {"test_size", s.test.size()}};
+  if (r.model == "audio") return std::make_unique<models::AudioTask>(r.arch, ds, s.train, s.test, r.augment, r.seed);
+  return models::make_fusion_task(r.arch, ds, s, r.data_dir, r.augment, r.seed, r.fusion);
+}
+
+models::EvalResult run_one(const RunSpec& r, const std::string& label) {
+  nlohmann::json split_info;
+  std::unique_ptr<models::Task> task = make_task(r, split_info);
+  task->to(r.device);
+  std::printf("%s: %s on %s, %lld train / %lld test, %lld parameters, %d epochs, batch %lld, lr %g (%s), momentum %g\n",
+              label.c_str(), r.arch.c_str(), to_string(r.device).c_str(), (long long)task->train_size(),
+              (long long)task->test_size(), (long long)task->params().count(), r.opts.epochs, (long long)r.opts.batch,
+              double(r.opts.sgd.lr), r.opts.schedule.c_str(), double(r.opts.sgd.momentum));
+  fs::create_directories(r.out);
+  Progress progress("  epoch");
+  models::TrainCallbacks cb;
+  cb.on_step = [&](int epoch, int64_t done, int64_t total, double s) {
+    (void)epoch;
+    progress.update(done, total, s);
+  };
+  std::vector<models::EpochStats> history;
+  cb.on_epoch = [&](const models::EpochStats& s) {
+    progress.finish();
+    history.push_back(s);
+    std::printf("  epoch %3d/%d  train loss %.4f acc %.2f%%  test loss %.4f acc %.2f%%  %.1fs\n", s.epoch,
+                r.opts.epochs, s.train_loss, 100 * s.train_acc, s.test_loss, 100 * s.test_acc, s.seconds);
+    std::fflush(stdout);
+    write_metrics_csv(r.out + "/metrics.csv", history);  // after every epoch: an interrupted run keeps its log
+  };
+  models::train(*task, r.opts, cb);
+  models::EvalResult ev = models::evaluate(*task, r.opts.eval_batch, r.seed);
+  draw_curves(r.out + "/curves.png", history, r.arch);
+  draw_confusion(r.out + "/confusion.png", ev.confusion, r.arch + " test confusion");
+  print_per_class(ev.confusion);
+  auto pc = per_class_accuracy(ev.confusion);
+  nlohmann::json extra = {
+      {"train",
+       {{"epochs", r.opts.epochs}, {"batch", r.opts.batch}, {"lr", r.opts.sgd.lr}, {"momentum", r.opts.sgd.momentum},
+        {"weight_decay", r.opts.sgd.weight_decay}, {"nesterov", r.opts.sgd.nesterov}, {"schedule", r.opts.schedule},
+        {"augment", r.augment}, {"seed", r.seed}, {"device", to_string(r.device)}, {"train_limit", r.train_limit}}},
+      {"data", split_info},
+      {"results", {{"test_accuracy", ev.accuracy}, {"test_loss", ev.loss}, {"per_class_accuracy", pc}}}};
+  save_model_dir(r.out, *task, extra);
+  std::printf("%s: test accuracy %.2f%% (%lld clips); results in %s/\n", label.c_str(), 100 * ev.accuracy,
+              (long long)ev.count, r.out.c_str());
+  return ev;
+}
+
+}  // namespace
+
+int cmd_train(const Argv& argv) {
+  Args args(argv,
+            {"model", "arch", "split", "epochs", "batch", "lr", "momentum", "weight-decay", "schedule", "device", "seed",
+             "train-limit", "test-fraction", "data", "out", "fusion", "init-audio", "init-image", "modality-dropout"},
+            {"help", "nesterov", "no-augment", "hard"}, "train");
+  if (args.flag("help")) {
+    std::printf("%s", kUsage);
+    return 0;
+  }
+  DUET_CHECK(args.positional().empty(), "train: unexpected argument '", args.positional().empty() ? "" : args.positional()[0], "'");
+  RunSpec r;
+  r.model = args.str("model", "audio");
+  DUET_CHECK(r.model == "audio" || r.model == "image" || r.model == "fusion", "--model expects audio, image or fusion, got '",
+             r.model, "'");
+  std::string arch_flag = args.str("arch", "");
+  if (r.model == "fusion" && args.has("fusion")) {
+    DUET_CHECK(arch_flag.empty(), "give --fusion or --arch, not both");
+    arch_flag = "fusion:" + args.str("fusion", "");
+  }
+  DUET_CHECK(r.model == "fusion" || !args.has("fusion"), "--fusion applies to --model fusion");
+  const Defaults d = defaults_for(r.model, arch_flag);
+  r.arch = d.arch;
+  r.split = args.str("split", "random");
+  r.test_fraction = args.number("test-fraction", 0.25, 0.01, 0.99);
+  r.train_limit = args.integer("train-limit", -1, 1, INT64_MAX);
+  r.augment = d.augment && !args.flag("no-augment");
+  r.seed = uint64_t(args.integer("seed", 0, 0, INT64_MAX));
+  r.device = choose_device(args.str("device", ""));
+  r.data_dir = data::resolve_data_dir(args.str("data", ""));
+  r.out = args.str("out", "runs/" + r.model);
+  r.opts.epochs = int(args.integer("epochs", d.epochs, 1, 100000));
+  r.opts.batch = args.integer("batch", d.batch, 1, 65536);
+  r.opts.sgd.lr = float(args.number("lr", d.lr, 1e-8, 100));
+  r.opts.sgd.momentum = float(args.number("momentum", d.momentum, 0, 0.999));
+  r.opts.sgd.weight_decay = float(args.number("weight-decay", d.weight_decay, 0, 1));
+  r.opts.sgd.nesterov = args.flag("nesterov");
+  DUET_CHECK(!r.opts.sgd.nesterov || r.opts.sgd.momentum > 0, "--nesterov needs --momentum > 0");
+  r.opts.schedule = args.str("schedule", d.schedule);
+  DUET_CHECK(r.opts.schedule == "constant" || r.opts.schedule == "cosine", "--schedule expects constant or cosine, got '",
+             r.opts.schedule, "'");
+  r.opts.seed = r.seed;
+  r.fusion.init_audio = args.str("init-audio", "");
+  r.fusion.init_image = args.str("init-image", "");
+  r.fusion.modality_dropout = args.number("modality-dropout", r.model == "fusion" ? 0.3 : 0.0, 0, 0.9);
+  r.fusion.hard = args.flag("hard");
+  DUET_CHECK(r.model == "fusion" || !r.fusion.hard, "--hard applies to --model fusion");
+  DUET_CHECK(r.model == "fusion" || (!args.has("init-audio") && !args.has("init-image") && !args.has("modality-dropout")),
+             "--init-audio, --init-image and --modality-dropout apply to --model fusion");
+  for (const std::string& dir : {r.fusion.init_audio, r.fusion.init_image})
+    if (!dir.empty()) read_config(dir);  // fail before any training when a folder is wrong
+
+  if (r.split != "loso") {
+    run_one(r, "train");
+    return 0;
+  }
+  DUET_CHECK(r.model != "image", "--split loso applies to audio and fusion");
+  data::Fsdd ds = data::load_fsdd(r.data_dir);
+  const std::string root = r.out;
+  fs::create_directories(root);
+  std::ofstream csv(root + "/loso.csv");
+  DUET_CHECK(csv, root, "/loso.csv: cannot open for writing");
+  csv << "speaker,test_accuracy,test_loss\n";
+  double sum = 0;
+  std::vector<std::pair<std::string, double>> folds;
+  for (const std::string& sp : ds.speakers()) {
+    RunSpec f = r;
+    f.split = "speaker:" + sp;
+    f.out = root + "/loso-" + sp;
+    models::EvalResult ev = run_one(f, "fold " + sp);
+    csv << sp << ',' << ev.accuracy << ',' << ev.loss << '\n';
+    csv.flush();
+    folds.emplace_back(sp, ev.accuracy);
+    sum += ev.accuracy;
+  }
+  std::printf("leave-one-speaker-out (%s):\n", r.arch.c_str());
+  for (auto& [sp, acc] : folds) std::printf("  %-10s %.2f%%\n", sp.c_str(), 100 * acc);
+  std::printf("  mean       %.2f%%\n", 100 * sum / double(folds.size()));
+  csv << "mean," << sum / double(folds.size()) << ",\n";
+  return 0;
+}
+
+}  // namespace duet::cli

@@ -1,0 +1,74 @@
+#include "tools/report.h"
+
+#include <cstdio>
+#include <fstream>
+
+#include "engine/error.h"
+#include "tools/plot.h"
+
+namespace duet::cli {
+
+void write_metrics_csv(const std::string& path, const std::vector<models::EpochStats>& history) {
+  std::ofstream f(path);
+  DUET_CHECK(f, path, ": cannot open for writing");
+  f << "epoch,train_loss,train_acc,test_loss,test_acc,seconds\n";
+  char buf[256];
+  for (const auto& s : history) {
+    std::snprintf(buf, sizeof buf, "%d,%.6f,%.6f,%.6f,%.6f,%.3f\n", s.epoch, s.train_loss, s.train_acc, s.test_loss,
+                  s.test_acc, s.seconds);
+    f << buf;
+  }
+  DUET_CHECK(f.good(), path, ": write failed");
+}
+
+void draw_curves(const std::string& path, const std::vector<models::EpochStats>& h, const std::string& title) {
+  plot::Image img(1100, 420);
+  plot::Series tl{"train", {}, {}, plot::palette(0), h.size() < 40}, vl{"test", {}, {}, plot::palette(1), h.size() < 40};
+  plot::Series ta = tl, va = vl;
+  for (const auto& s : h) {
+    tl.x.push_back(s.epoch), tl.y.push_back(s.train_loss);
+    vl.x.push_back(s.epoch), vl.y.push_back(s.test_loss);
+    ta.x.push_back(s.epoch), ta.y.push_back(100 * s.train_acc);
+    va.x.push_back(s.epoch), va.y.push_back(100 * s.test_acc);
+  }
+  plot::Axes loss{title + ": loss", "epoch", "cross-entropy"};
+  plot::line_chart(img, {0, 0, 550, 420}, loss, {tl, vl});
+  plot::Axes acc{title + ": accuracy", "epoch", "accuracy (%)"};
+  plot::line_chart(img, {550, 0, 550, 420}, acc, {ta, va});
+  img.save_png(path);
+}
+
+void draw_confusion(const std::string& path, const std::array<std::array<int64_t, 10>, 10>& c, const std::string& title) {
+  plot::Heatmap h;
+  h.title = title;
+  h.rows = h.cols = 10;
+  for (int t = 0; t < 10; ++t)
+    for (int p = 0; p < 10; ++p) h.values.push_back(float(c[t][p]));
+  h.annotate = true;
+  h.xlabel = "predicted digit";
+  h.ylabel = "true digit";
+  h.colorbar_label = "count";
+  for (int d = 0; d < 10; ++d) h.row_labels.push_back(std::to_string(d)), h.col_labels.push_back(std::to_string(d));
+  plot::Image img(640, 560);
+  plot::heatmap(img, {0, 0, 640, 560}, h);
+  img.save_png(path);
+}
+
+std::array<double, 10> per_class_accuracy(const std::array<std::array<int64_t, 10>, 10>& c) {
+  std::array<double, 10> a{};
+  for (int t = 0; t < 10; ++t) {
+    int64_t n = 0;
+    for (int p = 0; p < 10; ++p) n += c[t][p];
+    a[t] = n ? double(c[t][t]) / double(n) : 0.0;
+  }
+  return a;
+}
+
+void print_per_class(const std::array<std::array<int64_t, 10>, 10>& c) {
+  auto a = per_class_accuracy(c);
+  std::printf("per-class accuracy:");
+  for (int d = 0; d < 10; ++d) std::printf("  %d: %.1f%%", d, 100 * a[d]);
+  std::printf("\n");
+}
+
+}  // namespace duet::cli
