@@ -33,13 +33,13 @@ AudioRecipe audio_recipe(const std::string& name);
 
 struct AudioAugment {
   bool enabled = false;
-  double max_shift = 0.15;        // random placement of the clip in its window, fraction of the window
-  double speed_min = 0.9, speed_max = 1.1;  // resampling factor: tempo and pitch, like a different vocal tract
+  double max_shift = 0.1;         // random placement of the clip in its window, fraction of the window
+  double speed_min = 0.92, speed_max = 1.08;  // resampling factor: tempo and pitch, like a different vocal tract
   double gain_db = 6.0;           // random gain +- this
-  double noise_prob = 0.5;        // chance of added white noise ...
-  double snr_min_db = 10, snr_max_db = 40;  // ... at an SNR drawn from this range
-  int time_masks = 2, max_time_mask = 12;   // SpecAugment bands (frames)
-  int freq_masks = 2, max_freq_mask = 8;    // (mel bins)
+  double noise_prob = 0.3;        // chance of added white noise ...
+  double snr_min_db = 15, snr_max_db = 40;  // ... at an SNR drawn from this range
+  int time_masks = 1, max_time_mask = 10;   // SpecAugment bands (frames)
+  int freq_masks = 1, max_freq_mask = 6;    // (mel bins)
 };
 
 // Per-clip effects for evaluation under degradation and for fusion training.

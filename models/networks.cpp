@@ -47,7 +47,7 @@ class AudioDuet : public Network {
   Tensor features(const Tensor& x, bool training, uint64_t seed) override {
     Tensor h = x;
     for (int i = 0; i < 3; ++i) h = F::max_pool2d(F::relu(bn_[i](conv_[i](h), training)), 2, 2);
-    return F::dropout(F::flatten(h), 0.3, training, seed);
+    return F::dropout(F::flatten(h), 0.2, training, seed);
   }
   Tensor forward(const Tensor& x, bool training, uint64_t seed) override { return fc_(features(x, training, seed)); }
   int64_t feature_dim() const override { return dim_; }
@@ -89,7 +89,7 @@ class ImageDuet : public Network {
 const std::vector<std::pair<std::string, std::string>>& architectures() {
   static const std::vector<std::pair<std::string, std::string>> a = {
       {"audio:seed", "the course CNN: conv 7x7/3, conv 5x5/2, linear (torchaudio-default features)"},
-      {"audio:duet", "3 conv blocks + global average pooling, 8 kHz mels, augmentation (default for audio)"},
+      {"audio:duet", "3 conv-BN-ReLU-pool blocks, 8 kHz mels, augmentation (default for audio)"},
       {"image:duet", "conv32-conv64-pool-fc128-fc10 with dropout (default for image)"},
   };
   return a;

@@ -19,5 +19,7 @@ int cmd_show(const Argv& args);
 int cmd_train(const Argv& args);
 int cmd_eval(const Argv& args);
 int cmd_predict(const Argv& args);
+int cmd_bench(const Argv& args);
+int cmd_gradcheck(const Argv& args);
 
 }  // namespace duet::cli

@@ -87,6 +87,27 @@ TEST(Parity, ElementwiseConcatReduce) {
   check_parity([](const std::vector<Tensor>& t) { return F::reshape(t[0], {6, -1}); }, {random_input({3, 2, 5}, rng)});
 }
 
+TEST(Parity, BatchNormTrainAndEval) {
+  DUET_REQUIRE_GPU();
+  Rng rng(10);
+  for (Shape s : {Shape{32, 16, 64, 126}, Shape{1, 3, 5, 7}, Shape{33, 20}}) {
+    SCOPED_TRACE(shape_str(s));
+    const int64_t C = s[1];
+    for (bool training : {true, false}) {
+      Tensor rm_cpu = random_input({C}, rng), rv_cpu = random_input({C}, rng, 0.5, 2.0);
+      Tensor rm_gpu = rm_cpu.to(DType::f32).to(Device::cuda), rv_gpu = rv_cpu.to(DType::f32).to(Device::cuda);
+      auto f = [&](const std::vector<Tensor>& t) {
+        const bool gpu = t[0].is_cuda();
+        return F::batch_norm(t[0], t[1], t[2], gpu ? rm_gpu : rm_cpu, gpu ? rv_gpu : rv_cpu, training);
+      };
+      check_parity(f, {random_input(s, rng, -2, 3), random_input({C}, rng, 0.5, 1.5), random_input({C}, rng)}, 1e-4,
+                   1e-3);
+      expect_close(rm_gpu, rm_cpu, 1e-5, 1e-4, "running mean");
+      expect_close(rv_gpu, rv_cpu, 1e-5, 1e-4, "running var");
+    }
+  }
+}
+
 TEST(Parity, SoftmaxCrossEntropy) {
   DUET_REQUIRE_GPU();
   Rng rng(5);

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# train / eval / predict through the binary: every wrong input gives one line on stderr and
+# exit 1; small real trainings on ../shared/data reach sane accuracies and produce every
+# promised output. Usage: run_training_tests.sh PATH/TO/duet WORKDIR
+set -u
+duet=$1
+work=$2
+rm -rf "$work" && mkdir -p "$work"
+failures=0
+passes=0
+shared=$(cd "$(dirname "$0")/../../.." && pwd)/shared/data
+
+expect_fail() {
+  local name=$1 pattern=$2
+  shift 2
+  "$@" >"$work/out" 2>"$work/err"
+  local rc=$?
+  if [ "$rc" -ne 1 ] || ! grep -qE -e "$pattern" "$work/err" || [ "$(grep -c . "$work/err")" -gt 2 ]; then
+    echo "FAIL $name: rc=$rc stderr: $(head -c 300 "$work/err")"
+    failures=$((failures + 1))
+  else
+    passes=$((passes + 1))
+  fi
+}
+expect_ok() {
+  local name=$1
+  shift
+  if ! "$@" >"$work/out" 2>"$work/err"; then
+    echo "FAIL $name: $(tail -c 400 "$work/err")"
+    failures=$((failures + 1))
+  else
+    passes=$((passes + 1))
+  fi
+}
+# check NAME PYTHON-EXPR FILE: the JSON in FILE satisfies the expression (j is the object).
+check_json() {
+  local name=$1 expr=$2 file=$3
+  if python3 -c "import json,sys; j=json.load(open('$file')); sys.exit(0 if ($expr) else 1)" 2>/dev/null; then
+    passes=$((passes + 1))
+  else
+    echo "FAIL $name: $expr on $(head -c 300 "$file")"
+    failures=$((failures + 1))
+  fi
+}
+
+expect_ok train-help "$duet" train --help
+expect_fail train-bad-model "--model expects audio, image or fusion, got 'video'" "$duet" train --model video
+expect_fail train-arch-mismatch "--arch image:duet is not a audio architecture" "$duet" train --model audio --arch image:duet
+expect_fail train-unknown-arch "unknown architecture 'audio:huge'" "$duet" train --model audio --arch audio:huge
+expect_fail train-bad-schedule "--schedule expects constant or cosine" "$duet" train --schedule linear
+expect_fail train-bad-lr "--lr expects a number, got 'fast'" "$duet" train --lr fast
+expect_fail train-hard-audio "--hard applies to --model fusion" "$duet" train --model audio --hard
+expect_fail train-init-missing "model folder '$work/nope' does not exist" "$duet" train --model fusion --init-audio "$work/nope"
+expect_fail train-no-data "does not exist" "$duet" train --model audio --data "$work/nodata" --device cpu
+expect_fail eval-no-dir "--model-dir DIR is required" "$duet" eval
+expect_fail eval-missing-dir "model folder '$work/nope' does not exist" "$duet" eval --model-dir "$work/nope"
+mkdir -p "$work/notamodel"
+expect_fail eval-no-config "config.json: missing" "$duet" eval --model-dir "$work/notamodel"
+echo '{"format": "duet-model-1", "model"' >"$work/notamodel/config.json"
+expect_fail eval-bad-config "config.json: not valid JSON" "$duet" eval --model-dir "$work/notamodel"
+expect_fail predict-no-input "predict: --model-dir DIR is required" "$duet" predict --audio x.wav
+
+if [ -d "$shared/fsdd" ]; then
+  # Image: one short epoch on 4000 images.
+  expect_ok train-image "$duet" train --model image --epochs 1 --train-limit 4000 --device cpu --data "$shared" --out "$work/img"
+  for f in metrics.csv curves.png confusion.png model.safetensors config.json; do
+    [ -s "$work/img/$f" ] || { echo "FAIL train-image: no $f"; failures=$((failures + 1)); }
+  done
+  if [ "$(head -1 "$work/img/metrics.csv")" != "epoch,train_loss,train_acc,test_loss,test_acc,seconds" ]; then
+    echo "FAIL metrics header: $(head -1 "$work/img/metrics.csv")"; failures=$((failures + 1))
+  fi
+  "$duet" eval --model-dir "$work/img" --data "$shared" --device cpu --json >"$work/img_eval.json" 2>"$work/err"
+  check_json eval-image "j['accuracy'] > 0.8" "$work/img_eval.json"
+  python3 - "$work/digit.pgm" <<'PY'
+import sys
+# A hand-drawn-style "1": a dark vertical stroke on a light 40x50 canvas (opposite polarity to MNIST).
+w, h = 40, 50
+rows = [[230] * w for _ in range(h)]
+for y in range(8, 44):
+    for x in range(18, 23):
+        rows[y][x] = 20
+open(sys.argv[1], "wb").write(b"P5\n%d %d\n255\n" % (w, h) + bytes(v for r in rows for v in r))
+PY
+  "$duet" predict --model-dir "$work/img" --image "$work/digit.pgm" --json --device cpu >"$work/pred.json" 2>"$work/err"
+  check_json predict-image "j['prediction'] == 1 and abs(sum(j['probabilities']) - 1) < 1e-4" "$work/pred.json"
+  expect_fail predict-image-on-audio-flag "an image model takes --image FILE" "$duet" predict --model-dir "$work/img" --audio x.wav
+  printf 'this is not a picture' >"$work/junk.png"
+  expect_fail predict-bad-image "junk.png: cannot read image" "$duet" predict --model-dir "$work/img" --image "$work/junk.png"
+  python3 -c "open('$work/blank.pgm','wb').write(b'P5\n8 8\n255\n' + bytes([255]*64))"
+  expect_fail predict-blank-image "blank: no digit found" "$duet" predict --model-dir "$work/img" --image "$work/blank.pgm" --device cpu
+
+  # Audio: four short epochs of the default model on 1200 clips of the official split.
+  expect_ok train-audio "$duet" train --model audio --split official --epochs 4 --train-limit 1200 --device cpu --data "$shared" --out "$work/aud"
+  "$duet" eval --model-dir "$work/aud" --data "$shared" --device cpu --json >"$work/aud_eval.json" 2>"$work/err"
+  check_json eval-audio "j['accuracy'] > 0.5 and len(j['per_class_accuracy']) == 10" "$work/aud_eval.json"
+  "$duet" predict --model-dir "$work/aud" --audio "$shared/fsdd/recordings/7_theo_3.wav" --json --device cpu >"$work/apred.json" 2>"$work/err"
+  check_json predict-audio "0 <= j['prediction'] <= 9 and len(j['probabilities']) == 10" "$work/apred.json"
+  expect_fail predict-audio-bad-wav "not a WAV file" "$duet" predict --model-dir "$work/aud" --audio "$work/junk.png"
+  expect_fail eval-bad-split "no speaker 'nobody'" "$duet" eval --model-dir "$work/aud" --data "$shared" --split speaker:nobody
+
+  # Fusion: one short epoch of attention fusion, then its robustness evaluation.
+  expect_ok train-fusion "$duet" train --model fusion --fusion attention --epochs 1 --train-limit 400 --device cpu --data "$shared" --out "$work/fus"
+  "$duet" eval --model-dir "$work/fus" --data "$shared" --device cpu --json >"$work/fus_eval.json" 2>"$work/err"
+  check_json eval-fusion "'accuracy' in j and len(j['robustness']) == 11 and 'disagreements' in j" "$work/fus_eval.json"
+  for f in robustness.csv robustness.png disagreements.csv; do
+    [ -s "$work/fus/$f" ] || { echo "FAIL eval-fusion: no $f"; failures=$((failures + 1)); }
+  done
+  "$duet" predict --model-dir "$work/fus" --audio "$shared/fsdd/recordings/1_george_3.wav" --image "$work/digit.pgm" --json --device cpu >"$work/fpred.json" 2>"$work/err"
+  check_json predict-fusion "abs(j['modality_weights']['audio'] + j['modality_weights']['image'] - 1) < 1e-4 and len(j['audio_probabilities']) == 10" "$work/fpred.json"
+  expect_fail eval-hard-on-plain "was not trained with --hard" "$duet" eval --model-dir "$work/fus" --data "$shared" --hard
+fi
+
+echo "training cli: $passes passed, $failures failed"
+[ "$failures" -eq 0 ]

@@ -1,0 +1,229 @@
+// The model layer: pairing for fusion (never across train and test), image normalisation
+// to MNIST form, deterministic training on the CPU, checkpoint round trips of tasks.
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <tuple>
+
+#include "dsp/wav.h"
+#include "engine/autograd.h"
+#include "engine/checkpoint.h"
+#include "engine/error.h"
+#include "models/fusion.h"
+#include "models/layers.h"
+#include "models/trainer.h"
+
+using namespace duet;
+namespace fs = std::filesystem;
+
+namespace {
+
+void write_gz(const fs::path& p, const std::vector<uint8_t>& b) {
+  gzFile f = gzopen(p.string().c_str(), "wb");
+  gzwrite(f, b.data(), unsigned(b.size()));
+  gzclose(f);
+}
+
+void be32(std::vector<uint8_t>& b, uint32_t v) {
+  for (int i = 3; i >= 0; --i) b.push_back(uint8_t(v >> (8 * i)));
+}
+
+// A tiny data folder: FSDD-style tones (digit d = a tone at 300 + 150 d Hz) from two
+// speakers, and MNIST-style images whose left half is black and whose right half is 100 in
+// *training* images and 200 in *test* images, so a batch reveals which set its images came from.
+fs::path make_tiny_data() {
+  fs::path root = fs::temp_directory_path() / ("duet_tiny_" + std::to_string(::getpid()));
+  if (fs::exists(root / "done")) return root;
+  fs::create_directories(root / "fsdd" / "recordings");
+  fs::create_directories(root / "mnist");
+  for (int d = 0; d < 10; ++d)
+    for (const char* sp : {"ann", "bob"})
+      for (int k = 0; k < 6; ++k) {
+        std::vector<float> x(3000);
+        for (size_t i = 0; i < x.size(); ++i) x[i] = 0.3f * float(std::sin(2 * M_PI * (300 + 150 * d + 7 * k) * i / 8000.0));
+        dsp::write_wav((root / "fsdd" / "recordings" / (std::to_string(d) + "_" + sp + "_" + std::to_string(k) + ".wav")).string(), x, 8000);
+      }
+  for (auto [prefix, n, value] : {std::tuple{"train", 50, 100}, {"t10k", 30, 200}}) {
+    std::vector<uint8_t> img, lab;
+    be32(img, 2051), be32(img, n), be32(img, 28), be32(img, 28);
+    be32(lab, 2049), be32(lab, n);
+    for (int i = 0; i < n; ++i) {
+      for (int p = 0; p < 784; ++p) img.push_back(uint8_t(p % 28 < 14 ? 0 : value));
+      lab.push_back(uint8_t(i % 10));
+    }
+    write_gz(root / "mnist" / (std::string(prefix) + "-images-idx3-ubyte.gz"), img);
+    write_gz(root / "mnist" / (std::string(prefix) + "-labels-idx1-ubyte.gz"), lab);
+  }
+  std::ofstream(root / "done") << "ok";
+  return root;
+}
+
+}  // namespace
+
+TEST(Fusion, PairingMatchesDigitsAndIsSeeded) {
+  std::vector<int32_t> labels = {3, 1, 3, 7, 0, 3};
+  std::vector<uint8_t> images = {0, 1, 3, 3, 7, 3, 1, 0};
+  Rng a(5), b(5), c(6);
+  auto p = models::pair_by_label(labels, images, a);
+  for (size_t k = 0; k < labels.size(); ++k) EXPECT_EQ(images[p[k]], labels[k]);
+  EXPECT_EQ(p, models::pair_by_label(labels, images, b));
+  std::set<int64_t> threes = {p[0], p[2], p[5]};
+  EXPECT_EQ(threes.size(), 3u);  // all three 3s used before any repeats
+  std::vector<uint8_t> no_sevens = {0, 1, 3};
+  EXPECT_THROW(models::pair_by_label(labels, no_sevens, c), Error);
+}
+
+TEST(Fusion, PairingNeverCrossesTrainAndTest) {
+  fs::path root = make_tiny_data();
+  data::Fsdd ds = data::load_fsdd(root.string());
+  data::Split split = data::make_split(ds, "speaker:bob");
+  models::FusionOptions opts;
+  opts.modality_dropout = 0;
+  opts.noise_prob = 0;
+  models::FusionTask t("fusion:concat", ds, split, root.string(), false, 1, opts);
+  t.to(Device::cpu);
+  Rng rng(2);
+  std::vector<int64_t> all_train(t.train_size()), all_test(t.test_size());
+  for (int64_t i = 0; i < t.train_size(); ++i) all_train[i] = i;
+  for (int64_t i = 0; i < t.test_size(); ++i) all_test[i] = i;
+  // Each set's images hold two raw values: 0 and 100 (train) or 0 and 200 (test); after
+  // normalisation the largest value tells the sets apart.
+  auto values = [](const Tensor& img) {
+    std::set<float> v;
+    for (float x : img.to_vector<float>()) v.insert(std::round(x * 1000) / 1000);
+    return v;
+  };
+  models::Batch tr = t.train_batch(all_train, rng), te = t.test_batch(all_test, rng);
+  auto vtr = values(tr.image), vte = values(te.image);
+  ASSERT_EQ(vtr.size(), 2u);
+  ASSERT_EQ(vte.size(), 2u);
+  EXPECT_EQ(*vtr.begin(), *vte.begin());     // the same black
+  EXPECT_LT(*vtr.rbegin(), *vte.rbegin());   // 100 < 200: train images only from MNIST train
+  // Labels of pairs agree: the test batch's labels are the clips' digits.
+  auto labels = te.labels.to_vector<int32_t>();
+  for (int64_t i = 0; i < t.test_size(); ++i) EXPECT_EQ(labels[i], t.test_label(i));
+}
+
+TEST(Fusion, EveryStrategyTrainsAndSurvivesAMissingModality) {
+  fs::path root = make_tiny_data();
+  data::Fsdd ds = data::load_fsdd(root.string());
+  data::Split split = data::make_split(ds, "speaker:bob");
+  for (const char* arch : {"fusion:early", "fusion:concat", "fusion:attention", "fusion:late"}) {
+    SCOPED_TRACE(arch);
+    models::FusionTask t(arch, ds, split, root.string(), true, 3, {});
+    t.to(Device::cpu);
+    models::TrainOptions o;
+    o.epochs = 2;
+    o.batch = 16;
+    o.sgd.lr = 0.01f;
+    auto h = models::train(t, o);
+    ASSERT_EQ(h.size(), 2u);
+    EXPECT_TRUE(std::isfinite(h[1].train_loss));
+    Rng rng(1);
+    for (const auto& d : models::standard_degradations()) {
+      models::Batch b = t.degraded_test_batch({0, 1, 2}, rng, d);
+      models::FusionOutputs out = t.outputs(b);
+      ASSERT_EQ(out.fused.shape(), (Shape{3, 10})) << d.name;
+      ASSERT_TRUE(out.audio.defined() && out.image.defined()) << d.name;
+      if (std::string(arch) == "fusion:attention") {
+        auto a = out.alpha.to_vector<float>();
+        EXPECT_NEAR(a[0] + a[1], 1.0f, 1e-5);
+      }
+    }
+  }
+}
+
+TEST(Images, ToMnistFormCentresAndFixesPolarity) {
+  // A dark bar on a white 90x60 canvas, far from the centre.
+  const int w = 90, h = 60;
+  std::vector<uint8_t> g(w * h, 255);
+  for (int y = 5; y < 45; ++y)
+    for (int x = 60; x < 70; ++x) g[y * w + x] = 0;
+  auto d = models::to_mnist_form(g, w, h);
+  double mass = 0, cx = 0, cy = 0;
+  int x0 = 28, x1 = -1, y0 = 28, y1 = -1;
+  for (int y = 0; y < 28; ++y)
+    for (int x = 0; x < 28; ++x) {
+      const float v = d[y * 28 + x];
+      mass += v, cx += v * (x + 0.5), cy += v * (y + 0.5);
+      if (v > 0.5f) x0 = std::min(x0, x), x1 = std::max(x1, x), y0 = std::min(y0, y), y1 = std::max(y1, y);
+    }
+  EXPECT_NEAR(cx / mass, 14, 1.0);
+  EXPECT_NEAR(cy / mass, 14, 1.0);
+  EXPECT_EQ(y1 - y0 + 1, 20);  // the longer side fills 20 pixels
+  EXPECT_LE(x1 - x0 + 1, 6);
+  EXPECT_EQ(d[0], 0.0f);       // dark background
+  std::vector<uint8_t> blank(w * h, 255);
+  EXPECT_THROW(models::to_mnist_form(blank, w, h), Error);
+}
+
+TEST(Training, DeterministicOnTheCpuForASeed) {
+  fs::path root = make_tiny_data();
+  data::Fsdd ds = data::load_fsdd(root.string());
+  data::Split split = data::make_split(ds, "random", 0.25, 4);
+  auto run = [&] {
+    models::AudioTask t("audio:duet", ds, split.train, split.test, true, 9);
+    t.to(Device::cpu);
+    models::TrainOptions o;
+    o.epochs = 2;
+    o.batch = 16;
+    o.seed = 9;
+    o.sgd.lr = 0.03f;
+    return models::train(t, o);
+  };
+  auto a = run(), b = run();
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].train_loss, b[i].train_loss);
+    EXPECT_EQ(a[i].test_acc, b[i].test_acc);
+  }
+}
+
+TEST(Training, TinyAudioTaskLearns) {
+  fs::path root = make_tiny_data();
+  data::Fsdd ds = data::load_fsdd(root.string());
+  data::Split split = data::make_split(ds, "speaker:bob");
+  models::AudioTask t("audio:duet", ds, split.train, split.test, false, 1);
+  t.to(Device::cpu);
+  models::TrainOptions o;
+  o.epochs = 12;
+  o.batch = 10;
+  o.sgd.lr = 0.03f;
+  o.schedule = "cosine";
+  auto h = models::train(t, o);
+  EXPECT_LT(h.back().train_loss, h.front().train_loss);
+  EXPECT_GE(h.back().test_acc, 0.9) << "pure tones of distinct pitch should be easy";
+}
+
+TEST(Training, LearningRateSchedules) {
+  models::TrainOptions o;
+  o.sgd.lr = 0.1f;
+  EXPECT_DOUBLE_EQ(models::learning_rate_at(o, 50, 100), double(0.1f));
+  o.schedule = "cosine";
+  EXPECT_LT(models::learning_rate_at(o, 0, 300), 0.1);      // warm-up
+  EXPECT_NEAR(models::learning_rate_at(o, 10, 300), 0.1, 1e-3);
+  EXPECT_LT(models::learning_rate_at(o, 299, 300), 1e-3);   // decays to ~0
+  o.schedule = "bogus";
+  EXPECT_THROW(models::learning_rate_at(o, 0, 10), Error);
+}
+
+TEST(Params, BuffersTravelWithCheckpointsButNotWithSgd) {
+  Parameters ps;
+  models::BatchNorm bn(ps, "bn", 3);
+  EXPECT_EQ(ps.count(), 6);  // gamma and beta only
+  Tensor x = Tensor::from_vector<float>({1, 2, 3, 4, 5, 6}, {2, 3});
+  ps.pack(Device::cpu);
+  bn(x, true);
+  auto rm = bn.running_mean.to_vector<float>();
+  EXPECT_NEAR(rm[0], 0.1 * 2.5, 1e-6);  // momentum 0.1 towards the batch mean
+  fs::path p = fs::temp_directory_path() / ("duet_bn_" + std::to_string(::getpid()) + ".safetensors");
+  save_parameters(p.string(), ps);
+  Parameters other;
+  models::BatchNorm bn2(other, "bn", 3);
+  load_parameters(p.string(), other);
+  EXPECT_EQ(bn2.running_mean.to_vector<float>(), rm);
+}
