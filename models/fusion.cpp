@@ -175,8 +175,9 @@ FusionTask::FusionTask(const std::string& arch, const data::Fsdd& ds, const data
   train_images_ = std::make_unique<ImageSet>(std::move(mtrain), -1, pixel_mean_, pixel_std_);
   test_images_ = std::make_unique<ImageSet>(std::move(mtest), -1, pixel_mean_, pixel_std_);
   if (opts_.hard) setup_hard(*train_images_);
+  DUET_CHECK(opts_.pairs_per_clip >= 1, "fusion: pairs per clip must be >= 1");
   Rng train_rng(seed ^ kTrainPairStream), test_rng(seed ^ kTestPairStream);
-  train_pairs_ = pair_by_label(labels_of(*train_audio_), labels_of(*train_images_), train_rng);
+  pair_training_clips(train_rng);
   test_pairs_ = pair_by_label(labels_of(*test_audio_), labels_of(*test_images_), test_rng);
   // Audio normalisation: the initialising audio model's, else from the training clips.
   if (!opts.init_audio.empty()) {
@@ -249,6 +250,7 @@ FusionTask::FusionTask(const nlohmann::json& c, const data::Fsdd* ds, const data
 nlohmann::json FusionTask::config() const {
   nlohmann::json fz = {{"strategy", strategy_},
                        {"modality_dropout", opts_.modality_dropout},
+                       {"pairs_per_clip", opts_.pairs_per_clip},
                        {"noise_prob", opts_.noise_prob},
                        {"hard", opts_.hard},
                        {"hard_energy", opts_.hard_energy},
@@ -280,15 +282,19 @@ Batch FusionTask::assemble(Tensor audio_features, Tensor images_cpu, const std::
   return b;
 }
 
-Batch FusionTask::make_batch(const AudioSet& audio, const ImageSet& images, const std::vector<int64_t>& pairs,
-                             const std::vector<int64_t>& clips, Rng& rng, bool train, const Degradation& d) {
+void FusionTask::pair_training_clips(Rng& rng) {
+  train_pairs_.clear();
+  for (int r = 0; r < opts_.pairs_per_clip; ++r)
+    train_pairs_.push_back(pair_by_label(labels_of(*train_audio_), labels_of(*train_images_), rng));
+}
+
+Batch FusionTask::make_batch(const AudioSet& audio, const ImageSet& image_set, const std::vector<int64_t>& clips,
+                             const std::vector<int64_t>& img, Rng& rng, bool train, const Degradation& d) {
   const size_t B = clips.size();
   std::vector<ClipEffects> afx(B, d.audio);
   std::vector<ImageEffects> ifx(B, d.image);
-  std::vector<int64_t> img(B);
   std::vector<int32_t> y(B);
   for (size_t k = 0; k < B; ++k) {
-    img[k] = pairs[clips[k]];
     y[k] = audio.label(clips[k]);
     if (opts_.hard && !std::isfinite(afx[k].snr_db)) afx[k].snr_db = opts_.hard_snr_db;
     if (train) {
@@ -301,19 +307,24 @@ Batch FusionTask::make_batch(const AudioSet& audio, const ImageSet& images, cons
   std::vector<char> am(B), im(B);
   for (size_t k = 0; k < B; ++k) am[k] = afx[k].silent, im[k] = ifx[k].blank;
   Tensor a = audio.batch(clips, train ? audio_aug_ : AudioAugment{}, rng, device_, afx);
-  Tensor i = images.batch(img, train ? image_aug_ : ImageAugment{}, rng, Device::cpu, ifx);
+  Tensor i = image_set.batch(img, train ? image_aug_ : ImageAugment{}, rng, Device::cpu, ifx);
   return assemble(a, i, y, am, im);
 }
 
 void FusionTask::begin_epoch(int epoch, Rng& rng) {
   if (epoch == 1 || !opts_.repair_each_epoch) return;
-  train_pairs_ = pair_by_label(labels_of(*train_audio_), labels_of(*train_images_), rng);
+  pair_training_clips(rng);
 }
 
 Batch FusionTask::train_batch(const std::vector<int64_t>& idx, Rng& rng) {
-  std::vector<int64_t> clips(idx.size());
-  for (size_t k = 0; k < idx.size(); ++k) clips[k] = train_clips_[idx[k]];
-  return make_batch(*train_audio_, *train_images_, train_pairs_, clips, rng, true, Degradation{});
+  // Example i is training clip i % n paired by round i / n.
+  const int64_t n = int64_t(train_clips_.size());
+  std::vector<int64_t> clips(idx.size()), images(idx.size());
+  for (size_t k = 0; k < idx.size(); ++k) {
+    clips[k] = train_clips_[idx[k] % n];
+    images[k] = train_pairs_[idx[k] / n][clips[k]];
+  }
+  return make_batch(*train_audio_, *train_images_, clips, images, rng, true, Degradation{});
 }
 
 Batch FusionTask::test_batch(const std::vector<int64_t>& idx, Rng& rng) {
@@ -322,7 +333,9 @@ Batch FusionTask::test_batch(const std::vector<int64_t>& idx, Rng& rng) {
 
 Batch FusionTask::degraded_test_batch(const std::vector<int64_t>& idx, Rng& rng, const Degradation& d) {
   DUET_CHECK(test_audio_, "this fusion model was loaded without data (give --data)");
-  return make_batch(*test_audio_, *test_images_, test_pairs_, idx, rng, false, d);
+  std::vector<int64_t> images(idx.size());
+  for (size_t k = 0; k < idx.size(); ++k) images[k] = test_pairs_[idx[k]];
+  return make_batch(*test_audio_, *test_images_, idx, images, rng, false, d);
 }
 
 Batch FusionTask::single(const std::vector<float>* samples, int rate, const std::vector<uint8_t>* gray, int w, int h) {
@@ -441,7 +454,9 @@ void FusionTask::end_training(uint64_t seed) {
   std::vector<int32_t> y;
   for (size_t s = 0; s < heldout_.size(); s += 256) {
     std::vector<int64_t> clips(heldout_.begin() + s, heldout_.begin() + std::min(heldout_.size(), s + 256));
-    Batch b = make_batch(*train_audio_, *train_images_, train_pairs_, clips, rng, false, Degradation{});
+    std::vector<int64_t> images(clips.size());
+    for (size_t k = 0; k < clips.size(); ++k) images[k] = train_pairs_[0][clips[k]];
+    Batch b = make_batch(*train_audio_, *train_images_, clips, images, rng, false, Degradation{});
     auto a = F::softmax(aux_a_(audio_net_->features(b.audio, false, 0))).to_vector<float>();
     auto i = F::softmax(aux_i_(image_net_->features(b.image, false, 0))).to_vector<float>();
     pa.insert(pa.end(), a.begin(), a.end());

@@ -34,6 +34,7 @@ struct FusionOptions {
   std::string init_audio, init_image;  // model folders of trained unimodal models (optional)
   double modality_dropout = 0.3;       // probability that one of the two inputs is blanked
   double noise_prob = 0.25;            // probability of random noise on each modality in training
+  int pairs_per_clip = 3;              // an epoch pairs every training clip with this many images
   bool repair_each_epoch = true;
   bool hard = false;                   // the AV-MNIST-style benchmark (see Degradation::hard)
   double hard_energy = 0.25;           // hard: images keep this share of their PCA energy
@@ -67,7 +68,7 @@ class FusionTask : public Task {
   // From config.json; with ds (and data_dir) the test pairs are rebuilt, else only single() works.
   FusionTask(const nlohmann::json& config, const data::Fsdd* ds, const data::Split& split, const std::string& data_dir);
 
-  int64_t train_size() const override { return int64_t(train_clips_.size()); }
+  int64_t train_size() const override { return int64_t(train_clips_.size()) * int64_t(train_pairs_.size()); }
   int64_t test_size() const override { return int64_t(test_pairs_.size()); }
   int32_t test_label(int64_t i) const override { return test_audio_->label(i); }
   Batch train_batch(const std::vector<int64_t>& idx, Rng& rng) override;
@@ -90,8 +91,10 @@ class FusionTask : public Task {
  private:
   void build(uint64_t seed);
   void init_from(const std::string& dir, const std::string& prefix);
-  Batch make_batch(const AudioSet& audio, const ImageSet& images, const std::vector<int64_t>& pairs,
-                   const std::vector<int64_t>& clips, Rng& rng, bool train, const Degradation& d);
+  // clips[k] (an index into `audio`) is paired with images[k] (an index into `image_set`).
+  Batch make_batch(const AudioSet& audio, const ImageSet& image_set, const std::vector<int64_t>& clips,
+                   const std::vector<int64_t>& images, Rng& rng, bool train, const Degradation& d);
+  void pair_training_clips(Rng& rng);
   Batch assemble(Tensor audio_features, Tensor images_cpu, const std::vector<int32_t>& labels,
                  std::vector<char> audio_missing, std::vector<char> image_missing);
   std::vector<std::pair<std::string, Tensor>> late_rules(const Tensor& la, const Tensor& li, const Batch& b);
@@ -108,7 +111,8 @@ class FusionTask : public Task {
   uint64_t seed_ = 0;
   std::unique_ptr<AudioSet> train_audio_, test_audio_;
   std::unique_ptr<ImageSet> train_images_, test_images_;
-  std::vector<int64_t> train_pairs_, test_pairs_;  // image index paired with each clip
+  std::vector<std::vector<int64_t>> train_pairs_;  // [round][clip]: image paired with each training clip
+  std::vector<int64_t> test_pairs_;                // image paired with each test clip
   std::vector<int64_t> train_clips_, heldout_;     // late fusion fits its weight on held-out clips
   double late_weight_ = 0.5;                       // weight of the audio probabilities
 

@@ -63,7 +63,7 @@ expect_fail show-missing "nope.wav: cannot open" "$duet" show "$work/wavs/nope.w
 expect_fail info-empty-data "no recordings named" "$duet" info --data "$work/empty"
 expect_fail info-no-data "does not exist" "$duet" info --data "$work/none"
 expect_fail split-no-split "--split is required" "$duet" split --data "$work/empty" -o "$work/s"
-shared=$(cd "$(dirname "$0")/../../.." && pwd)/shared/data
+shared=${DUET_DATA:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/data}
 if [ -d "$shared/fsdd" ]; then
   expect_fail split-bad-split "unknown split 'bogus'" "$duet" split --data "$shared" --split bogus -o "$work/s"
   expect_fail split-bad-speaker "no speaker 'nobody'" "$duet" split --data "$shared" --split speaker:nobody -o "$work/s"

@@ -8,7 +8,7 @@ work=$2
 rm -rf "$work" && mkdir -p "$work"
 failures=0
 passes=0
-shared=$(cd "$(dirname "$0")/../../.." && pwd)/shared/data
+shared=${DUET_DATA:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/data}
 
 expect_fail() {
   local name=$1 pattern=$2

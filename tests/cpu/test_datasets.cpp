@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <cstdlib>
 #include <set>
 
 #include "dsp/wav.h"
@@ -64,7 +65,9 @@ void expect_mnist_error(const fs::path& d, const std::string& needle) {
   }
 }
 
-const std::string kShared = std::string(DUET_SOURCE_DIR) + "/../shared/data";
+// The real data: $DUET_DATA when set, else ../shared/data beside the checkout.
+const std::string kShared = std::getenv("DUET_DATA") ? std::getenv("DUET_DATA")
+                                                     : std::string(DUET_SOURCE_DIR) + "/../shared/data";
 
 }  // namespace
 

@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+"""Tables from a tools/gpu_check.sh output folder.
+
+    python3 bench/summarize.py OUT_DIR
+
+Reads OUT/kernels.json (Google Benchmark: rows named ours/... and vendor/... with the same
+label), OUT/duet_bench.json and OUT/pytorch.json, and prints Markdown tables of ours,
+the reference and their ratio (reference time / our time: > 1 means duet is faster).
+"""
+import json
+import os
+import sys
+
+
+def load(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def main():
+    out = sys.argv[1]
+    lines = []
+    k = load(os.path.join(out, "kernels.json"))
+    if k:
+        rows = {}
+        for b in k.get("benchmarks", []):
+            if b.get("error_occurred"):
+                who, label = b["name"].split("/", 1)
+                rows.setdefault(label, {})[who] = "error: " + b.get("error_message", "")
+                continue
+            who, label = b["name"].split("/", 1)
+            rows.setdefault(label, {})[who] = b["real_time"]  # ms (Unit is kMillisecond)
+        gpu = k.get("context", {}).get("host_name", "")
+        lines.append(f"### Kernels vs cuDNN / cuBLAS ({gpu})\n")
+        lines.append("| kernel | duet (ms) | cuDNN/cuBLAS (ms) | vendor/duet |")
+        lines.append("|---|---:|---:|---:|")
+        for label, r in rows.items():
+            o, v = r.get("ours"), r.get("vendor")
+            if isinstance(o, float) and isinstance(v, float):
+                lines.append(f"| {label} | {o:.4f} | {v:.4f} | {v / o:.2f} |")
+            else:
+                lines.append(f"| {label} | {o} | {v} | |")
+        lines.append("")
+    d, p = load(os.path.join(out, "duet_bench.json")), load(os.path.join(out, "pytorch.json"))
+    if d and p:
+        lines.append(f"### End to end vs PyTorch {p.get('torch', '')} ({p.get('gpu', '')}, median of {p.get('repeat')})\n")
+        lines.append("| workload | duet (ms) | PyTorch (ms) | PyTorch/duet |")
+        lines.append("|---|---:|---:|---:|")
+        for key in ["frontend_ms", "audio_seed_epoch_ms", "image_duet_epoch_ms", "fusion_concat_epoch_ms"]:
+            if key in d and key in p:
+                lines.append(f"| {key[:-3]} | {d[key]:.2f} | {p[key]:.2f} | {p[key] / d[key]:.2f} |")
+        lines.append("")
+    print("\n".join(lines) if lines else "no benchmark results found in " + out)
+
+
+if __name__ == "__main__":
+    main()

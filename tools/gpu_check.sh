@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Everything that needs a GPU, in one command (docs/kernels.md explains the output):
+#   tools/gpu_check.sh [OUT_DIR]          (default: $OUT, else gpu_check_out)
+# 1. configure + build with Ninja (Release, CUDA)   -> OUT/build.log
+# 2. every test, the `gpu` label included           -> OUT/ctest.log
+# 3. compute-sanitizer memcheck on the GPU tests    -> OUT/memcheck.log
+# 4. kernel benchmarks against cuDNN/cuBLAS         -> OUT/kernels.json
+# 5. duet bench and the PyTorch reference           -> OUT/duet_bench.json, OUT/pytorch.json
+# 6. a summary table                                -> OUT/summary.md (printed last)
+# Data: $DUET_DATA, else ./data, else ../shared/data. Needs nothing a GPU machine with the
+# CUDA toolkit, cuDNN, GoogleTest, Google Benchmark, FFTW3, zlib and nlohmann-json lacks;
+# stb headers may sit in third_party_local/stb.
+set -u
+cd "$(dirname "$0")/.."
+out=${1:-${OUT:-gpu_check_out}}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+build=${BUILD_DIR:-build-gpu}
+data=${DUET_DATA:-}
+for d in "$data" data ../shared/data; do
+  if [ -n "$d" ] && [ -d "$d/fsdd" ]; then data=$(cd "$d" && pwd); break; fi
+done
+export PATH="/usr/local/cuda/bin:$PATH"
+status() { printf '%-28s %s\n' "$1" "$2" | tee -a "$out/status.txt"; }
+: >"$out/status.txt"
+{ nvidia-smi; nvcc --version; } >"$out/machine.txt" 2>&1
+
+stb=()
+[ -f third_party_local/stb/stb_image_write.h ] && stb=(-DDUET_STB_DIR="$(pwd)/third_party_local/stb")
+if cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release "${stb[@]}" >"$out/build.log" 2>&1 &&
+   cmake --build "$build" --parallel "$(nproc)" >>"$out/build.log" 2>&1; then
+  status build ok
+else
+  status build FAILED
+  tail -30 "$out/build.log"
+  exit 1
+fi
+
+# Tests: the GPU tests first (fast to read), then everything.
+(cd "$build" && timeout 900 ctest --output-on-failure -j 8 -L gpu) >"$out/ctest_gpu.log" 2>&1 && status "tests (gpu label)" ok ||
+  status "tests (gpu label)" "FAILED (see ctest_gpu.log)"
+(cd "$build" && DUET_DATA="$data" timeout 1200 ctest --output-on-failure -j 8 -LE gpu) >"$out/ctest.log" 2>&1 &&
+  status "tests (all others)" ok || status "tests (all others)" "FAILED (see ctest.log)"
+grep -E "tests passed|Total Test" "$out/ctest_gpu.log" "$out/ctest.log" | sed 's/^/  /' | tee -a "$out/status.txt"
+
+if command -v compute-sanitizer >/dev/null; then
+  timeout 600 compute-sanitizer --tool memcheck --leak-check full --error-exitcode 3 \
+    "$build/tests/duet_gpu_tests" >"$out/memcheck.log" 2>&1
+  rc=$?
+  [ $rc -eq 0 ] && status "compute-sanitizer memcheck" "ok ($(grep -c '\[       OK \]' "$out/memcheck.log") tests)" ||
+    status "compute-sanitizer memcheck" "FAILED rc=$rc (see memcheck.log)"
+else
+  status "compute-sanitizer memcheck" "not found"
+fi
+
+if [ -x "$build/bench/duet_bench" ]; then
+  timeout 600 "$build/bench/duet_bench" --benchmark_out="$out/kernels.json" --benchmark_out_format=json \
+    >"$out/kernels.txt" 2>&1 && status "kernel benchmarks" ok || status "kernel benchmarks" "FAILED (see kernels.txt)"
+else
+  status "kernel benchmarks" "not built (Google Benchmark or cuDNN missing)"
+fi
+if [ -n "$data" ]; then
+  timeout 600 "$build/duet" bench --device cuda --data "$data" --json >"$out/duet_bench.json" 2>"$out/duet_bench.err" &&
+    status "duet bench" ok || status "duet bench" "FAILED (see duet_bench.err)"
+  timeout 600 python3 bench/pytorch_reference.py --data "$data" --json >"$out/pytorch.json" 2>"$out/pytorch.err" &&
+    status "pytorch reference" ok || status "pytorch reference" "FAILED (see pytorch.err)"
+else
+  status "duet bench" "skipped: no data (set DUET_DATA)"
+fi
+python3 bench/summarize.py "$out" >"$out/summary.md"
+echo
+cat "$out/summary.md"
+echo
+cat "$out/status.txt"
