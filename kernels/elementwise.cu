@@ -10,23 +10,14 @@ namespace duet::kernels {
 namespace {
 
 using ops::BinaryOp;
+using ops::broadcast_offsets;
 using ops::Broadcast;
-
-__device__ inline void offsets(const Broadcast& bc, int64_t i, int64_t& oa, int64_t& ob) {
-  oa = ob = 0;
-  for (int d = bc.ndim - 1; d >= 0; --d) {
-    const int64_t idx = i % bc.out_shape[d];
-    i /= bc.out_shape[d];
-    oa += idx * bc.a_stride[d];
-    ob += idx * bc.b_stride[d];
-  }
-}
 
 __global__ void binary_forward(BinaryOp op, Broadcast bc, const float* __restrict__ a, const float* __restrict__ b,
                                float* __restrict__ y) {
   DUET_GRID_STRIDE(i, bc.numel) {
     int64_t oa = i, ob = i;
-    if (!bc.same_shape) offsets(bc, i, oa, ob);
+    if (!bc.same_shape) broadcast_offsets(bc, i, oa, ob);
     y[i] = op == BinaryOp::add ? a[oa] + b[ob] : a[oa] * b[ob];
   }
 }
@@ -35,7 +26,7 @@ __global__ void binary_backward(BinaryOp op, Broadcast bc, const float* __restri
                                 const float* __restrict__ b, float* da, float* db, bool a_reduced, bool b_reduced) {
   DUET_GRID_STRIDE(i, bc.numel) {
     int64_t oa = i, ob = i;
-    if (!bc.same_shape) offsets(bc, i, oa, ob);
+    if (!bc.same_shape) broadcast_offsets(bc, i, oa, ob);
     if (da) {
       const float g = op == BinaryOp::add ? dy[i] : dy[i] * b[ob];
       if (a_reduced) atomicAdd(&da[oa], g);

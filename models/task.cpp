@@ -100,7 +100,7 @@ AudioTask::AudioTask(const nlohmann::json& c, const data::Fsdd* ds, const std::v
 Batch AudioTask::train_batch(const std::vector<int64_t>& idx, Rng& rng) {
   std::vector<int32_t> y(idx.size());
   for (size_t i = 0; i < idx.size(); ++i) y[i] = train_->label(idx[i]);
-  return {train_->batch(idx, augment_, rng, device_), Tensor(), labels_tensor(y, device_)};
+  return {train_->batch(idx, augment_, rng, device_), Tensor(), labels_tensor(y, device_), {}, {}};
 }
 
 Batch AudioTask::test_batch(const std::vector<int64_t>& idx, Rng& rng) { return degraded_test_batch(idx, rng, {}); }
@@ -109,7 +109,7 @@ Batch AudioTask::degraded_test_batch(const std::vector<int64_t>& idx, Rng& rng, 
   std::vector<int32_t> y(idx.size());
   for (size_t i = 0; i < idx.size(); ++i) y[i] = test_->label(idx[i]);
   return {test_->batch(idx, AudioAugment{}, rng, device_, std::vector<ClipEffects>(idx.size(), fx)), Tensor(),
-          labels_tensor(y, device_)};
+          labels_tensor(y, device_), {}, {}};
 }
 
 Tensor AudioTask::forward(const Batch& b, bool training, uint64_t seed) {
@@ -153,7 +153,7 @@ ImageTask::ImageTask(const nlohmann::json& c, const data::Mnist* test) {
 Batch ImageTask::train_batch(const std::vector<int64_t>& idx, Rng& rng) {
   std::vector<int32_t> y(idx.size());
   for (size_t i = 0; i < idx.size(); ++i) y[i] = train_->label(idx[i]);
-  return {Tensor(), train_->batch(idx, augment_, rng, device_), labels_tensor(y, device_)};
+  return {Tensor(), train_->batch(idx, augment_, rng, device_), labels_tensor(y, device_), {}, {}};
 }
 
 Batch ImageTask::test_batch(const std::vector<int64_t>& idx, Rng& rng) { return degraded_test_batch(idx, rng, {}); }
@@ -162,7 +162,7 @@ Batch ImageTask::degraded_test_batch(const std::vector<int64_t>& idx, Rng& rng, 
   std::vector<int32_t> y(idx.size());
   for (size_t i = 0; i < idx.size(); ++i) y[i] = test_->label(idx[i]);
   return {Tensor(), test_->batch(idx, ImageAugment{}, rng, device_, std::vector<ImageEffects>(idx.size(), fx)),
-          labels_tensor(y, device_)};
+          labels_tensor(y, device_), {}, {}};
 }
 
 Tensor ImageTask::forward(const Batch& b, bool training, uint64_t seed) { return net_->forward(b.image, training, seed); }

@@ -12,6 +12,7 @@
 #include <cstdint>
 
 #include "engine/device.h"
+#include "engine/rng.h"  // DUET_HD
 #include "engine/tensor.h"
 
 namespace duet::ops {
@@ -32,6 +33,17 @@ struct Broadcast {
 };
 Broadcast make_broadcast(const Shape& a, const Shape& b);  // throws when they do not broadcast
 Shape broadcast_shape(const Broadcast& bc);
+
+// Offsets into a and b of the output's flat index i (shared by the CPU and CUDA code).
+DUET_HD inline void broadcast_offsets(const Broadcast& bc, int64_t i, int64_t& oa, int64_t& ob) {
+  oa = ob = 0;
+  for (int d = bc.ndim - 1; d >= 0; --d) {
+    const int64_t idx = i % bc.out_shape[d];
+    i /= bc.out_shape[d];
+    oa += idx * bc.a_stride[d];
+    ob += idx * bc.b_stride[d];
+  }
+}
 
 template <class T>
 void binary_forward_cpu(BinaryOp op, const Broadcast& bc, const T* a, const T* b, T* y);

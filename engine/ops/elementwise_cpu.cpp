@@ -30,18 +30,6 @@ Broadcast make_broadcast(const Shape& a, const Shape& b) {
 
 Shape broadcast_shape(const Broadcast& bc) { return Shape(bc.out_shape, bc.out_shape + bc.ndim); }
 
-namespace {
-// Offsets of a and b for output flat index i.
-inline void offsets(const Broadcast& bc, int64_t i, int64_t& oa, int64_t& ob) {
-  oa = ob = 0;
-  for (int d = bc.ndim - 1; d >= 0; --d) {
-    const int64_t idx = i % bc.out_shape[d];
-    i /= bc.out_shape[d];
-    oa += idx * bc.a_stride[d];
-    ob += idx * bc.b_stride[d];
-  }
-}
-}  // namespace
 
 template <class T>
 void binary_forward_cpu(BinaryOp op, const Broadcast& bc, const T* a, const T* b, T* y) {
@@ -54,7 +42,7 @@ void binary_forward_cpu(BinaryOp op, const Broadcast& bc, const T* a, const T* b
   }
   for (int64_t i = 0; i < bc.numel; ++i) {
     int64_t oa, ob;
-    offsets(bc, i, oa, ob);
+    broadcast_offsets(bc, i, oa, ob);
     y[i] = op == BinaryOp::add ? a[oa] + b[ob] : a[oa] * b[ob];
   }
 }
@@ -63,7 +51,7 @@ template <class T>
 void binary_backward_cpu(BinaryOp op, const Broadcast& bc, const T* dy, const T* a, const T* b, T* da, T* db) {
   for (int64_t i = 0; i < bc.numel; ++i) {
     int64_t oa = i, ob = i;
-    if (!bc.same_shape) offsets(bc, i, oa, ob);
+    if (!bc.same_shape) broadcast_offsets(bc, i, oa, ob);
     if (da) da[oa] += op == BinaryOp::add ? dy[i] : dy[i] * b[ob];
     if (db) db[ob] += op == BinaryOp::add ? dy[i] : dy[i] * a[oa];
   }

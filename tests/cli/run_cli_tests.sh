@@ -7,31 +7,7 @@ work=$2
 rm -rf "$work" && mkdir -p "$work"
 failures=0
 passes=0
-
-# expect_fail NAME PATTERN CMD...: CMD exits 1 (not a crash) and stderr matches PATTERN on one line.
-expect_fail() {
-  local name=$1 pattern=$2
-  shift 2
-  "$@" >"$work/out" 2>"$work/err"
-  local rc=$?
-  if [ "$rc" -ne 1 ] || ! grep -qE -e "$pattern" "$work/err" || [ "$(grep -c . "$work/err")" -gt 2 ]; then
-    echo "FAIL $name: rc=$rc stderr: $(head -c 300 "$work/err")"
-    failures=$((failures + 1))
-  else
-    passes=$((passes + 1))
-  fi
-}
-
-expect_ok() {
-  local name=$1
-  shift
-  if ! "$@" >"$work/out" 2>"$work/err"; then
-    echo "FAIL $name: $(head -c 300 "$work/err")"
-    failures=$((failures + 1))
-  else
-    passes=$((passes + 1))
-  fi
-}
+. "$(dirname "$0")/lib.sh"
 
 expect_ok help "$duet" --help
 expect_ok version "$duet" --version

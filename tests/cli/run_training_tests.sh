@@ -8,40 +8,8 @@ work=$2
 rm -rf "$work" && mkdir -p "$work"
 failures=0
 passes=0
+. "$(dirname "$0")/lib.sh"
 shared=${DUET_DATA:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/data}
-
-expect_fail() {
-  local name=$1 pattern=$2
-  shift 2
-  "$@" >"$work/out" 2>"$work/err"
-  local rc=$?
-  if [ "$rc" -ne 1 ] || ! grep -qE -e "$pattern" "$work/err" || [ "$(grep -c . "$work/err")" -gt 2 ]; then
-    echo "FAIL $name: rc=$rc stderr: $(head -c 300 "$work/err")"
-    failures=$((failures + 1))
-  else
-    passes=$((passes + 1))
-  fi
-}
-expect_ok() {
-  local name=$1
-  shift
-  if ! "$@" >"$work/out" 2>"$work/err"; then
-    echo "FAIL $name: $(tail -c 400 "$work/err")"
-    failures=$((failures + 1))
-  else
-    passes=$((passes + 1))
-  fi
-}
-# check NAME PYTHON-EXPR FILE: the JSON in FILE satisfies the expression (j is the object).
-check_json() {
-  local name=$1 expr=$2 file=$3
-  if python3 -c "import json,sys; j=json.load(open('$file')); sys.exit(0 if ($expr) else 1)" 2>/dev/null; then
-    passes=$((passes + 1))
-  else
-    echo "FAIL $name: $expr on $(head -c 300 "$file")"
-    failures=$((failures + 1))
-  fi
-}
 
 expect_ok train-help "$duet" train --help
 expect_fail train-bad-model "--model expects audio, image or fusion, got 'video'" "$duet" train --model video
