@@ -169,7 +169,7 @@ int cmd_show(const Argv& argv) {
   std::printf("duration:     %.3f s\n", info.seconds());
 
   plot::Image img(900, 640);
-  plot::Series wave_series{"waveform", {}, {}, plot::palette(0)};
+  plot::Series wave_series("waveform", plot::palette(0));
   const size_t n = a.samples.size(), step = std::max<size_t>(1, n / 4000);
   for (size_t i = 0; i < n; i += step) {
     wave_series.x.push_back(double(i) / a.sample_rate);

@@ -58,11 +58,11 @@ void draw_robustness(const std::string& path, const std::vector<models::Degradat
   plot::Image img(1200, 520);
   std::vector<plot::Series> series;
   for (size_t m = 0; m < methods.size(); ++m) {
-    plot::Series s{methods[m], {}, {}, plot::palette(int(m)), true};
+    plot::Series s(methods[m], plot::palette(int(m)), true);
     for (size_t d = 0; d < degs.size(); ++d) s.x.push_back(double(d)), s.y.push_back(100 * acc[d].at(methods[m]));
     series.push_back(s);
   }
-  plot::Axes ax{title, "degradation", "test accuracy (%)"};
+  plot::Axes ax(title, "degradation", "test accuracy (%)");
   ax.ymin = 0;
   ax.ymax = 100;
   ax.xmin = -0.5;

@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace duet::plot {
@@ -43,6 +44,7 @@ class Image {
 int text_width(const std::string& s, int scale = 1);
 
 struct Series {
+  Series(std::string label_, Rgb color_, bool markers_ = false) : label(std::move(label_)), color(color_), markers(markers_) {}
   std::string label;
   std::vector<double> x, y;
   Rgb color;
@@ -50,6 +52,8 @@ struct Series {
 };
 
 struct Axes {
+  Axes(std::string title_ = "", std::string xlabel_ = "", std::string ylabel_ = "")
+      : title(std::move(title_)), xlabel(std::move(xlabel_)), ylabel(std::move(ylabel_)) {}
   std::string title, xlabel, ylabel;
   double xmin = 0, xmax = 0, ymin = 0, ymax = 0;  // xmin == xmax: from the data
   bool legend = true;

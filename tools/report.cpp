@@ -23,7 +23,7 @@ void write_metrics_csv(const std::string& path, const std::vector<models::EpochS
 
 void draw_curves(const std::string& path, const std::vector<models::EpochStats>& h, const std::string& title) {
   plot::Image img(1100, 420);
-  plot::Series tl{"train", {}, {}, plot::palette(0), h.size() < 40}, vl{"test", {}, {}, plot::palette(1), h.size() < 40};
+  plot::Series tl("train", plot::palette(0), h.size() < 40), vl("test", plot::palette(1), h.size() < 40);
   plot::Series ta = tl, va = vl;
   for (const auto& s : h) {
     tl.x.push_back(s.epoch), tl.y.push_back(s.train_loss);
@@ -31,9 +31,9 @@ void draw_curves(const std::string& path, const std::vector<models::EpochStats>&
     ta.x.push_back(s.epoch), ta.y.push_back(100 * s.train_acc);
     va.x.push_back(s.epoch), va.y.push_back(100 * s.test_acc);
   }
-  plot::Axes loss{title + ": loss", "epoch", "cross-entropy"};
+  plot::Axes loss(title + ": loss", "epoch", "cross-entropy");
   plot::line_chart(img, {0, 0, 550, 420}, loss, {tl, vl});
-  plot::Axes acc{title + ": accuracy", "epoch", "accuracy (%)"};
+  plot::Axes acc(title + ": accuracy", "epoch", "accuracy (%)");
   plot::line_chart(img, {550, 0, 550, 420}, acc, {ta, va});
   img.save_png(path);
 }
