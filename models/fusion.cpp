@@ -207,10 +207,11 @@ FusionTask::FusionTask(const std::string& arch, const data::Fsdd& ds, const data
     heldout_.assign(train_clips_.begin(), train_clips_.begin() + h);
     train_clips_.erase(train_clips_.begin(), train_clips_.begin() + h);
   }
+  DUET_CHECK(strategy_ != "early" || (opts.init_audio.empty() && opts.init_image.empty()),
+             "--init-audio/--init-image do not apply to early fusion (one network sees both inputs from the first layer)");
   build(seed);
-  if (!opts.init_audio.empty()) init_from(opts.init_audio, strategy_ == "early" ? "early." : "audio.");
+  if (!opts.init_audio.empty()) init_from(opts.init_audio, "audio.");
   if (!opts.init_image.empty()) {
-    DUET_CHECK(strategy_ != "early", "--init-image does not apply to early fusion (one network sees both inputs)");
     std::ifstream f(opts.init_image + "/config.json");
     nlohmann::json c = nlohmann::json::parse(f, nullptr, false);
     DUET_CHECK(!c.is_discarded() && c.value("arch", "") == "image:duet", opts.init_image,

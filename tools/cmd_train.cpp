@@ -37,7 +37,12 @@ Defaults defaults_for(const std::string& model, const std::string& arch_flag) {
   if (arch == "audio:seed") return {arch, 30, 32, 0.001, 0.9, 0.0, "constant", false};  // the course's recipe
   if (arch == "audio:duet") return {arch, 40, 32, 0.03, 0.9, 5e-4, "cosine", true};
   if (arch == "image:duet") return {arch, 12, 64, 0.05, 0.9, 5e-4, "cosine", true};
-  if (model == "fusion") return {arch, 15, 32, 0.03, 0.9, 5e-4, "cosine", true};
+  if (model == "fusion") {
+    const std::string strategy = arch.substr(7);
+    DUET_CHECK(strategy == "early" || strategy == "concat" || strategy == "attention" || strategy == "late",
+               "unknown fusion strategy '", strategy, "' (early, concat, attention or late)");
+    return {arch, 15, 32, 0.03, 0.9, 5e-4, "cosine", true};
+  }
   fail("unknown architecture '", arch, "'");
 }
 

@@ -76,6 +76,12 @@ PY
   "$duet" predict --model-dir "$work/fus" --audio "$shared/fsdd/recordings/1_george_3.wav" --image "$work/digit.pgm" --json --device cpu >"$work/fpred.json" 2>"$work/err"
   check_json predict-fusion "abs(j['modality_weights']['audio'] + j['modality_weights']['image'] - 1) < 1e-4 and len(j['audio_probabilities']) == 10" "$work/fpred.json"
   expect_fail eval-hard-on-plain "was not trained with --hard" "$duet" eval --model-dir "$work/fus" --data "$shared" --hard
+  expect_fail fusion-early-init "do not apply to early fusion" "$duet" train --model fusion --fusion early \
+    --init-audio "$work/aud" --epochs 1 --device cpu --data "$shared" --out "$work/x"
+  expect_fail fusion-init-wrong-kind "--init-audio needs an audio:duet model" "$duet" train --model fusion \
+    --init-audio "$work/img" --epochs 1 --device cpu --data "$shared" --out "$work/x"
+  expect_fail fusion-bad-strategy "unknown fusion strategy 'middle'" "$duet" train --model fusion --fusion middle \
+    --epochs 1 --device cpu --data "$shared" --out "$work/x"
 fi
 
 echo "training cli: $passes passed, $failures failed"

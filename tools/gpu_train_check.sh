@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The accuracy floors of the training and fusion work, measured on a GPU machine:
+#   tools/gpu_train_check.sh [OUT_DIR] [STAGE ...]
+# Stages (default: all, in this order; each writes OUT/<stage>/ and a line in OUT/results.txt):
+#   seed      audio:seed, random 75/25, the course recipe (30 epochs)         floor 96.5%
+#   audio     audio:duet, random and official splits (40 epochs)               floor 99.5%
+#   image     image:duet (12 epochs)                                           floor 99.5%
+#   loso      audio:duet, the 6 leave-one-speaker-out folds                    floor: mean 85%
+#   fusion    the four fusion strategies from the trained encoders + robustness floor 99.9% clean
+#   hard      attention fusion on the --hard benchmark                         floor: best single + 10
+# Data: $DUET_DATA, else ./data, else ../shared/data. Build: BUILD_DIR (default build-gpu).
+set -u
+cd "$(dirname "$0")/.."
+out=${1:-${OUT:-gpu_train_out}}
+shift || true
+stages=("$@")
+[ ${#stages[@]} -eq 0 ] && stages=(seed audio image loso fusion hard)
+mkdir -p "$out"
+build=${BUILD_DIR:-build-gpu}
+data=${DUET_DATA:-}
+for d in "$data" data ../shared/data; do
+  if [ -n "$d" ] && [ -d "$d/fsdd" ]; then data=$(cd "$d" && pwd); break; fi
+done
+duet="$build/duet"
+[ -x "$duet" ] || { echo "gpu_train_check: $duet not built (run tools/gpu_check.sh or tools/build.sh first)" >&2; exit 1; }
+export DUET_DATA=$data
+acc() { python3 -c "import json,sys; print('%.2f%%' % (100*json.load(open('$1'))['accuracy']))" 2>/dev/null || echo "?"; }
+note() { echo "$*" | tee -a "$out/results.txt"; }
+for stage in "${stages[@]}"; do
+  case $stage in
+    seed)
+      $duet train --model audio --arch audio:seed --split random --out "$out/seed" >"$out/seed.log" 2>&1
+      $duet eval --model-dir "$out/seed" --json >"$out/seed.json" 2>>"$out/seed.log"
+      note "audio:seed random 75/25 (course recipe): $(acc "$out/seed.json")" ;;
+    audio)
+      for split in random official; do
+        $duet train --model audio --split $split --out "$out/audio-$split" >"$out/audio-$split.log" 2>&1
+        $duet eval --model-dir "$out/audio-$split" --json >"$out/audio-$split.json" 2>>"$out/audio-$split.log"
+        note "audio:duet $split: $(acc "$out/audio-$split.json")"
+      done ;;
+    image)
+      $duet train --model image --out "$out/image" >"$out/image.log" 2>&1
+      $duet eval --model-dir "$out/image" --json >"$out/image.json" 2>>"$out/image.log"
+      note "image:duet: $(acc "$out/image.json")" ;;
+    loso)
+      $duet train --model audio --split loso --out "$out/loso" >"$out/loso.log" 2>&1
+      note "audio:duet leave-one-speaker-out: $(tr '\n' ' ' <"$out/loso/loso.csv")" ;;
+    fusion)
+      for f in attention concat early late; do
+        init=()
+        [ -d "$out/audio-random" ] && [ $f != early ] && init+=(--init-audio "$out/audio-random")
+        [ -d "$out/image" ] && [ $f != early ] && init+=(--init-image "$out/image")
+        $duet train --model fusion --fusion $f --split random "${init[@]}" --out "$out/fusion-$f" >"$out/fusion-$f.log" 2>&1
+        $duet eval --model-dir "$out/fusion-$f" >"$out/fusion-$f.eval.txt" 2>&1
+        $duet eval --model-dir "$out/fusion-$f" --json >"$out/fusion-$f.json" 2>/dev/null
+        note "fusion:$f clean: $(acc "$out/fusion-$f.json") (table: fusion-$f.eval.txt)"
+      done ;;
+    hard)
+      $duet train --model fusion --fusion attention --hard --out "$out/hard" >"$out/hard.log" 2>&1
+      $duet eval --model-dir "$out/hard" --hard >"$out/hard.eval.txt" 2>&1
+      note "hard benchmark (attention): $(sed -n 3p "$out/hard.eval.txt")" ;;
+    *) echo "gpu_train_check: unknown stage '$stage'" >&2; exit 1 ;;
+  esac
+done
+cat "$out/results.txt"
