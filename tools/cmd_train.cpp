@@ -125,7 +125,7 @@ models::EvalResult run_one(const RunSpec& r, const std::string& label) {
       {"data", split_info},
       {"results", {{"test_accuracy", ev.accuracy}, {"test_loss", ev.loss}, {"per_class_accuracy", pc}}}};
   save_model_dir(r.out, *task, extra);
-  std::printf("%s: test accuracy %.2f%% (%lld clips); results in %s/\n", label.c_str(), 100 * ev.accuracy,
+  std::printf("%s: test accuracy %.2f%% (%lld examples); results in %s/\n", label.c_str(), 100 * ev.accuracy,
               (long long)ev.count, r.out.c_str());
   return ev;
 }
