@@ -13,7 +13,9 @@ namespace duet::models {
 double learning_rate_at(const TrainOptions& o, int64_t step, int64_t total) {
   if (o.schedule == "constant") return o.sgd.lr;
   DUET_CHECK(o.schedule == "cosine", "unknown learning-rate schedule '", o.schedule, "' (constant or cosine)");
-  const int64_t warmup = std::max<int64_t>(1, total / 30);
+  // Linear warm-up over 1/30 of the run, at least 100 steps (capped at a quarter of the run):
+  // batch norm statistics and the first layers settle before the full rate.
+  const int64_t warmup = std::max<int64_t>(1, std::min(total / 4, std::max<int64_t>(total / 30, 100)));
   if (step < warmup) return o.sgd.lr * double(step + 1) / double(warmup);
   const double t = double(step - warmup) / double(std::max<int64_t>(1, total - warmup));
   return o.sgd.lr * 0.5 * (1.0 + std::cos(M_PI * t));

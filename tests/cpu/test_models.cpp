@@ -204,9 +204,13 @@ TEST(Training, LearningRateSchedules) {
   o.sgd.lr = 0.1f;
   EXPECT_DOUBLE_EQ(models::learning_rate_at(o, 50, 100), double(0.1f));
   o.schedule = "cosine";
-  EXPECT_LT(models::learning_rate_at(o, 0, 300), 0.1);      // warm-up
-  EXPECT_NEAR(models::learning_rate_at(o, 10, 300), 0.1, 1e-3);
-  EXPECT_LT(models::learning_rate_at(o, 299, 300), 1e-3);   // decays to ~0
+  // Warm-up: linear over max(total/30, 100) steps, at most a quarter of the run.
+  EXPECT_NEAR(models::learning_rate_at(o, 0, 3000), 0.1 / 100, 1e-6);
+  EXPECT_NEAR(models::learning_rate_at(o, 49, 3000), 0.1 / 2, 1e-6);
+  EXPECT_NEAR(models::learning_rate_at(o, 100, 3000), 0.1, 1e-4);  // peak, then cosine decay
+  EXPECT_NEAR(models::learning_rate_at(o, 24, 100), 0.1, 1e-6);    // short run: a quarter of it
+  EXPECT_LT(models::learning_rate_at(o, 2999, 3000), 1e-3);        // decays to ~0
+  EXPECT_GT(models::learning_rate_at(o, 1000, 3000), models::learning_rate_at(o, 2000, 3000));
   o.schedule = "bogus";
   EXPECT_THROW(models::learning_rate_at(o, 0, 10), Error);
 }
