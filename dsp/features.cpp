@@ -127,6 +127,14 @@ void frontend_cpu(const float* x, int64_t batch, int64_t L, const FrontendConfig
   const int64_t T = c.frames(L);
   const std::vector<double> window = hann_window(c.win(), n_fft);
   const std::vector<float> fb = c.mel ? mel_filterbank(c) : std::vector<float>();
+  // Each triangular filter is non-zero over a few FFT bins only: project over that range.
+  std::vector<int> f_lo(B, 0), f_hi(B, 0);
+  if (c.mel)
+    for (int m = 0; m < B; ++m) {
+      f_lo[m] = F;
+      for (int f = 0; f < F; ++f)
+        if (fb[size_t(f) * c.n_mels + m] != 0.0f) f_lo[m] = std::min(f_lo[m], f), f_hi[m] = f + 1;
+    }
   fftw_plan plan = plan_for(n_fft);
   const double mult = c.power == 2.0 ? 10.0 : 20.0;
   const double ref_db = mult * std::log10(std::max(c.amin, c.ref));
@@ -156,7 +164,7 @@ void frontend_cpu(const float* x, int64_t batch, int64_t L, const FrontendConfig
           double v;
           if (c.mel) {
             v = 0;
-            for (int f = 0; f < F; ++f) v += double(fb[size_t(f) * c.n_mels + m]) * power[f];
+            for (int f = f_lo[m]; f < f_hi[m]; ++f) v += double(fb[size_t(f) * c.n_mels + m]) * power[f];
           } else {
             v = power[m];
           }

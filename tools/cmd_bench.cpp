@@ -88,6 +88,17 @@ int cmd_bench(const Argv& argv) {
   const std::string root = data::resolve_data_dir(args.str("data", ""));
   auto want = [&](const char* n) { return only.empty() || only == n; };
   nlohmann::json out = {{"device", to_string(dev)}, {"gpu", cuda::device_name()}, {"repeat", repeat}};
+  auto finish = [&] {
+    if (args.flag("json")) {
+      std::printf("%s\n", out.dump().c_str());
+      return 0;
+    }
+    std::printf("duet bench on %s%s (median of %d)\n", to_string(dev).c_str(),
+                dev == Device::cuda ? (" (" + cuda::device_name() + ")").c_str() : "", repeat);
+    for (auto& [k, v] : out.items())
+      if (v.is_number_float()) std::printf("  %-24s %10.2f ms\n", k.c_str(), v.get<double>());
+    return 0;
+  };
 
   data::Fsdd ds = data::load_fsdd(root);
   const models::AudioRecipe course = models::audio_recipe("course");
@@ -103,6 +114,7 @@ int cmd_bench(const Argv& argv) {
   if (want("frontend"))
     out["frontend_ms"] = median_ms(repeat, [&] { models::audio_features(dwaves, course); });
 
+  if (!want("audio_seed") && !want("image_duet") && !want("fusion_concat")) return finish();
   data::Split split = data::make_split(ds, "random", 0.25, 0);
   Tensor feats = models::audio_features(dwaves, course).to(Device::cpu);  // [3000, 1, 128, 241]
   const int64_t per = feats.numel() / feats.size(0);
@@ -164,15 +176,7 @@ int cmd_bench(const Argv& argv) {
       });
     }
   }
-  if (args.flag("json")) {
-    std::printf("%s\n", out.dump().c_str());
-    return 0;
-  }
-  std::printf("duet bench on %s%s (median of %d)\n", to_string(dev).c_str(),
-              dev == Device::cuda ? (" (" + cuda::device_name() + ")").c_str() : "", repeat);
-  for (auto& [k, v] : out.items())
-    if (v.is_number_float()) std::printf("  %-24s %10.2f ms\n", k.c_str(), v.get<double>());
-  return 0;
+  return finish();
 }
 
 }  // namespace duet::cli

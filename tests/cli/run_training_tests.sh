@@ -66,6 +66,11 @@ PY
   expect_fail predict-audio-bad-wav "not a WAV file" "$duet" predict --model-dir "$work/aud" --audio "$work/junk.png"
   expect_fail eval-bad-split "no speaker 'nobody'" "$duet" eval --model-dir "$work/aud" --data "$shared" --split speaker:nobody
 
+  # duet bench on the CPU: the front-end timing only (the epochs take minutes without a GPU).
+  "$duet" bench --device cpu --data "$shared" --only frontend --repeat 1 --json >"$work/bench.json" 2>"$work/err"
+  check_json bench-frontend "j['frontend_ms'] > 0 and j['device'] == 'cpu'" "$work/bench.json"
+  expect_fail bench-bad-only "--only expects frontend, audio_seed, image_duet or fusion_concat" "$duet" bench --only all
+
   # Fusion: one short epoch of attention fusion, then its robustness evaluation.
   expect_ok train-fusion "$duet" train --model fusion --fusion attention --epochs 1 --train-limit 400 --device cpu --data "$shared" --out "$work/fus"
   "$duet" eval --model-dir "$work/fus" --data "$shared" --device cpu --json >"$work/fus_eval.json" 2>"$work/err"
