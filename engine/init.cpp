@@ -25,15 +25,3 @@ void init_default(Tensor& weight, Tensor& bias, Rng& rng) {
 }
 
 }  // namespace duet
-
-namespace duet {
-
-void init_he(Tensor& weight, Tensor& bias, Rng& rng) {
-  const double std = std::sqrt(2.0 / double(fan_in(weight)));
-  Tensor h = Tensor::empty(weight.shape(), DType::f32, Device::cpu);
-  for (int64_t i = 0; i < h.numel(); ++i) h.data<float>()[i] = float(std * rng.normal());
-  weight.copy_(h);
-  if (bias.defined()) bias.zero_();
-}
-
-}  // namespace duet

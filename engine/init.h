@@ -10,9 +10,5 @@ namespace duet {
 void init_uniform(Tensor& t, double bound, Rng& rng);  // U(-bound, bound), CPU float32
 int64_t fan_in(const Tensor& weight);                  // product of all dims but the first
 void init_default(Tensor& weight, Tensor& bias, Rng& rng);  // bias may be undefined
-// He (Kaiming) normal initialisation for layers followed by ReLU: N(0, 2 / fan_in) weights,
-// zero bias. Keeps activation variance from shrinking layer after layer in networks
-// without normalisation layers.
-void init_he(Tensor& weight, Tensor& bias, Rng& rng);
 
 }  // namespace duet

@@ -3,11 +3,10 @@
 namespace duet::models {
 
 Conv2d::Conv2d(Parameters& ps, const std::string& name, int64_t in, int64_t out, int64_t k, int64_t stride,
-               int64_t pad, Rng& rng, bool he_init) {
+               int64_t pad, Rng& rng) {
   weight = ps.create(name + ".weight", {out, in, k, k});
   bias = ps.create(name + ".bias", {out});
-  if (he_init) init_he(weight, bias, rng);
-  else init_default(weight, bias, rng);
+  init_default(weight, bias, rng);
   options = {stride, stride, pad, pad, false};
 }
 

@@ -12,9 +12,8 @@ struct Conv2d {
   Tensor weight, bias;
   F::Conv2dOptions options;
   Conv2d() = default;
-  // he_init: He-normal weights (for ReLU stacks without normalisation) instead of PyTorch's default.
   Conv2d(Parameters& ps, const std::string& name, int64_t in, int64_t out, int64_t k, int64_t stride, int64_t pad,
-         Rng& rng, bool he_init = false);
+         Rng& rng);
   Tensor operator()(const Tensor& x, bool relu = false) const;
   // Output size along one axis for an input of size n.
   int64_t out_size(int64_t n, int axis) const;
