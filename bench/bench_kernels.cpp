@@ -161,7 +161,10 @@ const char* pass_name(Pass p) {
   return p == Pass::forward ? "fwd" : p == Pass::backward_data ? "bwd_data" : p == Pass::backward_weight ? "bwd_weight" : "fwd+bwd";
 }
 
-void BM_Conv(benchmark::State& state, ConvCase cc, Pass pass, bool vendor) {
+// impl: 0 = ours (implicit GEMM, the default), 1 = cuDNN, 2 = ours (direct).
+void BM_Conv(benchmark::State& state, ConvCase cc, Pass pass, int impl) {
+  const bool vendor = impl == 1;
+  const ops::ConvAlgo algo = impl == 2 ? ops::ConvAlgo::direct : ops::ConvAlgo::implicit_gemm;
   if (!cuda::available()) {
     state.SkipWithError("no CUDA device");
     return;
@@ -173,10 +176,10 @@ void BM_Conv(benchmark::State& state, ConvCase cc, Pass pass, bool vendor) {
   Tensor dw = Tensor::zeros(w.shape(), DType::f32, Device::cuda), db = Tensor::zeros(b.shape(), DType::f32, Device::cuda);
   CudnnConv v(s);
   const float one = 1.0f, zero = 0.0f;
-  auto ours_fwd = [&] { ops::conv2d_forward_cuda(s, x.data<float>(), w.data<float>(), nullptr, y.data<float>(), false, cuda::stream()); };
-  auto ours_bd = [&] { ops::conv2d_backward_data_cuda(s, dy.data<float>(), w.data<float>(), dx.data<float>(), cuda::stream()); };
+  auto ours_fwd = [&] { ops::conv2d_forward_cuda(s, x.data<float>(), w.data<float>(), nullptr, y.data<float>(), false, cuda::stream(), algo); };
+  auto ours_bd = [&] { ops::conv2d_backward_data_cuda(s, dy.data<float>(), w.data<float>(), dx.data<float>(), cuda::stream(), algo); };
   auto ours_bw = [&] {
-    ops::conv2d_backward_weight_cuda(s, dy.data<float>(), x.data<float>(), dw.data<float>(), nullptr, cuda::stream());
+    ops::conv2d_backward_weight_cuda(s, dy.data<float>(), x.data<float>(), dw.data<float>(), nullptr, cuda::stream(), algo);
   };
   auto cudnn_fwd = [&] {
     CHECK_CUDNN(cudnnConvolutionForward(cudnn(), &one, v.x, x.data<float>(), v.w, w.data<float>(), v.c, v.fwd, v.ws,
@@ -261,10 +264,11 @@ void BM_Gemm(benchmark::State& state, int64_t M, int64_t N, int64_t K, bool vend
 int register_all() {
   for (const ConvCase& c : kConvCases)
     for (Pass p : {Pass::forward, Pass::backward_data, Pass::backward_weight, Pass::fwd_bwd})
-      for (bool vendor : {false, true}) {
+      for (int impl : {0, 1, 2}) {
         if (p == Pass::backward_data && c.s.C == 1) continue;  // first layers need no input gradient
-        const std::string name = std::string(vendor ? "vendor" : "ours") + "/conv/" + c.label + "/" + pass_name(p);
-        benchmark::RegisterBenchmark(name.c_str(), BM_Conv, c, p, vendor)->UseManualTime()->Unit(benchmark::kMillisecond);
+        const char* who = impl == 0 ? "ours" : impl == 1 ? "vendor" : "direct";
+        const std::string name = std::string(who) + "/conv/" + c.label + "/" + pass_name(p);
+        benchmark::RegisterBenchmark(name.c_str(), BM_Conv, c, p, impl)->UseManualTime()->Unit(benchmark::kMillisecond);
       }
   struct G {
     const char* label;

@@ -3,8 +3,8 @@
 
     python3 bench/summarize.py OUT_DIR
 
-Reads OUT/kernels.json (Google Benchmark: rows named ours/... and vendor/... with the same
-label), OUT/duet_bench.json and OUT/pytorch.json, and prints Markdown tables of ours,
+Reads OUT/kernels.json (Google Benchmark: rows named ours/..., vendor/... and, for
+convolutions, direct/... (the direct algorithm) with the same label), OUT/duet_bench.json and OUT/pytorch.json, and prints Markdown tables of ours,
 the reference and their ratio (reference time / our time: > 1 means duet is faster).
 """
 import json
@@ -35,14 +35,16 @@ def main():
             rows.setdefault(label, {})[who] = b["real_time"]  # ms (Unit is kMillisecond)
         gpu = k.get("context", {}).get("host_name", "")
         lines.append(f"### Kernels vs cuDNN / cuBLAS ({gpu})\n")
-        lines.append("| kernel | duet (ms) | cuDNN/cuBLAS (ms) | vendor/duet |")
-        lines.append("|---|---:|---:|---:|")
+        lines.append("| kernel | duet (ms) | cuDNN/cuBLAS (ms) | vendor/duet | duet direct (ms) |")
+        lines.append("|---|---:|---:|---:|---:|")
         for label, r in rows.items():
-            o, v = r.get("ours"), r.get("vendor")
+            o, v, dr = r.get("ours"), r.get("vendor"), r.get("direct")
+            dtxt = f"{dr:.4f}" if isinstance(dr, float) else (dr or "")
+            name = label.replace("/manual_time", "")
             if isinstance(o, float) and isinstance(v, float):
-                lines.append(f"| {label} | {o:.4f} | {v:.4f} | {v / o:.2f} |")
+                lines.append(f"| {name} | {o:.4f} | {v:.4f} | {v / o:.2f} | {dtxt} |")
             else:
-                lines.append(f"| {label} | {o} | {v} | |")
+                lines.append(f"| {name} | {o} | {v} | | {dtxt} |")
         lines.append("")
     d, p = load(os.path.join(out, "duet_bench.json")), load(os.path.join(out, "pytorch.json"))
     if d and p:

@@ -72,6 +72,12 @@ namespace duet::dsp {
 // says more about the microphone and the speaker than about the digit.
 void standardize_per_clip(Tensor& features);
 
+// Per-band mean removal in place: every mel bin of every clip has its mean over the frames
+// subtracted (cepstral mean normalisation, done on log-mel features). A microphone or a
+// room is a fixed filter, a constant offset per bin in dB; so, partly, is a speaker's
+// long-term spectral envelope. Done before standardize_per_clip.
+void subtract_band_means(Tensor& features);
+
 // SpecAugment-style masking in place: for clip b, `bands[b]` lists (axis, begin, end)
 // triples; axis 0 zeroes bins [begin, end), axis 1 zeroes frames [begin, end).
 struct Band {
@@ -80,6 +86,7 @@ struct Band {
 void mask_bands(Tensor& features, const std::vector<std::vector<Band>>& bands);
 
 void standardize_per_clip_cuda(float* x, int64_t batch, int64_t per_clip);
+void subtract_row_means_cuda(float* x, int64_t rows, int64_t row_length);
 void mask_bands_cuda(float* x, int64_t batch, int64_t bins, int64_t frames, const int32_t* bands_device,
                      int64_t bands_per_clip);
 

@@ -25,6 +25,24 @@ void standardize_per_clip(Tensor& x) {
   }
 }
 
+void subtract_band_means(Tensor& x) {
+  check_ndim(x, 4, "subtract_band_means");
+  const int64_t frames = x.size(3), rows = frames == 0 ? 0 : x.numel() / frames;
+  if (rows == 0) return;
+  if (x.is_cuda()) {
+    DUET_CUDA_CALL(subtract_row_means_cuda(x.data<float>(), rows, frames));
+    return;
+  }
+  float* p = x.data<float>();
+  for (int64_t r = 0; r < rows; ++r) {
+    float* row = p + r * frames;
+    double sum = 0;
+    for (int64_t t = 0; t < frames; ++t) sum += row[t];
+    const float mean = float(sum / double(frames));
+    for (int64_t t = 0; t < frames; ++t) row[t] -= mean;
+  }
+}
+
 void mask_bands(Tensor& x, const std::vector<std::vector<Band>>& bands) {
   check_ndim(x, 4, "mask_bands");
   const int64_t batch = x.size(0), bins = x.size(2), frames = x.size(3);

@@ -122,6 +122,31 @@ void release_cache() {
   std::lock_guard<std::mutex> lock(allocator().mu);
   allocator().release_locked();
 }
+namespace {
+std::mutex& release_mu() {
+  static auto* m = new std::mutex();
+  return *m;
+}
+std::vector<void (*)()>& release_fns() {
+  static auto* v = new std::vector<void (*)()>();
+  return *v;
+}
+}  // namespace
+void at_release(void (*fn)()) {
+  std::lock_guard<std::mutex> lock(release_mu());
+  release_fns().push_back(fn);
+}
+void release_all() {
+  std::vector<void (*)()> fns;
+  {
+    std::lock_guard<std::mutex> lock(release_mu());
+    fns.swap(release_fns());
+  }
+  if (fns.empty() && allocator_stats().device_mallocs == 0) return;  // the device was never used
+  synchronize();
+  for (auto it = fns.rbegin(); it != fns.rend(); ++it) (*it)();
+  release_cache();
+}
 AllocatorStats allocator_stats() {
   std::lock_guard<std::mutex> lock(allocator().mu);
   return allocator().stats;

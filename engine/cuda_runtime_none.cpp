@@ -14,6 +14,8 @@ void synchronize() {}
 void* allocate(std::size_t) { require(); return nullptr; }
 void deallocate(void*, std::size_t) {}
 void release_cache() {}
+void at_release(void (*)()) {}
+void release_all() {}
 AllocatorStats allocator_stats() { return {}; }
 void copy_host_to_device(void*, const void*, std::size_t) { require(); }
 void copy_device_to_host(void*, const void*, std::size_t) { require(); }

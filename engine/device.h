@@ -35,6 +35,12 @@ void synchronize();        // waits for the stream
 void* allocate(std::size_t bytes);
 void deallocate(void* p, std::size_t bytes);
 void release_cache();
+// Modules that keep device state of their own (cuFFT plans, constant tables) register a
+// function that frees it. release_all() runs those, newest first, then release_cache():
+// called when no device tensor is alive any more (end of `duet`, end of the GPU tests), it
+// leaves nothing allocated, so compute-sanitizer's leak check reports real leaks only.
+void at_release(void (*fn)());
+void release_all();
 struct AllocatorStats {
   std::size_t device_mallocs = 0;   // cudaMalloc calls so far
   std::size_t bytes_in_use = 0;

@@ -1,5 +1,5 @@
-// Per-clip standardisation (one block per clip: two block reductions, then the rescale)
-// and SpecAugment band masking (one thread per element) for spectrogram batches.
+// Per-clip standardisation (one block per clip: two block reductions, then the rescale),
+// per-band mean removal (one block per bin) and SpecAugment band masking (one thread per element) for spectrogram batches.
 #include "dsp/features.h"
 #include "kernels/common.cuh"
 
@@ -16,6 +16,16 @@ __global__ void standardize_per_clip(float* __restrict__ x, int64_t per_clip) {
   for (int64_t i = threadIdx.x; i < per_clip; i += blockDim.x) sq += (c[i] - mean) * (c[i] - mean);
   const float inv = 1.0f / fmaxf(sqrtf(block_sum(sq, scratch) / float(per_clip)), 1e-5f);
   for (int64_t i = threadIdx.x; i < per_clip; i += blockDim.x) c[i] = (c[i] - mean) * inv;
+}
+
+// One block per row: the row's mean, then its subtraction.
+__global__ void subtract_row_means(float* __restrict__ x, int64_t row_length) {
+  __shared__ float scratch[32];
+  float* row = x + int64_t(blockIdx.x) * row_length;
+  float sum = 0.0f;
+  for (int64_t i = threadIdx.x; i < row_length; i += blockDim.x) sum += row[i];
+  const float mean = block_sum(sum, scratch) / float(row_length);
+  for (int64_t i = threadIdx.x; i < row_length; i += blockDim.x) row[i] -= mean;
 }
 
 __global__ void mask_bands(float* __restrict__ x, int64_t batch, int64_t bins, int64_t frames,
@@ -39,6 +49,13 @@ void standardize_per_clip_cuda(float* x, int64_t batch, int64_t per_clip) {
   if (batch == 0) return;
   kernels::standardize_per_clip<<<unsigned(batch), kernels::kBlock, 0, kernels::as_cuda(cuda::stream())>>>(x, per_clip);
   cuda::check_launch("standardize_per_clip");
+}
+
+void subtract_row_means_cuda(float* x, int64_t rows, int64_t row_length) {
+  if (rows == 0) return;
+  DUET_CHECK(rows < (1LL << 31), "subtract_row_means: ", rows, " rows");
+  kernels::subtract_row_means<<<unsigned(rows), 128, 0, kernels::as_cuda(cuda::stream())>>>(x, row_length);
+  cuda::check_launch("subtract_row_means");
 }
 
 void mask_bands_cuda(float* x, int64_t batch, int64_t bins, int64_t frames, const int32_t* bands, int64_t per) {

@@ -74,11 +74,22 @@ struct Scratch {
   template <class T> T* as() { return static_cast<T*>(p); }
 };
 
-// cuFFT plans are costly to make; keep one per (n_fft, rows).
+// cuFFT plans are costly to make; keep one per (n_fft, rows) until cuda::release_all().
+std::mutex plans_mu;
+std::map<std::pair<int, int64_t>, cufftHandle>& plan_cache() {
+  static auto* plans = new std::map<std::pair<int, int64_t>, cufftHandle>();
+  return *plans;
+}
+void destroy_plans() {
+  std::lock_guard<std::mutex> lock(plans_mu);
+  for (auto& [key, h] : plan_cache()) cufftDestroy(h);
+  plan_cache().clear();
+}
+
 cufftHandle plan_for(int n_fft, int64_t rows) {
-  static std::mutex mu;
-  static std::map<std::pair<int, int64_t>, cufftHandle> plans;
-  std::lock_guard<std::mutex> lock(mu);
+  std::lock_guard<std::mutex> lock(plans_mu);
+  auto& plans = plan_cache();
+  if (plans.empty()) cuda::at_release(destroy_plans);
   auto key = std::make_pair(n_fft, rows);
   auto it = plans.find(key);
   if (it != plans.end()) return it->second;
@@ -93,15 +104,26 @@ cufftHandle plan_for(int n_fft, int64_t rows) {
 }
 
 // The window and filterbank live on the device, made once per configuration.
+std::mutex constants_mu;
+std::map<std::string, std::pair<float*, size_t>>& constants_cache() {
+  static auto* cache = new std::map<std::string, std::pair<float*, size_t>>();
+  return *cache;
+}
+void free_constants() {
+  std::lock_guard<std::mutex> lock(constants_mu);
+  for (auto& [key, v] : constants_cache()) cuda::deallocate(v.first, v.second);
+  constants_cache().clear();
+}
+
 const float* device_constants(const std::vector<float>& host, const std::string& key) {
-  static std::mutex mu;
-  static std::map<std::string, float*> cache;
-  std::lock_guard<std::mutex> lock(mu);
+  std::lock_guard<std::mutex> lock(constants_mu);
+  auto& cache = constants_cache();
+  if (cache.empty()) cuda::at_release(free_constants);
   auto it = cache.find(key);
-  if (it != cache.end()) return it->second;
+  if (it != cache.end()) return it->second.first;
   float* d = static_cast<float*>(cuda::allocate(host.size() * sizeof(float)));
   cuda::copy_host_to_device(d, host.data(), host.size() * sizeof(float));
-  cache[key] = d;
+  cache[key] = {d, host.size() * sizeof(float)};
   return d;
 }
 

@@ -18,6 +18,7 @@ nlohmann::json AudioRecipe::to_json() const {
   return {{"sample_rate", sample_rate},
           {"num_samples", num_samples},
           {"centre", centre},
+          {"band_norm", band_norm},
           {"standardize", standardize},
           {"frontend",
            {{"sample_rate", f.sample_rate}, {"n_fft", f.n_fft}, {"win_length", f.win()}, {"hop_length", f.hop()},
@@ -33,6 +34,7 @@ AudioRecipe AudioRecipe::from_json(const nlohmann::json& j) {
     r.num_samples = j.at("num_samples");
     r.centre = j.at("centre");
     r.standardize = j.at("standardize");
+    r.band_norm = j.value("band_norm", false);
     const auto& f = j.at("frontend");
     auto& c = r.frontend;
     c.sample_rate = f.at("sample_rate");
@@ -74,11 +76,23 @@ AudioRecipe audio_recipe(const std::string& name) {
     r.frontend.hop_length = 64;
     r.frontend.n_mels = 64;
     r.frontend.top_db = 80;
+    r.band_norm = true;
     r.standardize = true;
   } else {
     fail("unknown audio recipe '", name, "' (course or duet)");
   }
   return r;
+}
+
+int64_t loudest_window(const std::vector<float>& x, int64_t length) {
+  const int64_t n = int64_t(x.size());
+  if (length <= 0 || n <= length) return 0;
+  std::vector<double> prefix(n + 1, 0.0);
+  for (int64_t i = 0; i < n; ++i) prefix[i + 1] = prefix[i] + double(x[i]) * x[i];
+  int64_t best = 0;
+  for (int64_t s = 1; s + length <= n; ++s)
+    if (prefix[s + length] - prefix[s] > prefix[best + length] - prefix[best]) best = s;
+  return best;
 }
 
 std::vector<float> prepare_wave(const std::vector<float>& samples, int rate, const AudioRecipe& r) {
@@ -88,13 +102,14 @@ std::vector<float> prepare_wave(const std::vector<float>& samples, int rate, con
   // The course pads at the end; duet centres short clips, so a spoken digit sits in the
   // middle of its window during training (after random shifts) and evaluation alike.
   const int64_t offset = r.centre ? (r.num_samples - n) / 2 : 0;
-  const int64_t from = int64_t(x.size()) > r.num_samples ? (int64_t(x.size()) - r.num_samples) / 2 : 0;
+  const int64_t from = loudest_window(x, r.num_samples);
   std::copy(x.begin() + from, x.begin() + from + n, out.begin() + offset);
   return out;
 }
 
 Tensor audio_features(const Tensor& waves, const AudioRecipe& r) {
   Tensor f = dsp::melspectrogram_db(waves, r.frontend);
+  if (r.band_norm) dsp::subtract_band_means(f);
   if (r.standardize) dsp::standardize_per_clip(f);
   return f;
 }
@@ -160,8 +175,10 @@ Tensor AudioSet::batch(const std::vector<int64_t>& idx, const AudioAugment& aug,
       if (rng.uniform() < aug.noise_prob) add_noise(x, rng.uniform(aug.snr_min_db, aug.snr_max_db), rng);
       // Place the clip at a random offset around the centre of the window.
       const int64_t n = std::min<int64_t>(int64_t(x.size()), L);
-      from = int64_t(x.size()) > L ? rng.randint(int64_t(x.size()) - L + 1) : 0;
       const int64_t centre = (L - n) / 2, jitter = int64_t(aug.max_shift * L);
+      if (int64_t(x.size()) > L)  // long clip: its loudest stretch, shifted like a short one
+        from = std::clamp<int64_t>(loudest_window(x, L) + rng.randint(2 * jitter + 1) - jitter, 0,
+                                   int64_t(x.size()) - L);
       offset = std::clamp<int64_t>(centre + rng.randint(2 * jitter + 1) - jitter, 0, L - n);
       for (int k = 0; k < aug.time_masks; ++k) {
         const int width = int(rng.randint(aug.max_time_mask + 1)), start = int(rng.randint(std::max(1, frames - width)));

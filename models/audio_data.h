@@ -19,6 +19,7 @@ struct AudioRecipe {
   int64_t num_samples = 8000;    // then zero-padded or cropped to this length
   dsp::FrontendConfig frontend;  // then turned into [1, bins, frames] features
   bool centre = true;            // short clips are centred in their window (else padded at the end)
+  bool band_norm = false;        // per-band mean removal (dsp::subtract_band_means) before that
   bool standardize = true;       // per-clip standardisation of the features
   Shape input_shape() const;     // [1, bins, frames]
   nlohmann::json to_json() const;
@@ -28,7 +29,8 @@ struct AudioRecipe {
 // "course": the course's features exactly: 48000 samples, torchaudio's MelSpectrogram()
 // defaults (which assume 16 kHz) and AmplitudeToDB(), no normalisation.
 // "duet": 8 kHz done right: 1 s at 8 kHz, n_fft 256, hop 64, 64 mels up to 4 kHz,
-// top_db 80, per-clip standardisation.
+// top_db 80, per-band mean removal and per-clip standardisation. Clips longer than the
+// window keep their loudest stretch (see loudest_window).
 AudioRecipe audio_recipe(const std::string& name);
 
 struct AudioAugment {
@@ -69,8 +71,13 @@ class AudioSet {
   std::vector<std::string> speakers_;
 };
 
+// Start of the `length`-sample stretch of x with the most energy (0 when x is not longer):
+// where a clip longer than the model's window is cut, so that a digit said early or late
+// in a long recording is not cropped away.
+int64_t loudest_window(const std::vector<float>& x, int64_t length);
 // One waveform (any rate) -> padded/cropped samples at the recipe's rate, centred when it
-// has to be padded (the same placement as in evaluation batches).
+// has to be padded, its loudest stretch when it has to be cropped (the same placement as in
+// evaluation batches).
 std::vector<float> prepare_wave(const std::vector<float>& samples, int rate, const AudioRecipe& recipe);
 // Features for a batch of prepared waveforms [B, num_samples] (the recipe's front-end +
 // standardisation).

@@ -62,7 +62,8 @@ class AudioTask : public Task {
  public:
   // train/test are indices into ds.recordings.
   AudioTask(const std::string& arch, const data::Fsdd& ds, const std::vector<int64_t>& train,
-            const std::vector<int64_t>& test, bool augment, uint64_t seed);
+            const std::vector<int64_t>& test, bool augment, uint64_t seed, bool band_norm = true);
+  // band_norm=false turns off the recipe's per-band mean removal (an ablation).
   // Rebuilds from config.json for evaluation/prediction (test set from the given indices).
   AudioTask(const nlohmann::json& config, const data::Fsdd* ds, const std::vector<int64_t>& test);
   int64_t train_size() const override { return train_ ? train_->size() : 0; }

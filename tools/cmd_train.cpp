@@ -36,7 +36,7 @@ Defaults defaults_for(const std::string& model, const std::string& arch_flag) {
   DUET_CHECK(arch.rfind(model + ":", 0) == 0, "--arch ", arch, " is not a ", model, " architecture");
   if (arch == "audio:seed") return {arch, 30, 32, 0.001, 0.9, 0.0, "constant", false};  // the course's recipe
   if (arch == "audio:duet") return {arch, 40, 32, 0.03, 0.9, 5e-4, "cosine", true};
-  if (arch == "image:duet") return {arch, 12, 64, 0.05, 0.9, 5e-4, "cosine", true};
+  if (arch == "image:duet") return {arch, 15, 64, 0.05, 0.9, 5e-4, "cosine", true};
   if (model == "fusion") {
     const std::string strategy = arch.substr(7);
     DUET_CHECK(strategy == "early" || strategy == "concat" || strategy == "attention" || strategy == "late",
@@ -50,6 +50,7 @@ const char* kUsage =
     "usage: duet train --model audio|image|fusion [--arch NAME] [--split random|official|speaker:NAME|loso]\n"
     "                  [--epochs N] [--batch N] [--lr X] [--momentum X] [--weight-decay X] [--nesterov]\n"
     "                  [--schedule constant|cosine] [--no-augment] [--device cuda|cpu] [--seed N]\n"
+    "                  audio only: [--no-band-norm] (keep the per-band mean: the ablation of that step)\n"
     "                  [--train-limit N] [--test-fraction F] [--data DIR] [--out DIR]\n"
     "                  fusion only: [--fusion early|concat|attention|late] [--init-audio DIR] [--init-image DIR]\n"
     "                  [--modality-dropout P] [--hard]\n"
@@ -63,7 +64,7 @@ struct RunSpec {
   std::string model, arch, split, data_dir, out;
   double test_fraction;
   int64_t train_limit;
-  bool augment;
+  bool augment, band_norm;
   uint64_t seed;
   Device device;
   models::TrainOptions opts;
@@ -83,7 +84,7 @@ std::unique_ptr<models::Task> make_task(const RunSpec& r, nlohmann::json& split_
   if (r.train_limit >= 0 && r.train_limit < int64_t(s.train.size())) s.train.resize(r.train_limit);
   split_info = {{"split", r.split}, {"test_fraction", r.test_fraction}, {"seed", r.seed},
                 {"train_size", s.train.size()}, {"test_size", s.test.size()}};
-  if (r.model == "audio") return std::make_unique<models::AudioTask>(r.arch, ds, s.train, s.test, r.augment, r.seed);
+  if (r.model == "audio") return std::make_unique<models::AudioTask>(r.arch, ds, s.train, s.test, r.augment, r.seed, r.band_norm);
   return models::make_fusion_task(r.arch, ds, s, r.data_dir, r.augment, r.seed, r.fusion);
 }
 
@@ -136,7 +137,7 @@ int cmd_train(const Argv& argv) {
   Args args(argv,
             {"model", "arch", "split", "epochs", "batch", "lr", "momentum", "weight-decay", "schedule", "device", "seed",
              "train-limit", "test-fraction", "data", "out", "fusion", "init-audio", "init-image", "modality-dropout"},
-            {"help", "nesterov", "no-augment", "hard"}, "train");
+            {"help", "nesterov", "no-augment", "no-band-norm", "hard"}, "train");
   if (args.flag("help")) {
     std::printf("%s", kUsage);
     return 0;
@@ -158,6 +159,8 @@ int cmd_train(const Argv& argv) {
   r.test_fraction = args.number("test-fraction", 0.25, 0.01, 0.99);
   r.train_limit = args.integer("train-limit", -1, 1, INT64_MAX);
   r.augment = d.augment && !args.flag("no-augment");
+  r.band_norm = !args.flag("no-band-norm");
+  DUET_CHECK(r.band_norm || r.model == "audio", "--no-band-norm applies to --model audio");
   r.seed = uint64_t(args.integer("seed", 0, 0, INT64_MAX));
   r.device = choose_device(args.str("device", ""));
   r.data_dir = data::resolve_data_dir(args.str("data", ""));

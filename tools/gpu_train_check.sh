@@ -4,10 +4,16 @@
 # Stages (default: all, in this order; each writes OUT/<stage>/ and a line in OUT/results.txt):
 #   seed      audio:seed, random 75/25, the course recipe (30 epochs)         floor 96.5%
 #   audio     audio:duet, random and official splits (40 epochs)               floor 99.5%
-#   image     image:duet (12 epochs)                                           floor 99.5%
+#   image     image:duet (15 epochs)                                           floor 99.5%
 #   loso      audio:duet, the 6 leave-one-speaker-out folds                    floor: mean 85%
 #   fusion    the four fusion strategies from the trained encoders + robustness floor 99.9% clean
 #   hard      attention fusion on the --hard benchmark                         floor: best single + 10
+# Single runs, for running stages side by side (one process each):
+#   seed:N          audio:seed with --seed N (split and initialisation)
+#   audio:SPLIT     audio:duet on one split (random or official)
+#   fold:SPEAKER    audio:duet with SPEAKER held out (one LOSO fold)
+#   fold-noband:SPEAKER   the same without per-band mean removal (ablation)
+#   fusion:STRATEGY one fusion strategy (from the trained encoders when they exist)
 # Data: $DUET_DATA, else ./data, else ../shared/data. Build: BUILD_DIR (default build-gpu).
 set -u
 cd "$(dirname "$0")/.."
@@ -48,8 +54,8 @@ for stage in "${stages[@]}"; do
     fusion)
       for f in attention concat early late; do
         init=()
-        [ -d "$out/audio-random" ] && [ $f != early ] && init+=(--init-audio "$out/audio-random")
-        [ -d "$out/image" ] && [ $f != early ] && init+=(--init-image "$out/image")
+        [ -f "$out/audio-random/model.safetensors" ] && [ $f != early ] && init+=(--init-audio "$out/audio-random")
+        [ -f "$out/image/model.safetensors" ] && [ $f != early ] && init+=(--init-image "$out/image")
         $duet train --model fusion --fusion $f --split random "${init[@]}" --out "$out/fusion-$f" >"$out/fusion-$f.log" 2>&1
         $duet eval --model-dir "$out/fusion-$f" >"$out/fusion-$f.eval.txt" 2>&1
         $duet eval --model-dir "$out/fusion-$f" --json >"$out/fusion-$f.json" 2>/dev/null
@@ -59,6 +65,30 @@ for stage in "${stages[@]}"; do
       $duet train --model fusion --fusion attention --hard --out "$out/hard" >"$out/hard.log" 2>&1
       $duet eval --model-dir "$out/hard" --hard >"$out/hard.eval.txt" 2>&1
       note "hard benchmark (attention): $(sed -n 3p "$out/hard.eval.txt")" ;;
+    audio:*)
+      split=${stage#audio:}
+      $duet train --model audio --split $split --out "$out/audio-$split" >"$out/audio-$split.log" 2>&1
+      $duet eval --model-dir "$out/audio-$split" --json >"$out/audio-$split.json" 2>>"$out/audio-$split.log"
+      note "audio:duet $split: $(acc "$out/audio-$split.json")" ;;
+    seed:*)
+      n=${stage#seed:}
+      $duet train --model audio --arch audio:seed --split random --seed "$n" --out "$out/seed-$n" >"$out/seed-$n.log" 2>&1
+      $duet eval --model-dir "$out/seed-$n" --json >"$out/seed-$n.json" 2>>"$out/seed-$n.log"
+      note "audio:seed random 75/25 --seed $n: $(acc "$out/seed-$n.json")" ;;
+    fold:* | fold-noband:*)
+      sp=${stage#*:} kind=${stage%%:*} extra=()
+      [ "$kind" = fold-noband ] && extra=(--no-band-norm)
+      $duet train --model audio --split "speaker:$sp" "${extra[@]}" --out "$out/$kind-$sp" >"$out/$kind-$sp.log" 2>&1
+      $duet eval --model-dir "$out/$kind-$sp" --json >"$out/$kind-$sp.json" 2>>"$out/$kind-$sp.log"
+      note "audio:duet $kind $sp held out: $(acc "$out/$kind-$sp.json")" ;;
+    fusion:*)
+      f=${stage#fusion:} init=()
+      [ -f "$out/audio-random/model.safetensors" ] && [ $f != early ] && init+=(--init-audio "$out/audio-random")
+      [ -f "$out/image/model.safetensors" ] && [ $f != early ] && init+=(--init-image "$out/image")
+      $duet train --model fusion --fusion $f --split random "${init[@]}" --out "$out/fusion-$f" >"$out/fusion-$f.log" 2>&1
+      $duet eval --model-dir "$out/fusion-$f" >"$out/fusion-$f.eval.txt" 2>&1
+      $duet eval --model-dir "$out/fusion-$f" --json >"$out/fusion-$f.json" 2>/dev/null
+      note "fusion:$f clean: $(acc "$out/fusion-$f.json") (init: ${init[*]:-none}; table: fusion-$f.eval.txt)" ;;
     *) echo "gpu_train_check: unknown stage '$stage'" >&2; exit 1 ;;
   esac
 done

@@ -28,12 +28,16 @@ void conv2d_backward_data_cpu(const Conv2dShape& s, const T* dy, const T* w, T* 
 template <class T>
 void conv2d_backward_weight_cpu(const Conv2dShape& s, const T* dy, const T* x, T* dw, T* db);
 
-// CUDA (kernels/conv2d.cu): implicit GEMM, float32. relu=true fuses max(0, .) into the
-// forward epilogue.
+// CUDA (kernels/conv2d.cu), float32. relu=true fuses max(0, .) into the forward epilogue.
+// Two algorithms: implicit GEMM (the default) and direct (one thread per output; the simple
+// reference). The environment variable DUET_CONV_ALGO=gemm|direct picks the default.
+enum class ConvAlgo { implicit_gemm, direct };
+ConvAlgo conv_algo_from_env();  // throws on a value other than gemm or direct
 void conv2d_forward_cuda(const Conv2dShape& s, const float* x, const float* w, const float* b, float* y,
-                         bool relu, Stream stream);
-void conv2d_backward_data_cuda(const Conv2dShape& s, const float* dy, const float* w, float* dx, Stream stream);
+                         bool relu, Stream stream, ConvAlgo algo = conv_algo_from_env());
+void conv2d_backward_data_cuda(const Conv2dShape& s, const float* dy, const float* w, float* dx, Stream stream,
+                               ConvAlgo algo = conv_algo_from_env());
 void conv2d_backward_weight_cuda(const Conv2dShape& s, const float* dy, const float* x, float* dw, float* db,
-                                 Stream stream);
+                                 Stream stream, ConvAlgo algo = conv_algo_from_env());
 
 }  // namespace duet::ops

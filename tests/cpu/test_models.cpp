@@ -9,11 +9,13 @@
 #include <set>
 #include <tuple>
 
+#include "dsp/features.h"
 #include "dsp/wav.h"
 #include "engine/autograd.h"
 #include "engine/checkpoint.h"
 #include "engine/error.h"
 #include "models/fusion.h"
+#include "models/audio_data.h"
 #include "models/layers.h"
 #include "models/trainer.h"
 
@@ -230,4 +232,47 @@ TEST(Params, BuffersTravelWithCheckpointsButNotWithSgd) {
   models::BatchNorm bn2(other, "bn", 3);
   load_parameters(p.string(), other);
   EXPECT_EQ(bn2.running_mean.to_vector<float>(), rm);
+}
+
+TEST(Audio, LongClipsKeepTheirLoudestStretch) {
+  // 3 s of silence with a 0.4 s tone starting at 0.1 s: the 1 s window must hold the tone,
+  // where a centre crop (1 s to 2 s) would hold nothing.
+  std::vector<float> x(24000, 0.0f);
+  for (int i = 800; i < 4000; ++i) x[i] = float(std::sin(0.3 * i));
+  const int64_t start = models::loudest_window(x, 8000);
+  EXPECT_LE(start, 800);
+  EXPECT_GE(start + 8000, 4000);
+  EXPECT_EQ(models::loudest_window(x, 30000), 0);  // not longer than the window
+  EXPECT_EQ(models::loudest_window({}, 8000), 0);
+  models::AudioRecipe r = models::audio_recipe("duet");
+  const std::vector<float> w = models::prepare_wave(x, 8000, r);
+  ASSERT_EQ(int64_t(w.size()), r.num_samples);
+  double energy = 0;
+  for (float v : w) energy += double(v) * v;
+  EXPECT_GT(energy, 1000.0);  // the tone's 3200 samples at mean square 0.5
+}
+
+TEST(Audio, BandMeansAreRemovedAndTheRecipeRemembersIt) {
+  Tensor f = Tensor::empty({2, 1, 3, 5});
+  for (int64_t i = 0; i < f.numel(); ++i) f.data<float>()[i] = float(i % 7) + 10.0f * float(i / 5);
+  Tensor before = f.clone();
+  dsp::subtract_band_means(f);
+  for (int64_t row = 0; row < 6; ++row) {
+    double mean = 0;
+    for (int t = 0; t < 5; ++t) mean += f.data<float>()[row * 5 + t];
+    EXPECT_NEAR(mean / 5, 0.0, 1e-5) << "row " << row;
+    // Differences within a row are unchanged.
+    EXPECT_NEAR(f.data<float>()[row * 5 + 3] - f.data<float>()[row * 5],
+                before.data<float>()[row * 5 + 3] - before.data<float>()[row * 5], 1e-5);
+  }
+  Tensor bad = Tensor::empty({2, 3});
+  EXPECT_THROW(dsp::subtract_band_means(bad), Error);
+  models::AudioRecipe r = models::audio_recipe("duet");
+  EXPECT_TRUE(r.band_norm);
+  EXPECT_FALSE(models::audio_recipe("course").band_norm);
+  r.band_norm = false;
+  EXPECT_FALSE(models::AudioRecipe::from_json(r.to_json()).band_norm);
+  nlohmann::json old = models::audio_recipe("duet").to_json();
+  old.erase("band_norm");  // model folders written before the option existed
+  EXPECT_FALSE(models::AudioRecipe::from_json(old).band_norm);
 }

@@ -41,3 +41,15 @@ TEST(Parity, FrontendCudaMatchesCpu) {
     EXPECT_EQ(bad, 0) << "max error " << worst << " dB";
   }
 }
+
+TEST(Parity, FeatureNormalisationCudaMatchesCpu) {
+  DUET_REQUIRE_GPU();
+  Rng rng(4);
+  Tensor f = duet::testing::random_input({3, 1, 64, 126}, rng, -80, 20).to(DType::f32);
+  Tensor cpu = f.clone(), gpu = f.to(Device::cuda);
+  dsp::subtract_band_means(cpu);
+  dsp::standardize_per_clip(cpu);
+  dsp::subtract_band_means(gpu);
+  dsp::standardize_per_clip(gpu);
+  duet::testing::expect_close(gpu, cpu, 1e-4, 1e-4, "band means + standardisation");
+}

@@ -1,7 +1,9 @@
 // CUDA vs CPU for every op, over shapes that include batch 1 and sizes that are not
 // multiples of any tile. Skipped without a GPU.
+#include <algorithm>
 #include <tuple>
 
+#include "engine/ops/conv2d.h"
 #include "engine/ops/gemm.h"
 #include "engine/ops/sgd.h"
 #include "parity.h"
@@ -35,6 +37,58 @@ TEST(Parity, Conv2d) {
     if (c.bias) in.push_back(random_input({c.w[0]}, rng));
     check_parity([&](const std::vector<Tensor>& t) { return F::conv2d(t[0], t[1], c.bias ? t[2] : Tensor(), o); }, in,
                  1e-4, 1e-4);
+  }
+}
+
+// Both CUDA algorithms, each pass on its own, against the float64 CPU loops; the
+// gradients start from non-zero buffers to check that every pass accumulates.
+TEST(Parity, Conv2dBothAlgorithms) {
+  DUET_REQUIRE_GPU();
+  const ops::Conv2dShape shapes[] = {
+      {2, 1, 128, 241, 10, 7, 7, 3, 3, 0, 0},  // course conv1
+      {3, 10, 41, 79, 10, 5, 5, 2, 2, 0, 0},   // course conv2
+      {4, 32, 26, 26, 64, 3, 3, 1, 1, 0, 0},   // MNIST conv2 (split-K weight gradient)
+      {2, 3, 17, 13, 5, 3, 3, 1, 1, 1, 1},     // padded
+      {2, 2, 9, 11, 3, 8, 8, 1, 2, 2, 1},      // 64 taps, unequal strides and padding
+      {1, 1, 5, 5, 1, 5, 5, 1, 1, 0, 0},       // output 1x1
+      {65, 3, 7, 9, 70, 3, 2, 2, 1, 1, 0},     // sizes that are not multiples of any tile
+  };
+  for (const ops::Conv2dShape& s : shapes) {
+    SCOPED_TRACE("N" + std::to_string(s.N) + " C" + std::to_string(s.C) + " " + std::to_string(s.H) + "x" +
+                 std::to_string(s.W) + " K" + std::to_string(s.K) + " " + std::to_string(s.R) + "x" +
+                 std::to_string(s.S));
+    Rng rng(11);
+    Tensor x = random_input({s.N, s.C, s.H, s.W}, rng), w = random_input({s.K, s.C, s.R, s.S}, rng);
+    Tensor b = random_input({s.K}, rng), dy = random_input({s.N, s.K, s.P(), s.Q()}, rng);
+    Tensor dx0 = random_input(x.shape(), rng), dw0 = random_input(w.shape(), rng), db0 = random_input({s.K}, rng);
+    Tensor y_ref = Tensor::zeros(dy.shape(), DType::f64), dx_ref = dx0.clone(), dw_ref = dw0.clone(),
+           db_ref = db0.clone();
+    ops::conv2d_forward_cpu<double>(s, x.data<double>(), w.data<double>(), b.data<double>(), y_ref.data<double>());
+    ops::conv2d_backward_data_cpu<double>(s, dy.data<double>(), w.data<double>(), dx_ref.data<double>());
+    ops::conv2d_backward_weight_cpu<double>(s, dy.data<double>(), x.data<double>(), dw_ref.data<double>(),
+                                            db_ref.data<double>());
+    auto gpu = [](const Tensor& t) { return t.to(DType::f32).to(Device::cuda); };
+    for (ops::ConvAlgo algo : {ops::ConvAlgo::implicit_gemm, ops::ConvAlgo::direct}) {
+      SCOPED_TRACE(algo == ops::ConvAlgo::direct ? "direct" : "implicit GEMM");
+      Tensor xg = gpu(x), wg = gpu(w), bg = gpu(b), dyg = gpu(dy), dxg = gpu(dx0), dwg = gpu(dw0), dbg = gpu(db0);
+      Tensor yg = Tensor::zeros(dy.shape(), DType::f32, Device::cuda);
+      ops::conv2d_forward_cuda(s, xg.data<float>(), wg.data<float>(), bg.data<float>(), yg.data<float>(), false,
+                               cuda::stream(), algo);
+      ops::conv2d_backward_data_cuda(s, dyg.data<float>(), wg.data<float>(), dxg.data<float>(), cuda::stream(), algo);
+      ops::conv2d_backward_weight_cuda(s, dyg.data<float>(), xg.data<float>(), dwg.data<float>(), dbg.data<float>(),
+                                       cuda::stream(), algo);
+      expect_close(yg, y_ref, 2e-4, 1e-4, "forward");
+      expect_close(dxg, dx_ref, 2e-4, 1e-4, "backward data");
+      expect_close(dwg, dw_ref, 1e-3, 1e-4, "backward weight");
+      expect_close(dbg, db_ref, 1e-3, 1e-4, "backward bias");
+      Tensor yr = Tensor::zeros(dy.shape(), DType::f32, Device::cuda);  // fused ReLU
+      ops::conv2d_forward_cuda(s, xg.data<float>(), wg.data<float>(), bg.data<float>(), yr.data<float>(), true,
+                               cuda::stream(), algo);
+      Tensor relu_ref = y_ref.clone();
+      for (int64_t i = 0; i < relu_ref.numel(); ++i)
+        relu_ref.data<double>()[i] = std::max(0.0, relu_ref.data<double>()[i]);
+      expect_close(yr, relu_ref, 2e-4, 1e-4, "forward + ReLU");
+    }
   }
 }
 
@@ -152,7 +206,7 @@ TEST(Parity, SgdStepOneLaunch) {
 TEST(Parity, GemmAllTransposes) {
   DUET_REQUIRE_GPU();
   Rng rng(8);
-  for (auto [M, N, K] : {std::tuple{1, 1, 1}, {127, 129, 65}, {600, 520, 300}, {64, 10, 8000}}) {
+  for (auto [M, N, K] : {std::tuple{1, 1, 1}, {127, 129, 65}, {600, 520, 300}, {64, 10, 8000}, {32, 10, 7220}, {3, 700, 5000}}) {
     for (int ta = 0; ta < 2; ++ta)
       for (int tb = 0; tb < 2; ++tb) {
         SCOPED_TRACE(std::to_string(M) + "x" + std::to_string(N) + "x" + std::to_string(K) + " ta=" +
