@@ -21,6 +21,7 @@ expect_fail bad-device "--device expects cpu or cuda, got 'tpu'" "$duet" demo --
 if ! "$duet" devices | grep -q "^GPU 0"; then
   expect_fail cuda-without-gpu "--device cuda: .*(no CUDA device|without CUDA)" "$duet" demo --device cuda
 fi
+expect_fail band-norm-not-audio "--no-band-norm applies to --model audio" "$duet" train --model image --no-band-norm
 expect_fail checkpoint-missing "no_such.safetensors: cannot open" "$duet" checkpoint "$work/no_such.safetensors"
 printf 'garbage' >"$work/bad.safetensors"
 expect_fail checkpoint-truncated "bad.safetensors: .*exceeds the file|bad.safetensors: truncated" \

@@ -4,6 +4,7 @@
 #include <zlib.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -14,6 +15,7 @@
 #include "engine/autograd.h"
 #include "engine/checkpoint.h"
 #include "engine/error.h"
+#include "engine/ops/conv2d.h"
 #include "models/fusion.h"
 #include "models/audio_data.h"
 #include "models/layers.h"
@@ -276,3 +278,18 @@ TEST(Audio, BandMeansAreRemovedAndTheRecipeRemembersIt) {
   old.erase("band_norm");  // model folders written before the option existed
   EXPECT_FALSE(models::AudioRecipe::from_json(old).band_norm);
 }
+
+#ifdef DUET_HAVE_CUDA
+TEST(Cuda, ConvAlgorithmFromTheEnvironment) {
+  // Host-side only: no GPU needed. A failed read is not cached, so the test can restore it.
+  ::setenv("DUET_CONV_ALGO", "winograd", 1);
+  try {
+    ops::conv_algo_from_env();
+    ADD_FAILURE() << "expected an error for DUET_CONV_ALGO=winograd";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("DUET_CONV_ALGO='winograd'"), std::string::npos) << e.what();
+  }
+  ::unsetenv("DUET_CONV_ALGO");
+  EXPECT_EQ(ops::conv_algo_from_env(), ops::ConvAlgo::implicit_gemm);
+}
+#endif
