@@ -21,8 +21,8 @@
 //   B: static constexpr bool n_fast;   // consecutive threads load consecutive n (else k)
 //      struct Col; Col col(int n) const; float at(const Col&, int k) const;
 //   Store: void operator()(int m, int n, float acc) const;   // m < M, n < N
-// The thread-to-element map of the copies repeats every 256 elements, so each thread
-// meets the same rows (columns) in every slice and computes their context once.
+// A thread's j-th copy touches the same row (column) in every slice, so each thread
+// computes its rows' and columns' contexts once, before the first slice.
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -39,8 +39,6 @@ __global__ void __launch_bounds__(256)
     tiled_gemm(int M, int N, int K, int k_per_split, AOp a, BOp b, StoreOp store) {
   constexpr int TN = 256 / TM;
   constexpr int BM = TM * 4 * GM, BN = TN * 4 * GN, BK = kTileBK;
-  static_assert(256 % BM == 0 || BM % 256 == 0, "row map must repeat");
-  static_assert(256 % BN == 0 || BN % 256 == 0, "column map must repeat");
   // Elements each thread copies per slice (a 16-row tile has fewer elements than threads).
   constexpr int LA = (BM * BK + 255) / 256, LB = (BN * BK + 255) / 256;
   __shared__ __align__(16) float As[BK][BM];

@@ -32,63 +32,45 @@ duet="$build/duet"
 export DUET_DATA=$data
 acc() { python3 -c "import json,sys; print('%.2f%%' % (100*json.load(open('$1'))['accuracy']))" 2>/dev/null || echo "?"; }
 note() { echo "$*" | tee -a "$out/results.txt"; }
+# run NAME LABEL TRAIN_ARGS...: trains into OUT/NAME, evaluates, notes "LABEL: accuracy".
+run() {
+  local name=$1 label=$2
+  shift 2
+  $duet train "$@" --out "$out/$name" >"$out/$name.log" 2>&1
+  $duet eval --model-dir "$out/$name" --json >"$out/$name.json" 2>>"$out/$name.log"
+  note "$label: $(acc "$out/$name.json")"
+}
+# fusion STRATEGY: from the trained encoders when they exist, plus the robustness table.
+fusion() {
+  local f=$1 init=()
+  [ -f "$out/audio-random/model.safetensors" ] && [ "$f" != early ] && init+=(--init-audio "$out/audio-random")
+  [ -f "$out/image/model.safetensors" ] && [ "$f" != early ] && init+=(--init-image "$out/image")
+  run "fusion-$f" "fusion:$f clean (init: ${init[*]:-none}; table: fusion-$f.eval.txt)" \
+    --model fusion --fusion "$f" --split random "${init[@]}"
+  $duet eval --model-dir "$out/fusion-$f" >"$out/fusion-$f.eval.txt" 2>&1
+}
 for stage in "${stages[@]}"; do
   case $stage in
-    seed)
-      $duet train --model audio --arch audio:seed --split random --out "$out/seed" >"$out/seed.log" 2>&1
-      $duet eval --model-dir "$out/seed" --json >"$out/seed.json" 2>>"$out/seed.log"
-      note "audio:seed random 75/25 (course recipe): $(acc "$out/seed.json")" ;;
-    audio)
-      for split in random official; do
-        $duet train --model audio --split $split --out "$out/audio-$split" >"$out/audio-$split.log" 2>&1
-        $duet eval --model-dir "$out/audio-$split" --json >"$out/audio-$split.json" 2>>"$out/audio-$split.log"
-        note "audio:duet $split: $(acc "$out/audio-$split.json")"
-      done ;;
-    image)
-      $duet train --model image --out "$out/image" >"$out/image.log" 2>&1
-      $duet eval --model-dir "$out/image" --json >"$out/image.json" 2>>"$out/image.log"
-      note "image:duet: $(acc "$out/image.json")" ;;
+    seed) run seed "audio:seed random 75/25 (course recipe)" --model audio --arch audio:seed --split random ;;
+    audio) for split in random official; do run "audio-$split" "audio:duet $split" --model audio --split $split; done ;;
+    image) run image "image:duet" --model image ;;
     loso)
       $duet train --model audio --split loso --out "$out/loso" >"$out/loso.log" 2>&1
       note "audio:duet leave-one-speaker-out: $(tr '\n' ' ' <"$out/loso/loso.csv")" ;;
-    fusion)
-      for f in attention concat early late; do
-        init=()
-        [ -f "$out/audio-random/model.safetensors" ] && [ $f != early ] && init+=(--init-audio "$out/audio-random")
-        [ -f "$out/image/model.safetensors" ] && [ $f != early ] && init+=(--init-image "$out/image")
-        $duet train --model fusion --fusion $f --split random "${init[@]}" --out "$out/fusion-$f" >"$out/fusion-$f.log" 2>&1
-        $duet eval --model-dir "$out/fusion-$f" >"$out/fusion-$f.eval.txt" 2>&1
-        $duet eval --model-dir "$out/fusion-$f" --json >"$out/fusion-$f.json" 2>/dev/null
-        note "fusion:$f clean: $(acc "$out/fusion-$f.json") (table: fusion-$f.eval.txt)"
-      done ;;
+    fusion) for f in attention concat early late; do fusion $f; done ;;
     hard)
       $duet train --model fusion --fusion attention --hard --out "$out/hard" >"$out/hard.log" 2>&1
       $duet eval --model-dir "$out/hard" --hard >"$out/hard.eval.txt" 2>&1
       note "hard benchmark (attention): $(sed -n 3p "$out/hard.eval.txt")" ;;
-    audio:*)
-      split=${stage#audio:}
-      $duet train --model audio --split $split --out "$out/audio-$split" >"$out/audio-$split.log" 2>&1
-      $duet eval --model-dir "$out/audio-$split" --json >"$out/audio-$split.json" 2>>"$out/audio-$split.log"
-      note "audio:duet $split: $(acc "$out/audio-$split.json")" ;;
+    audio:*) run "audio-${stage#audio:}" "audio:duet ${stage#audio:}" --model audio --split "${stage#audio:}" ;;
     seed:*)
       n=${stage#seed:}
-      $duet train --model audio --arch audio:seed --split random --seed "$n" --out "$out/seed-$n" >"$out/seed-$n.log" 2>&1
-      $duet eval --model-dir "$out/seed-$n" --json >"$out/seed-$n.json" 2>>"$out/seed-$n.log"
-      note "audio:seed random 75/25 --seed $n: $(acc "$out/seed-$n.json")" ;;
-    fold:* | fold-noband:*)
-      sp=${stage#*:} kind=${stage%%:*} extra=()
-      [ "$kind" = fold-noband ] && extra=(--no-band-norm)
-      $duet train --model audio --split "speaker:$sp" "${extra[@]}" --out "$out/$kind-$sp" >"$out/$kind-$sp.log" 2>&1
-      $duet eval --model-dir "$out/$kind-$sp" --json >"$out/$kind-$sp.json" 2>>"$out/$kind-$sp.log"
-      note "audio:duet $kind $sp held out: $(acc "$out/$kind-$sp.json")" ;;
-    fusion:*)
-      f=${stage#fusion:} init=()
-      [ -f "$out/audio-random/model.safetensors" ] && [ $f != early ] && init+=(--init-audio "$out/audio-random")
-      [ -f "$out/image/model.safetensors" ] && [ $f != early ] && init+=(--init-image "$out/image")
-      $duet train --model fusion --fusion $f --split random "${init[@]}" --out "$out/fusion-$f" >"$out/fusion-$f.log" 2>&1
-      $duet eval --model-dir "$out/fusion-$f" >"$out/fusion-$f.eval.txt" 2>&1
-      $duet eval --model-dir "$out/fusion-$f" --json >"$out/fusion-$f.json" 2>/dev/null
-      note "fusion:$f clean: $(acc "$out/fusion-$f.json") (init: ${init[*]:-none}; table: fusion-$f.eval.txt)" ;;
+      run "seed-$n" "audio:seed random 75/25 --seed $n" --model audio --arch audio:seed --split random --seed "$n" ;;
+    fold:*) run "fold-${stage#fold:}" "audio:duet ${stage#fold:} held out" --model audio --split "speaker:${stage#fold:}" ;;
+    fold-noband:*)
+      sp=${stage#fold-noband:}
+      run "fold-noband-$sp" "audio:duet $sp held out, --no-band-norm" --model audio --split "speaker:$sp" --no-band-norm ;;
+    fusion:*) fusion "${stage#fusion:}" ;;
     *) echo "gpu_train_check: unknown stage '$stage'" >&2; exit 1 ;;
   esac
 done
