@@ -132,6 +132,7 @@ AudioSet::AudioSet(const data::Fsdd& ds, const std::vector<int64_t>& indices, co
   waves_.resize(indices.size());
   labels_.resize(indices.size());
   speakers_.resize(indices.size());
+  paths_.resize(indices.size());
   std::vector<std::string> errors(indices.size());
 #pragma omp parallel for schedule(dynamic, 16)
   for (int64_t k = 0; k < int64_t(indices.size()); ++k) {
@@ -145,6 +146,7 @@ AudioSet::AudioSet(const data::Fsdd& ds, const std::vector<int64_t>& indices, co
     }
     labels_[k] = rec.digit;
     speakers_[k] = rec.speaker;
+    paths_[k] = rec.path;
   }
   for (const auto& e : errors) DUET_CHECK(e.empty(), e);
 }

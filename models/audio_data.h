@@ -57,6 +57,7 @@ class AudioSet {
   int64_t size() const { return int64_t(waves_.size()); }
   int32_t label(int64_t i) const { return labels_[i]; }
   const std::string& speaker(int64_t i) const { return speakers_[i]; }
+  const std::string& path(int64_t i) const { return paths_[i]; }
   const std::vector<float>& wave(int64_t i) const { return waves_[i]; }
   const AudioRecipe& recipe() const { return recipe_; }
   // Features [B, 1, bins, frames] on `device` for the given clips, augmented when
@@ -68,7 +69,7 @@ class AudioSet {
   AudioRecipe recipe_;
   std::vector<std::vector<float>> waves_;
   std::vector<int32_t> labels_;
-  std::vector<std::string> speakers_;
+  std::vector<std::string> speakers_, paths_;
 };
 
 // Start of the `length`-sample stretch of x with the most energy (0 when x is not longer):

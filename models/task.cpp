@@ -1,5 +1,7 @@
 #include "models/task.h"
 
+#include <cstdio>
+
 #include "engine/autograd.h"
 #include "engine/error.h"
 #include "engine/functional.h"
@@ -8,6 +10,18 @@ namespace duet::models {
 
 Tensor labels_tensor(const std::vector<int32_t>& labels, Device d) {
   return Tensor::from_vector<int32_t>(labels, {int64_t(labels.size())}, d);
+}
+
+std::string Task::test_name(int64_t i) const {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "#%lld", (long long)i);
+  return buf;
+}
+
+std::string ImageTask::test_name(int64_t i) const {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "MNIST test #%lld", (long long)i);
+  return buf;
 }
 
 std::pair<Tensor, Tensor> Task::loss(const Batch& b, uint64_t seed) {

@@ -25,6 +25,10 @@ class Task {
   virtual int64_t train_size() const = 0;
   virtual int64_t test_size() const = 0;
   virtual int32_t test_label(int64_t i) const = 0;
+  // What test example i is (a file path, "MNIST test #i") and the group it belongs to (audio: the
+  // speaker; empty when there are no groups), for per-group accuracy and the list of errors.
+  virtual std::string test_name(int64_t i) const;
+  virtual std::string test_group(int64_t i) const { return (void)i, std::string(); }
   virtual Batch train_batch(const std::vector<int64_t>& idx, Rng& rng) = 0;
   virtual Batch test_batch(const std::vector<int64_t>& idx, Rng& rng) = 0;
   virtual Tensor forward(const Batch& b, bool training, uint64_t seed) = 0;  // logits [B, 10]
@@ -69,6 +73,8 @@ class AudioTask : public Task {
   int64_t train_size() const override { return train_ ? train_->size() : 0; }
   int64_t test_size() const override { return test_ ? test_->size() : 0; }
   int32_t test_label(int64_t i) const override { return test_->label(i); }
+  std::string test_name(int64_t i) const override { return test_->path(i); }
+  std::string test_group(int64_t i) const override { return test_->speaker(i); }
   Batch train_batch(const std::vector<int64_t>& idx, Rng& rng) override;
   Batch test_batch(const std::vector<int64_t>& idx, Rng& rng) override;
   Tensor forward(const Batch& b, bool training, uint64_t seed) override;
@@ -98,6 +104,7 @@ class ImageTask : public Task {
   int64_t train_size() const override { return train_ ? train_->size() : 0; }
   int64_t test_size() const override { return test_ ? test_->size() : 0; }
   int32_t test_label(int64_t i) const override { return test_->label(i); }
+  std::string test_name(int64_t i) const override;
   Batch train_batch(const std::vector<int64_t>& idx, Rng& rng) override;
   Batch test_batch(const std::vector<int64_t>& idx, Rng& rng) override;
   Tensor forward(const Batch& b, bool training, uint64_t seed) override;

@@ -158,7 +158,8 @@ int cmd_eval(const Argv& argv) {
   if (args.flag("help")) {
     std::printf(
         "usage: duet eval --model-dir DIR [--data DIR] [--split SPEC] [--device cpu|cuda] [--json] [--out DIR] [--hard]\n"
-        "Recomputes test accuracy from a trained model (the split it was trained with, unless --split).\n"
+        "Recomputes test accuracy from a trained model (the split it was trained with, unless --split),\n"
+        "per class and (audio) per speaker, and lists the misclassified examples in OUT/errors.csv.\n"
         "Fusion models: accuracy of audio-only, image-only and fused readings under degradations\n"
         "(OUT/robustness.csv, robustness.png) and the pairs where the modalities disagree\n"
         "(OUT/disagreements.csv); OUT defaults to the model folder. --hard checks that the model was\n"
@@ -175,16 +176,32 @@ int cmd_eval(const Argv& argv) {
     return eval_fusion(*f, args.str("out", dir), args.flag("json"), seed);
   }
   DUET_CHECK(!args.flag("hard"), "--hard applies to fusion models");
+  const std::string out = args.str("out", dir);
+  fs::create_directories(out);
   models::EvalResult r = models::evaluate(*task, 256, seed);
+  const int64_t wrong = write_errors_csv(out + "/errors.csv", *task, r);
+  const auto groups = per_group_counts(*task, r);
   if (args.flag("json")) {
     auto pc = per_class_accuracy(r.confusion);
-    nlohmann::json j = {{"accuracy", r.accuracy}, {"loss", r.loss}, {"count", r.count}, {"per_class_accuracy", pc}};
+    nlohmann::json j = {{"accuracy", r.accuracy}, {"loss", r.loss}, {"count", r.count}, {"per_class_accuracy", pc},
+                        {"errors", wrong}};
+    if (!groups.empty()) {
+      j["per_speaker_accuracy"] = nlohmann::json::object();
+      for (auto& [g, c] : groups) j["per_speaker_accuracy"][g] = double(c.first) / double(c.second);
+    }
     std::printf("%s\n", j.dump().c_str());
     return 0;
   }
   std::printf("%s: test accuracy %.2f%% on %lld examples, loss %.4f\n", dir.c_str(), 100 * r.accuracy,
               (long long)r.count, r.loss);
   print_per_class(r.confusion);
+  if (!groups.empty()) {
+    std::printf("per-speaker accuracy:");
+    for (auto& [g, c] : groups)
+      std::printf("  %s: %.1f%% (%lld)", g.c_str(), 100.0 * double(c.first) / double(c.second), (long long)c.second);
+    std::printf("\n");
+  }
+  std::printf("wrote %s/errors.csv (%lld misclassified, most confident first)\n", out.c_str(), (long long)wrong);
   return 0;
 }
 

@@ -53,7 +53,7 @@ const char* kUsage =
     "                  audio only: [--no-band-norm] (keep the per-band mean: the ablation of that step)\n"
     "                  [--train-limit N] [--test-fraction F] [--data DIR] [--out DIR]\n"
     "                  fusion only: [--fusion early|concat|attention|late] [--init-audio DIR] [--init-image DIR]\n"
-    "                  [--modality-dropout P] [--hard]\n"
+    "                  [--modality-dropout P] [--hard [--hard-snr DB] [--hard-energy F]]\n"
     "architectures: audio:seed (the course CNN and recipe), audio:duet (default), image:duet (default),\n"
     "               fusion:early|concat|attention|late (default attention)\n"
     "Writes OUT/metrics.csv, curves.png, confusion.png, model.safetensors and config.json\n"
@@ -136,7 +136,8 @@ models::EvalResult run_one(const RunSpec& r, const std::string& label) {
 int cmd_train(const Argv& argv) {
   Args args(argv,
             {"model", "arch", "split", "epochs", "batch", "lr", "momentum", "weight-decay", "schedule", "device", "seed",
-             "train-limit", "test-fraction", "data", "out", "fusion", "init-audio", "init-image", "modality-dropout"},
+             "train-limit", "test-fraction", "data", "out", "fusion", "init-audio", "init-image", "modality-dropout",
+             "hard-snr", "hard-energy"},
             {"help", "nesterov", "no-augment", "no-band-norm", "hard"}, "train");
   if (args.flag("help")) {
     std::printf("%s", kUsage);
@@ -181,6 +182,10 @@ int cmd_train(const Argv& argv) {
   r.fusion.modality_dropout = args.number("modality-dropout", r.model == "fusion" ? 0.3 : 0.0, 0, 0.9);
   r.fusion.hard = args.flag("hard");
   DUET_CHECK(r.model == "fusion" || !r.fusion.hard, "--hard applies to --model fusion");
+  DUET_CHECK(r.fusion.hard || (!args.has("hard-snr") && !args.has("hard-energy")),
+             "--hard-snr and --hard-energy set the --hard benchmark; add --hard (with --model fusion)");
+  r.fusion.hard_snr_db = args.number("hard-snr", r.fusion.hard_snr_db, -30, 60);
+  r.fusion.hard_energy = args.number("hard-energy", r.fusion.hard_energy, 0.01, 1);
   DUET_CHECK(r.model == "fusion" || (!args.has("init-audio") && !args.has("init-image") && !args.has("modality-dropout")),
              "--init-audio, --init-image and --modality-dropout apply to --model fusion");
   for (const std::string& dir : {r.fusion.init_audio, r.fusion.init_image})

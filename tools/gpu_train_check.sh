@@ -8,6 +8,8 @@
 #   loso      audio:duet, the 6 leave-one-speaker-out folds                    floor: mean 85%
 #   fusion    the four fusion strategies from the trained encoders + robustness floor 99.9% clean
 #   hard      attention fusion on the --hard benchmark                         floor: best single + 10
+#   torch-seed  the course recipe in PyTorch (bench/pytorch_course_accuracy.py) on duet's random
+#             splits for --seed 0, 1, 2, five PyTorch seeds each: the spread audio:seed is judged by
 # Single runs, for running stages side by side (one process each):
 #   seed:N          audio:seed with --seed N (split and initialisation)
 #   audio:SPLIT     audio:duet on one split (random or official)
@@ -71,6 +73,17 @@ for stage in "${stages[@]}"; do
       sp=${stage#fold-noband:}
       run "fold-noband-$sp" "audio:duet $sp held out, --no-band-norm" --model audio --split "speaker:$sp" --no-band-norm ;;
     fusion:*) fusion "${stage#fusion:}" ;;
+    torch-seed)
+      mkdir -p "$out/torch-seed"
+      for n in 0 1 2; do
+        $duet split --split random --seed "$n" -o "$out/torch-seed/split-$n" >/dev/null
+        for t in 0 1 2 3 4; do
+          r="$out/torch-seed/split-$n-torch-$t"
+          python3 bench/pytorch_course_accuracy.py --split-dir "$out/torch-seed/split-$n" --seed "$t" --json >"$r.log" 2>&1
+          tail -1 "$r.log" >"$r.json"
+          note "PyTorch course recipe, duet's random split --seed $n, torch seed $t: $(acc "$r.json")"
+        done
+      done ;;
     *) echo "gpu_train_check: unknown stage '$stage'" >&2; exit 1 ;;
   esac
 done

@@ -1,7 +1,9 @@
 #include "tools/report.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <numeric>
 
 #include "engine/error.h"
 #include "tools/plot.h"
@@ -69,6 +71,48 @@ void print_per_class(const std::array<std::array<int64_t, 10>, 10>& c) {
   std::printf("per-class accuracy:");
   for (int d = 0; d < 10; ++d) std::printf("  %d: %.1f%%", d, 100 * a[d]);
   std::printf("\n");
+}
+
+std::map<std::string, std::pair<int64_t, int64_t>> per_group_counts(const models::Task& task,
+                                                                    const models::EvalResult& r) {
+  std::map<std::string, std::pair<int64_t, int64_t>> g;
+  for (int64_t i = 0; i < int64_t(r.predictions.size()); ++i) {
+    const std::string group = task.test_group(i);
+    if (group.empty()) continue;
+    auto& [correct, total] = g[group];
+    correct += r.predictions[i] == task.test_label(i);
+    ++total;
+  }
+  return g;
+}
+
+namespace {
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + '"';
+}
+}  // namespace
+
+int64_t write_errors_csv(const std::string& path, const models::Task& task, const models::EvalResult& r) {
+  std::vector<int64_t> wrong;
+  for (int64_t i = 0; i < int64_t(r.predictions.size()); ++i)
+    if (r.predictions[i] != task.test_label(i)) wrong.push_back(i);
+  std::stable_sort(wrong.begin(), wrong.end(), [&](int64_t a, int64_t b) {
+    return r.probabilities[a][r.predictions[a]] > r.probabilities[b][r.predictions[b]];
+  });
+  std::ofstream f(path);
+  DUET_CHECK(f, path, ": cannot open for writing");
+  f << "example,group,truth,prediction,confidence,truth_probability\n";
+  char buf[128];
+  for (int64_t i : wrong) {
+    const int32_t truth = task.test_label(i), pred = r.predictions[i];
+    std::snprintf(buf, sizeof buf, ",%d,%d,%.4f,%.4f\n", truth, pred, r.probabilities[i][pred], r.probabilities[i][truth]);
+    f << csv_field(task.test_name(i)) << ',' << csv_field(task.test_group(i)) << buf;
+  }
+  DUET_CHECK(f.good(), path, ": write failed");
+  return int64_t(wrong.size());
 }
 
 }  // namespace duet::cli

@@ -1,7 +1,9 @@
 // Training outputs: metrics.csv, curves.png, confusion.png, per-class accuracy.
 #pragma once
 #include <array>
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "models/trainer.h"
@@ -15,5 +17,13 @@ void draw_confusion(const std::string& path, const std::array<std::array<int64_t
                     const std::string& title);
 std::array<double, 10> per_class_accuracy(const std::array<std::array<int64_t, 10>, 10>& confusion);
 void print_per_class(const std::array<std::array<int64_t, 10>, 10>& confusion);
+
+// (correct, total) per test group (audio: per speaker) of an evaluation of `task`'s test set;
+// empty when the task has no groups.
+std::map<std::string, std::pair<int64_t, int64_t>> per_group_counts(const models::Task& task,
+                                                                    const models::EvalResult& r);
+// The misclassified test examples, most confident first:
+// example,group,truth,prediction,confidence,truth_probability. Returns how many.
+int64_t write_errors_csv(const std::string& path, const models::Task& task, const models::EvalResult& r);
 
 }  // namespace duet::cli

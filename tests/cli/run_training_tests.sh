@@ -61,6 +61,15 @@ PY
   expect_ok train-audio "$duet" train --model audio --split official --epochs 4 --train-limit 1200 --device cpu --data "$shared" --out "$work/aud"
   "$duet" eval --model-dir "$work/aud" --data "$shared" --device cpu --json >"$work/aud_eval.json" 2>"$work/err"
   check_json eval-audio "j['accuracy'] > 0.5 and len(j['per_class_accuracy']) == 10" "$work/aud_eval.json"
+  # The official split tests every speaker; errors.csv lists exactly the misclassified clips.
+  check_json eval-audio-speakers "len(j['per_speaker_accuracy']) == 6 and j['errors'] == round((1 - j['accuracy']) * j['count'])" "$work/aud_eval.json"
+  if [ "$(head -1 "$work/aud/errors.csv")" != "example,group,truth,prediction,confidence,truth_probability" ] ||
+     [ "$(($(wc -l <"$work/aud/errors.csv") - 1))" != "$(python3 -c "import json; print(json.load(open('$work/aud_eval.json'))['errors'])")" ]; then
+    echo "FAIL eval-audio-errors-csv: $(head -3 "$work/aud/errors.csv")"; failures=$((failures + 1))
+  else
+    passes=$((passes + 1))
+  fi
+  expect_fail eval-out-not-a-folder "cannot create directories" "$duet" eval --model-dir "$work/aud" --data "$shared" --device cpu --out "$work/aud/config.json/x"
   "$duet" predict --model-dir "$work/aud" --audio "$shared/fsdd/recordings/7_theo_3.wav" --json --device cpu >"$work/apred.json" 2>"$work/err"
   check_json predict-audio "0 <= j['prediction'] <= 9 and len(j['probabilities']) == 10" "$work/apred.json"
   expect_fail predict-audio-bad-wav "not a WAV file" "$duet" predict --model-dir "$work/aud" --audio "$work/junk.png"
