@@ -38,7 +38,7 @@ struct FusionOptions {
   bool repair_each_epoch = true;
   bool hard = false;                   // the AV-MNIST-style benchmark (see Degradation::hard)
   double hard_energy = 0.25;           // hard: images keep this share of their PCA energy
-  double hard_snr_db = 0.0;            // hard: white noise at this SNR on every clip
+  double hard_snr_db = -10.0;          // hard: white noise at this SNR on every clip
 };
 
 // For every label in `labels`, the index of an image with the same label in `image_labels`,

@@ -58,7 +58,8 @@ const char* kUsage =
     "               fusion:early|concat|attention|late (default attention)\n"
     "Writes OUT/metrics.csv, curves.png, confusion.png, model.safetensors and config.json\n"
     "(default OUT: runs/<model>). --split loso trains the 6 leave-one-speaker-out folds in OUT/loso-<speaker>.\n"
-    "--hard (fusion): the AV-MNIST-style benchmark: images keep 25% of their PCA energy, clips get 0 dB noise.\n";
+    "--hard (fusion): the AV-MNIST-style benchmark: images keep 25% of their PCA energy (--hard-energy),\n"
+    "clips carry white noise at -10 dB SNR (--hard-snr).\n";
 
 struct RunSpec {
   std::string model, arch, split, data_dir, out;
