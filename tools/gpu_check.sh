@@ -40,7 +40,7 @@ else
 fi
 
 # Tests: the GPU tests first (fast to read), then everything.
-(cd "$build" && timeout 900 ctest --output-on-failure -j 8 -L gpu) >"$out/ctest_gpu.log" 2>&1 && status "tests (gpu label)" ok ||
+(cd "$build" && DUET_DATA="$data" timeout 900 ctest --output-on-failure -j 8 -L gpu) >"$out/ctest_gpu.log" 2>&1 && status "tests (gpu label)" ok ||
   status "tests (gpu label)" "FAILED (see ctest_gpu.log)"
 if [ "${CPU_TESTS:-1}" != 0 ]; then
   (cd "$build" && DUET_DATA="$data" timeout 1200 ctest --output-on-failure -j 8 -LE gpu) >"$out/ctest.log" 2>&1 &&
