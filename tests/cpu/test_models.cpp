@@ -66,6 +66,15 @@ fs::path make_tiny_data() {
   return root;
 }
 
+// Fusion options without the random training effects (modality dropout, noise), so batches
+// show only what the data and the benchmark put in them.
+models::FusionOptions without_random_effects() {
+  models::FusionOptions o;
+  o.modality_dropout = 0;
+  o.noise_prob = 0;
+  return o;
+}
+
 }  // namespace
 
 TEST(Fusion, PairingMatchesDigitsAndIsSeeded) {
@@ -85,10 +94,7 @@ TEST(Fusion, PairingNeverCrossesTrainAndTest) {
   fs::path root = make_tiny_data();
   data::Fsdd ds = data::load_fsdd(root.string());
   data::Split split = data::make_split(ds, "speaker:bob");
-  models::FusionOptions opts;
-  opts.modality_dropout = 0;
-  opts.noise_prob = 0;
-  models::FusionTask t("fusion:concat", ds, split, root.string(), false, 1, opts);
+  models::FusionTask t("fusion:concat", ds, split, root.string(), false, 1, without_random_effects());
   t.to(Device::cpu);
   Rng rng(2);
   std::vector<int64_t> all_train(t.train_size()), all_test(t.test_size());
@@ -148,9 +154,7 @@ TEST(Fusion, HardBenchmarkNoiseIsAppliedAndRemembered) {
   fs::path root = make_tiny_data();
   data::Fsdd ds = data::load_fsdd(root.string());
   data::Split split = data::make_split(ds, "speaker:bob");
-  models::FusionOptions plain;
-  plain.modality_dropout = 0;
-  plain.noise_prob = 0;
+  const models::FusionOptions plain = without_random_effects();
   models::FusionOptions hard = plain;
   hard.hard = true;
   hard.hard_snr_db = -7.5;
