@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 
 #include "engine/autograd.h"
@@ -267,6 +268,12 @@ nlohmann::json FusionTask::config() const {
           {"late_weight", late_weight_},
           {"fusion", fz},
           {"classes", 10}};
+}
+
+std::string FusionTask::test_name(int64_t i) const {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, " + MNIST test #%lld", (long long)test_pairs_[i]);
+  return test_audio_->path(i) + buf;
 }
 
 // ---- batches --------------------------------------------------------------------------------------

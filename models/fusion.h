@@ -71,6 +71,8 @@ class FusionTask : public Task {
   int64_t train_size() const override { return int64_t(train_clips_.size()) * int64_t(train_pairs_.size()); }
   int64_t test_size() const override { return int64_t(test_pairs_.size()); }
   int32_t test_label(int64_t i) const override { return test_audio_->label(i); }
+  std::string test_name(int64_t i) const override;  // "CLIP.wav + MNIST test #J"
+  std::string test_group(int64_t i) const override { return test_audio_->speaker(i); }
   Batch train_batch(const std::vector<int64_t>& idx, Rng& rng) override;
   Batch test_batch(const std::vector<int64_t>& idx, Rng& rng) override;
   Tensor forward(const Batch& b, bool training, uint64_t seed) override;

@@ -195,12 +195,7 @@ int cmd_eval(const Argv& argv) {
   std::printf("%s: test accuracy %.2f%% on %lld examples, loss %.4f\n", dir.c_str(), 100 * r.accuracy,
               (long long)r.count, r.loss);
   print_per_class(r.confusion);
-  if (!groups.empty()) {
-    std::printf("per-speaker accuracy:");
-    for (auto& [g, c] : groups)
-      std::printf("  %s: %.1f%% (%lld)", g.c_str(), 100.0 * double(c.first) / double(c.second), (long long)c.second);
-    std::printf("\n");
-  }
+  print_per_group(groups);
   std::printf("wrote %s/errors.csv (%lld misclassified, most confident first)\n", out.c_str(), (long long)wrong);
   return 0;
 }

@@ -31,7 +31,7 @@ expect_fail predict-no-input "predict: --model-dir DIR is required" "$duet" pred
 if [ -d "$shared/fsdd" ]; then
   # Image: one short epoch on 4000 images.
   expect_ok train-image "$duet" train --model image --epochs 1 --train-limit 4000 --device cpu --data "$shared" --out "$work/img"
-  for f in metrics.csv curves.png confusion.png model.safetensors config.json; do
+  for f in metrics.csv curves.png confusion.png errors.csv model.safetensors config.json; do
     [ -s "$work/img/$f" ] || { echo "FAIL train-image: no $f"; failures=$((failures + 1)); }
   done
   if [ "$(head -1 "$work/img/metrics.csv")" != "epoch,train_loss,train_acc,test_loss,test_acc,seconds" ]; then
