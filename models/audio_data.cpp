@@ -19,6 +19,7 @@ nlohmann::json AudioRecipe::to_json() const {
           {"num_samples", num_samples},
           {"centre", centre},
           {"band_norm", band_norm},
+          {"trim_silence", trim},
           {"standardize", standardize},
           {"frontend",
            {{"sample_rate", f.sample_rate}, {"n_fft", f.n_fft}, {"win_length", f.win()}, {"hop_length", f.hop()},
@@ -35,6 +36,7 @@ AudioRecipe AudioRecipe::from_json(const nlohmann::json& j) {
     r.centre = j.at("centre");
     r.standardize = j.at("standardize");
     r.band_norm = j.value("band_norm", false);
+    r.trim = j.value("trim_silence", false);  // models saved before trimming existed did not trim
     const auto& f = j.at("frontend");
     auto& c = r.frontend;
     c.sample_rate = f.at("sample_rate");
@@ -77,6 +79,7 @@ AudioRecipe audio_recipe(const std::string& name) {
     r.frontend.n_mels = 64;
     r.frontend.top_db = 80;
     r.band_norm = true;
+    r.trim = true;
     r.standardize = true;
   } else {
     fail("unknown audio recipe '", name, "' (course or duet)");
@@ -95,8 +98,30 @@ int64_t loudest_window(const std::vector<float>& x, int64_t length) {
   return best;
 }
 
-std::vector<float> prepare_wave(const std::vector<float>& samples, int rate, const AudioRecipe& r) {
+std::vector<float> trim_silence(const std::vector<float>& x, int rate, double floor_db, double margin_s) {
+  const int64_t n = int64_t(x.size()), frame = std::max<int64_t>(1, rate * 32 / 1000), hop = std::max<int64_t>(1, frame / 4);
+  if (n <= frame) return x;
+  std::vector<double> prefix(n + 1, 0.0);
+  for (int64_t i = 0; i < n; ++i) prefix[i + 1] = prefix[i] + double(x[i]) * x[i];
+  std::vector<double> energy;
+  for (int64_t s = 0; s + frame <= n; s += hop) energy.push_back(prefix[s + frame] - prefix[s]);
+  const double peak = *std::max_element(energy.begin(), energy.end());
+  if (peak <= 0) return x;
+  const double floor = peak * std::pow(10.0, -floor_db / 10.0);
+  int64_t first = 0, last = int64_t(energy.size()) - 1;
+  while (energy[first] < floor) ++first;
+  while (energy[last] < floor) --last;
+  const int64_t margin = int64_t(margin_s * rate);
+  const int64_t from = std::max<int64_t>(0, first * hop - margin), to = std::min<int64_t>(n, last * hop + frame + margin);
+  return std::vector<float>(x.begin() + from, x.begin() + to);
+}
+
+std::vector<float> recipe_clip(const std::vector<float>& samples, int rate, const AudioRecipe& r) {
   std::vector<float> x = rate == r.sample_rate ? samples : dsp::resample(samples, rate, r.sample_rate);
+  return r.trim ? trim_silence(x, r.sample_rate) : x;
+}
+
+std::vector<float> fit_to_window(const std::vector<float>& x, const AudioRecipe& r) {
   std::vector<float> out(r.num_samples, 0.0f);
   const int64_t n = std::min<int64_t>(int64_t(x.size()), r.num_samples);
   // The course pads at the end; duet centres short clips, so a spoken digit sits in the
@@ -105,6 +130,10 @@ std::vector<float> prepare_wave(const std::vector<float>& samples, int rate, con
   const int64_t from = loudest_window(x, r.num_samples);
   std::copy(x.begin() + from, x.begin() + from + n, out.begin() + offset);
   return out;
+}
+
+std::vector<float> prepare_wave(const std::vector<float>& samples, int rate, const AudioRecipe& r) {
+  return fit_to_window(recipe_clip(samples, rate, r), r);
 }
 
 Tensor audio_features(const Tensor& waves, const AudioRecipe& r) {
@@ -139,8 +168,7 @@ AudioSet::AudioSet(const data::Fsdd& ds, const std::vector<int64_t>& indices, co
     const auto& rec = ds.recordings[indices[k]];
     try {
       dsp::Audio a = dsp::read_wav(rec.path);
-      waves_[k] = a.sample_rate == recipe.sample_rate ? std::move(a.samples)
-                                                      : dsp::resample(a.samples, a.sample_rate, recipe.sample_rate);
+      waves_[k] = recipe_clip(a.samples, a.sample_rate, recipe);
     } catch (const Error& e) {
       errors[k] = e.what();
     }
@@ -167,7 +195,7 @@ Tensor AudioSet::batch(const std::vector<int64_t>& idx, const AudioAugment& aug,
     std::vector<float> x;
     int64_t offset = 0, from = 0;
     if (!aug.enabled) {
-      x = prepare_wave(src, recipe_.sample_rate, recipe_);
+      x = fit_to_window(src, recipe_);  // src is already the recipe's clip
     } else {
       // Speed: treat the clip as recorded at rate*f and bring it back to rate.
       const double f = rng.uniform(aug.speed_min, aug.speed_max);

@@ -20,6 +20,7 @@ struct AudioRecipe {
   dsp::FrontendConfig frontend;  // then turned into [1, bins, frames] features
   bool centre = true;            // short clips are centred in their window (else padded at the end)
   bool band_norm = false;        // per-band mean removal (dsp::subtract_band_means) before that
+  bool trim = false;             // trailing and leading silence trimmed first (trim_silence)
   bool standardize = true;       // per-clip standardisation of the features
   Shape input_shape() const;     // [1, bins, frames]
   nlohmann::json to_json() const;
@@ -29,8 +30,9 @@ struct AudioRecipe {
 // "course": the course's features exactly: 48000 samples, torchaudio's MelSpectrogram()
 // defaults (which assume 16 kHz) and AmplitudeToDB(), no normalisation.
 // "duet": 8 kHz done right: 1 s at 8 kHz, n_fft 256, hop 64, 64 mels up to 4 kHz,
-// top_db 80, per-band mean removal and per-clip standardisation. Clips longer than the
-// window keep their loudest stretch (see loudest_window).
+// top_db 80, per-band mean removal and per-clip standardisation. Silence before and after
+// the word is trimmed, so the word itself is centred; clips still longer than the window keep
+// their loudest stretch (see loudest_window).
 AudioRecipe audio_recipe(const std::string& name);
 
 struct AudioAugment {
@@ -50,7 +52,8 @@ struct ClipEffects {
   bool silent = false;       // the clip is replaced by silence (a missing modality)
 };
 
-// Clips held in memory at the recipe's sample rate (not yet padded), with their labels.
+// Clips held in memory as recipe_clip makes them (at the recipe's sample rate, trimmed when
+// the recipe trims; not yet padded), with their labels.
 class AudioSet {
  public:
   AudioSet(const data::Fsdd& ds, const std::vector<int64_t>& indices, const AudioRecipe& recipe);
@@ -80,6 +83,15 @@ int64_t loudest_window(const std::vector<float>& x, int64_t length);
 // has to be padded, its loudest stretch when it has to be cropped (the same placement as in
 // evaluation batches).
 std::vector<float> prepare_wave(const std::vector<float>& samples, int rate, const AudioRecipe& recipe);
+// The clip as the recipe keeps it in memory: resampled to the recipe's rate and, with
+// recipe.trim, trimmed of silence. prepare_wave = fit_to_window(recipe_clip(...)).
+std::vector<float> recipe_clip(const std::vector<float>& samples, int rate, const AudioRecipe& recipe);
+std::vector<float> fit_to_window(const std::vector<float>& clip, const AudioRecipe& recipe);
+// The stretch from the first to the last 32 ms frame whose energy is within `floor_db` of the
+// loudest frame's, widened by `margin_s` on each side (within the clip): what is left of a
+// recording once the silence (or the low hiss) before and after the word is cut off. A clip
+// with no energy at all comes back unchanged.
+std::vector<float> trim_silence(const std::vector<float>& x, int rate, double floor_db = 40.0, double margin_s = 0.1);
 // Features for a batch of prepared waveforms [B, num_samples] (the recipe's front-end +
 // standardisation).
 Tensor audio_features(const Tensor& waves, const AudioRecipe& recipe);

@@ -88,9 +88,10 @@ static AudioRecipe recipe_for_arch(const std::string& arch) {
 }
 
 AudioTask::AudioTask(const std::string& arch, const data::Fsdd& ds, const std::vector<int64_t>& train,
-                     const std::vector<int64_t>& test, bool augment, uint64_t seed, bool band_norm)
+                     const std::vector<int64_t>& test, bool augment, uint64_t seed, RecipeSteps steps)
     : arch_(arch), recipe_(recipe_for_arch(arch)) {
-  if (!band_norm) recipe_.band_norm = false;
+  if (!steps.band_norm) recipe_.band_norm = false;
+  if (!steps.trim) recipe_.trim = false;
   augment_.enabled = augment;
   train_ = std::make_unique<AudioSet>(ds, train, recipe_);
   test_ = std::make_unique<AudioSet>(ds, test, recipe_);

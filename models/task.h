@@ -62,12 +62,18 @@ struct Normalizer {
   mutable Tensor mean_t, scale_t;  // cached device tensors [1, 1, M, 1]
 };
 
+// Steps of an audio recipe that training can leave out, for ablations (--no-band-norm,
+// --no-trim): false turns the step off where the recipe has it.
+struct RecipeSteps {
+  bool band_norm = true;  // per-band mean removal
+  bool trim = true;       // silence trimming
+};
+
 class AudioTask : public Task {
  public:
   // train/test are indices into ds.recordings.
   AudioTask(const std::string& arch, const data::Fsdd& ds, const std::vector<int64_t>& train,
-            const std::vector<int64_t>& test, bool augment, uint64_t seed, bool band_norm = true);
-  // band_norm=false turns off the recipe's per-band mean removal (an ablation).
+            const std::vector<int64_t>& test, bool augment, uint64_t seed, RecipeSteps steps = {});
   // Rebuilds from config.json for evaluation/prediction (test set from the given indices).
   AudioTask(const nlohmann::json& config, const data::Fsdd* ds, const std::vector<int64_t>& test);
   int64_t train_size() const override { return train_ ? train_->size() : 0; }

@@ -50,7 +50,8 @@ const char* kUsage =
     "usage: duet train --model audio|image|fusion [--arch NAME] [--split random|official|speaker:NAME|loso]\n"
     "                  [--epochs N] [--batch N] [--lr X] [--momentum X] [--weight-decay X] [--nesterov]\n"
     "                  [--schedule constant|cosine] [--no-augment] [--device cuda|cpu] [--seed N]\n"
-    "                  audio only: [--no-band-norm] (keep the per-band mean: the ablation of that step)\n"
+    "                  audio only: [--no-band-norm] [--no-trim] (leave out per-band mean removal or\n"
+    "                  silence trimming: ablations of those steps)\n"
     "                  [--train-limit N] [--test-fraction F] [--data DIR] [--out DIR]\n"
     "                  fusion only: [--fusion early|concat|attention|late] [--init-audio DIR] [--init-image DIR]\n"
     "                  [--modality-dropout P] [--hard [--hard-snr DB] [--hard-energy F]]\n"
@@ -66,7 +67,8 @@ struct RunSpec {
   std::string model, arch, split, data_dir, out;
   double test_fraction;
   int64_t train_limit;
-  bool augment, band_norm;
+  bool augment;
+  models::RecipeSteps steps;
   uint64_t seed;
   Device device;
   models::TrainOptions opts;
@@ -86,7 +88,7 @@ std::unique_ptr<models::Task> make_task(const RunSpec& r, nlohmann::json& split_
   if (r.train_limit >= 0 && r.train_limit < int64_t(s.train.size())) s.train.resize(r.train_limit);
   split_info = {{"split", r.split}, {"test_fraction", r.test_fraction}, {"seed", r.seed},
                 {"train_size", s.train.size()}, {"test_size", s.test.size()}};
-  if (r.model == "audio") return std::make_unique<models::AudioTask>(r.arch, ds, s.train, s.test, r.augment, r.seed, r.band_norm);
+  if (r.model == "audio") return std::make_unique<models::AudioTask>(r.arch, ds, s.train, s.test, r.augment, r.seed, r.steps);
   return models::make_fusion_task(r.arch, ds, s, r.data_dir, r.augment, r.seed, r.fusion);
 }
 
@@ -142,7 +144,7 @@ int cmd_train(const Argv& argv) {
             {"model", "arch", "split", "epochs", "batch", "lr", "momentum", "weight-decay", "schedule", "device", "seed",
              "train-limit", "test-fraction", "data", "out", "fusion", "init-audio", "init-image", "modality-dropout",
              "hard-snr", "hard-energy"},
-            {"help", "nesterov", "no-augment", "no-band-norm", "hard"}, "train");
+            {"help", "nesterov", "no-augment", "no-band-norm", "no-trim", "hard"}, "train");
   if (args.flag("help")) {
     std::printf("%s", kUsage);
     return 0;
@@ -164,8 +166,9 @@ int cmd_train(const Argv& argv) {
   r.test_fraction = args.number("test-fraction", 0.25, 0.01, 0.99);
   r.train_limit = args.integer("train-limit", -1, 1, INT64_MAX);
   r.augment = d.augment && !args.flag("no-augment");
-  r.band_norm = !args.flag("no-band-norm");
-  DUET_CHECK(r.band_norm || r.model == "audio", "--no-band-norm applies to --model audio");
+  r.steps.band_norm = !args.flag("no-band-norm");
+  r.steps.trim = !args.flag("no-trim");
+  DUET_CHECK(r.model == "audio" || (r.steps.band_norm && r.steps.trim), "--no-band-norm and --no-trim apply to --model audio");
   r.seed = uint64_t(args.integer("seed", 0, 0, INT64_MAX));
   r.device = choose_device(args.str("device", ""));
   r.data_dir = data::resolve_data_dir(args.str("data", ""));

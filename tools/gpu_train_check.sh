@@ -15,6 +15,7 @@
 #   audio:SPLIT     audio:duet on one split (random or official)
 #   fold:SPEAKER    audio:duet with SPEAKER held out (one LOSO fold)
 #   fold-noband:SPEAKER   the same without per-band mean removal (ablation)
+#   fold-notrim:SPEAKER   the same without silence trimming (ablation)
 #   fusion:STRATEGY one fusion strategy (from the trained encoders when they exist)
 # Data: $DUET_DATA, else ./data, else ../shared/data. Build: BUILD_DIR (default build-gpu).
 set -u
@@ -69,9 +70,11 @@ for stage in "${stages[@]}"; do
       n=${stage#seed:}
       run "seed-$n" "audio:seed random 75/25 --seed $n" --model audio --arch audio:seed --split random --seed "$n" ;;
     fold:*) run "fold-${stage#fold:}" "audio:duet ${stage#fold:} held out" --model audio --split "speaker:${stage#fold:}" ;;
-    fold-noband:*)
-      sp=${stage#fold-noband:}
-      run "fold-noband-$sp" "audio:duet $sp held out, --no-band-norm" --model audio --split "speaker:$sp" --no-band-norm ;;
+    fold-noband:* | fold-notrim:*)
+      sp=${stage#*:} what=${stage%%:*}
+      flag=--no-band-norm
+      [ "$what" = fold-notrim ] && flag=--no-trim
+      run "$what-$sp" "audio:duet $sp held out, $flag" --model audio --split "speaker:$sp" "$flag" ;;
     fusion:*) fusion "${stage#fusion:}" ;;
     torch-seed)
       mkdir -p "$out/torch-seed"

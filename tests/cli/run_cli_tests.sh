@@ -21,7 +21,8 @@ expect_fail bad-device "--device expects cpu or cuda, got 'tpu'" "$duet" demo --
 if ! "$duet" devices | grep -q "^GPU 0"; then
   expect_fail cuda-without-gpu "--device cuda: .*(no CUDA device|without CUDA)" "$duet" demo --device cuda
 fi
-expect_fail band-norm-not-audio "--no-band-norm applies to --model audio" "$duet" train --model image --no-band-norm
+expect_fail band-norm-not-audio "--no-band-norm and --no-trim apply to --model audio" "$duet" train --model image --no-band-norm
+expect_fail trim-not-audio "--no-band-norm and --no-trim apply to --model audio" "$duet" train --model fusion --no-trim
 expect_fail hard-snr-without-hard "--hard-snr and --hard-energy set the --hard benchmark" "$duet" train --model fusion --hard-snr -10
 expect_fail hard-snr-range "--hard-snr" "$duet" train --model fusion --hard --hard-snr -80
 expect_fail hard-energy-range "--hard-energy" "$duet" train --model fusion --hard --hard-energy 0

@@ -326,6 +326,47 @@ TEST(Audio, BandMeansAreRemovedAndTheRecipeRemembersIt) {
   EXPECT_FALSE(models::AudioRecipe::from_json(old).band_norm);
 }
 
+TEST(Audio, SilenceAroundTheWordIsTrimmedSoTheWordIsCentred) {
+  // 0.3 s of silence, a 0.4 s tone, 0.5 s of hiss 60 dB below it (a long tail like some
+  // speakers' recordings): the trimmed clip is the tone with 0.1 s on each side.
+  Rng rng(3);
+  std::vector<float> x(9600, 0.0f);
+  for (int i = 2400; i < 5600; ++i) x[i] = 0.5f * float(std::sin(0.3 * i));
+  for (int i = 5600; i < 9600; ++i) x[i] = float(0.0005 * rng.normal());
+  const std::vector<float> t = models::trim_silence(x, 8000);
+  // A 32 ms frame that overlaps the tone by a few samples already counts, so the edges may
+  // reach up to one frame further out.
+  EXPECT_GE(t.size(), size_t(3200 + 2 * 800));
+  EXPECT_LE(t.size(), size_t(3200 + 2 * 800 + 2 * 256 + 64));
+  double kept = 0, all = 0;
+  for (float v : t) kept += double(v) * v;
+  for (float v : x) all += double(v) * v;
+  EXPECT_GT(kept / all, 0.999);  // nothing of the tone is lost
+  // The tone now sits in the middle of the 1 s window: as much of it left of centre as right.
+  models::AudioRecipe r = models::audio_recipe("duet");
+  EXPECT_TRUE(r.trim);
+  const std::vector<float> w = models::prepare_wave(x, 8000, r);
+  double left = 0, right = 0;
+  for (int i = 0; i < 4000; ++i) left += double(w[i]) * w[i];
+  for (int i = 4000; i < 8000; ++i) right += double(w[i]) * w[i];
+  EXPECT_NEAR(left / (left + right), 0.5, 0.05);
+  r.trim = false;  // untrimmed, the silence and the tail place the tone left of centre
+  const std::vector<float> u = models::prepare_wave(x, 8000, r);
+  left = right = 0;
+  for (int i = 0; i < 4000; ++i) left += double(u[i]) * u[i];
+  for (int i = 4000; i < 8000; ++i) right += double(u[i]) * u[i];
+  EXPECT_GT(left / (left + right), 0.6);
+  // Silence and clips shorter than a frame come back as they are; the course does not trim.
+  EXPECT_EQ(models::trim_silence(std::vector<float>(4000, 0.0f), 8000).size(), 4000u);
+  EXPECT_EQ(models::trim_silence({0.1f, 0.2f}, 8000).size(), 2u);
+  EXPECT_FALSE(models::audio_recipe("course").trim);
+  // The choice travels with the model; folders from before it existed did not trim.
+  EXPECT_TRUE(models::AudioRecipe::from_json(models::audio_recipe("duet").to_json()).trim);
+  nlohmann::json old = models::audio_recipe("duet").to_json();
+  old.erase("trim_silence");
+  EXPECT_FALSE(models::AudioRecipe::from_json(old).trim);
+}
+
 #ifdef DUET_HAVE_CUDA
 TEST(Cuda, ConvAlgorithmFromTheEnvironment) {
   // Host-side only: no GPU needed. A failed read is not cached, so the test can restore it.
