@@ -5,6 +5,13 @@
 #include "engine/error.h"
 
 namespace duet::dsp {
+namespace {
+double row_mean(const float* row, int64_t n) {
+  double sum = 0;
+  for (int64_t i = 0; i < n; ++i) sum += row[i];
+  return sum / double(n);
+}
+}  // namespace
 
 void standardize_per_clip(Tensor& x) {
   check_ndim(x, 4, "standardize_per_clip");
@@ -16,9 +23,8 @@ void standardize_per_clip(Tensor& x) {
   float* p = x.data<float>();
   for (int64_t b = 0; b < batch; ++b) {
     float* c = p + b * per_clip;
-    double sum = 0, sq = 0;
-    for (int64_t i = 0; i < per_clip; ++i) sum += c[i];
-    const double mean = sum / double(per_clip);
+    const double mean = row_mean(c, per_clip);
+    double sq = 0;
     for (int64_t i = 0; i < per_clip; ++i) sq += (c[i] - mean) * (c[i] - mean);
     const double inv = 1.0 / std::max(std::sqrt(sq / double(per_clip)), 1e-5);
     for (int64_t i = 0; i < per_clip; ++i) c[i] = float((c[i] - mean) * inv);
@@ -36,9 +42,7 @@ void subtract_band_means(Tensor& x) {
   float* p = x.data<float>();
   for (int64_t r = 0; r < rows; ++r) {
     float* row = p + r * frames;
-    double sum = 0;
-    for (int64_t t = 0; t < frames; ++t) sum += row[t];
-    const float mean = float(sum / double(frames));
+    const float mean = float(row_mean(row, frames));
     for (int64_t t = 0; t < frames; ++t) row[t] -= mean;
   }
 }

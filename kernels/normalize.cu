@@ -6,12 +6,17 @@
 namespace duet::kernels {
 namespace {
 
+// The mean of one block's row, known to every thread of the block.
+__device__ float block_row_mean(const float* row, int64_t n, float* scratch) {
+  float sum = 0.0f;
+  for (int64_t i = threadIdx.x; i < n; i += blockDim.x) sum += row[i];
+  return block_sum(sum, scratch) / float(n);
+}
+
 __global__ void standardize_per_clip(float* __restrict__ x, int64_t per_clip) {
   __shared__ float scratch[32];
   float* c = x + int64_t(blockIdx.x) * per_clip;
-  float sum = 0.0f;
-  for (int64_t i = threadIdx.x; i < per_clip; i += blockDim.x) sum += c[i];
-  const float mean = block_sum(sum, scratch) / float(per_clip);
+  const float mean = block_row_mean(c, per_clip, scratch);
   float sq = 0.0f;
   for (int64_t i = threadIdx.x; i < per_clip; i += blockDim.x) sq += (c[i] - mean) * (c[i] - mean);
   const float inv = 1.0f / fmaxf(sqrtf(block_sum(sq, scratch) / float(per_clip)), 1e-5f);
@@ -22,9 +27,7 @@ __global__ void standardize_per_clip(float* __restrict__ x, int64_t per_clip) {
 __global__ void subtract_row_means(float* __restrict__ x, int64_t row_length) {
   __shared__ float scratch[32];
   float* row = x + int64_t(blockIdx.x) * row_length;
-  float sum = 0.0f;
-  for (int64_t i = threadIdx.x; i < row_length; i += blockDim.x) sum += row[i];
-  const float mean = block_sum(sum, scratch) / float(row_length);
+  const float mean = block_row_mean(row, row_length, scratch);
   for (int64_t i = threadIdx.x; i < row_length; i += blockDim.x) row[i] -= mean;
 }
 
