@@ -113,11 +113,13 @@ void FusionTask::build(uint64_t seed) {
   Rng rng(seed ^ 0xF00Dull);
   const Shape ain = recipe_.input_shape();
   auto linear = [&](const std::string& name, int64_t in, int64_t out) { return Linear(params_, name, in, out, rng); };
+  if (opts_.audio_channels.empty()) opts_.audio_channels = default_channels("audio:duet");
+  const NetworkOptions audio_options{opts_.audio_channels};
   if (strategy_ == "early") {
-    early_net_ = build_network("audio:duet", {2, ain[1], ain[2]}, seed, params_, "early.");
+    early_net_ = build_network("audio:duet", {2, ain[1], ain[2]}, seed, params_, "early.", audio_options);
     return;
   }
-  audio_net_ = build_network("audio:duet", ain, seed, params_, "audio.");
+  audio_net_ = build_network("audio:duet", ain, seed, params_, "audio.", audio_options);
   image_net_ = build_network("image:duet", {1, 28, 28}, seed + 1, params_, "image.");
   const int64_t da = audio_net_->feature_dim(), di = image_net_->feature_dim();
   if (strategy_ == "concat") {
@@ -189,6 +191,10 @@ FusionTask::FusionTask(const std::string& arch, const data::Fsdd& ds, const data
       DUET_CHECK(c.value("arch", "") == "audio:duet", opts.init_audio, ": --init-audio needs an audio:duet model, got ",
                  c.value("arch", "?"));
       norm_ = Normalizer::from_json(c.at("normalizer"));
+      const auto init_channels = c.value("channels", default_channels("audio:duet"));
+      DUET_CHECK(opts_.audio_channels.empty() || opts_.audio_channels == init_channels, opts.init_audio,
+                 ": --channels differs from the channel counts of the --init-audio model");
+      opts_.audio_channels = init_channels;
     } catch (const nlohmann::json::exception& e) {
       fail(opts.init_audio, "/config.json: ", e.what());
     }
@@ -235,6 +241,7 @@ FusionTask::FusionTask(const nlohmann::json& c, const data::Fsdd* ds, const data
   opts_.hard = fz.value("hard", false);
   opts_.hard_energy = fz.value("hard_energy", 0.25);
   opts_.hard_snr_db = fz.value("hard_snr_db", 0.0);
+  opts_.audio_channels = fz.value("audio_channels", default_channels("audio:duet"));
   if (opts_.hard) {
     pca_basis_ = fz.at("pca_basis").get<std::vector<float>>();
     pca_mean_ = fz.at("pca_mean").get<std::vector<float>>();
@@ -257,6 +264,7 @@ nlohmann::json FusionTask::config() const {
                        {"hard", opts_.hard},
                        {"hard_energy", opts_.hard_energy},
                        {"hard_snr_db", opts_.hard_snr_db},
+                       {"audio_channels", opts_.audio_channels},
                        {"init_audio", opts_.init_audio},
                        {"init_image", opts_.init_image}};
   if (opts_.hard) fz["pca_basis"] = pca_basis_, fz["pca_mean"] = pca_mean_;

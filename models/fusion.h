@@ -39,6 +39,9 @@ struct FusionOptions {
   bool hard = false;                   // the AV-MNIST-style benchmark (see Degradation::hard)
   double hard_energy = 0.25;           // hard: images keep this share of their PCA energy
   double hard_snr_db = -10.0;          // hard: white noise at this SNR on every clip
+  // Channel counts of the audio encoder's conv blocks (audio:duet's, see NetworkOptions); empty:
+  // those of the --init-audio model, else audio:duet's default.
+  std::vector<int64_t> audio_channels;
 };
 
 // For every label in `labels`, the index of an image with the same label in `image_labels`,

@@ -29,32 +29,35 @@ class AudioSeed : public Network {
 
 class AudioDuet : public Network {
  public:
-  AudioDuet(const Shape& in, uint64_t seed, Parameters& ps, const std::string& p) {
+  AudioDuet(const Shape& in, uint64_t seed, Parameters& ps, const std::string& p, std::vector<int64_t> ch) {
     arch_ = "audio:duet";
-    DUET_CHECK(in[1] >= 8 && in[2] >= 8, "audio:duet needs an input of at least 8x8, got ", shape_str(in));
+    if (ch.empty()) ch = default_channels("audio:duet");
+    DUET_CHECK(ch.size() >= 1 && ch.size() <= 5, "audio:duet takes 1 to 5 conv blocks, got ", ch.size(), " channel counts");
+    for (int64_t c : ch) DUET_CHECK(c >= 1 && c <= 1024, "audio:duet channel counts must lie in 1..1024, got ", c);
+    const int64_t h = in[1] >> ch.size(), w = in[2] >> ch.size();
+    DUET_CHECK(h >= 1 && w >= 1, "audio:duet with ", ch.size(), " blocks needs an input of at least ", 1 << ch.size(),
+               "x", 1 << ch.size(), ", got ", shape_str(in));
     Rng rng(seed);
-    const int64_t ch[3] = {16, 32, 32};
     int64_t c = in[0];
-    for (int i = 0; i < 3; ++i) {
-      const std::string n = p + "conv" + std::to_string(i + 1);
-      conv_[i] = Conv2d(ps, n, c, ch[i], 3, 1, 1, rng);
-      bn_[i] = BatchNorm(ps, p + "bn" + std::to_string(i + 1), ch[i]);
+    for (size_t i = 0; i < ch.size(); ++i) {
+      conv_.push_back(Conv2d(ps, p + "conv" + std::to_string(i + 1), c, ch[i], 3, 1, 1, rng));
+      bn_.push_back(BatchNorm(ps, p + "bn" + std::to_string(i + 1), ch[i]));
       c = ch[i];
     }
-    dim_ = c * (in[1] / 8) * (in[2] / 8);
+    dim_ = c * h * w;
     fc_ = Linear(ps, p + "fc", dim_, 10, rng);
   }
   Tensor features(const Tensor& x, bool training, uint64_t seed) override {
     Tensor h = x;
-    for (int i = 0; i < 3; ++i) h = F::max_pool2d(F::relu(bn_[i](conv_[i](h), training)), 2, 2);
+    for (size_t i = 0; i < conv_.size(); ++i) h = F::max_pool2d(F::relu(bn_[i](conv_[i](h), training)), 2, 2);
     return F::dropout(F::flatten(h), 0.2, training, seed);
   }
   Tensor forward(const Tensor& x, bool training, uint64_t seed) override { return fc_(features(x, training, seed)); }
   int64_t feature_dim() const override { return dim_; }
 
  private:
-  Conv2d conv_[3];
-  BatchNorm bn_[3];
+  std::vector<Conv2d> conv_;
+  std::vector<BatchNorm> bn_;
   Linear fc_;
   int64_t dim_;
 };
@@ -95,11 +98,17 @@ const std::vector<std::pair<std::string, std::string>>& architectures() {
   return a;
 }
 
+std::vector<int64_t> default_channels(const std::string& arch) {
+  if (arch == "audio:duet") return {16, 32, 32};
+  return {};
+}
+
 std::unique_ptr<Network> build_network(const std::string& arch, const Shape& in, uint64_t seed, Parameters& ps,
-                                       const std::string& prefix) {
+                                       const std::string& prefix, const NetworkOptions& opts) {
   DUET_CHECK(in.size() == 3, "network input shape must be [C, H, W], got ", shape_str(in));
+  DUET_CHECK(opts.channels.empty() || arch == "audio:duet", "channel counts apply to audio:duet only, not ", arch);
   if (arch == "audio:seed") return std::make_unique<AudioSeed>(in, seed, ps, prefix);
-  if (arch == "audio:duet") return std::make_unique<AudioDuet>(in, seed, ps, prefix);
+  if (arch == "audio:duet") return std::make_unique<AudioDuet>(in, seed, ps, prefix, opts.channels);
   if (arch == "image:duet") return std::make_unique<ImageDuet>(in, seed, ps, prefix);
   std::string names;
   for (auto& [n, d] : architectures()) names += (names.empty() ? "" : ", ") + n;

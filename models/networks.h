@@ -3,8 +3,8 @@
 //
 //   audio:seed  the course CNN exactly: Conv 1->10 7x7/3, ReLU, Conv 10->10 5x5/2, ReLU,
 //               Flatten, Linear -> 10 (on torchaudio-default mel-dB features).
-//   audio:duet  three blocks of 3x3 conv, batch norm, ReLU and 2x2 max-pooling (16, 32, 32
-//               channels), dropout, Linear -> 10.
+//   audio:duet  blocks of 3x3 conv, batch norm, ReLU and 2x2 max-pooling (by default three,
+//               with 16, 32, 32 channels), dropout, Linear -> 10.
 //   image:duet  Conv 1->32 3x3, Conv 32->64 3x3, max-pool 2, dropout, Linear 9216 -> 128,
 //               dropout, Linear 128 -> 10 (PyTorch's classic MNIST example).
 #pragma once
@@ -35,10 +35,19 @@ class Network {
 // Names accepted by build_network, with a line each for --help.
 const std::vector<std::pair<std::string, std::string>>& architectures();
 
+// Choices a network takes beyond its name. Empty means the architecture's default.
+struct NetworkOptions {
+  std::vector<int64_t> channels;  // audio:duet: output channels of each conv block, one block per entry
+};
+
+// The default channel counts of an architecture that has them (audio:duet), else empty.
+std::vector<int64_t> default_channels(const std::string& arch);
+
 // input_shape is [C, H, W] of one example. The network's parameters are registered in `ps`
 // under `prefix` (fusion nests encoders as "audio." / "image."). Throws for unknown names or
 // inputs too small for the network.
 std::unique_ptr<Network> build_network(const std::string& arch, const Shape& input_shape, uint64_t seed,
-                                       Parameters& ps, const std::string& prefix = "");
+                                       Parameters& ps, const std::string& prefix = "",
+                                       const NetworkOptions& options = {});
 
 }  // namespace duet::models

@@ -88,14 +88,16 @@ static AudioRecipe recipe_for_arch(const std::string& arch) {
 }
 
 AudioTask::AudioTask(const std::string& arch, const data::Fsdd& ds, const std::vector<int64_t>& train,
-                     const std::vector<int64_t>& test, bool augment, uint64_t seed, RecipeSteps steps)
-    : arch_(arch), recipe_(recipe_for_arch(arch)) {
+                     const std::vector<int64_t>& test, bool augment, uint64_t seed, RecipeSteps steps,
+                     const NetworkOptions& net)
+    : arch_(arch), net_options_(net), recipe_(recipe_for_arch(arch)) {
+  if (net_options_.channels.empty()) net_options_.channels = default_channels(arch);
   if (!steps.band_norm) recipe_.band_norm = false;
   if (!steps.trim) recipe_.trim = false;
   augment_.enabled = augment;
   train_ = std::make_unique<AudioSet>(ds, train, recipe_);
   test_ = std::make_unique<AudioSet>(ds, test, recipe_);
-  net_ = build_network(arch, recipe_.input_shape(), seed, params_);
+  net_ = build_network(arch, recipe_.input_shape(), seed, params_, "", net_options_);
   if (recipe_.standardize) {
     // Per-mel-bin statistics of the (clean) training features.
     Rng rng(seed);
@@ -109,8 +111,10 @@ AudioTask::AudioTask(const nlohmann::json& c, const data::Fsdd* ds, const std::v
   arch_ = c.at("arch");
   recipe_ = AudioRecipe::from_json(c.at("audio"));
   if (c.contains("normalizer")) norm_ = Normalizer::from_json(c.at("normalizer"));
+  // Folders written before channel counts were configurable hold the default network.
+  net_options_.channels = c.value("channels", default_channels(arch_));
   if (ds) test_ = std::make_unique<AudioSet>(*ds, test, recipe_);
-  net_ = build_network(arch_, recipe_.input_shape(), 0, params_);
+  net_ = build_network(arch_, recipe_.input_shape(), 0, params_, "", net_options_);
 }
 
 Batch AudioTask::train_batch(const std::vector<int64_t>& idx, Rng& rng) {
@@ -136,6 +140,7 @@ nlohmann::json AudioTask::config() const {
   nlohmann::json c = {{"model", "audio"}, {"arch", arch_}, {"audio", recipe_.to_json()},
                       {"input_shape", recipe_.input_shape()}, {"classes", 10}};
   if (!norm_.mean.empty()) c["normalizer"] = norm_.to_json();
+  if (!net_options_.channels.empty()) c["channels"] = net_options_.channels;
   return c;
 }
 

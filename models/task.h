@@ -73,7 +73,8 @@ class AudioTask : public Task {
  public:
   // train/test are indices into ds.recordings.
   AudioTask(const std::string& arch, const data::Fsdd& ds, const std::vector<int64_t>& train,
-            const std::vector<int64_t>& test, bool augment, uint64_t seed, RecipeSteps steps = {});
+            const std::vector<int64_t>& test, bool augment, uint64_t seed, RecipeSteps steps = {},
+            const NetworkOptions& net = {});
   // Rebuilds from config.json for evaluation/prediction (test set from the given indices).
   AudioTask(const nlohmann::json& config, const data::Fsdd* ds, const std::vector<int64_t>& test);
   int64_t train_size() const override { return train_ ? train_->size() : 0; }
@@ -95,6 +96,7 @@ class AudioTask : public Task {
 
  private:
   std::string arch_;
+  NetworkOptions net_options_;  // resolved (audio:duet's channel counts filled in)
   AudioRecipe recipe_;
   AudioAugment augment_;
   Normalizer norm_;

@@ -1,5 +1,7 @@
 // duet train: the training loop of any model, its outputs, and leave-one-speaker-out runs.
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -69,6 +71,7 @@ struct RunSpec {
   int64_t train_limit;
   bool augment;
   models::RecipeSteps steps;
+  models::NetworkOptions net;
   uint64_t seed;
   Device device;
   models::TrainOptions opts;
@@ -88,7 +91,8 @@ std::unique_ptr<models::Task> make_task(const RunSpec& r, nlohmann::json& split_
   if (r.train_limit >= 0 && r.train_limit < int64_t(s.train.size())) s.train.resize(r.train_limit);
   split_info = {{"split", r.split}, {"test_fraction", r.test_fraction}, {"seed", r.seed},
                 {"train_size", s.train.size()}, {"test_size", s.test.size()}};
-  if (r.model == "audio") return std::make_unique<models::AudioTask>(r.arch, ds, s.train, s.test, r.augment, r.seed, r.steps);
+  if (r.model == "audio")
+    return std::make_unique<models::AudioTask>(r.arch, ds, s.train, s.test, r.augment, r.seed, r.steps, r.net);
   return models::make_fusion_task(r.arch, ds, s, r.data_dir, r.augment, r.seed, r.fusion);
 }
 
@@ -137,13 +141,32 @@ models::EvalResult run_one(const RunSpec& r, const std::string& label) {
   return ev;
 }
 
+// "32,64,64" -> {32, 64, 64}; the range check is the network's.
+std::vector<int64_t> parse_channels(const std::string& text) {
+  std::vector<int64_t> out;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    const size_t end = std::min(text.find(',', pos), text.size());
+    const std::string item = text.substr(pos, end - pos);
+    char* stop = nullptr;
+    const long long v = item.empty() ? 0 : std::strtoll(item.c_str(), &stop, 10);
+    DUET_CHECK(!item.empty() && *stop == '\0' && v >= 1 && v <= 1024, "--channels expects 1 to 5 comma-separated ",
+               "channel counts in 1..1024, such as 32,64,64; got '", text, "'");
+    out.push_back(v);
+    pos = end + 1;
+  }
+  DUET_CHECK(out.size() <= 5, "--channels expects 1 to 5 comma-separated channel counts in 1..1024, such as ",
+             "32,64,64; got '", text, "'");
+  return out;
+}
+
 }  // namespace
 
 int cmd_train(const Argv& argv) {
   Args args(argv,
             {"model", "arch", "split", "epochs", "batch", "lr", "momentum", "weight-decay", "schedule", "device", "seed",
              "train-limit", "test-fraction", "data", "out", "fusion", "init-audio", "init-image", "modality-dropout",
-             "hard-snr", "hard-energy"},
+             "hard-snr", "hard-energy", "channels"},
             {"help", "nesterov", "no-augment", "no-band-norm", "no-trim", "hard"}, "train");
   if (args.flag("help")) {
     std::printf("%s", kUsage);
@@ -169,6 +192,11 @@ int cmd_train(const Argv& argv) {
   r.steps.band_norm = !args.flag("no-band-norm");
   r.steps.trim = !args.flag("no-trim");
   DUET_CHECK(r.model == "audio" || (r.steps.band_norm && r.steps.trim), "--no-band-norm and --no-trim apply to --model audio");
+  if (args.has("channels")) {
+    DUET_CHECK(r.arch == "audio:duet" || r.model == "fusion", "--channels applies to audio:duet and fusion models, not ",
+               r.arch);
+    (r.model == "fusion" ? r.fusion.audio_channels : r.net.channels) = parse_channels(args.str("channels", ""));
+  }
   r.seed = uint64_t(args.integer("seed", 0, 0, INT64_MAX));
   r.device = choose_device(args.str("device", ""));
   r.data_dir = data::resolve_data_dir(args.str("data", ""));

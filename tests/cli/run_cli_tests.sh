@@ -26,6 +26,11 @@ expect_fail trim-not-audio "--no-band-norm and --no-trim apply to --model audio"
 expect_fail hard-snr-without-hard "--hard-snr and --hard-energy set the --hard benchmark" "$duet" train --model fusion --hard-snr -10
 expect_fail hard-snr-range "--hard-snr" "$duet" train --model fusion --hard --hard-snr -80
 expect_fail hard-energy-range "--hard-energy" "$duet" train --model fusion --hard --hard-energy 0
+expect_fail channels-not-a-list "--channels expects 1 to 5 comma-separated channel counts" "$duet" train --model audio --channels 32,x
+expect_fail channels-too-many "--channels expects 1 to 5 comma-separated channel counts" "$duet" train --model audio --channels 8,8,8,8,8,8
+expect_fail channels-zero "--channels expects 1 to 5 comma-separated channel counts" "$duet" train --model audio --channels 8,0
+expect_fail channels-image "--channels applies to audio:duet and fusion models, not image:duet" "$duet" train --model image --channels 8
+expect_fail channels-seed "--channels applies to audio:duet and fusion models, not audio:seed" "$duet" train --model audio --arch audio:seed --channels 8
 expect_fail checkpoint-missing "no_such.safetensors: cannot open" "$duet" checkpoint "$work/no_such.safetensors"
 printf 'garbage' >"$work/bad.safetensors"
 expect_fail checkpoint-truncated "bad.safetensors: .*exceeds the file|bad.safetensors: truncated" \

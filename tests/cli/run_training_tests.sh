@@ -75,6 +75,14 @@ PY
   expect_fail predict-audio-bad-wav "not a WAV file" "$duet" predict --model-dir "$work/aud" --audio "$work/junk.png"
   expect_fail eval-bad-split "no speaker 'nobody'" "$duet" eval --model-dir "$work/aud" --data "$shared" --split speaker:nobody
 
+  # Channel counts: a two-block audio:duet is trained, recorded in config.json and rebuilt by eval.
+  expect_ok train-audio-channels "$duet" train --model audio --channels 8,16 --split official --epochs 1 --train-limit 300 --device cpu --data "$shared" --out "$work/aud_ch"
+  check_json audio-channels-config "j['channels'] == [8, 16]" "$work/aud_ch/config.json"
+  "$duet" eval --model-dir "$work/aud_ch" --data "$shared" --device cpu --json >"$work/aud_ch_eval.json" 2>"$work/err"
+  check_json eval-audio-channels "abs(j['accuracy'] - json.load(open('$work/aud_ch/config.json'))['results']['test_accuracy']) < 1e-6" "$work/aud_ch_eval.json"
+  expect_fail fusion-init-channels "--channels differs from the channel counts of the --init-audio model" "$duet" train \
+    --model fusion --init-audio "$work/aud_ch" --channels 16,32,32 --epochs 1 --device cpu --data "$shared" --out "$work/x"
+
   # duet bench on the CPU: the front-end timing only (the epochs take minutes without a GPU).
   "$duet" bench --device cpu --data "$shared" --only frontend --repeat 1 --json >"$work/bench.json" 2>"$work/err"
   check_json bench-frontend "j['frontend_ms'] > 0 and j['device'] == 'cpu'" "$work/bench.json"

@@ -19,6 +19,7 @@
 #include "models/fusion.h"
 #include "models/audio_data.h"
 #include "models/layers.h"
+#include "models/networks.h"
 #include "models/trainer.h"
 
 using namespace duet;
@@ -248,6 +249,61 @@ TEST(Training, TinyAudioTaskLearns) {
   auto h = models::train(t, o);
   EXPECT_LT(h.back().train_loss, h.front().train_loss);
   EXPECT_GE(h.back().test_acc, 0.9) << "pure tones of distinct pitch should be easy";
+}
+
+// audio:duet's channel counts: one conv block per entry, checked, written to config.json and
+// read back (a folder without them holds the default network); fusion's audio encoder alike.
+TEST(Models, ChannelCountsShapeAudioDuetAndTravelWithTheModel) {
+  {
+    Parameters ps;
+    auto net = models::build_network("audio:duet", {1, 64, 126}, 0, ps, "", {{8, 16}});
+    EXPECT_TRUE(ps.find("conv2.weight").defined());
+    EXPECT_FALSE(ps.find("conv3.weight").defined());
+    EXPECT_EQ(net->feature_dim(), 16 * (64 / 4) * (126 / 4));
+    EXPECT_EQ(ps.find("conv2.weight").shape(), (Shape{16, 8, 3, 3}));
+    Rng rng(3);
+    Tensor x = Tensor::zeros({2, 1, 64, 126});
+    init_uniform(x, 1.0, rng);
+    NoGrad ng;
+    EXPECT_EQ(net->forward(x, false, 0).shape(), (Shape{2, 10}));
+  }
+  {
+    Parameters ps;
+    models::build_network("audio:duet", {1, 64, 126}, 0, ps);
+    EXPECT_EQ(ps.find("conv3.weight").shape(), (Shape{32, 32, 3, 3}));  // the default 16, 32, 32
+  }
+  auto build = [](const std::string& arch, Shape in, std::vector<int64_t> ch) {
+    Parameters ps;
+    models::build_network(arch, in, 0, ps, "", {ch});
+  };
+  EXPECT_THROW(build("audio:duet", {1, 64, 126}, {8, 8, 8, 8, 8, 8}), Error);  // more than 5 blocks
+  EXPECT_THROW(build("audio:duet", {1, 64, 126}, {8, 0}), Error);
+  EXPECT_THROW(build("audio:duet", {1, 8, 8}, {4, 4, 4, 4}), Error);  // 8 >> 4 leaves nothing
+  EXPECT_THROW(build("image:duet", {1, 28, 28}, {8}), Error);
+
+  fs::path root = make_tiny_data();
+  data::Fsdd ds = data::load_fsdd(root.string());
+  data::Split split = data::make_split(ds, "speaker:bob");
+  models::AudioTask t("audio:duet", ds, split.train, split.test, false, 1, {}, {{8, 16}});
+  nlohmann::json cfg = t.config();
+  EXPECT_EQ(cfg.at("channels").get<std::vector<int64_t>>(), (std::vector<int64_t>{8, 16}));
+  models::AudioTask back(cfg, &ds, split.test);
+  EXPECT_EQ(back.params().count(), t.params().count());
+  cfg.erase("channels");  // a folder from before channel counts were recorded
+  models::AudioTask old(cfg, &ds, split.test);
+  Parameters dflt;
+  models::build_network("audio:duet", t.recipe().input_shape(), 0, dflt);
+  EXPECT_EQ(old.params().count(), dflt.count());
+
+  models::FusionOptions fo = without_random_effects();
+  fo.audio_channels = {8};
+  models::FusionTask f("fusion:concat", ds, split, root.string(), false, 1, fo);
+  nlohmann::json fc = f.config();
+  EXPECT_EQ(fc.at("fusion").at("audio_channels").get<std::vector<int64_t>>(), (std::vector<int64_t>{8}));
+  fc["data"] = {{"seed", 1}};
+  models::FusionTask fback(fc, &ds, split, root.string());
+  EXPECT_EQ(fback.params().count(), f.params().count());
+  EXPECT_EQ(fback.params().find("audio.conv1.weight").shape(), (Shape{8, 1, 3, 3}));
 }
 
 TEST(Training, LearningRateSchedules) {
