@@ -17,6 +17,8 @@
 #   fold-noband:SPEAKER   the same without per-band mean removal (ablation)
 #   fold-notrim:SPEAKER   the same without silence trimming (ablation)
 #   fusion:STRATEGY one fusion strategy (from the trained encoders when they exist)
+#   audio:SPLIT@C1,C2,..., fold:SPEAKER@C1,C2,...   the same with audio:duet --channels C1,C2,...
+#             (e.g. fold:george@32,64,64), into OUT/<name>-c32-64-64
 # Data: $DUET_DATA, else ./data, else ../shared/data. Build: BUILD_DIR (default build-gpu).
 set -u
 cd "$(dirname "$0")/.."
@@ -53,6 +55,11 @@ fusion() {
   $duet eval --model-dir "$out/fusion-$f" >"$out/fusion-$f.eval.txt" 2>&1
 }
 for stage in "${stages[@]}"; do
+  ch=() sfx=""
+  if [[ $stage == *@* ]]; then
+    case $stage in audio:* | fold:*) ;; *) echo "gpu_train_check: @channels applies to audio: and fold: stages, not '$stage'" >&2; exit 1 ;; esac
+    ch=(--channels "${stage#*@}") sfx="-c${stage#*@}" sfx=${sfx//,/-} stage=${stage%@*}
+  fi
   case $stage in
     seed) run seed "audio:seed random 75/25 (course recipe)" --model audio --arch audio:seed --split random ;;
     audio) for split in random official; do run "audio-$split" "audio:duet $split" --model audio --split $split; done ;;
@@ -65,11 +72,11 @@ for stage in "${stages[@]}"; do
       $duet train --model fusion --fusion attention --hard --out "$out/hard" >"$out/hard.log" 2>&1
       $duet eval --model-dir "$out/hard" --hard >"$out/hard.eval.txt" 2>&1
       note "hard benchmark (attention): $(sed -n 3p "$out/hard.eval.txt")" ;;
-    audio:*) run "audio-${stage#audio:}" "audio:duet ${stage#audio:}" --model audio --split "${stage#audio:}" ;;
+    audio:*) run "audio-${stage#audio:}$sfx" "audio:duet ${stage#audio:}${ch[*]:+ ${ch[*]}}" --model audio --split "${stage#audio:}" "${ch[@]}" ;;
     seed:*)
       n=${stage#seed:}
       run "seed-$n" "audio:seed random 75/25 --seed $n" --model audio --arch audio:seed --split random --seed "$n" ;;
-    fold:*) run "fold-${stage#fold:}" "audio:duet ${stage#fold:} held out" --model audio --split "speaker:${stage#fold:}" ;;
+    fold:*) run "fold-${stage#fold:}$sfx" "audio:duet ${stage#fold:} held out${ch[*]:+ ${ch[*]}}" --model audio --split "speaker:${stage#fold:}" "${ch[@]}" ;;
     fold-noband:* | fold-notrim:*)
       sp=${stage#*:} what=${stage%%:*}
       flag=--no-band-norm
