@@ -87,11 +87,17 @@ AudioRecipe audio_recipe(const std::string& name) {
   return r;
 }
 
+// prefix[i] = energy of x[0, i): the energy of any stretch [a, b) is prefix[b] - prefix[a].
+static std::vector<double> energy_prefix(const std::vector<float>& x) {
+  std::vector<double> prefix(x.size() + 1, 0.0);
+  for (size_t i = 0; i < x.size(); ++i) prefix[i + 1] = prefix[i] + double(x[i]) * x[i];
+  return prefix;
+}
+
 int64_t loudest_window(const std::vector<float>& x, int64_t length) {
   const int64_t n = int64_t(x.size());
   if (length <= 0 || n <= length) return 0;
-  std::vector<double> prefix(n + 1, 0.0);
-  for (int64_t i = 0; i < n; ++i) prefix[i + 1] = prefix[i] + double(x[i]) * x[i];
+  const std::vector<double> prefix = energy_prefix(x);
   int64_t best = 0;
   for (int64_t s = 1; s + length <= n; ++s)
     if (prefix[s + length] - prefix[s] > prefix[best + length] - prefix[best]) best = s;
@@ -101,8 +107,7 @@ int64_t loudest_window(const std::vector<float>& x, int64_t length) {
 std::vector<float> trim_silence(const std::vector<float>& x, int rate, double floor_db, double margin_s) {
   const int64_t n = int64_t(x.size()), frame = std::max<int64_t>(1, rate * 32 / 1000), hop = std::max<int64_t>(1, frame / 4);
   if (n <= frame) return x;
-  std::vector<double> prefix(n + 1, 0.0);
-  for (int64_t i = 0; i < n; ++i) prefix[i + 1] = prefix[i] + double(x[i]) * x[i];
+  const std::vector<double> prefix = energy_prefix(x);
   std::vector<double> energy;
   for (int64_t s = 0; s + frame <= n; s += hop) energy.push_back(prefix[s + frame] - prefix[s]);
   const double peak = *std::max_element(energy.begin(), energy.end());

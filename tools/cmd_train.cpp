@@ -141,8 +141,13 @@ models::EvalResult run_one(const RunSpec& r, const std::string& label) {
   return ev;
 }
 
-// "32,64,64" -> {32, 64, 64}; the range check is the network's.
+// "32,64,64" -> {32, 64, 64}, within audio:duet's limits (1 to 5 blocks of 1..1024 channels,
+// models/networks.cpp), so that a wrong value is reported against the flag.
 std::vector<int64_t> parse_channels(const std::string& text) {
+  auto expect = [&](bool ok) {
+    DUET_CHECK(ok, "--channels expects 1 to 5 comma-separated channel counts in 1..1024, such as 32,64,64; got '",
+               text, "'");
+  };
   std::vector<int64_t> out;
   size_t pos = 0;
   while (pos <= text.size()) {
@@ -150,13 +155,11 @@ std::vector<int64_t> parse_channels(const std::string& text) {
     const std::string item = text.substr(pos, end - pos);
     char* stop = nullptr;
     const long long v = item.empty() ? 0 : std::strtoll(item.c_str(), &stop, 10);
-    DUET_CHECK(!item.empty() && *stop == '\0' && v >= 1 && v <= 1024, "--channels expects 1 to 5 comma-separated ",
-               "channel counts in 1..1024, such as 32,64,64; got '", text, "'");
+    expect(!item.empty() && *stop == '\0' && v >= 1 && v <= 1024);
     out.push_back(v);
     pos = end + 1;
   }
-  DUET_CHECK(out.size() <= 5, "--channels expects 1 to 5 comma-separated channel counts in 1..1024, such as ",
-             "32,64,64; got '", text, "'");
+  expect(out.size() <= 5);
   return out;
 }
 
