@@ -7,16 +7,14 @@
 
 #include "engine/checkpoint.h"
 #include "engine/error.h"
+#include "tests/cpu/scratch.h"
 
 using namespace duet;
 namespace fs = std::filesystem;
 
 namespace {
-fs::path tmp_dir() {
-  fs::path d = fs::temp_directory_path() / ("duet_ckpt_" + std::to_string(::getpid()));
-  fs::create_directories(d);
-  return d;
-}
+const duet_test::ScratchFolder kScratch("duet_ckpt_");
+fs::path tmp_dir() { return kScratch.path(); }
 
 std::string read_all(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);

@@ -11,6 +11,7 @@
 #include "dsp/wav.h"
 #include "engine/error.h"
 #include "models/datasets.h"
+#include "tests/cpu/scratch.h"
 
 using namespace duet;
 namespace fs = std::filesystem;
@@ -18,7 +19,8 @@ namespace fs = std::filesystem;
 namespace {
 
 fs::path scratch(const std::string& name) {
-  fs::path d = fs::temp_directory_path() / ("duet_data_" + std::to_string(::getpid())) / name;
+  static const duet_test::ScratchFolder folder("duet_data_");
+  fs::path d = folder.path() / name;
   fs::remove_all(d);
   fs::create_directories(d);
   return d;

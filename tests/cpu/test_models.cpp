@@ -21,6 +21,7 @@
 #include "models/layers.h"
 #include "models/networks.h"
 #include "models/trainer.h"
+#include "tests/cpu/scratch.h"
 
 using namespace duet;
 namespace fs = std::filesystem;
@@ -41,7 +42,8 @@ void be32(std::vector<uint8_t>& b, uint32_t v) {
 // speakers, and MNIST-style images whose left half is black and whose right half is 100 in
 // *training* images and 200 in *test* images, so a batch reveals which set its images came from.
 fs::path make_tiny_data() {
-  fs::path root = fs::temp_directory_path() / ("duet_tiny_" + std::to_string(::getpid()));
+  static const duet_test::ScratchFolder folder("duet_tiny_");
+  const fs::path root = folder.path();
   if (fs::exists(root / "done")) return root;
   fs::create_directories(root / "fsdd" / "recordings");
   fs::create_directories(root / "mnist");
@@ -331,7 +333,8 @@ TEST(Params, BuffersTravelWithCheckpointsButNotWithSgd) {
   bn(x, true);
   auto rm = bn.running_mean.to_vector<float>();
   EXPECT_NEAR(rm[0], 0.1 * 2.5, 1e-6);  // momentum 0.1 towards the batch mean
-  fs::path p = fs::temp_directory_path() / ("duet_bn_" + std::to_string(::getpid()) + ".safetensors");
+  const duet_test::ScratchFolder folder("duet_bn_");
+  fs::path p = folder.path() / "bn.safetensors";
   save_parameters(p.string(), ps);
   Parameters other;
   models::BatchNorm bn2(other, "bn", 3);
