@@ -4,8 +4,10 @@
     python3 bench/summarize.py OUT_DIR
 
 Reads OUT/kernels.json (Google Benchmark: rows named ours/..., vendor/... and, for
-convolutions, direct/... (the direct algorithm) with the same label), OUT/duet_bench.json and OUT/pytorch.json, and prints Markdown tables of ours,
-the reference and their ratio (reference time / our time: > 1 means duet is faster).
+convolutions, direct/... (the direct algorithm) with the same label), OUT/kernels_single.json
+when present (our kernels again with the single-buffered GEMM main loop), OUT/duet_bench.json
+and OUT/pytorch.json, and prints Markdown tables of ours, the reference and their ratio
+(reference time / our time: > 1 means duet is faster).
 """
 import json
 import os
@@ -33,18 +35,24 @@ def main():
                 continue
             who, label = b["name"].split("/", 1)
             rows.setdefault(label, {})[who] = b["real_time"]  # ms (Unit is kMillisecond)
+        single = {}
+        for b in (load(os.path.join(out, "kernels_single.json")) or {}).get("benchmarks", []):
+            who, label = b["name"].split("/", 1)
+            if who == "ours" and not b.get("error_occurred"):
+                single[label] = b["real_time"]
         gpu = k.get("context", {}).get("host_name", "")
         lines.append(f"### Kernels vs cuDNN / cuBLAS ({gpu})\n")
-        lines.append("| kernel | duet (ms) | cuDNN/cuBLAS (ms) | vendor/duet | duet direct (ms) |")
-        lines.append("|---|---:|---:|---:|---:|")
+        lines.append("| kernel | duet (ms) | cuDNN/cuBLAS (ms) | vendor/duet | duet direct (ms) | duet single-buffered (ms) |")
+        lines.append("|---|---:|---:|---:|---:|---:|")
         for label, r in rows.items():
             o, v, dr = r.get("ours"), r.get("vendor"), r.get("direct")
             dtxt = f"{dr:.4f}" if isinstance(dr, float) else (dr or "")
+            stxt = f"{single[label]:.4f}" if label in single else ""
             name = label.replace("/manual_time", "")
             if isinstance(o, float) and isinstance(v, float):
-                lines.append(f"| {name} | {o:.4f} | {v:.4f} | {v / o:.2f} | {dtxt} |")
+                lines.append(f"| {name} | {o:.4f} | {v:.4f} | {v / o:.2f} | {dtxt} | {stxt} |")
             else:
-                lines.append(f"| {name} | {o} | {v} | | {dtxt} |")
+                lines.append(f"| {name} | {o} | {v} | | {dtxt} | {stxt} |")
         lines.append("")
     d, p = load(os.path.join(out, "duet_bench.json")), load(os.path.join(out, "pytorch.json"))
     if d and p:

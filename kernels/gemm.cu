@@ -3,6 +3,9 @@
 // described there). Small outputs with a long k (a linear layer's forward at batch 32:
 // 32 x 10 outputs, k = 7220) are split along k so that the GPU has blocks to run; the
 // partial sums meet through atomicAdd after C was scaled by beta.
+#include <cstdlib>
+
+#include "engine/device.h"
 #include "engine/ops/gemm.h"
 #include "kernels/gemm_tile.cuh"
 
@@ -42,6 +45,11 @@ void run(int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t l
 }
 
 }  // namespace
+
+bool gemm_pipelined() {
+  static const bool on = parse_gemm_pipeline(std::getenv("DUET_GEMM_PIPELINE"));
+  return on;
+}
 
 int split_k_for(int64_t blocks, int64_t K, int64_t min_k) {
   const int64_t target = 4LL * sm_count();

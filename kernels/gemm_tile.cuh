@@ -26,23 +26,51 @@
 #pragma once
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 
 #include "kernels/common.cuh"
 
 namespace duet::kernels {
 
 constexpr int kTileBK = 8;
+// Shared-memory rows are padded by 4 floats: a warp that stores a k-fast operand writes 8
+// k-rows of 4 columns, and with rows BM (a multiple of 32) floats long those 32 stores would
+// land in 4 banks (8-way conflict); 4 floats of padding spread them over all 32 banks and keep
+// every row 16-byte aligned for the float4 reads.
+constexpr int kTilePad = 4;
+
+// Blocks per SM the compiler must make room for (__launch_bounds__'s second argument, i.e. a
+// register budget of 65536 / (256 * blocks) per thread). An operand may ask for more than 1
+// with `static constexpr int min_blocks_per_sm`; a kernel gets the smaller of its two
+// operands' numbers. Plain matrices ask for 2 (two 128x128 blocks per SM in at most 128
+// registers, a few bytes of spill at worst); the convolution views keep 1, since their index
+// contexts would spill tens of bytes inside the main loop at 128 registers.
+template <class Op, class = void>
+struct MinBlocks {
+  static constexpr int value = 1;
+};
+template <class Op>
+struct MinBlocks<Op, std::void_t<decltype(Op::min_blocks_per_sm)>> {
+  static constexpr int value = Op::min_blocks_per_sm;
+};
+template <class AOp, class BOp>
+constexpr int kMinBlocks = MinBlocks<AOp>::value < MinBlocks<BOp>::value ? MinBlocks<AOp>::value : MinBlocks<BOp>::value;
 
 // TM x (256/TM) threads; tile BM x BN = (TM*4*GM) x ((256/TM)*4*GN).
-template <int TM, int GM, int GN, class AOp, class BOp, class StoreOp>
-__global__ void __launch_bounds__(256)
+// PIPELINED: two shared buffers. While the block multiplies slice i out of one buffer, each
+// thread's loads of slice i+1 are already in flight into registers; they are written to the
+// other buffer after the multiply, so global latency hides behind arithmetic and each slice
+// needs one __syncthreads instead of two. Without it: load, sync, multiply, sync.
+template <int TM, int GM, int GN, bool PIPELINED, class AOp, class BOp, class StoreOp>
+__global__ void __launch_bounds__(256, (kMinBlocks<AOp, BOp>))
     tiled_gemm(int M, int N, int K, int k_per_split, AOp a, BOp b, StoreOp store) {
   constexpr int TN = 256 / TM;
   constexpr int BM = TM * 4 * GM, BN = TN * 4 * GN, BK = kTileBK;
+  constexpr int STAGES = PIPELINED ? 2 : 1;
   // Elements each thread copies per slice (a 16-row tile has fewer elements than threads).
   constexpr int LA = (BM * BK + 255) / 256, LB = (BN * BK + 255) / 256;
-  __shared__ __align__(16) float As[BK][BM];
-  __shared__ __align__(16) float Bs[BK][BN];
+  __shared__ __align__(16) float As[STAGES][BK][BM + kTilePad];
+  __shared__ __align__(16) float Bs[STAGES][BK][BN + kTilePad];
   const int tid = threadIdx.x;
   const int tr = tid / TN, tc = tid % TN;
   const int row0 = blockIdx.y * BM, col0 = blockIdx.x * BN;
@@ -66,6 +94,33 @@ __global__ void __launch_bounds__(256)
     bk[j] = BOp::n_fast ? i / BN : i % BK;
     bcol[j] = b.col(min(col0 + bn[j], N - 1));
   }
+  // A thread's copies beyond the tile (only when the tile has fewer elements than threads).
+  auto a_idle = [&](int j) { return BM * BK % 256 != 0 && tid + 256 * j >= BM * BK; };
+  auto b_idle = [&](int j) { return BN * BK % 256 != 0 && tid + 256 * j >= BN * BK; };
+
+  // Global -> registers for the slice starting at k0 (zeros outside the matrix) ...
+  float ra[LA], rb[LB];
+  auto fetch = [&](int k0) {
+#pragma unroll
+    for (int j = 0; j < LA; ++j) {
+      const int gm = row0 + am[j], gk = k0 + ak[j];
+      ra[j] = (!a_idle(j) && gm < M && gk < kend) ? a.at(arow[j], gk) : 0.0f;
+    }
+#pragma unroll
+    for (int j = 0; j < LB; ++j) {
+      const int gn = col0 + bn[j], gk = k0 + bk[j];
+      rb[j] = (!b_idle(j) && gn < N && gk < kend) ? b.at(bcol[j], gk) : 0.0f;
+    }
+  };
+  // ... and registers -> shared buffer s.
+  auto stash = [&](int s) {
+#pragma unroll
+    for (int j = 0; j < LA; ++j)
+      if (!a_idle(j)) As[s][ak[j]][am[j]] = ra[j];
+#pragma unroll
+    for (int j = 0; j < LB; ++j)
+      if (!b_idle(j)) Bs[s][bk[j]][bn[j]] = rb[j];
+  };
 
   float acc[GM * 4][GN * 4];
 #pragma unroll
@@ -73,31 +128,19 @@ __global__ void __launch_bounds__(256)
 #pragma unroll
     for (int j = 0; j < GN * 4; ++j) acc[i][j] = 0.0f;
 
-  for (int k0 = kbeg; k0 < kend; k0 += BK) {
-#pragma unroll
-    for (int j = 0; j < LA; ++j) {
-      const int gm = row0 + am[j], gk = k0 + ak[j];
-      if (BM * BK % 256 != 0 && tid + 256 * j >= BM * BK) continue;
-      As[ak[j]][am[j]] = (gm < M && gk < kend) ? a.at(arow[j], gk) : 0.0f;
-    }
-#pragma unroll
-    for (int j = 0; j < LB; ++j) {
-      const int gn = col0 + bn[j], gk = k0 + bk[j];
-      if (BN * BK % 256 != 0 && tid + 256 * j >= BN * BK) continue;
-      Bs[bk[j]][bn[j]] = (gn < N && gk < kend) ? b.at(bcol[j], gk) : 0.0f;
-    }
-    __syncthreads();
+  // acc += the slice in shared buffer s.
+  auto multiply = [&](int s) {
 #pragma unroll
     for (int k = 0; k < BK; ++k) {
       float av[GM * 4], bv[GN * 4];
 #pragma unroll
       for (int g = 0; g < GM; ++g) {
-        const float4 v = *reinterpret_cast<const float4*>(&As[k][g * (BM / GM) + tr * 4]);
+        const float4 v = *reinterpret_cast<const float4*>(&As[s][k][g * (BM / GM) + tr * 4]);
         av[g * 4 + 0] = v.x, av[g * 4 + 1] = v.y, av[g * 4 + 2] = v.z, av[g * 4 + 3] = v.w;
       }
 #pragma unroll
       for (int g = 0; g < GN; ++g) {
-        const float4 v = *reinterpret_cast<const float4*>(&Bs[k][g * (BN / GN) + tc * 4]);
+        const float4 v = *reinterpret_cast<const float4*>(&Bs[s][k][g * (BN / GN) + tc * 4]);
         bv[g * 4 + 0] = v.x, bv[g * 4 + 1] = v.y, bv[g * 4 + 2] = v.z, bv[g * 4 + 3] = v.w;
       }
 #pragma unroll
@@ -105,7 +148,33 @@ __global__ void __launch_bounds__(256)
 #pragma unroll
         for (int j = 0; j < GN * 4; ++j) acc[i][j] = fmaf(av[i], bv[j], acc[i][j]);
     }
+  };
+
+  if constexpr (PIPELINED) {
+    // Buffer s holds the slice being multiplied; the one barrier per slice both publishes the
+    // next slice and tells every thread that the buffer it will overwrite next is free.
+    if (kbeg < kend) {
+      fetch(kbeg);
+      stash(0);
+    }
     __syncthreads();
+    int s = 0;
+    for (int k0 = kbeg; k0 < kend; k0 += BK) {
+      const bool more = k0 + BK < kend;
+      if (more) fetch(k0 + BK);
+      multiply(s);
+      if (more) stash(s ^ 1);
+      __syncthreads();
+      s ^= 1;
+    }
+  } else {
+    for (int k0 = kbeg; k0 < kend; k0 += BK) {
+      fetch(k0);
+      stash(0);
+      __syncthreads();
+      multiply(0);
+      __syncthreads();
+    }
   }
 
 #pragma unroll
@@ -126,6 +195,7 @@ __global__ void __launch_bounds__(256)
 template <bool TRANS>
 struct MatrixA {
   static constexpr bool k_fast = !TRANS;
+  static constexpr int min_blocks_per_sm = 2;
   const float* __restrict__ p;
   int64_t ld;
   using Row = const float*;
@@ -137,6 +207,7 @@ struct MatrixA {
 template <bool TRANS>
 struct MatrixB {
   static constexpr bool n_fast = !TRANS;
+  static constexpr int min_blocks_per_sm = 2;
   const float* __restrict__ p;
   int64_t ld;
   using Col = const float*;
@@ -178,6 +249,36 @@ inline int64_t tile_blocks(int64_t M, int64_t N) {
 // every SM some blocks: about 4 blocks per SM, each at least `min_k` long.
 int split_k_for(int64_t blocks, int64_t K, int64_t min_k = 256);
 
+// Which main loop launch_tiled_gemm uses: the double-buffered one unless the environment
+// variable DUET_GEMM_PIPELINE is 0 (engine/device.h, parse_gemm_pipeline). Read once per
+// process; tools/gpu_check.sh runs the GPU tests and the benchmarks with both.
+bool gemm_pipelined();
+
+inline dim3 tile_grid(int64_t M, int64_t N, int bm, int bn, unsigned z) {
+  return dim3(unsigned((N + bn - 1) / bn), unsigned((M + bm - 1) / bm), z);
+}
+
+template <bool PIPELINED, class AOp, class BOp, class StoreOp>
+void launch_tiled_gemm_as(int64_t M, int64_t N, int64_t K, int64_t k_per_split, unsigned z, const AOp& a, const BOp& b,
+                          const StoreOp& store, cudaStream_t stream) {
+  const int m = int(M), n = int(N), k = int(K), kps = int(k_per_split);
+  auto grid = [&](int bm, int bn) { return tile_grid(M, N, bm, bn, z); };
+  switch (tile_for(M, N)) {
+    case Tile::t16x256:  // few rows (a layer with <= 16 output channels): 16 x 256 tiles
+      tiled_gemm<4, 1, 1, PIPELINED><<<grid(16, 256), 256, 0, stream>>>(m, n, k, kps, a, b, store);
+      break;
+    case Tile::t32x128:
+      tiled_gemm<8, 1, 1, PIPELINED><<<grid(32, 128), 256, 0, stream>>>(m, n, k, kps, a, b, store);
+      break;
+    case Tile::t128x128:  // large outputs
+      tiled_gemm<16, 2, 2, PIPELINED><<<grid(128, 128), 256, 0, stream>>>(m, n, k, kps, a, b, store);
+      break;
+    case Tile::t64x64:  // the rest: small enough tiles that every SM gets blocks
+      tiled_gemm<16, 1, 1, PIPELINED><<<grid(64, 64), 256, 0, stream>>>(m, n, k, kps, a, b, store);
+      break;
+  }
+}
+
 template <class AOp, class BOp, class StoreOp>
 void launch_tiled_gemm(int64_t M, int64_t N, int64_t K, int splits, const AOp& a, const BOp& b, const StoreOp& store,
                        cudaStream_t stream, const char* what) {
@@ -185,21 +286,10 @@ void launch_tiled_gemm(int64_t M, int64_t N, int64_t K, int splits, const AOp& a
   if (M == 0 || N == 0) return;
   const int64_t k_per_split = splits > 1 ? (((K + splits - 1) / splits + kTileBK - 1) / kTileBK) * kTileBK : K;
   const unsigned z = unsigned(k_per_split > 0 ? (K + k_per_split - 1) / k_per_split : 1);
-  auto grid = [&](int bm, int bn) { return dim3(unsigned((N + bn - 1) / bn), unsigned((M + bm - 1) / bm), z); };
-  switch (tile_for(M, N)) {
-    case Tile::t16x256:  // few rows (a layer with <= 16 output channels): 16 x 256 tiles
-      tiled_gemm<4, 1, 1><<<grid(16, 256), 256, 0, stream>>>(int(M), int(N), int(K), int(k_per_split), a, b, store);
-      break;
-    case Tile::t32x128:
-      tiled_gemm<8, 1, 1><<<grid(32, 128), 256, 0, stream>>>(int(M), int(N), int(K), int(k_per_split), a, b, store);
-      break;
-    case Tile::t128x128:  // large outputs
-      tiled_gemm<16, 2, 2><<<grid(128, 128), 256, 0, stream>>>(int(M), int(N), int(K), int(k_per_split), a, b, store);
-      break;
-    case Tile::t64x64:  // the rest: small enough tiles that every SM gets blocks
-      tiled_gemm<16, 1, 1><<<grid(64, 64), 256, 0, stream>>>(int(M), int(N), int(K), int(k_per_split), a, b, store);
-      break;
-  }
+  if (gemm_pipelined())
+    launch_tiled_gemm_as<true>(M, N, K, k_per_split, z, a, b, store, stream);
+  else
+    launch_tiled_gemm_as<false>(M, N, K, k_per_split, z, a, b, store, stream);
   cuda::check_launch(what);
 }
 

@@ -156,6 +156,20 @@ TEST(Forward, ArgumentErrorsNameTheProblem) {
   EXPECT_THROW(F::add(Tensor::zeros({2}), Tensor::zeros({2}, DType::f64)), Error);
 }
 
+TEST(Forward, GemmPipelineSettingIsZeroOrOne) {
+  EXPECT_TRUE(parse_gemm_pipeline(nullptr));
+  EXPECT_TRUE(parse_gemm_pipeline("1"));
+  EXPECT_FALSE(parse_gemm_pipeline("0"));
+  for (const char* bad : {"", "2", "yes", "01"}) {
+    try {
+      parse_gemm_pipeline(bad);
+      ADD_FAILURE() << "accepted '" << bad << "'";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("DUET_GEMM_PIPELINE"), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(Forward, CudaWithoutGpuIsAClearError) {
   if (cuda::available()) GTEST_SKIP() << "a GPU is present";
   EXPECT_THROW(Tensor::zeros({2}, DType::f32, Device::cuda), Error);

@@ -206,7 +206,10 @@ TEST(Parity, SgdStepOneLaunch) {
 TEST(Parity, GemmAllTransposes) {
   DUET_REQUIRE_GPU();
   Rng rng(8);
-  for (auto [M, N, K] : {std::tuple{1, 1, 1}, {127, 129, 65}, {600, 520, 300}, {64, 10, 8000}, {32, 10, 7220}, {3, 700, 5000}}) {
+  // Tiles of every shape (16x256, 32x128, 64x64, 128x128), split K, and k of 1, 2 and 3 slices
+  // of 8 with a partial last one (the double-buffered loop's first, middle and last slice).
+  for (auto [M, N, K] : {std::tuple{1, 1, 1}, {127, 129, 65}, {600, 520, 300}, {64, 10, 8000}, {32, 10, 7220},
+                         {3, 700, 5000}, {130, 140, 9}, {513, 600, 16}, {20, 300, 23}, {40, 200, 7}}) {
     for (int ta = 0; ta < 2; ++ta)
       for (int tb = 0; tb < 2; ++tb) {
         SCOPED_TRACE(std::to_string(M) + "x" + std::to_string(N) + "x" + std::to_string(K) + " ta=" +
