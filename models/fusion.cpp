@@ -242,6 +242,10 @@ FusionTask::FusionTask(const nlohmann::json& c, const data::Fsdd* ds, const data
   opts_.hard_energy = fz.value("hard_energy", 0.25);
   opts_.hard_snr_db = fz.value("hard_snr_db", 0.0);
   opts_.audio_channels = fz.value("audio_channels", default_channels("audio:duet"));
+  const std::string projection = fz.value("projection", std::string("relu"));  // absent: written before "linear"
+  DUET_CHECK(projection == "relu" || projection == "linear", "config.json: fusion.projection expects relu or linear, got '",
+             projection, "'");
+  opts_.relu_projection = strategy_ == "attention" && projection == "relu";
   if (opts_.hard) {
     pca_basis_ = fz.at("pca_basis").get<std::vector<float>>();
     pca_mean_ = fz.at("pca_mean").get<std::vector<float>>();
@@ -267,6 +271,7 @@ nlohmann::json FusionTask::config() const {
                        {"audio_channels", opts_.audio_channels},
                        {"init_audio", opts_.init_audio},
                        {"init_image", opts_.init_image}};
+  if (strategy_ == "attention") fz["projection"] = opts_.relu_projection ? "relu" : "linear";
   if (opts_.hard) fz["pca_basis"] = pca_basis_, fz["pca_mean"] = pca_mean_;
   return {{"model", "fusion"},
           {"arch", "fusion:" + strategy_},
@@ -423,7 +428,8 @@ FusionOutputs FusionTask::outputs(const Batch& b, bool training, uint64_t seed) 
     o.audio = aux_a_(fa);
     o.image = aux_i_(fi);
   } else if (strategy_ == "attention") {
-    Tensor ha = F::relu(proj_a_(fa)), hi = F::relu(proj_i_(fi));
+    Tensor ha = proj_a_(fa), hi = proj_i_(fi);
+    if (opts_.relu_projection) ha = F::relu(ha), hi = F::relu(hi);
     o.alpha = F::softmax(F::concat({score_a_(ha), score_i_(hi)}));  // [B, 2]
     if (!pick_audio_.defined() || pick_audio_.device() != o.alpha.device()) {
       pick_audio_ = Tensor::from_vector<float>({1, 0}, {1, 2}, o.alpha.device());

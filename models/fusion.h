@@ -8,7 +8,10 @@
 //   early      the image, resampled onto the spectrogram's grid, is a second input channel
 //              of one audio-style CNN.
 //   concat     audio encoder features (64) ++ image encoder features (128) -> MLP head.
-//   attention  each modality's features are projected to 64-d; a scorer gives each a score,
+//   attention  each modality's features are projected to 64-d (linearly: with a ReLU there,
+//              a branch whose 64 units all go negative stays dead for good; the audio
+//              branch of one --hard run on a GPU ended answering one class for every
+//              input, which is what that looks like); a scorer gives each a score,
 //              a softmax over the two scores gives per-sample weights (alpha_audio +
 //              alpha_image = 1), and the head sees alpha_a h_a + alpha_i h_i.
 //   late       one classifier per modality; their class probabilities are combined by the
@@ -42,6 +45,9 @@ struct FusionOptions {
   // Channel counts of the audio encoder's conv blocks (audio:duet's, see NetworkOptions); empty:
   // those of the --init-audio model, else audio:duet's default.
   std::vector<int64_t> audio_channels;
+  // attention: a ReLU after the 64-d projections. Models written before the projection became
+  // linear say nothing in config.json and load with it, as they were trained.
+  bool relu_projection = false;
 };
 
 // For every label in `labels`, the index of an image with the same label in `image_labels`,

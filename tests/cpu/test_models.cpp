@@ -150,6 +150,45 @@ TEST(Fusion, EveryStrategyTrainsAndSurvivesAMissingModality) {
   }
 }
 
+// Attention fusion projects each modality linearly: even when every projected unit is
+// negative (the state in which a ReLU there never recovers), the audio branch still answers
+// differently for different clips. Folders written before that change (no "projection" in
+// config.json) load with the ReLU they were trained with; an unknown value is an error.
+TEST(Fusion, AttentionProjectionIsLinearAndOldModelsKeepTheirReLU) {
+  fs::path root = make_tiny_data();
+  data::Fsdd ds = data::load_fsdd(root.string());
+  data::Split split = data::make_split(ds, "speaker:bob");
+  models::FusionTask t("fusion:attention", ds, split, root.string(), false, 1, without_random_effects());
+  nlohmann::json cfg = t.config();
+  EXPECT_EQ(cfg.at("fusion").at("projection").get<std::string>(), "linear");
+  cfg["data"] = {{"seed", 1}};
+  // How many different audio answers the model gives for 4 clips once every projected
+  // audio unit is pushed far below zero.
+  auto distinct_audio_answers = [&](models::FusionTask& m) {
+    Tensor bias = m.params().find("attn.proj_audio.bias");
+    for (int64_t i = 0; i < bias.numel(); ++i) bias.data<float>()[i] = -1000.0f;
+    Rng rng(2);
+    auto logits = m.outputs(m.test_batch({0, 1, 2, 3}, rng)).audio.to_vector<float>();
+    std::set<std::vector<float>> rows;
+    for (int k = 0; k < 4; ++k) rows.insert(std::vector<float>(logits.begin() + 10 * k, logits.begin() + 10 * k + 10));
+    return rows.size();
+  };
+  EXPECT_EQ(distinct_audio_answers(t), 4u);
+  nlohmann::json old = cfg;
+  old["fusion"].erase("projection");
+  models::FusionTask t_old(old, &ds, split, root.string());
+  EXPECT_EQ(t_old.config().at("fusion").at("projection").get<std::string>(), "relu");
+  EXPECT_EQ(distinct_audio_answers(t_old), 1u);  // all units dead: one answer for every clip
+  nlohmann::json bad = cfg;
+  bad["fusion"]["projection"] = "tanh";
+  try {
+    models::FusionTask t_bad(bad, &ds, split, root.string());
+    ADD_FAILURE() << "accepted projection 'tanh'";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("fusion.projection"), std::string::npos) << e.what();
+  }
+}
+
 // --hard: every clip carries noise at hard_snr_db, in training and test batches alike, and a
 // model rebuilt from its config.json reads the same noisy inputs (the SNR and the image
 // projection travel with the model).
