@@ -4,7 +4,7 @@
 # Stages (default: all, in this order; each writes OUT/<stage>/ and a line in OUT/results.txt):
 #   seed      audio:seed, random 75/25, the course recipe (30 epochs)         floor 96.5%
 #   audio     audio:duet, random and official splits (40 epochs)               floor 99.5%
-#   image     image:duet (15 epochs)                                           floor 99.5%
+#   image     image:duet (20 epochs)                                           floor 99.5%
 #   loso      audio:duet, the 6 leave-one-speaker-out folds                    floor: mean 85%
 #   fusion    the four fusion strategies from the trained encoders + robustness floor 99.9% clean
 #   hard      attention fusion on the --hard benchmark                         floor: best single + 10
