@@ -10,7 +10,7 @@
 # 6. compute-sanitizer memcheck on the GPU tests    -> OUT/ctest.log, OUT/memcheck.log
 # 7. a summary table                                -> OUT/summary.md (printed last)
 # The benchmarks run before steps 5-6 so that they see an idle machine; OUT/status.txt gains a
-# line as each step ends, the last one the total time.
+# line as each step ends, with the seconds since the start (the last line: the total time).
 # Data: $DUET_DATA, else ./data, else ../shared/data. Needs nothing a GPU machine with the
 # CUDA toolkit, cuDNN, GoogleTest, Google Benchmark, FFTW3, zlib and nlohmann-json lacks;
 # stb headers may sit in third_party_local/stb.
@@ -28,7 +28,7 @@ for d in "$data" data ../shared/data; do
   if [ -n "$d" ] && [ -d "$d/fsdd" ]; then data=$(cd "$d" && pwd); break; fi
 done
 export PATH="/usr/local/cuda/bin:$PATH"
-status() { printf '%-28s %s\n' "$1" "$2" | tee -a "$out/status.txt"; }
+status() { printf '%-28s %s  [%d s in]\n' "$1" "$2" "$SECONDS" | tee -a "$out/status.txt"; }
 : >"$out/status.txt"
 { nvidia-smi; nvcc --version; } >"$out/machine.txt" 2>&1
 
@@ -96,7 +96,7 @@ else
   [ "$rc" = 0 ] && status "compute-sanitizer memcheck" "ok ($(grep -c '\[       OK \]' "$out/memcheck.log") tests)" ||
     status "compute-sanitizer memcheck" "FAILED rc=$rc (see memcheck.log; 124: timed out)"
 fi
-status "total time" "$SECONDS s"
+status finished "all steps"
 python3 bench/summarize.py "$out" >"$out/summary.md"
 echo
 cat "$out/summary.md"
