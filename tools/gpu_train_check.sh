@@ -19,6 +19,9 @@
 #   fusion:STRATEGY one fusion strategy (from the trained encoders when they exist)
 #   audio:SPLIT@C1,C2,..., fold:SPEAKER@C1,C2,...   the same with audio:duet --channels C1,C2,...
 #             (e.g. fold:george@32,64,64), into OUT/<name>-c32-64-64
+# TRAIN_ARGS: extra flags for every `duet train` of the audio:, fold: and image stages (e.g.
+#   TRAIN_ARGS="--epochs 80" tools/gpu_train_check.sh OUT audio:random fold:george); such runs
+#   write OUT/<name>-x<flags> so they sit beside the default ones.
 # Data: $DUET_DATA, else ./data, else ../shared/data. Build: BUILD_DIR (default build-gpu).
 set -u
 cd "$(dirname "$0")/.."
@@ -54,6 +57,12 @@ fusion() {
     --model fusion --fusion "$f" --split random "${init[@]}"
   $duet eval --model-dir "$out/fusion-$f" >"$out/fusion-$f.eval.txt" 2>&1
 }
+extra=() xsfx=""
+if [ -n "${TRAIN_ARGS:-}" ]; then
+  read -ra extra <<<"$TRAIN_ARGS"
+  xsfx="-x$(printf '%s' "$TRAIN_ARGS" | tr -cs 'A-Za-z0-9' '-' | sed 's/^-*//; s/-*$//')"
+fi
+xl=${TRAIN_ARGS:+ $TRAIN_ARGS}  # for the result labels
 for stage in "${stages[@]}"; do
   ch=() sfx=""
   if [[ $stage == *@* ]]; then
@@ -62,8 +71,8 @@ for stage in "${stages[@]}"; do
   fi
   case $stage in
     seed) run seed "audio:seed random 75/25 (course recipe)" --model audio --arch audio:seed --split random ;;
-    audio) for split in random official; do run "audio-$split" "audio:duet $split" --model audio --split $split; done ;;
-    image) run image "image:duet" --model image ;;
+    audio) for split in random official; do run "audio-$split$xsfx" "audio:duet $split$xl" --model audio --split $split "${extra[@]}"; done ;;
+    image) run "image$xsfx" "image:duet$xl" --model image "${extra[@]}" ;;
     loso)
       $duet train --model audio --split loso --out "$out/loso" >"$out/loso.log" 2>&1
       note "audio:duet leave-one-speaker-out: $(tr '\n' ' ' <"$out/loso/loso.csv")" ;;
@@ -72,11 +81,13 @@ for stage in "${stages[@]}"; do
       $duet train --model fusion --fusion attention --hard --out "$out/hard" >"$out/hard.log" 2>&1
       $duet eval --model-dir "$out/hard" --hard >"$out/hard.eval.txt" 2>&1
       note "hard benchmark (attention): $(sed -n 3p "$out/hard.eval.txt")" ;;
-    audio:*) run "audio-${stage#audio:}$sfx" "audio:duet ${stage#audio:}${ch[*]:+ ${ch[*]}}" --model audio --split "${stage#audio:}" "${ch[@]}" ;;
+    audio:*) run "audio-${stage#audio:}$sfx$xsfx" "audio:duet ${stage#audio:}${ch[*]:+ ${ch[*]}}$xl" --model audio \
+      --split "${stage#audio:}" "${ch[@]}" "${extra[@]}" ;;
     seed:*)
       n=${stage#seed:}
       run "seed-$n" "audio:seed random 75/25 --seed $n" --model audio --arch audio:seed --split random --seed "$n" ;;
-    fold:*) run "fold-${stage#fold:}$sfx" "audio:duet ${stage#fold:} held out${ch[*]:+ ${ch[*]}}" --model audio --split "speaker:${stage#fold:}" "${ch[@]}" ;;
+    fold:*) run "fold-${stage#fold:}$sfx$xsfx" "audio:duet ${stage#fold:} held out${ch[*]:+ ${ch[*]}}$xl" --model audio \
+      --split "speaker:${stage#fold:}" "${ch[@]}" "${extra[@]}" ;;
     fold-noband:* | fold-notrim:*)
       sp=${stage#*:} what=${stage%%:*}
       flag=--no-band-norm
