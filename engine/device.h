@@ -19,12 +19,6 @@ Device parse_device(const std::string& s);  // "cpu" | "cuda"; anything else thr
 
 using Stream = CUstream_st*;
 
-// The value of the environment variable DUET_GEMM_PIPELINE (nullptr when unset): whether the
-// GEMM behind linear layers and convolutions runs its double-buffered main loop (unset or
-// "1") or the single-buffered one ("0", for comparison); anything else throws, naming the
-// variable. kernels/gemm_tile.cuh reads it once per process.
-bool parse_gemm_pipeline(const char* value);
-
 namespace cuda {
 
 bool built_with_cuda();

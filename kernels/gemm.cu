@@ -5,7 +5,6 @@
 // partial sums meet through atomicAdd after C was scaled by beta.
 #include <cstdlib>
 
-#include "engine/device.h"
 #include "engine/ops/gemm.h"
 #include "kernels/gemm_tile.cuh"
 
@@ -47,7 +46,7 @@ void run(int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t l
 }  // namespace
 
 bool gemm_pipelined() {
-  static const bool on = parse_gemm_pipeline(std::getenv("DUET_GEMM_PIPELINE"));
+  static const bool on = ops::parse_gemm_pipeline(std::getenv("DUET_GEMM_PIPELINE"));
   return on;
 }
 

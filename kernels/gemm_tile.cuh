@@ -54,7 +54,7 @@ struct MinBlocks<Op, std::void_t<decltype(Op::min_blocks_per_sm)>> {
   static constexpr int value = Op::min_blocks_per_sm;
 };
 template <class AOp, class BOp>
-constexpr int kMinBlocks = MinBlocks<AOp>::value < MinBlocks<BOp>::value ? MinBlocks<AOp>::value : MinBlocks<BOp>::value;
+constexpr int kMinBlocks = std::min(MinBlocks<AOp>::value, MinBlocks<BOp>::value);
 
 // TM x (256/TM) threads; tile BM x BN = (TM*4*GM) x ((256/TM)*4*GN).
 // PIPELINED: two shared buffers. While the block multiplies slice i out of one buffer, each
@@ -250,19 +250,15 @@ inline int64_t tile_blocks(int64_t M, int64_t N) {
 int split_k_for(int64_t blocks, int64_t K, int64_t min_k = 256);
 
 // Which main loop launch_tiled_gemm uses: the double-buffered one unless the environment
-// variable DUET_GEMM_PIPELINE is 0 (engine/device.h, parse_gemm_pipeline). Read once per
+// variable DUET_GEMM_PIPELINE is 0 (engine/ops/gemm.h, parse_gemm_pipeline). Read once per
 // process; tools/gpu_check.sh runs the GPU tests and the benchmarks with both.
 bool gemm_pipelined();
-
-inline dim3 tile_grid(int64_t M, int64_t N, int bm, int bn, unsigned z) {
-  return dim3(unsigned((N + bn - 1) / bn), unsigned((M + bm - 1) / bm), z);
-}
 
 template <bool PIPELINED, class AOp, class BOp, class StoreOp>
 void launch_tiled_gemm_as(int64_t M, int64_t N, int64_t K, int64_t k_per_split, unsigned z, const AOp& a, const BOp& b,
                           const StoreOp& store, cudaStream_t stream) {
   const int m = int(M), n = int(N), k = int(K), kps = int(k_per_split);
-  auto grid = [&](int bm, int bn) { return tile_grid(M, N, bm, bn, z); };
+  auto grid = [&](int bm, int bn) { return dim3(unsigned((N + bn - 1) / bn), unsigned((M + bm - 1) / bm), z); };
   switch (tile_for(M, N)) {
     case Tile::t16x256:  // few rows (a layer with <= 16 output channels): 16 x 256 tiles
       tiled_gemm<4, 1, 1, PIPELINED><<<grid(16, 256), 256, 0, stream>>>(m, n, k, kps, a, b, store);

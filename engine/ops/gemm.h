@@ -16,4 +16,10 @@ void gemm_cpu(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alp
 void gemm_cuda(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc, Stream stream);
 
+// The value of the environment variable DUET_GEMM_PIPELINE (nullptr when unset): whether
+// gemm_cuda and the implicit-GEMM convolutions run the double-buffered main loop (unset or
+// "1") or the single-buffered one ("0", for comparison); anything else throws, naming the
+// variable. kernels/gemm_tile.cuh reads it once per process.
+bool parse_gemm_pipeline(const char* value);
+
 }  // namespace duet::ops

@@ -2,9 +2,19 @@
 // vectorises; rows of C are spread over OpenMP threads when the product is large.
 #include <omp.h>
 
+#include <string>
+
+#include "engine/error.h"
 #include "engine/ops/gemm.h"
 
 namespace duet::ops {
+
+bool parse_gemm_pipeline(const char* value) {
+  if (value == nullptr || std::string(value) == "1") return true;
+  if (std::string(value) == "0") return false;
+  fail("environment variable DUET_GEMM_PIPELINE expects 0 (single-buffered GEMM) or 1 (double-buffered), got '",
+       value, "'");
+}
 
 template <class T>
 void gemm_cpu(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda,

@@ -6,6 +6,7 @@
 #include "engine/autograd.h"
 #include "engine/error.h"
 #include "engine/functional.h"
+#include "engine/ops/gemm.h"
 #include "gradcheck.h"
 
 using namespace duet;
@@ -157,12 +158,12 @@ TEST(Forward, ArgumentErrorsNameTheProblem) {
 }
 
 TEST(Forward, GemmPipelineSettingIsZeroOrOne) {
-  EXPECT_TRUE(parse_gemm_pipeline(nullptr));
-  EXPECT_TRUE(parse_gemm_pipeline("1"));
-  EXPECT_FALSE(parse_gemm_pipeline("0"));
+  EXPECT_TRUE(ops::parse_gemm_pipeline(nullptr));
+  EXPECT_TRUE(ops::parse_gemm_pipeline("1"));
+  EXPECT_FALSE(ops::parse_gemm_pipeline("0"));
   for (const char* bad : {"", "2", "yes", "01"}) {
     try {
-      parse_gemm_pipeline(bad);
+      ops::parse_gemm_pipeline(bad);
       ADD_FAILURE() << "accepted '" << bad << "'";
     } catch (const Error& e) {
       EXPECT_NE(std::string(e.what()).find("DUET_GEMM_PIPELINE"), std::string::npos) << e.what();
