@@ -41,6 +41,32 @@ class Rng {
     if (u1 < 1e-300) u1 = 1e-300;
     return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
   }
+  // Gamma(shape, 1), shape > 0: Marsaglia and Tsang's squeeze method; a shape below 1 is
+  // boosted to shape + 1 and scaled by U^(1/shape).
+  double gamma(double shape) {
+    if (shape < 1) {
+      double u = uniform();
+      if (u < 1e-300) u = 1e-300;
+      return gamma(shape + 1) * std::pow(u, 1.0 / shape);
+    }
+    const double d = shape - 1.0 / 3.0, c = 1.0 / std::sqrt(9.0 * d);
+    for (;;) {
+      double x, v;
+      do {
+        x = normal();
+        v = 1 + c * x;
+      } while (v <= 0);
+      v = v * v * v;
+      const double u = uniform();
+      if (u < 1 - 0.0331 * x * x * x * x) return d * v;
+      if (u > 0 && std::log(u) < 0.5 * x * x + d * (1 - v + std::log(v))) return d * v;
+    }
+  }
+  // Beta(a, b) from two gamma variates.
+  double beta(double a, double b) {
+    const double x = gamma(a), y = gamma(b);
+    return x + y > 0 ? x / (x + y) : 0.5;
+  }
   template <class V>
   void shuffle(V& v) {  // Fisher-Yates
     for (int64_t i = int64_t(v.size()) - 1; i > 0; --i) {

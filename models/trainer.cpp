@@ -1,5 +1,6 @@
 #include "models/trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -53,8 +54,36 @@ EvalResult evaluate(Task& task, int64_t eval_batch, uint64_t seed, const BatchFn
   return r;
 }
 
+namespace {
+
+// x * lambda + y * (1 - lambda) for whichever modality the batches carry.
+Tensor blend(const Tensor& x, const Tensor& y, double lambda) {
+  if (!x.defined()) return x;
+  return F::add(F::scale(x, lambda), F::scale(y, 1 - lambda));
+}
+
+}  // namespace
+
+std::pair<Tensor, Tensor> mixup_loss(Task& task, Batch& b, const std::vector<int64_t>& idx, double alpha, Rng& rng,
+                                     uint64_t seed) {
+  DUET_CHECK(b.audio_missing.empty() && b.image_missing.empty(),
+             "mixup applies to audio and image models, not to fusion batches");
+  std::vector<int64_t> partner = idx;
+  rng.shuffle(partner);
+  Batch p = task.train_batch(partner, rng);
+  double lambda = rng.beta(alpha, alpha);
+  lambda = std::max(lambda, 1 - lambda);  // the batch's own labels stay the larger part (train accuracy)
+  b.audio = blend(b.audio, p.audio, lambda);
+  b.image = blend(b.image, p.image, lambda);
+  Tensor logits = task.forward(b, true, seed);
+  Tensor loss = F::add(F::scale(F::cross_entropy(logits, b.labels), lambda),
+                       F::scale(F::cross_entropy(logits, p.labels), 1 - lambda));
+  return {loss, logits};
+}
+
 std::vector<EpochStats> train(Task& task, const TrainOptions& o, const TrainCallbacks& cb) {
   DUET_CHECK(o.epochs >= 1, "train: epochs must be >= 1");
+  DUET_CHECK(o.mixup >= 0, "train: mixup must be >= 0 (0 turns it off)");
   DUET_CHECK(o.batch >= 1, "train: batch must be >= 1");
   const int64_t n = task.train_size();
   DUET_CHECK(n > 0, "train: the training set is empty");
@@ -77,7 +106,8 @@ std::vector<EpochStats> train(Task& task, const TrainOptions& o, const TrainCall
       Batch b = task.train_batch(idx, rng);
       opt.config().lr = float(learning_rate_at(o, step, total_steps));
       params.zero_grad();
-      auto [loss, logits] = task.loss(b, splitmix64(o.seed * 1000003u + uint64_t(step)));
+      const uint64_t step_seed = splitmix64(o.seed * 1000003u + uint64_t(step));
+      auto [loss, logits] = o.mixup > 0 ? mixup_loss(task, b, idx, o.mixup, rng, step_seed) : task.loss(b, step_seed);
       backward(loss);
       opt.step();
       {

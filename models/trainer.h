@@ -21,6 +21,11 @@ struct TrainOptions {
   std::string schedule = "constant";  // constant | cosine (with a short linear warm-up)
   uint64_t seed = 0;
   int64_t eval_batch = 256;
+  // mixup (Zhang et al. 2018): when > 0, each training batch is blended with the same
+  // examples in another order (their own augmentation) by lambda ~ Beta(mixup, mixup), folded
+  // to lambda >= 0.5, and the loss is lambda CE(y) + (1 - lambda) CE(y_partner). Unimodal
+  // tasks only (fusion batches carry missing-modality masks).
+  double mixup = 0;
 };
 
 struct EpochStats {
@@ -47,6 +52,10 @@ struct TrainCallbacks {
 };
 
 std::vector<EpochStats> train(Task& task, const TrainOptions& o, const TrainCallbacks& cb = {});
+
+// One mixup step's loss and logits (see TrainOptions::mixup); b is blended in place.
+std::pair<Tensor, Tensor> mixup_loss(Task& task, Batch& b, const std::vector<int64_t>& idx, double alpha, Rng& rng,
+                                     uint64_t seed);
 
 double learning_rate_at(const TrainOptions& o, int64_t step, int64_t total_steps);
 

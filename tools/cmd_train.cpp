@@ -52,6 +52,7 @@ const char* kUsage =
     "usage: duet train --model audio|image|fusion [--arch NAME] [--split random|official|speaker:NAME|loso]\n"
     "                  [--epochs N] [--batch N] [--lr X] [--momentum X] [--weight-decay X] [--nesterov]\n"
     "                  [--schedule constant|cosine] [--no-augment] [--device cuda|cpu] [--seed N]\n"
+    "                  audio and image: [--mixup A] (blend pairs of examples, lambda ~ Beta(A, A); 0: off)\n"
     "                  audio only: [--no-band-norm] [--no-trim] (leave out per-band mean removal or\n"
     "                  silence trimming: ablations of those steps)\n"
     "                  [--train-limit N] [--test-fraction F] [--data DIR] [--out DIR]\n"
@@ -104,6 +105,7 @@ models::EvalResult run_one(const RunSpec& r, const std::string& label) {
               label.c_str(), r.arch.c_str(), to_string(r.device).c_str(), (long long)task->train_size(),
               (long long)task->test_size(), (long long)task->params().count(), r.opts.epochs, (long long)r.opts.batch,
               double(r.opts.sgd.lr), r.opts.schedule.c_str(), double(r.opts.sgd.momentum));
+  if (r.opts.mixup > 0) std::printf("  mixup: each batch blended with a partner, lambda ~ Beta(%g, %g)\n", r.opts.mixup, r.opts.mixup);
   fs::create_directories(r.out);
   Progress progress("  epoch");
   models::TrainCallbacks cb;
@@ -132,7 +134,7 @@ models::EvalResult run_one(const RunSpec& r, const std::string& label) {
       {"train",
        {{"epochs", r.opts.epochs}, {"batch", r.opts.batch}, {"lr", r.opts.sgd.lr}, {"momentum", r.opts.sgd.momentum},
         {"weight_decay", r.opts.sgd.weight_decay}, {"nesterov", r.opts.sgd.nesterov}, {"schedule", r.opts.schedule},
-        {"augment", r.augment}, {"seed", r.seed}, {"device", to_string(r.device)}, {"train_limit", r.train_limit}}},
+        {"augment", r.augment}, {"mixup", r.opts.mixup}, {"seed", r.seed}, {"device", to_string(r.device)}, {"train_limit", r.train_limit}}},
       {"data", split_info},
       {"results", {{"test_accuracy", ev.accuracy}, {"test_loss", ev.loss}, {"per_class_accuracy", pc}}}};
   save_model_dir(r.out, *task, extra);
@@ -169,7 +171,7 @@ int cmd_train(const Argv& argv) {
   Args args(argv,
             {"model", "arch", "split", "epochs", "batch", "lr", "momentum", "weight-decay", "schedule", "device", "seed",
              "train-limit", "test-fraction", "data", "out", "fusion", "init-audio", "init-image", "modality-dropout",
-             "hard-snr", "hard-energy", "channels"},
+             "hard-snr", "hard-energy", "channels", "mixup"},
             {"help", "nesterov", "no-augment", "no-band-norm", "no-trim", "hard"}, "train");
   if (args.flag("help")) {
     std::printf("%s", kUsage);
@@ -215,6 +217,8 @@ int cmd_train(const Argv& argv) {
   DUET_CHECK(r.opts.schedule == "constant" || r.opts.schedule == "cosine", "--schedule expects constant or cosine, got '",
              r.opts.schedule, "'");
   r.opts.seed = r.seed;
+  r.opts.mixup = args.number("mixup", 0, 0, 10);
+  DUET_CHECK(r.model != "fusion" || r.opts.mixup == 0, "--mixup applies to --model audio and image, not fusion");
   r.fusion.init_audio = args.str("init-audio", "");
   r.fusion.init_image = args.str("init-image", "");
   r.fusion.modality_dropout = args.number("modality-dropout", r.model == "fusion" ? 0.3 : 0.0, 0, 0.9);

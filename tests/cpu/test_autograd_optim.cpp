@@ -2,7 +2,9 @@
 // initialisation bounds, and a tiny model that learns.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "engine/autograd.h"
 #include "engine/error.h"
@@ -160,6 +162,43 @@ TEST(Init, PyTorchDefaultBounds) {
   Tensor w2 = Tensor::zeros({10, 1, 7, 7}), b2 = Tensor::zeros({10});
   init_default(w2, b2, again);
   EXPECT_EQ(w.to_vector<float>(), w2.to_vector<float>());  // seeded, deterministic
+}
+
+// The gamma and beta samplers behind mixup: sample moments against the distributions' own
+// (gamma(k): mean k, variance k; beta(a, a): mean 1/2, variance 1 / (4 (2a + 1))).
+TEST(Rng, GammaAndBetaMatchTheirMoments) {
+  auto moments = [](auto draw) {
+    Rng rng(11);
+    const int n = 200000;
+    double s = 0, q = 0;
+    for (int i = 0; i < n; ++i) {
+      const double v = draw(rng);
+      EXPECT_TRUE(std::isfinite(v));
+      s += v, q += v * v;
+    }
+    const double m = s / n;
+    return std::pair<double, double>{m, q / n - m * m};
+  };
+  for (double k : {0.2, 0.7, 1.0, 2.5, 9.0}) {
+    auto [m, v] = moments([k](Rng& r) { return r.gamma(k); });
+    EXPECT_NEAR(m, k, 0.02 * k + 0.01) << "gamma(" << k << ") mean";
+    EXPECT_NEAR(v, k, 0.05 * k + 0.01) << "gamma(" << k << ") variance";
+  }
+  for (double a : {0.2, 0.4, 1.0, 4.0}) {
+    double lo = 1, hi = 0;
+    auto [m, v] = moments([a, &lo, &hi](Rng& r) {
+      const double x = r.beta(a, a);
+      lo = std::min(lo, x), hi = std::max(hi, x);
+      return x;
+    });
+    EXPECT_GE(lo, 0.0);
+    EXPECT_LE(hi, 1.0);
+    EXPECT_NEAR(m, 0.5, 0.005) << "beta(" << a << ") mean";
+    EXPECT_NEAR(v, 1.0 / (4 * (2 * a + 1)), 0.004) << "beta(" << a << ") variance";
+  }
+  auto [m, v] = moments([](Rng& r) { return r.beta(2.0, 6.0); });  // asymmetric: mean a / (a + b)
+  EXPECT_NEAR(m, 0.25, 0.005);
+  EXPECT_NEAR(v, 2.0 * 6.0 / (64.0 * 9.0), 0.002);
 }
 
 TEST(Training, TinyCnnLossFallsNearZero) {

@@ -15,6 +15,7 @@
 #include "engine/autograd.h"
 #include "engine/checkpoint.h"
 #include "engine/error.h"
+#include "engine/functional.h"
 #include "engine/ops/conv2d.h"
 #include "models/fusion.h"
 #include "models/audio_data.h"
@@ -290,6 +291,57 @@ TEST(Training, TinyAudioTaskLearns) {
   auto h = models::train(t, o);
   EXPECT_LT(h.back().train_loss, h.front().train_loss);
   EXPECT_GE(h.back().test_acc, 0.9) << "pure tones of distinct pitch should be easy";
+}
+
+// mixup: the batch is blended with its partner by the lambda the trainer draws, the loss is
+// the lambda-weighted pair of cross-entropies, a fusion batch is refused, and a mixup run
+// still learns the tiny task.
+TEST(Training, MixupBlendsPairsAndStillLearns) {
+  fs::path root = make_tiny_data();
+  data::Fsdd ds = data::load_fsdd(root.string());
+  data::Split split = data::make_split(ds, "speaker:bob");
+  models::AudioTask t("audio:duet", ds, split.train, split.test, false, 1);
+  t.to(Device::cpu);
+  const std::vector<int64_t> idx = {0, 1, 2, 3, 4, 5};
+  Rng rng(21), replay(21);
+  Rng unused(0);
+  models::Batch own = t.train_batch(idx, unused);
+  models::Batch b = t.train_batch(idx, unused);
+  auto [loss, logits] = models::mixup_loss(t, b, idx, 0.4, rng, 5);
+  // What the trainer drew, replayed: the partner order, the partner batch, lambda.
+  std::vector<int64_t> partner = idx;
+  replay.shuffle(partner);
+  models::Batch p = t.train_batch(partner, replay);
+  double lambda = replay.beta(0.4, 0.4);
+  lambda = std::max(lambda, 1 - lambda);
+  ASSERT_GE(lambda, 0.5);
+  const auto x = own.audio.to_vector<float>(), y = p.audio.to_vector<float>(), mixed = b.audio.to_vector<float>();
+  ASSERT_EQ(mixed.size(), x.size());
+  for (size_t i = 0; i < x.size(); i += 97)
+    ASSERT_NEAR(mixed[i], lambda * x[i] + (1 - lambda) * y[i], 1e-5) << i;
+  {
+    NoGrad ng;
+    const double expect = lambda * F::cross_entropy(logits, own.labels).item() +
+                          (1 - lambda) * F::cross_entropy(logits, p.labels).item();
+    EXPECT_NEAR(loss.item(), expect, 1e-5);
+  }
+  models::Batch fusion_like = t.train_batch(idx, unused);
+  fusion_like.audio_missing.assign(idx.size(), 0);
+  EXPECT_THROW(models::mixup_loss(t, fusion_like, idx, 0.4, rng, 5), Error);
+
+  models::TrainOptions o;
+  o.epochs = 12;
+  o.batch = 10;
+  o.sgd.lr = 0.03f;
+  o.schedule = "cosine";
+  o.mixup = -0.1;
+  EXPECT_THROW(models::train(t, o), Error);
+  o.mixup = 0.4;
+  models::AudioTask fresh("audio:duet", ds, split.train, split.test, false, 1);
+  fresh.to(Device::cpu);
+  auto h = models::train(fresh, o);
+  EXPECT_LT(h.back().train_loss, h.front().train_loss);
+  EXPECT_GE(h.back().test_acc, 0.9) << "pure tones of distinct pitch, learnt from blended pairs";
 }
 
 // audio:duet's channel counts: one conv block per entry, checked, written to config.json and
