@@ -159,7 +159,8 @@ int cmd_eval(const Argv& argv) {
     std::printf(
         "usage: duet eval --model-dir DIR [--data DIR] [--split SPEC] [--device cpu|cuda] [--json] [--out DIR] [--hard]\n"
         "Recomputes test accuracy from a trained model (the split it was trained with, unless --split),\n"
-        "per class and (audio) per speaker, and lists the misclassified examples in OUT/errors.csv.\n"
+        "per class and (audio) per speaker, and lists the misclassified examples in OUT/errors.csv\n"
+        "and every test example's class probabilities in OUT/predictions.csv.\n"
         "Fusion models: accuracy of audio-only, image-only and fused readings under degradations\n"
         "(OUT/robustness.csv, robustness.png) and the pairs where the modalities disagree\n"
         "(OUT/disagreements.csv); OUT defaults to the model folder. --hard checks that the model was\n"
@@ -180,6 +181,7 @@ int cmd_eval(const Argv& argv) {
   fs::create_directories(out);
   models::EvalResult r = models::evaluate(*task, 256, seed);
   const int64_t wrong = write_errors_csv(out + "/errors.csv", *task, r);
+  write_predictions_csv(out + "/predictions.csv", *task, r);
   const auto groups = per_group_counts(*task, r);
   if (args.flag("json")) {
     auto pc = per_class_accuracy(r.confusion);
@@ -196,7 +198,8 @@ int cmd_eval(const Argv& argv) {
               (long long)r.count, r.loss);
   print_per_class(r.confusion);
   print_per_group(groups);
-  std::printf("wrote %s/errors.csv (%lld misclassified, most confident first)\n", out.c_str(), (long long)wrong);
+  std::printf("wrote %s/errors.csv (%lld misclassified, most confident first) and %s/predictions.csv\n", out.c_str(),
+              (long long)wrong, out.c_str());
   return 0;
 }
 

@@ -61,7 +61,7 @@ const char* kUsage =
     "architectures: audio:seed (the course CNN and recipe), audio:duet (default), image:duet (default),\n"
     "               fusion:early|concat|attention|late (default attention)\n"
     "Writes OUT/metrics.csv, curves.png, confusion.png, errors.csv (misclassified test examples),\n"
-    "model.safetensors and config.json\n"
+    "predictions.csv (every test example's class probabilities), model.safetensors and config.json\n"
     "(default OUT: runs/<model>). --split loso trains the 6 leave-one-speaker-out folds in OUT/loso-<speaker>.\n"
     "--hard (fusion): the AV-MNIST-style benchmark: images keep 25% of their PCA energy (--hard-energy),\n"
     "clips carry white noise at -10 dB SNR (--hard-snr).\n";
@@ -129,6 +129,7 @@ models::EvalResult run_one(const RunSpec& r, const std::string& label) {
   print_per_class(ev.confusion);
   print_per_group(per_group_counts(*task, ev));
   write_errors_csv(r.out + "/errors.csv", *task, ev);
+  write_predictions_csv(r.out + "/predictions.csv", *task, ev);
   auto pc = per_class_accuracy(ev.confusion);
   nlohmann::json extra = {
       {"train",

@@ -27,5 +27,8 @@ void print_per_group(const std::map<std::string, std::pair<int64_t, int64_t>>& g
 // The misclassified test examples, most confident first:
 // example,group,truth,prediction,confidence,truth_probability. Returns how many.
 int64_t write_errors_csv(const std::string& path, const models::Task& task, const models::EvalResult& r);
+// Every test example, in test-set order: example,group,truth,prediction,p0,...,p9 (the class
+// probabilities), for analyses outside duet (calibration, ensembles of several models).
+void write_predictions_csv(const std::string& path, const models::Task& task, const models::EvalResult& r);
 
 }  // namespace duet::cli

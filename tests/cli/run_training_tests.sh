@@ -31,7 +31,7 @@ expect_fail predict-no-input "predict: --model-dir DIR is required" "$duet" pred
 if [ -d "$shared/fsdd" ]; then
   # Image: one short epoch on 4000 images.
   expect_ok train-image "$duet" train --model image --epochs 1 --train-limit 4000 --device cpu --data "$shared" --out "$work/img"
-  for f in metrics.csv curves.png confusion.png errors.csv model.safetensors config.json; do
+  for f in metrics.csv curves.png confusion.png errors.csv predictions.csv model.safetensors config.json; do
     [ -s "$work/img/$f" ] || { echo "FAIL train-image: no $f"; failures=$((failures + 1)); }
   done
   if [ "$(head -1 "$work/img/metrics.csv")" != "epoch,train_loss,train_acc,test_loss,test_acc,seconds" ]; then
@@ -69,6 +69,20 @@ PY
   else
     passes=$((passes + 1))
   fi
+  # predictions.csv: one row per test clip (300 in the official split), probabilities summing
+  # to 1, the predicted class their argmax, and the misclassified rows those of errors.csv.
+  if python3 - "$work/aud/predictions.csv" "$work/aud/errors.csv" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+errs = {r['example'] for r in csv.DictReader(open(sys.argv[2]))}
+assert len(rows) == 300, len(rows)
+for r in rows:
+    p = [float(r['p%d' % c]) for c in range(10)]
+    assert abs(sum(p) - 1) < 1e-3, r
+    assert p[int(r['prediction'])] >= max(p) - 1e-6, r
+assert {r['example'] for r in rows if r['truth'] != r['prediction']} == errs
+PY
+  then passes=$((passes + 1)); else echo "FAIL eval-audio-predictions-csv"; failures=$((failures + 1)); fi
   expect_fail eval-out-not-a-folder "cannot create directories" "$duet" eval --model-dir "$work/aud" --data "$shared" --device cpu --out "$work/aud/config.json/x"
   "$duet" predict --model-dir "$work/aud" --audio "$shared/fsdd/recordings/7_theo_3.wav" --json --device cpu >"$work/apred.json" 2>"$work/err"
   check_json predict-audio "0 <= j['prediction'] <= 9 and len(j['probabilities']) == 10" "$work/apred.json"
