@@ -94,6 +94,11 @@ AudioTask::AudioTask(const std::string& arch, const data::Fsdd& ds, const std::v
   if (net_options_.channels.empty()) net_options_.channels = default_channels(arch);
   if (!steps.band_norm) recipe_.band_norm = false;
   if (!steps.trim) recipe_.trim = false;
+  if (steps.n_fft > 0) {
+    recipe_.frontend.n_fft = steps.n_fft;
+    recipe_.frontend.win_length = 0;
+    recipe_.frontend.validate(recipe_.num_samples);
+  }
   augment_.enabled = augment;
   train_ = std::make_unique<AudioSet>(ds, train, recipe_);
   test_ = std::make_unique<AudioSet>(ds, test, recipe_);

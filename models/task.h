@@ -62,11 +62,13 @@ struct Normalizer {
   mutable Tensor mean_t, scale_t;  // cached device tensors [1, 1, M, 1]
 };
 
-// Steps of an audio recipe that training can leave out, for ablations (--no-band-norm,
-// --no-trim): false turns the step off where the recipe has it.
+// Changes training can make to an audio recipe, for ablations and experiments: steps left out
+// (--no-band-norm, --no-trim: false turns the step off where the recipe has it) and the STFT
+// size (--n-fft). The changed recipe is saved with the model, so eval and predict follow it.
 struct RecipeSteps {
   bool band_norm = true;  // per-band mean removal
   bool trim = true;       // silence trimming
+  int n_fft = 0;          // > 0: STFT size (the window spans it); 0: the recipe's own
 };
 
 class AudioTask : public Task {

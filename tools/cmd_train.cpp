@@ -54,7 +54,7 @@ const char* kUsage =
     "                  [--schedule constant|cosine] [--no-augment] [--device cuda|cpu] [--seed N]\n"
     "                  audio and image: [--mixup A] (blend pairs of examples, lambda ~ Beta(A, A); 0: off)\n"
     "                  audio only: [--no-band-norm] [--no-trim] (leave out per-band mean removal or\n"
-    "                  silence trimming: ablations of those steps)\n"
+    "                  silence trimming: ablations of those steps); audio:duet: [--n-fft N] (STFT size, 64-2048)\n"
     "                  [--train-limit N] [--test-fraction F] [--data DIR] [--out DIR]\n"
     "                  fusion only: [--fusion early|concat|attention|late] [--init-audio DIR] [--init-image DIR]\n"
     "                  [--modality-dropout P] [--hard [--hard-snr DB] [--hard-energy F]]\n"
@@ -172,7 +172,7 @@ int cmd_train(const Argv& argv) {
   Args args(argv,
             {"model", "arch", "split", "epochs", "batch", "lr", "momentum", "weight-decay", "schedule", "device", "seed",
              "train-limit", "test-fraction", "data", "out", "fusion", "init-audio", "init-image", "modality-dropout",
-             "hard-snr", "hard-energy", "channels", "mixup"},
+             "hard-snr", "hard-energy", "channels", "mixup", "n-fft"},
             {"help", "nesterov", "no-augment", "no-band-norm", "no-trim", "hard"}, "train");
   if (args.flag("help")) {
     std::printf("%s", kUsage);
@@ -198,6 +198,11 @@ int cmd_train(const Argv& argv) {
   r.steps.band_norm = !args.flag("no-band-norm");
   r.steps.trim = !args.flag("no-trim");
   DUET_CHECK(r.model == "audio" || (r.steps.band_norm && r.steps.trim), "--no-band-norm and --no-trim apply to --model audio");
+  if (args.has("n-fft")) {
+    DUET_CHECK(r.arch == "audio:duet", "--n-fft applies to audio:duet (the course recipe's front-end is fixed), not ",
+               r.arch);
+    r.steps.n_fft = int(args.integer("n-fft", 256, 64, 2048));
+  }
   if (args.has("channels")) {
     DUET_CHECK(r.arch == "audio:duet" || r.model == "fusion", "--channels applies to audio:duet and fusion models, not ",
                r.arch);

@@ -21,7 +21,8 @@
 #             (e.g. fold:george@32,64,64), into OUT/<name>-c32-64-64
 # TRAIN_ARGS: extra flags for every `duet train` of the audio:, fold: and image stages (e.g.
 #   TRAIN_ARGS="--epochs 80" tools/gpu_train_check.sh OUT audio:random fold:george); such runs
-#   write OUT/<name>-x<flags> so they sit beside the default ones.
+#   write OUT/<name>-x<flags> so they sit beside the default ones. Audio-only flags such as
+#   TRAIN_ARGS="--n-fft 512" go with audio stages only (audio:random fold:george ...).
 # Data: $DUET_DATA, else ./data, else ../shared/data. Build: BUILD_DIR (default build-gpu).
 set -u
 cd "$(dirname "$0")/.."

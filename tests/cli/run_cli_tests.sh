@@ -31,6 +31,9 @@ expect_fail channels-too-many "--channels expects 1 to 5 comma-separated channel
 expect_fail channels-zero "--channels expects 1 to 5 comma-separated channel counts" "$duet" train --model audio --channels 8,0
 expect_fail channels-image "--channels applies to audio:duet and fusion models, not image:duet" "$duet" train --model image --channels 8
 expect_fail channels-seed "--channels applies to audio:duet and fusion models, not audio:seed" "$duet" train --model audio --arch audio:seed --channels 8
+expect_fail n-fft-range "--n-fft must be in \\[64, 2048\\]" "$duet" train --model audio --n-fft 32
+expect_fail n-fft-image "--n-fft applies to audio:duet .*not image:duet" "$duet" train --model image --n-fft 512
+expect_fail n-fft-seed "--n-fft applies to audio:duet .*not audio:seed" "$duet" train --model audio --arch audio:seed --n-fft 512
 expect_fail mixup-negative "--mixup must be in" "$duet" train --model audio --mixup -0.5
 expect_fail mixup-not-a-number "--mixup expects a number, got 'lots'" "$duet" train --model image --mixup lots
 expect_fail mixup-fusion "--mixup applies to --model audio and image, not fusion" "$duet" train --model fusion --mixup 0.2

@@ -344,6 +344,35 @@ TEST(Training, MixupBlendsPairsAndStillLearns) {
   EXPECT_GE(h.back().test_acc, 0.9) << "pure tones of distinct pitch, learnt from blended pairs";
 }
 
+// --n-fft: audio:duet's STFT size changes the recipe (the window spans the FFT), keeps the
+// network's input shape (the hop sets the frames), travels in config.json, and a size the
+// 1 s window cannot hold is refused.
+TEST(Models, StftSizeTravelsWithTheRecipe) {
+  fs::path root = make_tiny_data();
+  data::Fsdd ds = data::load_fsdd(root.string());
+  data::Split split = data::make_split(ds, "speaker:bob");
+  models::RecipeSteps steps;
+  steps.n_fft = 512;
+  models::AudioTask t("audio:duet", ds, split.train, split.test, false, 1, steps);
+  models::AudioTask dflt("audio:duet", ds, split.train, split.test, false, 1);
+  EXPECT_EQ(t.recipe().frontend.n_fft, 512);
+  EXPECT_EQ(t.recipe().frontend.win(), 512);
+  EXPECT_EQ(dflt.recipe().frontend.n_fft, 256);
+  EXPECT_EQ(t.recipe().input_shape(), dflt.recipe().input_shape());
+  nlohmann::json cfg = t.config();
+  EXPECT_EQ(cfg.at("audio").at("frontend").at("n_fft").get<int>(), 512);
+  models::AudioTask back(cfg, &ds, split.test);
+  EXPECT_EQ(back.recipe().frontend.n_fft, 512);
+  Rng r1(0), r2(0);
+  const auto a = back.test_batch({0}, r1).audio.to_vector<float>(), d = dflt.test_batch({0}, r2).audio.to_vector<float>();
+  ASSERT_EQ(a.size(), d.size());
+  double diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) diff += std::abs(a[i] - d[i]);
+  EXPECT_GT(diff / double(a.size()), 1e-3) << "a 512-point STFT should give other features than a 256-point one";
+  steps.n_fft = 20000;  // more than twice the 8000-sample window
+  EXPECT_THROW(models::AudioTask("audio:duet", ds, split.train, split.test, false, 1, steps), Error);
+}
+
 // audio:duet's channel counts: one conv block per entry, checked, written to config.json and
 // read back (a folder without them holds the default network); fusion's audio encoder alike.
 TEST(Models, ChannelCountsShapeAudioDuetAndTravelWithTheModel) {
