@@ -105,7 +105,8 @@ models::EvalResult run_one(const RunSpec& r, const std::string& label) {
               label.c_str(), r.arch.c_str(), to_string(r.device).c_str(), (long long)task->train_size(),
               (long long)task->test_size(), (long long)task->params().count(), r.opts.epochs, (long long)r.opts.batch,
               double(r.opts.sgd.lr), r.opts.schedule.c_str(), double(r.opts.sgd.momentum));
-  if (r.opts.mixup > 0) std::printf("  mixup: each batch blended with a partner, lambda ~ Beta(%g, %g)\n", r.opts.mixup, r.opts.mixup);
+  if (r.opts.mixup > 0)
+    std::printf("  mixup: each batch blended with a partner, lambda ~ Beta(%g, %g)\n", r.opts.mixup, r.opts.mixup);
   fs::create_directories(r.out);
   Progress progress("  epoch");
   models::TrainCallbacks cb;
@@ -135,7 +136,8 @@ models::EvalResult run_one(const RunSpec& r, const std::string& label) {
       {"train",
        {{"epochs", r.opts.epochs}, {"batch", r.opts.batch}, {"lr", r.opts.sgd.lr}, {"momentum", r.opts.sgd.momentum},
         {"weight_decay", r.opts.sgd.weight_decay}, {"nesterov", r.opts.sgd.nesterov}, {"schedule", r.opts.schedule},
-        {"augment", r.augment}, {"mixup", r.opts.mixup}, {"seed", r.seed}, {"device", to_string(r.device)}, {"train_limit", r.train_limit}}},
+        {"augment", r.augment}, {"mixup", r.opts.mixup}, {"seed", r.seed}, {"device", to_string(r.device)},
+        {"train_limit", r.train_limit}}},
       {"data", split_info},
       {"results", {{"test_accuracy", ev.accuracy}, {"test_loss", ev.loss}, {"per_class_accuracy", pc}}}};
   save_model_dir(r.out, *task, extra);

@@ -362,7 +362,8 @@ TEST(Models, StftSizeTravelsWithTheRecipe) {
   models::AudioTask back(cfg, &ds, split.test);
   EXPECT_EQ(back.recipe().frontend.n_fft, 512);
   Rng r1(0), r2(0);
-  const auto a = back.test_batch({0}, r1).audio.to_vector<float>(), d = dflt.test_batch({0}, r2).audio.to_vector<float>();
+  const auto a = back.test_batch({0}, r1).audio.to_vector<float>();
+  const auto d = dflt.test_batch({0}, r2).audio.to_vector<float>();
   ASSERT_EQ(a.size(), d.size());
   double diff = 0;
   for (size_t i = 0; i < a.size(); ++i) diff += std::abs(a[i] - d[i]);
