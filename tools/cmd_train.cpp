@@ -200,11 +200,9 @@ int cmd_train(const Argv& argv) {
   r.steps.band_norm = !args.flag("no-band-norm");
   r.steps.trim = !args.flag("no-trim");
   DUET_CHECK(r.model == "audio" || (r.steps.band_norm && r.steps.trim), "--no-band-norm and --no-trim apply to --model audio");
-  if (args.has("n-fft")) {
-    DUET_CHECK(r.arch == "audio:duet", "--n-fft applies to audio:duet (the course recipe's front-end is fixed), not ",
-               r.arch);
-    r.steps.n_fft = int(args.integer("n-fft", 256, 64, 2048));
-  }
+  DUET_CHECK(!args.has("n-fft") || r.arch == "audio:duet",
+             "--n-fft applies to audio:duet (the course recipe's front-end is fixed), not ", r.arch);
+  r.steps.n_fft = int(args.integer("n-fft", 0, 64, 2048));  // 0 (absent): the recipe's own
   if (args.has("channels")) {
     DUET_CHECK(r.arch == "audio:duet" || r.model == "fusion", "--channels applies to audio:duet and fusion models, not ",
                r.arch);
