@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "models/task.h"
+#include "models/trainer.h"
 
 namespace duet::models {
 
@@ -62,6 +63,14 @@ struct Degradation {
   ClipEffects audio;
 };
 std::vector<Degradation> standard_degradations();
+// The rows of standard_degradations() that degrade one modality ("audio" or "image") without
+// removing it, clean first: what a model of that modality alone is evaluated under
+// (duet eval --robustness).
+std::vector<Degradation> degradations_of(const std::string& modality);
+// Accuracy of an audio or image model on its test set with every example degraded by `d`
+// (the effects of d's own modality; an effect on the other one is an error). The noise and
+// occlusions are drawn from `seed`, so a result is reproducible.
+EvalResult evaluate_degraded(Task& task, const Degradation& d, int64_t eval_batch, uint64_t seed);
 
 struct FusionOutputs {
   Tensor fused;         // logits (or log-probabilities) [B, 10]

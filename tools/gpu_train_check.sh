@@ -10,6 +10,7 @@
 #   hard      attention fusion on the --hard benchmark                         floor: best single + 10
 #   torch-seed  the course recipe in PyTorch (bench/pytorch_course_accuracy.py) on duet's random
 #             splits for --seed 0, 1, 2, five PyTorch seeds each: the spread audio:seed is judged by
+# Audio and image models are evaluated with --robustness too; results.txt lists the noise rows.
 # Single runs, for running stages side by side (one process each):
 #   seed:N          audio:seed with --seed N (split and initialisation)
 #   audio:SPLIT     audio:duet on one split (random or official)
@@ -39,14 +40,22 @@ done
 duet="$build/duet"
 [ -x "$duet" ] || { echo "gpu_train_check: $duet not built (run tools/gpu_check.sh or tools/build.sh first)" >&2; exit 1; }
 export DUET_DATA=$data
-acc() { python3 -c "import json,sys; print('%.2f%%' % (100*json.load(open('$1'))['accuracy']))" 2>/dev/null || echo "?"; }
+# acc FILE.json: the accuracy, and for audio and image models the --robustness rows after it.
+acc() {
+  python3 - "$1" <<'PY' 2>/dev/null || echo "?"
+import json, sys
+j = json.load(open(sys.argv[1]))
+rows = {k: v for k, v in j.get('robustness', {}).items() if k != 'clean' and isinstance(v, float)}
+print('%.2f%%' % (100 * j['accuracy']) + (' (%s)' % ', '.join('%s %.2f%%' % (k, 100 * v) for k, v in rows.items()) if rows else ''))
+PY
+}
 note() { echo "$*" | tee -a "$out/results.txt"; }
 # run NAME LABEL TRAIN_ARGS...: trains into OUT/NAME, evaluates, notes "LABEL: accuracy".
 run() {
   local name=$1 label=$2
   shift 2
   $duet train "$@" --out "$out/$name" >"$out/$name.log" 2>&1
-  $duet eval --model-dir "$out/$name" --json >"$out/$name.json" 2>>"$out/$name.log"
+  $duet eval --model-dir "$out/$name" --json --robustness >"$out/$name.json" 2>>"$out/$name.log"
   note "$label: $(acc "$out/$name.json")"
 }
 # fusion STRATEGY: from the trained encoders when they exist, plus the robustness table.

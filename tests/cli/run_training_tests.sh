@@ -83,6 +83,13 @@ for r in rows:
 assert {r['example'] for r in rows if r['truth'] != r['prediction']} == errs
 PY
   then passes=$((passes + 1)); else echo "FAIL eval-audio-predictions-csv"; failures=$((failures + 1)); fi
+  # --robustness: the audio rows of the fusion table on the same 300 clips; the clean row is the
+  # plain accuracy, and robustness.csv/png are written where --out says.
+  "$duet" eval --model-dir "$work/aud" --data "$shared" --device cpu --robustness --json --out "$work/aud_rob" >"$work/aud_rob.json" 2>"$work/err"
+  check_json eval-audio-robustness "sorted(j['robustness']) == sorted(['clean', 'audio SNR 20 dB', 'audio SNR 10 dB', 'audio SNR 0 dB', 'audio SNR -5 dB']) and j['robustness']['clean'] == j['accuracy'] and j['robustness']['audio SNR -5 dB'] < j['accuracy']" "$work/aud_rob.json"
+  if [ "$(head -1 "$work/aud_rob/robustness.csv" 2>/dev/null)" = "degradation,accuracy,loss" ] && [ "$(wc -l <"$work/aud_rob/robustness.csv")" = 6 ] &&
+     [ -s "$work/aud_rob/robustness.png" ]; then passes=$((passes + 1)); else echo "FAIL eval-audio-robustness-files"; failures=$((failures + 1)); fi
+  expect_fail eval-robustness-bad-seed "--seed expects an integer, got 'x'" "$duet" eval --model-dir "$work/aud" --data "$shared" --robustness --seed x
   expect_fail eval-out-not-a-folder "cannot create directories" "$duet" eval --model-dir "$work/aud" --data "$shared" --device cpu --out "$work/aud/config.json/x"
   "$duet" predict --model-dir "$work/aud" --audio "$shared/fsdd/recordings/7_theo_3.wav" --json --device cpu >"$work/apred.json" 2>"$work/err"
   check_json predict-audio "0 <= j['prediction'] <= 9 and len(j['probabilities']) == 10" "$work/apred.json"

@@ -343,6 +343,44 @@ TEST(Training, MixupBlendsPairsAndStillLearns) {
   expect_tiny_task_learnt(tiny, 0.4);
 }
 
+// duet eval --robustness: each modality's rows of the fusion table (its absence left out), and
+// an audio or image model evaluated with them: the clean row is the plain evaluation, a
+// degradation changes what the network sees, the noise is drawn from the seed, and an effect
+// on the other modality is refused.
+TEST(Models, UnimodalRobustnessDegradesTheModelsOwnModality) {
+  auto names = [](const std::vector<models::Degradation>& v) {
+    std::vector<std::string> n;
+    for (const auto& d : v) n.push_back(d.name);
+    return n;
+  };
+  const auto audio = models::degradations_of("audio"), image = models::degradations_of("image");
+  EXPECT_EQ(names(audio), (std::vector<std::string>{"clean", "audio SNR 20 dB", "audio SNR 10 dB", "audio SNR 0 dB",
+                                                     "audio SNR -5 dB"}));
+  EXPECT_EQ(names(image), (std::vector<std::string>{"clean", "image noise 0.5", "image noise 1", "image noise 2",
+                                                     "image occluded 14x14"}));
+  EXPECT_THROW(models::degradations_of("video"), Error);
+
+  TinySpeakerSplit tiny;
+  models::AudioTask a("audio:duet", tiny.ds, tiny.split.train, tiny.split.test, false, 1);
+  a.to(Device::cpu);
+  const models::EvalResult clean = models::evaluate(a, 7, 3), same = models::evaluate_degraded(a, audio[0], 7, 3);
+  EXPECT_EQ(same.predictions, clean.predictions);
+  EXPECT_EQ(same.loss, clean.loss);
+  const models::EvalResult noisy = models::evaluate_degraded(a, audio.back(), 7, 3);
+  EXPECT_NE(noisy.loss, clean.loss) << "-5 dB of noise did not reach the features";
+  EXPECT_EQ(models::evaluate_degraded(a, audio.back(), 7, 3).loss, noisy.loss);
+  EXPECT_NE(models::evaluate_degraded(a, audio.back(), 7, 4).loss, noisy.loss);
+  EXPECT_THROW(models::evaluate_degraded(a, image[1], 7, 3), Error);
+
+  const std::string root = make_tiny_data().string();
+  models::ImageTask im("image:duet", data::load_mnist(root, "train"), data::load_mnist(root, "test"), -1, false, 1);
+  im.to(Device::cpu);
+  const models::EvalResult iclean = models::evaluate(im, 7, 3);
+  for (size_t k = 1; k < image.size(); ++k)
+    EXPECT_NE(models::evaluate_degraded(im, image[k], 7, 3).loss, iclean.loss) << image[k].name;
+  EXPECT_THROW(models::evaluate_degraded(im, audio[1], 7, 3), Error);
+}
+
 // --n-fft: audio:duet's STFT size changes the recipe (the window spans the FFT), keeps the
 // network's input shape (the hop sets the frames), travels in config.json, and a size the
 // 1 s window cannot hold is refused.
