@@ -199,6 +199,7 @@ Tensor AudioSet::batch(const std::vector<int64_t>& idx, const AudioAugment& aug,
     const std::vector<float>& src = waves_[idx[b]];
     std::vector<float> x;
     int64_t offset = 0, from = 0;
+    double aug_snr = INFINITY;  // augmentation noise over the whole window (noise_on_window)
     if (!aug.enabled) {
       x = fit_to_window(src, recipe_);  // src is already the recipe's clip
     } else {
@@ -207,7 +208,11 @@ Tensor AudioSet::batch(const std::vector<int64_t>& idx, const AudioAugment& aug,
       x = std::abs(f - 1.0) < 1e-3 ? src : dsp::resample(src, int(std::lround(recipe_.sample_rate * f)), recipe_.sample_rate);
       const double gain = std::pow(10.0, rng.uniform(-aug.gain_db, aug.gain_db) / 20.0);
       for (float& v : x) v = float(v * gain);
-      if (rng.uniform() < aug.noise_prob) add_noise(x, rng.uniform(aug.snr_min_db, aug.snr_max_db), rng);
+      if (rng.uniform() < aug.noise_prob) {
+        const double snr = rng.uniform(aug.snr_min_db, aug.snr_max_db);
+        if (aug.noise_on_window) aug_snr = snr;
+        else add_noise(x, snr, rng);
+      }
       // Place the clip at a random offset around the centre of the window.
       const int64_t n = std::min<int64_t>(int64_t(x.size()), L);
       const int64_t centre = (L - n) / 2, jitter = int64_t(aug.max_shift * L);
@@ -226,9 +231,10 @@ Tensor AudioSet::batch(const std::vector<int64_t>& idx, const AudioAugment& aug,
     }
     const int64_t n = std::min<int64_t>(int64_t(x.size()) - from, L - offset);
     std::copy(x.begin() + from, x.begin() + from + n, w + b * L + offset);
-    if (std::isfinite(fx.snr_db)) {
+    for (double snr : {aug_snr, fx.snr_db}) {
+      if (!std::isfinite(snr)) continue;
       std::vector<float> clip(w + b * L, w + (b + 1) * L);
-      add_noise(clip, fx.snr_db, rng);
+      add_noise(clip, snr, rng);
       std::copy(clip.begin(), clip.end(), w + b * L);
     }
   }

@@ -40,8 +40,13 @@ struct AudioAugment {
   double max_shift = 0.1;         // random placement of the clip in its window, fraction of the window
   double speed_min = 0.92, speed_max = 1.08;  // resampling factor: tempo and pitch, like a different vocal tract
   double gain_db = 6.0;           // random gain +- this
-  double noise_prob = 0.3;        // chance of added white noise ...
-  double snr_min_db = 15, snr_max_db = 40;  // ... at an SNR drawn from this range
+  // White noise: with this chance a clip gets noise at an SNR drawn from [snr_min_db,
+  // snr_max_db], over the whole window (the background around the word as well as the word,
+  // as in a noisy recording and in duet eval --robustness) or, with noise_on_window false,
+  // over the clip only, its padding left silent.
+  double noise_prob = 0.5;
+  double snr_min_db = 0, snr_max_db = 30;
+  bool noise_on_window = true;
   int time_masks = 1, max_time_mask = 10;   // SpecAugment bands (frames)
   int freq_masks = 1, max_freq_mask = 6;    // (mel bins)
 };

@@ -200,6 +200,12 @@ FusionTask::FusionTask(const std::string& arch, const data::Fsdd& ds, const data
       seed_(seed) {
   DUET_CHECK(arch.rfind("fusion:", 0) == 0, "unknown fusion architecture '", arch, "'");
   audio_aug_.enabled = augment;
+  // Fusion adds its own noise to either modality (noise_prob, audio at -5 to 20 dB over the
+  // window); on top of it the audio keeps the lighter clip-only noise it was measured with
+  // (docs/fusion.md).
+  audio_aug_.noise_prob = 0.3;
+  audio_aug_.snr_min_db = 15, audio_aug_.snr_max_db = 40;
+  audio_aug_.noise_on_window = false;
   image_aug_.enabled = augment;
   train_audio_ = std::make_unique<AudioSet>(ds, split.train, recipe_);
   test_audio_ = std::make_unique<AudioSet>(ds, split.test, recipe_);

@@ -542,6 +542,35 @@ TEST(Audio, BandMeansAreRemovedAndTheRecipeRemembersIt) {
   EXPECT_FALSE(models::AudioRecipe::from_json(old).band_norm);
 }
 
+// Augmentation noise covers the whole window by default (the silence around a short word
+// too, as in a noisy recording); with noise_on_window false only the clip is noisy and its
+// padding stays silent. Seen in the first frame, which lies in the padding of a centred clip.
+TEST(Audio, AugmentationNoiseCoversTheWindow) {
+  TinySpeakerSplit tiny;
+  models::AudioRecipe r = models::audio_recipe("duet");
+  r.band_norm = false, r.standardize = false;  // raw dB: silence is one floor value in every bin
+  models::AudioSet set(tiny.ds, {0}, r);
+  ASSERT_LT(set.wave(0).size(), size_t(r.num_samples) / 2);
+  models::AudioAugment aug;
+  EXPECT_TRUE(aug.noise_on_window);
+  aug.enabled = true;
+  aug.noise_prob = 1, aug.snr_min_db = aug.snr_max_db = 10;
+  aug.speed_min = aug.speed_max = 1, aug.gain_db = 0, aug.max_shift = 0;
+  aug.time_masks = aug.freq_masks = 0;
+  auto first_frame_spread = [&](const models::AudioAugment& a) {
+    Rng rng(5);
+    Tensor f = set.batch({0}, a, rng, Device::cpu);  // [1, 1, bins, frames]
+    const int64_t bins = f.shape()[2], frames = f.shape()[3];
+    const float* p = f.data<float>();
+    float lo = p[0], hi = p[0];
+    for (int64_t b = 0; b < bins; ++b) lo = std::min(lo, p[b * frames]), hi = std::max(hi, p[b * frames]);
+    return hi - lo;
+  };
+  EXPECT_GT(first_frame_spread(aug), 1.0f) << "no noise in the padding";
+  aug.noise_on_window = false;
+  EXPECT_LT(first_frame_spread(aug), 1e-4f) << "clip-only noise reached the padding";
+}
+
 TEST(Audio, SilenceAroundTheWordIsTrimmedSoTheWordIsCentred) {
   // 0.3 s of silence, a 0.4 s tone, 0.5 s of hiss 60 dB below it (a long tail like some
   // speakers' recordings): the trimmed clip is the tone with 0.1 s on each side.
