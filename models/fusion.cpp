@@ -63,32 +63,38 @@ std::vector<Degradation> standard_degradations() {
   return d;
 }
 
+namespace {
+
+bool degrades_audio(const Degradation& d) { return std::isfinite(d.audio.snr_db) || d.audio.silent; }
+bool degrades_image(const Degradation& d) { return d.image.noise > 0 || d.image.occlude > 0 || d.image.blank; }
+
+}  // namespace
+
 std::vector<Degradation> degradations_of(const std::string& modality) {
   DUET_CHECK(modality == "audio" || modality == "image", "degradations_of: expected audio or image, got '", modality,
              "'");
   std::vector<Degradation> out;
   for (const Degradation& d : standard_degradations()) {
-    const bool audio = std::isfinite(d.audio.snr_db) || d.audio.silent;
-    const bool image = d.image.noise > 0 || d.image.occlude > 0 || d.image.blank;
-    const bool clean = !audio && !image;
+    const bool audio = degrades_audio(d), image = degrades_image(d);
     const bool removes = d.audio.silent || d.image.blank;
-    if (clean || (!removes && (modality == "audio" ? audio && !image : image && !audio))) out.push_back(d);
+    const bool own = modality == "audio" ? audio && !image : image && !audio;
+    if ((!audio && !image) || (own && !removes)) out.push_back(d);
   }
   return out;
 }
 
 EvalResult evaluate_degraded(Task& task, const Degradation& d, int64_t eval_batch, uint64_t seed) {
-  const bool audio_fx = std::isfinite(d.audio.snr_db) || d.audio.silent;
-  const bool image_fx = d.image.noise > 0 || d.image.occlude > 0 || d.image.blank;
   if (auto* a = dynamic_cast<AudioTask*>(&task)) {
-    DUET_CHECK(!image_fx, "'", d.name, "' degrades images; an audio model has none");
-    return evaluate(task, eval_batch, seed,
-                    [&](const std::vector<int64_t>& idx, Rng& rng) { return a->degraded_test_batch(idx, rng, d.audio); });
+    DUET_CHECK(!degrades_image(d), "'", d.name, "' degrades images; an audio model has none");
+    return evaluate(task, eval_batch, seed, [&](const std::vector<int64_t>& idx, Rng& rng) {
+      return a->degraded_test_batch(idx, rng, d.audio);
+    });
   }
   if (auto* im = dynamic_cast<ImageTask*>(&task)) {
-    DUET_CHECK(!audio_fx, "'", d.name, "' degrades audio; an image model has none");
-    return evaluate(task, eval_batch, seed,
-                    [&](const std::vector<int64_t>& idx, Rng& rng) { return im->degraded_test_batch(idx, rng, d.image); });
+    DUET_CHECK(!degrades_audio(d), "'", d.name, "' degrades audio; an image model has none");
+    return evaluate(task, eval_batch, seed, [&](const std::vector<int64_t>& idx, Rng& rng) {
+      return im->degraded_test_batch(idx, rng, d.image);
+    });
   }
   throw Error("evaluate_degraded: an audio or image model was expected (fusion models have their own table)");
 }

@@ -168,7 +168,8 @@ int eval_fusion(models::FusionTask& t, const std::string& out, bool json, uint64
 }  // namespace
 
 int cmd_eval(const Argv& argv) {
-  Args args(argv, {"model-dir", "data", "split", "device", "out", "seed"}, {"help", "json", "hard", "robustness"}, "eval");
+  Args args(argv, {"model-dir", "data", "split", "device", "out", "seed"}, {"help", "json", "hard", "robustness"},
+            "eval");
   if (args.flag("help")) {
     std::printf(
         "usage: duet eval --model-dir DIR [--data DIR] [--split SPEC] [--device cpu|cuda] [--json] [--out DIR]\n"
@@ -208,7 +209,8 @@ int cmd_eval(const Argv& argv) {
   if (args.flag("robustness")) {
     const nlohmann::json cfg = task->config();
     degs = models::degradations_of(cfg.at("model").get<std::string>());
-    for (const auto& d : degs) degraded.push_back(d.name == "clean" ? r : models::evaluate_degraded(*task, d, 256, seed));
+    for (const auto& d : degs)
+      degraded.push_back(d.name == "clean" ? r : models::evaluate_degraded(*task, d, 256, seed));
     write_robustness(out, cfg.at("arch").get<std::string>(), degs, degraded);
   }
   if (args.flag("json")) {
