@@ -5,7 +5,7 @@
 #   bash tools/main.sh            full recipes on a GPU; shorter CPU recipes without one
 #   bash tools/main.sh --full     the full recipes even on the CPU (hours)
 # Results: runs/audio, runs/image, runs/fusion (metrics, curves, confusion, checkpoints,
-# robustness.csv/png, disagreements.csv).
+# robustness.csv/png for each, disagreements.csv for the fusion).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 full=0
@@ -29,10 +29,10 @@ $duet train --model image --out runs/image "${image_args[@]}"
 $duet train --model fusion --fusion attention --split random --init-audio runs/audio --init-image runs/image \
   --out runs/fusion "${fusion_args[@]}"
 echo
-echo "== audio alone =="
-$duet eval --model-dir runs/audio
-echo "== image alone =="
-$duet eval --model-dir runs/image
+echo "== audio alone, clean and with noise =="
+$duet eval --model-dir runs/audio --robustness
+echo "== image alone, clean and degraded =="
+$duet eval --model-dir runs/image --robustness
 echo "== fusion (attention), clean and degraded =="
 $duet eval --model-dir runs/fusion
 echo
