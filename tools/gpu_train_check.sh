@@ -46,7 +46,8 @@ acc() {
 import json, sys
 j = json.load(open(sys.argv[1]))
 rows = {k: v for k, v in j.get('robustness', {}).items() if k != 'clean' and isinstance(v, float)}
-print('%.2f%%' % (100 * j['accuracy']) + (' (%s)' % ', '.join('%s %.2f%%' % (k, 100 * v) for k, v in rows.items()) if rows else ''))
+extra = ', '.join('%s %.2f%%' % (k, 100 * v) for k, v in rows.items())
+print('%.2f%%' % (100 * j['accuracy']) + (' (%s)' % extra if extra else ''))
 PY
 }
 note() { echo "$*" | tee -a "$out/results.txt"; }
