@@ -148,17 +148,17 @@ Tensor audio_features(const Tensor& waves, const AudioRecipe& r) {
   return f;
 }
 
-void add_noise(std::vector<float>& x, double snr_db, Rng& rng) {
+void add_noise(float* x, size_t n, double snr_db, Rng& rng) {
   // Signal power over the loudest 50% of samples, so silence padding does not count.
-  std::vector<float> sq(x.size());
-  for (size_t i = 0; i < x.size(); ++i) sq[i] = x[i] * x[i];
+  std::vector<float> sq(n);
+  for (size_t i = 0; i < n; ++i) sq[i] = x[i] * x[i];
   std::sort(sq.begin(), sq.end());
   double p = 0;
   for (size_t i = sq.size() / 2; i < sq.size(); ++i) p += sq[i];
   p /= std::max<size_t>(1, sq.size() - sq.size() / 2);
   if (p <= 0) p = 1e-6;
   const double sigma = std::sqrt(p / std::pow(10.0, snr_db / 10.0));
-  for (float& v : x) v += float(sigma * rng.normal());
+  for (size_t i = 0; i < n; ++i) x[i] += float(sigma * rng.normal());
 }
 
 AudioSet::AudioSet(const data::Fsdd& ds, const std::vector<int64_t>& indices, const AudioRecipe& recipe)
@@ -211,7 +211,7 @@ Tensor AudioSet::batch(const std::vector<int64_t>& idx, const AudioAugment& aug,
       if (rng.uniform() < aug.noise_prob) {
         const double snr = rng.uniform(aug.snr_min_db, aug.snr_max_db);
         if (aug.noise_on_window) aug_snr = snr;
-        else add_noise(x, snr, rng);
+        else add_noise(x.data(), x.size(), snr, rng);
       }
       // Place the clip at a random offset around the centre of the window.
       const int64_t n = std::min<int64_t>(int64_t(x.size()), L);
@@ -231,12 +231,8 @@ Tensor AudioSet::batch(const std::vector<int64_t>& idx, const AudioAugment& aug,
     }
     const int64_t n = std::min<int64_t>(int64_t(x.size()) - from, L - offset);
     std::copy(x.begin() + from, x.begin() + from + n, w + b * L + offset);
-    for (double snr : {aug_snr, fx.snr_db}) {
-      if (!std::isfinite(snr)) continue;
-      std::vector<float> clip(w + b * L, w + (b + 1) * L);
-      add_noise(clip, snr, rng);
-      std::copy(clip.begin(), clip.end(), w + b * L);
-    }
+    for (double snr : {aug_snr, fx.snr_db})
+      if (std::isfinite(snr)) add_noise(w + b * L, size_t(L), snr, rng);
   }
   Tensor feats = audio_features(waves.to(device), recipe_);
   if (aug.enabled) dsp::mask_bands(feats, bands);

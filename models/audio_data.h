@@ -100,7 +100,8 @@ std::vector<float> trim_silence(const std::vector<float>& x, int rate, double fl
 // Features for a batch of prepared waveforms [B, num_samples] (the recipe's front-end +
 // standardisation).
 Tensor audio_features(const Tensor& waves, const AudioRecipe& recipe);
-// Adds white noise at `snr_db` relative to the clip's own power (speech frames only).
-void add_noise(std::vector<float>& x, double snr_db, Rng& rng);
+// Adds white noise to x[0, n) (a clip, or a batch row in place) at `snr_db` relative to the
+// power of the loudest half of its samples, so that silence does not count.
+void add_noise(float* x, size_t n, double snr_db, Rng& rng);
 
 }  // namespace duet::models
