@@ -1,5 +1,8 @@
 // duet eval (accuracy from a checkpoint; for fusion: robustness and disagreement analysis)
 // and duet predict (one recording and/or one picture).
+#include <algorithm>
+#include <array>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -165,15 +168,144 @@ int eval_fusion(models::FusionTask& t, const std::string& out, bool json, uint64
   return 0;
 }
 
+// One labelled file of a user's folder: the digit is the first character of its name,
+// followed by '_', '-' or the extension (7_mine_1.wav, 3-dejavu-sans.png, 5.jpg).
+struct LabelledInput {
+  std::string path, group;
+  int label = -1;
+};
+
+bool has_extension(const fs::path& p, std::initializer_list<const char*> exts) {
+  std::string e = p.extension().string();
+  for (char& c : e) c = char(std::tolower(static_cast<unsigned char>(c)));
+  for (const char* x : exts)
+    if (e == x) return true;
+  return false;
+}
+
+std::vector<LabelledInput> labelled_inputs(const std::string& folder, const std::string& kind) {
+  DUET_CHECK(fs::is_directory(folder), "--inputs ", folder, ": not a folder");
+  std::vector<LabelledInput> v;
+  int64_t ignored = 0;
+  for (const auto& e : fs::directory_iterator(folder)) {
+    if (!e.is_regular_file()) continue;
+    const fs::path p = e.path();
+    const bool ours = kind == "audio" ? has_extension(p, {".wav"})
+                                      : has_extension(p, {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".pgm", ".ppm", ".tga"});
+    if (!ours) {
+      ++ignored;
+      continue;
+    }
+    const std::string name = p.filename().string(), stem = p.stem().string();
+    DUET_CHECK(std::isdigit(static_cast<unsigned char>(name[0])) && (stem.size() == 1 || stem[1] == '_' || stem[1] == '-'),
+               "--inputs: ", p.string(), ": the name must start with its digit and '_' (like 7_mine_1",
+               p.extension().string(), ")");
+    LabelledInput in;
+    in.path = p.string();
+    in.label = name[0] - '0';
+    // The group: the name's second field (FSDD's speaker, a font's name), if there is one.
+    if (stem.size() > 2) in.group = stem.substr(2, stem.find_first_of("_-", 2) - 2);
+    v.push_back(in);
+  }
+  DUET_CHECK(!v.empty(), "--inputs ", folder, ": no ", kind == "audio" ? ".wav files" : "images (.png, .jpg, ...)",
+             " named like 7_anything", ignored ? " (other files are ignored)" : "");
+  std::sort(v.begin(), v.end(), [](const LabelledInput& a, const LabelledInput& b) { return a.path < b.path; });
+  return v;
+}
+
+// duet eval --inputs FOLDER: an audio or image model on the user's own labelled files, each
+// brought to the model's input exactly as duet predict brings it.
+int eval_inputs(models::Task& task, const std::string& kind, const std::string& folder, const std::string& out,
+                bool json) {
+  const std::vector<LabelledInput> inputs = labelled_inputs(folder, kind);
+  NoGrad ng;
+  std::array<std::array<int64_t, 10>, 10> confusion{};
+  std::map<std::string, std::pair<int64_t, int64_t>> groups;
+  struct Row {
+    const LabelledInput* in;
+    int prediction;
+    float confidence;
+  };
+  std::vector<Row> rows, wrong;
+  for (const LabelledInput& in : inputs) {
+    models::Batch b;
+    if (kind == "audio") {
+      const dsp::Audio a = dsp::read_wav(in.path);
+      b.audio = dynamic_cast<models::AudioTask&>(task).input_for(a.samples, a.sample_rate);
+    } else {
+      int w = 0, h = 0;
+      const std::vector<uint8_t> gray = models::load_gray_image(in.path, &w, &h);
+      try {
+        b.image = dynamic_cast<models::ImageTask&>(task).input_for(gray, w, h);
+      } catch (const Error& e) {
+        throw Error(in.path + ": " + e.what());
+      }
+    }
+    const std::vector<float> p = F::softmax(task.forward(b, false, 0)).to_vector<float>();
+    const int pred = int(std::max_element(p.begin(), p.end()) - p.begin());
+    rows.push_back({&in, pred, p[pred]});
+    if (pred != in.label) wrong.push_back(rows.back());
+    ++confusion[in.label][pred];
+    if (!in.group.empty()) groups[in.group].first += pred == in.label, ++groups[in.group].second;
+  }
+  std::stable_sort(wrong.begin(), wrong.end(), [](const Row& a, const Row& b) { return a.confidence > b.confidence; });
+  fs::create_directories(out);
+  {
+    std::ofstream f(out + "/inputs.csv");
+    DUET_CHECK(f, out, "/inputs.csv: cannot open for writing");
+    f << "file,label,prediction,confidence\n";
+    for (const Row& r : rows) f << r.in->path << ',' << r.in->label << ',' << r.prediction << ',' << r.confidence << '\n';
+  }
+  const double accuracy = double(rows.size() - wrong.size()) / double(rows.size());
+  std::array<int64_t, 10> per_class_count{};
+  for (int t = 0; t < 10; ++t)
+    for (int p = 0; p < 10; ++p) per_class_count[t] += confusion[t][p];
+  if (json) {
+    nlohmann::json j = {{"accuracy", accuracy}, {"count", rows.size()}, {"errors", wrong.size()}};
+    j["per_class_accuracy"] = nlohmann::json::object();
+    for (int t = 0; t < 10; ++t)
+      if (per_class_count[t]) j["per_class_accuracy"][std::to_string(t)] = double(confusion[t][t]) / double(per_class_count[t]);
+    if (!groups.empty()) {
+      j["per_group_accuracy"] = nlohmann::json::object();
+      for (auto& [g, c] : groups) j["per_group_accuracy"][g] = double(c.first) / double(c.second);
+    }
+    j["wrong"] = nlohmann::json::array();
+    for (const Row& r : wrong)
+      j["wrong"].push_back({{"file", r.in->path}, {"label", r.in->label}, {"prediction", r.prediction},
+                            {"confidence", r.confidence}});
+    std::printf("%s\n", j.dump().c_str());
+    return 0;
+  }
+  std::printf("%s: accuracy %.2f%% on %zu files of %s\n", kind.c_str(), 100 * accuracy, rows.size(), folder.c_str());
+  std::printf("per-class accuracy:");
+  for (int t = 0; t < 10; ++t)
+    if (per_class_count[t])
+      std::printf("  %d: %.1f%% (%lld)", t, 100.0 * double(confusion[t][t]) / double(per_class_count[t]),
+                  (long long)per_class_count[t]);
+  std::printf("\n");
+  if (groups.size() > 1) {
+    std::printf("per-group accuracy (the name's second field):");
+    for (auto& [g, c] : groups)
+      std::printf("  %s: %.1f%% (%lld)", g.c_str(), 100.0 * double(c.first) / double(c.second), (long long)c.second);
+    std::printf("\n");
+  }
+  for (size_t k = 0; k < std::min<size_t>(wrong.size(), 10); ++k)
+    std::printf("  wrong: %s %s as %d (confidence %.3f)\n", wrong[k].in->path.c_str(),
+                kind == "audio" ? "heard" : "read", wrong[k].prediction, wrong[k].confidence);
+  if (wrong.size() > 10) std::printf("  ... and %zu more\n", wrong.size() - 10);
+  std::printf("wrote %s/inputs.csv\n", out.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int cmd_eval(const Argv& argv) {
-  Args args(argv, {"model-dir", "data", "split", "device", "out", "seed"}, {"help", "json", "hard", "robustness"},
-            "eval");
+  Args args(argv, {"model-dir", "data", "split", "device", "out", "seed", "inputs"},
+            {"help", "json", "hard", "robustness"}, "eval");
   if (args.flag("help")) {
     std::printf(
         "usage: duet eval --model-dir DIR [--data DIR] [--split SPEC] [--device cpu|cuda] [--json] [--out DIR]\n"
-        "                 [--robustness] [--seed N] [--hard]\n"
+        "                 [--robustness] [--seed N] [--hard] [--inputs FOLDER]\n"
         "Recomputes test accuracy from a trained model (the split it was trained with, unless --split),\n"
         "per class and (audio) per speaker, and lists the misclassified examples in OUT/errors.csv\n"
         "and every test example's class probabilities in OUT/predictions.csv.\n"
@@ -184,12 +316,29 @@ int cmd_eval(const Argv& argv) {
         "Fusion models: accuracy of audio-only, image-only and fused readings under degradations\n"
         "(OUT/robustness.csv, robustness.png) and the pairs where the modalities disagree\n"
         "(OUT/disagreements.csv); OUT defaults to the model folder. --hard checks that the model was\n"
-        "trained on the hard benchmark (duet train --model fusion --hard), whose inputs it then uses.\n");
+        "trained on the hard benchmark (duet train --model fusion --hard), whose inputs it then uses.\n"
+        "--inputs FOLDER (audio and image models): accuracy on your own files instead of the test set:\n"
+        "every .wav (audio) or picture (image: .png, .jpg, .bmp, ...) in FOLDER, named after its digit\n"
+        "(7_mine_1.wav, 3_serif.png), read as duet predict reads it; OUT/inputs.csv lists each file's\n"
+        "label, prediction and confidence. The name's second field (7_NAME_...) groups the results.\n");
     return 0;
   }
   DUET_CHECK(args.has("model-dir"), "eval: --model-dir DIR is required");
   const std::string dir = args.str("model-dir", "");
   const Device device = choose_device(args.str("device", ""));
+  if (args.has("inputs")) {
+    for (const char* f : {"split", "data", "seed"})
+      DUET_CHECK(!args.has(f), "eval: --inputs FOLDER takes the place of the test set; --", f, " does not apply");
+    for (const char* f : {"robustness", "hard"})
+      DUET_CHECK(!args.flag(f), "eval: --", f, " does not apply to --inputs FOLDER");
+    const std::string kind = read_config(dir).at("model");
+    DUET_CHECK(kind == "audio" || kind == "image", "eval: --inputs takes an audio or image model; ", dir, " holds a ",
+               kind, " model (duet predict reads one recording and one picture)");
+    const std::string folder = args.str("inputs", "");
+    labelled_inputs(folder, kind);  // a wrong folder fails before the model loads
+    auto task = load_model_dir(dir, device, "");
+    return eval_inputs(*task, kind, folder, args.str("out", dir), args.flag("json"));
+  }
   auto task = load_model_dir(dir, device, data::resolve_data_dir(args.str("data", "")), args.str("split", ""));
   const uint64_t seed = uint64_t(args.integer("seed", 0, 0, INT64_MAX));
   if (auto* f = dynamic_cast<models::FusionTask*>(task.get())) {

@@ -56,6 +56,25 @@ PY
   expect_fail predict-bad-image "junk.png: cannot read image" "$duet" predict --model-dir "$work/img" --image "$work/junk.png"
   python3 -c "open('$work/blank.pgm','wb').write(b'P5\n8 8\n255\n' + bytes([255]*64))"
   expect_fail predict-blank-image "blank: no digit found" "$duet" predict --model-dir "$work/img" --image "$work/blank.pgm" --device cpu
+  # eval --inputs: the user's own pictures, labelled by name; two "1"s named as 1 and one named 7.
+  mkdir -p "$work/mine" "$work/mine_bad" "$work/mine_blank" "$work/mine_none"
+  cp "$work/digit.pgm" "$work/mine/1_bar_a.pgm" && cp "$work/digit.pgm" "$work/mine/1-bar-b.pgm"
+  cp "$work/digit.pgm" "$work/mine/7_wrong.pgm" && echo notes >"$work/mine/README.txt"
+  "$duet" eval --model-dir "$work/img" --inputs "$work/mine" --device cpu --json --out "$work/mine_out" >"$work/mine.json" 2>"$work/err"
+  check_json eval-inputs-image "j['count'] == 3 and j['errors'] == 1 and abs(j['accuracy'] - 2 / 3) < 1e-9 and j['per_class_accuracy'] == {'1': 1.0, '7': 0.0} and j['wrong'][0]['file'].endswith('7_wrong.pgm') and j['wrong'][0]['prediction'] == 1 and sorted(j['per_group_accuracy']) == ['bar', 'wrong']" "$work/mine.json"
+  if [ "$(head -1 "$work/mine_out/inputs.csv" 2>/dev/null)" = "file,label,prediction,confidence" ] && [ "$(wc -l <"$work/mine_out/inputs.csv")" = 4 ]
+  then passes=$((passes + 1)); else echo "FAIL eval-inputs-csv"; failures=$((failures + 1)); fi
+  expect_ok eval-inputs-text "$duet" eval --model-dir "$work/img" --inputs "$work/mine" --device cpu --out "$work/mine_out"
+  grep -q "accuracy 66.67% on 3 files" "$work/out" && grep -q "7_wrong.pgm read as 1" "$work/out" && passes=$((passes + 1)) ||
+    { echo "FAIL eval-inputs-text: $(head -c 300 "$work/out")"; failures=$((failures + 1)); }
+  cp "$work/digit.pgm" "$work/mine_bad/one.pgm"
+  expect_fail eval-inputs-unlabelled "one.pgm: the name must start with its digit" "$duet" eval --model-dir "$work/img" --inputs "$work/mine_bad"
+  cp "$work/blank.pgm" "$work/mine_blank/3_blank.pgm"
+  expect_fail eval-inputs-blank "3_blank.pgm: .*no digit found" "$duet" eval --model-dir "$work/img" --inputs "$work/mine_blank" --device cpu
+  expect_fail eval-inputs-empty "no images .* named like 7_anything" "$duet" eval --model-dir "$work/img" --inputs "$work/mine_none"
+  expect_fail eval-inputs-missing "--inputs $work/nowhere: not a folder" "$duet" eval --model-dir "$work/img" --inputs "$work/nowhere"
+  expect_fail eval-inputs-split "--split does not apply" "$duet" eval --model-dir "$work/img" --inputs "$work/mine" --split official
+  expect_fail eval-inputs-robustness "--robustness does not apply to --inputs" "$duet" eval --model-dir "$work/img" --inputs "$work/mine" --robustness
 
   # Audio: four short epochs of the default model on 1200 clips of the official split.
   expect_ok train-audio "$duet" train --model audio --split official --epochs 4 --train-limit 1200 --device cpu --data "$shared" --out "$work/aud"
@@ -94,6 +113,14 @@ PY
   "$duet" predict --model-dir "$work/aud" --audio "$shared/fsdd/recordings/7_theo_3.wav" --json --device cpu >"$work/apred.json" 2>"$work/err"
   check_json predict-audio "0 <= j['prediction'] <= 9 and len(j['probabilities']) == 10" "$work/apred.json"
   expect_fail predict-audio-bad-wav "not a WAV file" "$duet" predict --model-dir "$work/aud" --audio "$work/junk.png"
+  # eval --inputs with recordings: FSDD's names already carry the digit and the speaker.
+  mkdir -p "$work/mine_wav" "$work/mine_badwav"
+  cp "$shared/fsdd/recordings/7_theo_3.wav" "$shared/fsdd/recordings/2_george_0.wav" "$shared/fsdd/recordings/2_jackson_1.wav" "$work/mine_wav/"
+  "$duet" eval --model-dir "$work/aud" --inputs "$work/mine_wav" --device cpu --json --out "$work/mine_wav_out" >"$work/mine_wav.json" 2>"$work/err"
+  check_json eval-inputs-audio "j['count'] == 3 and sorted(j['per_group_accuracy']) == ['george', 'jackson', 'theo'] and sorted(j['per_class_accuracy']) == ['2', '7']" "$work/mine_wav.json"
+  cp "$work/junk.png" "$work/mine_badwav/4_junk.wav"
+  expect_fail eval-inputs-bad-wav "4_junk.wav: not a WAV file" "$duet" eval --model-dir "$work/aud" --inputs "$work/mine_badwav" --device cpu
+  expect_fail eval-inputs-no-wav "no .wav files" "$duet" eval --model-dir "$work/aud" --inputs "$work/mine"
   expect_fail eval-bad-split "no speaker 'nobody'" "$duet" eval --model-dir "$work/aud" --data "$shared" --split speaker:nobody
 
   # Channel counts: a two-block audio:duet is trained, recorded in config.json and rebuilt by eval.
@@ -113,6 +140,7 @@ PY
   expect_ok train-fusion "$duet" train --model fusion --fusion attention --epochs 1 --train-limit 400 --device cpu --data "$shared" --out "$work/fus"
   "$duet" eval --model-dir "$work/fus" --data "$shared" --device cpu --json >"$work/fus_eval.json" 2>"$work/err"
   check_json eval-fusion "'accuracy' in j and len(j['robustness']) == 11 and 'disagreements' in j" "$work/fus_eval.json"
+  expect_fail eval-inputs-fusion "--inputs takes an audio or image model" "$duet" eval --model-dir "$work/fus" --inputs "$work/mine"
   for f in robustness.csv robustness.png disagreements.csv; do
     [ -s "$work/fus/$f" ] || { echo "FAIL eval-fusion: no $f"; failures=$((failures + 1)); }
   done
