@@ -25,6 +25,7 @@ const std::map<std::string, Command>& commands() {
       {"train", {cmd_train, "train an audio, image or fusion model (metrics, curves, checkpoint)"}},
       {"eval", {cmd_eval, "test accuracy of a trained model; robustness tables for fusion models"}},
       {"predict", {cmd_predict, "classify one recording and/or one picture of a digit"}},
+      {"fonts", {cmd_fonts, "render the digits in every font of a folder (printed digits for eval --inputs)"}},
       {"bench", {cmd_bench, "time the front-end and a training epoch of each model on the real data"}},
       {"gradcheck", {cmd_gradcheck, "check every op's gradient against finite differences (float64)"}},
   };

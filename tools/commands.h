@@ -21,5 +21,6 @@ int cmd_eval(const Argv& args);
 int cmd_predict(const Argv& args);
 int cmd_bench(const Argv& args);
 int cmd_gradcheck(const Argv& args);
+int cmd_fonts(const Argv& args);
 
 }  // namespace duet::cli

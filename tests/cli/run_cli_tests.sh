@@ -55,6 +55,24 @@ expect_fail show-missing "nope.wav: cannot open" "$duet" show "$work/wavs/nope.w
 expect_fail info-empty-data "no recordings named" "$duet" info --data "$work/empty"
 expect_fail info-no-data "does not exist" "$duet" info --data "$work/none"
 expect_fail split-no-split "--split is required" "$duet" split --data "$work/empty" -o "$work/s"
+# duet fonts: printed digits for eval --inputs.
+mkdir -p "$work/nofonts" "$work/badfonts"
+printf 'not a font' >"$work/badfonts/broken.ttf"
+expect_fail fonts-no-out "fonts: --out DIR is required" "$duet" fonts
+expect_fail fonts-missing-dir "--font-dir $work/nowhere: does not exist" "$duet" fonts --font-dir "$work/nowhere" --out "$work/f"
+expect_fail fonts-empty-dir "no fonts \\(.ttf, .otf\\) found" "$duet" fonts --font-dir "$work/nofonts" --out "$work/f"
+expect_fail fonts-broken "none of its 1 font files has all ten digits" "$duet" fonts --font-dir "$work/badfonts" --out "$work/f"
+grep -q "skipped broken.ttf (not a font duet can read)" "$work/out" && passes=$((passes + 1)) ||
+  { echo "FAIL fonts-broken-named: $(head -c 300 "$work/out")"; failures=$((failures + 1)); }
+expect_fail fonts-bad-size "--size must be in" "$duet" fonts --size 4 --out "$work/f"
+sans=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf  # fonts-dejavu-core (tools/setup.sh)
+if [ -f "$sans" ]; then
+  expect_ok fonts-one-file "$duet" fonts --font-dir "$sans" --out "$work/fonts"
+  n=$(ls "$work/fonts" | grep -cE '^[0-9]_DejaVuSans\.png$')
+  [ "$n" = 10 ] && passes=$((passes + 1)) || { echo "FAIL fonts-one-file: $n pictures"; failures=$((failures + 1)); }
+else
+  echo "SKIP fonts-one-file: $sans not installed"
+fi
 shared=${DUET_DATA:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/data}
 if [ -d "$shared/fsdd" ]; then
   expect_fail split-bad-split "unknown split 'bogus'" "$duet" split --data "$shared" --split bogus -o "$work/s"

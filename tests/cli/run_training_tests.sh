@@ -75,6 +75,14 @@ PY
   expect_fail eval-inputs-missing "--inputs $work/nowhere: not a folder" "$duet" eval --model-dir "$work/img" --inputs "$work/nowhere"
   expect_fail eval-inputs-split "--split does not apply" "$duet" eval --model-dir "$work/img" --inputs "$work/mine" --split official
   expect_fail eval-inputs-robustness "--robustness does not apply to --inputs" "$duet" eval --model-dir "$work/img" --inputs "$work/mine" --robustness
+  # Printed digits: one font's ten pictures, labelled and grouped by the names duet fonts gives.
+  sans=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+  if [ -f "$sans" ] && "$duet" fonts --font-dir "$sans" --out "$work/fonts" >/dev/null 2>&1; then
+    "$duet" eval --model-dir "$work/img" --inputs "$work/fonts" --device cpu --json --out "$work/fonts_out" >"$work/fonts.json" 2>"$work/err"
+    check_json eval-inputs-fonts "j['count'] == 10 and sorted(j['per_class_accuracy']) == [str(d) for d in range(10)] and list(j['per_group_accuracy']) == ['DejaVuSans'] and abs(j['accuracy'] * 10 - (10 - j['errors'])) < 1e-9" "$work/fonts.json"
+  else
+    echo "SKIP eval-inputs-fonts: $sans not installed"
+  fi
 
   # Audio: four short epochs of the default model on 1200 clips of the official split.
   expect_ok train-audio "$duet" train --model audio --split official --epochs 4 --train-limit 1200 --device cpu --data "$shared" --out "$work/aud"
