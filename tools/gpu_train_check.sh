@@ -10,7 +10,8 @@
 #   hard      attention fusion on the --hard benchmark                         floor: best single + 10
 #   torch-seed  the course recipe in PyTorch (bench/pytorch_course_accuracy.py) on duet's random
 #             splits for --seed 0, 1, 2, five PyTorch seeds each: the spread audio:seed is judged by
-# Audio and image models are evaluated with --robustness too; results.txt lists the noise rows.
+# Audio and image models are evaluated with --robustness too; results.txt lists the noise rows,
+# and the image model's accuracy on the digits of every installed font (duet fonts).
 # Single runs, for running stages side by side (one process each):
 #   seed:N          audio:seed with --seed N (split and initialisation)
 #   audio:SPLIT     audio:duet on one split (random or official)
@@ -83,7 +84,14 @@ for stage in "${stages[@]}"; do
   case $stage in
     seed) run seed "audio:seed random 75/25 (course recipe)" --model audio --arch audio:seed --split random ;;
     audio) for split in random official; do run "audio-$split$xsfx" "audio:duet $split$xl" --model audio --split $split "${extra[@]}"; done ;;
-    image) run "image$xsfx" "image:duet$xl" --model image "${extra[@]}" ;;
+    image)
+      run "image$xsfx" "image:duet$xl" --model image "${extra[@]}"
+      # Printed digits of every installed font (duet fonts), never seen in training.
+      if $duet fonts --out "$out/fonts" >/dev/null 2>&1; then
+        $duet eval --model-dir "$out/image$xsfx" --inputs "$out/fonts" --json --out "$out/image$xsfx/fonts" \
+          >"$out/image$xsfx.fonts.json" 2>>"$out/image$xsfx.log"
+        note "image:duet$xl on printed digits ($(ls "$out/fonts" | wc -l) pictures): $(acc "$out/image$xsfx.fonts.json")"
+      fi ;;
     loso)
       $duet train --model audio --split loso --out "$out/loso" >"$out/loso.log" 2>&1
       note "audio:duet leave-one-speaker-out: $(tr '\n' ' ' <"$out/loso/loso.csv")" ;;

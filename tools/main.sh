@@ -5,7 +5,8 @@
 #   bash tools/main.sh            full recipes on a GPU; shorter CPU recipes without one
 #   bash tools/main.sh --full     the full recipes even on the CPU (hours)
 # Results: runs/audio, runs/image, runs/fusion (metrics, curves, confusion, checkpoints,
-# robustness.csv/png for each, disagreements.csv for the fusion).
+# robustness.csv/png for each, disagreements.csv for the fusion; the image model on printed
+# digits of every installed font in runs/image/fonts/inputs.csv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 full=0
@@ -33,6 +34,10 @@ echo "== audio alone, clean and with noise =="
 $duet eval --model-dir runs/audio --robustness
 echo "== image alone, clean and degraded =="
 $duet eval --model-dir runs/image --robustness
+if $duet fonts --out runs/fonts >/dev/null 2>&1; then
+  echo "== image alone on printed digits (every installed font, never seen in training) =="
+  $duet eval --model-dir runs/image --inputs runs/fonts --out runs/image/fonts | sed "/^per-group/d"
+fi
 echo "== fusion (attention), clean and degraded =="
 $duet eval --model-dir runs/fusion
 echo
