@@ -51,9 +51,17 @@ Tensor ImageSet::batch(const std::vector<int64_t>& idx, const ImageAugment& aug,
              " images");
   Tensor x = Tensor::empty({B, 1, 28, 28});
   float* out = x.data<float>();
+  DUET_CHECK(aug.min_occlude >= 1 && aug.min_occlude <= aug.max_occlude && aug.max_occlude <= 28,
+             "ImageAugment: occlusion sides ", aug.min_occlude, "..", aug.max_occlude, " (expected 1 <= min <= max <= 28)");
   const int64_t K = int64_t(basis_.size() / 784);
   for (int64_t b = 0; b < B; ++b) {
-    const ImageEffects fx = effects.empty() ? ImageEffects{} : effects[b];
+    ImageEffects fx = effects.empty() ? ImageEffects{} : effects[b];
+    if (aug.enabled) {  // training noise and occlusion join any effect asked for (the stronger wins)
+      if (aug.noise_prob > 0 && rng.uniform() < aug.noise_prob)
+        fx.noise = std::max(fx.noise, rng.uniform(0.0, aug.max_noise));
+      if (aug.occlude_prob > 0 && rng.uniform() < aug.occlude_prob)
+        fx.occlude = std::max(fx.occlude, aug.min_occlude + int(rng.randint(aug.max_occlude - aug.min_occlude + 1)));
+    }
     const uint8_t* img = pixels(idx[b]);
     float* o = out + b * 784;
     if (aug.enabled) {

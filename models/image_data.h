@@ -14,6 +14,14 @@ namespace duet::models {
 struct ImageAugment {
   bool enabled = false;
   double max_rotate_deg = 12, scale_min = 0.9, scale_max = 1.1, max_shift_px = 2.5, max_shear = 0.15;
+  // Pixel noise: with this chance an image gets Gaussian noise of a sigma drawn from
+  // [0, max_noise] (pixel units, as ImageEffects::noise and duet eval --robustness).
+  // Off by default; duet train --augment-noise P sets it (docs/training.md).
+  double noise_prob = 0, max_noise = 1.0;
+  // Occlusion (cutout): with this chance a square of side drawn from [min_occlude,
+  // max_occlude] pixels is blanked at a random place (--augment-noise P: P/2).
+  double occlude_prob = 0;
+  int min_occlude = 4, max_occlude = 14;
 };
 
 struct ImageEffects {

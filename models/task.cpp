@@ -158,10 +158,13 @@ Tensor AudioTask::input_for(const std::vector<float>& samples, int rate) const {
 // ---- image ------------------------------------------------------------------------------------
 
 ImageTask::ImageTask(const std::string& arch, data::Mnist train, data::Mnist test, int64_t train_limit, bool augment,
-                     uint64_t seed)
+                     uint64_t seed, double noise)
     : arch_(arch) {
   DUET_CHECK(arch == "image:duet", "unknown image architecture '", arch, "' (image:duet)");
+  DUET_CHECK(noise >= 0 && noise <= 1, "image noise augmentation: a share in [0, 1], got ", noise);
   augment_.enabled = augment;
+  augment_.noise_prob = noise;
+  augment_.occlude_prob = noise / 2;
   std::tie(mean_, std_) = ImageSet::pixel_stats(train, train_limit);
   train_ = std::make_unique<ImageSet>(std::move(train), train_limit, mean_, std_);
   test_ = std::make_unique<ImageSet>(std::move(test), -1, mean_, std_);

@@ -108,8 +108,10 @@ class AudioTask : public Task {
 
 class ImageTask : public Task {
  public:
+  // noise: the share of training images that get pixel noise (sigma 0-1); half as many get a
+  // 4-14 px square blanked (ImageAugment; only with augment).
   ImageTask(const std::string& arch, data::Mnist train, data::Mnist test, int64_t train_limit, bool augment,
-            uint64_t seed);
+            uint64_t seed, double noise = 0);
   ImageTask(const nlohmann::json& config, const data::Mnist* test);
   int64_t train_size() const override { return train_ ? train_->size() : 0; }
   int64_t test_size() const override { return test_ ? test_->size() : 0; }

@@ -53,6 +53,8 @@ const char* kUsage =
     "                  [--epochs N] [--batch N] [--lr X] [--momentum X] [--weight-decay X] [--nesterov]\n"
     "                  [--schedule constant|cosine] [--no-augment] [--device cuda|cpu] [--seed N]\n"
     "                  audio and image: [--mixup A] (blend pairs of examples, lambda ~ Beta(A, A); 0: off)\n"
+    "                  image: [--augment-noise P] (share of training images given pixel noise, sigma 0-1,\n"
+    "                  and half as many a 4-14 px square blanked; default 0)\n"
     "                  audio only: [--no-band-norm] [--no-trim] (leave out per-band mean removal or\n"
     "                  silence trimming: ablations of those steps); audio:duet: [--n-fft N] (STFT size, 64-2048)\n"
     "                  [--train-limit N] [--test-fraction F] [--data DIR] [--out DIR]\n"
@@ -71,6 +73,7 @@ struct RunSpec {
   double test_fraction;
   int64_t train_limit;
   bool augment;
+  double augment_noise;  // image: share of training images given pixel noise (and half as many an occlusion)
   models::RecipeSteps steps;
   models::NetworkOptions net;
   uint64_t seed;
@@ -85,7 +88,8 @@ std::unique_ptr<models::Task> make_task(const RunSpec& r, nlohmann::json& split_
                "MNIST's own train/test sets");
     split_info = {{"split", "mnist"}};
     return std::make_unique<models::ImageTask>(r.arch, data::load_mnist(r.data_dir, "train"),
-                                               data::load_mnist(r.data_dir, "test"), r.train_limit, r.augment, r.seed);
+                                               data::load_mnist(r.data_dir, "test"), r.train_limit, r.augment, r.seed,
+                                               r.augment_noise);
   }
   data::Fsdd ds = data::load_fsdd(r.data_dir);
   data::Split s = data::make_split(ds, r.split, r.test_fraction, r.seed);
@@ -107,6 +111,9 @@ models::EvalResult run_one(const RunSpec& r, const std::string& label) {
               double(r.opts.sgd.lr), r.opts.schedule.c_str(), double(r.opts.sgd.momentum));
   if (r.opts.mixup > 0)
     std::printf("  mixup: each batch blended with a partner, lambda ~ Beta(%g, %g)\n", r.opts.mixup, r.opts.mixup);
+  if (r.augment_noise > 0)
+    std::printf("  noise: %g%% of training images get pixel noise (sigma 0-1), %g%% a 4-14 px square blanked\n",
+                100 * r.augment_noise, 50 * r.augment_noise);
   fs::create_directories(r.out);
   Progress progress("  epoch");
   models::TrainCallbacks cb;
@@ -136,7 +143,7 @@ models::EvalResult run_one(const RunSpec& r, const std::string& label) {
       {"train",
        {{"epochs", r.opts.epochs}, {"batch", r.opts.batch}, {"lr", r.opts.sgd.lr}, {"momentum", r.opts.sgd.momentum},
         {"weight_decay", r.opts.sgd.weight_decay}, {"nesterov", r.opts.sgd.nesterov}, {"schedule", r.opts.schedule},
-        {"augment", r.augment}, {"mixup", r.opts.mixup}, {"seed", r.seed}, {"device", to_string(r.device)},
+        {"augment", r.augment}, {"augment_noise", r.augment_noise}, {"mixup", r.opts.mixup}, {"seed", r.seed}, {"device", to_string(r.device)},
         {"train_limit", r.train_limit}}},
       {"data", split_info},
       {"results", {{"test_accuracy", ev.accuracy}, {"test_loss", ev.loss}, {"per_class_accuracy", pc}}}};
@@ -174,7 +181,7 @@ int cmd_train(const Argv& argv) {
   Args args(argv,
             {"model", "arch", "split", "epochs", "batch", "lr", "momentum", "weight-decay", "schedule", "device", "seed",
              "train-limit", "test-fraction", "data", "out", "fusion", "init-audio", "init-image", "modality-dropout",
-             "hard-snr", "hard-energy", "channels", "mixup", "n-fft"},
+             "hard-snr", "hard-energy", "channels", "mixup", "n-fft", "augment-noise"},
             {"help", "nesterov", "no-augment", "no-band-norm", "no-trim", "hard"}, "train");
   if (args.flag("help")) {
     std::printf("%s", kUsage);
@@ -197,6 +204,10 @@ int cmd_train(const Argv& argv) {
   r.test_fraction = args.number("test-fraction", 0.25, 0.01, 0.99);
   r.train_limit = args.integer("train-limit", -1, 1, INT64_MAX);
   r.augment = d.augment && !args.flag("no-augment");
+  r.augment_noise = args.number("augment-noise", 0, 0, 1);
+  DUET_CHECK(!args.has("augment-noise") || r.model == "image",
+             "--augment-noise applies to --model image (audio:duet adds noise to half of its clips, fusion its own)");
+  DUET_CHECK(r.augment || r.augment_noise == 0, "--augment-noise is training augmentation; drop --no-augment");
   r.steps.band_norm = !args.flag("no-band-norm");
   r.steps.trim = !args.flag("no-trim");
   DUET_CHECK(r.model == "audio" || (r.steps.band_norm && r.steps.trim), "--no-band-norm and --no-trim apply to --model audio");

@@ -36,6 +36,9 @@ expect_fail n-fft-image "--n-fft applies to audio:duet .*not image:duet" "$duet"
 expect_fail n-fft-seed "--n-fft applies to audio:duet .*not audio:seed" "$duet" train --model audio --arch audio:seed --n-fft 512
 expect_fail mixup-negative "--mixup must be in" "$duet" train --model audio --mixup -0.5
 expect_fail mixup-not-a-number "--mixup expects a number, got 'lots'" "$duet" train --model image --mixup lots
+expect_fail augment-noise-audio "--augment-noise applies to --model image" "$duet" train --model audio --augment-noise 0.3
+expect_fail augment-noise-range "--augment-noise must be in" "$duet" train --model image --augment-noise 1.5
+expect_fail augment-noise-no-augment "--augment-noise is training augmentation; drop --no-augment" "$duet" train --model image --augment-noise 0.3 --no-augment
 expect_fail mixup-fusion "--mixup applies to --model audio and image, not fusion" "$duet" train --model fusion --mixup 0.2
 expect_fail checkpoint-missing "no_such.safetensors: cannot open" "$duet" checkpoint "$work/no_such.safetensors"
 printf 'garbage' >"$work/bad.safetensors"

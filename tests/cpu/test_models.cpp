@@ -255,6 +255,109 @@ TEST(Images, ToMnistFormCentresAndFixesPolarity) {
   EXPECT_THROW(models::to_mnist_form(blank, w, h), Error);
 }
 
+// image:duet's training noise and occlusion (--augment-noise): drawn per image with their
+// chances, the sizes asked for, off when their chance is 0 (the default), bad sizes refused.
+TEST(Images, AugmentationAddsNoiseAndOcclusion) {
+  data::Mnist m;
+  m.count = 200, m.rows = m.cols = 28;
+  m.pixels.assign(size_t(m.count) * 784, 200);
+  m.labels.assign(size_t(m.count), 3);
+  models::ImageSet set(m, -1, 0.0f, 1.0f);
+  std::vector<int64_t> idx(size_t(m.count));
+  for (int64_t i = 0; i < m.count; ++i) idx[size_t(i)] = i;
+  models::ImageAugment aug;
+  EXPECT_EQ(aug.noise_prob, 0.0);  // off unless asked for (duet train --augment-noise)
+  EXPECT_EQ(aug.occlude_prob, 0.0);
+  aug.enabled = true;
+  aug.noise_prob = 0.5, aug.occlude_prob = 0.25;
+  aug.max_rotate_deg = 0, aug.scale_min = aug.scale_max = 1, aug.max_shift_px = 0, aug.max_shear = 0;
+  // Per image: how many pixels were blanked, and whether any other pixel moved off 200/255.
+  auto look = [&](const models::ImageAugment& a, uint64_t seed) {
+    Rng rng(seed);
+    Tensor x = set.batch(idx, a, rng, Device::cpu);
+    const float* p = x.data<float>();
+    std::vector<std::pair<int, bool>> out;
+    for (int64_t b = 0; b < m.count; ++b) {
+      int zeros = 0;
+      bool noisy = false;
+      for (int i = 0; i < 784; ++i) {
+        const float v = p[b * 784 + i];
+        if (v == 0.0f) ++zeros;
+        else if (std::fabs(v - 200.0f / 255.0f) > 1e-6f) noisy = true;
+      }
+      out.push_back({zeros, noisy});
+    }
+    return out;
+  };
+  // Noise only.
+  models::ImageAugment noise = aug;
+  noise.occlude_prob = 0;
+  int noisy = 0;
+  for (auto [zeros, n] : look(noise, 1)) {
+    EXPECT_EQ(zeros, 0);
+    noisy += n;
+  }
+  EXPECT_GT(noisy, 60);  // about half of 200
+  EXPECT_LT(noisy, 140);
+  // Occlusion only, one size: a 6x6 square of zeros, the rest untouched.
+  models::ImageAugment occ = aug;
+  occ.noise_prob = 0, occ.occlude_prob = 1, occ.min_occlude = occ.max_occlude = 6;
+  for (auto [zeros, n] : look(occ, 2)) {
+    EXPECT_EQ(zeros, 36);
+    EXPECT_FALSE(n);
+  }
+  // Sizes drawn from the default range; about a quarter occluded at a chance of 0.25
+  // (without noise, which would fill the blanked square).
+  occ = aug;
+  occ.noise_prob = 0;
+  std::set<int> sides;
+  int occluded = 0;
+  for (auto [zeros, n] : look(occ, 3)) {
+    if (zeros == 0) continue;
+    ++occluded;
+    const int side = int(std::lround(std::sqrt(double(zeros))));
+    EXPECT_EQ(side * side, zeros);
+    EXPECT_GE(side, aug.min_occlude);
+    EXPECT_LE(side, aug.max_occlude);
+    sides.insert(side);
+  }
+  EXPECT_GT(occluded, 25);
+  EXPECT_LT(occluded, 80);
+  EXPECT_GT(sides.size(), 3u);
+  // Both chances 0 (the default): no change at all, as without them.
+  models::ImageAugment off = aug;
+  off.noise_prob = 0, off.occlude_prob = 0;
+  for (auto [zeros, n] : look(off, 4)) {
+    EXPECT_EQ(zeros, 0);
+    EXPECT_FALSE(n);
+  }
+  models::ImageAugment bad = occ;
+  bad.min_occlude = 7, bad.max_occlude = 5;
+  Rng rng(0);
+  EXPECT_THROW(set.batch(idx, bad, rng, Device::cpu), Error);
+  bad.min_occlude = 5, bad.max_occlude = 29;
+  EXPECT_THROW(set.batch(idx, bad, rng, Device::cpu), Error);
+}
+
+// duet train --model image --augment-noise P reaches the training batches (not the test
+// batches); a share outside [0, 1] is refused.
+TEST(Images, TaskNoiseShareReachesTrainingBatchesOnly) {
+  const std::string root = make_tiny_data().string();
+  auto task = [&](double noise) {
+    return models::ImageTask("image:duet", data::load_mnist(root, "train"), data::load_mnist(root, "test"), -1, true, 1,
+                             noise);
+  };
+  models::ImageTask clean = task(0), noisy = task(1);
+  auto values = [](const Tensor& t) { return t.to_vector<float>(); };
+  const std::vector<int64_t> idx = {0, 1, 2, 3};
+  Rng r1(7), r2(7);
+  EXPECT_NE(values(clean.train_batch(idx, r1).image), values(noisy.train_batch(idx, r2).image));
+  Rng r3(7), r4(7);
+  EXPECT_EQ(values(clean.test_batch(idx, r3).image), values(noisy.test_batch(idx, r4).image));
+  EXPECT_THROW(task(1.5), Error);
+  EXPECT_THROW(task(-0.1), Error);
+}
+
 TEST(Training, DeterministicOnTheCpuForASeed) {
   fs::path root = make_tiny_data();
   data::Fsdd ds = data::load_fsdd(root.string());
