@@ -5,6 +5,8 @@
 #   seed      audio:seed, random 75/25, the course recipe (30 epochs)         floor 96.5%
 #   audio     audio:duet, random and official splits (40 epochs)               floor 99.5%
 #   image     image:duet (20 epochs)                                           floor 99.5%
+#   image-noise  image:duet with --augment-noise 0.3 (not in the default list): clean,
+#             degraded and printed-digit accuracy against the image stage's
 #   loso      audio:duet, the 6 leave-one-speaker-out folds                    floor: mean 85%
 #   fusion    the four fusion strategies from the trained encoders + robustness floor 99.9% clean
 #   hard      attention fusion on the --hard benchmark                         floor: best single + 10
@@ -60,6 +62,19 @@ run() {
   $duet eval --model-dir "$out/$name" --json --robustness >"$out/$name.json" 2>>"$out/$name.log"
   note "$label: $(acc "$out/$name.json")"
 }
+# image_run NAME LABEL TRAIN_ARGS...: run for an image model, then its accuracy on the printed
+# digits of every installed font (duet fonts), never seen in training.
+image_run() {
+  local name=$1 label=$2
+  shift 2
+  run "$name" "$label" --model image "$@"
+  local pics="$out/$name/font-digits"  # per run, so image stages can run side by side
+  if $duet fonts --out "$pics" >/dev/null 2>&1; then
+    $duet eval --model-dir "$out/$name" --inputs "$pics" --json --out "$out/$name/fonts" >"$out/$name.fonts.json" \
+      2>>"$out/$name.log"
+    note "$label on printed digits ($(ls "$pics" | wc -l) pictures): $(acc "$out/$name.fonts.json")"
+  fi
+}
 # fusion STRATEGY: from the trained encoders when they exist, plus the robustness table.
 fusion() {
   local f=$1 init=()
@@ -84,14 +99,8 @@ for stage in "${stages[@]}"; do
   case $stage in
     seed) run seed "audio:seed random 75/25 (course recipe)" --model audio --arch audio:seed --split random ;;
     audio) for split in random official; do run "audio-$split$xsfx" "audio:duet $split$xl" --model audio --split $split "${extra[@]}"; done ;;
-    image)
-      run "image$xsfx" "image:duet$xl" --model image "${extra[@]}"
-      # Printed digits of every installed font (duet fonts), never seen in training.
-      if $duet fonts --out "$out/fonts" >/dev/null 2>&1; then
-        $duet eval --model-dir "$out/image$xsfx" --inputs "$out/fonts" --json --out "$out/image$xsfx/fonts" \
-          >"$out/image$xsfx.fonts.json" 2>>"$out/image$xsfx.log"
-        note "image:duet$xl on printed digits ($(ls "$out/fonts" | wc -l) pictures): $(acc "$out/image$xsfx.fonts.json")"
-      fi ;;
+    image) image_run "image$xsfx" "image:duet$xl" "${extra[@]}" ;;
+    image-noise) image_run "image-noise$xsfx" "image:duet --augment-noise 0.3$xl" --augment-noise 0.3 "${extra[@]}" ;;
     loso)
       $duet train --model audio --split loso --out "$out/loso" >"$out/loso.log" 2>&1
       note "audio:duet leave-one-speaker-out: $(tr '\n' ' ' <"$out/loso/loso.csv")" ;;
