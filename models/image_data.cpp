@@ -52,7 +52,8 @@ Tensor ImageSet::batch(const std::vector<int64_t>& idx, const ImageAugment& aug,
   Tensor x = Tensor::empty({B, 1, 28, 28});
   float* out = x.data<float>();
   DUET_CHECK(aug.min_occlude >= 1 && aug.min_occlude <= aug.max_occlude && aug.max_occlude <= 28,
-             "ImageAugment: occlusion sides ", aug.min_occlude, "..", aug.max_occlude, " (expected 1 <= min <= max <= 28)");
+             "ImageAugment: occlusion sides ", aug.min_occlude, "..", aug.max_occlude,
+             " (expected 1 <= min <= max <= 28)");
   const int64_t K = int64_t(basis_.size() / 784);
   for (int64_t b = 0; b < B; ++b) {
     ImageEffects fx = effects.empty() ? ImageEffects{} : effects[b];

@@ -175,6 +175,14 @@ struct LabelledInput {
   int label = -1;
 };
 
+// A file name as one CSV field: quoted (with quotes doubled) when it holds a comma or a quote.
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
 bool has_extension(const fs::path& p, std::initializer_list<const char*> exts) {
   std::string e = p.extension().string();
   for (char& c : e) c = char(std::tolower(static_cast<unsigned char>(c)));
@@ -190,15 +198,17 @@ std::vector<LabelledInput> labelled_inputs(const std::string& folder, const std:
   for (const auto& e : fs::directory_iterator(folder)) {
     if (!e.is_regular_file()) continue;
     const fs::path p = e.path();
-    const bool ours = kind == "audio" ? has_extension(p, {".wav"})
-                                      : has_extension(p, {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".pgm", ".ppm", ".tga"});
+    const bool ours = kind == "audio"
+                          ? has_extension(p, {".wav"})
+                          : has_extension(p, {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".pgm", ".ppm", ".tga"});
     if (!ours) {
       ++ignored;
       continue;
     }
     const std::string name = p.filename().string(), stem = p.stem().string();
-    DUET_CHECK(std::isdigit(static_cast<unsigned char>(name[0])) && (stem.size() == 1 || stem[1] == '_' || stem[1] == '-'),
-               "--inputs: ", p.string(), ": the name must start with its digit and '_' (like 7_mine_1",
+    const bool labelled = std::isdigit(static_cast<unsigned char>(name[0])) &&
+                          (stem.size() == 1 || stem[1] == '_' || stem[1] == '-');
+    DUET_CHECK(labelled, "--inputs: ", p.string(), ": the name must start with its digit and '_' (like 7_mine_1",
                p.extension().string(), ")");
     LabelledInput in;
     in.path = p.string();
@@ -254,7 +264,8 @@ int eval_inputs(models::Task& task, const std::string& kind, const std::string& 
     std::ofstream f(out + "/inputs.csv");
     DUET_CHECK(f, out, "/inputs.csv: cannot open for writing");
     f << "file,label,prediction,confidence\n";
-    for (const Row& r : rows) f << r.in->path << ',' << r.in->label << ',' << r.prediction << ',' << r.confidence << '\n';
+    for (const Row& r : rows)
+      f << csv_field(r.in->path) << ',' << r.in->label << ',' << r.prediction << ',' << r.confidence << '\n';
   }
   const double accuracy = double(rows.size() - wrong.size()) / double(rows.size());
   std::array<int64_t, 10> per_class_count{};
@@ -264,7 +275,8 @@ int eval_inputs(models::Task& task, const std::string& kind, const std::string& 
     nlohmann::json j = {{"accuracy", accuracy}, {"count", rows.size()}, {"errors", wrong.size()}};
     j["per_class_accuracy"] = nlohmann::json::object();
     for (int t = 0; t < 10; ++t)
-      if (per_class_count[t]) j["per_class_accuracy"][std::to_string(t)] = double(confusion[t][t]) / double(per_class_count[t]);
+      if (per_class_count[t])
+        j["per_class_accuracy"][std::to_string(t)] = double(confusion[t][t]) / double(per_class_count[t]);
     if (!groups.empty()) {
       j["per_group_accuracy"] = nlohmann::json::object();
       for (auto& [g, c] : groups) j["per_group_accuracy"][g] = double(c.first) / double(c.second);

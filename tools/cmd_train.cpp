@@ -143,8 +143,8 @@ models::EvalResult run_one(const RunSpec& r, const std::string& label) {
       {"train",
        {{"epochs", r.opts.epochs}, {"batch", r.opts.batch}, {"lr", r.opts.sgd.lr}, {"momentum", r.opts.sgd.momentum},
         {"weight_decay", r.opts.sgd.weight_decay}, {"nesterov", r.opts.sgd.nesterov}, {"schedule", r.opts.schedule},
-        {"augment", r.augment}, {"augment_noise", r.augment_noise}, {"mixup", r.opts.mixup}, {"seed", r.seed}, {"device", to_string(r.device)},
-        {"train_limit", r.train_limit}}},
+        {"augment", r.augment}, {"augment_noise", r.augment_noise}, {"mixup", r.opts.mixup}, {"seed", r.seed},
+        {"device", to_string(r.device)}, {"train_limit", r.train_limit}}},
       {"data", split_info},
       {"results", {{"test_accuracy", ev.accuracy}, {"test_loss", ev.loss}, {"per_class_accuracy", pc}}}};
   save_model_dir(r.out, *task, extra);

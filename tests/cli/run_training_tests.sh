@@ -67,6 +67,11 @@ PY
   expect_ok eval-inputs-text "$duet" eval --model-dir "$work/img" --inputs "$work/mine" --device cpu --out "$work/mine_out"
   grep -q "accuracy 66.67% on 3 files" "$work/out" && grep -q "7_wrong.pgm read as 1" "$work/out" && passes=$((passes + 1)) ||
     { echo "FAIL eval-inputs-text: $(head -c 300 "$work/out")"; failures=$((failures + 1)); }
+  # A comma in a file name stays one CSV field.
+  mkdir -p "$work/mine_comma" && cp "$work/digit.pgm" "$work/mine_comma/1_a,b.pgm"
+  "$duet" eval --model-dir "$work/img" --inputs "$work/mine_comma" --device cpu --out "$work/mine_comma_out" >/dev/null 2>&1
+  python3 -c "import csv,sys; r=list(csv.DictReader(open(sys.argv[1]))); sys.exit(0 if len(r) == 1 and r[0]['file'].endswith('1_a,b.pgm') and r[0]['label'] == '1' else 1)" \
+    "$work/mine_comma_out/inputs.csv" && passes=$((passes + 1)) || { echo "FAIL eval-inputs-csv-comma"; failures=$((failures + 1)); }
   cp "$work/digit.pgm" "$work/mine_bad/one.pgm"
   expect_fail eval-inputs-unlabelled "one.pgm: the name must start with its digit" "$duet" eval --model-dir "$work/img" --inputs "$work/mine_bad"
   cp "$work/blank.pgm" "$work/mine_blank/3_blank.pgm"
