@@ -51,7 +51,7 @@ std::string font_tag(const fs::path& p) {
 }
 
 // One digit, dark on a light background (the opposite polarity to MNIST, as on paper), the
-// glyph `px` pixels tall at most, with a margin of px/4 around it. Empty when the font has
+// glyph's longer side `px` pixels, with a margin of px/4 around it. Empty when the font has
 // no glyph for the digit or its glyph draws nothing.
 bool render_digit(const stbtt_fontinfo& font, int digit, int px, plot::Image* out) {
   const int cp = '0' + digit;
@@ -86,8 +86,8 @@ int cmd_fonts(const Argv& argv) {
     std::printf(
         "usage: duet fonts --out DIR [--font-dir DIR|FILE] [--size PX]\n"
         "Renders the digits 0-9 in every TrueType/OpenType font (.ttf, .otf) under --font-dir\n"
-        "(default /usr/share/fonts) as DIR/D_FONT.png: dark on light, the glyph PX pixels tall\n"
-        "(default 64). Fonts without all ten digits are skipped. Then\n"
+        "(default /usr/share/fonts) as DIR/D_FONT.png: dark on light, the glyph's longer side PX\n"
+        "pixels (default 64). Fonts without all ten digits are skipped. Then\n"
         "  duet eval --model-dir IMAGE_MODEL --inputs DIR\n"
         "measures a handwriting model on printed digits, per font.\n");
     return 0;

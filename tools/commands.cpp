@@ -23,7 +23,7 @@ const std::map<std::string, Command>& commands() {
       {"split", {cmd_split, "write train/test CSV files for a split of the spoken digits"}},
       {"show", {cmd_show, "draw a recording's waveform and mel spectrogram to a PNG"}},
       {"train", {cmd_train, "train an audio, image or fusion model (metrics, curves, checkpoint)"}},
-      {"eval", {cmd_eval, "test accuracy of a trained model; robustness tables for fusion models"}},
+      {"eval", {cmd_eval, "test accuracy of a trained model (or on your own files); robustness tables"}},
       {"predict", {cmd_predict, "classify one recording and/or one picture of a digit"}},
       {"fonts", {cmd_fonts, "render the digits in every font of a folder (printed digits for eval --inputs)"}},
       {"bench", {cmd_bench, "time the front-end and a training epoch of each model on the real data"}},
