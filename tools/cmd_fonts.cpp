@@ -51,7 +51,7 @@ std::string font_tag(const fs::path& p) {
 }
 
 // One digit, dark on a light background (the opposite polarity to MNIST, as on paper), the
-// glyph's longer side `px` pixels, with a margin of px/4 around it. Empty when the font has
+// glyph's longer side `px` pixels, with a margin of px/4 around it. False when the font has
 // no glyph for the digit or its glyph draws nothing.
 bool render_digit(const stbtt_fontinfo& font, int digit, int px, plot::Image* out) {
   const int cp = '0' + digit;
