@@ -175,22 +175,6 @@ struct LabelledInput {
   int label = -1;
 };
 
-// A file name as one CSV field: quoted (with quotes doubled) when it holds a comma or a quote.
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
-}
-
-bool has_extension(const fs::path& p, std::initializer_list<const char*> exts) {
-  std::string e = p.extension().string();
-  for (char& c : e) c = char(std::tolower(static_cast<unsigned char>(c)));
-  for (const char* x : exts)
-    if (e == x) return true;
-  return false;
-}
-
 std::vector<LabelledInput> labelled_inputs(const std::string& folder, const std::string& kind) {
   DUET_CHECK(fs::is_directory(folder), "--inputs ", folder, ": not a folder");
   std::vector<LabelledInput> v;
@@ -295,12 +279,7 @@ int eval_inputs(models::Task& task, const std::string& kind, const std::string& 
       std::printf("  %d: %.1f%% (%lld)", t, 100.0 * double(confusion[t][t]) / double(per_class_count[t]),
                   (long long)per_class_count[t]);
   std::printf("\n");
-  if (groups.size() > 1) {
-    std::printf("per-group accuracy (the name's second field):");
-    for (auto& [g, c] : groups)
-      std::printf("  %s: %.1f%% (%lld)", g.c_str(), 100.0 * double(c.first) / double(c.second), (long long)c.second);
-    std::printf("\n");
-  }
+  if (groups.size() > 1) print_per_group(groups, "per-group accuracy (the name's second field)");
   for (size_t k = 0; k < std::min<size_t>(wrong.size(), 10); ++k)
     std::printf("  wrong: %s %s as %d (confidence %.3f)\n", wrong[k].in->path.c_str(),
                 kind == "audio" ? "heard" : "read", wrong[k].prediction, wrong[k].confidence);

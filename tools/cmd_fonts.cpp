@@ -14,6 +14,7 @@
 #include "engine/error.h"
 #include "tools/args.h"
 #include "tools/commands.h"
+#include "tools/common.h"
 #include "tools/plot.h"
 
 #define STB_TRUETYPE_IMPLEMENTATION
@@ -28,9 +29,7 @@ std::vector<fs::path> font_files(const std::string& root) {
   DUET_CHECK(fs::exists(root), "--font-dir ", root, ": does not exist");
   std::vector<fs::path> v;
   auto consider = [&](const fs::path& p) {
-    std::string e = p.extension().string();
-    for (char& c : e) c = char(std::tolower(static_cast<unsigned char>(c)));
-    if (e == ".ttf" || e == ".otf") v.push_back(p);
+    if (has_extension(p, {".ttf", ".otf"})) v.push_back(p);
   };
   if (fs::is_regular_file(root)) {
     consider(root);
@@ -99,7 +98,7 @@ int cmd_fonts(const Argv& argv) {
   DUET_CHECK(!files.empty(), "--font-dir ", root,
              ": no fonts (.ttf, .otf) found (on Debian: apt-get install fonts-dejavu-core)");
   fs::create_directories(out);
-  int written = 0, fonts = 0;
+  int fonts = 0;
   std::vector<std::string> skipped;
   std::set<std::string> tags;
   for (const fs::path& f : files) {
@@ -125,11 +124,11 @@ int cmd_fonts(const Argv& argv) {
     for (int k = 2; tags.count(tag); ++k) tag = font_tag(f) + std::to_string(k);  // same name, other folder
     tags.insert(tag);
     for (int d = 0; d < 10; ++d) digits[d].save_png((fs::path(out) / (std::to_string(d) + "_" + tag + ".png")).string());
-    written += 10, ++fonts;
+    ++fonts;
   }
   for (const std::string& s : skipped) std::printf("skipped %s\n", s.c_str());
   DUET_CHECK(fonts > 0, "--font-dir ", root, ": none of its ", files.size(), " font files has all ten digits");
-  std::printf("wrote %d pictures of %d fonts to %s (duet eval --model-dir MODEL --inputs %s)\n", written, fonts,
+  std::printf("wrote %d pictures of %d fonts to %s (duet eval --model-dir MODEL --inputs %s)\n", 10 * fonts, fonts,
               out.c_str(), out.c_str());
   return 0;
 }

@@ -1,5 +1,6 @@
 #include "tools/common.h"
 
+#include <cctype>
 #include <cstdio>
 
 #include "engine/error.h"
@@ -23,6 +24,14 @@ Device choose_device(const std::string& requested) {
     fail("--device cuda: ", cuda::built_with_cuda() ? "no CUDA device is available" : "this duet was built without CUDA",
          " (use --device cpu)");
   return d;
+}
+
+bool has_extension(const std::filesystem::path& p, std::initializer_list<const char*> exts) {
+  std::string e = p.extension().string();
+  for (char& c : e) c = char(std::tolower(static_cast<unsigned char>(c)));
+  for (const char* x : exts)
+    if (e == x) return true;
+  return false;
 }
 
 }  // namespace duet::cli

@@ -85,22 +85,20 @@ std::map<std::string, std::pair<int64_t, int64_t>> per_group_counts(const models
   return g;
 }
 
-void print_per_group(const std::map<std::string, std::pair<int64_t, int64_t>>& groups) {
+void print_per_group(const std::map<std::string, std::pair<int64_t, int64_t>>& groups, const char* label) {
   if (groups.empty()) return;
-  std::printf("per-speaker accuracy:");
+  std::printf("%s:", label);
   for (auto& [g, c] : groups)
     std::printf("  %s: %.1f%% (%lld)", g.c_str(), 100.0 * double(c.first) / double(c.second), (long long)c.second);
   std::printf("\n");
 }
 
-namespace {
 std::string csv_field(const std::string& s) {
   if (s.find_first_of(",\"\n") == std::string::npos) return s;
   std::string q = "\"";
   for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
   return q + '"';
 }
-}  // namespace
 
 int64_t write_errors_csv(const std::string& path, const models::Task& task, const models::EvalResult& r) {
   std::vector<int64_t> wrong;

@@ -22,8 +22,12 @@ void print_per_class(const std::array<std::array<int64_t, 10>, 10>& confusion);
 // empty when the task has no groups.
 std::map<std::string, std::pair<int64_t, int64_t>> per_group_counts(const models::Task& task,
                                                                     const models::EvalResult& r);
-// "per-speaker accuracy:  george: 97.0% (129) ..." on stdout; nothing when there are no groups.
-void print_per_group(const std::map<std::string, std::pair<int64_t, int64_t>>& groups);
+// "per-speaker accuracy:  george: 97.0% (129) ..." on stdout (`label` before the colon);
+// nothing when there are no groups.
+void print_per_group(const std::map<std::string, std::pair<int64_t, int64_t>>& groups,
+                     const char* label = "per-speaker accuracy");
+// A text as one CSV field: quoted (quotes doubled) when it holds a comma, a quote or a newline.
+std::string csv_field(const std::string& s);
 // The misclassified test examples, most confident first:
 // example,group,truth,prediction,confidence,truth_probability. Returns how many.
 int64_t write_errors_csv(const std::string& path, const models::Task& task, const models::EvalResult& r);
