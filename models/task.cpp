@@ -152,7 +152,7 @@ nlohmann::json AudioTask::config() const {
 Tensor AudioTask::input_for(const std::vector<float>& samples, int rate) const {
   std::vector<float> x = prepare_wave(samples, rate, recipe_);
   Tensor w = Tensor::from_vector<float>(x, {1, int64_t(x.size())}, device_);
-  return norm_.apply(audio_features(w, recipe_));
+  return audio_features(w, recipe_);  // forward() applies the training-set normalisation
 }
 
 // ---- image ------------------------------------------------------------------------------------

@@ -90,7 +90,8 @@ class AudioTask : public Task {
   nlohmann::json config() const override;
   Network& network() { return *net_; }
   const AudioRecipe& recipe() const { return recipe_; }
-  // Model input for one waveform (any rate): [1, 1, bins, frames] on the task's device.
+  // Model input for one waveform (any rate): [1, 1, bins, frames] on the task's device, as
+  // test_batch makes it (forward normalises it).
   Tensor input_for(const std::vector<float>& samples, int rate) const;
   // Test batch with per-clip effects (robustness evaluation).
   Batch degraded_test_batch(const std::vector<int64_t>& idx, Rng& rng, const ClipEffects& fx);

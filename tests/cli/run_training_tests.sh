@@ -125,6 +125,8 @@ PY
   expect_fail eval-out-not-a-folder "cannot create directories" "$duet" eval --model-dir "$work/aud" --data "$shared" --device cpu --out "$work/aud/config.json/x"
   "$duet" predict --model-dir "$work/aud" --audio "$shared/fsdd/recordings/7_theo_3.wav" --json --device cpu >"$work/apred.json" 2>"$work/err"
   check_json predict-audio "0 <= j['prediction'] <= 9 and len(j['probabilities']) == 10" "$work/apred.json"
+  # 7_theo_3 is an official test clip: predict gives it the probabilities eval wrote for it.
+  check_json predict-audio-as-eval "[abs(p - q) < 2e-4 for p, q in zip(j['probabilities'], [float(r['p%d' % c]) for r in __import__('csv').DictReader(open('$work/aud/predictions.csv')) if r['example'].endswith('/7_theo_3.wav') for c in range(10)])].count(True) == 10" "$work/apred.json"
   expect_fail predict-audio-bad-wav "not a WAV file" "$duet" predict --model-dir "$work/aud" --audio "$work/junk.png"
   # eval --inputs with recordings: FSDD's names already carry the digit and the speaker.
   mkdir -p "$work/mine_wav" "$work/mine_badwav"

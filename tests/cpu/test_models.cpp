@@ -513,6 +513,25 @@ TEST(Models, StftSizeTravelsWithTheRecipe) {
   EXPECT_THROW(models::AudioTask("audio:duet", ds, split.train, split.test, false, 1, steps), Error);
 }
 
+// duet predict and eval --inputs read a file through input_for: the network must see what
+// the test batch gives it for the same clip (normalised once, by forward), so a file gets the
+// probabilities eval reports for it.
+TEST(Models, InputForGivesTheTestBatchLogits) {
+  TinySpeakerSplit tiny;
+  auto& [ds, split] = tiny;
+  models::AudioTask t("audio:duet", ds, split.train, split.test, false, 1);
+  t.to(Device::cpu);
+  NoGrad ng;
+  Rng rng(0);
+  const auto want = t.forward(t.test_batch({0}, rng), false, 0).to_vector<float>();
+  const dsp::Audio a = dsp::read_wav(ds.recordings[split.test[0]].path);
+  models::Batch b;
+  b.audio = t.input_for(a.samples, a.sample_rate);
+  const auto got = t.forward(b, false, 0).to_vector<float>();
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t k = 0; k < got.size(); ++k) EXPECT_NEAR(got[k], want[k], 1e-4) << k;
+}
+
 // audio:duet's channel counts: one conv block per entry, checked, written to config.json and
 // read back (a folder without them holds the default network); fusion's audio encoder alike.
 TEST(Models, ChannelCountsShapeAudioDuetAndTravelWithTheModel) {
