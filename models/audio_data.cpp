@@ -21,6 +21,7 @@ nlohmann::json AudioRecipe::to_json() const {
           {"band_norm", band_norm},
           {"trim_silence", trim},
           {"standardize", standardize},
+          {"test_speeds", test_speeds},
           {"frontend",
            {{"sample_rate", f.sample_rate}, {"n_fft", f.n_fft}, {"win_length", f.win()}, {"hop_length", f.hop()},
             {"n_mels", f.n_mels}, {"f_min", f.f_min}, {"f_max", f.fmax()}, {"power", f.power},
@@ -37,6 +38,8 @@ AudioRecipe AudioRecipe::from_json(const nlohmann::json& j) {
     r.standardize = j.at("standardize");
     r.band_norm = j.value("band_norm", false);
     r.trim = j.value("trim_silence", false);  // models saved before trimming existed did not trim
+    // Models saved before test-time views existed were evaluated on the clip alone.
+    r.test_speeds = j.value("test_speeds", std::vector<double>{});
     const auto& f = j.at("frontend");
     auto& c = r.frontend;
     c.sample_rate = f.at("sample_rate");
@@ -59,7 +62,14 @@ AudioRecipe AudioRecipe::from_json(const nlohmann::json& j) {
   }
   DUET_CHECK(r.sample_rate > 0 && r.num_samples > 0, "audio recipe: bad sample_rate/num_samples");
   r.frontend.validate(r.num_samples);
+  if (!r.test_speeds.empty()) check_test_speeds(r.test_speeds);
   return r;
+}
+
+void check_test_speeds(const std::vector<double>& speeds) {
+  DUET_CHECK(!speeds.empty() && speeds.size() <= 9, "test-time speeds: 1 to 9 factors, got ", speeds.size());
+  for (double s : speeds)
+    DUET_CHECK(std::isfinite(s) && s >= 0.5 && s <= 2.0, "test-time speeds: each factor in [0.5, 2], got ", s);
 }
 
 AudioRecipe audio_recipe(const std::string& name) {
@@ -81,6 +91,7 @@ AudioRecipe audio_recipe(const std::string& name) {
     r.band_norm = true;
     r.trim = true;
     r.standardize = true;
+    r.test_speeds = {0.92, 1.0, 1.08};  // the ends of the training's speed range, and the clip
   } else {
     fail("unknown audio recipe '", name, "' (course or duet)");
   }
@@ -200,12 +211,16 @@ Tensor AudioSet::batch(const std::vector<int64_t>& idx, const AudioAugment& aug,
     std::vector<float> x;
     int64_t offset = 0, from = 0;
     double aug_snr = INFINITY;  // augmentation noise over the whole window (noise_on_window)
+    // Speed: treat the clip as recorded at rate*f and bring it back to rate (f < 1: slower and
+    // lower, as a longer vocal tract).
+    auto at_speed = [&](double f) {
+      return std::abs(f - 1.0) < 1e-3 ? src : dsp::resample(src, int(std::lround(recipe_.sample_rate * f)), recipe_.sample_rate);
+    };
     if (!aug.enabled) {
-      x = fit_to_window(src, recipe_);  // src is already the recipe's clip
+      x = fit_to_window(at_speed(fx.speed), recipe_);  // src is already the recipe's clip
     } else {
-      // Speed: treat the clip as recorded at rate*f and bring it back to rate.
-      const double f = rng.uniform(aug.speed_min, aug.speed_max);
-      x = std::abs(f - 1.0) < 1e-3 ? src : dsp::resample(src, int(std::lround(recipe_.sample_rate * f)), recipe_.sample_rate);
+      const double f = rng.uniform(aug.speed_min, aug.speed_max) * fx.speed;
+      x = at_speed(f);
       const double gain = std::pow(10.0, rng.uniform(-aug.gain_db, aug.gain_db) / 20.0);
       for (float& v : x) v = float(v * gain);
       if (rng.uniform() < aug.noise_prob) {

@@ -22,17 +22,24 @@ struct AudioRecipe {
   bool band_norm = false;        // per-band mean removal (dsp::subtract_band_means) before that
   bool trim = false;             // trailing and leading silence trimmed first (trim_silence)
   bool standardize = true;       // per-clip standardisation of the features
+  // Test-time views: evaluation and prediction play each clip at these speeds (resampling
+  // factors, as the training's speed perturbation) and average the network's log-probabilities
+  // over them. Empty: the clip as it is, once.
+  std::vector<double> test_speeds;
   Shape input_shape() const;     // [1, bins, frames]
   nlohmann::json to_json() const;
   static AudioRecipe from_json(const nlohmann::json& j);
 };
+
+// Checks a list of test-time speeds: 1 to 9 factors, each in [0.5, 2].
+void check_test_speeds(const std::vector<double>& speeds);
 
 // "course": the course's features exactly: 48000 samples, torchaudio's MelSpectrogram()
 // defaults (which assume 16 kHz) and AmplitudeToDB(), no normalisation.
 // "duet": 8 kHz done right: 1 s at 8 kHz, n_fft 256, hop 64, 64 mels up to 4 kHz,
 // top_db 80, per-band mean removal and per-clip standardisation. Silence before and after
 // the word is trimmed, so the word itself is centred; clips still longer than the window keep
-// their loudest stretch (see loudest_window).
+// their loudest stretch (see loudest_window). Evaluated at speeds 0.92, 1 and 1.08.
 AudioRecipe audio_recipe(const std::string& name);
 
 struct AudioAugment {
@@ -55,6 +62,7 @@ struct AudioAugment {
 struct ClipEffects {
   double snr_db = INFINITY;  // white noise at this SNR (inf: none)
   bool silent = false;       // the clip is replaced by silence (a missing modality)
+  double speed = 1.0;        // the clip played at this speed (resampled; a test-time view)
 };
 
 // Clips held in memory as recipe_clip makes them (at the recipe's sample rate, trimmed when

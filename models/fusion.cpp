@@ -205,6 +205,7 @@ FusionTask::FusionTask(const std::string& arch, const data::Fsdd& ds, const data
     : strategy_(arch.rfind("fusion:", 0) == 0 ? arch.substr(7) : arch), opts_(opts), recipe_(audio_recipe("duet")),
       seed_(seed) {
   DUET_CHECK(arch.rfind("fusion:", 0) == 0, "unknown fusion architecture '", arch, "'");
+  recipe_.test_speeds.clear();  // fusion reads each clip once (test-time views are audio:duet's)
   audio_aug_.enabled = augment;
   // Fusion adds its own noise to either modality (noise_prob, audio at -5 to 20 dB over the
   // window); on top of it the audio keeps the lighter clip-only noise it was measured with

@@ -1,7 +1,9 @@
 #include "models/task.h"
 
+#include <cmath>
 #include <cstdio>
 
+#include "dsp/resample.h"
 #include "engine/autograd.h"
 #include "engine/error.h"
 #include "engine/functional.h"
@@ -94,6 +96,7 @@ AudioTask::AudioTask(const std::string& arch, const data::Fsdd& ds, const std::v
   if (net_options_.channels.empty()) net_options_.channels = default_channels(arch);
   if (!steps.band_norm) recipe_.band_norm = false;
   if (!steps.trim) recipe_.trim = false;
+  if (steps.test_speeds) set_test_speeds(*steps.test_speeds);
   if (steps.n_fft > 0) {
     recipe_.frontend.n_fft = steps.n_fft;
     recipe_.frontend.win_length = 0;
@@ -125,20 +128,44 @@ AudioTask::AudioTask(const nlohmann::json& c, const data::Fsdd* ds, const std::v
 Batch AudioTask::train_batch(const std::vector<int64_t>& idx, Rng& rng) {
   std::vector<int32_t> y(idx.size());
   for (size_t i = 0; i < idx.size(); ++i) y[i] = train_->label(idx[i]);
-  return {train_->batch(idx, augment_, rng, device_), Tensor(), labels_tensor(y, device_), {}, {}};
+  return {train_->batch(idx, augment_, rng, device_), Tensor(), labels_tensor(y, device_), {}, {}, {}};
 }
 
 Batch AudioTask::test_batch(const std::vector<int64_t>& idx, Rng& rng) { return degraded_test_batch(idx, rng, {}); }
 
+void AudioTask::set_test_speeds(const std::vector<double>& speeds) {
+  check_test_speeds(speeds);
+  recipe_.test_speeds = speeds;
+}
+
+// The recipe's test-time speeds, or the clip alone.
+static std::vector<double> view_speeds(const AudioRecipe& r) {
+  return r.test_speeds.empty() ? std::vector<double>{1.0} : r.test_speeds;
+}
+
 Batch AudioTask::degraded_test_batch(const std::vector<int64_t>& idx, Rng& rng, const ClipEffects& fx) {
   std::vector<int32_t> y(idx.size());
   for (size_t i = 0; i < idx.size(); ++i) y[i] = test_->label(idx[i]);
-  return {test_->batch(idx, AudioAugment{}, rng, device_, std::vector<ClipEffects>(idx.size(), fx)), Tensor(),
-          labels_tensor(y, device_), {}, {}};
+  Batch b{Tensor(), Tensor(), labels_tensor(y, device_), {}, {}, {}};
+  for (double speed : view_speeds(recipe_)) {
+    ClipEffects view = fx;
+    view.speed = speed;
+    Tensor x = test_->batch(idx, AudioAugment{}, rng, device_, std::vector<ClipEffects>(idx.size(), view));
+    if (!b.audio.defined()) b.audio = x;
+    else b.audio_views.push_back(x);
+  }
+  return b;
 }
 
 Tensor AudioTask::forward(const Batch& b, bool training, uint64_t seed) {
-  return net_->forward(norm_.apply(b.audio), training, seed);
+  Tensor logits = net_->forward(norm_.apply(b.audio), training, seed);
+  if (training || b.audio_views.empty()) return logits;
+  // log(softmax + 1e-30): a probability that underflows to 0 counts as e^-69, not -inf.
+  const Tensor tiny = Tensor::from_vector<float>({1e-30f}, {1, 1}, logits.device());
+  auto log_probs = [&](const Tensor& z) { return F::log(F::add(F::softmax(z), tiny)); };
+  Tensor sum = log_probs(logits);
+  for (const Tensor& v : b.audio_views) sum = F::add(sum, log_probs(net_->forward(norm_.apply(v), false, seed)));
+  return F::scale(sum, 1.0 / double(1 + b.audio_views.size()));
 }
 
 nlohmann::json AudioTask::config() const {
@@ -149,10 +176,21 @@ nlohmann::json AudioTask::config() const {
   return c;
 }
 
-Tensor AudioTask::input_for(const std::vector<float>& samples, int rate) const {
-  std::vector<float> x = prepare_wave(samples, rate, recipe_);
-  Tensor w = Tensor::from_vector<float>(x, {1, int64_t(x.size())}, device_);
-  return audio_features(w, recipe_);  // forward() applies the training-set normalisation
+Batch AudioTask::input_for(const std::vector<float>& samples, int rate) const {
+  const std::vector<float> clip = recipe_clip(samples, rate, recipe_);
+  Batch b;
+  for (double speed : view_speeds(recipe_)) {
+    const std::vector<float> x =
+        fit_to_window(std::abs(speed - 1.0) < 1e-3 ? clip
+                                                   : dsp::resample(clip, int(std::lround(recipe_.sample_rate * speed)),
+                                                                   recipe_.sample_rate),
+                      recipe_);
+    Tensor w = Tensor::from_vector<float>(x, {1, int64_t(x.size())}, device_);
+    Tensor f = audio_features(w, recipe_);  // forward() applies the training-set normalisation
+    if (!b.audio.defined()) b.audio = f;
+    else b.audio_views.push_back(f);
+  }
+  return b;
 }
 
 // ---- image ------------------------------------------------------------------------------------
@@ -182,7 +220,7 @@ ImageTask::ImageTask(const nlohmann::json& c, const data::Mnist* test) {
 Batch ImageTask::train_batch(const std::vector<int64_t>& idx, Rng& rng) {
   std::vector<int32_t> y(idx.size());
   for (size_t i = 0; i < idx.size(); ++i) y[i] = train_->label(idx[i]);
-  return {Tensor(), train_->batch(idx, augment_, rng, device_), labels_tensor(y, device_), {}, {}};
+  return {Tensor(), train_->batch(idx, augment_, rng, device_), labels_tensor(y, device_), {}, {}, {}};
 }
 
 Batch ImageTask::test_batch(const std::vector<int64_t>& idx, Rng& rng) { return degraded_test_batch(idx, rng, {}); }
@@ -191,7 +229,7 @@ Batch ImageTask::degraded_test_batch(const std::vector<int64_t>& idx, Rng& rng, 
   std::vector<int32_t> y(idx.size());
   for (size_t i = 0; i < idx.size(); ++i) y[i] = test_->label(idx[i]);
   return {Tensor(), test_->batch(idx, ImageAugment{}, rng, device_, std::vector<ImageEffects>(idx.size(), fx)),
-          labels_tensor(y, device_), {}, {}};
+          labels_tensor(y, device_), {}, {}, {}};
 }
 
 Tensor ImageTask::forward(const Batch& b, bool training, uint64_t seed) { return net_->forward(b.image, training, seed); }

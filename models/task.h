@@ -2,6 +2,7 @@
 // (trainer.h) runs any task; unimodal tasks are here, fusion tasks in models/fusion.h.
 #pragma once
 #include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -17,6 +18,9 @@ struct Batch {
   Tensor audio, image;  // either may be undefined for a unimodal task
   Tensor labels;        // int32 [B] on the device
   std::vector<char> audio_missing, image_missing;  // fusion: inputs known to be absent
+  // Test-time views of audio's clips (the other speeds of AudioRecipe::test_speeds); an audio
+  // model's forward averages its log-probabilities over audio and these when not training.
+  std::vector<Tensor> audio_views;
 };
 
 class Task {
@@ -69,6 +73,7 @@ struct RecipeSteps {
   bool band_norm = true;  // per-band mean removal
   bool trim = true;       // silence trimming
   int n_fft = 0;          // > 0: STFT size (the window spans it); 0: the recipe's own
+  std::optional<std::vector<double>> test_speeds;  // set: test-time speeds instead of the recipe's
 };
 
 class AudioTask : public Task {
@@ -86,13 +91,18 @@ class AudioTask : public Task {
   std::string test_group(int64_t i) const override { return test_->speaker(i); }
   Batch train_batch(const std::vector<int64_t>& idx, Rng& rng) override;
   Batch test_batch(const std::vector<int64_t>& idx, Rng& rng) override;
+  // Logits [B, 10]; with test-time views (not training), the mean over the views of the
+  // log-probabilities, whose softmax is the normalised geometric mean of their probabilities.
   Tensor forward(const Batch& b, bool training, uint64_t seed) override;
   nlohmann::json config() const override;
   Network& network() { return *net_; }
   const AudioRecipe& recipe() const { return recipe_; }
-  // Model input for one waveform (any rate): [1, 1, bins, frames] on the task's device, as
-  // test_batch makes it (forward normalises it).
-  Tensor input_for(const std::vector<float>& samples, int rate) const;
+  // Model input for one waveform (any rate): features [1, 1, bins, frames] on the task's
+  // device, with the test-time views, as test_batch makes them (forward normalises them).
+  Batch input_for(const std::vector<float>& samples, int rate) const;
+  // Evaluation and prediction play clips at these speeds (check_test_speeds; {1}: the clip
+  // alone) instead of the recipe's; saved with the model when set before training ends.
+  void set_test_speeds(const std::vector<double>& speeds);
   // Test batch with per-clip effects (robustness evaluation).
   Batch degraded_test_batch(const std::vector<int64_t>& idx, Rng& rng, const ClipEffects& fx);
   Normalizer& normalizer() { return norm_; }

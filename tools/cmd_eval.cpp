@@ -225,7 +225,7 @@ int eval_inputs(models::Task& task, const std::string& kind, const std::string& 
     models::Batch b;
     if (kind == "audio") {
       const dsp::Audio a = dsp::read_wav(in.path);
-      b.audio = dynamic_cast<models::AudioTask&>(task).input_for(a.samples, a.sample_rate);
+      b = dynamic_cast<models::AudioTask&>(task).input_for(a.samples, a.sample_rate);
     } else {
       int w = 0, h = 0;
       const std::vector<uint8_t> gray = models::load_gray_image(in.path, &w, &h);
@@ -288,15 +288,27 @@ int eval_inputs(models::Task& task, const std::string& kind, const std::string& 
   return 0;
 }
 
+// --test-speeds LIST (eval, predict): an audio model hears its clips at these speeds instead
+// of those it was saved with; refused for other models before anything loads.
+std::vector<double> test_speeds_flag(const Args& args, const std::string& kind) {
+  if (!args.has("test-speeds")) return {};
+  DUET_CHECK(kind == "audio", "--test-speeds applies to audio models, not ", kind, " models");
+  return parse_test_speeds(args.str("test-speeds", ""));
+}
+
+void apply_test_speeds(models::Task& task, const std::vector<double>& speeds) {
+  if (!speeds.empty()) dynamic_cast<models::AudioTask&>(task).set_test_speeds(speeds);
+}
+
 }  // namespace
 
 int cmd_eval(const Argv& argv) {
-  Args args(argv, {"model-dir", "data", "split", "device", "out", "seed", "inputs"},
+  Args args(argv, {"model-dir", "data", "split", "device", "out", "seed", "inputs", "test-speeds"},
             {"help", "json", "hard", "robustness"}, "eval");
   if (args.flag("help")) {
     std::printf(
         "usage: duet eval --model-dir DIR [--data DIR] [--split SPEC] [--device cpu|cuda] [--json] [--out DIR]\n"
-        "                 [--robustness] [--seed N] [--hard] [--inputs FOLDER]\n"
+        "                 [--robustness] [--seed N] [--hard] [--inputs FOLDER] [--test-speeds LIST]\n"
         "Recomputes test accuracy from a trained model (the split it was trained with, unless --split),\n"
         "per class and (audio) per speaker, and lists the misclassified examples in OUT/errors.csv\n"
         "and every test example's class probabilities in OUT/predictions.csv.\n"
@@ -311,12 +323,16 @@ int cmd_eval(const Argv& argv) {
         "--inputs FOLDER (audio and image models): accuracy on your own files instead of the test set:\n"
         "every .wav (audio) or picture (image: .png, .jpg, .bmp, ...) in FOLDER, named after its digit\n"
         "(7_mine_1.wav, 3_serif.png), read as duet predict reads it; OUT/inputs.csv lists each file's\n"
-        "label, prediction and confidence. The name's second field (7_NAME_...) groups the results.\n");
+        "label, prediction and confidence. The name's second field (7_NAME_...) groups the results.\n"
+        "--test-speeds LIST (audio models): hear each clip at these speeds (e.g. 1: the clip alone) and\n"
+        "average the log-probabilities, instead of the speeds the model was saved with.\n");
     return 0;
   }
   DUET_CHECK(args.has("model-dir"), "eval: --model-dir DIR is required");
   const std::string dir = args.str("model-dir", "");
   const Device device = choose_device(args.str("device", ""));
+  const std::vector<double> speeds =
+      args.has("test-speeds") ? test_speeds_flag(args, read_config(dir).at("model")) : std::vector<double>{};
   if (args.has("inputs")) {
     for (const char* f : {"split", "data", "seed"})
       DUET_CHECK(!args.has(f), "eval: --inputs FOLDER takes the place of the test set; --", f, " does not apply");
@@ -328,9 +344,11 @@ int cmd_eval(const Argv& argv) {
     const std::string folder = args.str("inputs", "");
     labelled_inputs(folder, kind);  // a wrong folder fails before the model loads
     auto task = load_model_dir(dir, device, "");
+    apply_test_speeds(*task, speeds);
     return eval_inputs(*task, kind, folder, args.str("out", dir), args.flag("json"));
   }
   auto task = load_model_dir(dir, device, data::resolve_data_dir(args.str("data", "")), args.str("split", ""));
+  apply_test_speeds(*task, speeds);
   const uint64_t seed = uint64_t(args.integer("seed", 0, 0, INT64_MAX));
   if (auto* f = dynamic_cast<models::FusionTask*>(task.get())) {
     DUET_CHECK(!args.flag("hard") || f->hard(), dir, " was not trained with --hard (duet train --model fusion --hard)");
@@ -362,11 +380,15 @@ int cmd_eval(const Argv& argv) {
       for (auto& [g, c] : groups) j["per_speaker_accuracy"][g] = double(c.first) / double(c.second);
     }
     for (size_t d = 0; d < degs.size(); ++d) j["robustness"][degs[d].name] = degraded[d].accuracy;
+    if (auto* a = dynamic_cast<models::AudioTask*>(task.get())) j["test_speeds"] = a->recipe().test_speeds;
     std::printf("%s\n", j.dump().c_str());
     return 0;
   }
   std::printf("%s: test accuracy %.2f%% on %lld examples, loss %.4f\n", dir.c_str(), 100 * r.accuracy,
               (long long)r.count, r.loss);
+  if (auto* a = dynamic_cast<models::AudioTask*>(task.get()))
+    std::printf("clips heard at speeds %s%s\n", describe_test_speeds(a->recipe().test_speeds).c_str(),
+                a->recipe().test_speeds.size() > 1 ? " (log-probabilities averaged)" : "");
   print_per_class(r.confusion);
   print_per_group(groups);
   std::printf("wrote %s/errors.csv (%lld misclassified, most confident first) and %s/predictions.csv\n", out.c_str(),
@@ -382,13 +404,14 @@ int cmd_eval(const Argv& argv) {
 }
 
 int cmd_predict(const Argv& argv) {
-  Args args(argv, {"model-dir", "audio", "image", "device"}, {"help", "json"}, "predict");
+  Args args(argv, {"model-dir", "audio", "image", "device", "test-speeds"}, {"help", "json"}, "predict");
   if (args.flag("help")) {
     std::printf(
-        "usage: duet predict --model-dir DIR [--audio FILE.wav] [--image FILE.png|jpg] [--json]\n"
+        "usage: duet predict --model-dir DIR [--audio FILE.wav] [--image FILE.png|jpg] [--json] [--test-speeds LIST]\n"
         "Class probabilities and the predicted digit. Audio: any WAV duet reads (resampled as\n"
         "needed). Images: any size and polarity, brought to MNIST form. Fusion models take either\n"
-        "or both, and report each modality's probabilities and the modality weights.\n");
+        "or both, and report each modality's probabilities and the modality weights.\n"
+        "--test-speeds LIST (audio models): hear the clip at these speeds instead of the model's own.\n");
     return 0;
   }
   DUET_CHECK(args.has("model-dir"), "predict: --model-dir DIR is required");
@@ -405,7 +428,9 @@ int cmd_predict(const Argv& argv) {
   int w = 0, h = 0;
   if (has_audio) audio = dsp::read_wav(args.str("audio", ""));
   if (has_image) gray = models::load_gray_image(args.str("image", ""), &w, &h);
+  const std::vector<double> speeds = test_speeds_flag(args, kind);
   auto task = load_model_dir(dir, choose_device(args.str("device", "")), "");
+  apply_test_speeds(*task, speeds);
   NoGrad ng;
   nlohmann::json j;
   auto probs_of = [](const Tensor& logits) { return F::softmax(logits).to_vector<float>(); };
@@ -425,10 +450,9 @@ int cmd_predict(const Argv& argv) {
                                {"image", has_audio ? (has_image ? 1 - f->late_weight() : 0.0) : 1.0}};
     }
   } else {
-    Tensor x = kind == "audio" ? dynamic_cast<models::AudioTask&>(*task).input_for(audio.samples, audio.sample_rate)
-                               : dynamic_cast<models::ImageTask&>(*task).input_for(gray, w, h);
     models::Batch b;
-    (kind == "audio" ? b.audio : b.image) = x;
+    if (kind == "audio") b = dynamic_cast<models::AudioTask&>(*task).input_for(audio.samples, audio.sample_rate);
+    else b.image = dynamic_cast<models::ImageTask&>(*task).input_for(gray, w, h);
     auto p = probs_of(task->forward(b, false, 0));
     j = {{"prediction", argmax(p)}, {"probabilities", p}};
   }

@@ -57,6 +57,8 @@ const char* kUsage =
     "                  and half as many a 4-14 px square blanked; default 0)\n"
     "                  audio only: [--no-band-norm] [--no-trim] (leave out per-band mean removal or\n"
     "                  silence trimming: ablations of those steps); audio:duet: [--n-fft N] (STFT size, 64-2048)\n"
+    "                  audio: [--test-speeds LIST] (evaluate each clip at these speeds and average the\n"
+    "                  log-probabilities; audio:duet default 0.92,1,1.08, audio:seed 1: the clip alone)\n"
     "                  [--train-limit N] [--test-fraction F] [--data DIR] [--out DIR]\n"
     "                  fusion only: [--fusion early|concat|attention|late] [--init-audio DIR] [--init-image DIR]\n"
     "                  [--modality-dropout P] [--hard [--hard-snr DB] [--hard-energy F]]\n"
@@ -111,6 +113,10 @@ models::EvalResult run_one(const RunSpec& r, const std::string& label) {
               double(r.opts.sgd.lr), r.opts.schedule.c_str(), double(r.opts.sgd.momentum));
   if (r.opts.mixup > 0)
     std::printf("  mixup: each batch blended with a partner, lambda ~ Beta(%g, %g)\n", r.opts.mixup, r.opts.mixup);
+  if (auto* a = dynamic_cast<models::AudioTask*>(task.get());
+      a && !a->recipe().test_speeds.empty() && a->recipe().test_speeds != std::vector<double>{1.0})
+    std::printf("  test clips heard at speeds %s (log-probabilities averaged)\n",
+                describe_test_speeds(a->recipe().test_speeds).c_str());
   if (r.augment_noise > 0)
     std::printf("  noise: %g%% of training images get pixel noise (sigma 0-1), %g%% a 4-14 px square blanked\n",
                 100 * r.augment_noise, 50 * r.augment_noise);
@@ -181,7 +187,7 @@ int cmd_train(const Argv& argv) {
   Args args(argv,
             {"model", "arch", "split", "epochs", "batch", "lr", "momentum", "weight-decay", "schedule", "device", "seed",
              "train-limit", "test-fraction", "data", "out", "fusion", "init-audio", "init-image", "modality-dropout",
-             "hard-snr", "hard-energy", "channels", "mixup", "n-fft", "augment-noise"},
+             "hard-snr", "hard-energy", "channels", "mixup", "n-fft", "augment-noise", "test-speeds"},
             {"help", "nesterov", "no-augment", "no-band-norm", "no-trim", "hard"}, "train");
   if (args.flag("help")) {
     std::printf("%s", kUsage);
@@ -214,6 +220,10 @@ int cmd_train(const Argv& argv) {
   DUET_CHECK(!args.has("n-fft") || r.arch == "audio:duet",
              "--n-fft applies to audio:duet (the course recipe's front-end is fixed), not ", r.arch);
   r.steps.n_fft = int(args.integer("n-fft", 0, 64, 2048));  // 0 (absent): the recipe's own
+  if (args.has("test-speeds")) {
+    DUET_CHECK(r.model == "audio", "--test-speeds applies to --model audio (fusion reads each clip once), not ", r.model);
+    r.steps.test_speeds = parse_test_speeds(args.str("test-speeds", ""));
+  }
   if (args.has("channels")) {
     DUET_CHECK(r.arch == "audio:duet" || r.model == "fusion", "--channels applies to audio:duet and fusion models, not ",
                r.arch);

@@ -1,9 +1,12 @@
 #include "tools/common.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <cstdlib>
 
 #include "engine/error.h"
+#include "models/audio_data.h"
 
 namespace duet::cli {
 
@@ -24,6 +27,38 @@ Device choose_device(const std::string& requested) {
     fail("--device cuda: ", cuda::built_with_cuda() ? "no CUDA device is available" : "this duet was built without CUDA",
          " (use --device cpu)");
   return d;
+}
+
+std::vector<double> parse_test_speeds(const std::string& text) {
+  auto expect = [&](bool ok) {
+    DUET_CHECK(ok, "--test-speeds expects 1 to 9 comma-separated speed factors in [0.5, 2], such as 0.92,1,1.08 ",
+               "(1: the clip alone); got '", text, "'");
+  };
+  std::vector<double> out;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    const size_t end = std::min(text.find(',', pos), text.size());
+    const std::string item = text.substr(pos, end - pos);
+    char* stop = nullptr;
+    const double v = item.empty() ? 0 : std::strtod(item.c_str(), &stop);
+    expect(!item.empty() && *stop == '\0' && v >= 0.5 && v <= 2.0);
+    out.push_back(v);
+    pos = end + 1;
+  }
+  expect(out.size() <= 9);
+  models::check_test_speeds(out);
+  return out;
+}
+
+std::string describe_test_speeds(const std::vector<double>& speeds) {
+  if (speeds.empty()) return "1 (the clip alone)";
+  std::string s;
+  char buf[32];
+  for (double v : speeds) {
+    std::snprintf(buf, sizeof buf, "%s%g", s.empty() ? "" : ", ", v);
+    s += buf;
+  }
+  return s;
 }
 
 bool has_extension(const std::filesystem::path& p, std::initializer_list<const char*> exts) {

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <initializer_list>
 #include <string>
+#include <vector>
 
 #include "engine/device.h"
 
@@ -11,6 +12,12 @@ namespace duet::cli {
 // "" picks cuda when a GPU is present (and says so), else cpu; "cuda" without a GPU is an
 // error; anything else but "cpu" is an error.
 Device choose_device(const std::string& requested);
+
+// --test-speeds "0.92,1,1.08" -> {0.92, 1, 1.08}: 1 to 9 comma-separated factors in [0.5, 2];
+// anything else is an error naming the flag.
+std::vector<double> parse_test_speeds(const std::string& text);
+// "0.92, 1, 1.08" (the clip alone when empty), for messages.
+std::string describe_test_speeds(const std::vector<double>& speeds);
 
 // Whether p's extension, in lower case, is one of `exts` (".wav", ".png", ...).
 bool has_extension(const std::filesystem::path& p, std::initializer_list<const char*> exts);

@@ -13,7 +13,9 @@
 #   torch-seed  the course recipe in PyTorch (bench/pytorch_course_accuracy.py) on duet's random
 #             splits for --seed 0, 1, 2, five PyTorch seeds each: the spread audio:seed is judged by
 # Audio and image models are evaluated with --robustness too; results.txt lists the noise rows,
-# and the image model's accuracy on the digits of every installed font (duet fonts).
+# and the image model's accuracy on the digits of every installed font (duet fonts). Audio
+# models heard at several test-time speeds (audio:duet) are also read from the clip alone
+# (duet eval --test-speeds 1), a line of its own; the loso stage does so for every fold.
 # Single runs, for running stages side by side (one process each):
 #   seed:N          audio:seed with --seed N (split and initialisation)
 #   audio:SPLIT     audio:duet on one split (random or official)
@@ -61,6 +63,14 @@ run() {
   $duet train "$@" --out "$out/$name" >"$out/$name.log" 2>&1
   $duet eval --model-dir "$out/$name" --json --robustness >"$out/$name.json" 2>>"$out/$name.log"
   note "$label: $(acc "$out/$name.json")"
+  alone "$out/$name" "$label"
+}
+# alone DIR LABEL: for an audio model heard at several speeds, its accuracy from the clip alone.
+alone() {
+  python3 -c "import json,sys; sys.exit(0 if len(json.load(open('$1/config.json')).get('audio', {}).get('test_speeds', [])) > 1 else 1)" \
+    2>/dev/null || return 0
+  $duet eval --model-dir "$1" --json --robustness --test-speeds 1 --out "$1/alone" >"$1.alone.json" 2>>"$1.log"
+  note "$2, the clip alone (--test-speeds 1): $(acc "$1.alone.json")"
 }
 # image_run NAME LABEL TRAIN_ARGS...: run for an image model, then its accuracy on the printed
 # digits of every installed font (duet fonts), never seen in training.
@@ -103,7 +113,8 @@ for stage in "${stages[@]}"; do
     image-noise) image_run "image-noise$xsfx" "image:duet --augment-noise 0.3$xl" --augment-noise 0.3 "${extra[@]}" ;;
     loso)
       $duet train --model audio --split loso --out "$out/loso" >"$out/loso.log" 2>&1
-      note "audio:duet leave-one-speaker-out: $(tr '\n' ' ' <"$out/loso/loso.csv")" ;;
+      note "audio:duet leave-one-speaker-out: $(tr '\n' ' ' <"$out/loso/loso.csv")"
+      for f in "$out"/loso/loso-*/; do alone "${f%/}" "audio:duet $(basename "$f") held out"; done ;;
     fusion) for f in attention concat early late; do fusion $f; done ;;
     hard)
       $duet train --model fusion --fusion attention --hard --out "$out/hard" >"$out/hard.log" 2>&1

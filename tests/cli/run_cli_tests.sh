@@ -33,6 +33,12 @@ expect_fail channels-image "--channels applies to audio:duet and fusion models, 
 expect_fail channels-seed "--channels applies to audio:duet and fusion models, not audio:seed" "$duet" train --model audio --arch audio:seed --channels 8
 expect_fail n-fft-range "--n-fft must be in \\[64, 2048\\]" "$duet" train --model audio --n-fft 32
 expect_fail n-fft-image "--n-fft applies to audio:duet .*not image:duet" "$duet" train --model image --n-fft 512
+expect_fail test-speeds-not-a-list "--test-speeds expects 1 to 9 comma-separated speed factors in \\[0.5, 2\\]" "$duet" train --model audio --test-speeds 1,x
+expect_fail test-speeds-range "--test-speeds expects 1 to 9 comma-separated speed factors" "$duet" train --model audio --test-speeds 0.92,3
+expect_fail test-speeds-empty "--test-speeds expects 1 to 9 comma-separated speed factors" "$duet" train --model audio --test-speeds 1,,1.08
+expect_fail test-speeds-too-many "--test-speeds expects 1 to 9 comma-separated speed factors" "$duet" train --model audio --test-speeds 1,1,1,1,1,1,1,1,1,1
+expect_fail test-speeds-image "--test-speeds applies to --model audio .*not image" "$duet" train --model image --test-speeds 1
+expect_fail test-speeds-fusion "--test-speeds applies to --model audio .*not fusion" "$duet" train --model fusion --test-speeds 1
 expect_fail n-fft-seed "--n-fft applies to audio:duet .*not audio:seed" "$duet" train --model audio --arch audio:seed --n-fft 512
 expect_fail mixup-negative "--mixup must be in" "$duet" train --model audio --mixup -0.5
 expect_fail mixup-not-a-number "--mixup expects a number, got 'lots'" "$duet" train --model image --mixup lots

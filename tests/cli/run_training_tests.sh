@@ -127,6 +127,20 @@ PY
   check_json predict-audio "0 <= j['prediction'] <= 9 and len(j['probabilities']) == 10" "$work/apred.json"
   # 7_theo_3 is an official test clip: predict gives it the probabilities eval wrote for it.
   check_json predict-audio-as-eval "[abs(p - q) < 2e-4 for p, q in zip(j['probabilities'], [float(r['p%d' % c]) for r in __import__('csv').DictReader(open('$work/aud/predictions.csv')) if r['example'].endswith('/7_theo_3.wav') for c in range(10)])].count(True) == 10" "$work/apred.json"
+  # Test-time speeds: audio:duet saves 0.92, 1, 1.08 and eval reports them; --test-speeds 1
+  # evaluates the clip alone (a different reading of the same model), 0.92,1,1.08 reproduces
+  # the saved one; other models and bad lists are refused.
+  check_json audio-test-speeds-config "j['audio']['test_speeds'] == [0.92, 1.0, 1.08]" "$work/aud/config.json"
+  check_json eval-audio-test-speeds "j['test_speeds'] == [0.92, 1.0, 1.08]" "$work/aud_eval.json"
+  "$duet" eval --model-dir "$work/aud" --data "$shared" --device cpu --json --test-speeds 1 --out "$work/aud_s1" >"$work/aud_s1.json" 2>"$work/err"
+  check_json eval-audio-speed-1 "j['test_speeds'] == [1.0] and j['count'] == 300 and j['loss'] != json.load(open('$work/aud_eval.json'))['loss']" "$work/aud_s1.json"
+  "$duet" eval --model-dir "$work/aud" --data "$shared" --device cpu --json --test-speeds 0.92,1,1.08 --out "$work/aud_s3" >"$work/aud_s3.json" 2>"$work/err"
+  check_json eval-audio-speeds-saved "j['loss'] == json.load(open('$work/aud_eval.json'))['loss']" "$work/aud_s3.json"
+  "$duet" predict --model-dir "$work/aud" --audio "$shared/fsdd/recordings/7_theo_3.wav" --json --device cpu --test-speeds 1 >"$work/apred1.json" 2>"$work/err"
+  check_json predict-audio-speed-1 "[abs(p - q) < 2e-4 for p, q in zip(j['probabilities'], [float(r['p%d' % c]) for r in __import__('csv').DictReader(open('$work/aud_s1/predictions.csv')) if r['example'].endswith('/7_theo_3.wav') for c in range(10)])].count(True) == 10" "$work/apred1.json"
+  expect_fail eval-test-speeds-bad "--test-speeds expects 1 to 9 comma-separated speed factors" "$duet" eval --model-dir "$work/aud" --data "$shared" --test-speeds 0
+  expect_fail eval-test-speeds-image "--test-speeds applies to audio models, not image models" "$duet" eval --model-dir "$work/img" --test-speeds 1
+  expect_fail predict-test-speeds-image "--test-speeds applies to audio models, not image models" "$duet" predict --model-dir "$work/img" --image "$work/digit.pgm" --test-speeds 1
   expect_fail predict-audio-bad-wav "not a WAV file" "$duet" predict --model-dir "$work/aud" --audio "$work/junk.png"
   # eval --inputs with recordings: FSDD's names already carry the digit and the speaker.
   mkdir -p "$work/mine_wav" "$work/mine_badwav"

@@ -11,6 +11,7 @@
 #include <tuple>
 
 #include "dsp/features.h"
+#include "dsp/resample.h"
 #include "dsp/wav.h"
 #include "engine/autograd.h"
 #include "engine/checkpoint.h"
@@ -100,6 +101,7 @@ TEST(Fusion, PairingNeverCrossesTrainAndTest) {
   data::Split split = data::make_split(ds, "speaker:bob");
   models::FusionTask t("fusion:concat", ds, split, root.string(), false, 1, without_random_effects());
   t.to(Device::cpu);
+  EXPECT_TRUE(t.config().at("audio").at("test_speeds").empty()) << "fusion reads each clip once";
   Rng rng(2);
   std::vector<int64_t> all_train(t.train_size()), all_test(t.test_size());
   for (int64_t i = 0; i < t.train_size(); ++i) all_train[i] = i;
@@ -525,8 +527,8 @@ TEST(Models, InputForGivesTheTestBatchLogits) {
   Rng rng(0);
   const auto want = t.forward(t.test_batch({0}, rng), false, 0).to_vector<float>();
   const dsp::Audio a = dsp::read_wav(ds.recordings[split.test[0]].path);
-  models::Batch b;
-  b.audio = t.input_for(a.samples, a.sample_rate);
+  const models::Batch b = t.input_for(a.samples, a.sample_rate);
+  EXPECT_EQ(b.audio_views.size(), 2u);  // audio:duet's speeds 0.92, 1, 1.08
   const auto got = t.forward(b, false, 0).to_vector<float>();
   ASSERT_EQ(got.size(), want.size());
   for (size_t k = 0; k < got.size(); ++k) EXPECT_NEAR(got[k], want[k], 1e-4) << k;
@@ -732,6 +734,83 @@ TEST(Audio, SilenceAroundTheWordIsTrimmedSoTheWordIsCentred) {
   nlohmann::json old = models::audio_recipe("duet").to_json();
   old.erase("trim_silence");
   EXPECT_FALSE(models::AudioRecipe::from_json(old).trim);
+}
+
+// Test-time speeds: audio:duet hears each test clip at 0.92, 1 and 1.08; a view is the clip
+// resampled as the training's speed perturbation does it; forward averages the views'
+// log-probabilities (so its softmax is their normalised geometric mean); training batches
+// carry no views; the speeds travel in config.json (older folders: the clip alone); bad
+// lists are refused; fusion reads each clip once.
+TEST(Audio, TestTimeSpeedsAverageTheViewsLogProbabilities) {
+  EXPECT_EQ(models::audio_recipe("duet").test_speeds, (std::vector<double>{0.92, 1.0, 1.08}));
+  EXPECT_TRUE(models::audio_recipe("course").test_speeds.empty());
+  nlohmann::json old = models::audio_recipe("duet").to_json();
+  EXPECT_EQ(models::AudioRecipe::from_json(old).test_speeds, (std::vector<double>{0.92, 1.0, 1.08}));
+  old.erase("test_speeds");
+  EXPECT_TRUE(models::AudioRecipe::from_json(old).test_speeds.empty());
+  old["test_speeds"] = {0.92, 5.0};
+  EXPECT_THROW(models::AudioRecipe::from_json(old), Error);
+  EXPECT_THROW(models::check_test_speeds({}), Error);
+  EXPECT_THROW(models::check_test_speeds({0.4}), Error);
+  EXPECT_THROW(models::check_test_speeds(std::vector<double>(10, 1.0)), Error);
+  EXPECT_NO_THROW(models::check_test_speeds({0.5, 2.0}));
+
+  TinySpeakerSplit tiny;
+  auto& [ds, split] = tiny;
+  models::AudioTask t("audio:duet", ds, split.train, split.test, true, 1);
+  t.to(Device::cpu);
+  const std::vector<int64_t> idx = {0, 1, 2};
+  Rng rng(4);
+  const models::Batch b = t.test_batch(idx, rng);
+  ASSERT_EQ(b.audio_views.size(), 2u);
+  EXPECT_TRUE(t.train_batch(idx, rng).audio_views.empty());
+  // The 1.08 view of clip 0 is the clip resampled from 8640 Hz to 8000 Hz, then fitted to
+  // the window.
+  {
+    models::AudioRecipe plain = t.recipe();
+    models::AudioSet set(ds, {split.test[0]}, plain);
+    models::ClipEffects fast;
+    fast.speed = 1.08;
+    Rng r(0);
+    const auto want = set.batch({0}, models::AudioAugment{}, r, Device::cpu, {fast}).to_vector<float>();
+    const std::vector<float> x =
+        models::fit_to_window(dsp::resample(set.wave(0), 8640, 8000), plain);
+    const auto made =
+        models::audio_features(Tensor::from_vector<float>(x, {1, int64_t(x.size())}), plain).to_vector<float>();
+    ASSERT_EQ(made.size(), want.size());
+    for (size_t k = 0; k < made.size(); k += 31) ASSERT_NEAR(made[k], want[k], 1e-5) << k;
+    const auto same = set.batch({0}, models::AudioAugment{}, r, Device::cpu).to_vector<float>();
+    double diff = 0;
+    for (size_t k = 0; k < same.size(); ++k) diff += std::abs(same[k] - want[k]);
+    EXPECT_GT(diff / double(same.size()), 1e-3) << "the 1.08 view should differ from the clip";
+  }
+  // forward = mean over the three views of log softmax(network(view)).
+  NoGrad ng;
+  const std::vector<float> got = t.forward(b, false, 0).to_vector<float>();
+  std::vector<double> want(got.size(), 0.0);
+  for (const Tensor* v : {&b.audio, &b.audio_views[0], &b.audio_views[1]}) {
+    models::Batch one;
+    one.audio = *v;
+    const auto p = F::softmax(t.forward(one, false, 0)).to_vector<float>();
+    for (size_t k = 0; k < p.size(); ++k) want[k] += std::log(double(p[k]) + 1e-30) / 3.0;
+  }
+  ASSERT_EQ(got.size(), idx.size() * 10);
+  for (size_t k = 0; k < got.size(); ++k) EXPECT_NEAR(got[k], want[k], 1e-4) << k;
+  // Training ignores views (the augmented batch is the input).
+  EXPECT_EQ(t.forward(b, true, 0).shape(), (Shape{3, 10}));
+  // --test-speeds 1: one view, the clip alone; saved with the model.
+  t.set_test_speeds({1.0});
+  Rng rng2(4);
+  EXPECT_TRUE(t.test_batch(idx, rng2).audio_views.empty());
+  EXPECT_EQ(t.config().at("audio").at("test_speeds").get<std::vector<double>>(), (std::vector<double>{1.0}));
+  EXPECT_THROW(t.set_test_speeds({0.1}), Error);
+  models::RecipeSteps steps;
+  steps.test_speeds = std::vector<double>{0.9, 1.1};
+  models::AudioTask two("audio:duet", ds, split.train, split.test, false, 1, steps);
+  models::AudioTask back(two.config(), &ds, split.test);
+  EXPECT_EQ(back.recipe().test_speeds, (std::vector<double>{0.9, 1.1}));
+  Rng rng3(4);
+  EXPECT_EQ(back.test_batch(idx, rng3).audio_views.size(), 1u);
 }
 
 #ifdef DUET_HAVE_CUDA
