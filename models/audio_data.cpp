@@ -216,8 +216,14 @@ Tensor AudioSet::batch(const std::vector<int64_t>& idx, const AudioAugment& aug,
     auto at_speed = [&](double f) {
       return std::abs(f - 1.0) < 1e-3 ? src : dsp::resample(src, int(std::lround(recipe_.sample_rate * f)), recipe_.sample_rate);
     };
-    if (!aug.enabled) {
-      x = fit_to_window(at_speed(fx.speed), recipe_);  // src is already the recipe's clip
+    if (!aug.enabled && std::abs(fx.speed - 1.0) < 1e-3) {
+      x = fit_to_window(src, recipe_);  // src is already the recipe's clip
+    } else if (!aug.enabled) {
+      auto& view = views_[std::lround(fx.speed * 10000)];
+      view.resize(waves_.size());
+      std::vector<float>& cached = view[idx[b]];
+      if (cached.empty()) cached = fit_to_window(at_speed(fx.speed), recipe_);
+      x = cached;
     } else {
       const double f = rng.uniform(aug.speed_min, aug.speed_max) * fx.speed;
       x = at_speed(f);

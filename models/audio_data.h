@@ -1,6 +1,7 @@
 // Spoken digits as model inputs: the recipe that turns any WAV into features, the
 // augmentations used in training, and an in-memory set of clips that makes batches.
 #pragma once
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -84,6 +85,9 @@ class AudioSet {
  private:
   AudioRecipe recipe_;
   std::vector<std::vector<float>> waves_;
+  // Unaugmented clips at other speeds (test-time views), fitted to the window, made once:
+  // key: the speed in 1/10000, then one entry per clip (empty until first asked for).
+  mutable std::map<int64_t, std::vector<std::vector<float>>> views_;
   std::vector<int32_t> labels_;
   std::vector<std::string> speakers_, paths_;
 };
