@@ -159,6 +159,11 @@ Tensor audio_features(const Tensor& waves, const AudioRecipe& r) {
   return f;
 }
 
+std::vector<float> at_speed(const std::vector<float>& clip, double speed, int rate) {
+  if (std::abs(speed - 1.0) < 1e-3) return clip;
+  return dsp::resample(clip, int(std::lround(rate * speed)), rate);
+}
+
 void add_noise(float* x, size_t n, double snr_db, Rng& rng) {
   // Signal power over the loudest 50% of samples, so silence padding does not count.
   std::vector<float> sq(n);
@@ -211,22 +216,17 @@ Tensor AudioSet::batch(const std::vector<int64_t>& idx, const AudioAugment& aug,
     std::vector<float> x;
     int64_t offset = 0, from = 0;
     double aug_snr = INFINITY;  // augmentation noise over the whole window (noise_on_window)
-    // Speed: treat the clip as recorded at rate*f and bring it back to rate (f < 1: slower and
-    // lower, as a longer vocal tract).
-    auto at_speed = [&](double f) {
-      return std::abs(f - 1.0) < 1e-3 ? src : dsp::resample(src, int(std::lround(recipe_.sample_rate * f)), recipe_.sample_rate);
-    };
     if (!aug.enabled && std::abs(fx.speed - 1.0) < 1e-3) {
       x = fit_to_window(src, recipe_);  // src is already the recipe's clip
     } else if (!aug.enabled) {
       auto& view = views_[std::lround(fx.speed * 10000)];
       view.resize(waves_.size());
       std::vector<float>& cached = view[idx[b]];
-      if (cached.empty()) cached = fit_to_window(at_speed(fx.speed), recipe_);
+      if (cached.empty()) cached = fit_to_window(at_speed(src, fx.speed, recipe_.sample_rate), recipe_);
       x = cached;
     } else {
       const double f = rng.uniform(aug.speed_min, aug.speed_max) * fx.speed;
-      x = at_speed(f);
+      x = at_speed(src, f, recipe_.sample_rate);
       const double gain = std::pow(10.0, rng.uniform(-aug.gain_db, aug.gain_db) / 20.0);
       for (float& v : x) v = float(v * gain);
       if (rng.uniform() < aug.noise_prob) {

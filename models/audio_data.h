@@ -104,6 +104,10 @@ std::vector<float> prepare_wave(const std::vector<float>& samples, int rate, con
 // recipe.trim, trimmed of silence. prepare_wave = fit_to_window(recipe_clip(...)).
 std::vector<float> recipe_clip(const std::vector<float>& samples, int rate, const AudioRecipe& recipe);
 std::vector<float> fit_to_window(const std::vector<float>& clip, const AudioRecipe& recipe);
+// The clip (at `rate`) played at `speed`: treated as recorded at rate * speed and resampled
+// back to rate, so speed < 1 is slower and lower, as from a longer vocal tract. The
+// training's speed perturbation and the test-time views both use it.
+std::vector<float> at_speed(const std::vector<float>& clip, double speed, int rate);
 // The stretch from the first to the last 32 ms frame whose energy is within `floor_db` of the
 // loudest frame's, widened by `margin_s` on each side (within the clip): what is left of a
 // recording once the silence (or the low hiss) before and after the word is cut off. A clip

@@ -1,9 +1,7 @@
 #include "models/task.h"
 
-#include <cmath>
 #include <cstdio>
 
-#include "dsp/resample.h"
 #include "engine/autograd.h"
 #include "engine/error.h"
 #include "engine/functional.h"
@@ -180,11 +178,7 @@ Batch AudioTask::input_for(const std::vector<float>& samples, int rate) const {
   const std::vector<float> clip = recipe_clip(samples, rate, recipe_);
   Batch b;
   for (double speed : view_speeds(recipe_)) {
-    const std::vector<float> x =
-        fit_to_window(std::abs(speed - 1.0) < 1e-3 ? clip
-                                                   : dsp::resample(clip, int(std::lround(recipe_.sample_rate * speed)),
-                                                                   recipe_.sample_rate),
-                      recipe_);
+    const std::vector<float> x = fit_to_window(at_speed(clip, speed, recipe_.sample_rate), recipe_);
     Tensor w = Tensor::from_vector<float>(x, {1, int64_t(x.size())}, device_);
     Tensor f = audio_features(w, recipe_);  // forward() applies the training-set normalisation
     if (!b.audio.defined()) b.audio = f;

@@ -209,6 +209,13 @@ std::vector<LabelledInput> labelled_inputs(const std::string& folder, const std:
 
 // duet eval --inputs FOLDER: an audio or image model on the user's own labelled files, each
 // brought to the model's input exactly as duet predict brings it.
+// For an audio model: the speeds its clips are heard at (one line).
+void print_test_speeds(models::Task& task) {
+  if (auto* a = dynamic_cast<models::AudioTask*>(&task))
+    std::printf("clips heard at speeds %s%s\n", describe_test_speeds(a->recipe().test_speeds).c_str(),
+                a->recipe().test_speeds.size() > 1 ? " (log-probabilities averaged)" : "");
+}
+
 int eval_inputs(models::Task& task, const std::string& kind, const std::string& folder, const std::string& out,
                 bool json) {
   const std::vector<LabelledInput> inputs = labelled_inputs(folder, kind);
@@ -265,6 +272,7 @@ int eval_inputs(models::Task& task, const std::string& kind, const std::string& 
       j["per_group_accuracy"] = nlohmann::json::object();
       for (auto& [g, c] : groups) j["per_group_accuracy"][g] = double(c.first) / double(c.second);
     }
+    if (auto* a = dynamic_cast<models::AudioTask*>(&task)) j["test_speeds"] = a->recipe().test_speeds;
     j["wrong"] = nlohmann::json::array();
     for (const Row& r : wrong)
       j["wrong"].push_back({{"file", r.in->path}, {"label", r.in->label}, {"prediction", r.prediction},
@@ -273,6 +281,7 @@ int eval_inputs(models::Task& task, const std::string& kind, const std::string& 
     return 0;
   }
   std::printf("%s: accuracy %.2f%% on %zu files of %s\n", kind.c_str(), 100 * accuracy, rows.size(), folder.c_str());
+  print_test_speeds(task);
   std::printf("per-class accuracy:");
   for (int t = 0; t < 10; ++t)
     if (per_class_count[t])
@@ -386,9 +395,7 @@ int cmd_eval(const Argv& argv) {
   }
   std::printf("%s: test accuracy %.2f%% on %lld examples, loss %.4f\n", dir.c_str(), 100 * r.accuracy,
               (long long)r.count, r.loss);
-  if (auto* a = dynamic_cast<models::AudioTask*>(task.get()))
-    std::printf("clips heard at speeds %s%s\n", describe_test_speeds(a->recipe().test_speeds).c_str(),
-                a->recipe().test_speeds.size() > 1 ? " (log-probabilities averaged)" : "");
+  print_test_speeds(*task);
   print_per_class(r.confusion);
   print_per_group(groups);
   std::printf("wrote %s/errors.csv (%lld misclassified, most confident first) and %s/predictions.csv\n", out.c_str(),
@@ -455,6 +462,7 @@ int cmd_predict(const Argv& argv) {
     else b.image = dynamic_cast<models::ImageTask&>(*task).input_for(gray, w, h);
     auto p = probs_of(task->forward(b, false, 0));
     j = {{"prediction", argmax(p)}, {"probabilities", p}};
+    if (kind == "audio") j["test_speeds"] = dynamic_cast<models::AudioTask&>(*task).recipe().test_speeds;
   }
   if (args.flag("json")) {
     std::printf("%s\n", j.dump().c_str());
@@ -466,7 +474,8 @@ int cmd_predict(const Argv& argv) {
     for (int d = 0; d < 10; ++d) std::printf("  %d:%.3f", d, p[d]);
     std::printf("\n");
   };
-  print_probs("fused", j["probabilities"].get<std::vector<float>>());
+  print_probs(kind == "fusion" ? "fused" : kind.c_str(), j["probabilities"].get<std::vector<float>>());
+  if (kind == "audio") print_test_speeds(*task);
   if (j.contains("audio_probabilities")) print_probs("audio", j["audio_probabilities"].get<std::vector<float>>());
   if (j.contains("image_probabilities")) print_probs("image", j["image_probabilities"].get<std::vector<float>>());
   if (j.contains("modality_weights"))
