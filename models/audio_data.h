@@ -63,7 +63,7 @@ struct AudioAugment {
 struct ClipEffects {
   double snr_db = INFINITY;  // white noise at this SNR (inf: none)
   bool silent = false;       // the clip is replaced by silence (a missing modality)
-  double speed = 1.0;        // the clip played at this speed (resampled; a test-time view)
+  double speed = 1.0;        // the clip played at this speed (at_speed: a test-time view, a voice shift)
 };
 
 // Clips held in memory as recipe_clip makes them (at the recipe's sample rate, trimmed when

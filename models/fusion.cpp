@@ -65,7 +65,9 @@ std::vector<Degradation> standard_degradations() {
 
 namespace {
 
-bool degrades_audio(const Degradation& d) { return std::isfinite(d.audio.snr_db) || d.audio.silent; }
+bool degrades_audio(const Degradation& d) {
+  return std::isfinite(d.audio.snr_db) || d.audio.silent || std::abs(d.audio.speed - 1.0) > 1e-9;
+}
 bool degrades_image(const Degradation& d) { return d.image.noise > 0 || d.image.occlude > 0 || d.image.blank; }
 
 }  // namespace
@@ -80,6 +82,13 @@ std::vector<Degradation> degradations_of(const std::string& modality) {
     const bool own = modality == "audio" ? audio && !image : image && !audio;
     if ((!audio && !image) || (own && !removes)) out.push_back(d);
   }
+  if (modality == "audio")
+    for (auto [name, speed] : {std::pair{"audio speed 0.87", 0.87}, {"audio speed 1.15", 1.15}}) {
+      Degradation x;
+      x.name = name;
+      x.audio.speed = speed;
+      out.push_back(x);
+    }
   return out;
 }
 

@@ -147,7 +147,7 @@ Batch AudioTask::degraded_test_batch(const std::vector<int64_t>& idx, Rng& rng, 
   Batch b{Tensor(), Tensor(), labels_tensor(y, device_), {}, {}, {}};
   for (double speed : view_speeds(recipe_)) {
     ClipEffects view = fx;
-    view.speed = speed;
+    view.speed = fx.speed * speed;  // a degradation's speed, then the view's
     Tensor x = test_->batch(idx, AudioAugment{}, rng, device_, std::vector<ClipEffects>(idx.size(), view));
     if (!b.audio.defined()) b.audio = x;
     else b.audio_views.push_back(x);

@@ -460,7 +460,7 @@ TEST(Models, UnimodalRobustnessDegradesTheModelsOwnModality) {
   };
   const auto audio = models::degradations_of("audio"), image = models::degradations_of("image");
   EXPECT_EQ(names(audio), (std::vector<std::string>{"clean", "audio SNR 20 dB", "audio SNR 10 dB", "audio SNR 0 dB",
-                                                     "audio SNR -5 dB"}));
+                                                     "audio SNR -5 dB", "audio speed 0.87", "audio speed 1.15"}));
   EXPECT_EQ(names(image), (std::vector<std::string>{"clean", "image noise 0.5", "image noise 1", "image noise 2",
                                                      "image occluded 14x14"}));
   EXPECT_THROW(models::degradations_of("video"), Error);
@@ -471,10 +471,18 @@ TEST(Models, UnimodalRobustnessDegradesTheModelsOwnModality) {
   const models::EvalResult clean = models::evaluate(a, 7, 3), same = models::evaluate_degraded(a, audio[0], 7, 3);
   EXPECT_EQ(same.predictions, clean.predictions);
   EXPECT_EQ(same.loss, clean.loss);
-  const models::EvalResult noisy = models::evaluate_degraded(a, audio.back(), 7, 3);
+  const models::Degradation& noisy_row = audio[4];  // -5 dB
+  const models::EvalResult noisy = models::evaluate_degraded(a, noisy_row, 7, 3);
   EXPECT_NE(noisy.loss, clean.loss) << "-5 dB of noise did not reach the features";
-  EXPECT_EQ(models::evaluate_degraded(a, audio.back(), 7, 3).loss, noisy.loss);
-  EXPECT_NE(models::evaluate_degraded(a, audio.back(), 7, 4).loss, noisy.loss);
+  EXPECT_EQ(models::evaluate_degraded(a, noisy_row, 7, 3).loss, noisy.loss);
+  EXPECT_NE(models::evaluate_degraded(a, noisy_row, 7, 4).loss, noisy.loss);
+  // The speed rows play every clip slower or faster: other features, no noise to draw.
+  const models::EvalResult slow = models::evaluate_degraded(a, audio[5], 7, 3);
+  EXPECT_NE(slow.loss, clean.loss) << "speed 0.87 did not reach the features";
+  EXPECT_EQ(models::evaluate_degraded(a, audio[5], 7, 4).loss, slow.loss);
+  EXPECT_NE(models::evaluate_degraded(a, audio[6], 7, 3).loss, clean.loss) << "speed 1.15 did not reach the features";
+  for (const auto& d : models::standard_degradations())
+    EXPECT_EQ(d.audio.speed, 1.0) << d.name << ": the fusion table has no speed rows";
   EXPECT_THROW(models::evaluate_degraded(a, image[1], 7, 3), Error);
 
   const std::string root = make_tiny_data().string();
@@ -484,6 +492,7 @@ TEST(Models, UnimodalRobustnessDegradesTheModelsOwnModality) {
   for (size_t k = 1; k < image.size(); ++k)
     EXPECT_NE(models::evaluate_degraded(im, image[k], 7, 3).loss, iclean.loss) << image[k].name;
   EXPECT_THROW(models::evaluate_degraded(im, audio[1], 7, 3), Error);
+  EXPECT_THROW(models::evaluate_degraded(im, audio[5], 7, 3), Error);
 }
 
 // --n-fft: audio:duet's STFT size changes the recipe (the window spans the FFT), keeps the
