@@ -1,5 +1,6 @@
 #include "models/task.h"
 
+#include <cmath>
 #include <cstdio>
 
 #include "engine/autograd.h"
@@ -134,6 +135,12 @@ Batch AudioTask::test_batch(const std::vector<int64_t>& idx, Rng& rng) { return 
 void AudioTask::set_test_speeds(const std::vector<double>& speeds) {
   check_test_speeds(speeds);
   recipe_.test_speeds = speeds;
+}
+
+void AudioTask::set_speed_range(double lo, double hi) {
+  DUET_CHECK(std::isfinite(lo) && std::isfinite(hi) && lo >= 0.5 && lo <= hi && hi <= 2.0,
+             "speed perturbation range: 0.5 <= min <= max <= 2, got ", lo, " to ", hi);
+  augment_.speed_min = lo, augment_.speed_max = hi;
 }
 
 // The recipe's test-time speeds, or the clip alone.

@@ -103,6 +103,10 @@ class AudioTask : public Task {
   // Evaluation and prediction play clips at these speeds (check_test_speeds; {1}: the clip
   // alone) instead of the recipe's; saved with the model when set before training ends.
   void set_test_speeds(const std::vector<double>& speeds);
+  // The training's speed perturbation draws from [lo, hi] (0.5 <= lo <= hi <= 2; default
+  // 0.92-1.08; 1, 1: none).
+  void set_speed_range(double lo, double hi);
+  std::pair<double, double> speed_range() const { return {augment_.speed_min, augment_.speed_max}; }
   // Test batch with per-clip effects (robustness evaluation).
   Batch degraded_test_batch(const std::vector<int64_t>& idx, Rng& rng, const ClipEffects& fx);
   Normalizer& normalizer() { return norm_; }

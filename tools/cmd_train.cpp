@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <utility>
 
 #include "engine/error.h"
 #include "models/datasets.h"
@@ -59,6 +61,7 @@ const char* kUsage =
     "                  silence trimming: ablations of those steps); audio:duet: [--n-fft N] (STFT size, 64-2048)\n"
     "                  audio: [--test-speeds LIST] (evaluate each clip at these speeds and average the\n"
     "                  log-probabilities; audio:duet default 0.92,1,1.08, audio:seed 1: the clip alone)\n"
+    "                  [--speed-range MIN,MAX] (the training's speed perturbation; default 0.92,1.08)\n"
     "                  [--train-limit N] [--test-fraction F] [--data DIR] [--out DIR]\n"
     "                  fusion only: [--fusion early|concat|attention|late] [--init-audio DIR] [--init-image DIR]\n"
     "                  [--modality-dropout P] [--hard [--hard-snr DB] [--hard-energy F]]\n"
@@ -77,6 +80,7 @@ struct RunSpec {
   bool augment;
   double augment_noise;  // image: share of training images given pixel noise (and half as many an occlusion)
   models::RecipeSteps steps;
+  std::optional<std::pair<double, double>> speed_range;  // audio: --speed-range MIN,MAX
   models::NetworkOptions net;
   uint64_t seed;
   Device device;
@@ -98,8 +102,11 @@ std::unique_ptr<models::Task> make_task(const RunSpec& r, nlohmann::json& split_
   if (r.train_limit >= 0 && r.train_limit < int64_t(s.train.size())) s.train.resize(r.train_limit);
   split_info = {{"split", r.split}, {"test_fraction", r.test_fraction}, {"seed", r.seed},
                 {"train_size", s.train.size()}, {"test_size", s.test.size()}};
-  if (r.model == "audio")
-    return std::make_unique<models::AudioTask>(r.arch, ds, s.train, s.test, r.augment, r.seed, r.steps, r.net);
+  if (r.model == "audio") {
+    auto t = std::make_unique<models::AudioTask>(r.arch, ds, s.train, s.test, r.augment, r.seed, r.steps, r.net);
+    if (r.speed_range) t->set_speed_range(r.speed_range->first, r.speed_range->second);
+    return t;
+  }
   return models::make_fusion_task(r.arch, ds, s, r.data_dir, r.augment, r.seed, r.fusion);
 }
 
@@ -113,6 +120,8 @@ models::EvalResult run_one(const RunSpec& r, const std::string& label) {
               double(r.opts.sgd.lr), r.opts.schedule.c_str(), double(r.opts.sgd.momentum));
   if (r.opts.mixup > 0)
     std::printf("  mixup: each batch blended with a partner, lambda ~ Beta(%g, %g)\n", r.opts.mixup, r.opts.mixup);
+  if (r.speed_range)
+    std::printf("  speed perturbation: %g-%g\n", r.speed_range->first, r.speed_range->second);
   if (auto* a = dynamic_cast<models::AudioTask*>(task.get());
       a && !a->recipe().test_speeds.empty() && a->recipe().test_speeds != std::vector<double>{1.0})
     std::printf("  test clips heard at speeds %s (log-probabilities averaged)\n",
@@ -153,10 +162,25 @@ models::EvalResult run_one(const RunSpec& r, const std::string& label) {
         {"device", to_string(r.device)}, {"train_limit", r.train_limit}}},
       {"data", split_info},
       {"results", {{"test_accuracy", ev.accuracy}, {"test_loss", ev.loss}, {"per_class_accuracy", pc}}}};
+  if (auto* a = dynamic_cast<models::AudioTask*>(task.get()); a && r.augment)
+    extra["train"]["speed_range"] = {a->speed_range().first, a->speed_range().second};
   save_model_dir(r.out, *task, extra);
   std::printf("%s: test accuracy %.2f%% (%lld examples); results in %s/\n", label.c_str(), 100 * ev.accuracy,
               (long long)ev.count, r.out.c_str());
   return ev;
+}
+
+// "0.85,1.18" -> {0.85, 1.18} for --speed-range: two numbers, 0.5 <= MIN <= MAX <= 2.
+std::pair<double, double> parse_speed_range(const std::string& text) {
+  const size_t comma = text.find(',');
+  char *e1 = nullptr, *e2 = nullptr;
+  const std::string a = text.substr(0, comma), b = comma == std::string::npos ? "" : text.substr(comma + 1);
+  const double lo = a.empty() ? 0 : std::strtod(a.c_str(), &e1), hi = b.empty() ? 0 : std::strtod(b.c_str(), &e2);
+  DUET_CHECK(comma != std::string::npos && !a.empty() && !b.empty() && *e1 == '\0' && *e2 == '\0' && lo >= 0.5 &&
+                 lo <= hi && hi <= 2.0,
+             "--speed-range expects MIN,MAX with 0.5 <= MIN <= MAX <= 2, such as 0.85,1.18 (1,1: no speed ",
+             "perturbation); got '", text, "'");
+  return {lo, hi};
 }
 
 // "32,64,64" -> {32, 64, 64}, within audio:duet's limits (1 to 5 blocks of 1..1024 channels,
@@ -187,7 +211,7 @@ int cmd_train(const Argv& argv) {
   Args args(argv,
             {"model", "arch", "split", "epochs", "batch", "lr", "momentum", "weight-decay", "schedule", "device", "seed",
              "train-limit", "test-fraction", "data", "out", "fusion", "init-audio", "init-image", "modality-dropout",
-             "hard-snr", "hard-energy", "channels", "mixup", "n-fft", "augment-noise", "test-speeds"},
+             "hard-snr", "hard-energy", "channels", "mixup", "n-fft", "augment-noise", "test-speeds", "speed-range"},
             {"help", "nesterov", "no-augment", "no-band-norm", "no-trim", "hard"}, "train");
   if (args.flag("help")) {
     std::printf("%s", kUsage);
@@ -223,6 +247,12 @@ int cmd_train(const Argv& argv) {
   if (args.has("test-speeds")) {
     DUET_CHECK(r.model == "audio", "--test-speeds applies to --model audio (fusion reads each clip once), not ", r.model);
     r.steps.test_speeds = parse_test_speeds(args.str("test-speeds", ""));
+  }
+  if (args.has("speed-range")) {
+    DUET_CHECK(r.model == "audio", "--speed-range applies to --model audio (the training's speed perturbation), not ",
+               r.model);
+    DUET_CHECK(r.augment, "--speed-range is training augmentation; drop --no-augment");
+    r.speed_range = parse_speed_range(args.str("speed-range", ""));
   }
   if (args.has("channels")) {
     DUET_CHECK(r.arch == "audio:duet" || r.model == "fusion", "--channels applies to audio:duet and fusion models, not ",

@@ -39,6 +39,11 @@ expect_fail test-speeds-empty "--test-speeds expects 1 to 9 comma-separated spee
 expect_fail test-speeds-too-many "--test-speeds expects 1 to 9 comma-separated speed factors" "$duet" train --model audio --test-speeds 1,1,1,1,1,1,1,1,1,1
 expect_fail test-speeds-image "--test-speeds applies to --model audio .*not image" "$duet" train --model image --test-speeds 1
 expect_fail test-speeds-fusion "--test-speeds applies to --model audio .*not fusion" "$duet" train --model fusion --test-speeds 1
+expect_fail speed-range-order "--speed-range expects MIN,MAX with 0.5 <= MIN <= MAX <= 2" "$duet" train --model audio --speed-range 1.2,1.1
+expect_fail speed-range-one "--speed-range expects MIN,MAX" "$duet" train --model audio --speed-range 0.9
+expect_fail speed-range-wide "--speed-range expects MIN,MAX" "$duet" train --model audio --speed-range 0.4,1.1
+expect_fail speed-range-image "--speed-range applies to --model audio .*not image" "$duet" train --model image --speed-range 1,1
+expect_fail speed-range-no-augment "--speed-range is training augmentation; drop --no-augment" "$duet" train --model audio --no-augment --speed-range 0.9,1.1
 expect_fail n-fft-seed "--n-fft applies to audio:duet .*not audio:seed" "$duet" train --model audio --arch audio:seed --n-fft 512
 expect_fail mixup-negative "--mixup must be in" "$duet" train --model audio --mixup -0.5
 expect_fail mixup-not-a-number "--mixup expects a number, got 'lots'" "$duet" train --model image --mixup lots

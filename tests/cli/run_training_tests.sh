@@ -153,8 +153,10 @@ PY
   expect_fail eval-bad-split "no speaker 'nobody'" "$duet" eval --model-dir "$work/aud" --data "$shared" --split speaker:nobody
 
   # Channel counts: a two-block audio:duet is trained, recorded in config.json and rebuilt by eval.
-  expect_ok train-audio-channels "$duet" train --model audio --channels 8,16 --split official --epochs 1 --train-limit 300 --device cpu --data "$shared" --out "$work/aud_ch"
+  expect_ok train-audio-channels "$duet" train --model audio --channels 8,16 --speed-range 0.85,1.18 --split official --epochs 1 --train-limit 300 --device cpu --data "$shared" --out "$work/aud_ch"
   check_json audio-channels-config "j['channels'] == [8, 16]" "$work/aud_ch/config.json"
+  check_json audio-speed-range-config "j['train']['speed_range'] == [0.85, 1.18]" "$work/aud_ch/config.json"
+  check_json audio-default-speed-range "j['train']['speed_range'] == [0.92, 1.08]" "$work/aud/config.json"
   "$duet" eval --model-dir "$work/aud_ch" --data "$shared" --device cpu --json >"$work/aud_ch_eval.json" 2>"$work/err"
   check_json eval-audio-channels "abs(j['accuracy'] - json.load(open('$work/aud_ch/config.json'))['results']['test_accuracy']) < 1e-6" "$work/aud_ch_eval.json"
   expect_fail fusion-init-channels "--channels differs from the channel counts of the --init-audio model" "$duet" train \

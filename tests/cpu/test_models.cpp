@@ -824,6 +824,31 @@ TEST(Audio, TestTimeSpeedsAverageTheViewsLogProbabilities) {
   EXPECT_EQ(back.test_batch(idx, rng3).audio_views.size(), 1u);
 }
 
+// --speed-range: the training batches' speed perturbation draws from the range set (the same
+// random draws otherwise, so only the speed differs); test batches are untouched; bad
+// ranges are refused.
+TEST(Audio, SpeedRangeReachesTheTrainingBatches) {
+  TinySpeakerSplit tiny;
+  auto& [ds, split] = tiny;
+  auto batches = [&](double lo, double hi) {
+    models::AudioTask t("audio:duet", ds, split.train, split.test, true, 1);
+    t.set_speed_range(lo, hi);
+    EXPECT_EQ(t.speed_range(), (std::pair<double, double>{lo, hi}));
+    Rng r1(11), r2(11);
+    return std::pair{t.train_batch({0, 1, 2}, r1).audio.to_vector<float>(),
+                     t.test_batch({0, 1, 2}, r2).audio.to_vector<float>()};
+  };
+  const auto none = batches(1, 1), again = batches(1, 1), fast = batches(1.5, 1.5);
+  EXPECT_EQ(none.first, again.first);
+  EXPECT_NE(none.first, fast.first) << "the speed range did not reach the training batches";
+  EXPECT_EQ(none.second, fast.second) << "test batches must not depend on the training's speed range";
+  models::AudioTask t("audio:duet", ds, split.train, split.test, true, 1);
+  EXPECT_EQ(t.speed_range(), (std::pair<double, double>{0.92, 1.08}));
+  EXPECT_THROW(t.set_speed_range(1.1, 1.0), Error);
+  EXPECT_THROW(t.set_speed_range(0.4, 1.0), Error);
+  EXPECT_THROW(t.set_speed_range(1.0, 2.5), Error);
+}
+
 #ifdef DUET_HAVE_CUDA
 TEST(Cuda, ConvAlgorithmFromTheEnvironment) {
   // Host-side only: no GPU needed. A failed read is not cached, so the test can restore it.
