@@ -1,5 +1,6 @@
 // duet train: the training loop of any model, its outputs, and leave-one-speaker-out runs.
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -172,36 +173,25 @@ models::EvalResult run_one(const RunSpec& r, const std::string& label) {
 
 // "0.85,1.18" -> {0.85, 1.18} for --speed-range: two numbers, 0.5 <= MIN <= MAX <= 2.
 std::pair<double, double> parse_speed_range(const std::string& text) {
-  const size_t comma = text.find(',');
-  char *e1 = nullptr, *e2 = nullptr;
-  const std::string a = text.substr(0, comma), b = comma == std::string::npos ? "" : text.substr(comma + 1);
-  const double lo = a.empty() ? 0 : std::strtod(a.c_str(), &e1), hi = b.empty() ? 0 : std::strtod(b.c_str(), &e2);
-  DUET_CHECK(comma != std::string::npos && !a.empty() && !b.empty() && *e1 == '\0' && *e2 == '\0' && lo >= 0.5 &&
-                 lo <= hi && hi <= 2.0,
+  const auto v = parse_numbers(text);
+  DUET_CHECK(v && v->size() == 2 && (*v)[0] >= 0.5 && (*v)[0] <= (*v)[1] && (*v)[1] <= 2.0,
              "--speed-range expects MIN,MAX with 0.5 <= MIN <= MAX <= 2, such as 0.85,1.18 (1,1: no speed ",
              "perturbation); got '", text, "'");
-  return {lo, hi};
+  return {(*v)[0], (*v)[1]};
 }
 
 // "32,64,64" -> {32, 64, 64}, within audio:duet's limits (1 to 5 blocks of 1..1024 channels,
 // models/networks.cpp), so that a wrong value is reported against the flag.
 std::vector<int64_t> parse_channels(const std::string& text) {
-  auto expect = [&](bool ok) {
-    DUET_CHECK(ok, "--channels expects 1 to 5 comma-separated channel counts in 1..1024, such as 32,64,64; got '",
-               text, "'");
-  };
+  const auto v = parse_numbers(text);
+  bool ok = v && v->size() <= 5;
   std::vector<int64_t> out;
-  size_t pos = 0;
-  while (pos <= text.size()) {
-    const size_t end = std::min(text.find(',', pos), text.size());
-    const std::string item = text.substr(pos, end - pos);
-    char* stop = nullptr;
-    const long long v = item.empty() ? 0 : std::strtoll(item.c_str(), &stop, 10);
-    expect(!item.empty() && *stop == '\0' && v >= 1 && v <= 1024);
-    out.push_back(v);
-    pos = end + 1;
+  for (double c : v ? *v : std::vector<double>{}) {
+    ok = ok && c >= 1 && c <= 1024 && c == std::floor(c);
+    if (ok) out.push_back(int64_t(c));
   }
-  expect(out.size() <= 5);
+  DUET_CHECK(ok, "--channels expects 1 to 5 comma-separated channel counts in 1..1024, such as 32,64,64; got '", text,
+             "'");
   return out;
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 
@@ -29,11 +30,7 @@ Device choose_device(const std::string& requested) {
   return d;
 }
 
-std::vector<double> parse_test_speeds(const std::string& text) {
-  auto expect = [&](bool ok) {
-    DUET_CHECK(ok, "--test-speeds expects 1 to 9 comma-separated speed factors in [0.5, 2], such as 0.92,1,1.08 ",
-               "(1: the clip alone); got '", text, "'");
-  };
+std::optional<std::vector<double>> parse_numbers(const std::string& text) {
   std::vector<double> out;
   size_t pos = 0;
   while (pos <= text.size()) {
@@ -41,13 +38,21 @@ std::vector<double> parse_test_speeds(const std::string& text) {
     const std::string item = text.substr(pos, end - pos);
     char* stop = nullptr;
     const double v = item.empty() ? 0 : std::strtod(item.c_str(), &stop);
-    expect(!item.empty() && *stop == '\0' && v >= 0.5 && v <= 2.0);
+    if (item.empty() || *stop != '\0' || !std::isfinite(v)) return std::nullopt;
     out.push_back(v);
     pos = end + 1;
   }
-  expect(out.size() <= 9);
-  models::check_test_speeds(out);
   return out;
+}
+
+std::vector<double> parse_test_speeds(const std::string& text) {
+  const auto v = parse_numbers(text);
+  bool ok = v && v->size() <= 9;
+  for (double s : v ? *v : std::vector<double>{}) ok = ok && s >= 0.5 && s <= 2.0;
+  DUET_CHECK(ok, "--test-speeds expects 1 to 9 comma-separated speed factors in [0.5, 2], such as 0.92,1,1.08 ",
+             "(1: the clip alone); got '", text, "'");
+  models::check_test_speeds(*v);
+  return *v;
 }
 
 std::string describe_test_speeds(const std::vector<double>& speeds) {

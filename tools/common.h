@@ -2,6 +2,7 @@
 #pragma once
 #include <filesystem>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,10 @@ namespace duet::cli {
 // "" picks cuda when a GPU is present (and says so), else cpu; "cuda" without a GPU is an
 // error; anything else but "cpu" is an error.
 Device choose_device(const std::string& requested);
+
+// "a,b,c" -> the numbers a, b, c; nullopt when an item is empty or not a number (the
+// comma-separated flags: --test-speeds, --speed-range, --channels).
+std::optional<std::vector<double>> parse_numbers(const std::string& text);
 
 // --test-speeds "0.92,1,1.08" -> {0.92, 1, 1.08}: 1 to 9 comma-separated factors in [0.5, 2];
 // anything else is an error naming the flag.
