@@ -235,7 +235,7 @@ int cmd_train(const Argv& argv) {
              "--n-fft applies to audio:duet (the course recipe's front-end is fixed), not ", r.arch);
   r.steps.n_fft = int(args.integer("n-fft", 0, 64, 2048));  // 0 (absent): the recipe's own
   if (args.has("test-speeds")) {
-    DUET_CHECK(r.model == "audio", "--test-speeds applies to --model audio (fusion reads each clip once), not ", r.model);
+    DUET_CHECK(r.model == "audio", "--test-speeds applies to --model audio, not ", r.model);
     r.steps.test_speeds = parse_test_speeds(args.str("test-speeds", ""));
   }
   if (args.has("speed-range")) {

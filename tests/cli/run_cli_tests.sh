@@ -37,8 +37,8 @@ expect_fail test-speeds-not-a-list "--test-speeds expects 1 to 9 comma-separated
 expect_fail test-speeds-range "--test-speeds expects 1 to 9 comma-separated speed factors" "$duet" train --model audio --test-speeds 0.92,3
 expect_fail test-speeds-empty "--test-speeds expects 1 to 9 comma-separated speed factors" "$duet" train --model audio --test-speeds 1,,1.08
 expect_fail test-speeds-too-many "--test-speeds expects 1 to 9 comma-separated speed factors" "$duet" train --model audio --test-speeds 1,1,1,1,1,1,1,1,1,1
-expect_fail test-speeds-image "--test-speeds applies to --model audio .*not image" "$duet" train --model image --test-speeds 1
-expect_fail test-speeds-fusion "--test-speeds applies to --model audio .*not fusion" "$duet" train --model fusion --test-speeds 1
+expect_fail test-speeds-image "--test-speeds applies to --model audio, not image" "$duet" train --model image --test-speeds 1
+expect_fail test-speeds-fusion "--test-speeds applies to --model audio, not fusion" "$duet" train --model fusion --test-speeds 1
 expect_fail speed-range-order "--speed-range expects MIN,MAX with 0.5 <= MIN <= MAX <= 2" "$duet" train --model audio --speed-range 1.2,1.1
 expect_fail speed-range-one "--speed-range expects MIN,MAX" "$duet" train --model audio --speed-range 0.9
 expect_fail speed-range-wide "--speed-range expects MIN,MAX" "$duet" train --model audio --speed-range 0.4,1.1
