@@ -165,9 +165,11 @@ Batch AudioTask::degraded_test_batch(const std::vector<int64_t>& idx, Rng& rng, 
 Tensor AudioTask::forward(const Batch& b, bool training, uint64_t seed) {
   Tensor logits = net_->forward(norm_.apply(b.audio), training, seed);
   if (training || b.audio_views.empty()) return logits;
-  // log(softmax + 1e-30): a probability that underflows to 0 counts as e^-69, not -inf.
-  const Tensor tiny = Tensor::from_vector<float>({1e-30f}, {1, 1}, logits.device());
-  auto log_probs = [&](const Tensor& z) { return F::log(F::add(F::softmax(z), tiny)); };
+  // log(softmax + 1e-30): a probability that underflows to 0 counts as e^-69, not -inf. The
+  // constant is made once per device, not uploaded for every batch.
+  if (!tiny_.defined() || tiny_.device() != logits.device())
+    tiny_ = Tensor::from_vector<float>({1e-30f}, {1, 1}, logits.device());
+  auto log_probs = [&](const Tensor& z) { return F::log(F::add(F::softmax(z), tiny_)); };
   Tensor sum = log_probs(logits);
   for (const Tensor& v : b.audio_views) sum = F::add(sum, log_probs(net_->forward(norm_.apply(v), false, seed)));
   return F::scale(sum, 1.0 / double(1 + b.audio_views.size()));

@@ -119,6 +119,7 @@ class AudioTask : public Task {
   Normalizer norm_;
   std::unique_ptr<AudioSet> train_, test_;
   std::unique_ptr<Network> net_;
+  Tensor tiny_;  // 1e-30 on the device, for forward's average of the views' log-probabilities
 };
 
 class ImageTask : public Task {

@@ -212,8 +212,7 @@ std::vector<LabelledInput> labelled_inputs(const std::string& folder, const std:
 // For an audio model: the speeds its clips are heard at (one line).
 void print_test_speeds(models::Task& task) {
   if (auto* a = dynamic_cast<models::AudioTask*>(&task))
-    std::printf("clips heard at speeds %s%s\n", describe_test_speeds(a->recipe().test_speeds).c_str(),
-                a->recipe().test_speeds.size() > 1 ? " (log-probabilities averaged)" : "");
+    std::printf("clips heard at speeds %s\n", describe_test_speeds(a->recipe().test_speeds).c_str());
 }
 
 int eval_inputs(models::Task& task, const std::string& kind, const std::string& folder, const std::string& out,
@@ -341,14 +340,13 @@ int cmd_eval(const Argv& argv) {
   DUET_CHECK(args.has("model-dir"), "eval: --model-dir DIR is required");
   const std::string dir = args.str("model-dir", "");
   const Device device = choose_device(args.str("device", ""));
-  const std::vector<double> speeds =
-      args.has("test-speeds") ? test_speeds_flag(args, read_config(dir).at("model")) : std::vector<double>{};
+  const std::string kind = read_config(dir).at("model");
+  const std::vector<double> speeds = test_speeds_flag(args, kind);
   if (args.has("inputs")) {
     for (const char* f : {"split", "data", "seed"})
       DUET_CHECK(!args.has(f), "eval: --inputs FOLDER takes the place of the test set; --", f, " does not apply");
     for (const char* f : {"robustness", "hard"})
       DUET_CHECK(!args.flag(f), "eval: --", f, " does not apply to --inputs FOLDER");
-    const std::string kind = read_config(dir).at("model");
     DUET_CHECK(kind == "audio" || kind == "image", "eval: --inputs takes an audio or image model; ", dir, " holds a ",
                kind, " model (duet predict reads one recording and one picture)");
     const std::string folder = args.str("inputs", "");

@@ -125,8 +125,7 @@ models::EvalResult run_one(const RunSpec& r, const std::string& label) {
     std::printf("  speed perturbation: %g-%g\n", r.speed_range->first, r.speed_range->second);
   if (auto* a = dynamic_cast<models::AudioTask*>(task.get());
       a && !a->recipe().test_speeds.empty() && a->recipe().test_speeds != std::vector<double>{1.0})
-    std::printf("  test clips heard at speeds %s (log-probabilities averaged)\n",
-                describe_test_speeds(a->recipe().test_speeds).c_str());
+    std::printf("  test clips heard at speeds %s\n", describe_test_speeds(a->recipe().test_speeds).c_str());
   if (r.augment_noise > 0)
     std::printf("  noise: %g%% of training images get pixel noise (sigma 0-1), %g%% a 4-14 px square blanked\n",
                 100 * r.augment_noise, 50 * r.augment_noise);

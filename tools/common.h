@@ -21,7 +21,7 @@ std::optional<std::vector<double>> parse_numbers(const std::string& text);
 // --test-speeds "0.92,1,1.08" -> {0.92, 1, 1.08}: 1 to 9 comma-separated factors in [0.5, 2];
 // anything else is an error naming the flag.
 std::vector<double> parse_test_speeds(const std::string& text);
-// "0.92, 1, 1.08" (the clip alone when empty), for messages.
+// "0.92, 1, 1.08 (log-probabilities averaged)" ("1 (the clip alone)" when empty), for messages.
 std::string describe_test_speeds(const std::vector<double>& speeds);
 
 // Whether p's extension, in lower case, is one of `exts` (".wav", ".png", ...).
