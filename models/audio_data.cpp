@@ -164,7 +164,35 @@ std::vector<float> at_speed(const std::vector<float>& clip, double speed, int ra
   return dsp::resample(clip, int(std::lround(rate * speed)), rate);
 }
 
-void add_noise(float* x, size_t n, double snr_db, Rng& rng) {
+std::vector<double> pink_noise(size_t n, Rng& rng) {
+  // White noise through seven first-order sections whose sum follows 1/f within 0.05 dB from
+  // 0.0002 of the sample rate up (P. Kellet's "refined" pink filter). The first 4096 outputs
+  // are dropped so that the slowest section (time constant about 880 samples) has settled.
+  constexpr size_t warm = 4096;
+  double b[7] = {};
+  std::vector<double> out(n);
+  double power = 0;
+  for (size_t i = 0; i < warm + n; ++i) {
+    const double w = rng.normal();
+    b[0] = 0.99886 * b[0] + w * 0.0555179;
+    b[1] = 0.99332 * b[1] + w * 0.0750759;
+    b[2] = 0.96900 * b[2] + w * 0.1538520;
+    b[3] = 0.86650 * b[3] + w * 0.3104856;
+    b[4] = 0.55000 * b[4] + w * 0.5329522;
+    b[5] = -0.7616 * b[5] - w * 0.0168980;
+    const double y = b[0] + b[1] + b[2] + b[3] + b[4] + b[5] + b[6] + w * 0.5362;
+    b[6] = w * 0.115926;
+    if (i >= warm) {
+      out[i - warm] = y;
+      power += y * y;
+    }
+  }
+  const double scale = power > 0 ? std::sqrt(double(n) / power) : 0.0;
+  for (double& v : out) v *= scale;
+  return out;
+}
+
+void add_noise(float* x, size_t n, double snr_db, Rng& rng, NoiseColour colour) {
   // Signal power over the loudest 50% of samples, so silence padding does not count.
   std::vector<float> sq(n);
   for (size_t i = 0; i < n; ++i) sq[i] = x[i] * x[i];
@@ -174,6 +202,11 @@ void add_noise(float* x, size_t n, double snr_db, Rng& rng) {
   p /= std::max<size_t>(1, sq.size() - sq.size() / 2);
   if (p <= 0) p = 1e-6;
   const double sigma = std::sqrt(p / std::pow(10.0, snr_db / 10.0));
+  if (colour == NoiseColour::pink) {
+    const std::vector<double> v = pink_noise(n, rng);
+    for (size_t i = 0; i < n; ++i) x[i] += float(sigma * v[i]);
+    return;
+  }
   for (size_t i = 0; i < n; ++i) x[i] += float(sigma * rng.normal());
 }
 
@@ -216,6 +249,7 @@ Tensor AudioSet::batch(const std::vector<int64_t>& idx, const AudioAugment& aug,
     std::vector<float> x;
     int64_t offset = 0, from = 0;
     double aug_snr = INFINITY;  // augmentation noise over the whole window (noise_on_window)
+    NoiseColour aug_colour = NoiseColour::white;
     if (!aug.enabled && std::abs(fx.speed - 1.0) < 1e-3) {
       x = fit_to_window(src, recipe_);  // src is already the recipe's clip
     } else if (!aug.enabled) {
@@ -231,8 +265,10 @@ Tensor AudioSet::batch(const std::vector<int64_t>& idx, const AudioAugment& aug,
       for (float& v : x) v = float(v * gain);
       if (rng.uniform() < aug.noise_prob) {
         const double snr = rng.uniform(aug.snr_min_db, aug.snr_max_db);
+        // Drawn only when pink noise is asked for, so that white-only training keeps its draws.
+        if (aug.pink_share > 0 && rng.uniform() < aug.pink_share) aug_colour = NoiseColour::pink;
         if (aug.noise_on_window) aug_snr = snr;
-        else add_noise(x.data(), x.size(), snr, rng);
+        else add_noise(x.data(), x.size(), snr, rng, aug_colour);
       }
       // Place the clip at a random offset around the centre of the window.
       const int64_t n = std::min<int64_t>(int64_t(x.size()), L);
@@ -252,8 +288,8 @@ Tensor AudioSet::batch(const std::vector<int64_t>& idx, const AudioAugment& aug,
     }
     const int64_t n = std::min<int64_t>(int64_t(x.size()) - from, L - offset);
     std::copy(x.begin() + from, x.begin() + from + n, w + b * L + offset);
-    for (double snr : {aug_snr, fx.snr_db})
-      if (std::isfinite(snr)) add_noise(w + b * L, size_t(L), snr, rng);
+    for (auto [snr, colour] : {std::pair{aug_snr, aug_colour}, {fx.snr_db, fx.colour}})
+      if (std::isfinite(snr)) add_noise(w + b * L, size_t(L), snr, rng, colour);
   }
   Tensor feats = audio_features(waves.to(device), recipe_);
   if (aug.enabled) dsp::mask_bands(feats, bands);

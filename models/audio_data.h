@@ -43,6 +43,10 @@ void check_test_speeds(const std::vector<double>& speeds);
 // their loudest stretch (see loudest_window). Evaluated at speeds 0.92, 1 and 1.08.
 AudioRecipe audio_recipe(const std::string& name);
 
+// The spectrum of added noise: white (flat) or pink (power falling as 1/f, equal power per
+// octave, nearer the hum, traffic and room noise of real recordings than white noise is).
+enum class NoiseColour { white, pink };
+
 struct AudioAugment {
   bool enabled = false;
   double max_shift = 0.1;         // random placement of the clip in its window, fraction of the window
@@ -55,13 +59,15 @@ struct AudioAugment {
   double noise_prob = 0.5;
   double snr_min_db = 0, snr_max_db = 30;
   bool noise_on_window = true;
+  double pink_share = 0;          // the share of those noises that is pink rather than white
   int time_masks = 1, max_time_mask = 10;   // SpecAugment bands (frames)
   int freq_masks = 1, max_freq_mask = 6;    // (mel bins)
 };
 
 // Per-clip effects for evaluation under degradation and for fusion training.
 struct ClipEffects {
-  double snr_db = INFINITY;  // white noise at this SNR (inf: none)
+  double snr_db = INFINITY;  // noise at this SNR (inf: none)
+  NoiseColour colour = NoiseColour::white;  // of that noise
   bool silent = false;       // the clip is replaced by silence (a missing modality)
   double speed = 1.0;        // the clip played at this speed (at_speed: a test-time view, a voice shift)
 };
@@ -116,8 +122,11 @@ std::vector<float> trim_silence(const std::vector<float>& x, int rate, double fl
 // Features for a batch of prepared waveforms [B, num_samples] (the recipe's front-end +
 // standardisation).
 Tensor audio_features(const Tensor& waves, const AudioRecipe& recipe);
-// Adds white noise to x[0, n) (a clip, or a batch row in place) at `snr_db` relative to the
-// power of the loudest half of its samples, so that silence does not count.
-void add_noise(float* x, size_t n, double snr_db, Rng& rng);
+// Adds noise to x[0, n) (a clip, or a batch row in place) at `snr_db` relative to the
+// power of the loudest half of its samples, so that silence does not count; the noise's power
+// is its power over the whole band.
+void add_noise(float* x, size_t n, double snr_db, Rng& rng, NoiseColour colour = NoiseColour::white);
+// n samples of pink noise of unit power (mean square 1 over the n samples).
+std::vector<double> pink_noise(size_t n, Rng& rng);
 
 }  // namespace duet::models

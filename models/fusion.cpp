@@ -82,13 +82,21 @@ std::vector<Degradation> degradations_of(const std::string& modality) {
     const bool own = modality == "audio" ? audio && !image : image && !audio;
     if ((!audio && !image) || (own && !removes)) out.push_back(d);
   }
-  if (modality == "audio")
+  if (modality == "audio") {
+    for (double snr : {10.0, 0.0}) {
+      Degradation x;
+      x.name = "audio pink SNR " + std::to_string(int(snr)) + " dB";
+      x.audio.snr_db = snr;
+      x.audio.colour = NoiseColour::pink;
+      out.push_back(x);
+    }
     for (auto [name, speed] : {std::pair{"audio speed 0.87", 0.87}, {"audio speed 1.15", 1.15}}) {
       Degradation x;
       x.name = name;
       x.audio.speed = speed;
       out.push_back(x);
     }
+  }
   return out;
 }
 

@@ -65,9 +65,9 @@ struct Degradation {
 std::vector<Degradation> standard_degradations();
 // The rows of standard_degradations() that degrade one modality ("audio" or "image") without
 // removing it, clean first: what a model of that modality alone is evaluated under
-// (duet eval --robustness). Audio adds two rows of its own: every clip played at speed 0.87
-// and 1.15 (slower and lower, faster and higher: a stand-in for voices with longer or
-// shorter vocal tracts than the training speakers').
+// (duet eval --robustness). Audio adds rows of its own: pink noise at 10 and 0 dB SNR, and
+// every clip played at speed 0.87 and 1.15 (slower and lower, faster and higher: a stand-in
+// for voices with longer or shorter vocal tracts than the training speakers').
 std::vector<Degradation> degradations_of(const std::string& modality);
 // Accuracy of an audio or image model on its test set with every example degraded by `d`
 // (the effects of d's own modality; an effect on the other one is an error). The noise and

@@ -143,6 +143,11 @@ void AudioTask::set_speed_range(double lo, double hi) {
   augment_.speed_min = lo, augment_.speed_max = hi;
 }
 
+void AudioTask::set_pink_share(double share) {
+  DUET_CHECK(share >= 0 && share <= 1, "pink noise share: expected 0 to 1, got ", share);
+  augment_.pink_share = share;
+}
+
 // The recipe's test-time speeds, or the clip alone.
 static std::vector<double> view_speeds(const AudioRecipe& r) {
   return r.test_speeds.empty() ? std::vector<double>{1.0} : r.test_speeds;

@@ -107,6 +107,10 @@ class AudioTask : public Task {
   // 0.92-1.08; 1, 1: none).
   void set_speed_range(double lo, double hi);
   std::pair<double, double> speed_range() const { return {augment_.speed_min, augment_.speed_max}; }
+  // The share (0..1) of the training's noisy clips whose noise is pink rather than white
+  // (default 0: all white).
+  void set_pink_share(double share);
+  double pink_share() const { return augment_.pink_share; }
   // Test batch with per-clip effects (robustness evaluation).
   Batch degraded_test_batch(const std::vector<int64_t>& idx, Rng& rng, const ClipEffects& fx);
   Normalizer& normalizer() { return norm_; }

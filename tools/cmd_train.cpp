@@ -63,6 +63,8 @@ const char* kUsage =
     "                  audio: [--test-speeds LIST] (evaluate each clip at these speeds and average the\n"
     "                  log-probabilities; audio:duet default 0.92,1,1.08, audio:seed 1: the clip alone)\n"
     "                  [--speed-range MIN,MAX] (the training's speed perturbation; default 0.92,1.08)\n"
+    "                  [--pink-noise P] (share of the noisy training clips whose noise is pink, 1/f,\n"
+    "                  rather than white; default 0)\n"
     "                  [--train-limit N] [--test-fraction F] [--data DIR] [--out DIR]\n"
     "                  fusion only: [--fusion early|concat|attention|late] [--init-audio DIR] [--init-image DIR]\n"
     "                  [--modality-dropout P] [--hard [--hard-snr DB] [--hard-energy F]]\n"
@@ -82,6 +84,7 @@ struct RunSpec {
   double augment_noise;  // image: share of training images given pixel noise (and half as many an occlusion)
   models::RecipeSteps steps;
   std::optional<std::pair<double, double>> speed_range;  // audio: --speed-range MIN,MAX
+  double pink_noise = 0;                                  // audio: --pink-noise P
   models::NetworkOptions net;
   uint64_t seed;
   Device device;
@@ -106,6 +109,7 @@ std::unique_ptr<models::Task> make_task(const RunSpec& r, nlohmann::json& split_
   if (r.model == "audio") {
     auto t = std::make_unique<models::AudioTask>(r.arch, ds, s.train, s.test, r.augment, r.seed, r.steps, r.net);
     if (r.speed_range) t->set_speed_range(r.speed_range->first, r.speed_range->second);
+    t->set_pink_share(r.pink_noise);
     return t;
   }
   return models::make_fusion_task(r.arch, ds, s, r.data_dir, r.augment, r.seed, r.fusion);
@@ -123,6 +127,8 @@ models::EvalResult run_one(const RunSpec& r, const std::string& label) {
     std::printf("  mixup: each batch blended with a partner, lambda ~ Beta(%g, %g)\n", r.opts.mixup, r.opts.mixup);
   if (r.speed_range)
     std::printf("  speed perturbation: %g-%g\n", r.speed_range->first, r.speed_range->second);
+  if (r.pink_noise > 0)
+    std::printf("  noise: %g%% of the noisy clips get pink noise, the rest white\n", 100 * r.pink_noise);
   if (auto* a = dynamic_cast<models::AudioTask*>(task.get());
       a && !a->recipe().test_speeds.empty() && a->recipe().test_speeds != std::vector<double>{1.0})
     std::printf("  test clips heard at speeds %s\n", describe_test_speeds(a->recipe().test_speeds).c_str());
@@ -162,8 +168,10 @@ models::EvalResult run_one(const RunSpec& r, const std::string& label) {
         {"device", to_string(r.device)}, {"train_limit", r.train_limit}}},
       {"data", split_info},
       {"results", {{"test_accuracy", ev.accuracy}, {"test_loss", ev.loss}, {"per_class_accuracy", pc}}}};
-  if (auto* a = dynamic_cast<models::AudioTask*>(task.get()); a && r.augment)
+  if (auto* a = dynamic_cast<models::AudioTask*>(task.get()); a && r.augment) {
     extra["train"]["speed_range"] = {a->speed_range().first, a->speed_range().second};
+    extra["train"]["pink_noise"] = a->pink_share();
+  }
   save_model_dir(r.out, *task, extra);
   std::printf("%s: test accuracy %.2f%% (%lld examples); results in %s/\n", label.c_str(), 100 * ev.accuracy,
               (long long)ev.count, r.out.c_str());
@@ -200,7 +208,8 @@ int cmd_train(const Argv& argv) {
   Args args(argv,
             {"model", "arch", "split", "epochs", "batch", "lr", "momentum", "weight-decay", "schedule", "device", "seed",
              "train-limit", "test-fraction", "data", "out", "fusion", "init-audio", "init-image", "modality-dropout",
-             "hard-snr", "hard-energy", "channels", "mixup", "n-fft", "augment-noise", "test-speeds", "speed-range"},
+             "hard-snr", "hard-energy", "channels", "mixup", "n-fft", "augment-noise", "test-speeds", "speed-range",
+             "pink-noise"},
             {"help", "nesterov", "no-augment", "no-band-norm", "no-trim", "hard"}, "train");
   if (args.flag("help")) {
     std::printf("%s", kUsage);
@@ -225,7 +234,8 @@ int cmd_train(const Argv& argv) {
   r.augment = d.augment && !args.flag("no-augment");
   r.augment_noise = args.number("augment-noise", 0, 0, 1);
   DUET_CHECK(!args.has("augment-noise") || r.model == "image",
-             "--augment-noise applies to --model image (audio:duet adds noise to half of its clips, fusion its own)");
+             "--augment-noise applies to --model image (audio:duet adds noise to half of its clips, --pink-noise sets "
+             "its colour; fusion adds its own)");
   DUET_CHECK(r.augment || r.augment_noise == 0, "--augment-noise is training augmentation; drop --no-augment");
   r.steps.band_norm = !args.flag("no-band-norm");
   r.steps.trim = !args.flag("no-trim");
@@ -242,6 +252,11 @@ int cmd_train(const Argv& argv) {
                r.model);
     DUET_CHECK(r.augment, "--speed-range is training augmentation; drop --no-augment");
     r.speed_range = parse_speed_range(args.str("speed-range", ""));
+  }
+  if (args.has("pink-noise")) {
+    DUET_CHECK(r.model == "audio", "--pink-noise applies to --model audio (the training's noise), not ", r.model);
+    DUET_CHECK(r.augment, "--pink-noise is training augmentation; drop --no-augment");
+    r.pink_noise = args.number("pink-noise", 0, 0, 1);
   }
   if (args.has("channels")) {
     DUET_CHECK(r.arch == "audio:duet" || r.model == "fusion", "--channels applies to audio:duet and fusion models, not ",

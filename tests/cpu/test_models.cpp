@@ -460,7 +460,8 @@ TEST(Models, UnimodalRobustnessDegradesTheModelsOwnModality) {
   };
   const auto audio = models::degradations_of("audio"), image = models::degradations_of("image");
   EXPECT_EQ(names(audio), (std::vector<std::string>{"clean", "audio SNR 20 dB", "audio SNR 10 dB", "audio SNR 0 dB",
-                                                     "audio SNR -5 dB", "audio speed 0.87", "audio speed 1.15"}));
+                                                     "audio SNR -5 dB", "audio pink SNR 10 dB", "audio pink SNR 0 dB",
+                                                     "audio speed 0.87", "audio speed 1.15"}));
   EXPECT_EQ(names(image), (std::vector<std::string>{"clean", "image noise 0.5", "image noise 1", "image noise 2",
                                                      "image occluded 14x14"}));
   EXPECT_THROW(models::degradations_of("video"), Error);
@@ -476,11 +477,18 @@ TEST(Models, UnimodalRobustnessDegradesTheModelsOwnModality) {
   EXPECT_NE(noisy.loss, clean.loss) << "-5 dB of noise did not reach the features";
   EXPECT_EQ(models::evaluate_degraded(a, noisy_row, 7, 3).loss, noisy.loss);
   EXPECT_NE(models::evaluate_degraded(a, noisy_row, 7, 4).loss, noisy.loss);
+  // The pink rows: noise of another colour at the same SNR, drawn from the seed too.
+  EXPECT_EQ(audio[5].audio.colour, models::NoiseColour::pink);
+  EXPECT_EQ(audio[2].audio.colour, models::NoiseColour::white);
+  const models::EvalResult pink = models::evaluate_degraded(a, audio[5], 7, 3);  // pink 10 dB
+  EXPECT_NE(pink.loss, clean.loss) << "pink noise did not reach the features";
+  EXPECT_NE(pink.loss, models::evaluate_degraded(a, audio[2], 7, 3).loss) << "pink 10 dB read as white 10 dB";
+  EXPECT_EQ(models::evaluate_degraded(a, audio[5], 7, 3).loss, pink.loss);
   // The speed rows play every clip slower or faster: other features, no noise to draw.
-  const models::EvalResult slow = models::evaluate_degraded(a, audio[5], 7, 3);
+  const models::EvalResult slow = models::evaluate_degraded(a, audio[7], 7, 3);
   EXPECT_NE(slow.loss, clean.loss) << "speed 0.87 did not reach the features";
-  EXPECT_EQ(models::evaluate_degraded(a, audio[5], 7, 4).loss, slow.loss);
-  EXPECT_NE(models::evaluate_degraded(a, audio[6], 7, 3).loss, clean.loss) << "speed 1.15 did not reach the features";
+  EXPECT_EQ(models::evaluate_degraded(a, audio[7], 7, 4).loss, slow.loss);
+  EXPECT_NE(models::evaluate_degraded(a, audio[8], 7, 3).loss, clean.loss) << "speed 1.15 did not reach the features";
   for (const auto& d : models::standard_degradations())
     EXPECT_EQ(d.audio.speed, 1.0) << d.name << ": the fusion table has no speed rows";
   EXPECT_THROW(models::evaluate_degraded(a, image[1], 7, 3), Error);
@@ -493,6 +501,7 @@ TEST(Models, UnimodalRobustnessDegradesTheModelsOwnModality) {
     EXPECT_NE(models::evaluate_degraded(im, image[k], 7, 3).loss, iclean.loss) << image[k].name;
   EXPECT_THROW(models::evaluate_degraded(im, audio[1], 7, 3), Error);
   EXPECT_THROW(models::evaluate_degraded(im, audio[5], 7, 3), Error);
+  EXPECT_THROW(models::evaluate_degraded(im, audio[7], 7, 3), Error);
 }
 
 // --n-fft: audio:duet's STFT size changes the recipe (the window spans the FFT), keeps the
@@ -702,6 +711,89 @@ TEST(Audio, AugmentationNoiseCoversTheWindow) {
   EXPECT_GT(first_frame_spread(aug), 1.0f) << "no noise in the padding";
   aug.noise_on_window = false;
   EXPECT_LT(first_frame_spread(aug), 1e-4f) << "clip-only noise reached the padding";
+}
+
+// Power per octave of a signal at 8 kHz: the octaves of 1024-point FFT bins [4, 8), [8, 16),
+// ... [256, 512) (31-62 Hz up to 2-4 kHz), each averaged over the frames.
+static std::vector<double> octave_powers(const std::vector<double>& x) {
+  dsp::FrontendConfig c;
+  c.sample_rate = 8000, c.n_fft = 1024, c.hop_length = 512, c.mel = false, c.to_db = false;
+  std::vector<float> xf(x.begin(), x.end());
+  const int64_t frames = c.frames(int64_t(x.size()));
+  std::vector<float> spec(size_t(c.n_freqs() * frames));
+  dsp::frontend_cpu(xf.data(), 1, int64_t(xf.size()), c, spec.data());
+  std::vector<double> out;
+  for (int lo = 4; lo < 512; lo *= 2) {
+    double p = 0;
+    for (int f = lo; f < 2 * lo; ++f)
+      for (int64_t t = 0; t < frames; ++t) p += spec[size_t(f * frames + t)];
+    out.push_back(p);
+  }
+  return out;
+}
+
+// Pink noise has unit power and the same power in every octave (1/f); white noise, for
+// contrast, doubles its power from one octave to the next.
+TEST(Audio, PinkNoiseHasEqualPowerPerOctave) {
+  Rng rng(11);
+  const std::vector<double> pink = models::pink_noise(65536, rng);
+  double ms = 0;
+  for (double v : pink) ms += v * v;
+  EXPECT_NEAR(ms / double(pink.size()), 1.0, 1e-9);
+  const std::vector<double> p = octave_powers(pink);
+  for (size_t k = 1; k < p.size(); ++k)
+    EXPECT_NEAR(10 * std::log10(p[k] / p[0]), 0.0, 1.5) << "octave " << k << " against the first";
+  std::vector<double> white(65536);
+  for (double& v : white) v = rng.normal();
+  const std::vector<double> w = octave_powers(white);
+  for (size_t k = 1; k < w.size(); ++k)
+    EXPECT_NEAR(10 * std::log10(w[k] / w[k - 1]), 3.0, 1.0) << "white octave " << k;
+  EXPECT_TRUE(models::pink_noise(0, rng).empty());
+}
+
+// --pink-noise: the training's noise is pink for the share asked for. In the padding (noise
+// alone) pink noise puts more of its power in the low mel bins than white noise does.
+TEST(Audio, AugmentationNoiseCanBePink) {
+  TinySpeakerSplit tiny;
+  models::AudioRecipe r = models::audio_recipe("duet");
+  r.band_norm = false, r.standardize = false;  // raw dB
+  models::AudioSet set(tiny.ds, {0}, r);
+  models::AudioAugment aug;
+  EXPECT_EQ(aug.pink_share, 0.0);
+  aug.enabled = true;
+  aug.noise_prob = 1, aug.snr_min_db = aug.snr_max_db = 0;
+  aug.speed_min = aug.speed_max = 1, aug.gain_db = 0, aug.max_shift = 0;
+  aug.time_masks = aug.freq_masks = 0;
+  auto batch = [&](const models::AudioAugment& a) {
+    Rng rng(5);
+    return set.batch({0}, a, rng, Device::cpu);  // [1, 1, bins, frames]
+  };
+  // Mean dB of the lowest 16 mel bins less that of the highest 16, over the first 10 frames.
+  auto tilt = [](const Tensor& f) {
+    const int64_t bins = f.shape()[2], frames = f.shape()[3];
+    const float* p = f.data<float>();
+    double low = 0, high = 0;
+    for (int64_t t = 0; t < 10; ++t)
+      for (int64_t b = 0; b < 16; ++b) low += p[b * frames + t], high += p[(bins - 1 - b) * frames + t];
+    return (low - high) / 160;
+  };
+  const Tensor white = batch(aug);
+  aug.pink_share = 1;
+  const Tensor pink = batch(aug);
+  EXPECT_GT(tilt(pink) - tilt(white), 6.0) << "pink noise not tilted towards the low bins";
+  aug.pink_share = 0.5;  // some clips pink, some white: between the two
+  Rng rng(9);
+  int pinkish = 0;
+  for (int k = 0; k < 20; ++k) pinkish += tilt(set.batch({0}, aug, rng, Device::cpu)) - tilt(white) > 6.0;
+  EXPECT_GT(pinkish, 2);
+  EXPECT_LT(pinkish, 18);
+
+  models::AudioTask t("audio:duet", tiny.ds, tiny.split.train, tiny.split.test, true, 1);
+  EXPECT_EQ(t.pink_share(), 0.0);
+  t.set_pink_share(0.25);
+  EXPECT_EQ(t.pink_share(), 0.25);
+  EXPECT_THROW(t.set_pink_share(1.5), Error);
+  EXPECT_THROW(t.set_pink_share(-0.1), Error);
 }
 
 TEST(Audio, SilenceAroundTheWordIsTrimmedSoTheWordIsCentred) {
