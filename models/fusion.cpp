@@ -230,6 +230,7 @@ FusionTask::FusionTask(const std::string& arch, const data::Fsdd& ds, const data
   audio_aug_.noise_prob = 0.3;
   audio_aug_.snr_min_db = 15, audio_aug_.snr_max_db = 40;
   audio_aug_.noise_on_window = false;
+  audio_aug_.speed_min = 0.92, audio_aug_.speed_max = 1.08;  // the speed range fusion was measured with
   image_aug_.enabled = augment;
   train_audio_ = std::make_unique<AudioSet>(ds, split.train, recipe_);
   test_audio_ = std::make_unique<AudioSet>(ds, split.test, recipe_);

@@ -104,7 +104,7 @@ class AudioTask : public Task {
   // alone) instead of the recipe's; saved with the model when set before training ends.
   void set_test_speeds(const std::vector<double>& speeds);
   // The training's speed perturbation draws from [lo, hi] (0.5 <= lo <= hi <= 2; default
-  // 0.92-1.08; 1, 1: none).
+  // 0.85-1.18; 1, 1: none).
   void set_speed_range(double lo, double hi);
   std::pair<double, double> speed_range() const { return {augment_.speed_min, augment_.speed_max}; }
   // The share (0..1) of the training's noisy clips whose noise is pink rather than white

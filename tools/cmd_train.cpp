@@ -62,7 +62,7 @@ const char* kUsage =
     "                  silence trimming: ablations of those steps); audio:duet: [--n-fft N] (STFT size, 64-2048)\n"
     "                  audio: [--test-speeds LIST] (evaluate each clip at these speeds and average the\n"
     "                  log-probabilities; audio:duet default 0.92,1,1.08, audio:seed 1: the clip alone)\n"
-    "                  [--speed-range MIN,MAX] (the training's speed perturbation; default 0.92,1.08)\n"
+    "                  [--speed-range MIN,MAX] (the training's speed perturbation; default 0.85,1.18)\n"
     "                  [--pink-noise P] (share of the noisy training clips whose noise is pink, 1/f,\n"
     "                  rather than white; default 0)\n"
     "                  [--train-limit N] [--test-fraction F] [--data DIR] [--out DIR]\n"
