@@ -684,6 +684,16 @@ TEST(Audio, BandMeansAreRemovedAndTheRecipeRemembersIt) {
   EXPECT_FALSE(models::AudioRecipe::from_json(old).band_norm);
 }
 
+// Training augmentation that only adds noise, at one SNR, to every clip.
+static models::AudioAugment noise_only(double snr_db) {
+  models::AudioAugment aug;
+  aug.enabled = true;
+  aug.noise_prob = 1, aug.snr_min_db = aug.snr_max_db = snr_db;
+  aug.speed_min = aug.speed_max = 1, aug.gain_db = 0, aug.max_shift = 0;
+  aug.time_masks = aug.freq_masks = 0;
+  return aug;
+}
+
 // Augmentation noise covers the whole window by default (the silence around a short word
 // too, as in a noisy recording); with noise_on_window false only the clip is noisy and its
 // padding stays silent. Seen in the first frame, which lies in the padding of a centred clip.
@@ -693,12 +703,8 @@ TEST(Audio, AugmentationNoiseCoversTheWindow) {
   r.band_norm = false, r.standardize = false;  // raw dB: silence is one floor value in every bin
   models::AudioSet set(tiny.ds, {0}, r);
   ASSERT_LT(set.wave(0).size(), size_t(r.num_samples) / 2);
-  models::AudioAugment aug;
+  models::AudioAugment aug = noise_only(10);
   EXPECT_TRUE(aug.noise_on_window);
-  aug.enabled = true;
-  aug.noise_prob = 1, aug.snr_min_db = aug.snr_max_db = 10;
-  aug.speed_min = aug.speed_max = 1, aug.gain_db = 0, aug.max_shift = 0;
-  aug.time_masks = aug.freq_masks = 0;
   auto first_frame_spread = [&](const models::AudioAugment& a) {
     Rng rng(5);
     Tensor f = set.batch({0}, a, rng, Device::cpu);  // [1, 1, bins, frames]
@@ -758,12 +764,8 @@ TEST(Audio, AugmentationNoiseCanBePink) {
   models::AudioRecipe r = models::audio_recipe("duet");
   r.band_norm = false, r.standardize = false;  // raw dB
   models::AudioSet set(tiny.ds, {0}, r);
-  models::AudioAugment aug;
+  models::AudioAugment aug = noise_only(0);
   EXPECT_EQ(aug.pink_share, 0.0);
-  aug.enabled = true;
-  aug.noise_prob = 1, aug.snr_min_db = aug.snr_max_db = 0;
-  aug.speed_min = aug.speed_max = 1, aug.gain_db = 0, aug.max_shift = 0;
-  aug.time_masks = aug.freq_masks = 0;
   auto batch = [&](const models::AudioAugment& a) {
     Rng rng(5);
     return set.batch({0}, a, rng, Device::cpu);  // [1, 1, bins, frames]
