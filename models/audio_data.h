@@ -54,7 +54,7 @@ struct AudioAugment {
   // further from the training speakers' than 0.92-1.08 did (docs/training.md).
   double speed_min = 0.85, speed_max = 1.18;
   double gain_db = 6.0;           // random gain +- this
-  // White noise: with this chance a clip gets noise at an SNR drawn from [snr_min_db,
+  // Noise: with this chance a clip gets noise at an SNR drawn from [snr_min_db,
   // snr_max_db], over the whole window (the background around the word as well as the word,
   // as in a noisy recording and in duet eval --robustness) or, with noise_on_window false,
   // over the clip only, its padding left silent.

@@ -202,6 +202,11 @@ std::vector<int64_t> parse_channels(const std::string& text) {
   return out;
 }
 
+// Why a run has no augmentation, for the flags that set some.
+std::string no_augmentation_reason(const RunSpec& r) {
+  return r.arch == "audio:seed" ? "audio:seed trains without any, as the course does" : "drop --no-augment";
+}
+
 }  // namespace
 
 int cmd_train(const Argv& argv) {
@@ -250,12 +255,12 @@ int cmd_train(const Argv& argv) {
   if (args.has("speed-range")) {
     DUET_CHECK(r.model == "audio", "--speed-range applies to --model audio (the training's speed perturbation), not ",
                r.model);
-    DUET_CHECK(r.augment, "--speed-range is training augmentation; drop --no-augment");
+    DUET_CHECK(r.augment, "--speed-range is training augmentation; ", no_augmentation_reason(r));
     r.speed_range = parse_speed_range(args.str("speed-range", ""));
   }
   if (args.has("pink-noise")) {
     DUET_CHECK(r.model == "audio", "--pink-noise applies to --model audio (the training's noise), not ", r.model);
-    DUET_CHECK(r.augment, "--pink-noise is training augmentation; drop --no-augment");
+    DUET_CHECK(r.augment, "--pink-noise is training augmentation; ", no_augmentation_reason(r));
     r.pink_noise = args.number("pink-noise", 0, 0, 1);
   }
   if (args.has("channels")) {
