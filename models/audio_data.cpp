@@ -72,6 +72,11 @@ void check_test_speeds(const std::vector<double>& speeds) {
     DUET_CHECK(std::isfinite(s) && s >= 0.5 && s <= 2.0, "test-time speeds: each factor in [0.5, 2], got ", s);
 }
 
+void check_speed_range(double lo, double hi) {
+  DUET_CHECK(std::isfinite(lo) && std::isfinite(hi) && lo >= 0.5 && lo <= hi && hi <= 2.0,
+             "speed perturbation range: 0.5 <= min <= max <= 2, got ", lo, " to ", hi);
+}
+
 AudioRecipe audio_recipe(const std::string& name) {
   AudioRecipe r;
   if (name == "course") {

@@ -34,6 +34,8 @@ struct AudioRecipe {
 
 // Checks a list of test-time speeds: 1 to 9 factors, each in [0.5, 2].
 void check_test_speeds(const std::vector<double>& speeds);
+// Checks a training speed perturbation range: 0.5 <= lo <= hi <= 2.
+void check_speed_range(double lo, double hi);
 
 // "course": the course's features exactly: 48000 samples, torchaudio's MelSpectrogram()
 // defaults (which assume 16 kHz) and AmplitudeToDB(), no normalisation.

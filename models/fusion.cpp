@@ -34,6 +34,25 @@ std::vector<int64_t> pair_by_label(const std::vector<int32_t>& labels, const std
   return out;
 }
 
+namespace {
+
+// Every audio clip with noise of `colour` at `snr` dB ("audio SNR 10 dB", "audio pink SNR 0 dB").
+Degradation audio_noise_row(double snr, NoiseColour colour) {
+  Degradation x;
+  x.name = std::string("audio ") + (colour == NoiseColour::pink ? "pink " : "") + "SNR " + std::to_string(int(snr)) +
+           " dB";
+  x.audio.snr_db = snr;
+  x.audio.colour = colour;
+  return x;
+}
+
+bool degrades_audio(const Degradation& d) {
+  return std::isfinite(d.audio.snr_db) || d.audio.silent || std::abs(d.audio.speed - 1.0) > 1e-9;
+}
+bool degrades_image(const Degradation& d) { return d.image.noise > 0 || d.image.occlude > 0 || d.image.blank; }
+
+}  // namespace
+
 std::vector<Degradation> standard_degradations() {
   std::vector<Degradation> d(1);
   for (auto [name, sigma] : {std::pair{"image noise 0.5", 0.5}, {"image noise 1", 1.0}, {"image noise 2", 2.0}}) {
@@ -50,27 +69,13 @@ std::vector<Degradation> standard_degradations() {
   im.name = "image missing";
   im.image.blank = true;
   d.push_back(im);
-  for (double snr : {20.0, 10.0, 0.0, -5.0}) {
-    Degradation x;
-    x.name = "audio SNR " + std::to_string(int(snr)) + " dB";
-    x.audio.snr_db = snr;
-    d.push_back(x);
-  }
+  for (double snr : {20.0, 10.0, 0.0, -5.0}) d.push_back(audio_noise_row(snr, NoiseColour::white));
   Degradation am;
   am.name = "audio missing";
   am.audio.silent = true;
   d.push_back(am);
   return d;
 }
-
-namespace {
-
-bool degrades_audio(const Degradation& d) {
-  return std::isfinite(d.audio.snr_db) || d.audio.silent || std::abs(d.audio.speed - 1.0) > 1e-9;
-}
-bool degrades_image(const Degradation& d) { return d.image.noise > 0 || d.image.occlude > 0 || d.image.blank; }
-
-}  // namespace
 
 std::vector<Degradation> degradations_of(const std::string& modality) {
   DUET_CHECK(modality == "audio" || modality == "image", "degradations_of: expected audio or image, got '", modality,
@@ -83,13 +88,7 @@ std::vector<Degradation> degradations_of(const std::string& modality) {
     if ((!audio && !image) || (own && !removes)) out.push_back(d);
   }
   if (modality == "audio") {
-    for (double snr : {10.0, 0.0}) {
-      Degradation x;
-      x.name = "audio pink SNR " + std::to_string(int(snr)) + " dB";
-      x.audio.snr_db = snr;
-      x.audio.colour = NoiseColour::pink;
-      out.push_back(x);
-    }
+    for (double snr : {10.0, 0.0}) out.push_back(audio_noise_row(snr, NoiseColour::pink));
     for (auto [name, speed] : {std::pair{"audio speed 0.87", 0.87}, {"audio speed 1.15", 1.15}}) {
       Degradation x;
       x.name = name;

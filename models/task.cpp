@@ -138,8 +138,7 @@ void AudioTask::set_test_speeds(const std::vector<double>& speeds) {
 }
 
 void AudioTask::set_speed_range(double lo, double hi) {
-  DUET_CHECK(std::isfinite(lo) && std::isfinite(hi) && lo >= 0.5 && lo <= hi && hi <= 2.0,
-             "speed perturbation range: 0.5 <= min <= max <= 2, got ", lo, " to ", hi);
+  check_speed_range(lo, hi);
   augment_.speed_min = lo, augment_.speed_max = hi;
 }
 

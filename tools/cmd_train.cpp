@@ -178,13 +178,16 @@ models::EvalResult run_one(const RunSpec& r, const std::string& label) {
   return ev;
 }
 
-// "0.85,1.18" -> {0.85, 1.18} for --speed-range: two numbers, 0.5 <= MIN <= MAX <= 2.
+// "0.85,1.18" -> {0.85, 1.18} for --speed-range: two numbers within models::check_speed_range's
+// rules; a pair that breaks them is reported against the flag.
 std::pair<double, double> parse_speed_range(const std::string& text) {
-  const auto v = parse_numbers(text);
-  DUET_CHECK(v && v->size() == 2 && (*v)[0] >= 0.5 && (*v)[0] <= (*v)[1] && (*v)[1] <= 2.0,
-             "--speed-range expects MIN,MAX with 0.5 <= MIN <= MAX <= 2, such as 0.85,1.18 (1,1: no speed ",
-             "perturbation); got '", text, "'");
-  return {(*v)[0], (*v)[1]};
+  if (const auto v = parse_numbers(text); v && v->size() == 2) try {
+      models::check_speed_range((*v)[0], (*v)[1]);
+      return {(*v)[0], (*v)[1]};
+    } catch (const Error&) {
+    }
+  fail("--speed-range expects MIN,MAX with 0.5 <= MIN <= MAX <= 2, such as 0.85,1.18 (1,1: no speed ",
+       "perturbation); got '", text, "'");
 }
 
 // "32,64,64" -> {32, 64, 64}, within audio:duet's limits (1 to 5 blocks of 1..1024 channels,
