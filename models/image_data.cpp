@@ -5,6 +5,7 @@
 
 #include "engine/error.h"
 #include "engine/ops/gemm.h"
+#include "models/printed_digits.h"
 
 #define STB_IMAGE_IMPLEMENTATION
 #define STBI_FAILURE_USERMSG
@@ -64,6 +65,11 @@ Tensor ImageSet::batch(const std::vector<int64_t>& idx, const ImageAugment& aug,
         fx.occlude = std::max(fx.occlude, aug.min_occlude + int(rng.randint(aug.max_occlude - aug.min_occlude + 1)));
     }
     const uint8_t* img = pixels(idx[b]);
+    std::vector<uint8_t> printed;
+    if (aug.enabled && aug.printed_prob > 0 && rng.uniform() < aug.printed_prob) {
+      printed = render_printed_digit(label(idx[b]), -1, rng);
+      img = printed.data();
+    }
     float* o = out + b * 784;
     if (aug.enabled) {
       // Inverse map: output pixel -> source pixel through rotation, scale, shear, shift about the centre.

@@ -22,6 +22,10 @@ struct ImageAugment {
   // max_occlude] pixels is blanked at a random place (--augment-noise P: P/2).
   double occlude_prob = 0;
   int min_occlude = 4, max_occlude = 14;
+  // Printed digits: with this chance an image is replaced by a stroke-drawn printed digit of
+  // the same class (models/printed_digits.h) before the affine transform. Off by default;
+  // duet train --printed P sets it (docs/training.md, Printed digits).
+  double printed_prob = 0;
 };
 
 struct ImageEffects {

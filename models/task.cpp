@@ -224,6 +224,11 @@ ImageTask::ImageTask(const nlohmann::json& c, const data::Mnist* test) {
   net_ = build_network(arch_, {1, 28, 28}, 0, params_);
 }
 
+void ImageTask::set_printed_share(double p) {
+  DUET_CHECK(p >= 0 && p <= 1, "printed digits: a share in [0, 1], got ", p);
+  augment_.printed_prob = p;
+}
+
 Batch ImageTask::train_batch(const std::vector<int64_t>& idx, Rng& rng) {
   std::vector<int32_t> y(idx.size());
   for (size_t i = 0; i < idx.size(); ++i) y[i] = train_->label(idx[i]);

@@ -145,6 +145,10 @@ class ImageTask : public Task {
   float pixel_mean() const { return mean_; }
   float pixel_std() const { return std_; }
   Batch degraded_test_batch(const std::vector<int64_t>& idx, Rng& rng, const ImageEffects& fx);
+  // The share of training images replaced by a stroke-drawn printed digit of the same class
+  // (ImageAugment::printed_prob, 0 to 1; only with augment).
+  void set_printed_share(double p);
+  double printed_share() const { return augment_.printed_prob; }
   // Model input for one picture of a digit (any size, any polarity).
   Tensor input_for(const std::vector<uint8_t>& gray, int w, int h) const;
 

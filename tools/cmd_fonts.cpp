@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "engine/error.h"
+#include "engine/rng.h"
+#include "models/printed_digits.h"
 #include "tools/args.h"
 #include "tools/commands.h"
 #include "tools/common.h"
@@ -77,10 +79,33 @@ bool render_digit(const stbtt_fontinfo& font, int digit, int px, plot::Image* ou
   return ink > 0;
 }
 
+// --strokes N: a sheet of duet's own stroke-drawn printed digits (what duet train --printed
+// mixes into the training), N renderings per digit, one row per digit, in MNIST form as the
+// network sees them before the affine augmentation, magnified 3x.
+void write_stroke_sheet(const std::string& out, int n, uint64_t seed) {
+  const int cell = 28 * 3 + 4;
+  plot::Image sheet(n * cell + 4, 10 * cell + 4, plot::kBlack);
+  Rng rng(seed);
+  for (int d = 0; d < 10; ++d)
+    for (int k = 0; k < n; ++k) {
+      const std::vector<uint8_t> img = models::render_printed_digit(d, -1, rng);
+      for (int y = 0; y < 84; ++y)
+        for (int x = 0; x < 84; ++x) {
+          const uint8_t v = img[(y / 3) * 28 + x / 3];
+          sheet.set(4 + k * cell + x, 4 + d * cell + y, {v, v, v});
+        }
+    }
+  fs::create_directories(out);
+  const std::string path = (fs::path(out) / "strokes.png").string();
+  sheet.save_png(path);
+  std::printf("wrote %s: %d stroke-drawn renderings of each digit (rows 0-9), as duet train --printed draws them\n",
+              path.c_str(), n);
+}
+
 }  // namespace
 
 int cmd_fonts(const Argv& argv) {
-  Args args(argv, {"font-dir", "out", "size"}, {"help"}, "fonts");
+  Args args(argv, {"font-dir", "out", "size", "strokes", "seed"}, {"help"}, "fonts");
   if (args.flag("help")) {
     std::printf(
         "usage: duet fonts --out DIR [--font-dir DIR|FILE] [--size PX]\n"
@@ -88,10 +113,19 @@ int cmd_fonts(const Argv& argv) {
         "(default /usr/share/fonts) as DIR/D_FONT.png: dark on light, the glyph's longer side PX\n"
         "pixels (default 64). Fonts without all ten digits are skipped. Then\n"
         "  duet eval --model-dir IMAGE_MODEL --inputs DIR\n"
-        "measures a handwriting model on printed digits, per font.\n");
+        "measures a handwriting model on printed digits, per font.\n"
+        "       duet fonts --out DIR --strokes N [--seed S]\n"
+        "Draws N of duet's own stroke-drawn printed digits per digit (what duet train --printed\n"
+        "mixes into the training) on one sheet, DIR/strokes.png.\n");
     return 0;
   }
   DUET_CHECK(args.has("out"), "fonts: --out DIR is required");
+  DUET_CHECK(args.has("strokes") || !args.has("seed"), "--seed applies to --strokes (the fonts are not random)");
+  if (args.has("strokes")) {
+    DUET_CHECK(!args.has("font-dir") && !args.has("size"), "--strokes draws duet's own digits; drop --font-dir and --size");
+    write_stroke_sheet(args.str("out", ""), int(args.integer("strokes", 12, 1, 100)), uint64_t(args.integer("seed", 0, 0, INT64_MAX)));
+    return 0;
+  }
   const std::string root = args.str("font-dir", "/usr/share/fonts"), out = args.str("out", "");
   const int px = int(args.integer("size", 64, 16, 512));
   const std::vector<fs::path> files = font_files(root);

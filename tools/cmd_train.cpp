@@ -58,6 +58,8 @@ const char* kUsage =
     "                  audio and image: [--mixup A] (blend pairs of examples, lambda ~ Beta(A, A); 0: off)\n"
     "                  image: [--augment-noise P] (share of training images given pixel noise, sigma 0-1,\n"
     "                  and half as many a 4-14 px square blanked; default 0)\n"
+    "                  [--printed P] (share of training images replaced by a stroke-drawn printed\n"
+    "                  digit of the same class: duet fonts --strokes N shows them; default 0)\n"
     "                  audio only: [--no-band-norm] [--no-trim] (leave out per-band mean removal or\n"
     "                  silence trimming: ablations of those steps); audio:duet: [--n-fft N] (STFT size, 64-2048)\n"
     "                  audio: [--test-speeds LIST] (evaluate each clip at these speeds and average the\n"
@@ -85,6 +87,7 @@ struct RunSpec {
   models::RecipeSteps steps;
   std::optional<std::pair<double, double>> speed_range;  // audio: --speed-range MIN,MAX
   double pink_noise = 0;                                  // audio: --pink-noise P
+  double printed = 0;                                     // image: --printed P
   models::NetworkOptions net;
   uint64_t seed;
   Device device;
@@ -97,9 +100,11 @@ std::unique_ptr<models::Task> make_task(const RunSpec& r, nlohmann::json& split_
     DUET_CHECK(r.split == "random" || r.split == "mnist", "--split applies to audio and fusion; image models use "
                "MNIST's own train/test sets");
     split_info = {{"split", "mnist"}};
-    return std::make_unique<models::ImageTask>(r.arch, data::load_mnist(r.data_dir, "train"),
-                                               data::load_mnist(r.data_dir, "test"), r.train_limit, r.augment, r.seed,
-                                               r.augment_noise);
+    auto t = std::make_unique<models::ImageTask>(r.arch, data::load_mnist(r.data_dir, "train"),
+                                                 data::load_mnist(r.data_dir, "test"), r.train_limit, r.augment, r.seed,
+                                                 r.augment_noise);
+    t->set_printed_share(r.printed);
+    return t;
   }
   data::Fsdd ds = data::load_fsdd(r.data_dir);
   data::Split s = data::make_split(ds, r.split, r.test_fraction, r.seed);
@@ -135,6 +140,8 @@ models::EvalResult run_one(const RunSpec& r, const std::string& label) {
   if (r.augment_noise > 0)
     std::printf("  noise: %g%% of training images get pixel noise (sigma 0-1), %g%% a 4-14 px square blanked\n",
                 100 * r.augment_noise, 50 * r.augment_noise);
+  if (r.printed > 0)
+    std::printf("  printed digits: %g%% of training images replaced by a stroke-drawn printed digit\n", 100 * r.printed);
   fs::create_directories(r.out);
   Progress progress("  epoch");
   models::TrainCallbacks cb;
@@ -172,6 +179,7 @@ models::EvalResult run_one(const RunSpec& r, const std::string& label) {
     extra["train"]["speed_range"] = {a->speed_range().first, a->speed_range().second};
     extra["train"]["pink_noise"] = a->pink_share();
   }
+  if (auto* im = dynamic_cast<models::ImageTask*>(task.get()); im && r.augment) extra["train"]["printed"] = im->printed_share();
   save_model_dir(r.out, *task, extra);
   std::printf("%s: test accuracy %.2f%% (%lld examples); results in %s/\n", label.c_str(), 100 * ev.accuracy,
               (long long)ev.count, r.out.c_str());
@@ -217,7 +225,7 @@ int cmd_train(const Argv& argv) {
             {"model", "arch", "split", "epochs", "batch", "lr", "momentum", "weight-decay", "schedule", "device", "seed",
              "train-limit", "test-fraction", "data", "out", "fusion", "init-audio", "init-image", "modality-dropout",
              "hard-snr", "hard-energy", "channels", "mixup", "n-fft", "augment-noise", "test-speeds", "speed-range",
-             "pink-noise"},
+             "pink-noise", "printed"},
             {"help", "nesterov", "no-augment", "no-band-norm", "no-trim", "hard"}, "train");
   if (args.flag("help")) {
     std::printf("%s", kUsage);
@@ -265,6 +273,12 @@ int cmd_train(const Argv& argv) {
     DUET_CHECK(r.model == "audio", "--pink-noise applies to --model audio (the training's noise), not ", r.model);
     DUET_CHECK(r.augment, "--pink-noise is training augmentation; ", no_augmentation_reason(r));
     r.pink_noise = args.number("pink-noise", 0, 0, 1);
+  }
+  if (args.has("printed")) {
+    DUET_CHECK(r.model == "image", "--printed applies to --model image (it mixes printed digits into the handwriting), not ",
+               r.model);
+    DUET_CHECK(r.augment, "--printed is training augmentation; drop --no-augment");
+    r.printed = args.number("printed", 0, 0, 1);
   }
   if (args.has("channels")) {
     DUET_CHECK(r.arch == "audio:duet" || r.model == "fusion", "--channels applies to audio:duet and fusion models, not ",

@@ -55,6 +55,9 @@ expect_fail mixup-not-a-number "--mixup expects a number, got 'lots'" "$duet" tr
 expect_fail augment-noise-audio "--augment-noise applies to --model image" "$duet" train --model audio --augment-noise 0.3
 expect_fail augment-noise-range "--augment-noise must be in" "$duet" train --model image --augment-noise 1.5
 expect_fail augment-noise-no-augment "--augment-noise is training augmentation; drop --no-augment" "$duet" train --model image --augment-noise 0.3 --no-augment
+expect_fail printed-audio "--printed applies to --model image .*not audio" "$duet" train --model audio --printed 0.2
+expect_fail printed-range "--printed must be in \\[0, 1\\]" "$duet" train --model image --printed 2
+expect_fail printed-no-augment "--printed is training augmentation; drop --no-augment" "$duet" train --model image --printed 0.2 --no-augment
 expect_fail mixup-fusion "--mixup applies to --model audio and image, not fusion" "$duet" train --model fusion --mixup 0.2
 expect_fail checkpoint-missing "no_such.safetensors: cannot open" "$duet" checkpoint "$work/no_such.safetensors"
 printf 'garbage' >"$work/bad.safetensors"
@@ -84,6 +87,16 @@ expect_fail fonts-broken "none of its 1 font files has all ten digits" "$duet" f
 grep -q "skipped broken.ttf (not a font duet can read)" "$work/out" && passes=$((passes + 1)) ||
   { echo "FAIL fonts-broken-named: $(head -c 300 "$work/out")"; failures=$((failures + 1)); }
 expect_fail fonts-bad-size "--size must be in" "$duet" fonts --size 4 --out "$work/f"
+expect_fail fonts-strokes-range "--strokes must be in" "$duet" fonts --strokes 0 --out "$work/f"
+expect_fail fonts-strokes-font-dir "--strokes draws duet's own digits; drop --font-dir and --size" "$duet" fonts --strokes 4 --font-dir "$work/nofonts" --out "$work/f"
+expect_fail fonts-seed-alone "--seed applies to --strokes" "$duet" fonts --seed 3 --out "$work/f"
+expect_ok fonts-strokes "$duet" fonts --strokes 5 --seed 2 --out "$work/strokes"
+python3 - "$work/strokes/strokes.png" <<'PY' && passes=$((passes + 1)) || { echo "FAIL fonts-strokes-sheet"; failures=$((failures + 1)); }
+import struct, sys
+b = open(sys.argv[1], "rb").read()
+w, h = struct.unpack(">II", b[16:24])  # the IHDR chunk: 5 columns and 10 rows of 88-pixel cells
+sys.exit(0 if b[:8] == b"\x89PNG\r\n\x1a\n" and (w, h) == (5 * 88 + 4, 10 * 88 + 4) else 1)
+PY
 sans=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf  # fonts-dejavu-core (tools/setup.sh)
 if [ -f "$sans" ]; then
   expect_ok fonts-one-file "$duet" fonts --font-dir "$sans" --out "$work/fonts"

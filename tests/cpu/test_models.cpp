@@ -22,6 +22,7 @@
 #include "models/audio_data.h"
 #include "models/layers.h"
 #include "models/networks.h"
+#include "models/printed_digits.h"
 #include "models/trainer.h"
 #include "tests/cpu/scratch.h"
 
@@ -358,6 +359,151 @@ TEST(Images, TaskNoiseShareReachesTrainingBatchesOnly) {
   EXPECT_EQ(values(clean.test_batch(idx, r3).image), values(noisy.test_batch(idx, r4).image));
   EXPECT_THROW(task(1.5), Error);
   EXPECT_THROW(task(-0.1), Error);
+}
+
+// Stroke-drawn printed digits (duet train --printed): every shape of every digit comes out in
+// MNIST form, reproducibly for a seed; the shapes are told apart from each other (a
+// nearest-mean reader trained on half of the renderings reads the other half); the footed 1
+// has its foot; bad digits and shapes are refused.
+TEST(PrintedDigits, EveryShapeRendersInMnistForm) {
+  for (int d = 0; d < 10; ++d) {
+    ASSERT_GE(models::printed_shapes(d), 1);
+    for (int k = 0; k < models::printed_shapes(d); ++k) {
+      Rng rng(uint64_t(100 * d + k));
+      const std::vector<uint8_t> img = models::render_printed_digit(d, k, rng);
+      ASSERT_EQ(img.size(), 784u);
+      int x0 = 28, y0 = 28, x1 = -1, y1 = -1;
+      double mass = 0, cx = 0, cy = 0;
+      for (int y = 0; y < 28; ++y)
+        for (int x = 0; x < 28; ++x) {
+          const double v = img[y * 28 + x];
+          mass += v, cx += v * (x + 0.5), cy += v * (y + 0.5);
+          if (v > 0.2 * 255) x0 = std::min(x0, x), x1 = std::max(x1, x), y0 = std::min(y0, y), y1 = std::max(y1, y);
+        }
+      ASSERT_GT(mass, 0) << d << " shape " << k;
+      EXPECT_NEAR(std::max(x1 - x0, y1 - y0) + 1, 20, 1) << d << " shape " << k;  // fitted into 20x20
+      EXPECT_NEAR(cx / mass, 14, 1.0) << d << " shape " << k;                      // centred by mass
+      EXPECT_NEAR(cy / mass, 14, 1.0) << d << " shape " << k;
+      Rng again(uint64_t(100 * d + k));
+      EXPECT_EQ(models::render_printed_digit(d, k, again), img);  // reproducible for a seed
+      EXPECT_NE(models::render_printed_digit(d, k, again), img);  // and another draw differs
+    }
+  }
+  // Footed 1 against the bare stem in the same face (the same seed draws the same face): the
+  // foot widens the lowest rows of ink by a third of the digit's height or more.
+  auto bottom_width = [](const std::vector<uint8_t>& img) {
+    int widest = 0, rows = 0;
+    for (int y = 27; y >= 0 && rows < 3; --y) {
+      int x0 = 28, x1 = -1;
+      for (int x = 0; x < 28; ++x)
+        if (img[y * 28 + x] > 127) x0 = std::min(x0, x), x1 = std::max(x1, x);
+      if (x1 < 0) continue;
+      widest = std::max(widest, x1 - x0 + 1), ++rows;
+    }
+    return widest;
+  };
+  for (uint64_t seed = 0; seed < 10; ++seed) {
+    Rng a(seed), b(seed);
+    EXPECT_GE(bottom_width(models::render_printed_digit(1, 2, b)), bottom_width(models::render_printed_digit(1, 0, a)) + 6)
+        << "seed " << seed;
+  }
+  Rng rng(5);
+  // Ten different digits: class means of 30 renderings each read 30 more.
+  std::vector<std::vector<double>> mean(10, std::vector<double>(784, 0.0));
+  for (int d = 0; d < 10; ++d)
+    for (int i = 0; i < 30; ++i) {
+      const std::vector<uint8_t> img = models::render_printed_digit(d, -1, rng);
+      for (int j = 0; j < 784; ++j) mean[d][j] += img[j] / 30.0;
+    }
+  int right = 0;
+  for (int d = 0; d < 10; ++d)
+    for (int i = 0; i < 30; ++i) {
+      const std::vector<uint8_t> img = models::render_printed_digit(d, -1, rng);
+      int best = -1;
+      double best_dist = 1e300;
+      for (int c = 0; c < 10; ++c) {
+        double dist = 0;
+        for (int j = 0; j < 784; ++j) dist += (img[j] - mean[c][j]) * (img[j] - mean[c][j]);
+        if (dist < best_dist) best_dist = dist, best = c;
+      }
+      right += best == d;
+    }
+  EXPECT_GE(right, 270);  // 90% of 300
+  EXPECT_THROW(models::render_printed_digit(10, 0, rng), Error);
+  EXPECT_THROW(models::render_printed_digit(-1, 0, rng), Error);
+  EXPECT_THROW(models::render_printed_digit(1, models::printed_shapes(1), rng), Error);
+  EXPECT_THROW(models::render_printed_digit(1, -2, rng), Error);
+}
+
+// ImageAugment::printed_prob replaces that share of the training images by printed digits
+// of their own class; at 0 (the default) the batch and the random draws are as without it.
+TEST(PrintedDigits, AugmentationReplacesAShareOfImages) {
+  data::Mnist m;
+  m.count = 200, m.rows = m.cols = 28;
+  m.pixels.assign(size_t(m.count) * 784, 200);  // flat grey "digits": a printed one has a black background
+  m.labels.assign(size_t(m.count), 0);
+  for (int64_t i = 0; i < m.count; ++i) m.labels[size_t(i)] = int32_t(i % 10);
+  models::ImageSet set(m, -1, 0.0f, 1.0f);
+  std::vector<int64_t> idx(size_t(m.count));
+  for (int64_t i = 0; i < m.count; ++i) idx[size_t(i)] = i;
+  models::ImageAugment aug;
+  EXPECT_EQ(aug.printed_prob, 0.0);  // off unless asked for
+  aug.enabled = true;
+  aug.max_rotate_deg = 0, aug.scale_min = aug.scale_max = 1, aug.max_shift_px = 0, aug.max_shear = 0;
+  auto replaced = [&](const models::ImageAugment& a, uint64_t seed) {
+    Rng rng(seed);
+    const std::vector<float> v = set.batch(idx, a, rng, Device::cpu).to_vector<float>();
+    std::vector<bool> out;
+    for (int64_t b = 0; b < m.count; ++b) {
+      int dark = 0;
+      for (int i = 0; i < 784; ++i) dark += v[size_t(b * 784 + i)] == 0.0f;
+      out.push_back(dark > 300);
+    }
+    return std::make_pair(out, v);
+  };
+  const auto [none, plain] = replaced(aug, 3);
+  for (bool r : none) EXPECT_FALSE(r);
+  models::ImageAugment all = aug;
+  all.printed_prob = 1;
+  const auto [every, printed] = replaced(all, 3);
+  for (bool r : every) EXPECT_TRUE(r);
+  // Each replacement is a printed digit of the image's own label: the same draws give the
+  // same pictures as rendering those labels directly.
+  Rng rng(3);
+  for (int64_t b = 0; b < 3; ++b) {
+    rng.uniform();  // the batch's draw of whether to replace
+    const std::vector<uint8_t> img = models::render_printed_digit(m.labels[size_t(b)], -1, rng);
+    for (int i = 0; i < 5; ++i) rng.uniform();  // the affine transform's draws (all ranges 0 here)
+    for (int i = 0; i < 784; i += 7) EXPECT_NEAR(printed[size_t(b * 784 + i)], img[i] / 255.0f, 1e-6f);
+  }
+  models::ImageAugment half = aug;
+  half.printed_prob = 0.5;
+  int n = 0;
+  for (bool r : replaced(half, 4).first) n += r;
+  EXPECT_GT(n, 60);
+  EXPECT_LT(n, 140);
+  EXPECT_EQ(replaced(aug, 3).second, plain);  // off: no draws, the same batch
+}
+
+// duet train --model image --printed P reaches the training batches (not the test batches);
+// a share outside [0, 1] is refused.
+TEST(PrintedDigits, TaskShareReachesTrainingBatchesOnly) {
+  const std::string root = make_tiny_data().string();
+  auto task = [&] {
+    return models::ImageTask("image:duet", data::load_mnist(root, "train"), data::load_mnist(root, "test"), -1, true, 1);
+  };
+  models::ImageTask plain = task(), printed = task();
+  EXPECT_EQ(printed.printed_share(), 0.0);
+  printed.set_printed_share(1);
+  EXPECT_EQ(printed.printed_share(), 1.0);
+  auto values = [](const Tensor& t) { return t.to_vector<float>(); };
+  const std::vector<int64_t> idx = {0, 1, 2, 3};
+  Rng r1(7), r2(7);
+  EXPECT_NE(values(plain.train_batch(idx, r1).image), values(printed.train_batch(idx, r2).image));
+  Rng r3(7), r4(7);
+  EXPECT_EQ(values(plain.test_batch(idx, r3).image), values(printed.test_batch(idx, r4).image));
+  EXPECT_THROW(printed.set_printed_share(1.5), Error);
+  EXPECT_THROW(printed.set_printed_share(-0.1), Error);
 }
 
 TEST(Training, DeterministicOnTheCpuForASeed) {
