@@ -210,6 +210,7 @@ ImageTask::ImageTask(const std::string& arch, data::Mnist train, data::Mnist tes
   augment_.enabled = augment;
   augment_.noise_prob = noise;
   augment_.occlude_prob = noise / 2;
+  augment_.printed_prob = kDefaultPrinted;
   std::tie(mean_, std_) = ImageSet::pixel_stats(train, train_limit);
   train_ = std::make_unique<ImageSet>(std::move(train), train_limit, mean_, std_);
   test_ = std::make_unique<ImageSet>(std::move(test), -1, mean_, std_);

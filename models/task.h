@@ -146,7 +146,9 @@ class ImageTask : public Task {
   float pixel_std() const { return std_; }
   Batch degraded_test_batch(const std::vector<int64_t>& idx, Rng& rng, const ImageEffects& fx);
   // The share of training images replaced by a stroke-drawn printed digit of the same class
-  // (ImageAugment::printed_prob, 0 to 1; only with augment).
+  // (ImageAugment::printed_prob, 0 to 1; only with augment). image:duet's default is
+  // kDefaultPrinted (docs/training.md, Printed digits in training).
+  static constexpr double kDefaultPrinted = 0.1;
   void set_printed_share(double p);
   double printed_share() const { return augment_.printed_prob; }
   // Model input for one picture of a digit (any size, any polarity).

@@ -59,7 +59,7 @@ const char* kUsage =
     "                  image: [--augment-noise P] (share of training images given pixel noise, sigma 0-1,\n"
     "                  and half as many a 4-14 px square blanked; default 0)\n"
     "                  [--printed P] (share of training images replaced by a stroke-drawn printed\n"
-    "                  digit of the same class: duet fonts --strokes N shows them; default 0)\n"
+    "                  digit of the same class: duet fonts --strokes N shows them; default 0.1)\n"
     "                  audio only: [--no-band-norm] [--no-trim] (leave out per-band mean removal or\n"
     "                  silence trimming: ablations of those steps); audio:duet: [--n-fft N] (STFT size, 64-2048)\n"
     "                  audio: [--test-speeds LIST] (evaluate each clip at these speeds and average the\n"
@@ -87,7 +87,7 @@ struct RunSpec {
   models::RecipeSteps steps;
   std::optional<std::pair<double, double>> speed_range;  // audio: --speed-range MIN,MAX
   double pink_noise = 0;                                  // audio: --pink-noise P
-  double printed = 0;                                     // image: --printed P
+  std::optional<double> printed;                          // image: --printed P
   models::NetworkOptions net;
   uint64_t seed;
   Device device;
@@ -103,7 +103,7 @@ std::unique_ptr<models::Task> make_task(const RunSpec& r, nlohmann::json& split_
     auto t = std::make_unique<models::ImageTask>(r.arch, data::load_mnist(r.data_dir, "train"),
                                                  data::load_mnist(r.data_dir, "test"), r.train_limit, r.augment, r.seed,
                                                  r.augment_noise);
-    t->set_printed_share(r.printed);
+    if (r.printed) t->set_printed_share(*r.printed);
     return t;
   }
   data::Fsdd ds = data::load_fsdd(r.data_dir);
@@ -140,8 +140,9 @@ models::EvalResult run_one(const RunSpec& r, const std::string& label) {
   if (r.augment_noise > 0)
     std::printf("  noise: %g%% of training images get pixel noise (sigma 0-1), %g%% a 4-14 px square blanked\n",
                 100 * r.augment_noise, 50 * r.augment_noise);
-  if (r.printed > 0)
-    std::printf("  printed digits: %g%% of training images replaced by a stroke-drawn printed digit\n", 100 * r.printed);
+  if (auto* im = dynamic_cast<models::ImageTask*>(task.get()); im && r.augment && im->printed_share() > 0)
+    std::printf("  printed digits: %g%% of training images replaced by a stroke-drawn printed digit\n",
+                100 * im->printed_share());
   fs::create_directories(r.out);
   Progress progress("  epoch");
   models::TrainCallbacks cb;

@@ -30,9 +30,12 @@ expect_fail predict-no-input "predict: --model-dir DIR is required" "$duet" pred
 
 if [ -d "$shared/fsdd" ]; then
   # Image: one short epoch on 4000 images.
-  expect_ok train-image "$duet" train --model image --epochs 1 --train-limit 4000 --printed 0.1 --device cpu --data "$shared" --out "$work/img"
+  expect_ok train-image "$duet" train --model image --epochs 1 --train-limit 4000 --device cpu --data "$shared" --out "$work/img"
   grep -q "printed digits: 10% of training images" "$work/out" && passes=$((passes + 1)) || { echo "FAIL train-image-printed-line"; failures=$((failures + 1)); }
-  check_json image-printed-config "j['train']['printed'] == 0.1" "$work/img/config.json"
+  check_json image-default-printed "j['train']['printed'] == 0.1" "$work/img/config.json"
+  expect_ok train-image-printed "$duet" train --model image --epochs 1 --train-limit 64 --printed 0 --device cpu --data "$shared" --out "$work/img_np"
+  ! grep -q "printed digits" "$work/out" && passes=$((passes + 1)) || { echo "FAIL train-image-printed-off-line"; failures=$((failures + 1)); }
+  check_json image-printed-config "j['train']['printed'] == 0" "$work/img_np/config.json"
   for f in metrics.csv curves.png confusion.png errors.csv predictions.csv model.safetensors config.json; do
     [ -s "$work/img/$f" ] || { echo "FAIL train-image: no $f"; failures=$((failures + 1)); }
   done

@@ -486,14 +486,16 @@ TEST(PrintedDigits, AugmentationReplacesAShareOfImages) {
 }
 
 // duet train --model image --printed P reaches the training batches (not the test batches);
-// a share outside [0, 1] is refused.
+// a share outside [0, 1] is refused; image:duet trains with some printed digits by default.
 TEST(PrintedDigits, TaskShareReachesTrainingBatchesOnly) {
   const std::string root = make_tiny_data().string();
   auto task = [&] {
     return models::ImageTask("image:duet", data::load_mnist(root, "train"), data::load_mnist(root, "test"), -1, true, 1);
   };
   models::ImageTask plain = task(), printed = task();
-  EXPECT_EQ(printed.printed_share(), 0.0);
+  EXPECT_EQ(printed.printed_share(), models::ImageTask::kDefaultPrinted);  // image:duet's default
+  EXPECT_GT(models::ImageTask::kDefaultPrinted, 0.0);
+  plain.set_printed_share(0);
   printed.set_printed_share(1);
   EXPECT_EQ(printed.printed_share(), 1.0);
   auto values = [](const Tensor& t) { return t.to_vector<float>(); };
