@@ -123,7 +123,8 @@ int cmd_fonts(const Argv& argv) {
   DUET_CHECK(args.has("strokes") || !args.has("seed"), "--seed applies to --strokes (the fonts are not random)");
   if (args.has("strokes")) {
     DUET_CHECK(!args.has("font-dir") && !args.has("size"), "--strokes draws duet's own digits; drop --font-dir and --size");
-    write_stroke_sheet(args.str("out", ""), int(args.integer("strokes", 12, 1, 100)), uint64_t(args.integer("seed", 0, 0, INT64_MAX)));
+    write_stroke_sheet(args.str("out", ""), int(args.integer("strokes", 12, 1, 100)),
+                       uint64_t(args.integer("seed", 0, 0, INT64_MAX)));
     return 0;
   }
   const std::string root = args.str("font-dir", "/usr/share/fonts"), out = args.str("out", "");

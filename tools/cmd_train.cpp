@@ -180,7 +180,8 @@ models::EvalResult run_one(const RunSpec& r, const std::string& label) {
     extra["train"]["speed_range"] = {a->speed_range().first, a->speed_range().second};
     extra["train"]["pink_noise"] = a->pink_share();
   }
-  if (auto* im = dynamic_cast<models::ImageTask*>(task.get()); im && r.augment) extra["train"]["printed"] = im->printed_share();
+  if (auto* im = dynamic_cast<models::ImageTask*>(task.get()); im && r.augment)
+    extra["train"]["printed"] = im->printed_share();
   save_model_dir(r.out, *task, extra);
   std::printf("%s: test accuracy %.2f%% (%lld examples); results in %s/\n", label.c_str(), 100 * ev.accuracy,
               (long long)ev.count, r.out.c_str());
