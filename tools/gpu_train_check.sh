@@ -29,6 +29,10 @@
 #   TRAIN_ARGS="--epochs 80" tools/gpu_train_check.sh OUT audio:random fold:george); such runs
 #   write OUT/<name>-x<flags> so they sit beside the default ones. Audio-only flags such as
 #   TRAIN_ARGS="--n-fft 512" go with audio stages only (audio:random fold:george ...).
+# IMAGE_INPUTS: folders of labelled pictures (duet eval --inputs) every image model is also read
+#   on, each a line in results.txt, e.g. IMAGE_INPUTS="data/optdigits data/fonts-unseen" after
+#   python3 tools/optdigits.py data/optdigits and duet fonts --font-dir DIR --out data/fonts-unseen
+#   (the GPU machine cannot download; make them beforehand and carry them).
 # Data: $DUET_DATA, else ./data, else ../shared/data. Build: BUILD_DIR (default build-gpu).
 set -u
 cd "$(dirname "$0")/.."
@@ -84,6 +88,16 @@ image_run() {
       2>>"$out/$name.log"
     note "$label on printed digits ($(ls "$pics" | wc -l) pictures): $(acc "$out/$name.fonts.json")"
   fi
+  local dir tag
+  for dir in ${IMAGE_INPUTS:-}; do
+    tag=$(basename "$dir")
+    if $duet eval --model-dir "$out/$name" --inputs "$dir" --json --out "$out/$name/inputs-$tag" \
+      >"$out/$name.$tag.json" 2>>"$out/$name.log"; then
+      note "$label on $dir ($(ls "$dir" | wc -l) files): $(acc "$out/$name.$tag.json")"
+    else
+      note "$label on $dir: eval --inputs failed (see $name.log)"
+    fi
+  done
 }
 # fusion STRATEGY: from the trained encoders when they exist, plus the robustness table.
 fusion() {
