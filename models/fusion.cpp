@@ -49,7 +49,9 @@ Degradation audio_noise_row(double snr, NoiseColour colour) {
 bool degrades_audio(const Degradation& d) {
   return std::isfinite(d.audio.snr_db) || d.audio.silent || std::abs(d.audio.speed - 1.0) > 1e-9;
 }
-bool degrades_image(const Degradation& d) { return d.image.noise > 0 || d.image.occlude > 0 || d.image.blank; }
+bool degrades_image(const Degradation& d) {
+  return d.image.noise > 0 || d.image.occlude > 0 || d.image.blank || d.image.photo;
+}
 
 }  // namespace
 
@@ -86,6 +88,12 @@ std::vector<Degradation> degradations_of(const std::string& modality) {
     const bool removes = d.audio.silent || d.image.blank;
     const bool own = modality == "audio" ? audio && !image : image && !audio;
     if ((!audio && !image) || (own && !removes)) out.push_back(d);
+  }
+  if (modality == "image") {
+    Degradation x;
+    x.name = "image photographed";
+    x.image.photo = true;
+    out.push_back(x);
   }
   if (modality == "audio") {
     for (double snr : {10.0, 0.0}) out.push_back(audio_noise_row(snr, NoiseColour::pink));

@@ -43,6 +43,102 @@ float sample(const uint8_t* img, double x, double y) {
                (at(x0, y0 + 1) * (1 - fx) + at(x0 + 1, y0 + 1) * fx) * fy);
 }
 
+// Separable sliding-window filter over a w x h picture: each value becomes the minimum
+// (kMin) or the mean (kMean) of the (2r+1) x (2r+1) window around it, clipped at the edges.
+enum class Window { kMin, kMean };
+std::vector<float> window_filter(const std::vector<float>& v, int w, int h, int r, Window kind) {
+  std::vector<float> tmp(v.size()), out(v.size());
+  auto pass = [&](const std::vector<float>& in, std::vector<float>& o, int n, int lines, size_t step, size_t stride) {
+    std::vector<double> prefix(size_t(n) + 1);
+    for (int l = 0; l < lines; ++l) {
+      const float* line = in.data() + size_t(l) * stride;
+      float* dst = o.data() + size_t(l) * stride;
+      if (kind == Window::kMean) {
+        for (int i = 0; i < n; ++i) prefix[size_t(i) + 1] = prefix[size_t(i)] + line[size_t(i) * step];
+        for (int i = 0; i < n; ++i) {
+          const int a = std::max(0, i - r), b = std::min(n - 1, i + r);
+          dst[size_t(i) * step] = float((prefix[size_t(b) + 1] - prefix[size_t(a)]) / (b - a + 1));
+        }
+      } else {
+        for (int i = 0; i < n; ++i) {
+          float m = line[size_t(i) * step];
+          for (int j = std::max(0, i - r); j <= std::min(n - 1, i + r); ++j) m = std::min(m, line[size_t(j) * step]);
+          dst[size_t(i) * step] = m;
+        }
+      }
+    }
+  };
+  pass(v, tmp, w, h, 1, size_t(w));    // along rows
+  pass(tmp, out, h, w, size_t(w), 1);  // along columns
+  return out;
+}
+
+// The paper's level, refined: pixels more than half of the largest excess above the first
+// estimate `first` are ink; the level is the median of the other pixels in each cell of an
+// 8x8 grid with its neighbours (the minimum that made `first` is pulled down by sensor noise
+// and by the slope of the light; a median is not), placed at the centre of the window it came
+// from and interpolated bilinearly between those places, linearly extended beyond them to
+// the picture's edges (so a ramp of light is followed into the corners).
+std::vector<float> paper_median(const std::vector<float>& v, const std::vector<float>& first, int w, int h) {
+  float peak = 0;
+  for (size_t i = 0; i < v.size(); ++i) peak = std::max(peak, v[i] - first[i]);
+  const int gx = std::min(8, w), gy = std::min(8, h);
+  auto lo = [](int c, int g, int n) { return std::max(0, c - 1) * n / g; };
+  auto hi = [](int c, int g, int n) { return std::min(g, c + 2) * n / g; };
+  std::vector<double> px(static_cast<size_t>(gx)), py(static_cast<size_t>(gy));  // the windows' centres
+  for (int c = 0; c < gx; ++c) px[size_t(c)] = 0.5 * (lo(c, gx, w) + hi(c, gx, w));
+  for (int c = 0; c < gy; ++c) py[size_t(c)] = 0.5 * (lo(c, gy, h) + hi(c, gy, h));
+  std::vector<double> level(size_t(gx) * gy);
+  std::vector<float> pool;
+  for (int cy = 0; cy < gy; ++cy)
+    for (int cx = 0; cx < gx; ++cx) {
+      pool.clear();
+      double fallback = 0;
+      int n = 0;
+      for (int y = lo(cy, gy, h); y < hi(cy, gy, h); ++y)
+        for (int x = lo(cx, gx, w); x < hi(cx, gx, w); ++x, ++n) {
+          const size_t i = size_t(y) * w + x;
+          fallback += first[i];
+          if (v[i] - first[i] <= 0.5f * peak) pool.push_back(v[i]);
+        }
+      double m = fallback / n;
+      if (!pool.empty()) {
+        std::nth_element(pool.begin(), pool.begin() + pool.size() / 2, pool.end());
+        m = pool[pool.size() / 2];
+      }
+      level[size_t(cy) * gx + cx] = m;
+    }
+  // Where position p falls among the centres c: the segment to use and the weight of its end.
+  auto locate = [](const std::vector<double>& c, double p, int* a, double* t) {
+    const int n = int(c.size());
+    if (n == 1) {
+      *a = 0, *t = 0;
+      return;
+    }
+    int k = 0;
+    while (k < n - 2 && p > c[size_t(k) + 1]) ++k;
+    *a = k;
+    *t = (p - c[size_t(k)]) / (c[size_t(k) + 1] - c[size_t(k)]);  // below 0 or above 1 beyond the ends
+  };
+  std::vector<float> out(v.size());
+  for (int y = 0; y < h; ++y) {
+    int a;
+    double u;
+    locate(py, y + 0.5, &a, &u);
+    const int b = std::min(a + 1, gy - 1);
+    for (int x = 0; x < w; ++x) {
+      int c;
+      double t;
+      locate(px, x + 0.5, &c, &t);
+      const int d = std::min(c + 1, gx - 1);
+      const double top = level[size_t(a) * gx + c] * (1 - t) + level[size_t(a) * gx + d] * t;
+      const double bottom = level[size_t(b) * gx + c] * (1 - t) + level[size_t(b) * gx + d] * t;
+      out[size_t(y) * w + x] = float(top * (1 - u) + bottom * u);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 Tensor ImageSet::batch(const std::vector<int64_t>& idx, const ImageAugment& aug, Rng& rng, Device device,
@@ -85,6 +181,10 @@ Tensor ImageSet::batch(const std::vector<int64_t>& idx, const ImageAugment& aug,
         }
     } else {
       for (int i = 0; i < 784; ++i) o[i] = img[i] / 255.0f;
+    }
+    if (fx.photo) {  // photographed, then prepared as duet predict prepares a picture
+      const std::vector<float> back = to_mnist_form(photograph(o, rng), 72, 72);
+      std::copy(back.begin(), back.end(), o);
     }
     if (K > 0) {  // keep only the coarse shape: the projection onto the top components
       std::vector<double> rec(basis_mean_.begin(), basis_mean_.end());
@@ -156,6 +256,32 @@ void ImageSet::principal_components(int64_t max_images, double energy, std::vect
   }
 }
 
+std::vector<uint8_t> photograph(const float* digit28, Rng& rng) {
+  const int scale = 2, pad = 8, n = 28 * scale + 2 * pad;
+  const double paper = rng.uniform(200, 245), ink = rng.uniform(20, 70);
+  const double angle = rng.uniform(0, 2 * M_PI), ramp = rng.uniform(40, 110);
+  std::vector<uint8_t> out(size_t(n) * n);
+  for (int y = 0; y < n; ++y)
+    for (int x = 0; x < n; ++x) {
+      // Bilinear sample of the digit at this pixel's centre (zero outside).
+      const double sx = (x - pad + 0.5) / scale - 0.5, sy = (y - pad + 0.5) / scale - 0.5;
+      const int x0 = int(std::floor(sx)), y0 = int(std::floor(sy));
+      const double fx = sx - x0, fy = sy - y0;
+      auto at = [&](int xx, int yy) -> double {
+        return (xx < 0 || yy < 0 || xx >= 28 || yy >= 28) ? 0.0 : std::clamp(double(digit28[yy * 28 + xx]), 0.0, 1.0);
+      };
+      const double v = (at(x0, y0) * (1 - fx) + at(x0 + 1, y0) * fx) * (1 - fy) +
+                       (at(x0, y0 + 1) * (1 - fx) + at(x0 + 1, y0 + 1) * fx) * fy;
+      // The light falls off along a random direction, the paper by `ramp` levels across the
+      // picture (a little more in the far corner); ink and paper reflect their share of it.
+      const double u = ((x + 0.5) / n - 0.5) * std::cos(angle) + ((y + 0.5) / n - 0.5) * std::sin(angle);
+      const double light = 1 - ramp / paper * (u + 0.5);
+      const double value = light * (paper * (1 - v) + ink * v) + 4 * rng.normal();
+      out[size_t(y) * n + x] = uint8_t(std::lround(std::clamp(value, 0.0, 255.0)));
+    }
+  return out;
+}
+
 std::vector<uint8_t> load_gray_image(const std::string& path, int* w, int* h) {
   int channels = 0;
   unsigned char* p = stbi_load(path.c_str(), w, h, &channels, 1);
@@ -174,9 +300,38 @@ std::vector<float> to_mnist_form(const std::vector<uint8_t>& gray, int w, int h)
   for (int x = 0; x < w; ++x) border += gray[x] + gray[size_t(h - 1) * w + x], nb += 2;
   for (int y = 0; y < h; ++y) border += gray[size_t(y) * w] + gray[size_t(y) * w + w - 1], nb += 2;
   const bool invert = border / nb > 127;
-  std::vector<float> ink(size_t(w) * h);
-  for (size_t i = 0; i < ink.size(); ++i) ink[i] = (invert ? 255 - gray[i] : gray[i]) / 255.0f;
-  // Remove the background level and find the ink's bounding box.
+  // Large pictures (a phone photo) are first area-averaged down to at most 256 pixels a side:
+  // the digit ends up 20 pixels tall anyway.
+  const int f = (std::max(w, h) + 255) / 256;
+  const int sw = (w + f - 1) / f, sh = (h + f - 1) / f;
+  std::vector<float> ink(size_t(sw) * sh, 0.0f);
+  for (int y = 0; y < sh; ++y)
+    for (int x = 0; x < sw; ++x) {
+      double acc = 0;
+      int n = 0;
+      for (int yy = y * f; yy < std::min(h, (y + 1) * f); ++yy)
+        for (int xx = x * f; xx < std::min(w, (x + 1) * f); ++xx, ++n) acc += invert ? 255 - gray[size_t(yy) * w + xx] : gray[size_t(yy) * w + xx];
+      ink[size_t(y) * sw + x] = float(acc / n / 255.0);
+    }
+  w = sw, h = sh;
+  // Uneven light (a shadow, a lamp to one side) makes the paper brighter in one place than in
+  // another. A first estimate of the paper's local level is the smallest value within a fifth
+  // of the picture's size on each side (any ink stroke is thinner than that), smoothed over the
+  // same window; the median of the pixels that estimate does not call ink refines it.
+  // Subtracting it leaves the ink on an even background. Dark ink on light paper reflects a
+  // share of the light that falls on it, so where the paper is in shadow the ink's contrast
+  // is smaller too: dividing by the paper's brightness evens that out (flat-field correction).
+  const int r = std::max(1, std::max(w, h) / 5);
+  const std::vector<float> paper =
+      paper_median(ink, window_filter(window_filter(ink, w, h, r, Window::kMin), w, h, r, Window::kMean), w, h);
+  for (size_t i = 0; i < ink.size(); ++i)
+    ink[i] = std::max(0.0f, ink[i] - paper[i]) / (invert ? std::max(0.05f, 1.0f - paper[i]) : 1.0f);
+  return fit_to_mnist(std::move(ink), w, h);
+}
+
+std::vector<float> fit_to_mnist(std::vector<float> ink, int w, int h) {
+  DUET_CHECK(int64_t(ink.size()) == int64_t(w) * h && w > 0 && h > 0, "fit_to_mnist: bad image size");
+  // Remove what is left of the background level and find the ink's bounding box.
   float bg = 0;
   {
     std::vector<float> sorted = ink;

@@ -32,7 +32,15 @@ struct ImageEffects {
   double noise = 0;   // Gaussian noise, sigma in pixel units (1 = black to white)
   int occlude = 0;    // side of a square blanked at a random place
   bool blank = false; // an empty (black) picture: a missing modality
+  bool photo = false; // photographed: dark ink on paper under uneven light, with sensor noise,
+                      // then brought back to MNIST form as duet predict brings a picture
 };
+
+// A 28x28 digit in [0, 1] (light ink on black) as a photograph of it (72x72 bytes): enlarged
+// twice, dark ink (20-70 where the light is brightest) on paper (200-245 there), the light
+// falling off across the picture in a random direction, the paper by 40-110 levels (ink and
+// paper both reflect a share of it), Gaussian sensor noise of sigma 4. All randomness from `rng`.
+std::vector<uint8_t> photograph(const float* digit28, Rng& rng);
 
 class ImageSet {
  public:
@@ -64,10 +72,16 @@ class ImageSet {
 };
 
 // Any grayscale picture (w x h, values 0-255) to a 28x28 MNIST-style digit in [0, 1]:
-// polarity fixed to a light digit on a dark background (judged from the border), the ink's
-// bounding box scaled to fit 20x20 keeping its aspect, placed so its centre of mass is at
-// the centre of the 28x28 field. Throws when the picture is blank.
+// polarity fixed to a light digit on a dark background (judged from the border), pictures
+// over 256 pixels a side shrunk first, uneven light evened out (the paper's local level
+// subtracted; for dark ink on light paper, also divided out), the ink's bounding box scaled
+// to fit 20x20 keeping its aspect, placed so its centre of mass is at the centre of the
+// 28x28 field. Throws when the picture is blank.
 std::vector<float> to_mnist_form(const std::vector<uint8_t>& gray, int w, int h);
+// The last steps of to_mnist_form, for a picture already light ink on an even dark background
+// (w x h values in [0, 1]): the remaining background level removed, the ink's bounding box
+// fitted into 20x20 and centred by mass in 28x28. Throws when the picture is blank.
+std::vector<float> fit_to_mnist(std::vector<float> ink, int w, int h);
 // Reads PNG/JPEG/BMP/... (stb_image) as grayscale.
 std::vector<uint8_t> load_gray_image(const std::string& path, int* w, int* h);
 // [1, 1, 28, 28] normalised input from a 28x28 [0, 1] digit.

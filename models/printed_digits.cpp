@@ -123,16 +123,16 @@ std::vector<uint8_t> render_printed_digit(int digit, int shape, Rng& rng) {
     }
   const double half = std::max(0.6, weight * H / 2), margin = half + 3;
   const int w = int(std::ceil(x1 - x0 + 2 * margin)), h = int(std::ceil(y1 - y0 + 2 * margin));
-  std::vector<uint8_t> canvas(size_t(w) * h, 0);
+  std::vector<float> canvas(size_t(w) * h, 0.0f);
   for (int y = 0; y < h; ++y)
     for (int x = 0; x < w; ++x) {
       const Pt p{x + 0.5 + x0 - margin, y + 0.5 + y0 - margin};
       double d = 1e9;
       for (const Stroke& s : strokes)
         for (size_t i = 0; i + 1 < s.size(); ++i) d = std::min(d, segment_distance(p, s[i], s[i + 1]));
-      canvas[size_t(y) * w + x] = uint8_t(std::lround(255 * std::clamp(half + 0.5 - d, 0.0, 1.0)));
+      canvas[size_t(y) * w + x] = float(std::lround(255 * std::clamp(half + 0.5 - d, 0.0, 1.0))) / 255.0f;
     }
-  const std::vector<float> mnist = to_mnist_form(canvas, w, h);
+  const std::vector<float> mnist = fit_to_mnist(std::move(canvas), w, h);  // the canvas is evenly black
   std::vector<uint8_t> out(784);
   for (int i = 0; i < 784; ++i) out[i] = uint8_t(std::lround(255 * std::clamp(mnist[i], 0.0f, 1.0f)));
   return out;

@@ -258,6 +258,68 @@ TEST(Images, ToMnistFormCentresAndFixesPolarity) {
   EXPECT_THROW(models::to_mnist_form(blank, w, h), Error);
 }
 
+// A photographed digit (dark ink on paper under uneven light, sensor noise) comes back from
+// to_mnist_form as the digit: where the clean digit has no ink the photo's has none either
+// (the shadow is not read as ink), and the ink lands where the clean digit's does. Pictures
+// larger than 256 pixels a side give what their smaller copies give.
+TEST(Images, ToMnistFormEvensOutUnevenLight) {
+  std::vector<float> ring(784, 0.0f);  // a "0": an ellipse of radii 5 x 8 about the centre
+  for (int y = 0; y < 28; ++y)
+    for (int x = 0; x < 28; ++x) {
+      const double d = std::hypot((x - 13.5) / 5.0, (y - 13.5) / 8.0);
+      ring[y * 28 + x] = float(std::clamp(1.0 - std::abs(d - 1.0) * 4.0, 0.0, 1.0));
+    }
+  std::vector<uint8_t> bytes(784);
+  for (int i = 0; i < 784; ++i) bytes[i] = uint8_t(std::lround(255 * ring[i]));
+  const std::vector<float> clean = models::to_mnist_form(bytes, 28, 28);
+  for (uint64_t seed = 0; seed < 20; ++seed) {
+    Rng rng(seed), again(seed);
+    const std::vector<uint8_t> photo = models::photograph(ring.data(), rng);
+    ASSERT_EQ(photo.size(), 72u * 72u);
+    EXPECT_EQ(models::photograph(ring.data(), again), photo);  // reproducible for a seed
+    EXPECT_GT(photo[0] + photo[71] + photo[72 * 71] + photo[72 * 72 - 1], 4 * 100) << "paper is light";
+    EXPECT_LT(photo[size_t(8 + 2 * 14) * 72 + 8 + 17], 130) << "ink is dark";  // on the ring's left side
+    const std::vector<float> back = models::to_mnist_form(photo, 72, 72);
+    // Stray ink: anywhere more than 2 pixels from the clean digit's ink (the two pictures may
+    // be placed a pixel apart: each is centred by its own mass, rounded to whole pixels).
+    double stray = 0, diff = 0;
+    for (int y = 0; y < 28; ++y)
+      for (int x = 0; x < 28; ++x) {
+        bool near = false;
+        for (int dy = -2; dy <= 2; ++dy)
+          for (int dx = -2; dx <= 2; ++dx) {
+            const int yy = y + dy, xx = x + dx;
+            near = near || (yy >= 0 && yy < 28 && xx >= 0 && xx < 28 && clean[yy * 28 + xx] > 0.0f);
+          }
+        if (!near) stray = std::max(stray, double(back[y * 28 + x]));
+        diff += std::abs(back[y * 28 + x] - clean[y * 28 + x]) / 784;
+      }
+    EXPECT_LT(stray, 0.5) << "seed " << seed << ": the background of the photo was read as ink";
+    EXPECT_LT(diff, 0.12) << "seed " << seed;
+    auto box = [](const std::vector<float>& d) {  // width and height of the ink above 0.5
+      int x0 = 28, x1 = -1, y0 = 28, y1 = -1;
+      for (int y = 0; y < 28; ++y)
+        for (int x = 0; x < 28; ++x)
+          if (d[y * 28 + x] > 0.5f) x0 = std::min(x0, x), x1 = std::max(x1, x), y0 = std::min(y0, y), y1 = std::max(y1, y);
+      return std::make_pair(x1 - x0 + 1, y1 - y0 + 1);
+    };
+    EXPECT_NEAR(box(back).first, box(clean).first, 2) << "seed " << seed;
+    EXPECT_NEAR(box(back).second, box(clean).second, 2) << "seed " << seed;
+  }
+  // A 1200x900 picture of a bar and its 120x90 copy.
+  auto bar = [](int w, int h) {
+    std::vector<uint8_t> g(size_t(w) * h, 240);
+    for (int y = h / 10; y < h * 8 / 10; ++y)
+      for (int x = w * 6 / 10; x < w * 7 / 10; ++x) g[size_t(y) * w + x] = 10;
+    return g;
+  };
+  const std::vector<float> big = models::to_mnist_form(bar(1200, 900), 1200, 900);
+  const std::vector<float> small = models::to_mnist_form(bar(120, 90), 120, 90);
+  double diff = 0;
+  for (int i = 0; i < 784; ++i) diff = std::max(diff, double(std::abs(big[i] - small[i])));
+  EXPECT_LT(diff, 0.15);
+}
+
 // image:duet's training noise and occlusion (--augment-noise): drawn per image with their
 // chances, the sizes asked for, off when their chance is 0 (the default), bad sizes refused.
 TEST(Images, AugmentationAddsNoiseAndOcclusion) {
@@ -611,7 +673,9 @@ TEST(Models, UnimodalRobustnessDegradesTheModelsOwnModality) {
                                                      "audio SNR -5 dB", "audio pink SNR 10 dB", "audio pink SNR 0 dB",
                                                      "audio speed 0.87", "audio speed 1.15"}));
   EXPECT_EQ(names(image), (std::vector<std::string>{"clean", "image noise 0.5", "image noise 1", "image noise 2",
-                                                     "image occluded 14x14"}));
+                                                     "image occluded 14x14", "image photographed"}));
+  for (const auto& d : models::standard_degradations())
+    EXPECT_FALSE(d.image.photo) << d.name << ": the fusion table has no photographed row";
   EXPECT_THROW(models::degradations_of("video"), Error);
 
   TinySpeakerSplit tiny;
