@@ -404,6 +404,17 @@ TEST(Images, AugmentationAddsNoiseAndOcclusion) {
   EXPECT_THROW(set.batch(idx, bad, rng, Device::cpu), Error);
 }
 
+// Two image tasks that differ in a training augmentation: with the same draws their training
+// batches differ and their test batches agree.
+void expect_training_batches_differ_only(models::ImageTask& a, models::ImageTask& b) {
+  auto values = [](const Tensor& t) { return t.to_vector<float>(); };
+  const std::vector<int64_t> idx = {0, 1, 2, 3};
+  Rng r1(7), r2(7);
+  EXPECT_NE(values(a.train_batch(idx, r1).image), values(b.train_batch(idx, r2).image));
+  Rng r3(7), r4(7);
+  EXPECT_EQ(values(a.test_batch(idx, r3).image), values(b.test_batch(idx, r4).image));
+}
+
 // duet train --model image --augment-noise P reaches the training batches (not the test
 // batches); a share outside [0, 1] is refused.
 TEST(Images, TaskNoiseShareReachesTrainingBatchesOnly) {
@@ -413,12 +424,7 @@ TEST(Images, TaskNoiseShareReachesTrainingBatchesOnly) {
                              noise);
   };
   models::ImageTask clean = task(0), noisy = task(1);
-  auto values = [](const Tensor& t) { return t.to_vector<float>(); };
-  const std::vector<int64_t> idx = {0, 1, 2, 3};
-  Rng r1(7), r2(7);
-  EXPECT_NE(values(clean.train_batch(idx, r1).image), values(noisy.train_batch(idx, r2).image));
-  Rng r3(7), r4(7);
-  EXPECT_EQ(values(clean.test_batch(idx, r3).image), values(noisy.test_batch(idx, r4).image));
+  expect_training_batches_differ_only(clean, noisy);
   EXPECT_THROW(task(1.5), Error);
   EXPECT_THROW(task(-0.1), Error);
 }
@@ -560,12 +566,7 @@ TEST(PrintedDigits, TaskShareReachesTrainingBatchesOnly) {
   plain.set_printed_share(0);
   printed.set_printed_share(1);
   EXPECT_EQ(printed.printed_share(), 1.0);
-  auto values = [](const Tensor& t) { return t.to_vector<float>(); };
-  const std::vector<int64_t> idx = {0, 1, 2, 3};
-  Rng r1(7), r2(7);
-  EXPECT_NE(values(plain.train_batch(idx, r1).image), values(printed.train_batch(idx, r2).image));
-  Rng r3(7), r4(7);
-  EXPECT_EQ(values(plain.test_batch(idx, r3).image), values(printed.test_batch(idx, r4).image));
+  expect_training_batches_differ_only(plain, printed);
   EXPECT_THROW(printed.set_printed_share(1.5), Error);
   EXPECT_THROW(printed.set_printed_share(-0.1), Error);
 }
