@@ -130,6 +130,7 @@ std::vector<uint8_t> render_printed_digit(int digit, int shape, Rng& rng) {
       double d = 1e9;
       for (const Stroke& s : strokes)
         for (size_t i = 0; i + 1 < s.size(); ++i) d = std::min(d, segment_distance(p, s[i], s[i + 1]));
+      // Anti-aliased coverage, kept to 256 levels as in a picture file.
       canvas[size_t(y) * w + x] = float(std::lround(255 * std::clamp(half + 0.5 - d, 0.0, 1.0))) / 255.0f;
     }
   const std::vector<float> mnist = fit_to_mnist(std::move(canvas), w, h);  // the canvas is evenly black

@@ -1,7 +1,7 @@
 // Printed digits drawn from strokes: a few hand-made typographic shapes of each digit (the
 // printed 1 with its flag and foot, the closed 4, the 7 with a bar, ...), each rendered with a
-// random stroke width, slant, width and a small smooth wobble, then brought to MNIST form
-// exactly as duet predict brings a picture. duet train --printed P replaces a share P of the
+// random stroke width, slant, width and a small smooth wobble, then fitted into 20x20 and
+// centred by mass as duet predict fits a picture. duet train --printed P replaces a share P of the
 // training images with one of these of the same class, so that a model trained on handwriting
 // also meets the shapes of print (docs/training.md, Printed digits).
 #pragma once
