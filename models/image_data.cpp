@@ -310,7 +310,10 @@ std::vector<float> to_mnist_form(const std::vector<uint8_t>& gray, int w, int h)
       double acc = 0;
       int n = 0;
       for (int yy = y * f; yy < std::min(h, (y + 1) * f); ++yy)
-        for (int xx = x * f; xx < std::min(w, (x + 1) * f); ++xx, ++n) acc += invert ? 255 - gray[size_t(yy) * w + xx] : gray[size_t(yy) * w + xx];
+        for (int xx = x * f; xx < std::min(w, (x + 1) * f); ++xx, ++n) {
+          const uint8_t g = gray[size_t(yy) * w + xx];
+          acc += invert ? 255 - g : g;
+        }
       ink[size_t(y) * sw + x] = float(acc / n / 255.0);
     }
   w = sw, h = sh;
