@@ -34,13 +34,13 @@ ImageSet::ImageSet(data::Mnist m, int64_t limit, float mean, float std) : mean_(
 
 namespace {
 
-// Bilinear sample of a 28x28 byte image at (x, y), zero outside.
-float sample(const uint8_t* img, double x, double y) {
+// Bilinear sample of a 28x28 image (bytes or floats) at (x, y), zero outside.
+template <typename T>
+double sample(const T* img, double x, double y) {
   const int x0 = int(std::floor(x)), y0 = int(std::floor(y));
   const double fx = x - x0, fy = y - y0;
   auto at = [&](int xx, int yy) -> double { return (xx < 0 || yy < 0 || xx >= 28 || yy >= 28) ? 0.0 : img[yy * 28 + xx]; };
-  return float((at(x0, y0) * (1 - fx) + at(x0 + 1, y0) * fx) * (1 - fy) +
-               (at(x0, y0 + 1) * (1 - fx) + at(x0 + 1, y0 + 1) * fx) * fy);
+  return (at(x0, y0) * (1 - fx) + at(x0 + 1, y0) * fx) * (1 - fy) + (at(x0, y0 + 1) * (1 - fx) + at(x0 + 1, y0 + 1) * fx) * fy;
 }
 
 // Separable sliding-window filter over a w x h picture: each value becomes the minimum
@@ -177,13 +177,13 @@ Tensor ImageSet::batch(const std::vector<int64_t>& idx, const ImageAugment& aug,
         for (int xx = 0; xx < 28; ++xx) {
           const double u = xx - 13.5 - tx, v = y - 13.5 - ty;
           const double sx = c * u + sn * v + sh * v + 13.5, sy = -sn * u + c * v + 13.5;
-          o[y * 28 + xx] = sample(img, sx, sy) / 255.0f;
+          o[y * 28 + xx] = float(sample(img, sx, sy)) / 255.0f;
         }
     } else {
       for (int i = 0; i < 784; ++i) o[i] = img[i] / 255.0f;
     }
     if (fx.photo) {  // photographed, then prepared as duet predict prepares a picture
-      const std::vector<float> back = to_mnist_form(photograph(o, rng), 72, 72);
+      const std::vector<float> back = to_mnist_form(photograph(o, rng), kPhotoSide, kPhotoSide);
       std::copy(back.begin(), back.end(), o);
     }
     if (K > 0) {  // keep only the coarse shape: the projection onto the top components
@@ -257,21 +257,14 @@ void ImageSet::principal_components(int64_t max_images, double energy, std::vect
 }
 
 std::vector<uint8_t> photograph(const float* digit28, Rng& rng) {
-  const int scale = 2, pad = 8, n = 28 * scale + 2 * pad;
+  const int scale = 2, pad = (kPhotoSide - 28 * scale) / 2, n = kPhotoSide;
   const double paper = rng.uniform(200, 245), ink = rng.uniform(20, 70);
   const double angle = rng.uniform(0, 2 * M_PI), ramp = rng.uniform(40, 110);
   std::vector<uint8_t> out(size_t(n) * n);
   for (int y = 0; y < n; ++y)
     for (int x = 0; x < n; ++x) {
-      // Bilinear sample of the digit at this pixel's centre (zero outside).
-      const double sx = (x - pad + 0.5) / scale - 0.5, sy = (y - pad + 0.5) / scale - 0.5;
-      const int x0 = int(std::floor(sx)), y0 = int(std::floor(sy));
-      const double fx = sx - x0, fy = sy - y0;
-      auto at = [&](int xx, int yy) -> double {
-        return (xx < 0 || yy < 0 || xx >= 28 || yy >= 28) ? 0.0 : std::clamp(double(digit28[yy * 28 + xx]), 0.0, 1.0);
-      };
-      const double v = (at(x0, y0) * (1 - fx) + at(x0 + 1, y0) * fx) * (1 - fy) +
-                       (at(x0, y0 + 1) * (1 - fx) + at(x0 + 1, y0 + 1) * fx) * fy;
+      // The digit's ink at this pixel's centre.
+      const double v = std::clamp(sample(digit28, (x - pad + 0.5) / scale - 0.5, (y - pad + 0.5) / scale - 0.5), 0.0, 1.0);
       // The light falls off along a random direction, the paper by `ramp` levels across the
       // picture (a little more in the far corner); ink and paper reflect their share of it.
       const double u = ((x + 0.5) / n - 0.5) * std::cos(angle) + ((y + 0.5) / n - 0.5) * std::sin(angle);

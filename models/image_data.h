@@ -36,10 +36,12 @@ struct ImageEffects {
                       // then brought back to MNIST form as duet predict brings a picture
 };
 
-// A 28x28 digit in [0, 1] (light ink on black) as a photograph of it (72x72 bytes): enlarged
-// twice, dark ink (20-70 where the light is brightest) on paper (200-245 there), the light
-// falling off across the picture in a random direction, the paper by 40-110 levels (ink and
-// paper both reflect a share of it), Gaussian sensor noise of sigma 4. All randomness from `rng`.
+// A 28x28 digit in [0, 1] (light ink on black) as a photograph of it (kPhotoSide x kPhotoSide
+// bytes): enlarged twice, dark ink (20-70 where the light is brightest) on paper (200-245
+// there), the light falling off across the picture in a random direction, the paper by 40-110
+// levels (ink and paper both reflect a share of it), Gaussian sensor noise of sigma 4. All
+// randomness from `rng`.
+constexpr int kPhotoSide = 72;
 std::vector<uint8_t> photograph(const float* digit28, Rng& rng);
 
 class ImageSet {

@@ -124,6 +124,8 @@ models::EvalResult run_one(const RunSpec& r, const std::string& label) {
   nlohmann::json split_info;
   std::unique_ptr<models::Task> task = make_task(r, split_info);
   task->to(r.device);
+  const auto* audio_task = dynamic_cast<const models::AudioTask*>(task.get());
+  const auto* image_task = dynamic_cast<const models::ImageTask*>(task.get());
   std::printf("%s: %s on %s, %lld train / %lld test, %lld parameters, %d epochs, batch %lld, lr %g (%s), momentum %g\n",
               label.c_str(), r.arch.c_str(), to_string(r.device).c_str(), (long long)task->train_size(),
               (long long)task->test_size(), (long long)task->params().count(), r.opts.epochs, (long long)r.opts.batch,
@@ -134,15 +136,15 @@ models::EvalResult run_one(const RunSpec& r, const std::string& label) {
     std::printf("  speed perturbation: %g-%g\n", r.speed_range->first, r.speed_range->second);
   if (r.pink_noise > 0)
     std::printf("  noise: %g%% of the noisy clips get pink noise, the rest white\n", 100 * r.pink_noise);
-  if (auto* a = dynamic_cast<models::AudioTask*>(task.get());
-      a && !a->recipe().test_speeds.empty() && a->recipe().test_speeds != std::vector<double>{1.0})
-    std::printf("  test clips heard at speeds %s\n", describe_test_speeds(a->recipe().test_speeds).c_str());
+  if (audio_task && !audio_task->recipe().test_speeds.empty() &&
+      audio_task->recipe().test_speeds != std::vector<double>{1.0})
+    std::printf("  test clips heard at speeds %s\n", describe_test_speeds(audio_task->recipe().test_speeds).c_str());
   if (r.augment_noise > 0)
     std::printf("  noise: %g%% of training images get pixel noise (sigma 0-1), %g%% a 4-14 px square blanked\n",
                 100 * r.augment_noise, 50 * r.augment_noise);
-  if (auto* im = dynamic_cast<models::ImageTask*>(task.get()); im && r.augment && im->printed_share() > 0)
+  if (image_task && r.augment && image_task->printed_share() > 0)
     std::printf("  printed digits: %g%% of training images replaced by a stroke-drawn printed digit\n",
-                100 * im->printed_share());
+                100 * image_task->printed_share());
   fs::create_directories(r.out);
   Progress progress("  epoch");
   models::TrainCallbacks cb;
@@ -176,12 +178,11 @@ models::EvalResult run_one(const RunSpec& r, const std::string& label) {
         {"device", to_string(r.device)}, {"train_limit", r.train_limit}}},
       {"data", split_info},
       {"results", {{"test_accuracy", ev.accuracy}, {"test_loss", ev.loss}, {"per_class_accuracy", pc}}}};
-  if (auto* a = dynamic_cast<models::AudioTask*>(task.get()); a && r.augment) {
-    extra["train"]["speed_range"] = {a->speed_range().first, a->speed_range().second};
-    extra["train"]["pink_noise"] = a->pink_share();
+  if (audio_task && r.augment) {
+    extra["train"]["speed_range"] = {audio_task->speed_range().first, audio_task->speed_range().second};
+    extra["train"]["pink_noise"] = audio_task->pink_share();
   }
-  if (auto* im = dynamic_cast<models::ImageTask*>(task.get()); im && r.augment)
-    extra["train"]["printed"] = im->printed_share();
+  if (image_task && r.augment) extra["train"]["printed"] = image_task->printed_share();
   save_model_dir(r.out, *task, extra);
   std::printf("%s: test accuracy %.2f%% (%lld examples); results in %s/\n", label.c_str(), 100 * ev.accuracy,
               (long long)ev.count, r.out.c_str());
@@ -254,7 +255,7 @@ int cmd_train(const Argv& argv) {
   DUET_CHECK(!args.has("augment-noise") || r.model == "image",
              "--augment-noise applies to --model image (audio:duet adds noise to half of its clips, --pink-noise sets "
              "its colour; fusion adds its own)");
-  DUET_CHECK(r.augment || r.augment_noise == 0, "--augment-noise is training augmentation; drop --no-augment");
+  DUET_CHECK(r.augment || r.augment_noise == 0, "--augment-noise is training augmentation; ", no_augmentation_reason(r));
   r.steps.band_norm = !args.flag("no-band-norm");
   r.steps.trim = !args.flag("no-trim");
   DUET_CHECK(r.model == "audio" || (r.steps.band_norm && r.steps.trim), "--no-band-norm and --no-trim apply to --model audio");
@@ -279,7 +280,7 @@ int cmd_train(const Argv& argv) {
   if (args.has("printed")) {
     DUET_CHECK(r.model == "image", "--printed applies to --model image (it mixes printed digits into the handwriting), not ",
                r.model);
-    DUET_CHECK(r.augment, "--printed is training augmentation; drop --no-augment");
+    DUET_CHECK(r.augment, "--printed is training augmentation; ", no_augmentation_reason(r));
     r.printed = args.number("printed", 0, 0, 1);
   }
   if (args.has("channels")) {

@@ -41,6 +41,25 @@ void be32(std::vector<uint8_t>& b, uint32_t v) {
   for (int i = 3; i >= 0; --i) b.push_back(uint8_t(v >> (8 * i)));
 }
 
+// Where the ink of a 28x28 digit lies: the box around the pixels above `threshold`, and the
+// centre of mass of all of it (pixel centres at i + 0.5).
+struct InkBox {
+  int width, height;
+  double cx, cy, mass;
+};
+template <typename T>
+InkBox ink_box(const std::vector<T>& d, double threshold) {
+  int x0 = 28, x1 = -1, y0 = 28, y1 = -1;
+  double mass = 0, cx = 0, cy = 0;
+  for (int y = 0; y < 28; ++y)
+    for (int x = 0; x < 28; ++x) {
+      const double v = d[y * 28 + x];
+      mass += v, cx += v * (x + 0.5), cy += v * (y + 0.5);
+      if (v > threshold) x0 = std::min(x0, x), x1 = std::max(x1, x), y0 = std::min(y0, y), y1 = std::max(y1, y);
+    }
+  return {x1 - x0 + 1, y1 - y0 + 1, mass > 0 ? cx / mass : 0, mass > 0 ? cy / mass : 0, mass};
+}
+
 // A tiny data folder: FSDD-style tones (digit d = a tone at 300 + 150 d Hz) from two
 // speakers, and MNIST-style images whose left half is black and whose right half is 100 in
 // *training* images and 200 in *test* images, so a batch reveals which set its images came from.
@@ -241,18 +260,11 @@ TEST(Images, ToMnistFormCentresAndFixesPolarity) {
   for (int y = 5; y < 45; ++y)
     for (int x = 60; x < 70; ++x) g[y * w + x] = 0;
   auto d = models::to_mnist_form(g, w, h);
-  double mass = 0, cx = 0, cy = 0;
-  int x0 = 28, x1 = -1, y0 = 28, y1 = -1;
-  for (int y = 0; y < 28; ++y)
-    for (int x = 0; x < 28; ++x) {
-      const float v = d[y * 28 + x];
-      mass += v, cx += v * (x + 0.5), cy += v * (y + 0.5);
-      if (v > 0.5f) x0 = std::min(x0, x), x1 = std::max(x1, x), y0 = std::min(y0, y), y1 = std::max(y1, y);
-    }
-  EXPECT_NEAR(cx / mass, 14, 1.0);
-  EXPECT_NEAR(cy / mass, 14, 1.0);
-  EXPECT_EQ(y1 - y0 + 1, 20);  // the longer side fills 20 pixels
-  EXPECT_LE(x1 - x0 + 1, 6);
+  const InkBox box = ink_box(d, 0.5);
+  EXPECT_NEAR(box.cx, 14, 1.0);
+  EXPECT_NEAR(box.cy, 14, 1.0);
+  EXPECT_EQ(box.height, 20);  // the longer side fills 20 pixels
+  EXPECT_LE(box.width, 6);
   EXPECT_EQ(d[0], 0.0f);       // dark background
   std::vector<uint8_t> blank(w * h, 255);
   EXPECT_THROW(models::to_mnist_form(blank, w, h), Error);
@@ -296,15 +308,8 @@ TEST(Images, ToMnistFormEvensOutUnevenLight) {
       }
     EXPECT_LT(stray, 0.5) << "seed " << seed << ": the background of the photo was read as ink";
     EXPECT_LT(diff, 0.12) << "seed " << seed;
-    auto box = [](const std::vector<float>& d) {  // width and height of the ink above 0.5
-      int x0 = 28, x1 = -1, y0 = 28, y1 = -1;
-      for (int y = 0; y < 28; ++y)
-        for (int x = 0; x < 28; ++x)
-          if (d[y * 28 + x] > 0.5f) x0 = std::min(x0, x), x1 = std::max(x1, x), y0 = std::min(y0, y), y1 = std::max(y1, y);
-      return std::make_pair(x1 - x0 + 1, y1 - y0 + 1);
-    };
-    EXPECT_NEAR(box(back).first, box(clean).first, 2) << "seed " << seed;
-    EXPECT_NEAR(box(back).second, box(clean).second, 2) << "seed " << seed;
+    EXPECT_NEAR(ink_box(back, 0.5).width, ink_box(clean, 0.5).width, 2) << "seed " << seed;
+    EXPECT_NEAR(ink_box(back, 0.5).height, ink_box(clean, 0.5).height, 2) << "seed " << seed;
   }
   // A 1200x900 picture of a bar and its 120x90 copy.
   auto bar = [](int w, int h) {
@@ -440,18 +445,11 @@ TEST(PrintedDigits, EveryShapeRendersInMnistForm) {
       Rng rng(uint64_t(100 * d + k));
       const std::vector<uint8_t> img = models::render_printed_digit(d, k, rng);
       ASSERT_EQ(img.size(), 784u);
-      int x0 = 28, y0 = 28, x1 = -1, y1 = -1;
-      double mass = 0, cx = 0, cy = 0;
-      for (int y = 0; y < 28; ++y)
-        for (int x = 0; x < 28; ++x) {
-          const double v = img[y * 28 + x];
-          mass += v, cx += v * (x + 0.5), cy += v * (y + 0.5);
-          if (v > 0.2 * 255) x0 = std::min(x0, x), x1 = std::max(x1, x), y0 = std::min(y0, y), y1 = std::max(y1, y);
-        }
-      ASSERT_GT(mass, 0) << d << " shape " << k;
-      EXPECT_NEAR(std::max(x1 - x0, y1 - y0) + 1, 20, 1) << d << " shape " << k;  // fitted into 20x20
-      EXPECT_NEAR(cx / mass, 14, 1.0) << d << " shape " << k;                      // centred by mass
-      EXPECT_NEAR(cy / mass, 14, 1.0) << d << " shape " << k;
+      const InkBox box = ink_box(img, 0.2 * 255);
+      ASSERT_GT(box.mass, 0) << d << " shape " << k;
+      EXPECT_NEAR(std::max(box.width, box.height), 20, 1) << d << " shape " << k;  // fitted into 20x20
+      EXPECT_NEAR(box.cx, 14, 1.0) << d << " shape " << k;                          // centred by mass
+      EXPECT_NEAR(box.cy, 14, 1.0) << d << " shape " << k;
       Rng again(uint64_t(100 * d + k));
       EXPECT_EQ(models::render_printed_digit(d, k, again), img);  // reproducible for a seed
       EXPECT_NE(models::render_printed_digit(d, k, again), img);  // and another draw differs
