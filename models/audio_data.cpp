@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "dsp/resample.h"
+#include "dsp/room.h"
 #include "dsp/wav.h"
 #include "engine/error.h"
 
@@ -169,6 +170,11 @@ std::vector<float> at_speed(const std::vector<float>& clip, double speed, int ra
   return dsp::resample(clip, int(std::lround(rate * speed)), rate);
 }
 
+std::vector<float> in_room(const std::vector<float>& clip, double rt60, double drr_db, int rate, bool trim, Rng& rng) {
+  std::vector<float> y = dsp::convolve(clip, dsp::room_response(rt60, drr_db, rate, rng));
+  return trim ? trim_silence(y, rate) : y;
+}
+
 std::vector<double> pink_noise(size_t n, Rng& rng) {
   // White noise through seven first-order sections whose sum follows 1/f within 0.05 dB from
   // 0.0002 of the sample rate up (P. Kellet's "refined" pink filter). The first 4096 outputs
@@ -255,17 +261,30 @@ Tensor AudioSet::batch(const std::vector<int64_t>& idx, const AudioAugment& aug,
     int64_t offset = 0, from = 0;
     double aug_snr = INFINITY;  // augmentation noise over the whole window (noise_on_window)
     NoiseColour aug_colour = NoiseColour::white;
-    if (!aug.enabled && std::abs(fx.speed - 1.0) < 1e-3) {
+    const int rate = recipe_.sample_rate;
+    // A room of the effects: drawn from its seed and the clip, the same for every view.
+    auto room_of = [&](const std::vector<float>& clip) {
+      Rng room(splitmix64(fx.room_seed ^ splitmix64(uint64_t(idx[b]))));
+      return in_room(clip, fx.rt60, fx.drr_db, rate, recipe_.trim, room);
+    };
+    if (!aug.enabled && fx.rt60 > 0) {
+      x = fit_to_window(at_speed(room_of(src), fx.speed, rate), recipe_);
+    } else if (!aug.enabled && std::abs(fx.speed - 1.0) < 1e-3) {
       x = fit_to_window(src, recipe_);  // src is already the recipe's clip
     } else if (!aug.enabled) {
       auto& view = views_[std::lround(fx.speed * 10000)];
       view.resize(waves_.size());
       std::vector<float>& cached = view[idx[b]];
-      if (cached.empty()) cached = fit_to_window(at_speed(src, fx.speed, recipe_.sample_rate), recipe_);
+      if (cached.empty()) cached = fit_to_window(at_speed(src, fx.speed, rate), recipe_);
       x = cached;
     } else {
       const double f = rng.uniform(aug.speed_min, aug.speed_max) * fx.speed;
-      x = at_speed(src, f, recipe_.sample_rate);
+      x = at_speed(fx.rt60 > 0 ? room_of(src) : src, f, rate);
+      // Drawn only when rooms are asked for, so that training without them keeps its draws.
+      if (aug.reverb_prob > 0 && rng.uniform() < aug.reverb_prob) {
+        const double rt60 = rng.uniform(aug.rt60_min, aug.rt60_max), drr = rng.uniform(aug.drr_min_db, aug.drr_max_db);
+        x = in_room(x, rt60, drr, rate, recipe_.trim, rng);
+      }
       const double gain = std::pow(10.0, rng.uniform(-aug.gain_db, aug.gain_db) / 20.0);
       for (float& v : x) v = float(v * gain);
       if (rng.uniform() < aug.noise_prob) {

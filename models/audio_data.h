@@ -64,6 +64,12 @@ struct AudioAugment {
   double snr_min_db = 0, snr_max_db = 30;
   bool noise_on_window = true;
   double pink_share = 0;          // the share of those noises that is pink rather than white
+  // Rooms: with this chance a clip is heard in a room drawn at random (dsp/room.h), its
+  // reverberation time from [rt60_min, rt60_max] s and its direct-to-reverberant ratio from
+  // [drr_min_db, drr_max_db], before the noise is added (as a microphone in a room hears it).
+  double reverb_prob = 0;
+  double rt60_min = 0.2, rt60_max = 1.0;
+  double drr_min_db = -3, drr_max_db = 12;
   int time_masks = 1, max_time_mask = 10;   // SpecAugment bands (frames)
   int freq_masks = 1, max_freq_mask = 6;    // (mel bins)
 };
@@ -74,6 +80,12 @@ struct ClipEffects {
   NoiseColour colour = NoiseColour::white;  // of that noise
   bool silent = false;       // the clip is replaced by silence (a missing modality)
   double speed = 1.0;        // the clip played at this speed (at_speed: a test-time view, a voice shift)
+  // The clip recorded in a room (before any speed change): reverberation time in seconds (0:
+  // none) and direct-to-reverberant ratio (dsp/room.h). Each clip's room is drawn from
+  // room_seed and the clip's index, so the test-time views of a clip hear the same room.
+  double rt60 = 0;
+  double drr_db = 0;
+  uint64_t room_seed = 0;
 };
 
 // Clips held in memory as recipe_clip makes them (at the recipe's sample rate, trimmed when
@@ -123,6 +135,10 @@ std::vector<float> at_speed(const std::vector<float>& clip, double speed, int ra
 // recording once the silence (or the low hiss) before and after the word is cut off. A clip
 // with no energy at all comes back unchanged.
 std::vector<float> trim_silence(const std::vector<float>& x, int rate, double floor_db = 40.0, double margin_s = 0.1);
+// The clip heard in a room (dsp::room_response drawn from rng, then dsp::convolve): the word
+// followed by its reverberation, trimmed of what lies 40 dB below the loudest frame when
+// `trim` is set, as recipe_clip trims a recording.
+std::vector<float> in_room(const std::vector<float>& clip, double rt60, double drr_db, int rate, bool trim, Rng& rng);
 // Features for a batch of prepared waveforms [B, num_samples] (the recipe's front-end +
 // standardisation).
 Tensor audio_features(const Tensor& waves, const AudioRecipe& recipe);

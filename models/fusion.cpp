@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <tuple>
 
 #include "engine/autograd.h"
 #include "engine/checkpoint.h"
@@ -47,7 +48,7 @@ Degradation audio_noise_row(double snr, NoiseColour colour) {
 }
 
 bool degrades_audio(const Degradation& d) {
-  return std::isfinite(d.audio.snr_db) || d.audio.silent || std::abs(d.audio.speed - 1.0) > 1e-9;
+  return std::isfinite(d.audio.snr_db) || d.audio.silent || std::abs(d.audio.speed - 1.0) > 1e-9 || d.audio.rt60 > 0;
 }
 bool degrades_image(const Degradation& d) {
   return d.image.noise > 0 || d.image.occlude > 0 || d.image.blank || d.image.photo;
@@ -101,6 +102,14 @@ std::vector<Degradation> degradations_of(const std::string& modality) {
       Degradation x;
       x.name = name;
       x.audio.speed = speed;
+      out.push_back(x);
+    }
+    // A room where the talker is near the microphone, and a more reverberant one across which
+    // the room's sound is as loud as the voice's.
+    for (auto [name, rt60, drr] : {std::tuple{"audio room 0.5 s", 0.5, 6.0}, {"audio room 1 s", 1.0, 0.0}}) {
+      Degradation x;
+      x.name = name;
+      x.audio.rt60 = rt60, x.audio.drr_db = drr;
       out.push_back(x);
     }
   }

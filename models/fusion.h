@@ -67,7 +67,9 @@ std::vector<Degradation> standard_degradations();
 // removing it, clean first: what a model of that modality alone is evaluated under
 // (duet eval --robustness). Audio adds rows of its own: pink noise at 10 and 0 dB SNR, and
 // every clip played at speed 0.87 and 1.15 (slower and lower, faster and higher: a stand-in
-// for voices with longer or shorter vocal tracts than the training speakers').
+// for voices with longer or shorter vocal tracts than the training speakers'), and every clip
+// recorded in a room (reverberation time 0.5 s at 6 dB direct-to-reverberant ratio, and 1 s at
+// 0 dB). Image adds a photograph of the digit under uneven light.
 std::vector<Degradation> degradations_of(const std::string& modality);
 // Accuracy of an audio or image model on its test set with every example degraded by `d`
 // (the effects of d's own modality; an effect on the other one is an error). The noise and

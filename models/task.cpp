@@ -147,6 +147,11 @@ void AudioTask::set_pink_share(double share) {
   augment_.pink_share = share;
 }
 
+void AudioTask::set_reverb_share(double share) {
+  DUET_CHECK(share >= 0 && share <= 1, "reverberation share: expected 0 to 1, got ", share);
+  augment_.reverb_prob = share;
+}
+
 // The recipe's test-time speeds, or the clip alone.
 static std::vector<double> view_speeds(const AudioRecipe& r) {
   return r.test_speeds.empty() ? std::vector<double>{1.0} : r.test_speeds;
@@ -156,8 +161,11 @@ Batch AudioTask::degraded_test_batch(const std::vector<int64_t>& idx, Rng& rng, 
   std::vector<int32_t> y(idx.size());
   for (size_t i = 0; i < idx.size(); ++i) y[i] = test_->label(idx[i]);
   Batch b{Tensor(), Tensor(), labels_tensor(y, device_), {}, {}, {}};
+  // One room per clip for all views (drawn only when there is a room: other rows keep their draws).
+  const uint64_t room_seed = fx.rt60 > 0 ? rng.next_u64() : 0;
   for (double speed : view_speeds(recipe_)) {
     ClipEffects view = fx;
+    view.room_seed = room_seed;
     view.speed = fx.speed * speed;  // a degradation's speed, then the view's
     Tensor x = test_->batch(idx, AudioAugment{}, rng, device_, std::vector<ClipEffects>(idx.size(), view));
     if (!b.audio.defined()) b.audio = x;

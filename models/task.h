@@ -111,6 +111,10 @@ class AudioTask : public Task {
   // (default 0: all white).
   void set_pink_share(double share);
   double pink_share() const { return augment_.pink_share; }
+  // The share (0..1) of training clips heard in a room drawn at random (AudioAugment::reverb_prob;
+  // default 0).
+  void set_reverb_share(double share);
+  double reverb_share() const { return augment_.reverb_prob; }
   // Test batch with per-clip effects (robustness evaluation).
   Batch degraded_test_batch(const std::vector<int64_t>& idx, Rng& rng, const ClipEffects& fx);
   Normalizer& normalizer() { return norm_; }

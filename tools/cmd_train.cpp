@@ -67,6 +67,8 @@ const char* kUsage =
     "                  [--speed-range MIN,MAX] (the training's speed perturbation; default 0.85,1.18)\n"
     "                  [--pink-noise P] (share of the noisy training clips whose noise is pink, 1/f,\n"
     "                  rather than white; default 0)\n"
+    "                  [--reverb P] (share of training clips heard in a random room: reverberation\n"
+    "                  time 0.2-1 s, direct-to-reverberant ratio -3 to 12 dB; default 0)\n"
     "                  [--train-limit N] [--test-fraction F] [--data DIR] [--out DIR]\n"
     "                  fusion only: [--fusion early|concat|attention|late] [--init-audio DIR] [--init-image DIR]\n"
     "                  [--modality-dropout P] [--hard [--hard-snr DB] [--hard-energy F]]\n"
@@ -87,6 +89,7 @@ struct RunSpec {
   models::RecipeSteps steps;
   std::optional<std::pair<double, double>> speed_range;  // audio: --speed-range MIN,MAX
   double pink_noise = 0;                                  // audio: --pink-noise P
+  std::optional<double> reverb;                           // audio: --reverb P
   std::optional<double> printed;                          // image: --printed P
   models::NetworkOptions net;
   uint64_t seed;
@@ -115,6 +118,7 @@ std::unique_ptr<models::Task> make_task(const RunSpec& r, nlohmann::json& split_
     auto t = std::make_unique<models::AudioTask>(r.arch, ds, s.train, s.test, r.augment, r.seed, r.steps, r.net);
     if (r.speed_range) t->set_speed_range(r.speed_range->first, r.speed_range->second);
     t->set_pink_share(r.pink_noise);
+    if (r.reverb) t->set_reverb_share(*r.reverb);
     return t;
   }
   return models::make_fusion_task(r.arch, ds, s, r.data_dir, r.augment, r.seed, r.fusion);
@@ -136,6 +140,8 @@ models::EvalResult run_one(const RunSpec& r, const std::string& label) {
     std::printf("  speed perturbation: %g-%g\n", r.speed_range->first, r.speed_range->second);
   if (r.pink_noise > 0)
     std::printf("  noise: %g%% of the noisy clips get pink noise, the rest white\n", 100 * r.pink_noise);
+  if (audio_task && r.augment && audio_task->reverb_share() > 0)
+    std::printf("  rooms: %g%% of the training clips heard in a random room\n", 100 * audio_task->reverb_share());
   if (audio_task && !audio_task->recipe().test_speeds.empty() &&
       audio_task->recipe().test_speeds != std::vector<double>{1.0})
     std::printf("  test clips heard at speeds %s\n", describe_test_speeds(audio_task->recipe().test_speeds).c_str());
@@ -181,6 +187,7 @@ models::EvalResult run_one(const RunSpec& r, const std::string& label) {
   if (audio_task && r.augment) {
     extra["train"]["speed_range"] = {audio_task->speed_range().first, audio_task->speed_range().second};
     extra["train"]["pink_noise"] = audio_task->pink_share();
+    extra["train"]["reverb"] = audio_task->reverb_share();
   }
   if (image_task && r.augment) extra["train"]["printed"] = image_task->printed_share();
   save_model_dir(r.out, *task, extra);
@@ -228,7 +235,7 @@ int cmd_train(const Argv& argv) {
             {"model", "arch", "split", "epochs", "batch", "lr", "momentum", "weight-decay", "schedule", "device", "seed",
              "train-limit", "test-fraction", "data", "out", "fusion", "init-audio", "init-image", "modality-dropout",
              "hard-snr", "hard-energy", "channels", "mixup", "n-fft", "augment-noise", "test-speeds", "speed-range",
-             "pink-noise", "printed"},
+             "pink-noise", "printed", "reverb"},
             {"help", "nesterov", "no-augment", "no-band-norm", "no-trim", "hard"}, "train");
   if (args.flag("help")) {
     std::printf("%s", kUsage);
@@ -276,6 +283,11 @@ int cmd_train(const Argv& argv) {
     DUET_CHECK(r.model == "audio", "--pink-noise applies to --model audio (the training's noise), not ", r.model);
     DUET_CHECK(r.augment, "--pink-noise is training augmentation; ", no_augmentation_reason(r));
     r.pink_noise = args.number("pink-noise", 0, 0, 1);
+  }
+  if (args.has("reverb")) {
+    DUET_CHECK(r.model == "audio", "--reverb applies to --model audio (the training's rooms), not ", r.model);
+    DUET_CHECK(r.augment, "--reverb is training augmentation; ", no_augmentation_reason(r));
+    r.reverb = args.number("reverb", 0, 0, 1);
   }
   if (args.has("printed")) {
     DUET_CHECK(r.model == "image", "--printed applies to --model image (it mixes printed digits into the handwriting), not ",

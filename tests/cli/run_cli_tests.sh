@@ -48,6 +48,12 @@ expect_fail pink-noise-range "--pink-noise must be in \\[0, 1\\]" "$duet" train 
 expect_fail pink-noise-not-number "--pink-noise expects a number" "$duet" train --model audio --pink-noise half
 expect_fail pink-noise-image "--pink-noise applies to --model audio .*not image" "$duet" train --model image --pink-noise 0.5
 expect_fail pink-noise-no-augment "--pink-noise is training augmentation; drop --no-augment" "$duet" train --model audio --no-augment --pink-noise 0.5
+expect_fail reverb-range "--reverb must be in \\[0, 1\\]" "$duet" train --model audio --reverb 2
+expect_fail reverb-not-number "--reverb expects a number" "$duet" train --model audio --reverb some
+expect_fail reverb-image "--reverb applies to --model audio .*not image" "$duet" train --model image --reverb 0.5
+expect_fail reverb-fusion "--reverb applies to --model audio .*not fusion" "$duet" train --model fusion --reverb 0.5
+expect_fail reverb-no-augment "--reverb is training augmentation; drop --no-augment" "$duet" train --model audio --no-augment --reverb 0.5
+expect_fail reverb-seed "--reverb is training augmentation; audio:seed trains without any" "$duet" train --model audio --arch audio:seed --reverb 0.5
 expect_fail pink-noise-seed "--pink-noise is training augmentation; audio:seed trains without any" "$duet" train --model audio --arch audio:seed --pink-noise 0.5
 expect_fail n-fft-seed "--n-fft applies to audio:duet .*not audio:seed" "$duet" train --model audio --arch audio:seed --n-fft 512
 expect_fail mixup-negative "--mixup must be in" "$duet" train --model audio --mixup -0.5

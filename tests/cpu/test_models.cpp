@@ -670,7 +670,8 @@ TEST(Models, UnimodalRobustnessDegradesTheModelsOwnModality) {
   const auto audio = models::degradations_of("audio"), image = models::degradations_of("image");
   EXPECT_EQ(names(audio), (std::vector<std::string>{"clean", "audio SNR 20 dB", "audio SNR 10 dB", "audio SNR 0 dB",
                                                      "audio SNR -5 dB", "audio pink SNR 10 dB", "audio pink SNR 0 dB",
-                                                     "audio speed 0.87", "audio speed 1.15"}));
+                                                     "audio speed 0.87", "audio speed 1.15", "audio room 0.5 s",
+                                                     "audio room 1 s"}));
   EXPECT_EQ(names(image), (std::vector<std::string>{"clean", "image noise 0.5", "image noise 1", "image noise 2",
                                                      "image occluded 14x14", "image photographed"}));
   for (const auto& d : models::standard_degradations())
@@ -702,6 +703,16 @@ TEST(Models, UnimodalRobustnessDegradesTheModelsOwnModality) {
   EXPECT_NE(models::evaluate_degraded(a, audio[8], 7, 3).loss, clean.loss) << "speed 1.15 did not reach the features";
   for (const auto& d : models::standard_degradations())
     EXPECT_EQ(d.audio.speed, 1.0) << d.name << ": the fusion table has no speed rows";
+  // The room rows: reverberation drawn from the seed, the 1 s room further from clean.
+  EXPECT_EQ(audio[9].audio.rt60, 0.5);
+  EXPECT_EQ(audio[10].audio.rt60, 1.0);
+  const models::EvalResult room = models::evaluate_degraded(a, audio[9], 7, 3);
+  EXPECT_NE(room.loss, clean.loss) << "the room did not reach the features";
+  EXPECT_EQ(models::evaluate_degraded(a, audio[9], 7, 3).loss, room.loss);
+  EXPECT_NE(models::evaluate_degraded(a, audio[9], 7, 4).loss, room.loss);
+  EXPECT_NE(models::evaluate_degraded(a, audio[10], 7, 3).loss, room.loss);
+  for (const auto& d : models::standard_degradations())
+    EXPECT_EQ(d.audio.rt60, 0.0) << d.name << ": the fusion table has no room rows";
   EXPECT_THROW(models::evaluate_degraded(a, image[1], 7, 3), Error);
 
   const std::string root = make_tiny_data().string();
@@ -713,6 +724,7 @@ TEST(Models, UnimodalRobustnessDegradesTheModelsOwnModality) {
   EXPECT_THROW(models::evaluate_degraded(im, audio[1], 7, 3), Error);
   EXPECT_THROW(models::evaluate_degraded(im, audio[5], 7, 3), Error);
   EXPECT_THROW(models::evaluate_degraded(im, audio[7], 7, 3), Error);
+  EXPECT_THROW(models::evaluate_degraded(im, audio[9], 7, 3), Error);
 }
 
 // --n-fft: audio:duet's STFT size changes the recipe (the window spans the FFT), keeps the
@@ -1007,6 +1019,65 @@ TEST(Audio, AugmentationNoiseCanBePink) {
   EXPECT_EQ(t.pink_share(), 0.25);
   EXPECT_THROW(t.set_pink_share(1.5), Error);
   EXPECT_THROW(t.set_pink_share(-0.1), Error);
+}
+
+// A test clip's views (its test-time speeds) hear the same room: the room is drawn from the
+// batch's seed and the clip, so reading one view alone gives the features of that view in
+// the full batch.
+TEST(Audio, TestTimeViewsHearTheSameRoom) {
+  TinySpeakerSplit tiny;
+  models::AudioRecipe r = models::audio_recipe("duet");
+  models::AudioSet set(tiny.ds, {0, 1}, r);
+  models::ClipEffects fx;
+  fx.rt60 = 1.0, fx.drr_db = 0, fx.room_seed = 99;
+  auto features = [&](const models::ClipEffects& e, const std::vector<int64_t>& idx) {
+    Rng rng(1);
+    return set.batch(idx, models::AudioAugment{}, rng, Device::cpu, std::vector<models::ClipEffects>(idx.size(), e))
+        .to_vector<float>();
+  };
+  const std::vector<float> both = features(fx, {0, 1}), second = features(fx, {1});
+  EXPECT_EQ(std::vector<float>(both.begin() + both.size() / 2, both.end()), second)
+      << "a clip's room depends on the other clips of its batch";
+  models::ClipEffects other = fx;
+  other.room_seed = 100;
+  EXPECT_NE(features(other, {1}), second);
+  EXPECT_NE(features(models::ClipEffects{}, {1}), second) << "no reverberation reached the features";
+}
+
+// --reverb: training clips heard in a room carry the word's reverberation after it, so the
+// frames after a short clip's word are louder than without rooms; without rooms the draws of
+// the rest of the augmentation are unchanged.
+TEST(Audio, AugmentationRoomsReverberate) {
+  TinySpeakerSplit tiny;
+  models::AudioRecipe r = models::audio_recipe("duet");
+  r.band_norm = false, r.standardize = false;  // raw dB
+  models::AudioSet set(tiny.ds, {0}, r);
+  models::AudioAugment aug = noise_only(0);
+  aug.noise_prob = 0;
+  EXPECT_EQ(aug.reverb_prob, 0.0);
+  auto batch = [&](const models::AudioAugment& a) {
+    Rng rng(5);
+    return set.batch({0}, a, rng, Device::cpu);  // [1, 1, bins, frames]
+  };
+  // The loudest bin (dB) of four frames after the (centred) word: its tone's reverberation.
+  const int64_t clip_frames = int64_t(set.wave(0).size()) / r.frontend.hop(), frames = batch(aug).shape()[3];
+  const int64_t after = (frames + clip_frames) / 2 + 4;
+  ASSERT_LT(after + 4, frames);
+  auto level_after = [&](const Tensor& f) {
+    const int64_t bins = f.shape()[2];
+    const float* p = f.data<float>();
+    double m = -INFINITY;
+    for (int64_t b = 0; b < bins; ++b)
+      for (int64_t t = after; t < after + 4; ++t) m = std::max(m, double(p[b * frames + t]));
+    return m;
+  };
+  const Tensor dry = batch(aug);
+  models::AudioAugment rooms = aug;
+  rooms.reverb_prob = 1, rooms.rt60_min = rooms.rt60_max = 1.0, rooms.drr_min_db = rooms.drr_max_db = 0;
+  EXPECT_GT(level_after(batch(rooms)) - level_after(dry), 30.0) << "no reverberation after the word";
+  rooms.reverb_prob = 0;
+  rooms.rt60_min = 0.3;  // unused without rooms: same draws, same batch
+  EXPECT_EQ(batch(rooms).to_vector<float>(), dry.to_vector<float>());
 }
 
 TEST(Audio, SilenceAroundTheWordIsTrimmedSoTheWordIsCentred) {
