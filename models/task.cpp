@@ -102,6 +102,7 @@ AudioTask::AudioTask(const std::string& arch, const data::Fsdd& ds, const std::v
     recipe_.frontend.validate(recipe_.num_samples);
   }
   augment_.enabled = augment;
+  augment_.reverb_prob = kDefaultReverb;
   train_ = std::make_unique<AudioSet>(ds, train, recipe_);
   test_ = std::make_unique<AudioSet>(ds, test, recipe_);
   net_ = build_network(arch, recipe_.input_shape(), seed, params_, "", net_options_);

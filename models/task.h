@@ -112,7 +112,8 @@ class AudioTask : public Task {
   void set_pink_share(double share);
   double pink_share() const { return augment_.pink_share; }
   // The share (0..1) of training clips heard in a room drawn at random (AudioAugment::reverb_prob;
-  // default 0).
+  // only with augment). audio:duet's default is kDefaultReverb (docs/training.md, Rooms).
+  static constexpr double kDefaultReverb = 0.3;
   void set_reverb_share(double share);
   double reverb_share() const { return augment_.reverb_prob; }
   // Test batch with per-clip effects (robustness evaluation).

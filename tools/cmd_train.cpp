@@ -68,7 +68,7 @@ const char* kUsage =
     "                  [--pink-noise P] (share of the noisy training clips whose noise is pink, 1/f,\n"
     "                  rather than white; default 0)\n"
     "                  [--reverb P] (share of training clips heard in a random room: reverberation\n"
-    "                  time 0.2-1 s, direct-to-reverberant ratio -3 to 12 dB; default 0)\n"
+    "                  time 0.2-1 s, direct-to-reverberant ratio -3 to 12 dB; audio:duet default 0.3)\n"
     "                  [--train-limit N] [--test-fraction F] [--data DIR] [--out DIR]\n"
     "                  fusion only: [--fusion early|concat|attention|late] [--init-audio DIR] [--init-image DIR]\n"
     "                  [--modality-dropout P] [--hard [--hard-snr DB] [--hard-energy F]]\n"

@@ -166,7 +166,7 @@ PY
   check_json audio-pink-noise-config "j['train']['pink_noise'] == 0.5" "$work/aud_ch/config.json"
   check_json audio-default-pink-noise "j['train']['pink_noise'] == 0" "$work/aud/config.json"
   check_json audio-reverb-config "j['train']['reverb'] == 0.5" "$work/aud_ch/config.json"
-  check_json audio-default-reverb "j['train']['reverb'] == 0" "$work/aud/config.json"
+  check_json audio-default-reverb "j['train']['reverb'] == 0.3" "$work/aud/config.json"
   "$duet" eval --model-dir "$work/aud_ch" --data "$shared" --device cpu --json >"$work/aud_ch_eval.json" 2>"$work/err"
   check_json eval-audio-channels "abs(j['accuracy'] - json.load(open('$work/aud_ch/config.json'))['results']['test_accuracy']) < 1e-6" "$work/aud_ch_eval.json"
   expect_fail fusion-init-channels "--channels differs from the channel counts of the --init-audio model" "$duet" train \
