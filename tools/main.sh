@@ -30,7 +30,7 @@ $duet train --model image --out runs/image "${image_args[@]}"
 $duet train --model fusion --fusion attention --split random --init-audio runs/audio --init-image runs/image \
   --out runs/fusion "${fusion_args[@]}"
 echo
-echo "== audio alone, clean and with noise =="
+echo "== audio alone, clean and degraded (noise, voices, rooms) =="
 $duet eval --model-dir runs/audio --robustness
 echo "== image alone, clean and degraded =="
 $duet eval --model-dir runs/image --robustness
