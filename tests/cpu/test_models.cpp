@@ -917,20 +917,34 @@ static models::AudioAugment noise_only(double snr_db) {
   return aug;
 }
 
+// The tiny data's first clip with the duet recipe's features in raw dB (no per-band mean
+// removal, no standardisation: silence is one floor value in every bin, and what the
+// augmentation adds shows as it is), and its training batch for an augmentation.
+struct RawDbClip {
+  TinySpeakerSplit tiny;
+  models::AudioRecipe recipe = raw_db_recipe();
+  models::AudioSet set{tiny.ds, {0}, recipe};
+  static models::AudioRecipe raw_db_recipe() {
+    models::AudioRecipe r = models::audio_recipe("duet");
+    r.band_norm = false, r.standardize = false;
+    return r;
+  }
+  Tensor batch(const models::AudioAugment& a) const {  // [1, 1, bins, frames]
+    Rng rng(5);
+    return set.batch({0}, a, rng, Device::cpu);
+  }
+};
+
 // Augmentation noise covers the whole window by default (the silence around a short word
 // too, as in a noisy recording); with noise_on_window false only the clip is noisy and its
 // padding stays silent. Seen in the first frame, which lies in the padding of a centred clip.
 TEST(Audio, AugmentationNoiseCoversTheWindow) {
-  TinySpeakerSplit tiny;
-  models::AudioRecipe r = models::audio_recipe("duet");
-  r.band_norm = false, r.standardize = false;  // raw dB: silence is one floor value in every bin
-  models::AudioSet set(tiny.ds, {0}, r);
-  ASSERT_LT(set.wave(0).size(), size_t(r.num_samples) / 2);
+  const RawDbClip clip;
+  ASSERT_LT(clip.set.wave(0).size(), size_t(clip.recipe.num_samples) / 2);
   models::AudioAugment aug = noise_only(10);
   EXPECT_TRUE(aug.noise_on_window);
   auto first_frame_spread = [&](const models::AudioAugment& a) {
-    Rng rng(5);
-    Tensor f = set.batch({0}, a, rng, Device::cpu);  // [1, 1, bins, frames]
+    Tensor f = clip.batch(a);
     const int64_t bins = f.shape()[2], frames = f.shape()[3];
     const float* p = f.data<float>();
     float lo = p[0], hi = p[0];
@@ -983,16 +997,11 @@ TEST(Audio, PinkNoiseHasEqualPowerPerOctave) {
 // --pink-noise: the training's noise is pink for the share asked for. In the padding (noise
 // alone) pink noise puts more of its power in the low mel bins than white noise does.
 TEST(Audio, AugmentationNoiseCanBePink) {
-  TinySpeakerSplit tiny;
-  models::AudioRecipe r = models::audio_recipe("duet");
-  r.band_norm = false, r.standardize = false;  // raw dB
-  models::AudioSet set(tiny.ds, {0}, r);
+  const RawDbClip clip;
+  const TinySpeakerSplit& tiny = clip.tiny;
   models::AudioAugment aug = noise_only(0);
   EXPECT_EQ(aug.pink_share, 0.0);
-  auto batch = [&](const models::AudioAugment& a) {
-    Rng rng(5);
-    return set.batch({0}, a, rng, Device::cpu);  // [1, 1, bins, frames]
-  };
+  auto batch = [&](const models::AudioAugment& a) { return clip.batch(a); };
   // Mean dB of the lowest 16 mel bins less that of the highest 16, over the first 10 frames.
   auto tilt = [](const Tensor& f) {
     const int64_t bins = f.shape()[2], frames = f.shape()[3];
@@ -1009,7 +1018,7 @@ TEST(Audio, AugmentationNoiseCanBePink) {
   aug.pink_share = 0.5;  // some clips pink, some white: between the two
   Rng rng(9);
   int pinkish = 0;
-  for (int k = 0; k < 20; ++k) pinkish += tilt(set.batch({0}, aug, rng, Device::cpu)) - tilt(white) > 6.0;
+  for (int k = 0; k < 20; ++k) pinkish += tilt(clip.set.batch({0}, aug, rng, Device::cpu)) - tilt(white) > 6.0;
   EXPECT_GT(pinkish, 2);
   EXPECT_LT(pinkish, 18);
 
@@ -1048,19 +1057,14 @@ TEST(Audio, TestTimeViewsHearTheSameRoom) {
 // frames after a short clip's word are louder than without rooms; without rooms the draws of
 // the rest of the augmentation are unchanged.
 TEST(Audio, AugmentationRoomsReverberate) {
-  TinySpeakerSplit tiny;
-  models::AudioRecipe r = models::audio_recipe("duet");
-  r.band_norm = false, r.standardize = false;  // raw dB
-  models::AudioSet set(tiny.ds, {0}, r);
+  const RawDbClip clip;
   models::AudioAugment aug = noise_only(0);
   aug.noise_prob = 0;
   EXPECT_EQ(aug.reverb_prob, 0.0);
-  auto batch = [&](const models::AudioAugment& a) {
-    Rng rng(5);
-    return set.batch({0}, a, rng, Device::cpu);  // [1, 1, bins, frames]
-  };
+  auto batch = [&](const models::AudioAugment& a) { return clip.batch(a); };
   // The loudest bin (dB) of four frames after the (centred) word: its tone's reverberation.
-  const int64_t clip_frames = int64_t(set.wave(0).size()) / r.frontend.hop(), frames = batch(aug).shape()[3];
+  const int64_t clip_frames = int64_t(clip.set.wave(0).size()) / clip.recipe.frontend.hop();
+  const int64_t frames = batch(aug).shape()[3];
   const int64_t after = (frames + clip_frames) / 2 + 4;
   ASSERT_LT(after + 4, frames);
   auto level_after = [&](const Tensor& f) {
