@@ -124,7 +124,7 @@ PY
   # plain accuracy, and robustness.csv/png are written where --out says.
   "$duet" eval --model-dir "$work/aud" --data "$shared" --device cpu --robustness --json --out "$work/aud_rob" >"$work/aud_rob.json" 2>"$work/err"
   check_json eval-audio-robustness "sorted(j['robustness']) == sorted(['clean', 'audio SNR 20 dB', 'audio SNR 10 dB', 'audio SNR 0 dB', 'audio SNR -5 dB', 'audio pink SNR 10 dB', 'audio pink SNR 0 dB', 'audio speed 0.87', 'audio speed 1.15', 'audio room 0.5 s', 'audio room 1 s']) and j['robustness']['clean'] == j['accuracy'] and j['robustness']['audio SNR -5 dB'] < j['accuracy']" "$work/aud_rob.json"
-  if [ "$(head -1 "$work/aud_rob/robustness.csv" 2>/dev/null)" = "degradation,accuracy,loss" ] && [ "$(wc -l <"$work/aud_rob/robustness.csv")" = 10 ] &&
+  if [ "$(head -1 "$work/aud_rob/robustness.csv" 2>/dev/null)" = "degradation,accuracy,loss" ] && [ "$(wc -l <"$work/aud_rob/robustness.csv")" = 12 ] &&
      [ -s "$work/aud_rob/robustness.png" ]; then passes=$((passes + 1)); else echo "FAIL eval-audio-robustness-files"; failures=$((failures + 1)); fi
   expect_fail eval-robustness-bad-seed "--seed expects an integer, got 'x'" "$duet" eval --model-dir "$work/aud" --data "$shared" --robustness --seed x
   expect_fail eval-out-not-a-folder "cannot create directories" "$duet" eval --model-dir "$work/aud" --data "$shared" --device cpu --out "$work/aud/config.json/x"
