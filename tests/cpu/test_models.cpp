@@ -1082,6 +1082,14 @@ TEST(Audio, AugmentationRoomsReverberate) {
   rooms.reverb_prob = 0;
   rooms.rt60_min = 0.3;  // unused without rooms: same draws, same batch
   EXPECT_EQ(batch(rooms).to_vector<float>(), dry.to_vector<float>());
+
+  // audio:duet's default share, and shares outside [0, 1] refused.
+  models::AudioTask t("audio:duet", clip.tiny.ds, clip.tiny.split.train, clip.tiny.split.test, true, 1);
+  EXPECT_EQ(t.reverb_share(), models::AudioTask::kDefaultReverb);
+  t.set_reverb_share(0);
+  EXPECT_EQ(t.reverb_share(), 0.0);
+  EXPECT_THROW(t.set_reverb_share(1.5), Error);
+  EXPECT_THROW(t.set_reverb_share(-0.1), Error);
 }
 
 TEST(Audio, SilenceAroundTheWordIsTrimmedSoTheWordIsCentred) {
