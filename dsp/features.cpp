@@ -1,12 +1,10 @@
 #include "dsp/features.h"
 
-#include <fftw3.h>
-
 #include <algorithm>
 #include <cmath>
-#include <mutex>
 #include <sstream>
 
+#include "dsp/fft.h"
 #include "engine/error.h"
 
 namespace duet::dsp {
@@ -100,27 +98,6 @@ std::vector<double> hann_window(int win_length, int n_fft) {
   return w;
 }
 
-namespace {
-
-// FFTW's planner is not thread-safe; plans are made once per size under a lock and then
-// executed concurrently on per-thread buffers with the new-array interface.
-fftw_plan plan_for(int n_fft) {
-  static std::mutex mu;
-  static std::vector<std::pair<int, fftw_plan>> plans;
-  std::lock_guard<std::mutex> lock(mu);
-  for (auto& [n, p] : plans)
-    if (n == n_fft) return p;
-  double* in = fftw_alloc_real(n_fft);
-  fftw_complex* out = fftw_alloc_complex(n_fft / 2 + 1);
-  fftw_plan p = fftw_plan_dft_r2c_1d(n_fft, in, out, FFTW_ESTIMATE);
-  fftw_free(in);
-  fftw_free(out);
-  plans.emplace_back(n_fft, p);
-  return p;
-}
-
-}  // namespace
-
 void frontend_cpu(const float* x, int64_t batch, int64_t L, const FrontendConfig& c, float* out) {
   c.validate(L);
   const int n_fft = c.n_fft, F = c.n_freqs(), hop = c.hop(), B = c.bins(), pad = n_fft / 2;
@@ -135,7 +112,7 @@ void frontend_cpu(const float* x, int64_t batch, int64_t L, const FrontendConfig
       for (int f = 0; f < F; ++f)
         if (fb[size_t(f) * c.n_mels + m] != 0.0f) f_lo[m] = std::min(f_lo[m], f), f_hi[m] = f + 1;
     }
-  fftw_plan plan = plan_for(n_fft);
+  const fftw_plan plan = fft_plans(n_fft).forward;
   const double mult = c.power == 2.0 ? 10.0 : 20.0;
   const double ref_db = mult * std::log10(std::max(c.amin, c.ref));
 

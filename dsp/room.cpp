@@ -1,12 +1,9 @@
 #include "dsp/room.h"
 
-#include <fftw3.h>
-
 #include <cmath>
-#include <map>
 #include <memory>
-#include <mutex>
 
+#include "dsp/fft.h"
 #include "engine/error.h"
 
 namespace duet::dsp {
@@ -48,40 +45,13 @@ std::vector<float> room_response(double rt60, double drr_db, int rate, Rng& rng)
   return h;
 }
 
-namespace {
-
-// One forward (real to complex) and one inverse plan per FFT size. FFTW's planner is not
-// thread-safe, so plans are made under a lock; executing them with the new-array interface
-// on buffers from fftw_alloc_* is.
-struct Plans {
-  fftw_plan forward, inverse;
-};
-
-Plans plans_for(int n) {
-  static std::mutex mu;
-  static std::map<int, Plans> plans;
-  std::lock_guard<std::mutex> lock(mu);
-  auto it = plans.find(n);
-  if (it != plans.end()) return it->second;
-  double* r = fftw_alloc_real(size_t(n));
-  fftw_complex* c = fftw_alloc_complex(size_t(n / 2 + 1));
-  Plans p{fftw_plan_dft_r2c_1d(n, r, c, FFTW_ESTIMATE), fftw_plan_dft_c2r_1d(n, c, r, FFTW_ESTIMATE)};
-  fftw_free(r);
-  fftw_free(c);
-  DUET_CHECK(p.forward && p.inverse, "convolve: FFTW could not plan a transform of ", n, " points");
-  plans.emplace(n, p);
-  return p;
-}
-
-}  // namespace
-
 std::vector<float> convolve(const std::vector<float>& x, const std::vector<float>& h) {
   if (x.empty() || h.empty()) return {};
   const size_t out = x.size() + h.size() - 1;
   DUET_CHECK(out < (size_t(1) << 30), "convolve: ", x.size(), " by ", h.size(), " samples is too long");
   int n = 1;
   while (size_t(n) < out) n *= 2;  // circular convolution of length n >= out is the linear one
-  const Plans p = plans_for(n);
+  const FftPlans p = fft_plans(n);
   const int F = n / 2 + 1;
   std::unique_ptr<double, decltype(&fftw_free)> a(fftw_alloc_real(size_t(n)), fftw_free), b(fftw_alloc_real(size_t(n)), fftw_free);
   std::unique_ptr<fftw_complex, decltype(&fftw_free)> A(fftw_alloc_complex(size_t(F)), fftw_free),

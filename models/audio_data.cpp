@@ -170,9 +170,9 @@ std::vector<float> at_speed(const std::vector<float>& clip, double speed, int ra
   return dsp::resample(clip, int(std::lround(rate * speed)), rate);
 }
 
-std::vector<float> in_room(const std::vector<float>& clip, double rt60, double drr_db, int rate, bool trim, Rng& rng) {
-  std::vector<float> y = dsp::convolve(clip, dsp::room_response(rt60, drr_db, rate, rng));
-  return trim ? trim_silence(y, rate) : y;
+std::vector<float> in_room(const std::vector<float>& clip, double rt60, double drr_db, const AudioRecipe& r, Rng& rng) {
+  std::vector<float> y = dsp::convolve(clip, dsp::room_response(rt60, drr_db, r.sample_rate, rng));
+  return r.trim ? trim_silence(y, r.sample_rate) : y;
 }
 
 std::vector<double> pink_noise(size_t n, Rng& rng) {
@@ -265,7 +265,7 @@ Tensor AudioSet::batch(const std::vector<int64_t>& idx, const AudioAugment& aug,
     // A room of the effects: drawn from its seed and the clip, the same for every view.
     auto room_of = [&](const std::vector<float>& clip) {
       Rng room(splitmix64(fx.room_seed ^ splitmix64(uint64_t(idx[b]))));
-      return in_room(clip, fx.rt60, fx.drr_db, rate, recipe_.trim, room);
+      return in_room(clip, fx.rt60, fx.drr_db, recipe_, room);
     };
     if (!aug.enabled && fx.rt60 > 0) {
       x = fit_to_window(at_speed(room_of(src), fx.speed, rate), recipe_);
@@ -283,7 +283,7 @@ Tensor AudioSet::batch(const std::vector<int64_t>& idx, const AudioAugment& aug,
       // Drawn only when rooms are asked for, so that training without them keeps its draws.
       if (aug.reverb_prob > 0 && rng.uniform() < aug.reverb_prob) {
         const double rt60 = rng.uniform(aug.rt60_min, aug.rt60_max), drr = rng.uniform(aug.drr_min_db, aug.drr_max_db);
-        x = in_room(x, rt60, drr, rate, recipe_.trim, rng);
+        x = in_room(x, rt60, drr, recipe_, rng);
       }
       const double gain = std::pow(10.0, rng.uniform(-aug.gain_db, aug.gain_db) / 20.0);
       for (float& v : x) v = float(v * gain);

@@ -135,10 +135,10 @@ std::vector<float> at_speed(const std::vector<float>& clip, double speed, int ra
 // recording once the silence (or the low hiss) before and after the word is cut off. A clip
 // with no energy at all comes back unchanged.
 std::vector<float> trim_silence(const std::vector<float>& x, int rate, double floor_db = 40.0, double margin_s = 0.1);
-// The clip heard in a room (dsp::room_response drawn from rng, then dsp::convolve): the word
-// followed by its reverberation, trimmed of what lies 40 dB below the loudest frame when
-// `trim` is set, as recipe_clip trims a recording.
-std::vector<float> in_room(const std::vector<float>& clip, double rt60, double drr_db, int rate, bool trim, Rng& rng);
+// The clip (at the recipe's rate) heard in a room (dsp::room_response drawn from rng, then
+// dsp::convolve): the word followed by its reverberation, trimmed of what lies 40 dB below
+// the loudest frame when the recipe trims, as recipe_clip trims a recording.
+std::vector<float> in_room(const std::vector<float>& clip, double rt60, double drr_db, const AudioRecipe& recipe, Rng& rng);
 // Features for a batch of prepared waveforms [B, num_samples] (the recipe's front-end +
 // standardisation).
 Tensor audio_features(const Tensor& waves, const AudioRecipe& recipe);

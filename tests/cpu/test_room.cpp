@@ -82,10 +82,13 @@ TEST(Room, FftConvolutionEqualsTheDirectSum) {
 // stops; trimming cuts what lies 40 dB below the loudest frame.
 TEST(Room, ClipInARoomIsFollowedByItsReverberation) {
   const int rate = 8000;
+  models::AudioRecipe dry_recipe, trimming;  // 8 kHz; without and with silence trimming
+  dry_recipe.trim = false, trimming.trim = true;
+  ASSERT_EQ(dry_recipe.sample_rate, rate);
   std::vector<float> click(100, 0.0f);
   click[0] = 1.0f;
   Rng a(5), b(5);
-  const std::vector<float> heard = models::in_room(click, 0.5, 6, rate, false, a);
+  const std::vector<float> heard = models::in_room(click, 0.5, 6, dry_recipe, a);
   std::vector<float> h = dsp::room_response(0.5, 6, rate, b);
   ASSERT_EQ(heard.size(), click.size() + h.size() - 1);
   for (size_t i = 0; i < h.size(); ++i) ASSERT_NEAR(heard[i], h[i], 1e-5) << i;
@@ -93,8 +96,8 @@ TEST(Room, ClipInARoomIsFollowedByItsReverberation) {
   std::vector<float> tone(2000);  // 0.25 s at 500 Hz
   for (size_t i = 0; i < tone.size(); ++i) tone[i] = float(std::sin(2 * M_PI * 500 * double(i) / rate));
   Rng c(6), d(6);
-  const std::vector<float> full = models::in_room(tone, 1.0, 0, rate, false, c);
-  const std::vector<float> trimmed = models::in_room(tone, 1.0, 0, rate, true, d);
+  const std::vector<float> full = models::in_room(tone, 1.0, 0, dry_recipe, c);
+  const std::vector<float> trimmed = models::in_room(tone, 1.0, 0, trimming, d);
   // After the tone: 0.1 s later the room still sounds, within 20 dB of the tone's power.
   const double tone_power = energy(tone, 0, tone.size()) / double(tone.size());
   const double after = energy(full, 2800, 3600) / 800.0;
