@@ -51,7 +51,7 @@ bool degrades_audio(const Degradation& d) {
   return std::isfinite(d.audio.snr_db) || d.audio.silent || std::abs(d.audio.speed - 1.0) > 1e-9 || d.audio.rt60 > 0;
 }
 bool degrades_image(const Degradation& d) {
-  return d.image.noise > 0 || d.image.occlude > 0 || d.image.blank || d.image.photo;
+  return d.image.noise > 0 || d.image.occlude > 0 || d.image.blank || d.image.photo || d.image.lowres > 0;
 }
 
 }  // namespace
@@ -95,6 +95,11 @@ std::vector<Degradation> degradations_of(const std::string& modality) {
     x.name = "image photographed";
     x.image.photo = true;
     out.push_back(x);
+    // A picture so small that the digit spans 8 pixels (a thumbnail, a distant photograph).
+    Degradation low;
+    low.name = "image low-res 8 px";
+    low.image.lowres = 8;
+    out.push_back(low);
   }
   if (modality == "audio") {
     for (double snr : {10.0, 0.0}) out.push_back(audio_noise_row(snr, NoiseColour::pink));

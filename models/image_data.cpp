@@ -34,13 +34,40 @@ ImageSet::ImageSet(data::Mnist m, int64_t limit, float mean, float std) : mean_(
 
 namespace {
 
-// Bilinear sample of a 28x28 image (bytes or floats) at (x, y), zero outside.
+// Bilinear sample of a w x h image (bytes or floats; 28x28 unless said) at (x, y), zero outside.
 template <typename T>
-double sample(const T* img, double x, double y) {
+double sample(const T* img, double x, double y, int w = 28, int h = 28) {
   const int x0 = int(std::floor(x)), y0 = int(std::floor(y));
   const double fx = x - x0, fy = y - y0;
-  auto at = [&](int xx, int yy) -> double { return (xx < 0 || yy < 0 || xx >= 28 || yy >= 28) ? 0.0 : img[yy * 28 + xx]; };
+  auto at = [&](int xx, int yy) -> double {
+    return (xx < 0 || yy < 0 || xx >= w || yy >= h) ? 0.0 : img[size_t(yy) * w + xx];
+  };
   return (at(x0, y0) * (1 - fx) + at(x0 + 1, y0) * fx) * (1 - fy) + (at(x0, y0 + 1) * (1 - fx) + at(x0 + 1, y0 + 1) * fx) * fy;
+}
+
+// A tw x th picture whose pixel (tx, ty) is the mean of the w x h picture `src` over the
+// source square [x0 + tx / scale, x0 + (tx + 1) / scale) x [y0 + ty / scale, ...) where it
+// lies inside `src` (0 where none of it does): area averaging, to shrink a picture by any
+// factor (scale < 1).
+std::vector<float> area_resize(const std::vector<float>& src, int w, int h, double x0, double y0, double scale, int tw,
+                               int th) {
+  std::vector<float> out(size_t(tw) * th, 0.0f);
+  for (int ty = 0; ty < th; ++ty)
+    for (int tx = 0; tx < tw; ++tx) {
+      const double sx0 = x0 + tx / scale, sx1 = x0 + (tx + 1) / scale, sy0 = y0 + ty / scale, sy1 = y0 + (ty + 1) / scale;
+      double acc = 0, area = 0;
+      for (int sy = int(std::floor(sy0)); sy < int(std::ceil(sy1)); ++sy)
+        for (int sx = int(std::floor(sx0)); sx < int(std::ceil(sx1)); ++sx) {
+          if (sx < 0 || sy < 0 || sx >= w || sy >= h) continue;
+          const double ox = std::min(sx1, sx + 1.0) - std::max(sx0, double(sx));
+          const double oy = std::min(sy1, sy + 1.0) - std::max(sy0, double(sy));
+          if (ox <= 0 || oy <= 0) continue;
+          acc += src[size_t(sy) * w + sx] * ox * oy;
+          area += ox * oy;
+        }
+      out[size_t(ty) * tw + tx] = area > 0 ? float(acc / area) : 0.0f;
+    }
+  return out;
 }
 
 // Separable sliding-window filter over a w x h picture: each value becomes the minimum
@@ -151,6 +178,8 @@ Tensor ImageSet::batch(const std::vector<int64_t>& idx, const ImageAugment& aug,
   DUET_CHECK(aug.min_occlude >= 1 && aug.min_occlude <= aug.max_occlude && aug.max_occlude <= 28,
              "ImageAugment: occlusion sides ", aug.min_occlude, "..", aug.max_occlude,
              " (expected 1 <= min <= max <= 28)");
+  DUET_CHECK(aug.lowres_min >= 2 && aug.lowres_min <= aug.lowres_max, "ImageAugment: low-resolution sides ",
+             aug.lowres_min, "..", aug.lowres_max, " (expected 2 <= min <= max)");
   const int64_t K = int64_t(basis_.size() / 784);
   for (int64_t b = 0; b < B; ++b) {
     ImageEffects fx = effects.empty() ? ImageEffects{} : effects[b];
@@ -159,6 +188,10 @@ Tensor ImageSet::batch(const std::vector<int64_t>& idx, const ImageAugment& aug,
         fx.noise = std::max(fx.noise, rng.uniform(0.0, aug.max_noise));
       if (aug.occlude_prob > 0 && rng.uniform() < aug.occlude_prob)
         fx.occlude = std::max(fx.occlude, aug.min_occlude + int(rng.randint(aug.max_occlude - aug.min_occlude + 1)));
+      if (aug.lowres_prob > 0 && rng.uniform() < aug.lowres_prob) {
+        const int side = aug.lowres_min + int(rng.randint(aug.lowres_max - aug.lowres_min + 1));
+        fx.lowres = fx.lowres > 0 ? std::min(fx.lowres, side) : side;
+      }
     }
     const uint8_t* img = pixels(idx[b]);
     std::vector<uint8_t> printed;
@@ -181,6 +214,10 @@ Tensor ImageSet::batch(const std::vector<int64_t>& idx, const ImageAugment& aug,
         }
     } else {
       for (int i = 0; i < 784; ++i) o[i] = img[i] / 255.0f;
+    }
+    if (fx.lowres > 0) {  // a coarse picture, enlarged and prepared as duet predict prepares one
+      const std::vector<float> back = low_resolution(o, fx.lowres, rng);
+      std::copy(back.begin(), back.end(), o);
     }
     if (fx.photo) {  // photographed, then prepared as duet predict prepares a picture
       const std::vector<float> back = to_mnist_form(photograph(o, rng), kPhotoSide, kPhotoSide);
@@ -275,6 +312,33 @@ std::vector<uint8_t> photograph(const float* digit28, Rng& rng) {
   return out;
 }
 
+std::vector<float> low_resolution(const float* digit28, int side, Rng& rng) {
+  DUET_CHECK(side >= 2, "low resolution: a digit needs at least 2 pixels a side, got ", side);
+  std::vector<float> digit(digit28, digit28 + 784);
+  // The ink's bounding box, as fit_to_mnist finds it, says how far to shrink.
+  float peak = 0;
+  for (float v : digit) peak = std::max(peak, v);
+  if (peak <= 0.1f) return digit;  // no digit to shrink (a blank picture)
+  int x0 = 28, y0 = 28, x1 = -1, y1 = -1;
+  for (int y = 0; y < 28; ++y)
+    for (int x = 0; x < 28; ++x)
+      if (digit[size_t(y) * 28 + x] > 0.2f * peak)
+        x0 = std::min(x0, x), x1 = std::max(x1, x), y0 = std::min(y0, y), y1 = std::max(y1, y);
+  const double scale = double(side) / std::max(x1 - x0 + 1, y1 - y0 + 1);
+  if (scale >= 1) return digit;  // already that coarse
+  // The coarse grid lies at a random offset to the digit (where a camera's pixels fall).
+  const double gx = -rng.uniform(0.0, 1.0 / scale), gy = -rng.uniform(0.0, 1.0 / scale);
+  const int lw = int(std::ceil((28 - gx) * scale)), lh = int(std::ceil((28 - gy) * scale));
+  const std::vector<float> coarse = area_resize(digit, 28, 28, gx, gy, scale, lw, lh);
+  // Enlarged 4x (bilinear), as a viewer shows a small picture, then brought to MNIST form.
+  const int W = 4 * lw, H = 4 * lh;
+  std::vector<float> big(size_t(W) * H);
+  for (int y = 0; y < H; ++y)
+    for (int x = 0; x < W; ++x) big[size_t(y) * W + x] = float(sample(coarse.data(), (x + 0.5) / 4 - 0.5, (y + 0.5) / 4 - 0.5, lw, lh));
+  if (*std::max_element(big.begin(), big.end()) <= 0.1f) return digit;  // too faint to find again
+  return fit_to_mnist(std::move(big), W, H);
+}
+
 std::vector<uint8_t> load_gray_image(const std::string& path, int* w, int* h) {
   int channels = 0;
   unsigned char* p = stbi_load(path.c_str(), w, h, &channels, 1);
@@ -346,22 +410,7 @@ std::vector<float> fit_to_mnist(std::vector<float> ink, int w, int h) {
   // Scale the box so its longer side is 20 px, area-averaging each target pixel.
   const double scale = 20.0 / std::max(bw, bh);
   const int tw = std::max(1, int(std::lround(bw * scale))), th = std::max(1, int(std::lround(bh * scale)));
-  std::vector<float> small(size_t(tw) * th, 0.0f);
-  for (int ty = 0; ty < th; ++ty)
-    for (int tx = 0; tx < tw; ++tx) {
-      const double sx0 = x0 + tx / scale, sx1 = x0 + (tx + 1) / scale, sy0 = y0 + ty / scale, sy1 = y0 + (ty + 1) / scale;
-      double acc = 0, area = 0;
-      for (int sy = int(std::floor(sy0)); sy < int(std::ceil(sy1)); ++sy)
-        for (int sx = int(std::floor(sx0)); sx < int(std::ceil(sx1)); ++sx) {
-          if (sx < 0 || sy < 0 || sx >= w || sy >= h) continue;
-          const double ox = std::min(sx1, sx + 1.0) - std::max(sx0, double(sx));
-          const double oy = std::min(sy1, sy + 1.0) - std::max(sy0, double(sy));
-          if (ox <= 0 || oy <= 0) continue;
-          acc += ink[size_t(sy) * w + sx] * ox * oy;
-          area += ox * oy;
-        }
-      small[size_t(ty) * tw + tx] = area > 0 ? float(acc / area) : 0.0f;
-    }
+  const std::vector<float> small = area_resize(ink, w, h, x0, y0, scale, tw, th);
   // Centre of mass to (14, 14) of the 28x28 field (pixel centres at i + 0.5).
   double mass = 0, cx = 0, cy = 0;
   for (int y = 0; y < th; ++y)

@@ -26,6 +26,11 @@ struct ImageAugment {
   // the same class (models/printed_digits.h) before the affine transform. Off by default;
   // duet train --printed P sets it (docs/training.md, Printed digits).
   double printed_prob = 0;
+  // Low resolution: with this chance the digit is seen as a coarse picture, its longer side
+  // drawn from [lowres_min, lowres_max] pixels (ImageEffects::lowres). Off by default;
+  // duet train --lowres P sets it (docs/training.md, Low resolution).
+  double lowres_prob = 0;
+  int lowres_min = 6, lowres_max = 14;
 };
 
 struct ImageEffects {
@@ -34,6 +39,8 @@ struct ImageEffects {
   bool blank = false; // an empty (black) picture: a missing modality
   bool photo = false; // photographed: dark ink on paper under uneven light, with sensor noise,
                       // then brought back to MNIST form as duet predict brings a picture
+  int lowres = 0;     // seen at low resolution: the digit's longer side this many pixels
+                      // (low_resolution), then brought back to MNIST form
 };
 
 // A 28x28 digit in [0, 1] (light ink on black) as a photograph of it (kPhotoSide x kPhotoSide
@@ -43,6 +50,13 @@ struct ImageEffects {
 // randomness from `rng`.
 constexpr int kPhotoSide = 72;
 std::vector<uint8_t> photograph(const float* digit28, Rng& rng);
+
+// A 28x28 digit in [0, 1] as a coarse picture of it brings it back: shrunk by area averaging
+// until the ink's longer side spans `side` pixels (on a grid at a random offset drawn from
+// `rng`), enlarged 4x again (bilinear, as a viewer shows a small picture) and brought to MNIST
+// form by fit_to_mnist, as duet predict brings a picture. A digit already that small, or
+// blank, comes back unchanged. side >= 2.
+std::vector<float> low_resolution(const float* digit28, int side, Rng& rng);
 
 class ImageSet {
  public:

@@ -239,6 +239,11 @@ void ImageTask::set_printed_share(double p) {
   augment_.printed_prob = p;
 }
 
+void ImageTask::set_lowres_share(double p) {
+  DUET_CHECK(p >= 0 && p <= 1, "low-resolution digits: a share in [0, 1], got ", p);
+  augment_.lowres_prob = p;
+}
+
 Batch ImageTask::train_batch(const std::vector<int64_t>& idx, Rng& rng) {
   std::vector<int32_t> y(idx.size());
   for (size_t i = 0; i < idx.size(); ++i) y[i] = train_->label(idx[i]);

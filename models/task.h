@@ -156,6 +156,10 @@ class ImageTask : public Task {
   static constexpr double kDefaultPrinted = 0.1;
   void set_printed_share(double p);
   double printed_share() const { return augment_.printed_prob; }
+  // The share of training images seen at low resolution, the digit 6-14 pixels along its
+  // longer side (ImageAugment::lowres_prob, 0 to 1; only with augment).
+  void set_lowres_share(double p);
+  double lowres_share() const { return augment_.lowres_prob; }
   // Model input for one picture of a digit (any size, any polarity).
   Tensor input_for(const std::vector<uint8_t>& gray, int w, int h) const;
 

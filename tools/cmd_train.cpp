@@ -60,6 +60,8 @@ const char* kUsage =
     "                  and half as many a 4-14 px square blanked; default 0)\n"
     "                  [--printed P] (share of training images replaced by a stroke-drawn printed\n"
     "                  digit of the same class: duet fonts --strokes N shows them; default 0.1)\n"
+    "                  [--lowres P] (share of training images seen at low resolution, the digit 6-14\n"
+    "                  pixels along its longer side, enlarged again; default 0)\n"
     "                  audio only: [--no-band-norm] [--no-trim] (leave out per-band mean removal or\n"
     "                  silence trimming: ablations of those steps); audio:duet: [--n-fft N] (STFT size, 64-2048)\n"
     "                  audio: [--test-speeds LIST] (evaluate each clip at these speeds and average the\n"
@@ -91,6 +93,7 @@ struct RunSpec {
   double pink_noise = 0;                                  // audio: --pink-noise P
   std::optional<double> reverb;                           // audio: --reverb P
   std::optional<double> printed;                          // image: --printed P
+  double lowres = 0;                                      // image: --lowres P
   models::NetworkOptions net;
   uint64_t seed;
   Device device;
@@ -107,6 +110,7 @@ std::unique_ptr<models::Task> make_task(const RunSpec& r, nlohmann::json& split_
                                                  data::load_mnist(r.data_dir, "test"), r.train_limit, r.augment, r.seed,
                                                  r.augment_noise);
     if (r.printed) t->set_printed_share(*r.printed);
+    t->set_lowres_share(r.lowres);
     return t;
   }
   data::Fsdd ds = data::load_fsdd(r.data_dir);
@@ -151,6 +155,9 @@ models::EvalResult run_one(const RunSpec& r, const std::string& label) {
   if (image_task && r.augment && image_task->printed_share() > 0)
     std::printf("  printed digits: %g%% of training images replaced by a stroke-drawn printed digit\n",
                 100 * image_task->printed_share());
+  if (image_task && r.augment && image_task->lowres_share() > 0)
+    std::printf("  low resolution: %g%% of training images seen with the digit 6-14 px along its longer side\n",
+                100 * image_task->lowres_share());
   fs::create_directories(r.out);
   Progress progress("  epoch");
   models::TrainCallbacks cb;
@@ -189,7 +196,10 @@ models::EvalResult run_one(const RunSpec& r, const std::string& label) {
     extra["train"]["pink_noise"] = audio_task->pink_share();
     extra["train"]["reverb"] = audio_task->reverb_share();
   }
-  if (image_task && r.augment) extra["train"]["printed"] = image_task->printed_share();
+  if (image_task && r.augment) {
+    extra["train"]["printed"] = image_task->printed_share();
+    extra["train"]["lowres"] = image_task->lowres_share();
+  }
   save_model_dir(r.out, *task, extra);
   std::printf("%s: test accuracy %.2f%% (%lld examples); results in %s/\n", label.c_str(), 100 * ev.accuracy,
               (long long)ev.count, r.out.c_str());
@@ -235,7 +245,7 @@ int cmd_train(const Argv& argv) {
             {"model", "arch", "split", "epochs", "batch", "lr", "momentum", "weight-decay", "schedule", "device", "seed",
              "train-limit", "test-fraction", "data", "out", "fusion", "init-audio", "init-image", "modality-dropout",
              "hard-snr", "hard-energy", "channels", "mixup", "n-fft", "augment-noise", "test-speeds", "speed-range",
-             "pink-noise", "printed", "reverb"},
+             "pink-noise", "printed", "reverb", "lowres"},
             {"help", "nesterov", "no-augment", "no-band-norm", "no-trim", "hard"}, "train");
   if (args.flag("help")) {
     std::printf("%s", kUsage);
@@ -294,6 +304,11 @@ int cmd_train(const Argv& argv) {
                r.model);
     DUET_CHECK(r.augment, "--printed is training augmentation; ", no_augmentation_reason(r));
     r.printed = args.number("printed", 0, 0, 1);
+  }
+  if (args.has("lowres")) {
+    DUET_CHECK(r.model == "image", "--lowres applies to --model image (it shows digits at low resolution), not ", r.model);
+    DUET_CHECK(r.augment, "--lowres is training augmentation; ", no_augmentation_reason(r));
+    r.lowres = args.number("lowres", 0, 0, 1);
   }
   if (args.has("channels")) {
     DUET_CHECK(r.arch == "audio:duet" || r.model == "fusion", "--channels applies to audio:duet and fusion models, not ",

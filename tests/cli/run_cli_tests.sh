@@ -64,6 +64,11 @@ expect_fail augment-noise-no-augment "--augment-noise is training augmentation; 
 expect_fail printed-audio "--printed applies to --model image .*not audio" "$duet" train --model audio --printed 0.2
 expect_fail printed-range "--printed must be in \\[0, 1\\]" "$duet" train --model image --printed 2
 expect_fail printed-no-augment "--printed is training augmentation; drop --no-augment" "$duet" train --model image --printed 0.2 --no-augment
+expect_fail lowres-audio "--lowres applies to --model image .*not audio" "$duet" train --model audio --lowres 0.2
+expect_fail lowres-fusion "--lowres applies to --model image .*not fusion" "$duet" train --model fusion --lowres 0.2
+expect_fail lowres-range "--lowres must be in \\[0, 1\\]" "$duet" train --model image --lowres -0.5
+expect_fail lowres-not-number "--lowres" "$duet" train --model image --lowres many
+expect_fail lowres-no-augment "--lowres is training augmentation; drop --no-augment" "$duet" train --model image --lowres 0.2 --no-augment
 expect_fail mixup-fusion "--mixup applies to --model audio and image, not fusion" "$duet" train --model fusion --mixup 0.2
 expect_fail checkpoint-missing "no_such.safetensors: cannot open" "$duet" checkpoint "$work/no_such.safetensors"
 printf 'garbage' >"$work/bad.safetensors"

@@ -33,9 +33,13 @@ if [ -d "$shared/fsdd" ]; then
   expect_ok train-image "$duet" train --model image --epochs 1 --train-limit 4000 --device cpu --data "$shared" --out "$work/img"
   grep -q "printed digits: 10% of training images" "$work/out" && passes=$((passes + 1)) || { echo "FAIL train-image-printed-line"; failures=$((failures + 1)); }
   check_json image-default-printed "j['train']['printed'] == 0.1" "$work/img/config.json"
-  expect_ok train-image-printed "$duet" train --model image --epochs 1 --train-limit 64 --printed 0 --device cpu --data "$shared" --out "$work/img_np"
+  check_json image-default-lowres "j['train']['lowres'] == 0" "$work/img/config.json"
+  ! grep -q "low resolution" "$work/out" && passes=$((passes + 1)) || { echo "FAIL train-image-lowres-off-line"; failures=$((failures + 1)); }
+  expect_ok train-image-printed "$duet" train --model image --epochs 1 --train-limit 64 --printed 0 --lowres 0.5 --device cpu --data "$shared" --out "$work/img_np"
   ! grep -q "printed digits" "$work/out" && passes=$((passes + 1)) || { echo "FAIL train-image-printed-off-line"; failures=$((failures + 1)); }
+  grep -q "low resolution: 50% of training images" "$work/out" && passes=$((passes + 1)) || { echo "FAIL train-image-lowres-line"; failures=$((failures + 1)); }
   check_json image-printed-config "j['train']['printed'] == 0" "$work/img_np/config.json"
+  check_json image-lowres-config "j['train']['lowres'] == 0.5" "$work/img_np/config.json"
   for f in metrics.csv curves.png confusion.png errors.csv predictions.csv model.safetensors config.json; do
     [ -s "$work/img/$f" ] || { echo "FAIL train-image: no $f"; failures=$((failures + 1)); }
   done

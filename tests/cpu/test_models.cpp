@@ -274,13 +274,19 @@ TEST(Images, ToMnistFormCentresAndFixesPolarity) {
 // to_mnist_form as the digit: where the clean digit has no ink the photo's has none either
 // (the shadow is not read as ink), and the ink lands where the clean digit's does. Pictures
 // larger than 256 pixels a side give what their smaller copies give.
-TEST(Images, ToMnistFormEvensOutUnevenLight) {
-  std::vector<float> ring(784, 0.0f);  // a "0": an ellipse of radii 5 x 8 about the centre
+// A "0" in [0, 1]: an ellipse of radii 5 x 8 about the centre of the 28x28 field.
+std::vector<float> ring_digit() {
+  std::vector<float> ring(784, 0.0f);
   for (int y = 0; y < 28; ++y)
     for (int x = 0; x < 28; ++x) {
       const double d = std::hypot((x - 13.5) / 5.0, (y - 13.5) / 8.0);
       ring[y * 28 + x] = float(std::clamp(1.0 - std::abs(d - 1.0) * 4.0, 0.0, 1.0));
     }
+  return ring;
+}
+
+TEST(Images, ToMnistFormEvensOutUnevenLight) {
+  const std::vector<float> ring = ring_digit();
   std::vector<uint8_t> bytes(784);
   for (int i = 0; i < 784; ++i) bytes[i] = uint8_t(std::lround(255 * ring[i]));
   const std::vector<float> clean = models::to_mnist_form(bytes, 28, 28);
@@ -323,6 +329,138 @@ TEST(Images, ToMnistFormEvensOutUnevenLight) {
   double diff = 0;
   for (int i = 0; i < 784; ++i) diff = std::max(diff, double(std::abs(big[i] - small[i])));
   EXPECT_LT(diff, 0.15);
+}
+
+// Two image tasks that differ in a training augmentation: with the same draws their training
+// batches differ and their test batches agree.
+void expect_training_batches_differ_only(models::ImageTask& a, models::ImageTask& b) {
+  auto values = [](const Tensor& t) { return t.to_vector<float>(); };
+  const std::vector<int64_t> idx = {0, 1, 2, 3};
+  Rng r1(7), r2(7);
+  EXPECT_NE(values(a.train_batch(idx, r1).image), values(b.train_batch(idx, r2).image));
+  Rng r3(7), r4(7);
+  EXPECT_EQ(values(a.test_batch(idx, r3).image), values(b.test_batch(idx, r4).image));
+}
+
+// How sharp a 28x28 digit is: the energy of the differences between neighbouring pixels
+// over the energy of the pixels (a blurred digit has less of it).
+double edge_energy(const std::vector<float>& d) {
+  double diff = 0, all = 0;
+  for (int y = 0; y < 28; ++y)
+    for (int x = 0; x < 28; ++x) {
+      const double v = d[y * 28 + x];
+      all += v * v;
+      if (x < 27) diff += std::pow(d[y * 28 + x + 1] - v, 2);
+      if (y < 27) diff += std::pow(d[(y + 1) * 28 + x] - v, 2);
+    }
+  return diff / all;
+}
+
+// A digit seen at low resolution (eval --robustness's "image low-res 8 px", duet train
+// --lowres) comes back in MNIST form (the longer side 20 pixels, centred by mass), blurrier
+// the coarser it was seen, still the same shape; the grid's offset is drawn from the Rng.
+// A digit already that small or blank comes back as it was; a side under 2 is refused.
+TEST(Images, LowResolutionBlursTheDigitAndKeepsItsShape) {
+  const std::vector<float> ring = ring_digit();
+  const std::vector<float> clean = models::fit_to_mnist(ring, 28, 28);
+  std::vector<float> stroke(784, 0.0f);
+  for (int y = 5; y < 23; ++y)
+    for (int x = 13; x < 15; ++x) stroke[y * 28 + x] = 1.0f;
+  const std::vector<float> bar = models::fit_to_mnist(stroke, 28, 28);
+  auto cosine = [](const std::vector<float>& u, const std::vector<float>& v) {
+    double dot = 0, a = 0, b = 0;
+    for (int i = 0; i < 784; ++i) dot += u[i] * v[i], a += u[i] * u[i], b += v[i] * v[i];
+    return dot / std::sqrt(a * b);
+  };
+  EXPECT_LT(cosine(bar, clean), 0.45);
+  double previous = edge_energy(clean);
+  for (int side : {14, 10, 8, 6}) {
+    double energy = 0;
+    for (uint64_t seed = 0; seed < 6; ++seed) {
+      Rng rng(seed), again(seed);
+      const std::vector<float> low = models::low_resolution(ring.data(), side, rng);
+      ASSERT_EQ(low.size(), 784u);
+      EXPECT_EQ(models::low_resolution(ring.data(), side, again), low);  // reproducible for a seed
+      const InkBox box = ink_box(low, 0.2);
+      EXPECT_GE(box.height, 19) << "side " << side;  // fitted into 20x20 again
+      EXPECT_LE(box.height, 21) << "side " << side;
+      EXPECT_NEAR(box.cx, 14, 1.0) << "side " << side;
+      EXPECT_NEAR(box.cy, 14, 1.0) << "side " << side;
+      // Still a ring: nearer the clean ring than a bar (a "1") is, and nearer the ring than the bar.
+      EXPECT_GT(cosine(low, clean), 0.65) << "side " << side << ", seed " << seed;
+      EXPECT_GT(cosine(low, clean), cosine(low, bar) + 0.2) << "side " << side << ", seed " << seed;
+      energy += edge_energy(low) / 6;
+    }
+    EXPECT_LT(energy, previous) << "side " << side << " is not blurrier than the finer one before it";
+    previous = energy;
+  }
+  Rng r1(1), r2(2);
+  EXPECT_NE(models::low_resolution(ring.data(), 6, r1), models::low_resolution(ring.data(), 6, r2))
+      << "the grid's offset is not drawn";
+  Rng rng(0);
+  EXPECT_EQ(models::low_resolution(ring.data(), 28, rng), ring);  // the ring spans 17 px: already that small
+  const std::vector<float> blank(784, 0.0f);
+  EXPECT_EQ(models::low_resolution(blank.data(), 8, rng), blank);
+  EXPECT_THROW(models::low_resolution(ring.data(), 1, rng), Error);
+}
+
+// ImageAugment::lowres_prob (duet train --lowres): off by default and then no draws; at 1
+// every training image is seen at a side drawn from the range; a bad range is refused; the
+// task's share reaches the training batches only and is checked.
+TEST(Images, AugmentationSeesDigitsAtLowResolution) {
+  data::Mnist m;
+  m.count = 40, m.rows = m.cols = 28;
+  const std::vector<float> ring = ring_digit();
+  for (int64_t b = 0; b < m.count; ++b)
+    for (int i = 0; i < 784; ++i) m.pixels.push_back(uint8_t(std::lround(255 * ring[i])));
+  m.labels.assign(size_t(m.count), 0);
+  models::ImageSet set(m, -1, 0.0f, 1.0f);
+  std::vector<int64_t> idx(size_t(m.count));
+  for (int64_t i = 0; i < m.count; ++i) idx[size_t(i)] = i;
+  models::ImageAugment aug;
+  EXPECT_EQ(aug.lowres_prob, 0.0);  // off unless asked for
+  aug.enabled = true;
+  aug.max_rotate_deg = 0, aug.scale_min = aug.scale_max = 1, aug.max_shift_px = 0, aug.max_shear = 0;
+  auto batch = [&](const models::ImageAugment& a, uint64_t seed) {
+    Rng rng(seed);
+    return set.batch(idx, a, rng, Device::cpu).to_vector<float>();
+  };
+  const std::vector<float> plain = batch(aug, 3);
+  models::ImageAugment low = aug;
+  low.lowres_prob = 1, low.lowres_min = low.lowres_max = 6;
+  const std::vector<float> coarse = batch(low, 3);
+  for (int64_t b = 0; b < m.count; ++b) {
+    const std::vector<float> one(coarse.begin() + b * 784, coarse.begin() + (b + 1) * 784);
+    const std::vector<float> orig(plain.begin() + b * 784, plain.begin() + (b + 1) * 784);
+    EXPECT_LT(edge_energy(one), 0.8 * edge_energy(orig)) << "image " << b << " was not seen at low resolution";
+  }
+  models::ImageAugment some = aug;
+  some.lowres_prob = 0.5;
+  const std::vector<float> mixed = batch(some, 3);
+  int changed = 0;
+  for (int64_t b = 0; b < m.count; ++b)
+    changed += !std::equal(mixed.begin() + b * 784, mixed.begin() + (b + 1) * 784, plain.begin() + b * 784);
+  EXPECT_GT(changed, 8);
+  EXPECT_LT(changed, 32);
+  models::ImageAugment bad = low;
+  bad.lowres_min = 1;
+  Rng rng(0);
+  EXPECT_THROW(set.batch(idx, bad, rng, Device::cpu), Error);
+  bad.lowres_min = 9, bad.lowres_max = 8;
+  EXPECT_THROW(set.batch(idx, bad, rng, Device::cpu), Error);
+
+  const std::string root = make_tiny_data().string();
+  auto task = [&] {
+    return models::ImageTask("image:duet", data::load_mnist(root, "train"), data::load_mnist(root, "test"), -1, true, 1);
+  };
+  models::ImageTask without = task(), with = task();
+  EXPECT_EQ(without.lowres_share(), 0.0);
+  without.set_printed_share(0), with.set_printed_share(0);
+  with.set_lowres_share(1);
+  EXPECT_EQ(with.lowres_share(), 1.0);
+  expect_training_batches_differ_only(without, with);
+  EXPECT_THROW(with.set_lowres_share(1.5), Error);
+  EXPECT_THROW(with.set_lowres_share(-0.1), Error);
 }
 
 // image:duet's training noise and occlusion (--augment-noise): drawn per image with their
@@ -407,17 +545,6 @@ TEST(Images, AugmentationAddsNoiseAndOcclusion) {
   EXPECT_THROW(set.batch(idx, bad, rng, Device::cpu), Error);
   bad.min_occlude = 5, bad.max_occlude = 29;
   EXPECT_THROW(set.batch(idx, bad, rng, Device::cpu), Error);
-}
-
-// Two image tasks that differ in a training augmentation: with the same draws their training
-// batches differ and their test batches agree.
-void expect_training_batches_differ_only(models::ImageTask& a, models::ImageTask& b) {
-  auto values = [](const Tensor& t) { return t.to_vector<float>(); };
-  const std::vector<int64_t> idx = {0, 1, 2, 3};
-  Rng r1(7), r2(7);
-  EXPECT_NE(values(a.train_batch(idx, r1).image), values(b.train_batch(idx, r2).image));
-  Rng r3(7), r4(7);
-  EXPECT_EQ(values(a.test_batch(idx, r3).image), values(b.test_batch(idx, r4).image));
 }
 
 // duet train --model image --augment-noise P reaches the training batches (not the test
@@ -673,9 +800,13 @@ TEST(Models, UnimodalRobustnessDegradesTheModelsOwnModality) {
                                                      "audio speed 0.87", "audio speed 1.15", "audio room 0.5 s",
                                                      "audio room 1 s"}));
   EXPECT_EQ(names(image), (std::vector<std::string>{"clean", "image noise 0.5", "image noise 1", "image noise 2",
-                                                     "image occluded 14x14", "image photographed"}));
-  for (const auto& d : models::standard_degradations())
+                                                     "image occluded 14x14", "image photographed",
+                                                     "image low-res 8 px"}));
+  EXPECT_EQ(image.back().image.lowres, 8);
+  for (const auto& d : models::standard_degradations()) {
     EXPECT_FALSE(d.image.photo) << d.name << ": the fusion table has no photographed row";
+    EXPECT_EQ(d.image.lowres, 0) << d.name << ": the fusion table has no low-resolution row";
+  }
   EXPECT_THROW(models::degradations_of("video"), Error);
 
   TinySpeakerSplit tiny;
