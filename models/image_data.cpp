@@ -334,7 +334,8 @@ std::vector<float> low_resolution(const float* digit28, int side, Rng& rng) {
   const int W = 4 * lw, H = 4 * lh;
   std::vector<float> big(size_t(W) * H);
   for (int y = 0; y < H; ++y)
-    for (int x = 0; x < W; ++x) big[size_t(y) * W + x] = float(sample(coarse.data(), (x + 0.5) / 4 - 0.5, (y + 0.5) / 4 - 0.5, lw, lh));
+    for (int x = 0; x < W; ++x)
+      big[size_t(y) * W + x] = float(sample(coarse.data(), (x + 0.5) / 4 - 0.5, (y + 0.5) / 4 - 0.5, lw, lh));
   if (*std::max_element(big.begin(), big.end()) <= 0.1f) return digit;  // too faint to find again
   return fit_to_mnist(std::move(big), W, H);
 }
