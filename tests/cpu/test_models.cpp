@@ -270,10 +270,22 @@ TEST(Images, ToMnistFormCentresAndFixesPolarity) {
   EXPECT_THROW(models::to_mnist_form(blank, w, h), Error);
 }
 
-// A photographed digit (dark ink on paper under uneven light, sensor noise) comes back from
-// to_mnist_form as the digit: where the clean digit has no ink the photo's has none either
-// (the shadow is not read as ink), and the ink lands where the clean digit's does. Pictures
-// larger than 256 pixels a side give what their smaller copies give.
+// Every index of a set of n examples, in order.
+std::vector<int64_t> all_indices(int64_t n) {
+  std::vector<int64_t> idx(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) idx[size_t(i)] = i;
+  return idx;
+}
+
+// Training augmentation with the random affine transform held still, so that a test sees only
+// the augmentation it turns on.
+models::ImageAugment augment_without_geometry() {
+  models::ImageAugment aug;
+  aug.enabled = true;
+  aug.max_rotate_deg = 0, aug.scale_min = aug.scale_max = 1, aug.max_shift_px = 0, aug.max_shear = 0;
+  return aug;
+}
+
 // A "0" in [0, 1]: an ellipse of radii 5 x 8 about the centre of the 28x28 field.
 std::vector<float> ring_digit() {
   std::vector<float> ring(784, 0.0f);
@@ -285,6 +297,10 @@ std::vector<float> ring_digit() {
   return ring;
 }
 
+// A photographed digit (dark ink on paper under uneven light, sensor noise) comes back from
+// to_mnist_form as the digit: where the clean digit has no ink the photo's has none either
+// (the shadow is not read as ink), and the ink lands where the clean digit's does. Pictures
+// larger than 256 pixels a side give what their smaller copies give.
 TEST(Images, ToMnistFormEvensOutUnevenLight) {
   const std::vector<float> ring = ring_digit();
   std::vector<uint8_t> bytes(784);
@@ -415,12 +431,9 @@ TEST(Images, AugmentationSeesDigitsAtLowResolution) {
     for (int i = 0; i < 784; ++i) m.pixels.push_back(uint8_t(std::lround(255 * ring[i])));
   m.labels.assign(size_t(m.count), 0);
   models::ImageSet set(m, -1, 0.0f, 1.0f);
-  std::vector<int64_t> idx(size_t(m.count));
-  for (int64_t i = 0; i < m.count; ++i) idx[size_t(i)] = i;
-  models::ImageAugment aug;
-  EXPECT_EQ(aug.lowres_prob, 0.0);  // off unless asked for
-  aug.enabled = true;
-  aug.max_rotate_deg = 0, aug.scale_min = aug.scale_max = 1, aug.max_shift_px = 0, aug.max_shear = 0;
+  const std::vector<int64_t> idx = all_indices(m.count);
+  EXPECT_EQ(models::ImageAugment{}.lowres_prob, 0.0);  // off unless asked for
+  const models::ImageAugment aug = augment_without_geometry();
   auto batch = [&](const models::ImageAugment& a, uint64_t seed) {
     Rng rng(seed);
     return set.batch(idx, a, rng, Device::cpu).to_vector<float>();
@@ -471,14 +484,11 @@ TEST(Images, AugmentationAddsNoiseAndOcclusion) {
   m.pixels.assign(size_t(m.count) * 784, 200);
   m.labels.assign(size_t(m.count), 3);
   models::ImageSet set(m, -1, 0.0f, 1.0f);
-  std::vector<int64_t> idx(size_t(m.count));
-  for (int64_t i = 0; i < m.count; ++i) idx[size_t(i)] = i;
-  models::ImageAugment aug;
-  EXPECT_EQ(aug.noise_prob, 0.0);  // off unless asked for (duet train --augment-noise)
-  EXPECT_EQ(aug.occlude_prob, 0.0);
-  aug.enabled = true;
+  const std::vector<int64_t> idx = all_indices(m.count);
+  EXPECT_EQ(models::ImageAugment{}.noise_prob, 0.0);  // off unless asked for (duet train --augment-noise)
+  EXPECT_EQ(models::ImageAugment{}.occlude_prob, 0.0);
+  models::ImageAugment aug = augment_without_geometry();
   aug.noise_prob = 0.5, aug.occlude_prob = 0.25;
-  aug.max_rotate_deg = 0, aug.scale_min = aug.scale_max = 1, aug.max_shift_px = 0, aug.max_shear = 0;
   // Per image: how many pixels were blanked, and whether any other pixel moved off 200/255.
   auto look = [&](const models::ImageAugment& a, uint64_t seed) {
     Rng rng(seed);
@@ -637,12 +647,9 @@ TEST(PrintedDigits, AugmentationReplacesAShareOfImages) {
   m.labels.assign(size_t(m.count), 0);
   for (int64_t i = 0; i < m.count; ++i) m.labels[size_t(i)] = int32_t(i % 10);
   models::ImageSet set(m, -1, 0.0f, 1.0f);
-  std::vector<int64_t> idx(size_t(m.count));
-  for (int64_t i = 0; i < m.count; ++i) idx[size_t(i)] = i;
-  models::ImageAugment aug;
-  EXPECT_EQ(aug.printed_prob, 0.0);  // off unless asked for
-  aug.enabled = true;
-  aug.max_rotate_deg = 0, aug.scale_min = aug.scale_max = 1, aug.max_shift_px = 0, aug.max_shear = 0;
+  const std::vector<int64_t> idx = all_indices(m.count);
+  EXPECT_EQ(models::ImageAugment{}.printed_prob, 0.0);  // off unless asked for
+  const models::ImageAugment aug = augment_without_geometry();
   auto replaced = [&](const models::ImageAugment& a, uint64_t seed) {
     Rng rng(seed);
     const std::vector<float> v = set.batch(idx, a, rng, Device::cpu).to_vector<float>();
