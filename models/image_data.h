@@ -51,7 +51,7 @@ struct ImageEffects {
 constexpr int kPhotoSide = 72;
 std::vector<uint8_t> photograph(const float* digit28, Rng& rng);
 
-// A 28x28 digit in [0, 1] as a coarse picture of it brings it back: shrunk by area averaging
+// A 28x28 digit in [0, 1] as it comes out of a coarse picture of it: shrunk by area averaging
 // until the ink's longer side spans `side` pixels (on a grid at a random offset drawn from
 // `rng`), enlarged 4x again (bilinear, as a viewer shows a small picture) and brought to MNIST
 // form by fit_to_mnist, as duet predict brings a picture. A digit already that small, or
