@@ -70,6 +70,22 @@ std::vector<float> area_resize(const std::vector<float>& src, int w, int h, doub
   return out;
 }
 
+// The bounding box of the pixels of a w x h picture above `threshold`: columns x0..x1, rows
+// y0..y1 (x1 < x0 when there are none).
+struct InkBox {
+  int x0, y0, x1, y1;
+  int width() const { return x1 - x0 + 1; }
+  int height() const { return y1 - y0 + 1; }
+};
+InkBox ink_box(const std::vector<float>& v, int w, int h, float threshold) {
+  InkBox b{w, h, -1, -1};
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x)
+      if (v[size_t(y) * w + x] > threshold)
+        b.x0 = std::min(b.x0, x), b.x1 = std::max(b.x1, x), b.y0 = std::min(b.y0, y), b.y1 = std::max(b.y1, y);
+  return b;
+}
+
 // Separable sliding-window filter over a w x h picture: each value becomes the minimum
 // (kMin) or the mean (kMean) of the (2r+1) x (2r+1) window around it, clipped at the edges.
 enum class Window { kMin, kMean };
@@ -319,12 +335,8 @@ std::vector<float> low_resolution(const float* digit28, int side, Rng& rng) {
   float peak = 0;
   for (float v : digit) peak = std::max(peak, v);
   if (peak <= 0.1f) return digit;  // no digit to shrink (a blank picture)
-  int x0 = 28, y0 = 28, x1 = -1, y1 = -1;
-  for (int y = 0; y < 28; ++y)
-    for (int x = 0; x < 28; ++x)
-      if (digit[size_t(y) * 28 + x] > 0.2f * peak)
-        x0 = std::min(x0, x), x1 = std::max(x1, x), y0 = std::min(y0, y), y1 = std::max(y1, y);
-  const double scale = double(side) / std::max(x1 - x0 + 1, y1 - y0 + 1);
+  const InkBox box = ink_box(digit, 28, 28, 0.2f * peak);
+  const double scale = double(side) / std::max(box.width(), box.height());
   if (scale >= 1) return digit;  // already that coarse
   // The coarse grid lies at a random offset to the digit (where a camera's pixels fall).
   const double gx = -rng.uniform(0.0, 1.0 / scale), gy = -rng.uniform(0.0, 1.0 / scale);
@@ -403,11 +415,8 @@ std::vector<float> fit_to_mnist(std::vector<float> ink, int w, int h) {
   for (float& v : ink) peak = std::max(peak, v = std::max(0.0f, v - bg));
   DUET_CHECK(peak > 0.1f, "the image is blank: no digit found");
   for (float& v : ink) v /= peak;
-  int x0 = w, y0 = h, x1 = -1, y1 = -1;
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x)
-      if (ink[size_t(y) * w + x] > 0.2f) x0 = std::min(x0, x), x1 = std::max(x1, x), y0 = std::min(y0, y), y1 = std::max(y1, y);
-  const int bw = x1 - x0 + 1, bh = y1 - y0 + 1;
+  const InkBox box = ink_box(ink, w, h, 0.2f);
+  const int x0 = box.x0, y0 = box.y0, bw = box.width(), bh = box.height();
   // Scale the box so its longer side is 20 px, area-averaging each target pixel.
   const double scale = 20.0 / std::max(bw, bh);
   const int tw = std::max(1, int(std::lround(bw * scale))), th = std::max(1, int(std::lround(bh * scale)));

@@ -156,8 +156,8 @@ models::EvalResult run_one(const RunSpec& r, const std::string& label) {
     std::printf("  printed digits: %g%% of training images replaced by a stroke-drawn printed digit\n",
                 100 * image_task->printed_share());
   if (image_task && r.augment && image_task->lowres_share() > 0)
-    std::printf("  low resolution: %g%% of training images seen with the digit 6-14 px along its longer side\n",
-                100 * image_task->lowres_share());
+    std::printf("  low resolution: %g%% of training images seen with the digit %d-%d px along its longer side\n",
+                100 * image_task->lowres_share(), models::ImageAugment{}.lowres_min, models::ImageAugment{}.lowres_max);
   fs::create_directories(r.out);
   Progress progress("  epoch");
   models::TrainCallbacks cb;

@@ -277,6 +277,15 @@ std::vector<int64_t> all_indices(int64_t n) {
   return idx;
 }
 
+// `count` copies of one 28x28 picture, all labelled `label`, as an MNIST set.
+data::Mnist repeated_picture(int64_t count, const std::vector<uint8_t>& picture, int32_t label) {
+  data::Mnist m;
+  m.count = count, m.rows = m.cols = 28;
+  for (int64_t b = 0; b < count; ++b) m.pixels.insert(m.pixels.end(), picture.begin(), picture.end());
+  m.labels.assign(size_t(count), label);
+  return m;
+}
+
 // Training augmentation with the random affine transform held still, so that a test sees only
 // the augmentation it turns on.
 models::ImageAugment augment_without_geometry() {
@@ -424,12 +433,10 @@ TEST(Images, LowResolutionBlursTheDigitAndKeepsItsShape) {
 // every training image is seen at a side drawn from the range; a bad range is refused; the
 // task's share reaches the training batches only and is checked.
 TEST(Images, AugmentationSeesDigitsAtLowResolution) {
-  data::Mnist m;
-  m.count = 40, m.rows = m.cols = 28;
   const std::vector<float> ring = ring_digit();
-  for (int64_t b = 0; b < m.count; ++b)
-    for (int i = 0; i < 784; ++i) m.pixels.push_back(uint8_t(std::lround(255 * ring[i])));
-  m.labels.assign(size_t(m.count), 0);
+  std::vector<uint8_t> picture(784);
+  for (int i = 0; i < 784; ++i) picture[i] = uint8_t(std::lround(255 * ring[i]));
+  const data::Mnist m = repeated_picture(40, picture, 0);
   models::ImageSet set(m, -1, 0.0f, 1.0f);
   const std::vector<int64_t> idx = all_indices(m.count);
   EXPECT_EQ(models::ImageAugment{}.lowres_prob, 0.0);  // off unless asked for
@@ -479,10 +486,7 @@ TEST(Images, AugmentationSeesDigitsAtLowResolution) {
 // image:duet's training noise and occlusion (--augment-noise): drawn per image with their
 // chances, the sizes asked for, off when their chance is 0 (the default), bad sizes refused.
 TEST(Images, AugmentationAddsNoiseAndOcclusion) {
-  data::Mnist m;
-  m.count = 200, m.rows = m.cols = 28;
-  m.pixels.assign(size_t(m.count) * 784, 200);
-  m.labels.assign(size_t(m.count), 3);
+  const data::Mnist m = repeated_picture(200, std::vector<uint8_t>(784, 200), 3);
   models::ImageSet set(m, -1, 0.0f, 1.0f);
   const std::vector<int64_t> idx = all_indices(m.count);
   EXPECT_EQ(models::ImageAugment{}.noise_prob, 0.0);  // off unless asked for (duet train --augment-noise)
@@ -641,10 +645,8 @@ TEST(PrintedDigits, EveryShapeRendersInMnistForm) {
 // ImageAugment::printed_prob replaces that share of the training images by printed digits
 // of their own class; at 0 (the default) the batch and the random draws are as without it.
 TEST(PrintedDigits, AugmentationReplacesAShareOfImages) {
-  data::Mnist m;
-  m.count = 200, m.rows = m.cols = 28;
-  m.pixels.assign(size_t(m.count) * 784, 200);  // flat grey "digits": a printed one has a black background
-  m.labels.assign(size_t(m.count), 0);
+  // Flat grey "digits": a printed one has a black background.
+  data::Mnist m = repeated_picture(200, std::vector<uint8_t>(784, 200), 0);
   for (int64_t i = 0; i < m.count; ++i) m.labels[size_t(i)] = int32_t(i % 10);
   models::ImageSet set(m, -1, 0.0f, 1.0f);
   const std::vector<int64_t> idx = all_indices(m.count);
