@@ -1,11 +1,47 @@
 #include "tools/args.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 
 #include "engine/error.h"
 
 namespace duet::cli {
+
+namespace {
+
+// Levenshtein distance: the fewest single-character insertions, deletions and substitutions
+// that turn a into b.
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// " (did you mean --NAME?)" for the known name nearest a mistyped one, when it is a plausible
+// typo (at most two edits, fewer than half the name's letters); otherwise "".
+std::string suggestion(const std::string& name, const std::set<std::string>& options,
+                       const std::set<std::string>& switches) {
+  std::string best;
+  size_t best_distance = 3;
+  for (const auto* known : {&options, &switches})
+    for (const std::string& k : *known) {
+      const size_t d = edit_distance(name, k);
+      if (d < best_distance && 2 * d < k.size()) best_distance = d, best = k;
+    }
+  return best.empty() ? "" : " (did you mean --" + best + "?)";
+}
+
+}  // namespace
 
 Args::Args(const std::vector<std::string>& argv, const std::set<std::string>& options,
            const std::set<std::string>& switches, const std::string& command)
@@ -30,7 +66,8 @@ Args::Args(const std::vector<std::string>& argv, const std::set<std::string>& op
         }
         values_[name] = value;
       } else {
-        fail(command_, ": unknown option --", name, " (see 'duet ", command_, " --help')");
+        fail(command_, ": unknown option --", name, suggestion(name, options, switches), " (see 'duet ", command_,
+             " --help')");
       }
     } else if (a == "-o") {
       DUET_CHECK(i + 1 < argv.size(), command_, ": -o needs a value");

@@ -98,7 +98,7 @@ int cmd_split(const Argv& argv) {
   if (args.flag("help")) {
     std::printf(
         "usage: duet split [--data DIR] --split random|official|speaker:NAME [--seed N]\n"
-        "                  [--test-fraction F] -o DIR\n"
+        "                  [--test-fraction F] -o|--out DIR\n"
         "Writes DIR/train.csv and DIR/test.csv (path,label) and prints the label balance.\n"
         "random: shuffled with --seed (default 0), --test-fraction of clips to test (0.25)\n"
         "official: takes 0-4 of every speaker and digit to test (FSDD's README)\n"
@@ -143,7 +143,7 @@ int cmd_show(const Argv& argv) {
   Args args(argv, {"out", "sample-rate", "n-fft", "hop", "n-mels"}, {"help", "fbank"}, "show");
   if (args.flag("help") || args.positional().size() != 1) {
     std::printf(
-        "usage: duet show FILE.wav [-o OUT.png] [--fbank] [--sample-rate HZ] [--n-fft N] [--hop N] [--n-mels N]\n"
+        "usage: duet show FILE.wav [-o|--out OUT.png] [--fbank] [--sample-rate HZ] [--n-fft N] [--hop N] [--n-mels N]\n"
         "Draws the waveform and its mel spectrogram in dB (default: torchaudio's MelSpectrogram()\n"
         "defaults, as the course). --fbank draws the mel filterbank instead of the spectrogram.\n"
         "--sample-rate defaults to the file's rate.\n");

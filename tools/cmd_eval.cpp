@@ -417,6 +417,7 @@ int cmd_predict(const Argv& argv) {
   if (args.flag("help")) {
     std::printf(
         "usage: duet predict --model-dir DIR [--audio FILE.wav] [--image FILE.png|jpg] [--json] [--test-speeds LIST]\n"
+        "                    [--device cuda|cpu]\n"
         "Class probabilities and the predicted digit. Audio: any WAV duet reads (resampled as\n"
         "needed). Images: any size and polarity, brought to MNIST form. Fusion models take either\n"
         "or both, and report each modality's probabilities and the modality weights.\n"

@@ -13,7 +13,10 @@ expect_ok help "$duet" --help
 expect_ok version "$duet" --version
 expect_ok devices "$duet" devices
 expect_fail unknown-command "unknown command 'frobnicate'" "$duet" frobnicate
-expect_fail unknown-flag "unknown option --bogus" "$duet" demo --bogus
+expect_fail unknown-flag "unknown option --bogus \\(see 'duet demo --help'\\)" "$duet" demo --bogus
+expect_fail typo-suggestion "unknown option --chanels \\(did you mean --channels\\?\\)" "$duet" train --chanels 8,8
+expect_fail typo-suggestion-switch "unknown option --nesterow \\(did you mean --nesterov\\?\\)" "$duet" train --nesterow
+expect_fail typo-too-far "unknown option --xyz \\(see" "$duet" train --xyz
 expect_fail missing-value "--steps needs a value" "$duet" demo --steps
 expect_fail bad-integer "--steps expects an integer, got 'ten'" "$duet" demo --steps ten
 expect_fail out-of-range "--steps must be in" "$duet" demo --steps 0
