@@ -28,7 +28,7 @@ size_t edit_distance(const std::string& a, const std::string& b) {
 }
 
 // " (did you mean --NAME?)" for the known name nearest a mistyped one, when it is a plausible
-// typo (at most two edits, fewer than half the name's letters); otherwise "".
+// typo (at most two edits, and fewer than half the known name's letters); otherwise "".
 std::string suggestion(const std::string& name, const std::set<std::string>& options,
                        const std::set<std::string>& switches) {
   std::string best;
