@@ -273,7 +273,7 @@ FusionTask::FusionTask(const std::string& arch, const data::Fsdd& ds, const data
       DUET_CHECK(c.value("arch", "") == "audio:duet", opts.init_audio, ": --init-audio needs an audio:duet model, got ",
                  c.value("arch", "?"));
       norm_ = Normalizer::from_json(c.at("normalizer"));
-      const auto init_channels = c.value("channels", default_channels("audio:duet"));
+      const auto init_channels = c.value("channels", unrecorded_channels("audio:duet"));
       DUET_CHECK(opts_.audio_channels.empty() || opts_.audio_channels == init_channels, opts.init_audio,
                  ": --channels differs from the channel counts of the --init-audio model");
       opts_.audio_channels = init_channels;
@@ -323,7 +323,7 @@ FusionTask::FusionTask(const nlohmann::json& c, const data::Fsdd* ds, const data
   opts_.hard = fz.value("hard", false);
   opts_.hard_energy = fz.value("hard_energy", 0.25);
   opts_.hard_snr_db = fz.value("hard_snr_db", 0.0);
-  opts_.audio_channels = fz.value("audio_channels", default_channels("audio:duet"));
+  opts_.audio_channels = fz.value("audio_channels", unrecorded_channels("audio:duet"));
   const std::string projection = fz.value("projection", std::string("relu"));  // absent: written before "linear"
   DUET_CHECK(projection == "relu" || projection == "linear", "config.json: fusion.projection expects relu or linear, got '",
              projection, "'");

@@ -92,13 +92,18 @@ class ImageDuet : public Network {
 const std::vector<std::pair<std::string, std::string>>& architectures() {
   static const std::vector<std::pair<std::string, std::string>> a = {
       {"audio:seed", "the course CNN: conv 7x7/3, conv 5x5/2, linear (torchaudio-default features)"},
-      {"audio:duet", "3 conv-BN-ReLU-pool blocks, 8 kHz mels, augmentation (default for audio)"},
+      {"audio:duet", "4 conv-BN-ReLU-pool blocks, 8 kHz mels, augmentation (default for audio)"},
       {"image:duet", "conv32-conv64-pool-fc128-fc10 with dropout (default for image)"},
   };
   return a;
 }
 
 std::vector<int64_t> default_channels(const std::string& arch) {
+  if (arch == "audio:duet") return {16, 32, 64, 64};
+  return {};
+}
+
+std::vector<int64_t> unrecorded_channels(const std::string& arch) {
   if (arch == "audio:duet") return {16, 32, 32};
   return {};
 }

@@ -3,8 +3,8 @@
 //
 //   audio:seed  the course CNN exactly: Conv 1->10 7x7/3, ReLU, Conv 10->10 5x5/2, ReLU,
 //               Flatten, Linear -> 10 (on torchaudio-default mel-dB features).
-//   audio:duet  blocks of 3x3 conv, batch norm, ReLU and 2x2 max-pooling (by default three,
-//               with 16, 32, 32 channels), dropout, Linear -> 10.
+//   audio:duet  blocks of 3x3 conv, batch norm, ReLU and 2x2 max-pooling (by default four,
+//               with 16, 32, 64, 64 channels), dropout, Linear -> 10.
 //   image:duet  Conv 1->32 3x3, Conv 32->64 3x3, max-pool 2, dropout, Linear 9216 -> 128,
 //               dropout, Linear 128 -> 10 (PyTorch's classic MNIST example).
 #pragma once
@@ -42,6 +42,11 @@ struct NetworkOptions {
 
 // The default channel counts of an architecture that has them (audio:duet), else empty.
 std::vector<int64_t> default_channels(const std::string& arch);
+
+// The channel counts of a model folder whose config.json does not record them: folders written
+// before the counts were recorded hold audio:duet's first default, three blocks of 16, 32, 32
+// (not today's default). Empty for architectures without channel counts.
+std::vector<int64_t> unrecorded_channels(const std::string& arch);
 
 // input_shape is [C, H, W] of one example. The network's parameters are registered in `ps`
 // under `prefix` (fusion nests encoders as "audio." / "image."). Throws for unknown names or

@@ -119,8 +119,8 @@ AudioTask::AudioTask(const nlohmann::json& c, const data::Fsdd* ds, const std::v
   arch_ = c.at("arch");
   recipe_ = AudioRecipe::from_json(c.at("audio"));
   if (c.contains("normalizer")) norm_ = Normalizer::from_json(c.at("normalizer"));
-  // Folders written before channel counts were configurable hold the default network.
-  net_options_.channels = c.value("channels", default_channels(arch_));
+  // Folders written before channel counts were configurable hold the first default network.
+  net_options_.channels = c.value("channels", unrecorded_channels(arch_));
   if (ds) test_ = std::make_unique<AudioSet>(*ds, test, recipe_);
   net_ = build_network(arch_, recipe_.input_shape(), 0, params_, "", net_options_);
 }

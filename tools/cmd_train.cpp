@@ -65,7 +65,7 @@ const char* kUsage =
     "                  audio only: [--no-band-norm] [--no-trim] (leave out per-band mean removal or\n"
     "                  silence trimming: ablations of those steps); audio:duet: [--n-fft N] (STFT size, 64-2048)\n"
     "                  audio:duet and fusion: [--channels C1,C2,...] (one 3x3 conv block per count, 1 to 5;\n"
-    "                  default 16,32,32)\n"
+    "                  default 16,32,64,64)\n"
     "                  audio: [--test-speeds LIST] (evaluate each clip at these speeds and average the\n"
     "                  log-probabilities; audio:duet default 0.92,1,1.08, audio:seed 1: the clip alone)\n"
     "                  [--speed-range MIN,MAX] (the training's speed perturbation; default 0.85,1.18)\n"

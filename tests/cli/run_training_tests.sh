@@ -165,6 +165,7 @@ PY
   expect_ok train-audio-channels "$duet" train --model audio --channels 8,16 --speed-range 0.9,1.1 --pink-noise 0.5 --reverb 0.5 --split official --epochs 1 --train-limit 300 --device cpu --data "$shared" --out "$work/aud_ch"
   grep -q "rooms: 50% of the training clips heard in a random room" "$work/out" && passes=$((passes + 1)) || { echo "FAIL train-audio-reverb-line"; failures=$((failures + 1)); }
   check_json audio-channels-config "j['channels'] == [8, 16]" "$work/aud_ch/config.json"
+  check_json audio-default-channels "j['channels'] == [16, 32, 64, 64]" "$work/aud/config.json"
   check_json audio-speed-range-config "j['train']['speed_range'] == [0.9, 1.1]" "$work/aud_ch/config.json"
   check_json audio-default-speed-range "j['train']['speed_range'] == [0.85, 1.18]" "$work/aud/config.json"
   check_json audio-pink-noise-config "j['train']['pink_noise'] == 0.5" "$work/aud_ch/config.json"

@@ -933,8 +933,11 @@ TEST(Models, ChannelCountsShapeAudioDuetAndTravelWithTheModel) {
   }
   {
     Parameters ps;
-    models::build_network("audio:duet", {1, 64, 126}, 0, ps);
-    EXPECT_EQ(ps.find("conv3.weight").shape(), (Shape{32, 32, 3, 3}));  // the default 16, 32, 32
+    auto net = models::build_network("audio:duet", {1, 64, 126}, 0, ps);
+    EXPECT_EQ(ps.find("conv4.weight").shape(), (Shape{64, 64, 3, 3}));  // the default 16, 32, 64, 64
+    EXPECT_FALSE(ps.find("conv5.weight").defined());
+    EXPECT_EQ(net->feature_dim(), 64 * (64 / 16) * (126 / 16));  // a 4 x 7 grid of 64 channels
+    EXPECT_EQ(ps.count(), 78506);
   }
   auto build = [](const std::string& arch, Shape in, std::vector<int64_t> ch) {
     Parameters ps;
@@ -953,11 +956,15 @@ TEST(Models, ChannelCountsShapeAudioDuetAndTravelWithTheModel) {
   EXPECT_EQ(cfg.at("channels").get<std::vector<int64_t>>(), (std::vector<int64_t>{8, 16}));
   models::AudioTask back(cfg, &ds, split.test);
   EXPECT_EQ(back.params().count(), t.params().count());
-  cfg.erase("channels");  // a folder from before channel counts were recorded
+  cfg.erase("channels");  // a folder from before channel counts were recorded: three blocks
   models::AudioTask old(cfg, &ds, split.test);
-  Parameters dflt;
+  Parameters first, dflt;
+  models::build_network("audio:duet", t.recipe().input_shape(), 0, first, "", {{16, 32, 32}});
   models::build_network("audio:duet", t.recipe().input_shape(), 0, dflt);
-  EXPECT_EQ(old.params().count(), dflt.count());
+  EXPECT_EQ(old.params().count(), first.count());
+  EXPECT_EQ(old.params().find("conv3.weight").shape(), (Shape{32, 32, 3, 3}));
+  EXPECT_FALSE(old.params().find("conv4.weight").defined());
+  EXPECT_NE(first.count(), dflt.count());
 
   models::FusionOptions fo = without_random_effects();
   fo.audio_channels = {8};
@@ -968,6 +975,10 @@ TEST(Models, ChannelCountsShapeAudioDuetAndTravelWithTheModel) {
   models::FusionTask fback(fc, &ds, split, root.string());
   EXPECT_EQ(fback.params().count(), f.params().count());
   EXPECT_EQ(fback.params().find("audio.conv1.weight").shape(), (Shape{8, 1, 3, 3}));
+  fc["fusion"].erase("audio_channels");  // a fusion folder from before: three-block audio encoder
+  models::FusionTask fold(fc, &ds, split, root.string());
+  EXPECT_EQ(fold.params().find("audio.conv3.weight").shape(), (Shape{32, 32, 3, 3}));
+  EXPECT_FALSE(fold.params().find("audio.conv4.weight").defined());
 }
 
 TEST(Training, LearningRateSchedules) {
