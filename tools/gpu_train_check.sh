@@ -33,6 +33,9 @@
 #   on, each a line in results.txt, e.g. IMAGE_INPUTS="data/optdigits data/fonts-unseen" after
 #   python3 tools/optdigits.py data/optdigits and duet fonts --font-dir DIR --out data/fonts-unseen
 #   (the GPU machine cannot download; make them beforehand and carry them).
+# AUDIO_INPUTS: the same for every audio model (audio, audio:, fold:, seed stages), e.g.
+#   AUDIO_INPUTS=data/voices after python3 tools/voices.py data/voices (synthetic accents and
+#   women's voices; espeak-ng and flite are not on the GPU machine, so make them here and carry them).
 # Data: $DUET_DATA, else ./data, else ../shared/data. Build: BUILD_DIR (default build-gpu).
 set -u
 cd "$(dirname "$0")/.."
@@ -59,6 +62,8 @@ extra = ', '.join('%s %.2f%%' % (k, 100 * v) for k, v in rows.items())
 print('%.2f%%' % (100 * j['accuracy']) + (' (%s)' % extra if extra else ''))
 PY
 }
+# count FILE.json: how many files duet eval --inputs read.
+count() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['count'])" "$1" 2>/dev/null || echo "?"; }
 note() { echo "$*" | tee -a "$out/results.txt"; }
 # run NAME LABEL TRAIN_ARGS...: trains into OUT/NAME, evaluates, notes "LABEL: accuracy".
 run() {
@@ -68,6 +73,7 @@ run() {
   $duet eval --model-dir "$out/$name" --json --robustness >"$out/$name.json" 2>>"$out/$name.log"
   note "$label: $(acc "$out/$name.json")"
   alone "$out/$name" "$label"
+  if [[ " $* " == *" --model audio "* ]]; then read_inputs "$name" "$label" ${AUDIO_INPUTS:-}; fi
 }
 # alone DIR LABEL: for an audio model heard at several speeds, its accuracy from the clip alone.
 alone() {
@@ -88,12 +94,21 @@ image_run() {
       2>>"$out/$name.log"
     note "$label on printed digits ($(ls "$pics" | wc -l) pictures): $(acc "$out/$name.fonts.json")"
   fi
-  local dir tag
-  for dir in ${IMAGE_INPUTS:-}; do
+  read_inputs "$name" "$label" ${IMAGE_INPUTS:-}
+}
+# read_inputs NAME LABEL DIR...: the model in OUT/NAME on each folder of labelled files, a line
+# each; for clips of tools/voices.py (a voices.csv beside them) also its accuracy by sex.
+read_inputs() {
+  local name=$1 label=$2 dir tag
+  shift 2
+  for dir in "$@"; do
     tag=$(basename "$dir")
     if $duet eval --model-dir "$out/$name" --inputs "$dir" --json --out "$out/$name/inputs-$tag" \
       >"$out/$name.$tag.json" 2>>"$out/$name.log"; then
-      note "$label on $dir ($(ls "$dir" | wc -l) files): $(acc "$out/$name.$tag.json")"
+      note "$label on $dir ($(count "$out/$name.$tag.json") files): $(acc "$out/$name.$tag.json")"
+      if [ -f "$dir/voices.csv" ]; then
+        note "  $(python3 tools/voices.py --report "$out/$name/inputs-$tag/inputs.csv" --clips "$dir" | grep '^sex:')"
+      fi
     else
       note "$label on $dir: eval --inputs failed (see $name.log)"
     fi

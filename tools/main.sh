@@ -6,7 +6,8 @@
 #   bash tools/main.sh --full     the full recipes even on the CPU (hours)
 # Results: runs/audio, runs/image, runs/fusion (metrics, curves, confusion, checkpoints,
 # robustness.csv/png for each, disagreements.csv for the fusion; the image model on printed
-# digits of every installed font in runs/image/fonts/inputs.csv).
+# digits of every installed font in runs/image/fonts/inputs.csv, the audio model on synthetic
+# voices, tools/voices.py, in runs/audio/voices/inputs.csv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 full=0
@@ -32,6 +33,11 @@ $duet train --model fusion --fusion attention --split random --init-audio runs/a
 echo
 echo "== audio alone, clean and degraded (noise, voices, rooms) =="
 $duet eval --model-dir runs/audio --robustness
+if python3 tools/voices.py runs/voices >/dev/null 2>&1; then
+  echo "== audio alone on synthetic voices (espeak-ng's accents in men's and women's voices, flite; never heard in training) =="
+  $duet eval --model-dir runs/audio --inputs runs/voices --out runs/audio/voices >/dev/null
+  python3 tools/voices.py --report runs/audio/voices/inputs.csv | grep -v "^variant:"
+fi
 echo "== image alone, clean and degraded =="
 $duet eval --model-dir runs/image --robustness
 if $duet fonts --out runs/fonts >/dev/null 2>&1; then
