@@ -25,6 +25,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import wave
 
 WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
@@ -93,30 +94,61 @@ def plan(engines):
     return clips
 
 
+def previous_clips(out):
+    """The clips an earlier run wrote to OUT (listed in its voices.csv), to be replaced; any
+    other WAV file there is the user's, and OUT is then refused rather than mixed into."""
+    if not os.path.isdir(out):
+        return []
+    listed = set()
+    manifest = os.path.join(out, "voices.csv")
+    if os.path.isfile(manifest):
+        with open(manifest, newline="") as f:
+            listed = {r.get("file", "") for r in csv.DictReader(f)}
+    foreign = sorted(n for n in os.listdir(out) if n.lower().endswith(".wav") and n not in listed)
+    if foreign:
+        fail(f"{out} holds WAV files voices.py did not write ({foreign[0]}"
+             f"{f' and {len(foreign) - 1} more' if len(foreign) > 1 else ''}); give an empty or new folder")
+    return sorted(listed)
+
+
 def synthesise(out, engines):
     clips = plan(engines)
-    os.makedirs(out, exist_ok=True)
-    rows = []
-    for name, cmd, row in clips:
-        path = os.path.join(out, name)
-        cmd = [path if c is None else c for c in cmd]
-        r = subprocess.run(cmd, capture_output=True, text=True)
-        try:
-            with wave.open(path, "rb") as w:
-                frames, rate = w.getnframes(), w.getframerate()
-        except (OSError, EOFError, wave.Error) as e:
-            frames, rate = 0, 0
-            why = str(e)
-        else:
-            why = "no samples"
-        if r.returncode != 0 or frames == 0:
-            detail = (r.stderr.strip().splitlines() or [why])[-1]
-            fail(f"`{' '.join(cmd)}` did not write a WAV file with samples (exit {r.returncode}: {detail})")
-        rows.append(row + [rate, f"{frames / rate:.3f}"])
-    with open(os.path.join(out, "voices.csv"), "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["file", "digit", "engine", "voice", "accent", "variant", "sex", "sample_rate", "seconds"])
-        w.writerows(rows)
+    old = previous_clips(out)
+    # Written to a scratch folder beside OUT first, so a synthesiser failing halfway leaves
+    # OUT as it was.
+    parent = os.path.dirname(os.path.abspath(out))
+    os.makedirs(parent, exist_ok=True)
+    scratch = tempfile.mkdtemp(prefix=".voices-", dir=parent)
+    try:
+        rows = []
+        for name, cmd, row in clips:
+            path = os.path.join(scratch, name)
+            cmd = [path if c is None else c for c in cmd]
+            r = subprocess.run(cmd, capture_output=True, text=True)
+            try:
+                with wave.open(path, "rb") as w:
+                    frames, rate = w.getnframes(), w.getframerate()
+            except (OSError, EOFError, wave.Error) as e:
+                frames, rate = 0, 0
+                why = str(e)
+            else:
+                why = "no samples"
+            if r.returncode != 0 or frames == 0:
+                detail = (r.stderr.strip().splitlines() or [why])[-1]
+                fail(f"`{' '.join(cmd)}` did not write a WAV file with samples (exit {r.returncode}: {detail})")
+            rows.append(row + [rate, f"{frames / rate:.3f}"])
+        with open(os.path.join(scratch, "voices.csv"), "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["file", "digit", "engine", "voice", "accent", "variant", "sex", "sample_rate", "seconds"])
+            w.writerows(rows)
+        os.makedirs(out, exist_ok=True)
+        for name in old:
+            if os.path.exists(os.path.join(out, name)):
+                os.remove(os.path.join(out, name))
+        for name in os.listdir(scratch):
+            os.replace(os.path.join(scratch, name), os.path.join(out, name))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     counts = ", ".join(f"{e}: {sum(r[2] == e for r in rows)}" for e in engines)
     print(f"wrote {len(rows)} clips ({counts}) and voices.csv to {out} "
           f"(duet eval --model-dir AUDIO_MODEL --inputs {out})")

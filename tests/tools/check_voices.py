@@ -116,6 +116,7 @@ def main():
     r = run(script, [out, "--engines", "flite"], path=both)
     assert r.returncode == 0 and "wrote 150 clips (flite: 150)" in r.stdout, (r.stdout, r.stderr)
     assert len(list(csv.DictReader(open(os.path.join(out, "voices.csv"))))) == 150
+    assert len([n for n in os.listdir(out) if n.endswith(".wav")]) == 150, "the earlier run's clips are gone"
 
     # --report: a made-up inputs.csv as duet eval --inputs writes it (file, label, prediction, ...).
     inputs = os.path.join(work, "inputs.csv")
@@ -151,7 +152,16 @@ def main():
     assert not os.path.exists(bad_out), "nothing is written for bad input"
     expect_error(run(script, [os.path.join(work, "empty")], path=only_espeak, FAKE_EMPTY_WAV=empty),
                  "did not write a WAV file with samples", "synthesiser writes nothing")
-    assert not os.path.exists(os.path.join(work, "empty", "voices.csv"))
+    assert not os.path.exists(os.path.join(work, "empty")), "a failed run leaves no folder"
+    expect_error(run(script, [out], path=only_espeak, FAKE_EMPTY_WAV=empty), "did not write", "failed rerun")
+    assert len([n for n in os.listdir(out) if n.endswith(".wav")]) == 150, "a failed rerun leaves OUT as it was"
+    assert not [n for n in os.listdir(work) if n.startswith(".voices-")], "nor a scratch folder"
+    # A folder holding WAV files of the user's is refused, and left as it was.
+    mine = os.path.join(work, "mine")
+    os.makedirs(mine)
+    shutil.copy(wav, os.path.join(mine, "7_me_1.wav"))
+    expect_error(run(script, [mine], path=both), "holds WAV files voices.py did not write (7_me_1.wav)", "foreign")
+    assert os.listdir(mine) == ["7_me_1.wav"]
 
     # --report on files that are not a voices.py evaluation.
     expect_error(run(script, ["--report", os.path.join(work, "missing.csv")]), "missing.csv: no such file", "report")
