@@ -225,6 +225,7 @@ int eval_inputs(models::Task& task, const std::string& kind, const std::string& 
     const LabelledInput* in;
     int prediction;
     float confidence;
+    std::vector<float> probabilities;
   };
   std::vector<Row> rows, wrong;
   for (const LabelledInput& in : inputs) {
@@ -243,7 +244,7 @@ int eval_inputs(models::Task& task, const std::string& kind, const std::string& 
     }
     const std::vector<float> p = F::softmax(task.forward(b, false, 0)).to_vector<float>();
     const int pred = int(std::max_element(p.begin(), p.end()) - p.begin());
-    rows.push_back({&in, pred, p[pred]});
+    rows.push_back({&in, pred, p[pred], p});
     if (pred != in.label) wrong.push_back(rows.back());
     ++confusion[in.label][pred];
     if (!in.group.empty()) groups[in.group].first += pred == in.label, ++groups[in.group].second;
@@ -253,9 +254,14 @@ int eval_inputs(models::Task& task, const std::string& kind, const std::string& 
   {
     std::ofstream f(out + "/inputs.csv");
     DUET_CHECK(f, out, "/inputs.csv: cannot open for writing");
-    f << "file,label,prediction,confidence\n";
-    for (const Row& r : rows)
-      f << csv_field(r.in->path) << ',' << r.in->label << ',' << r.prediction << ',' << r.confidence << '\n';
+    f << "file,label,prediction,confidence";
+    for (int c = 0; c < 10; ++c) f << ",p" << c;
+    f << '\n';
+    for (const Row& r : rows) {
+      f << csv_field(r.in->path) << ',' << r.in->label << ',' << r.prediction << ',' << r.confidence;
+      for (float q : r.probabilities) f << ',' << q;
+      f << '\n';
+    }
   }
   const double accuracy = double(rows.size() - wrong.size()) / double(rows.size());
   std::array<int64_t, 10> per_class_count{};
@@ -335,7 +341,7 @@ int cmd_eval(const Argv& argv) {
         "--inputs FOLDER (audio and image models): accuracy on your own files instead of the test set:\n"
         "every .wav (audio) or picture (image: .png, .jpg, .bmp, ...) in FOLDER, named after its digit\n"
         "(7_mine_1.wav, 3_serif.png), read as duet predict reads it; OUT/inputs.csv lists each file's\n"
-        "label, prediction and confidence. The name's second field (7_NAME_...) groups the results.\n"
+        "label, prediction, confidence and class probabilities. The name's second field (7_NAME_...) groups the results.\n"
         "--test-speeds LIST (audio models): hear each clip at these speeds (e.g. 1: the clip alone) and\n"
         "average the log-probabilities, instead of the speeds the model was saved with.\n");
     return 0;

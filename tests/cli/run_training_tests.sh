@@ -71,8 +71,18 @@ PY
   cp "$work/digit.pgm" "$work/mine/7_wrong.pgm" && echo notes >"$work/mine/README.txt"
   "$duet" eval --model-dir "$work/img" --inputs "$work/mine" --device cpu --json --out "$work/mine_out" >"$work/mine.json" 2>"$work/err"
   check_json eval-inputs-image "j['count'] == 3 and j['errors'] == 1 and abs(j['accuracy'] - 2 / 3) < 1e-9 and j['per_class_accuracy'] == {'1': 1.0, '7': 0.0} and j['wrong'][0]['file'].endswith('7_wrong.pgm') and j['wrong'][0]['prediction'] == 1 and sorted(j['per_group_accuracy']) == ['bar', 'wrong']" "$work/mine.json"
-  if [ "$(head -1 "$work/mine_out/inputs.csv" 2>/dev/null)" = "file,label,prediction,confidence" ] && [ "$(wc -l <"$work/mine_out/inputs.csv")" = 4 ]
-  then passes=$((passes + 1)); else echo "FAIL eval-inputs-csv"; failures=$((failures + 1)); fi
+  # inputs.csv: a row per file with its class probabilities (summing to 1; the prediction the
+  # most probable class, the confidence its probability).
+  python3 - "$work/mine_out/inputs.csv" <<'PY' && passes=$((passes + 1)) || { echo "FAIL eval-inputs-csv"; failures=$((failures + 1)); }
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1])))
+assert rows[0] == ["file", "label", "prediction", "confidence"] + [f"p{c}" for c in range(10)], rows[0]
+assert len(rows) == 4, len(rows)
+for r in rows[1:]:
+    p = [float(v) for v in r[4:]]
+    assert len(p) == 10 and abs(sum(p) - 1) < 1e-4, r
+    assert int(r[2]) == p.index(max(p)) and abs(float(r[3]) - max(p)) < 1e-6, r
+PY
   expect_ok eval-inputs-text "$duet" eval --model-dir "$work/img" --inputs "$work/mine" --device cpu --out "$work/mine_out"
   grep -q "accuracy 66.67% on 3 files" "$work/out" && grep -q "7_wrong.pgm read as 1" "$work/out" && passes=$((passes + 1)) ||
     { echo "FAIL eval-inputs-text: $(head -c 300 "$work/out")"; failures=$((failures + 1)); }
