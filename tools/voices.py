@@ -8,9 +8,9 @@ files named for
     voices.py OUT [--engines espeak-ng,flite]
     voices.py --report EVAL_DIR/inputs.csv [--clips OUT]
 
-FSDD's six speakers are men recorded in one language variety; these clips are other accents
-(American, New York, British, received pronunciation, Scottish, Lancashire, West Midlands,
-Caribbean) and women's voices, whose pitch and formants lie above every training speaker's.
+FSDD's six speakers are all men; these clips are eight English accents (American, New York,
+British, received pronunciation, Scottish, Lancashire, West Midlands, Caribbean) and women's
+voices, whose pitch and formants lie higher than the training speakers'.
 Synthetic speech is not a person's, so this measures how far a model's reading reaches, not
 its accuracy on people. Each clip is OUT/D_GROUP_VARIANT.wav: D the digit, GROUP the accent
 (espeak-ng) or the voice (flite), which `duet eval --inputs` reports accuracy by. OUT/voices.csv
@@ -176,9 +176,10 @@ def report(inputs_csv, clips=None):
         if info is None:
             fail(f"--report {inputs_csv}: {r['file']} is not listed in {manifest}")
         ok = r["label"] == r["prediction"]
-        sex = {"m": "men's voices", "f": "women's voices"}[info["sex"]]
-        for key in (("all", "all"), ("digit", r["label"]), ("sex", sex), ("engine", info["engine"]),
-                    ("accent", info["accent"]), ("variant", info["engine"] + " " + info["variant"])):
+        sex = {"m": "men's voices", "f": "women's voices"}.get(info.get("sex"), "unknown")
+        engine, variant = info.get("engine") or "?", info.get("variant") or "?"
+        for key in (("all", "all"), ("digit", r["label"]), ("sex", sex), ("engine", engine),
+                    ("accent", info.get("accent") or "?"), ("variant", engine + " " + variant)):
             c = tally.setdefault(key, [0, 0])
             c[0] += ok
             c[1] += 1
