@@ -341,7 +341,8 @@ int cmd_eval(const Argv& argv) {
         "--inputs FOLDER (audio and image models): accuracy on your own files instead of the test set:\n"
         "every .wav (audio) or picture (image: .png, .jpg, .bmp, ...) in FOLDER, named after its digit\n"
         "(7_mine_1.wav, 3_serif.png), read as duet predict reads it; OUT/inputs.csv lists each file's\n"
-        "label, prediction, confidence and class probabilities. The name's second field (7_NAME_...) groups the results.\n"
+        "label, prediction, confidence and class probabilities. The name's second field (7_NAME_...)\n"
+        "groups the results.\n"
         "--test-speeds LIST (audio models): hear each clip at these speeds (e.g. 1: the clip alone) and\n"
         "average the log-probabilities, instead of the speeds the model was saved with.\n");
     return 0;
