@@ -224,8 +224,8 @@ int eval_inputs(models::Task& task, const std::string& kind, const std::string& 
   struct Row {
     const LabelledInput* in;
     int prediction;
-    float confidence;
     std::vector<float> probabilities;
+    float confidence() const { return probabilities[prediction]; }
   };
   std::vector<Row> rows, wrong;
   for (const LabelledInput& in : inputs) {
@@ -244,22 +244,22 @@ int eval_inputs(models::Task& task, const std::string& kind, const std::string& 
     }
     const std::vector<float> p = F::softmax(task.forward(b, false, 0)).to_vector<float>();
     const int pred = int(std::max_element(p.begin(), p.end()) - p.begin());
-    rows.push_back({&in, pred, p[pred], p});
+    rows.push_back({&in, pred, p});
     if (pred != in.label) wrong.push_back(rows.back());
     ++confusion[in.label][pred];
     if (!in.group.empty()) groups[in.group].first += pred == in.label, ++groups[in.group].second;
   }
-  std::stable_sort(wrong.begin(), wrong.end(), [](const Row& a, const Row& b) { return a.confidence > b.confidence; });
+  std::stable_sort(wrong.begin(), wrong.end(), [](const Row& a, const Row& b) { return a.confidence() > b.confidence(); });
   fs::create_directories(out);
   {
     std::ofstream f(out + "/inputs.csv");
     DUET_CHECK(f, out, "/inputs.csv: cannot open for writing");
     f << "file,label,prediction,confidence";
-    for (int c = 0; c < 10; ++c) f << ",p" << c;
+    write_probability_header(f);
     f << '\n';
     for (const Row& r : rows) {
-      f << csv_field(r.in->path) << ',' << r.in->label << ',' << r.prediction << ',' << r.confidence;
-      for (float q : r.probabilities) f << ',' << q;
+      f << csv_field(r.in->path) << ',' << r.in->label << ',' << r.prediction << ',' << r.confidence();
+      write_probabilities(f, r.probabilities.data());
       f << '\n';
     }
   }
@@ -281,7 +281,7 @@ int eval_inputs(models::Task& task, const std::string& kind, const std::string& 
     j["wrong"] = nlohmann::json::array();
     for (const Row& r : wrong)
       j["wrong"].push_back({{"file", r.in->path}, {"label", r.in->label}, {"prediction", r.prediction},
-                            {"confidence", r.confidence}});
+                            {"confidence", r.confidence()}});
     std::printf("%s\n", j.dump().c_str());
     return 0;
   }
@@ -296,7 +296,7 @@ int eval_inputs(models::Task& task, const std::string& kind, const std::string& 
   if (groups.size() > 1) print_per_group(groups, "per-group accuracy (the name's second field)");
   for (size_t k = 0; k < std::min<size_t>(wrong.size(), 10); ++k)
     std::printf("  wrong: %s %s as %d (confidence %.3f)\n", wrong[k].in->path.c_str(),
-                kind == "audio" ? "heard" : "read", wrong[k].prediction, wrong[k].confidence);
+                kind == "audio" ? "heard" : "read", wrong[k].prediction, wrong[k].confidence());
   if (wrong.size() > 10) std::printf("  ... and %zu more\n", wrong.size() - 10);
   std::printf("wrote %s/inputs.csv\n", out.c_str());
   return 0;

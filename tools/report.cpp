@@ -120,20 +120,28 @@ int64_t write_errors_csv(const std::string& path, const models::Task& task, cons
   return int64_t(wrong.size());
 }
 
+void write_probability_header(std::ostream& f) {
+  for (int c = 0; c < 10; ++c) f << ",p" << c;
+}
+
+void write_probabilities(std::ostream& f, const float* p) {
+  char buf[16];
+  for (int c = 0; c < 10; ++c) {
+    std::snprintf(buf, sizeof buf, ",%.6f", p[c]);
+    f << buf;
+  }
+}
+
 void write_predictions_csv(const std::string& path, const models::Task& task, const models::EvalResult& r) {
   std::ofstream f(path);
   DUET_CHECK(f, path, ": cannot open for writing");
   f << "example,group,truth,prediction";
-  for (int c = 0; c < 10; ++c) f << ",p" << c;
+  write_probability_header(f);
   f << '\n';
-  char buf[16];
   for (int64_t i = 0; i < int64_t(r.predictions.size()); ++i) {
     f << csv_field(task.test_name(i)) << ',' << csv_field(task.test_group(i)) << ',' << task.test_label(i) << ','
       << r.predictions[i];
-    for (int c = 0; c < 10; ++c) {
-      std::snprintf(buf, sizeof buf, ",%.6f", r.probabilities[i][c]);
-      f << buf;
-    }
+    write_probabilities(f, r.probabilities[i].data());
     f << '\n';
   }
   DUET_CHECK(f.good(), path, ": write failed");

@@ -1,6 +1,7 @@
 // Training outputs: metrics.csv, curves.png, confusion.png, per-class accuracy.
 #pragma once
 #include <array>
+#include <iosfwd>
 #include <map>
 #include <string>
 #include <utility>
@@ -31,6 +32,10 @@ std::string csv_field(const std::string& s);
 // The misclassified test examples, most confident first:
 // example,group,truth,prediction,confidence,truth_probability. Returns how many.
 int64_t write_errors_csv(const std::string& path, const models::Task& task, const models::EvalResult& r);
+// The class-probability columns of predictions.csv and inputs.csv: ",p0,...,p9" for the
+// header, ",%.6f" ten times for a row (p points to 10 probabilities).
+void write_probability_header(std::ostream& f);
+void write_probabilities(std::ostream& f, const float* p);
 // Every test example, in test-set order: example,group,truth,prediction,p0,...,p9 (the class
 // probabilities), for analyses outside duet (calibration, ensembles of several models).
 void write_predictions_csv(const std::string& path, const models::Task& task, const models::EvalResult& r);
