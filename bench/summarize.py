@@ -5,7 +5,8 @@
 
 Reads OUT/kernels.json (Google Benchmark: rows named ours/..., vendor/... and, for
 convolutions, direct/... (the direct algorithm) with the same label), OUT/kernels_single.json
-when present (our kernels again with the single-buffered GEMM main loop), OUT/duet_bench.json
+when present (our kernels again with the single-buffered GEMM main loop), OUT/gpu.txt (the
+GPU's name and driver, as nvidia-smi --query-gpu=name,driver_version writes them), OUT/duet_bench.json
 and OUT/pytorch.json, and prints Markdown tables of ours, the reference and their ratio
 (reference time / our time: > 1 means duet is faster).
 """
@@ -20,6 +21,20 @@ def load(path):
             return json.load(f)
     except (OSError, ValueError):
         return None
+
+
+def machine(out, kernels):
+    """The GPU named by OUT/gpu.txt (first line: name, driver) and the host Google Benchmark saw."""
+    host = kernels.get("context", {}).get("host_name", "")
+    try:
+        with open(os.path.join(out, "gpu.txt")) as f:
+            name, _, driver = f.readline().strip().partition(",")
+    except OSError:
+        return host
+    if not name.strip():  # nvidia-smi missing or silent
+        return host
+    gpu = name.strip() + (f", driver {driver.strip()}" if driver.strip() else "")
+    return f"{gpu}; host {host}" if host else gpu
 
 
 def main():
@@ -40,8 +55,7 @@ def main():
             who, label = b["name"].split("/", 1)
             if who == "ours" and not b.get("error_occurred"):
                 single[label] = b["real_time"]
-        gpu = k.get("context", {}).get("host_name", "")
-        lines.append(f"### Kernels vs cuDNN / cuBLAS ({gpu})\n")
+        lines.append(f"### Kernels vs cuDNN / cuBLAS ({machine(out, k)})\n")
         lines.append("| kernel | duet (ms) | cuDNN/cuBLAS (ms) | vendor/duet | duet direct (ms) | duet single-buffered (ms) |")
         lines.append("|---|---:|---:|---:|---:|---:|")
         for label, r in rows.items():

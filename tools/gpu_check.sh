@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything that needs a GPU, in one command (docs/kernels.md explains the output):
 #   tools/gpu_check.sh [OUT_DIR]          (default: $OUT, else gpu_check_out)
+# 0. the machine: nvidia-smi and nvcc               -> OUT/machine.txt, OUT/gpu.txt (GPU name, driver)
 # 1. configure + build with Ninja (Release, CUDA)   -> OUT/build.log
 # 2. the `gpu` tests, with both GEMM main loops     -> OUT/ctest_gpu.log, OUT/ctest_gpu_single.log
 # 3. kernel benchmarks against cuDNN/cuBLAS         -> OUT/kernels.json (+ kernels_single.json:
@@ -31,6 +32,7 @@ export PATH="/usr/local/cuda/bin:$PATH"
 status() { printf '%-28s %s  [%d s in]\n' "$1" "$2" "$SECONDS" | tee -a "$out/status.txt"; }
 : >"$out/status.txt"
 { nvidia-smi; nvcc --version; } >"$out/machine.txt" 2>&1
+nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null | head -1 >"$out/gpu.txt"
 
 stb=()
 [ -f third_party_local/stb/stb_image_write.h ] && stb=(-DDUET_STB_DIR="$(pwd)/third_party_local/stb")

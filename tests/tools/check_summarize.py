@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """bench/summarize.py on a made-up tools/gpu_check.sh output folder: every table row, the
-ratio column, the direct and single-buffered columns, an errored benchmark, and an empty
-folder.
+ratio column, the direct and single-buffered columns, an errored benchmark, the GPU's name in
+the heading (from gpu.txt; the host name alone without it), and an empty folder.
 
     check_summarize.py SUMMARIZE_PY WORK_DIR
 """
@@ -38,6 +38,15 @@ def main():
     with open(os.path.join(work, "pytorch.json"), "w") as f:
         json.dump({"torch": "9.9", "gpu": "box", "repeat": 5, "frontend_ms": 3.0, "audio_seed_epoch_ms": 60.0}, f)
     out = run(script, work)
+    assert "### Kernels vs cuDNN / cuBLAS (box)" in out.splitlines(), "heading without gpu.txt:\n" + out
+    with open(os.path.join(work, "gpu.txt"), "w") as f:  # what a machine without nvidia-smi leaves
+        f.write("")
+    assert "### Kernels vs cuDNN / cuBLAS (box)" in run(script, work).splitlines(), "heading with an empty gpu.txt"
+    with open(os.path.join(work, "gpu.txt"), "w") as f:
+        f.write("NVIDIA H200, 580.159.04\n")
+    out = run(script, work)
+    assert "### Kernels vs cuDNN / cuBLAS (NVIDIA H200, driver 580.159.04; host box)" in out.splitlines(), \
+        "heading with gpu.txt:\n" + out
     expected = ["| gemm/square_4096 | 4.0000 | 2.0000 | 0.50 |  | 4.5000 |",
                 "| conv/c1/fwd | 0.5000 | 1.0000 | 2.00 | 0.7500 | 0.6000 |",
                 "| conv/c2/fwd | error: result differs | 1.0 | |  |  |",
