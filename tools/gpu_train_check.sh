@@ -32,7 +32,9 @@
 # IMAGE_INPUTS: folders of labelled pictures (duet eval --inputs) every image model is also read
 #   on, each a line in results.txt, e.g. IMAGE_INPUTS="data/optdigits data/fonts-unseen" after
 #   python3 tools/optdigits.py data/optdigits and duet fonts --font-dir DIR --out data/fonts-unseen
-#   (the GPU machine cannot download; make them beforehand and carry them).
+#   (the GPU machine cannot download; make them beforehand and carry them). A machine without
+#   fonts notes "not measured" for the installed fonts' digits: duet fonts --out data/fonts made
+#   where fonts are, with IMAGE_INPUTS=data/fonts, reads them instead.
 # AUDIO_INPUTS: the same for every audio model (audio, audio:, fold:, seed stages), e.g.
 #   AUDIO_INPUTS=data/voices after python3 tools/voices.py data/voices (synthetic accents and
 #   women's voices; espeak-ng and flite are not on the GPU machine, so make them here and carry them).
@@ -89,10 +91,13 @@ image_run() {
   shift 2
   run "$name" "$label" --model image "$@"
   local pics="$out/$name/font-digits"  # per run, so image stages can run side by side
-  if $duet fonts --out "$pics" >/dev/null 2>&1; then
+  local why
+  if why=$($duet fonts --out "$pics" 2>&1 >/dev/null); then
     $duet eval --model-dir "$out/$name" --inputs "$pics" --json --out "$out/$name/fonts" >"$out/$name.fonts.json" \
       2>>"$out/$name.log"
     note "$label on printed digits ($(ls "$pics" | wc -l) pictures): $(acc "$out/$name.fonts.json")"
+  else  # e.g. a machine without fonts: make pictures elsewhere and pass them with IMAGE_INPUTS
+    note "$label on printed digits: not measured ($(printf '%s' "$why" | tail -1))"
   fi
   read_inputs "$name" "$label" ${IMAGE_INPUTS:-}
 }
