@@ -87,6 +87,46 @@ class ImageDuet : public Network {
   Linear fc1_, fc2_;
 };
 
+// Two stages of two 3x3 conv-BatchNorm-ReLU layers (32, then 64 channels, padded so that
+// 28x28 stays 28x28 within a stage), each stage ending in a 2x2 max-pool: 28 -> 14 -> 7.
+// Then dropout 0.25, Linear 3136 -> 128, ReLU, dropout 0.5, Linear 128 -> 10, as image:duet.
+// Deeper than image:duet (four conv layers against two, each unit of the last one seeing 16x16
+// pixels against 5x5) with fewer parameters (468k against 1.2M: the first linear layer reads a
+// 7x7 grid, not 12x12).
+class ImageVgg : public Network {
+ public:
+  ImageVgg(const Shape& in, uint64_t seed, Parameters& ps, const std::string& p) {
+    arch_ = "image:vgg";
+    DUET_CHECK(in[1] >= 4 && in[2] >= 4, "image:vgg needs an input of at least 4x4, got ", shape_str(in));
+    Rng rng(seed);
+    const int64_t ch[4] = {32, 32, 64, 64};
+    int64_t c = in[0];
+    for (int i = 0; i < 4; ++i) {
+      conv_.push_back(Conv2d(ps, p + "conv" + std::to_string(i + 1), c, ch[i], 3, 1, 1, rng));
+      bn_.push_back(BatchNorm(ps, p + "bn" + std::to_string(i + 1), ch[i]));
+      c = ch[i];
+    }
+    fc1_ = Linear(ps, p + "fc1", c * (in[1] / 4) * (in[2] / 4), 128, rng);
+    fc2_ = Linear(ps, p + "fc2", 128, 10, rng);
+  }
+  Tensor features(const Tensor& x, bool training, uint64_t seed) override {
+    Tensor h = x;
+    for (size_t i = 0; i < conv_.size(); ++i) {
+      h = F::relu(bn_[i](conv_[i](h), training));
+      if (i % 2 == 1) h = F::max_pool2d(h, 2, 2);
+    }
+    h = F::dropout(F::flatten(h), 0.25, training, seed);
+    return F::dropout(F::relu(fc1_(h)), 0.5, training, seed ^ 0x5bd1e995u);
+  }
+  Tensor forward(const Tensor& x, bool training, uint64_t seed) override { return fc2_(features(x, training, seed)); }
+  int64_t feature_dim() const override { return 128; }
+
+ private:
+  std::vector<Conv2d> conv_;
+  std::vector<BatchNorm> bn_;
+  Linear fc1_, fc2_;
+};
+
 }  // namespace
 
 const std::vector<std::pair<std::string, std::string>>& architectures() {
@@ -94,6 +134,7 @@ const std::vector<std::pair<std::string, std::string>>& architectures() {
       {"audio:seed", "the course CNN: conv 7x7/3, conv 5x5/2, linear (torchaudio-default features)"},
       {"audio:duet", "4 conv-BN-ReLU-pool blocks, 8 kHz mels, augmentation (default for audio)"},
       {"image:duet", "conv32-conv64-pool-fc128-fc10 with dropout (default for image)"},
+      {"image:vgg", "2 x (conv-BN-ReLU x2, pool) with 32/64 channels, fc128-fc10 with dropout"},
   };
   return a;
 }
@@ -115,6 +156,7 @@ std::unique_ptr<Network> build_network(const std::string& arch, const Shape& in,
   if (arch == "audio:seed") return std::make_unique<AudioSeed>(in, seed, ps, prefix);
   if (arch == "audio:duet") return std::make_unique<AudioDuet>(in, seed, ps, prefix, opts.channels);
   if (arch == "image:duet") return std::make_unique<ImageDuet>(in, seed, ps, prefix);
+  if (arch == "image:vgg") return std::make_unique<ImageVgg>(in, seed, ps, prefix);
   std::string names;
   for (auto& [n, d] : architectures()) names += (names.empty() ? "" : ", ") + n;
   fail("unknown architecture '", arch, "' (known: ", names, ")");

@@ -41,7 +41,7 @@ Defaults defaults_for(const std::string& model, const std::string& arch_flag) {
   DUET_CHECK(arch.rfind(model + ":", 0) == 0, "--arch ", arch, " is not a ", model, " architecture");
   if (arch == "audio:seed") return {arch, 30, 32, 0.001, 0.9, 0.0, "constant", false};  // the course's recipe
   if (arch == "audio:duet") return {arch, 40, 32, 0.03, 0.9, 5e-4, "cosine", true};
-  if (arch == "image:duet") return {arch, 20, 64, 0.05, 0.9, 5e-4, "cosine", true};
+  if (arch == "image:duet" || arch == "image:vgg") return {arch, 20, 64, 0.05, 0.9, 5e-4, "cosine", true};
   if (model == "fusion") {
     const std::string strategy = arch.substr(7);
     DUET_CHECK(strategy == "early" || strategy == "concat" || strategy == "attention" || strategy == "late",
@@ -77,7 +77,8 @@ const char* kUsage =
     "                  fusion only: [--fusion early|concat|attention|late] [--init-audio DIR] [--init-image DIR]\n"
     "                  [--modality-dropout P] [--hard [--hard-snr DB] [--hard-energy F]]\n"
     "architectures: audio:seed (the course CNN and recipe), audio:duet (default), image:duet (default),\n"
-    "               fusion:early|concat|attention|late (default attention)\n"
+    "               image:vgg (four conv layers with batch norm), fusion:early|concat|attention|late\n"
+    "               (default attention)\n"
     "Writes OUT/metrics.csv, curves.png, confusion.png, errors.csv (misclassified test examples),\n"
     "predictions.csv (every test example's class probabilities), model.safetensors and config.json\n"
     "(default OUT: runs/<model>). --split loso trains the 6 leave-one-speaker-out folds in OUT/loso-<speaker>.\n"

@@ -40,6 +40,12 @@ if [ -d "$shared/fsdd" ]; then
   grep -q "low resolution: 50% of training images" "$work/out" && passes=$((passes + 1)) || { echo "FAIL train-image-lowres-line"; failures=$((failures + 1)); }
   check_json image-printed-config "j['train']['printed'] == 0" "$work/img_np/config.json"
   check_json image-lowres-config "j['train']['lowres'] == 0.5" "$work/img_np/config.json"
+  # image:vgg: trained, recorded, evaluated and asked from its folder like image:duet.
+  expect_ok train-image-vgg "$duet" train --model image --arch image:vgg --epochs 1 --train-limit 64 --device cpu --data "$shared" --out "$work/img_vgg"
+  grep -q "image:vgg on cpu, 64 train / 10000 test, 468202 parameters" "$work/out" && passes=$((passes + 1)) || { echo "FAIL train-image-vgg-line"; failures=$((failures + 1)); }
+  check_json image-vgg-config "j['arch'] == 'image:vgg'" "$work/img_vgg/config.json"
+  "$duet" eval --model-dir "$work/img_vgg" --data "$shared" --device cpu --json >"$work/img_vgg_eval.json" 2>"$work/err"
+  check_json eval-image-vgg "0 <= j['accuracy'] <= 1 and j['count'] == 10000" "$work/img_vgg_eval.json"
   for f in metrics.csv curves.png confusion.png errors.csv predictions.csv model.safetensors config.json; do
     [ -s "$work/img/$f" ] || { echo "FAIL train-image: no $f"; failures=$((failures + 1)); }
   done

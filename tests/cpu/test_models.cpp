@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -979,6 +980,39 @@ TEST(Models, ChannelCountsShapeAudioDuetAndTravelWithTheModel) {
   models::FusionTask fold(fc, &ds, split, root.string());
   EXPECT_EQ(fold.params().find("audio.conv3.weight").shape(), (Shape{32, 32, 3, 3}));
   EXPECT_FALSE(fold.params().find("audio.conv4.weight").defined());
+}
+
+// image:vgg: two stages of two padded 3x3 conv-BN-ReLU layers and a pool each (28 -> 14 -> 7),
+// then the image:duet head; every layer's shape, the parameter count, the output, and the inputs
+// and options it refuses.
+TEST(Models, ImageVggShapes) {
+  Parameters ps;
+  auto net = models::build_network("image:vgg", {1, 28, 28}, 0, ps);
+  EXPECT_EQ(net->arch(), "image:vgg");
+  EXPECT_EQ(ps.find("conv1.weight").shape(), (Shape{32, 1, 3, 3}));
+  EXPECT_EQ(ps.find("conv2.weight").shape(), (Shape{32, 32, 3, 3}));
+  EXPECT_EQ(ps.find("conv3.weight").shape(), (Shape{64, 32, 3, 3}));
+  EXPECT_EQ(ps.find("conv4.weight").shape(), (Shape{64, 64, 3, 3}));
+  EXPECT_EQ(ps.find("bn4.weight").shape(), (Shape{64}));
+  EXPECT_EQ(ps.find("fc1.weight").shape(), (Shape{128, 64 * 7 * 7}));
+  EXPECT_EQ(ps.find("fc2.weight").shape(), (Shape{10, 128}));
+  EXPECT_EQ(ps.count(), 468202);
+  EXPECT_EQ(net->feature_dim(), 128);
+  Rng rng(5);
+  Tensor x = Tensor::zeros({3, 1, 28, 28});
+  init_uniform(x, 1.0, rng);
+  {
+    NoGrad ng;
+    const Tensor y = net->forward(x, false, 0);
+    EXPECT_EQ(y.shape(), (Shape{3, 10}));
+    for (float v : y.to_vector<float>()) EXPECT_TRUE(std::isfinite(v));
+  }
+  Parameters small;
+  EXPECT_THROW(models::build_network("image:vgg", {1, 3, 3}, 0, small), Error);  // nothing left after two pools
+  Parameters ch;
+  EXPECT_THROW(models::build_network("image:vgg", {1, 28, 28}, 0, ch, "", {{8}}), Error);  // no channel counts
+  const auto& names = models::architectures();
+  EXPECT_TRUE(std::any_of(names.begin(), names.end(), [](const auto& a) { return a.first == "image:vgg"; }));
 }
 
 TEST(Training, LearningRateSchedules) {
