@@ -90,7 +90,7 @@ class ImageDuet : public Network {
 // Two stages of two 3x3 conv-BatchNorm-ReLU layers (32, then 64 channels, padded so that
 // 28x28 stays 28x28 within a stage), each stage ending in a 2x2 max-pool: 28 -> 14 -> 7.
 // Then dropout 0.25, Linear 3136 -> 128, ReLU, dropout 0.5, Linear 128 -> 10, as image:duet.
-// Deeper than image:duet (four conv layers against two, each unit of the last one seeing 16x16
+// Deeper than image:duet (four conv layers against two, each unit of the last one seeing 14x14
 // pixels against 5x5) with fewer parameters (468k against 1.2M: the first linear layer reads a
 // 7x7 grid, not 12x12).
 class ImageVgg : public Network {
