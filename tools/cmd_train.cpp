@@ -38,7 +38,8 @@ Defaults defaults_for(const std::string& model, const std::string& arch_flag) {
                            : model == "audio" ? "audio:duet"
                            : model == "image" ? "image:duet"
                                               : "fusion:attention";
-  DUET_CHECK(arch.rfind(model + ":", 0) == 0, "--arch ", arch, " is not a ", model, " architecture");
+  DUET_CHECK(arch.rfind(model + ":", 0) == 0, "--arch ", arch, model == "fusion" ? " is not a " : " is not an ", model,
+             " architecture");
   if (arch == "audio:seed") return {arch, 30, 32, 0.001, 0.9, 0.0, "constant", false};  // the course's recipe
   if (arch == "audio:duet") return {arch, 40, 32, 0.03, 0.9, 5e-4, "cosine", true};
   if (arch == "image:duet" || arch == "image:vgg") return {arch, 20, 64, 0.05, 0.9, 5e-4, "cosine", true};

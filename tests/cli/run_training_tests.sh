@@ -13,7 +13,8 @@ shared=${DUET_DATA:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/data}
 
 expect_ok train-help "$duet" train --help
 expect_fail train-bad-model "--model expects audio, image or fusion, got 'video'" "$duet" train --model video
-expect_fail train-arch-mismatch "--arch image:duet is not a audio architecture" "$duet" train --model audio --arch image:duet
+expect_fail train-arch-mismatch "--arch image:duet is not an audio architecture" "$duet" train --model audio --arch image:duet
+expect_fail train-arch-mismatch-fusion "--arch image:vgg is not a fusion architecture" "$duet" train --model fusion --arch image:vgg
 expect_fail train-unknown-arch "unknown architecture 'audio:huge'" "$duet" train --model audio --arch audio:huge
 expect_fail train-bad-schedule "--schedule expects constant or cosine" "$duet" train --schedule linear
 expect_fail train-bad-lr "--lr expects a number, got 'fast'" "$duet" train --lr fast
