@@ -41,7 +41,7 @@ if [ -d "$shared/fsdd" ]; then
   grep -q "low resolution: 50% of training images" "$work/out" && passes=$((passes + 1)) || { echo "FAIL train-image-lowres-line"; failures=$((failures + 1)); }
   check_json image-printed-config "j['train']['printed'] == 0" "$work/img_np/config.json"
   check_json image-lowres-config "j['train']['lowres'] == 0.5" "$work/img_np/config.json"
-  # image:vgg: trained, recorded, evaluated and asked from its folder like image:duet.
+  # image:vgg: trained, recorded in config.json and evaluated from its folder like image:duet.
   expect_ok train-image-vgg "$duet" train --model image --arch image:vgg --epochs 1 --train-limit 64 --device cpu --data "$shared" --out "$work/img_vgg"
   grep -q "image:vgg on cpu, 64 train / 10000 test, 468202 parameters" "$work/out" && passes=$((passes + 1)) || { echo "FAIL train-image-vgg-line"; failures=$((failures + 1)); }
   check_json image-vgg-config "j['arch'] == 'image:vgg'" "$work/img_vgg/config.json"
