@@ -1,5 +1,7 @@
 #include "models/networks.h"
 
+#include <algorithm>
+
 #include "engine/error.h"
 
 namespace duet::models {
@@ -27,6 +29,23 @@ class AudioSeed : public Network {
   int64_t dim_;
 };
 
+// 3x3 conv (stride 1, padding 1) -> BatchNorm -> ReLU layers, one per channel count, registered
+// as conv1/bn1, conv2/bn2, ...: the layers of audio:duet's blocks and of image:vgg's stages.
+struct ConvBnRelu {
+  std::vector<Conv2d> conv;
+  std::vector<BatchNorm> bn;
+  ConvBnRelu() = default;
+  ConvBnRelu(Parameters& ps, const std::string& p, int64_t in, const std::vector<int64_t>& channels, Rng& rng) {
+    for (size_t i = 0; i < channels.size(); ++i) {
+      conv.push_back(Conv2d(ps, p + "conv" + std::to_string(i + 1), in, channels[i], 3, 1, 1, rng));
+      bn.push_back(BatchNorm(ps, p + "bn" + std::to_string(i + 1), channels[i]));
+      in = channels[i];
+    }
+  }
+  size_t size() const { return conv.size(); }
+  Tensor operator()(size_t i, const Tensor& x, bool training) { return F::relu(bn[i](conv[i](x), training)); }
+};
+
 class AudioDuet : public Network {
  public:
   AudioDuet(const Shape& in, uint64_t seed, Parameters& ps, const std::string& p, std::vector<int64_t> ch) {
@@ -38,26 +57,20 @@ class AudioDuet : public Network {
     DUET_CHECK(h >= 1 && w >= 1, "audio:duet with ", ch.size(), " blocks needs an input of at least ", 1 << ch.size(),
                "x", 1 << ch.size(), ", got ", shape_str(in));
     Rng rng(seed);
-    int64_t c = in[0];
-    for (size_t i = 0; i < ch.size(); ++i) {
-      conv_.push_back(Conv2d(ps, p + "conv" + std::to_string(i + 1), c, ch[i], 3, 1, 1, rng));
-      bn_.push_back(BatchNorm(ps, p + "bn" + std::to_string(i + 1), ch[i]));
-      c = ch[i];
-    }
-    dim_ = c * h * w;
+    blocks_ = ConvBnRelu(ps, p, in[0], ch, rng);
+    dim_ = ch.back() * h * w;
     fc_ = Linear(ps, p + "fc", dim_, 10, rng);
   }
   Tensor features(const Tensor& x, bool training, uint64_t seed) override {
     Tensor h = x;
-    for (size_t i = 0; i < conv_.size(); ++i) h = F::max_pool2d(F::relu(bn_[i](conv_[i](h), training)), 2, 2);
+    for (size_t i = 0; i < blocks_.size(); ++i) h = F::max_pool2d(blocks_(i, h, training), 2, 2);
     return F::dropout(F::flatten(h), 0.2, training, seed);
   }
   Tensor forward(const Tensor& x, bool training, uint64_t seed) override { return fc_(features(x, training, seed)); }
   int64_t feature_dim() const override { return dim_; }
 
  private:
-  std::vector<Conv2d> conv_;
-  std::vector<BatchNorm> bn_;
+  ConvBnRelu blocks_;
   Linear fc_;
   int64_t dim_;
 };
@@ -99,20 +112,14 @@ class ImageVgg : public Network {
     arch_ = "image:vgg";
     DUET_CHECK(in[1] >= 4 && in[2] >= 4, "image:vgg needs an input of at least 4x4, got ", shape_str(in));
     Rng rng(seed);
-    const int64_t ch[4] = {32, 32, 64, 64};
-    int64_t c = in[0];
-    for (int i = 0; i < 4; ++i) {
-      conv_.push_back(Conv2d(ps, p + "conv" + std::to_string(i + 1), c, ch[i], 3, 1, 1, rng));
-      bn_.push_back(BatchNorm(ps, p + "bn" + std::to_string(i + 1), ch[i]));
-      c = ch[i];
-    }
-    fc1_ = Linear(ps, p + "fc1", c * (in[1] / 4) * (in[2] / 4), 128, rng);
+    layers_ = ConvBnRelu(ps, p, in[0], {32, 32, 64, 64}, rng);
+    fc1_ = Linear(ps, p + "fc1", 64 * (in[1] / 4) * (in[2] / 4), 128, rng);
     fc2_ = Linear(ps, p + "fc2", 128, 10, rng);
   }
   Tensor features(const Tensor& x, bool training, uint64_t seed) override {
     Tensor h = x;
-    for (size_t i = 0; i < conv_.size(); ++i) {
-      h = F::relu(bn_[i](conv_[i](h), training));
+    for (size_t i = 0; i < layers_.size(); ++i) {
+      h = layers_(i, h, training);
       if (i % 2 == 1) h = F::max_pool2d(h, 2, 2);
     }
     h = F::dropout(F::flatten(h), 0.25, training, seed);
@@ -122,8 +129,7 @@ class ImageVgg : public Network {
   int64_t feature_dim() const override { return 128; }
 
  private:
-  std::vector<Conv2d> conv_;
-  std::vector<BatchNorm> bn_;
+  ConvBnRelu layers_;
   Linear fc1_, fc2_;
 };
 
@@ -137,6 +143,18 @@ const std::vector<std::pair<std::string, std::string>>& architectures() {
       {"image:vgg", "2 x (conv-BN-ReLU x2, pool) with 32/64 channels, fc128-fc10 with dropout"},
   };
   return a;
+}
+
+std::string architecture_names(const std::string& prefix) {
+  std::string names;
+  for (const auto& [n, d] : architectures())
+    if (n.rfind(prefix, 0) == 0) names += (names.empty() ? "" : ", ") + n;
+  return names;
+}
+
+bool known_architecture(const std::string& arch) {
+  const auto& a = architectures();
+  return std::any_of(a.begin(), a.end(), [&](const auto& e) { return e.first == arch; });
 }
 
 std::vector<int64_t> default_channels(const std::string& arch) {
@@ -157,9 +175,7 @@ std::unique_ptr<Network> build_network(const std::string& arch, const Shape& in,
   if (arch == "audio:duet") return std::make_unique<AudioDuet>(in, seed, ps, prefix, opts.channels);
   if (arch == "image:duet") return std::make_unique<ImageDuet>(in, seed, ps, prefix);
   if (arch == "image:vgg") return std::make_unique<ImageVgg>(in, seed, ps, prefix);
-  std::string names;
-  for (auto& [n, d] : architectures()) names += (names.empty() ? "" : ", ") + n;
-  fail("unknown architecture '", arch, "' (known: ", names, ")");
+  fail("unknown architecture '", arch, "' (known: ", architecture_names(), ")");
 }
 
 }  // namespace duet::models

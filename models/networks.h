@@ -34,6 +34,11 @@ class Network {
 
 // Names accepted by build_network, with a line each for --help.
 const std::vector<std::pair<std::string, std::string>>& architectures();
+// The names of architectures() that begin with `prefix` ("image:" for the image networks),
+// joined by ", "; empty when none does.
+std::string architecture_names(const std::string& prefix = "");
+// Whether `arch` is one of architectures().
+bool known_architecture(const std::string& arch);
 
 // Choices a network takes beyond its name. Empty means the architecture's default.
 struct NetworkOptions {

@@ -214,8 +214,8 @@ Batch AudioTask::input_for(const std::vector<float>& samples, int rate) const {
 ImageTask::ImageTask(const std::string& arch, data::Mnist train, data::Mnist test, int64_t train_limit, bool augment,
                      uint64_t seed, double noise)
     : arch_(arch) {
-  DUET_CHECK(arch == "image:duet" || arch == "image:vgg", "unknown image architecture '", arch,
-             "' (image:duet or image:vgg)");
+  DUET_CHECK(arch.rfind("image:", 0) == 0 && known_architecture(arch), "unknown image architecture '", arch, "' (",
+             architecture_names("image:"), ")");
   DUET_CHECK(noise >= 0 && noise <= 1, "image noise augmentation: a share in [0, 1], got ", noise);
   augment_.enabled = augment;
   augment_.noise_prob = noise;

@@ -42,7 +42,7 @@ Defaults defaults_for(const std::string& model, const std::string& arch_flag) {
              " architecture");
   if (arch == "audio:seed") return {arch, 30, 32, 0.001, 0.9, 0.0, "constant", false};  // the course's recipe
   if (arch == "audio:duet") return {arch, 40, 32, 0.03, 0.9, 5e-4, "cosine", true};
-  if (arch == "image:duet" || arch == "image:vgg") return {arch, 20, 64, 0.05, 0.9, 5e-4, "cosine", true};
+  if (model == "image" && models::known_architecture(arch)) return {arch, 20, 64, 0.05, 0.9, 5e-4, "cosine", true};
   if (model == "fusion") {
     const std::string strategy = arch.substr(7);
     DUET_CHECK(strategy == "early" || strategy == "concat" || strategy == "attention" || strategy == "late",

@@ -31,7 +31,8 @@ esac
 def run(script, work, stages, **env):
     e = dict(os.environ, BUILD_DIR=os.path.join(work, "build"), DUET_DATA=os.path.join(work, "data"),
              STUB_LOG=os.path.join(work, "duet.log"))
-    e.pop("TRAIN_ARGS", None), e.pop("AUDIO_INPUTS", None), e.pop("IMAGE_INPUTS", None)
+    for k in ("TRAIN_ARGS", "AUDIO_INPUTS", "IMAGE_INPUTS"):
+        e.pop(k, None)
     e.update(env)
     out = os.path.join(work, "out")
     shutil.rmtree(out, ignore_errors=True)
