@@ -127,6 +127,7 @@ std::vector<EpochStats> train(Task& task, const TrainOptions& o, const TrainCall
                " (loss is not finite); try a smaller --lr");
     if (epoch == o.epochs) task.end_training(o.seed);
     EvalResult ev = evaluate(task, o.eval_batch, o.seed);
+    if (epoch == o.epochs && cb.final_eval) *cb.final_eval = ev;
     s.test_loss = ev.loss;
     s.test_acc = ev.accuracy;
     s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -49,6 +49,9 @@ EvalResult evaluate(Task& task, int64_t eval_batch, uint64_t seed, const BatchFn
 struct TrainCallbacks {
   std::function<void(int epoch, int64_t done, int64_t total, double seconds)> on_step;  // progress
   std::function<void(const EpochStats&)> on_epoch;
+  // Set: receives the test evaluation after the last epoch (what evaluate() would give again),
+  // so a caller needing predictions need not evaluate a second time.
+  EvalResult* final_eval = nullptr;
 };
 
 std::vector<EpochStats> train(Task& task, const TrainOptions& o, const TrainCallbacks& cb = {});

@@ -178,8 +178,9 @@ models::EvalResult run_one(const RunSpec& r, const std::string& label) {
     std::fflush(stdout);
     write_metrics_csv(r.out + "/metrics.csv", history);  // after every epoch: an interrupted run keeps its log
   };
+  models::EvalResult ev;  // the test evaluation after the last epoch
+  cb.final_eval = &ev;
   models::train(*task, r.opts, cb);
-  models::EvalResult ev = models::evaluate(*task, r.opts.eval_batch, r.seed);
   draw_curves(r.out + "/curves.png", history, r.arch);
   draw_confusion(r.out + "/confusion.png", ev.confusion, r.arch + " test confusion");
   print_per_class(ev.confusion);

@@ -157,9 +157,19 @@ TEST(Fusion, EveryStrategyTrainsAndSurvivesAMissingModality) {
     o.epochs = 2;
     o.batch = 16;
     o.sgd.lr = 0.01f;
-    auto h = models::train(t, o);
+    models::EvalResult last;
+    models::TrainCallbacks cb;
+    cb.final_eval = &last;
+    auto h = models::train(t, o, cb);
     ASSERT_EQ(h.size(), 2u);
     EXPECT_TRUE(std::isfinite(h[1].train_loss));
+    // The evaluation handed back after the last epoch (late fusion's weight fitted before it)
+    // is the one evaluate() gives afterwards, which duet train therefore does not repeat.
+    const models::EvalResult again = models::evaluate(t, o.eval_batch, o.seed);
+    EXPECT_EQ(last.count, again.count);
+    EXPECT_EQ(last.predictions, again.predictions);
+    EXPECT_EQ(last.loss, again.loss);
+    EXPECT_EQ(last.accuracy, h[1].test_acc);
     Rng rng(1);
     for (const auto& d : models::standard_degradations()) {
       models::Batch b = t.degraded_test_batch({0, 1, 2}, rng, d);
