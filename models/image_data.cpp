@@ -439,6 +439,34 @@ std::vector<float> fit_to_mnist(std::vector<float> ink, int w, int h) {
   return out;
 }
 
+std::vector<Tensor> shifted_views(const Tensor& x, int px, float background) {
+  check_test_shift(px);
+  DUET_CHECK(px >= 1, "shifted_views: a shift of at least 1 pixel, got ", px);
+  DUET_CHECK(x.device() == Device::cpu && x.ndim() == 4 && x.size(1) == 1 && x.size(2) == 28 && x.size(3) == 28,
+             "shifted_views: expected a CPU batch [B, 1, 28, 28], got ", shape_str(x.shape()));
+  const int64_t B = x.size(0);
+  const float* in = x.data<float>();
+  std::vector<Tensor> views;
+  for (const auto& [dx, dy] : {std::pair{px, 0}, {-px, 0}, {0, px}, {0, -px}}) {
+    Tensor v = Tensor::empty({B, 1, 28, 28});
+    float* out = v.data<float>();
+    for (int64_t b = 0; b < B; ++b)
+      for (int y = 0; y < 28; ++y)
+        for (int xx = 0; xx < 28; ++xx) {
+          const int sx = xx - dx, sy = y - dy;  // the pixel that lands here
+          out[b * 784 + y * 28 + xx] =
+              sx >= 0 && sx < 28 && sy >= 0 && sy < 28 ? in[b * 784 + sy * 28 + sx] : background;
+        }
+    views.push_back(v);
+  }
+  return views;
+}
+
+void check_test_shift(int64_t px) {
+  DUET_CHECK(px >= 0 && px <= kMaxTestShift, "test-time shift: 0 to ", kMaxTestShift,
+             " pixels (0: the picture alone), got ", px);
+}
+
 Tensor image_input(const std::vector<float>& digit28, float mean, float std, Device device) {
   DUET_CHECK(digit28.size() == 784, "image_input: expected 784 pixels, got ", digit28.size());
   std::vector<float> v(784);

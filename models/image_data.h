@@ -100,6 +100,14 @@ std::vector<float> to_mnist_form(const std::vector<uint8_t>& gray, int w, int h)
 std::vector<float> fit_to_mnist(std::vector<float> ink, int w, int h);
 // Reads PNG/JPEG/BMP/... (stb_image) as grayscale.
 std::vector<uint8_t> load_gray_image(const std::string& path, int* w, int* h);
+// Test-time views of a batch of pictures x [B, 1, 28, 28] (on the CPU, any values): the batch
+// moved by `px` pixels right, left, down and up, in that order, the pixels moved in set to
+// `background` (what an empty pixel is after normalisation). Whole-pixel moves copy pixels
+// exactly: noise in a degraded picture stays as it was. 1 <= px <= kMaxTestShift.
+constexpr int kMaxTestShift = 4;
+std::vector<Tensor> shifted_views(const Tensor& x, int px, float background);
+// Throws unless 0 <= px <= kMaxTestShift (an image model's test_shift; 0: no views).
+void check_test_shift(int64_t px);
 // [1, 1, 28, 28] normalised input from a 28x28 [0, 1] digit.
 Tensor image_input(const std::vector<float>& digit28, float mean, float std, Device device);
 

@@ -9,6 +9,25 @@
 
 namespace duet::models {
 
+namespace {
+
+// The mean over the views' logits of log(softmax + 1e-30): the averaged log-probabilities,
+// whose softmax is the normalised geometric mean of the views' probabilities. A probability
+// that underflows to 0 counts as e^-69, not -inf. `tiny` caches the constant on the device, so
+// it is not uploaded for every batch.
+Tensor mean_log_probs(const std::vector<Tensor>& logits, Tensor& tiny) {
+  if (!tiny.defined() || tiny.device() != logits[0].device())
+    tiny = Tensor::from_vector<float>({1e-30f}, {1, 1}, logits[0].device());
+  Tensor sum;
+  for (const Tensor& z : logits) {
+    Tensor lp = F::log(F::add(F::softmax(z), tiny));
+    sum = sum.defined() ? F::add(sum, lp) : lp;
+  }
+  return F::scale(sum, 1.0 / double(logits.size()));
+}
+
+}  // namespace
+
 Tensor labels_tensor(const std::vector<int32_t>& labels, Device d) {
   return Tensor::from_vector<int32_t>(labels, {int64_t(labels.size())}, d);
 }
@@ -170,22 +189,17 @@ Batch AudioTask::degraded_test_batch(const std::vector<int64_t>& idx, Rng& rng, 
     view.speed = fx.speed * speed;  // a degradation's speed, then the view's
     Tensor x = test_->batch(idx, AudioAugment{}, rng, device_, std::vector<ClipEffects>(idx.size(), view));
     if (!b.audio.defined()) b.audio = x;
-    else b.audio_views.push_back(x);
+    else b.views.push_back(x);
   }
   return b;
 }
 
 Tensor AudioTask::forward(const Batch& b, bool training, uint64_t seed) {
   Tensor logits = net_->forward(norm_.apply(b.audio), training, seed);
-  if (training || b.audio_views.empty()) return logits;
-  // log(softmax + 1e-30): a probability that underflows to 0 counts as e^-69, not -inf. The
-  // constant is made once per device, not uploaded for every batch.
-  if (!tiny_.defined() || tiny_.device() != logits.device())
-    tiny_ = Tensor::from_vector<float>({1e-30f}, {1, 1}, logits.device());
-  auto log_probs = [&](const Tensor& z) { return F::log(F::add(F::softmax(z), tiny_)); };
-  Tensor sum = log_probs(logits);
-  for (const Tensor& v : b.audio_views) sum = F::add(sum, log_probs(net_->forward(norm_.apply(v), false, seed)));
-  return F::scale(sum, 1.0 / double(1 + b.audio_views.size()));
+  if (training || b.views.empty()) return logits;
+  std::vector<Tensor> all{logits};
+  for (const Tensor& v : b.views) all.push_back(net_->forward(norm_.apply(v), false, seed));
+  return mean_log_probs(all, tiny_);
 }
 
 nlohmann::json AudioTask::config() const {
@@ -204,7 +218,7 @@ Batch AudioTask::input_for(const std::vector<float>& samples, int rate) const {
     Tensor w = Tensor::from_vector<float>(x, {1, int64_t(x.size())}, device_);
     Tensor f = audio_features(w, recipe_);  // forward() applies the training-set normalisation
     if (!b.audio.defined()) b.audio = f;
-    else b.audio_views.push_back(f);
+    else b.views.push_back(f);
   }
   return b;
 }
@@ -225,12 +239,15 @@ ImageTask::ImageTask(const std::string& arch, data::Mnist train, data::Mnist tes
   train_ = std::make_unique<ImageSet>(std::move(train), train_limit, mean_, std_);
   test_ = std::make_unique<ImageSet>(std::move(test), -1, mean_, std_);
   net_ = build_network(arch, {1, 28, 28}, seed, params_);
+  test_shift_ = kDefaultTestShift;
 }
 
 ImageTask::ImageTask(const nlohmann::json& c, const data::Mnist* test) {
   arch_ = c.at("arch");
   mean_ = c.at("image").at("mean");
   std_ = c.at("image").at("std");
+  // Folders saved before test-time shifts existed were evaluated on the picture alone.
+  set_test_shift(c.at("image").value("test_shift", 0));
   if (test) test_ = std::make_unique<ImageSet>(*test, -1, mean_, std_);
   net_ = build_network(arch_, {1, 28, 28}, 0, params_);
 }
@@ -238,6 +255,11 @@ ImageTask::ImageTask(const nlohmann::json& c, const data::Mnist* test) {
 void ImageTask::set_printed_share(double p) {
   DUET_CHECK(p >= 0 && p <= 1, "printed digits: a share in [0, 1], got ", p);
   augment_.printed_prob = p;
+}
+
+void ImageTask::set_test_shift(int px) {
+  check_test_shift(px);
+  test_shift_ = px;
 }
 
 void ImageTask::set_lowres_share(double p) {
@@ -256,19 +278,36 @@ Batch ImageTask::test_batch(const std::vector<int64_t>& idx, Rng& rng) { return 
 Batch ImageTask::degraded_test_batch(const std::vector<int64_t>& idx, Rng& rng, const ImageEffects& fx) {
   std::vector<int32_t> y(idx.size());
   for (size_t i = 0; i < idx.size(); ++i) y[i] = test_->label(idx[i]);
-  return {Tensor(), test_->batch(idx, ImageAugment{}, rng, device_, std::vector<ImageEffects>(idx.size(), fx)),
-          labels_tensor(y, device_), {}, {}, {}};
+  Batch b;
+  b.labels = labels_tensor(y, device_);
+  // The views move the degraded picture: what a reader of that picture could do.
+  add_views(b, test_->batch(idx, ImageAugment{}, rng, Device::cpu, std::vector<ImageEffects>(idx.size(), fx)));
+  return b;
 }
 
-Tensor ImageTask::forward(const Batch& b, bool training, uint64_t seed) { return net_->forward(b.image, training, seed); }
+void ImageTask::add_views(Batch& b, Tensor x) const {
+  if (test_shift_ > 0)
+    for (const Tensor& v : shifted_views(x, test_shift_, -mean_ / std_)) b.views.push_back(v.to(device_));
+  b.image = x.to(device_);
+}
+
+Tensor ImageTask::forward(const Batch& b, bool training, uint64_t seed) {
+  Tensor logits = net_->forward(b.image, training, seed);
+  if (training || b.views.empty()) return logits;
+  std::vector<Tensor> all{logits};
+  for (const Tensor& v : b.views) all.push_back(net_->forward(v, false, seed));
+  return mean_log_probs(all, tiny_);
+}
 
 nlohmann::json ImageTask::config() const {
-  return {{"model", "image"}, {"arch", arch_}, {"image", {{"mean", mean_}, {"std", std_}}},
+  return {{"model", "image"}, {"arch", arch_}, {"image", {{"mean", mean_}, {"std", std_}, {"test_shift", test_shift_}}},
           {"input_shape", {1, 28, 28}}, {"classes", 10}};
 }
 
-Tensor ImageTask::input_for(const std::vector<uint8_t>& gray, int w, int h) const {
-  return image_input(to_mnist_form(gray, w, h), mean_, std_, device_);
+Batch ImageTask::input_for(const std::vector<uint8_t>& gray, int w, int h) const {
+  Batch b;
+  add_views(b, image_input(to_mnist_form(gray, w, h), mean_, std_, Device::cpu));
+  return b;
 }
 
 }  // namespace duet::models

@@ -18,9 +18,10 @@ struct Batch {
   Tensor audio, image;  // either may be undefined for a unimodal task
   Tensor labels;        // int32 [B] on the device
   std::vector<char> audio_missing, image_missing;  // fusion: inputs known to be absent
-  // Test-time views of audio's clips (the other speeds of AudioRecipe::test_speeds); an audio
-  // model's forward averages its log-probabilities over audio and these when not training.
-  std::vector<Tensor> audio_views;
+  // Test-time views of a unimodal task's input (audio: the clip at the other speeds of
+  // AudioRecipe::test_speeds; image: the picture shifted, ImageTask::test_shift): the task's
+  // forward averages the log-probabilities over the input and these when not training.
+  std::vector<Tensor> views;
 };
 
 class Task {
@@ -160,15 +161,27 @@ class ImageTask : public Task {
   // longer side (ImageAugment::lowres_prob, 0 to 1; only with augment).
   void set_lowres_share(double p);
   double lowres_share() const { return augment_.lowres_prob; }
-  // Model input for one picture of a digit (any size, any polarity).
-  Tensor input_for(const std::vector<uint8_t>& gray, int w, int h) const;
+  // Model input for one picture of a digit (any size, any polarity), with the test-time views,
+  // as test_batch makes them.
+  Batch input_for(const std::vector<uint8_t>& gray, int w, int h) const;
+  // Evaluation and prediction also read each picture moved by this many pixels right, left,
+  // down and up (shifted_views) and average the five readings' log-probabilities; 0: the
+  // picture alone. Saved with the model; new trainings use kDefaultTestShift, folders saved
+  // before it existed read 0. check_test_shift says what is accepted.
+  static constexpr int kDefaultTestShift = 1;
+  void set_test_shift(int px);
+  int test_shift() const { return test_shift_; }
 
  private:
   std::string arch_;
   float mean_ = 0, std_ = 1;
+  int test_shift_ = 0;
   ImageAugment augment_;
   std::unique_ptr<ImageSet> train_, test_;
   std::unique_ptr<Network> net_;
+  Tensor tiny_;  // as AudioTask's
+  // The input (a CPU batch [B, 1, 28, 28]) and its test-time views, on the task's device.
+  void add_views(Batch& b, Tensor x) const;
 };
 
 // Shared by tasks: labels of a batch as an int32 tensor on the device.

@@ -209,10 +209,18 @@ std::vector<LabelledInput> labelled_inputs(const std::string& folder, const std:
 
 // duet eval --inputs FOLDER: an audio or image model on the user's own labelled files, each
 // brought to the model's input exactly as duet predict brings it.
-// For an audio model: the speeds its clips are heard at (one line).
-void print_test_speeds(models::Task& task) {
+// For an audio model the speeds its clips are heard at, for an image model the shifts its
+// pictures are read at (one line).
+void print_test_views(models::Task& task) {
   if (auto* a = dynamic_cast<models::AudioTask*>(&task))
     std::printf("clips heard at speeds %s\n", describe_test_speeds(a->recipe().test_speeds).c_str());
+  if (auto* i = dynamic_cast<models::ImageTask*>(&task)) std::printf("%s\n", describe_test_shift(i->test_shift()).c_str());
+}
+
+// The model's test-time views in --json output.
+void add_test_views(nlohmann::json& j, models::Task& task) {
+  if (auto* a = dynamic_cast<models::AudioTask*>(&task)) j["test_speeds"] = a->recipe().test_speeds;
+  if (auto* i = dynamic_cast<models::ImageTask*>(&task)) j["test_shift"] = i->test_shift();
 }
 
 int eval_inputs(models::Task& task, const std::string& kind, const std::string& folder, const std::string& out,
@@ -237,7 +245,7 @@ int eval_inputs(models::Task& task, const std::string& kind, const std::string& 
       int w = 0, h = 0;
       const std::vector<uint8_t> gray = models::load_gray_image(in.path, &w, &h);
       try {
-        b.image = dynamic_cast<models::ImageTask&>(task).input_for(gray, w, h);
+        b = dynamic_cast<models::ImageTask&>(task).input_for(gray, w, h);
       } catch (const Error& e) {
         throw Error(in.path + ": " + e.what());
       }
@@ -277,7 +285,7 @@ int eval_inputs(models::Task& task, const std::string& kind, const std::string& 
       j["per_group_accuracy"] = nlohmann::json::object();
       for (auto& [g, c] : groups) j["per_group_accuracy"][g] = double(c.first) / double(c.second);
     }
-    if (auto* a = dynamic_cast<models::AudioTask*>(&task)) j["test_speeds"] = a->recipe().test_speeds;
+    add_test_views(j, task);
     j["wrong"] = nlohmann::json::array();
     for (const Row& r : wrong)
       j["wrong"].push_back({{"file", r.in->path}, {"label", r.in->label}, {"prediction", r.prediction},
@@ -286,7 +294,7 @@ int eval_inputs(models::Task& task, const std::string& kind, const std::string& 
     return 0;
   }
   std::printf("%s: accuracy %.2f%% on %zu files of %s\n", kind.c_str(), 100 * accuracy, rows.size(), folder.c_str());
-  print_test_speeds(task);
+  print_test_views(task);
   std::printf("per-class accuracy:");
   for (int t = 0; t < 10; ++t)
     if (per_class_count[t])
@@ -310,19 +318,29 @@ std::vector<double> test_speeds_flag(const Args& args, const std::string& kind) 
   return parse_test_speeds(args.str("test-speeds", ""));
 }
 
-void apply_test_speeds(models::Task& task, const std::vector<double>& speeds) {
+// --test-shift PX (eval, predict): an image model reads its pictures with these test-time
+// shifts instead of those it was saved with; -1 when not given. Refused for other models
+// before anything loads.
+int test_shift_flag(const Args& args, const std::string& kind) {
+  if (!args.has("test-shift")) return -1;
+  DUET_CHECK(kind == "image", "--test-shift applies to image models, not ", kind, " models");
+  return int(args.integer("test-shift", 0, 0, models::kMaxTestShift));
+}
+
+void apply_test_views(models::Task& task, const std::vector<double>& speeds, int shift) {
   if (!speeds.empty()) dynamic_cast<models::AudioTask&>(task).set_test_speeds(speeds);
+  if (shift >= 0) dynamic_cast<models::ImageTask&>(task).set_test_shift(shift);
 }
 
 }  // namespace
 
 int cmd_eval(const Argv& argv) {
-  Args args(argv, {"model-dir", "data", "split", "device", "out", "seed", "inputs", "test-speeds"},
+  Args args(argv, {"model-dir", "data", "split", "device", "out", "seed", "inputs", "test-speeds", "test-shift"},
             {"help", "json", "hard", "robustness"}, "eval");
   if (args.flag("help")) {
     std::printf(
         "usage: duet eval --model-dir DIR [--data DIR] [--split SPEC] [--device cpu|cuda] [--json] [--out DIR]\n"
-        "                 [--robustness] [--seed N] [--hard] [--inputs FOLDER] [--test-speeds LIST]\n"
+        "                 [--robustness] [--seed N] [--hard] [--inputs FOLDER] [--test-speeds LIST] [--test-shift PX]\n"
         "Recomputes test accuracy from a trained model (the split it was trained with, unless --split),\n"
         "per class and (audio) per speaker, and lists the misclassified examples in OUT/errors.csv\n"
         "and every test example's class probabilities in OUT/predictions.csv.\n"
@@ -344,7 +362,10 @@ int cmd_eval(const Argv& argv) {
         "label, prediction, confidence and class probabilities. The name's second field (7_NAME_...)\n"
         "groups the results.\n"
         "--test-speeds LIST (audio models): hear each clip at these speeds (e.g. 1: the clip alone) and\n"
-        "average the log-probabilities, instead of the speeds the model was saved with.\n");
+        "average the log-probabilities, instead of the speeds the model was saved with.\n"
+        "--test-shift PX (image models): also read each picture moved PX pixels right, left, down and\n"
+        "up and average the five readings' log-probabilities (0: the picture alone), instead of the\n"
+        "shift the model was saved with.\n");
     return 0;
   }
   DUET_CHECK(args.has("model-dir"), "eval: --model-dir DIR is required");
@@ -352,6 +373,7 @@ int cmd_eval(const Argv& argv) {
   const Device device = choose_device(args.str("device", ""));
   const std::string kind = read_config(dir).at("model");
   const std::vector<double> speeds = test_speeds_flag(args, kind);
+  const int shift = test_shift_flag(args, kind);
   if (args.has("inputs")) {
     for (const char* f : {"split", "data", "seed"})
       DUET_CHECK(!args.has(f), "eval: --inputs FOLDER takes the place of the test set; --", f, " does not apply");
@@ -362,11 +384,11 @@ int cmd_eval(const Argv& argv) {
     const std::string folder = args.str("inputs", "");
     labelled_inputs(folder, kind);  // a wrong folder fails before the model loads
     auto task = load_model_dir(dir, device, "");
-    apply_test_speeds(*task, speeds);
+    apply_test_views(*task, speeds, shift);
     return eval_inputs(*task, kind, folder, args.str("out", dir), args.flag("json"));
   }
   auto task = load_model_dir(dir, device, data::resolve_data_dir(args.str("data", "")), args.str("split", ""));
-  apply_test_speeds(*task, speeds);
+  apply_test_views(*task, speeds, shift);
   const uint64_t seed = uint64_t(args.integer("seed", 0, 0, INT64_MAX));
   if (auto* f = dynamic_cast<models::FusionTask*>(task.get())) {
     DUET_CHECK(!args.flag("hard") || f->hard(), dir, " was not trained with --hard (duet train --model fusion --hard)");
@@ -398,13 +420,13 @@ int cmd_eval(const Argv& argv) {
       for (auto& [g, c] : groups) j["per_speaker_accuracy"][g] = double(c.first) / double(c.second);
     }
     for (size_t d = 0; d < degs.size(); ++d) j["robustness"][degs[d].name] = degraded[d].accuracy;
-    if (auto* a = dynamic_cast<models::AudioTask*>(task.get())) j["test_speeds"] = a->recipe().test_speeds;
+    add_test_views(j, *task);
     std::printf("%s\n", j.dump().c_str());
     return 0;
   }
   std::printf("%s: test accuracy %.2f%% on %lld examples, loss %.4f\n", dir.c_str(), 100 * r.accuracy,
               (long long)r.count, r.loss);
-  print_test_speeds(*task);
+  print_test_views(*task);
   print_per_class(r.confusion);
   print_per_group(groups);
   std::printf("wrote %s/errors.csv (%lld misclassified, most confident first) and %s/predictions.csv\n", out.c_str(),
@@ -420,15 +442,17 @@ int cmd_eval(const Argv& argv) {
 }
 
 int cmd_predict(const Argv& argv) {
-  Args args(argv, {"model-dir", "audio", "image", "device", "test-speeds"}, {"help", "json"}, "predict");
+  Args args(argv, {"model-dir", "audio", "image", "device", "test-speeds", "test-shift"}, {"help", "json"}, "predict");
   if (args.flag("help")) {
     std::printf(
         "usage: duet predict --model-dir DIR [--audio FILE.wav] [--image FILE.png|jpg] [--json] [--test-speeds LIST]\n"
-        "                    [--device cuda|cpu]\n"
+        "                    [--test-shift PX] [--device cuda|cpu]\n"
         "Class probabilities and the predicted digit. Audio: any WAV duet reads (resampled as\n"
         "needed). Images: any size and polarity, brought to MNIST form. Fusion models take either\n"
         "or both, and report each modality's probabilities and the modality weights.\n"
-        "--test-speeds LIST (audio models): hear the clip at these speeds instead of the model's own.\n");
+        "--test-speeds LIST (audio models): hear the clip at these speeds instead of the model's own.\n"
+        "--test-shift PX (image models): read the picture shifted by PX pixels (0: as it is) instead of\n"
+        "the model's own shift.\n");
     return 0;
   }
   DUET_CHECK(args.has("model-dir"), "predict: --model-dir DIR is required");
@@ -446,8 +470,9 @@ int cmd_predict(const Argv& argv) {
   if (has_audio) audio = dsp::read_wav(args.str("audio", ""));
   if (has_image) gray = models::load_gray_image(args.str("image", ""), &w, &h);
   const std::vector<double> speeds = test_speeds_flag(args, kind);
+  const int shift = test_shift_flag(args, kind);
   auto task = load_model_dir(dir, choose_device(args.str("device", "")), "");
-  apply_test_speeds(*task, speeds);
+  apply_test_views(*task, speeds, shift);
   NoGrad ng;
   nlohmann::json j;
   auto probs_of = [](const Tensor& logits) { return F::softmax(logits).to_vector<float>(); };
@@ -469,10 +494,10 @@ int cmd_predict(const Argv& argv) {
   } else {
     models::Batch b;
     if (kind == "audio") b = dynamic_cast<models::AudioTask&>(*task).input_for(audio.samples, audio.sample_rate);
-    else b.image = dynamic_cast<models::ImageTask&>(*task).input_for(gray, w, h);
+    else b = dynamic_cast<models::ImageTask&>(*task).input_for(gray, w, h);
     auto p = probs_of(task->forward(b, false, 0));
     j = {{"prediction", argmax(p)}, {"probabilities", p}};
-    if (kind == "audio") j["test_speeds"] = dynamic_cast<models::AudioTask&>(*task).recipe().test_speeds;
+    add_test_views(j, *task);
   }
   if (args.flag("json")) {
     std::printf("%s\n", j.dump().c_str());
@@ -485,7 +510,7 @@ int cmd_predict(const Argv& argv) {
     std::printf("\n");
   };
   print_probs(kind == "fusion" ? "fused" : kind.c_str(), j["probabilities"].get<std::vector<float>>());
-  if (kind == "audio") print_test_speeds(*task);
+  print_test_views(*task);
   if (j.contains("audio_probabilities")) print_probs("audio", j["audio_probabilities"].get<std::vector<float>>());
   if (j.contains("image_probabilities")) print_probs("image", j["image_probabilities"].get<std::vector<float>>());
   if (j.contains("modality_weights"))

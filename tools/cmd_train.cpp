@@ -63,6 +63,8 @@ const char* kUsage =
     "                  digit of the same class: duet fonts --strokes N shows them; default 0.1)\n"
     "                  [--lowres P] (share of training images seen at low resolution, the digit 6-14\n"
     "                  pixels along its longer side, enlarged again; default 0)\n"
+    "                  [--test-shift PX] (evaluate each picture also moved PX pixels right, left, down\n"
+    "                  and up and average the log-probabilities; default 1, 0: the picture alone)\n"
     "                  audio only: [--no-band-norm] [--no-trim] (leave out per-band mean removal or\n"
     "                  silence trimming: ablations of those steps); audio:duet: [--n-fft N] (STFT size, 64-2048)\n"
     "                  audio:duet and fusion: [--channels C1,C2,...] (one 3x3 conv block per count, 1 to 5;\n"
@@ -98,6 +100,7 @@ struct RunSpec {
   std::optional<double> reverb;                           // audio: --reverb P
   std::optional<double> printed;                          // image: --printed P
   double lowres = 0;                                      // image: --lowres P
+  std::optional<int> test_shift;                          // image: --test-shift PX
   models::NetworkOptions net;
   uint64_t seed;
   Device device;
@@ -115,6 +118,7 @@ std::unique_ptr<models::Task> make_task(const RunSpec& r, nlohmann::json& split_
                                                  r.augment_noise);
     if (r.printed) t->set_printed_share(*r.printed);
     t->set_lowres_share(r.lowres);
+    if (r.test_shift) t->set_test_shift(*r.test_shift);
     return t;
   }
   data::Fsdd ds = data::load_fsdd(r.data_dir);
@@ -162,6 +166,8 @@ models::EvalResult run_one(const RunSpec& r, const std::string& label) {
   if (image_task && r.augment && image_task->lowres_share() > 0)
     std::printf("  low resolution: %g%% of training images seen with the digit %d-%d px along its longer side\n",
                 100 * image_task->lowres_share(), models::ImageAugment{}.lowres_min, models::ImageAugment{}.lowres_max);
+  if (image_task && image_task->test_shift() > 0)
+    std::printf("  test %s\n", describe_test_shift(image_task->test_shift()).c_str());
   fs::create_directories(r.out);
   Progress progress("  epoch");
   models::TrainCallbacks cb;
@@ -250,7 +256,7 @@ int cmd_train(const Argv& argv) {
             {"model", "arch", "split", "epochs", "batch", "lr", "momentum", "weight-decay", "schedule", "device", "seed",
              "train-limit", "test-fraction", "data", "out", "fusion", "init-audio", "init-image", "modality-dropout",
              "hard-snr", "hard-energy", "channels", "mixup", "n-fft", "augment-noise", "test-speeds", "speed-range",
-             "pink-noise", "printed", "reverb", "lowres"},
+             "pink-noise", "printed", "reverb", "lowres", "test-shift"},
             {"help", "nesterov", "no-augment", "no-band-norm", "no-trim", "hard"}, "train");
   if (args.flag("help")) {
     std::printf("%s", kUsage);
@@ -314,6 +320,10 @@ int cmd_train(const Argv& argv) {
     DUET_CHECK(r.model == "image", "--lowres applies to --model image (it shows digits at low resolution), not ", r.model);
     DUET_CHECK(r.augment, "--lowres is training augmentation; ", no_augmentation_reason(r));
     r.lowres = args.number("lowres", 0, 0, 1);
+  }
+  if (args.has("test-shift")) {
+    DUET_CHECK(r.model == "image", "--test-shift applies to --model image (fusion reads each picture once), not ", r.model);
+    r.test_shift = int(args.integer("test-shift", 0, 0, models::kMaxTestShift));
   }
   if (args.has("channels")) {
     DUET_CHECK(r.arch == "audio:duet" || r.model == "fusion", "--channels applies to audio:duet and fusion models, not ",

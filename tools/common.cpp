@@ -67,6 +67,12 @@ std::string describe_test_speeds(const std::vector<double>& speeds) {
   return speeds.size() > 1 ? s + " (log-probabilities averaged)" : s;
 }
 
+std::string describe_test_shift(int px) {
+  if (px == 0) return "pictures read as they are (no test-time shifts)";
+  return "pictures read as they are and moved " + std::to_string(px) + " px right, left, down and up (" +
+         "log-probabilities of the 5 readings averaged)";
+}
+
 bool has_extension(const std::filesystem::path& p, std::initializer_list<const char*> exts) {
   std::string e = p.extension().string();
   for (char& c : e) c = char(std::tolower(static_cast<unsigned char>(c)));

@@ -23,6 +23,9 @@ std::optional<std::vector<double>> parse_numbers(const std::string& text);
 std::vector<double> parse_test_speeds(const std::string& text);
 // "0.92, 1, 1.08 (log-probabilities averaged)" ("1 (the clip alone)" when empty), for messages.
 std::string describe_test_speeds(const std::vector<double>& speeds);
+// "pictures read as they are and moved 1 px right, left, down and up (...)" for an image
+// model's test_shift (0: as they are).
+std::string describe_test_shift(int px);
 
 // Whether p's extension, in lower case, is one of `exts` (".wav", ".png", ...).
 bool has_extension(const std::filesystem::path& p, std::initializer_list<const char*> exts);

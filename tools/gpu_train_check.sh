@@ -15,7 +15,8 @@
 # Audio and image models are evaluated with --robustness too; results.txt lists the noise rows,
 # and the image model's accuracy on the digits of every installed font (duet fonts). Audio
 # models heard at several test-time speeds (audio:duet) are also read from the clip alone
-# (duet eval --test-speeds 1), a line of its own; the loso stage does so for every fold.
+# (duet eval --test-speeds 1), a line of its own; the loso stage does so for every fold. Image
+# models read with test-time shifts are likewise read from the picture alone (--test-shift 0).
 # Single runs, for running stages side by side (one process each):
 #   seed:N          audio:seed with --seed N (split and initialisation)
 #   audio:SPLIT     audio:duet on one split (random or official)
@@ -77,12 +78,23 @@ run() {
   alone "$out/$name" "$label"
   if [[ " $* " == *" --model audio "* ]]; then read_inputs "$name" "$label" ${AUDIO_INPUTS:-}; fi
 }
-# alone DIR LABEL: for an audio model heard at several speeds, its accuracy from the clip alone.
+# alone DIR LABEL: for a model read with test-time views (an audio model heard at several
+# speeds, an image model with test-time shifts), its accuracy from the clip or picture alone.
 alone() {
-  python3 -c "import json,sys; sys.exit(0 if len(json.load(open('$1/config.json')).get('audio', {}).get('test_speeds', [])) > 1 else 1)" \
-    2>/dev/null || return 0
-  $duet eval --model-dir "$1" --json --robustness --test-speeds 1 --out "$1/alone" >"$1.alone.json" 2>>"$1.log"
-  note "$2, the clip alone (--test-speeds 1): $(acc "$1.alone.json")"
+  local views
+  views=$(python3 -c "
+import json, sys
+c = json.load(open(sys.argv[1]))
+if len(c.get('audio', {}).get('test_speeds', [])) > 1: print('audio')
+elif c.get('model') == 'image' and c.get('image', {}).get('test_shift', 0) > 0: print('image')" "$1/config.json" 2>/dev/null)
+  case $views in
+    audio)
+      $duet eval --model-dir "$1" --json --robustness --test-speeds 1 --out "$1/alone" >"$1.alone.json" 2>>"$1.log"
+      note "$2, the clip alone (--test-speeds 1): $(acc "$1.alone.json")" ;;
+    image)
+      $duet eval --model-dir "$1" --json --robustness --test-shift 0 --out "$1/alone" >"$1.alone.json" 2>>"$1.log"
+      note "$2, the picture alone (--test-shift 0): $(acc "$1.alone.json")" ;;
+  esac
 }
 # image_run NAME LABEL TRAIN_ARGS...: run for an image model, then its accuracy on the printed
 # digits of every installed font (duet fonts), never seen in training.

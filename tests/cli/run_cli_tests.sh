@@ -43,6 +43,11 @@ expect_fail test-speeds-empty "--test-speeds expects 1 to 9 comma-separated spee
 expect_fail test-speeds-too-many "--test-speeds expects 1 to 9 comma-separated speed factors" "$duet" train --model audio --test-speeds 1,1,1,1,1,1,1,1,1,1
 expect_fail test-speeds-image "--test-speeds applies to --model audio, not image" "$duet" train --model image --test-speeds 1
 expect_fail test-speeds-fusion "--test-speeds applies to --model audio, not fusion" "$duet" train --model fusion --test-speeds 1
+expect_fail test-shift-audio "--test-shift applies to --model image .*not audio" "$duet" train --model audio --test-shift 1
+expect_fail test-shift-fusion "--test-shift applies to --model image .*not fusion" "$duet" train --model fusion --test-shift 1
+expect_fail test-shift-range "train: --test-shift must be in \\[0, 4\\], got 5" "$duet" train --model image --test-shift 5
+expect_fail test-shift-negative "train: --test-shift must be in \\[0, 4\\], got -1" "$duet" train --model image --test-shift -1
+expect_fail test-shift-word "train: --test-shift expects an integer, got '1.5'" "$duet" train --model image --test-shift 1.5
 expect_fail speed-range-order "--speed-range expects MIN,MAX with 0.5 <= MIN <= MAX <= 2" "$duet" train --model audio --speed-range 1.2,1.1
 expect_fail speed-range-one "--speed-range expects MIN,MAX" "$duet" train --model audio --speed-range 0.9
 expect_fail speed-range-wide "--speed-range expects MIN,MAX" "$duet" train --model audio --speed-range 0.4,1.1

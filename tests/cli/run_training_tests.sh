@@ -33,20 +33,25 @@ if [ -d "$shared/fsdd" ]; then
   # Image: one short epoch on 4000 images.
   expect_ok train-image "$duet" train --model image --epochs 1 --train-limit 4000 --device cpu --data "$shared" --out "$work/img"
   grep -q "printed digits: 10% of training images" "$work/out" && passes=$((passes + 1)) || { echo "FAIL train-image-printed-line"; failures=$((failures + 1)); }
+  grep -q "test pictures read as they are and moved 1 px right, left, down and up" "$work/out" && passes=$((passes + 1)) || { echo "FAIL train-image-test-shift-line"; failures=$((failures + 1)); }
+  check_json image-default-test-shift "j['image']['test_shift'] == 1" "$work/img/config.json"
   check_json image-default-printed "j['train']['printed'] == 0.1" "$work/img/config.json"
   check_json image-default-lowres "j['train']['lowres'] == 0" "$work/img/config.json"
   ! grep -q "low resolution" "$work/out" && passes=$((passes + 1)) || { echo "FAIL train-image-lowres-off-line"; failures=$((failures + 1)); }
-  expect_ok train-image-printed "$duet" train --model image --epochs 1 --train-limit 64 --printed 0 --lowres 0.5 --device cpu --data "$shared" --out "$work/img_np"
+  expect_ok train-image-printed "$duet" train --model image --epochs 1 --train-limit 64 --printed 0 --lowres 0.5 --test-shift 0 --device cpu --data "$shared" --out "$work/img_np"
   ! grep -q "printed digits" "$work/out" && passes=$((passes + 1)) || { echo "FAIL train-image-printed-off-line"; failures=$((failures + 1)); }
+  ! grep -q "test pictures" "$work/out" && passes=$((passes + 1)) || { echo "FAIL train-image-test-shift-off-line"; failures=$((failures + 1)); }
+  check_json image-test-shift-config "j['image']['test_shift'] == 0" "$work/img_np/config.json"
   grep -q "low resolution: 50% of training images" "$work/out" && passes=$((passes + 1)) || { echo "FAIL train-image-lowres-line"; failures=$((failures + 1)); }
   check_json image-printed-config "j['train']['printed'] == 0" "$work/img_np/config.json"
   check_json image-lowres-config "j['train']['lowres'] == 0.5" "$work/img_np/config.json"
-  # image:vgg: trained, recorded in config.json and evaluated from its folder like image:duet.
-  expect_ok train-image-vgg "$duet" train --model image --arch image:vgg --epochs 1 --train-limit 64 --device cpu --data "$shared" --out "$work/img_vgg"
+  # image:vgg: trained, recorded in config.json and evaluated from its folder like image:duet
+  # (on the pictures alone: five readings of 10000 pictures would cost CI minutes).
+  expect_ok train-image-vgg "$duet" train --model image --arch image:vgg --epochs 1 --train-limit 64 --test-shift 0 --device cpu --data "$shared" --out "$work/img_vgg"
   grep -q "image:vgg on cpu, 64 train / 10000 test, 468202 parameters" "$work/out" && passes=$((passes + 1)) || { echo "FAIL train-image-vgg-line"; failures=$((failures + 1)); }
   check_json image-vgg-config "j['arch'] == 'image:vgg'" "$work/img_vgg/config.json"
   "$duet" eval --model-dir "$work/img_vgg" --data "$shared" --device cpu --json >"$work/img_vgg_eval.json" 2>"$work/err"
-  check_json eval-image-vgg "0 <= j['accuracy'] <= 1 and j['count'] == 10000" "$work/img_vgg_eval.json"
+  check_json eval-image-vgg "0 <= j['accuracy'] <= 1 and j['count'] == 10000 and j['test_shift'] == 0" "$work/img_vgg_eval.json"
   for f in metrics.csv curves.png confusion.png errors.csv predictions.csv model.safetensors config.json; do
     [ -s "$work/img/$f" ] || { echo "FAIL train-image: no $f"; failures=$((failures + 1)); }
   done
@@ -54,7 +59,13 @@ if [ -d "$shared/fsdd" ]; then
     echo "FAIL metrics header: $(head -1 "$work/img/metrics.csv")"; failures=$((failures + 1))
   fi
   "$duet" eval --model-dir "$work/img" --data "$shared" --device cpu --json >"$work/img_eval.json" 2>"$work/err"
-  check_json eval-image "j['accuracy'] > 0.8" "$work/img_eval.json"
+  check_json eval-image "j['accuracy'] > 0.8 and j['test_shift'] == 1" "$work/img_eval.json"
+  # Test-time shifts: --test-shift 0 reads each picture alone (another reading of the same
+  # model); wrong values and other models are refused.
+  "$duet" eval --model-dir "$work/img" --data "$shared" --device cpu --json --test-shift 0 --out "$work/img_s0" >"$work/img_s0.json" 2>"$work/err"
+  check_json eval-image-shift-0 "j['test_shift'] == 0 and j['count'] == 10000 and j['loss'] != json.load(open('$work/img_eval.json'))['loss']" "$work/img_s0.json"
+  expect_fail eval-test-shift-range "eval: --test-shift must be in \\[0, 4\\], got 5" "$duet" eval --model-dir "$work/img" --test-shift 5
+  expect_fail eval-test-shift-word "eval: --test-shift expects an integer, got 'one'" "$duet" eval --model-dir "$work/img" --test-shift one
   python3 - "$work/digit.pgm" <<'PY'
 import sys
 # A hand-drawn-style "1": a dark vertical stroke on a light 40x50 canvas (opposite polarity to MNIST).
@@ -66,7 +77,9 @@ for y in range(8, 44):
 open(sys.argv[1], "wb").write(b"P5\n%d %d\n255\n" % (w, h) + bytes(v for r in rows for v in r))
 PY
   "$duet" predict --model-dir "$work/img" --image "$work/digit.pgm" --json --device cpu >"$work/pred.json" 2>"$work/err"
-  check_json predict-image "j['prediction'] == 1 and abs(sum(j['probabilities']) - 1) < 1e-4" "$work/pred.json"
+  check_json predict-image "j['prediction'] == 1 and abs(sum(j['probabilities']) - 1) < 1e-4 and j['test_shift'] == 1" "$work/pred.json"
+  "$duet" predict --model-dir "$work/img" --image "$work/digit.pgm" --json --device cpu --test-shift 0 >"$work/pred0.json" 2>"$work/err"
+  check_json predict-image-shift-0 "j['test_shift'] == 0 and j['probabilities'] != json.load(open('$work/pred.json'))['probabilities']" "$work/pred0.json"
   expect_fail predict-image-on-audio-flag "an image model takes --image FILE" "$duet" predict --model-dir "$work/img" --audio x.wav
   printf 'this is not a picture' >"$work/junk.png"
   expect_fail predict-bad-image "junk.png: cannot read image" "$duet" predict --model-dir "$work/img" --image "$work/junk.png"
@@ -93,6 +106,10 @@ PY
   expect_ok eval-inputs-text "$duet" eval --model-dir "$work/img" --inputs "$work/mine" --device cpu --out "$work/mine_out"
   grep -q "accuracy 66.67% on 3 files" "$work/out" && grep -q "7_wrong.pgm read as 1" "$work/out" && passes=$((passes + 1)) ||
     { echo "FAIL eval-inputs-text: $(head -c 300 "$work/out")"; failures=$((failures + 1)); }
+  grep -q "pictures read as they are and moved 1 px right, left, down and up" "$work/out" && passes=$((passes + 1)) || { echo "FAIL eval-inputs-shift-line"; failures=$((failures + 1)); }
+  # The text output names the reading --test-shift asks for (the same line as a test-set eval).
+  expect_ok eval-inputs-shift-0-text "$duet" eval --model-dir "$work/img" --inputs "$work/mine" --device cpu --test-shift 0 --out "$work/mine_s0"
+  grep -q "pictures read as they are (no test-time shifts)" "$work/out" && passes=$((passes + 1)) || { echo "FAIL eval-inputs-shift-0-line"; failures=$((failures + 1)); }
   # A comma in a file name stays one CSV field.
   mkdir -p "$work/mine_comma" && cp "$work/digit.pgm" "$work/mine_comma/1_a,b.pgm"
   "$duet" eval --model-dir "$work/img" --inputs "$work/mine_comma" --device cpu --out "$work/mine_comma_out" >/dev/null 2>&1
@@ -167,6 +184,8 @@ PY
   expect_fail eval-test-speeds-bad "--test-speeds expects 1 to 9 comma-separated speed factors" "$duet" eval --model-dir "$work/aud" --data "$shared" --test-speeds 0
   expect_fail eval-test-speeds-image "--test-speeds applies to audio models, not image models" "$duet" eval --model-dir "$work/img" --test-speeds 1
   expect_fail predict-test-speeds-image "--test-speeds applies to audio models, not image models" "$duet" predict --model-dir "$work/img" --image "$work/digit.pgm" --test-speeds 1
+  expect_fail eval-test-shift-audio "--test-shift applies to image models, not audio models" "$duet" eval --model-dir "$work/aud" --test-shift 1
+  expect_fail predict-test-shift-audio "--test-shift applies to image models, not audio models" "$duet" predict --model-dir "$work/aud" --audio "$shared/fsdd/recordings/7_theo_3.wav" --test-shift 1
   expect_fail predict-audio-bad-wav "not a WAV file" "$duet" predict --model-dir "$work/aud" --audio "$work/junk.png"
   # eval --inputs with recordings: FSDD's names already carry the digit and the speaker.
   mkdir -p "$work/mine_wav" "$work/mine_badwav"

@@ -920,7 +920,7 @@ TEST(Models, InputForGivesTheTestBatchLogits) {
   const auto want = t.forward(t.test_batch({0}, rng), false, 0).to_vector<float>();
   const dsp::Audio a = dsp::read_wav(ds.recordings[split.test[0]].path);
   const models::Batch b = t.input_for(a.samples, a.sample_rate);
-  EXPECT_EQ(b.audio_views.size(), 2u);  // audio:duet's speeds 0.92, 1, 1.08
+  EXPECT_EQ(b.views.size(), 2u);  // audio:duet's speeds 0.92, 1, 1.08
   const auto got = t.forward(b, false, 0).to_vector<float>();
   ASSERT_EQ(got.size(), want.size());
   for (size_t k = 0; k < got.size(); ++k) EXPECT_NEAR(got[k], want[k], 1e-4) << k;
@@ -1354,8 +1354,8 @@ TEST(Audio, TestTimeSpeedsAverageTheViewsLogProbabilities) {
   const std::vector<int64_t> idx = {0, 1, 2};
   Rng rng(4);
   const models::Batch b = t.test_batch(idx, rng);
-  ASSERT_EQ(b.audio_views.size(), 2u);
-  EXPECT_TRUE(t.train_batch(idx, rng).audio_views.empty());
+  ASSERT_EQ(b.views.size(), 2u);
+  EXPECT_TRUE(t.train_batch(idx, rng).views.empty());
   // The 1.08 view of clip 0 is the clip resampled from 8640 Hz to 8000 Hz, then fitted to
   // the window.
   {
@@ -1382,7 +1382,7 @@ TEST(Audio, TestTimeSpeedsAverageTheViewsLogProbabilities) {
   NoGrad ng;
   const std::vector<float> got = t.forward(b, false, 0).to_vector<float>();
   std::vector<double> want(got.size(), 0.0);
-  for (const Tensor* v : {&b.audio, &b.audio_views[0], &b.audio_views[1]}) {
+  for (const Tensor* v : {&b.audio, &b.views[0], &b.views[1]}) {
     models::Batch one;
     one.audio = *v;
     const auto p = F::softmax(t.forward(one, false, 0)).to_vector<float>();
@@ -1395,7 +1395,7 @@ TEST(Audio, TestTimeSpeedsAverageTheViewsLogProbabilities) {
   // --test-speeds 1: one view, the clip alone; saved with the model.
   t.set_test_speeds({1.0});
   Rng rng2(4);
-  EXPECT_TRUE(t.test_batch(idx, rng2).audio_views.empty());
+  EXPECT_TRUE(t.test_batch(idx, rng2).views.empty());
   EXPECT_EQ(t.config().at("audio").at("test_speeds").get<std::vector<double>>(), (std::vector<double>{1.0}));
   EXPECT_THROW(t.set_test_speeds({0.1}), Error);
   models::RecipeSteps steps;
@@ -1404,7 +1404,88 @@ TEST(Audio, TestTimeSpeedsAverageTheViewsLogProbabilities) {
   models::AudioTask back(two.config(), &ds, split.test);
   EXPECT_EQ(back.recipe().test_speeds, (std::vector<double>{0.9, 1.1}));
   Rng rng3(4);
-  EXPECT_EQ(back.test_batch(idx, rng3).audio_views.size(), 1u);
+  EXPECT_EQ(back.test_batch(idx, rng3).views.size(), 1u);
+}
+
+// Image test-time shifts: each view is the picture moved whole pixels, the pixels moved in
+// set to the normalised background; test batches carry them (not training batches), forward
+// averages the five readings' log-probabilities, and the shift travels with the model (0 for
+// folders saved before it existed).
+TEST(Images, TestTimeShiftsMoveThePictureAndAverage) {
+  // Two pictures with distinct values everywhere, so every moved pixel is recognisable.
+  Tensor x = Tensor::empty({2, 1, 28, 28});
+  for (int i = 0; i < 2 * 784; ++i) x.data<float>()[i] = float(i + 1);
+  const std::vector<Tensor> v = models::shifted_views(x, 2, -0.5f);
+  ASSERT_EQ(v.size(), 4u);
+  const std::pair<int, int> moves[] = {{2, 0}, {-2, 0}, {0, 2}, {0, -2}};  // right, left, down, up
+  for (size_t k = 0; k < 4; ++k) {
+    const auto [dx, dy] = moves[k];
+    ASSERT_EQ(v[k].shape(), x.shape());
+    const float* o = v[k].data<float>();
+    for (int b = 0; b < 2; ++b)
+      for (int y = 0; y < 28; ++y)
+        for (int c = 0; c < 28; ++c) {
+          const int sx = c - dx, sy = y - dy;
+          const float want = sx >= 0 && sx < 28 && sy >= 0 && sy < 28 ? float(b * 784 + sy * 28 + sx + 1) : -0.5f;
+          ASSERT_EQ(o[b * 784 + y * 28 + c], want) << "view " << k << " image " << b << " at " << c << "," << y;
+        }
+  }
+  EXPECT_THROW(models::shifted_views(x, 0, 0), Error);
+  EXPECT_THROW(models::shifted_views(x, models::kMaxTestShift + 1, 0), Error);
+  EXPECT_THROW(models::shifted_views(Tensor::empty({2, 28, 28}), 1, 0), Error);
+  EXPECT_NO_THROW(models::check_test_shift(0));
+  EXPECT_THROW(models::check_test_shift(-1), Error);
+
+  const std::string root = make_tiny_data().string();
+  models::ImageTask t("image:duet", data::load_mnist(root, "train"), data::load_mnist(root, "test"), -1, true, 1);
+  EXPECT_EQ(t.test_shift(), models::ImageTask::kDefaultTestShift);
+  EXPECT_EQ(t.config().at("image").at("test_shift"), models::ImageTask::kDefaultTestShift);
+  const std::vector<int64_t> idx = {0, 1, 2};
+  Rng rng(4);
+  const models::Batch b = t.test_batch(idx, rng);
+  ASSERT_EQ(b.views.size(), 4u);
+  EXPECT_TRUE(t.train_batch(idx, rng).views.empty());
+  // The tiny test pictures are black on the left, 200 on the right: moved 1 px right, column 14
+  // is black (normalised), moved left, column 13 carries the right half's value.
+  const float black = -t.pixel_mean() / t.pixel_std(), ink = (200 / 255.0f - t.pixel_mean()) / t.pixel_std();
+  EXPECT_NEAR(b.image.data<float>()[5 * 28 + 14], ink, 1e-5);
+  EXPECT_NEAR(b.views[0].data<float>()[5 * 28 + 14], black, 1e-5);
+  EXPECT_NEAR(b.views[1].data<float>()[5 * 28 + 13], ink, 1e-5);
+  EXPECT_NEAR(b.views[1].data<float>()[5 * 28 + 27], black, 1e-5) << "the pixel moved in is background";
+  // forward = mean over the five readings of log softmax(network(view)).
+  NoGrad ng;
+  const std::vector<float> got = t.forward(b, false, 0).to_vector<float>();
+  std::vector<double> want(got.size(), 0.0);
+  std::vector<const Tensor*> all = {&b.image};
+  for (const Tensor& w : b.views) all.push_back(&w);
+  for (const Tensor* w : all) {
+    models::Batch one;
+    one.image = *w;
+    const auto p = F::softmax(t.forward(one, false, 0)).to_vector<float>();
+    for (size_t k = 0; k < p.size(); ++k) want[k] += std::log(double(p[k]) + 1e-30) / 5.0;
+  }
+  ASSERT_EQ(got.size(), idx.size() * 10);
+  for (size_t k = 0; k < got.size(); ++k) EXPECT_NEAR(got[k], want[k], 1e-4) << k;
+  EXPECT_EQ(t.forward(b, true, 0).shape(), (Shape{3, 10})) << "training reads the batch alone";
+  // A picture given to predict gets the same views.
+  std::vector<uint8_t> bar(40 * 50, 230);
+  for (int y = 8; y < 44; ++y)
+    for (int c = 18; c < 23; ++c) bar[y * 40 + c] = 20;
+  EXPECT_EQ(t.input_for(bar, 40, 50).views.size(), 4u);
+  // 0: the picture alone; saved with the model and read back; a folder without the key reads 0.
+  t.set_test_shift(0);
+  Rng rng2(4);
+  EXPECT_TRUE(t.test_batch(idx, rng2).views.empty());
+  EXPECT_TRUE(t.input_for(bar, 40, 50).views.empty());
+  EXPECT_THROW(t.set_test_shift(models::kMaxTestShift + 1), Error);
+  t.set_test_shift(3);
+  const data::Mnist test = data::load_mnist(root, "test");
+  nlohmann::json c = t.config();
+  EXPECT_EQ(models::ImageTask(c, &test).test_shift(), 3);
+  c["image"].erase("test_shift");
+  EXPECT_EQ(models::ImageTask(c, &test).test_shift(), 0);
+  c["image"]["test_shift"] = 9;
+  EXPECT_THROW(models::ImageTask(c, &test), Error);
 }
 
 // --speed-range: the training batches' speed perturbation draws from the range set (the same

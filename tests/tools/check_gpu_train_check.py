@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """tools/gpu_train_check.sh with a stand-in duet binary (no GPU, no training): the stages it
 starts and the flags it passes (@channels, TRAIN_ARGS), the lines of results.txt (accuracy and
-robustness rows, the clip alone, AUDIO_INPUTS, the installed fonts' digits or why they were not
+robustness rows, the clip or picture alone, AUDIO_INPUTS, the installed fonts' digits or why they were not
 measured), and every wrong input (no binary, unknown stage, @channels on another stage).
 
     check_gpu_train_check.py GPU_TRAIN_CHECK_SH WORK_DIR
@@ -19,8 +19,12 @@ out="" prev=""
 for a in "$@"; do [ "$prev" = --out ] && out=$a; prev=$a; done
 case $cmd in
   train) mkdir -p "$out"
-         if [[ " $* " == *" --model audio "* ]]; then speeds='[0.92, 1, 1.08]'; else speeds='[]'; fi
-         echo "{\"audio\": {\"test_speeds\": $speeds}}" >"$out/config.json" ;;
+         if [[ " $* " == *" --model audio "* ]]; then
+           echo '{"model": "audio", "audio": {"test_speeds": [0.92, 1, 1.08]}}' >"$out/config.json"
+         else
+           shift_px=1; [[ " $* " == *" --test-shift 0 "* ]] && shift_px=0
+           echo "{\"model\": \"image\", \"image\": {\"test_shift\": $shift_px}}" >"$out/config.json"
+         fi ;;
   eval) echo '{"accuracy": 0.9912, "count": 3, "robustness": {"clean": 0.9912, "noise 0 dB": 0.9}}' ;;
   fonts) if [ -n "${STUB_FONTS:-}" ]; then mkdir -p "$out"; touch "$out/0_a.png" "$out/1_a.png"
          else echo "error: --font-dir /usr/share/fonts: no fonts (.ttf, .otf) found" >&2; exit 1; fi ;;
@@ -86,15 +90,25 @@ def main():
     assert any("--test-speeds 1" in c for c in calls), calls
     assert any(f"--inputs {clips}" in c for c in calls), calls
 
-    # The image stage: no clip-alone line; the installed fonts' digits, or why not.
+    # The image stage: the picture alone (its test-time shifts left out); the installed fonts'
+    # digits, or why not.
     r, calls, lines = run(script, work, ["image"])
     assert r.returncode == 0, r.stderr
     assert lines[0] == "image:duet: 99.12% (noise 0 dB 90.00%)", lines
-    assert lines[1].startswith("image:duet on printed digits: not measured (error: --font-dir"), lines
-    assert len(lines) == 2, lines
+    assert lines[1] == "image:duet, the picture alone (--test-shift 0): 99.12% (noise 0 dB 90.00%)", lines
+    assert lines[2].startswith("image:duet on printed digits: not measured (error: --font-dir"), lines
+    assert len(lines) == 3, lines
+    assert any(c.startswith("eval") and "--test-shift 0" in c and "image/alone" in c for c in calls), calls
+    assert not any("--test-speeds" in c for c in calls), calls
     r, calls, lines = run(script, work, ["image"], STUB_FONTS="1")
     assert r.returncode == 0, r.stderr
-    assert lines[1] == "image:duet on printed digits (2 pictures): 99.12% (noise 0 dB 90.00%)", lines
+    assert lines[2] == "image:duet on printed digits (2 pictures): 99.12% (noise 0 dB 90.00%)", lines
+    # A model trained without test-time shifts has no second reading.
+    r, calls, lines = run(script, work, ["image"], TRAIN_ARGS="--test-shift 0")
+    assert r.returncode == 0, r.stderr
+    assert len(lines) == 2 and lines[0] == "image:duet --test-shift 0: 99.12% (noise 0 dB 90.00%)", lines
+    assert lines[1].startswith("image:duet --test-shift 0 on printed digits: not measured"), lines
+    assert not any("--test-shift 0 --out" in c for c in calls if c.startswith("eval")), calls
     print("gpu_train_check.sh: ok")
 
 
