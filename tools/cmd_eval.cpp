@@ -451,8 +451,8 @@ int cmd_predict(const Argv& argv) {
         "needed). Images: any size and polarity, brought to MNIST form. Fusion models take either\n"
         "or both, and report each modality's probabilities and the modality weights.\n"
         "--test-speeds LIST (audio models): hear the clip at these speeds instead of the model's own.\n"
-        "--test-shift PX (image models): read the picture shifted by PX pixels (0: as it is) instead of\n"
-        "the model's own shift.\n");
+        "--test-shift PX (image models): also read the picture moved PX pixels right, left, down and up\n"
+        "and average the five readings (0: the picture as it is) instead of the model's own shift.\n");
     return 0;
   }
   DUET_CHECK(args.has("model-dir"), "predict: --model-dir DIR is required");
