@@ -101,6 +101,23 @@ models::FusionOptions without_random_effects() {
   return o;
 }
 
+// What a task's forward should give, not training, for a batch with test-time views: the mean
+// over the input and its views of log(softmax + 1e-30), each reading run through forward alone.
+std::vector<double> mean_log_softmax_of_readings(models::Task& t, const models::Batch& b) {
+  const bool audio = b.audio.defined();
+  std::vector<Tensor> readings{audio ? b.audio : b.image};
+  readings.insert(readings.end(), b.views.begin(), b.views.end());
+  std::vector<double> want;
+  for (const Tensor& v : readings) {
+    models::Batch one;
+    (audio ? one.audio : one.image) = v;
+    const auto p = F::softmax(t.forward(one, false, 0)).to_vector<float>();
+    want.resize(p.size(), 0.0);
+    for (size_t k = 0; k < p.size(); ++k) want[k] += std::log(double(p[k]) + 1e-30) / double(readings.size());
+  }
+  return want;
+}
+
 }  // namespace
 
 TEST(Fusion, PairingMatchesDigitsAndIsSeeded) {
@@ -1381,13 +1398,7 @@ TEST(Audio, TestTimeSpeedsAverageTheViewsLogProbabilities) {
   // forward = mean over the three views of log softmax(network(view)).
   NoGrad ng;
   const std::vector<float> got = t.forward(b, false, 0).to_vector<float>();
-  std::vector<double> want(got.size(), 0.0);
-  for (const Tensor* v : {&b.audio, &b.views[0], &b.views[1]}) {
-    models::Batch one;
-    one.audio = *v;
-    const auto p = F::softmax(t.forward(one, false, 0)).to_vector<float>();
-    for (size_t k = 0; k < p.size(); ++k) want[k] += std::log(double(p[k]) + 1e-30) / 3.0;
-  }
+  const std::vector<double> want = mean_log_softmax_of_readings(t, b);
   ASSERT_EQ(got.size(), idx.size() * 10);
   for (size_t k = 0; k < got.size(); ++k) EXPECT_NEAR(got[k], want[k], 1e-4) << k;
   // Training ignores views (the augmented batch is the input).
@@ -1455,15 +1466,7 @@ TEST(Images, TestTimeShiftsMoveThePictureAndAverage) {
   // forward = mean over the five readings of log softmax(network(view)).
   NoGrad ng;
   const std::vector<float> got = t.forward(b, false, 0).to_vector<float>();
-  std::vector<double> want(got.size(), 0.0);
-  std::vector<const Tensor*> all = {&b.image};
-  for (const Tensor& w : b.views) all.push_back(&w);
-  for (const Tensor* w : all) {
-    models::Batch one;
-    one.image = *w;
-    const auto p = F::softmax(t.forward(one, false, 0)).to_vector<float>();
-    for (size_t k = 0; k < p.size(); ++k) want[k] += std::log(double(p[k]) + 1e-30) / 5.0;
-  }
+  const std::vector<double> want = mean_log_softmax_of_readings(t, b);
   ASSERT_EQ(got.size(), idx.size() * 10);
   for (size_t k = 0; k < got.size(); ++k) EXPECT_NEAR(got[k], want[k], 1e-4) << k;
   EXPECT_EQ(t.forward(b, true, 0).shape(), (Shape{3, 10})) << "training reads the batch alone";
