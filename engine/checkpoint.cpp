@@ -122,7 +122,10 @@ void save_parameters(const std::string& path, const Parameters& params, const Me
 }
 
 void load_parameters(const std::string& path, Parameters& params, Metadata* meta) {
-  TensorMap m = load_safetensors(path, meta);
+  assign_parameters(load_safetensors(path, meta), params, path);
+}
+
+void assign_parameters(const TensorMap& m, Parameters& params, const std::string& path) {
   std::vector<std::pair<std::string, Tensor>> all = params.items();
   all.insert(all.end(), params.buffers().begin(), params.buffers().end());
   for (const auto& [name, t] : all) {

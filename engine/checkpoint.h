@@ -23,5 +23,8 @@ TensorMap load_safetensors(const std::string& path, Metadata* meta = nullptr);  
 void save_parameters(const std::string& path, const Parameters& params, const Metadata& meta = {});
 // Loads every parameter by name; a missing name or a shape mismatch is an error naming both.
 void load_parameters(const std::string& path, Parameters& params, Metadata* meta = nullptr);
+// The same check and copy from tensors already read (source names them in errors); every
+// tensor of m must be a parameter or buffer.
+void assign_parameters(const TensorMap& m, Parameters& params, const std::string& source);
 
 }  // namespace duet

@@ -27,4 +27,14 @@ void SGD::step() {
   first_step_ = false;
 }
 
+void SGD::set_velocity(const Tensor& v) {
+  DUET_CHECK(params_.packed(), "SGD: pack() the parameters before setting the velocity");
+  DUET_CHECK(v.dtype() == DType::f32 && v.shape() == params_.values().shape(), "SGD: the velocity has shape ",
+             shape_str(v.shape()), " (", to_string(v.dtype()), "), the parameters need ",
+             shape_str(params_.values().shape()), " (float32)");
+  velocity_ = Tensor::zeros(v.shape(), DType::f32, params_.values().device());
+  velocity_.copy_(v);
+  first_step_ = false;
+}
+
 }  // namespace duet

@@ -11,7 +11,10 @@ class SGD {
   void step();  // one update of every parameter (one kernel launch on the GPU)
   void zero_grad() { params_.zero_grad(); }
   ops::SgdConfig& config() { return config_; }
-  Tensor velocity() const { return velocity_; }
+  Tensor velocity() const { return velocity_; }  // undefined before the first step
+  // Continues from a saved velocity (one value per parameter scalar, any device): the next
+  // step is not a first step.
+  void set_velocity(const Tensor& v);
 
  private:
   Parameters& params_;

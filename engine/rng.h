@@ -32,6 +32,10 @@ DUET_HD inline float uniform_hash(uint64_t seed, uint64_t counter) {
 class Rng {
  public:
   explicit Rng(uint64_t seed = 0) : state_(seed) {}
+  // The whole generator is one counter: saving it and setting it back continues the same
+  // sequence (a resumed training draws what the uninterrupted one would have).
+  uint64_t state() const { return state_; }
+  void set_state(uint64_t s) { state_ = s; }
   uint64_t next_u64() { return splitmix64(state_++); }
   double uniform() { return double(next_u64() >> 11) * (1.0 / 9007199254740992.0); }  // [0, 1)
   double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }

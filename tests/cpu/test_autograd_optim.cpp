@@ -144,6 +144,41 @@ TEST(SGD, RejectsBadConfig) {
   EXPECT_THROW(opt.step(), Error);  // not packed
 }
 
+// A new optimizer given the velocity of one that took a step continues as that one would
+// (the next step is not a first step); a velocity of the wrong size is refused.
+TEST(SGD, SetVelocityContinuesARun) {
+  const ops::SgdConfig c{0.1f, 0.9f, 0, 0.01f, true};
+  Parameters ps;
+  Tensor p = ps.create("p", {2});
+  p.copy_(Tensor::from_vector<float>({1, -2}, {2}));
+  ps.pack(Device::cpu);
+  SGD first(ps, c);
+  ps.grads().copy_(Tensor::from_vector<float>({0.5f, -1.0f}, {2}));
+  first.step();
+  SGD second(ps, c);
+  second.set_velocity(first.velocity());
+  for (const auto& g : {std::vector<float>{0.25f, 2.0f}, std::vector<float>{-1.0f, 0.5f}}) {
+    ps.grads().copy_(Tensor::from_vector<float>(g, {2}));
+    second.step();
+  }
+  const auto want = reference_sgd(0.1f, 0.9f, 0.01f, true);
+  EXPECT_NEAR(p.to_vector<float>()[0], want[0], 1e-6);
+  EXPECT_NEAR(p.to_vector<float>()[1], want[1], 1e-6);
+  EXPECT_THROW(second.set_velocity(Tensor::zeros({3})), Error);
+}
+
+// The generator's state: set back, it draws the same numbers again.
+TEST(Rng, StateRoundTrip) {
+  Rng a(11);
+  a.next_u64();
+  const uint64_t saved = a.state();
+  const double x = a.uniform(), y = a.normal();
+  Rng b(0);
+  b.set_state(saved);
+  EXPECT_EQ(b.uniform(), x);
+  EXPECT_EQ(b.normal(), y);
+}
+
 TEST(Init, PyTorchDefaultBounds) {
   Rng rng(3);
   Tensor w = Tensor::zeros({10, 1, 7, 7}), b = Tensor::zeros({10});
