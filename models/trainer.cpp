@@ -81,10 +81,32 @@ std::pair<Tensor, Tensor> mixup_loss(Task& task, Batch& b, const std::vector<int
   return {loss, logits};
 }
 
-std::vector<EpochStats> train(Task& task, const TrainOptions& o, const TrainCallbacks& cb) {
+void check_resume_state(const TrainState& st, const TrainOptions& o, int64_t n) {
+  const int epochs = o.epochs;
+  const int64_t steps_per_epoch = (n + o.batch - 1) / o.batch;
+  DUET_CHECK(st.epochs_done >= 1 && st.epochs_done < epochs, "the saved state is after epoch ", st.epochs_done,
+             "; a training of ", epochs, " epochs resumes after epochs 1 to ", epochs - 1);
+  DUET_CHECK(st.step == steps_per_epoch * st.epochs_done, "the saved state took ", st.step,
+             " steps in ", st.epochs_done, " epochs; this training takes ", steps_per_epoch,
+             " an epoch (a different data set or batch size?)");
+  DUET_CHECK(int64_t(st.history.size()) == st.epochs_done, "the saved state has ",
+             st.history.size(), " epochs of metrics for ", st.epochs_done, " epochs done");
+  DUET_CHECK(int64_t(st.order.size()) == n, "the saved state orders ", st.order.size(),
+             " training examples; this training has ", n);
+  std::vector<char> seen(n, 0);
+  for (int64_t i : st.order) {
+    DUET_CHECK(i >= 0 && i < n && !seen[i], "the saved order of the training examples is not a permutation of ",
+               n, " examples");
+    seen[i] = 1;
+  }
+}
+
+std::vector<EpochStats> train(Task& task, const TrainOptions& o, const TrainCallbacks& cb, const TrainState* resume) {
   DUET_CHECK(o.epochs >= 1, "train: epochs must be >= 1");
   DUET_CHECK(o.mixup >= 0, "train: mixup must be >= 0 (0 turns it off)");
   DUET_CHECK(o.batch >= 1, "train: batch must be >= 1");
+  DUET_CHECK(o.stop_after >= 0 && o.stop_after < o.epochs, "train: stop_after (", o.stop_after,
+             ") must be below the epochs (", o.epochs, "); 0: do not stop early");
   const int64_t n = task.train_size();
   DUET_CHECK(n > 0, "train: the training set is empty");
   Parameters& params = task.params();
@@ -95,8 +117,18 @@ std::vector<EpochStats> train(Task& task, const TrainOptions& o, const TrainCall
   const int64_t steps_per_epoch = (n + o.batch - 1) / o.batch, total_steps = steps_per_epoch * o.epochs;
   int64_t step = 0;
   std::vector<EpochStats> history;
+  int first_epoch = 1;
+  if (resume) {
+    check_resume_state(*resume, o, n);
+    first_epoch = resume->epochs_done + 1;
+    step = resume->step;
+    rng.set_state(resume->rng_state);
+    opt.set_velocity(resume->velocity);
+    history = resume->history;
+    order = resume->order;
+  }
   const Device dev = task.device();
-  for (int epoch = 1; epoch <= o.epochs; ++epoch) {
+  for (int epoch = first_epoch; epoch <= o.epochs; ++epoch) {
     const auto t0 = std::chrono::steady_clock::now();
     task.begin_epoch(epoch, rng);
     rng.shuffle(order);
@@ -133,6 +165,8 @@ std::vector<EpochStats> train(Task& task, const TrainOptions& o, const TrainCall
     s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     history.push_back(s);
     if (cb.on_epoch) cb.on_epoch(s);
+    if (epoch < o.epochs && cb.on_state) cb.on_state(TrainState{epoch, step, rng.state(), opt.velocity(), order, history});
+    if (epoch == o.stop_after) break;
   }
   return history;
 }

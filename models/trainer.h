@@ -26,6 +26,9 @@ struct TrainOptions {
   // to lambda >= 0.5, and the loss is lambda CE(y) + (1 - lambda) CE(y_partner). Unimodal
   // tasks only (fusion batches carry missing-modality masks).
   double mixup = 0;
+  // > 0: return after this many epochs (fewer than `epochs`), as if interrupted there; the
+  // on_state callback has the state to continue from (duet train --stop-after).
+  int stop_after = 0;
 };
 
 struct EpochStats {
@@ -46,15 +49,36 @@ using BatchFn = std::function<Batch(const std::vector<int64_t>& idx, Rng& rng)>;
 // Evaluates `n` test examples made by make_batch (default: the task's clean test batches).
 EvalResult evaluate(Task& task, int64_t eval_batch, uint64_t seed, const BatchFn& make_batch = nullptr);
 
+// Where a training stands at the end of an epoch: with the task's parameters and buffers, all
+// that train() needs to go on exactly as if it had not stopped (duet train --resume).
+struct TrainState {
+  int epochs_done = 0;
+  int64_t step = 0;        // optimizer steps taken (the learning-rate schedule's position)
+  uint64_t rng_state = 0;  // the trainer's generator (shuffling, augmentation, pairing)
+  Tensor velocity;         // SGD momentum, one value per parameter scalar
+  std::vector<int64_t> order;  // the training examples' order, shuffled again each epoch
+  std::vector<EpochStats> history;
+};
+
 struct TrainCallbacks {
   std::function<void(int epoch, int64_t done, int64_t total, double seconds)> on_step;  // progress
   std::function<void(const EpochStats&)> on_epoch;
   // Set: receives the test evaluation after the last epoch (what evaluate() would give again),
   // so a caller needing predictions need not evaluate a second time.
   EvalResult* final_eval = nullptr;
+  // After every epoch but the last, after on_epoch: the state to continue from.
+  std::function<void(const TrainState&)> on_state;
 };
 
-std::vector<EpochStats> train(Task& task, const TrainOptions& o, const TrainCallbacks& cb = {});
+// Throws when a saved state cannot continue this training (epochs, steps per epoch, the
+// number of training examples).
+void check_resume_state(const TrainState& st, const TrainOptions& o, int64_t train_size);
+
+// Trains for o.epochs (or o.stop_after) epochs and returns every epoch's statistics; with
+// `resume` (a state on_state gave, and the task's parameters and buffers as they were then)
+// it continues after resume->epochs_done, drawing the same random numbers as an unbroken run.
+std::vector<EpochStats> train(Task& task, const TrainOptions& o, const TrainCallbacks& cb = {},
+                              const TrainState* resume = nullptr);
 
 // One mixup step's loss and logits (see TrainOptions::mixup); b is blended in place.
 std::pair<Tensor, Tensor> mixup_loss(Task& task, Batch& b, const std::vector<int64_t>& idx, double alpha, Rng& rng,

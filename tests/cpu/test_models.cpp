@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <optional>
 #include <set>
 #include <tuple>
 
@@ -753,6 +755,140 @@ TEST(Training, DeterministicOnTheCpuForASeed) {
     EXPECT_EQ(a[i].train_loss, b[i].train_loss);
     EXPECT_EQ(a[i].test_acc, b[i].test_acc);
   }
+}
+
+// A training stopped after `stop` epochs (TrainOptions::stop_after) and resumed in a new task
+// built the same way, from the state on_state gave and the stopped task's parameters and
+// buffers, ends bit-identical to an unbroken run: weights, buffers and every epoch's metrics.
+void expect_resume_matches_unbroken_run(const std::function<std::unique_ptr<models::Task>()>& make,
+                                        models::TrainOptions o, int stop) {
+  auto unbroken = make();
+  const auto want = models::train(*unbroken, o);
+
+  auto first = make();
+  models::TrainOptions part = o;
+  part.stop_after = stop;
+  std::vector<models::TrainState> states;
+  models::TrainCallbacks cb;
+  cb.on_state = [&](const models::TrainState& st) { states.push_back(st); };
+  const auto h1 = models::train(*first, part, cb);
+  ASSERT_EQ(int(h1.size()), stop);
+  ASSERT_EQ(int(states.size()), stop);
+  const models::TrainState& st = states.back();
+  EXPECT_EQ(st.epochs_done, stop);
+  EXPECT_EQ(int64_t(st.order.size()), first->train_size());
+
+  auto resumed = make();
+  Tensor(resumed->params().values()).copy_(first->params().values());
+  for (const auto& [name, t] : first->params().buffers()) Tensor(resumed->params().find(name)).copy_(t);
+  std::vector<models::TrainState> later;
+  cb.on_state = [&](const models::TrainState& s) { later.push_back(s); };
+  const auto got = models::train(*resumed, o, cb, &st);
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t e = 0; e < want.size(); ++e) {
+    SCOPED_TRACE("epoch " + std::to_string(e + 1));
+    EXPECT_EQ(got[e].epoch, want[e].epoch);
+    EXPECT_EQ(got[e].train_loss, want[e].train_loss);
+    EXPECT_EQ(got[e].train_acc, want[e].train_acc);
+    EXPECT_EQ(got[e].test_loss, want[e].test_loss);
+    EXPECT_EQ(got[e].test_acc, want[e].test_acc);
+  }
+  EXPECT_EQ(resumed->params().values().to_vector<float>(), unbroken->params().values().to_vector<float>());
+  for (const auto& [name, t] : unbroken->params().buffers())
+    EXPECT_EQ(resumed->params().find(name).to_vector<float>(), t.to_vector<float>()) << name;
+  // States keep coming after every epoch but the last.
+  EXPECT_EQ(int(later.size()), o.epochs - 1 - stop);
+}
+
+// Resuming: audio:duet with its augmentation and mixup (the trainer's generator, the examples'
+// order, the momentum and the schedule's position all matter), and attention fusion, whose
+// begin_epoch pairs clips with images again from the trainer's generator.
+TEST(Training, ResumedRunEqualsAnUnbrokenOne) {
+  fs::path root = make_tiny_data();
+  data::Fsdd ds = data::load_fsdd(root.string());
+  data::Split split = data::make_split(ds, "random", 0.25, 4);
+  models::TrainOptions o;
+  o.epochs = 3;
+  o.batch = 16;
+  o.seed = 9;
+  o.sgd = {0.03f, 0.9f, 0.0f, 5e-4f, false};
+  o.schedule = "cosine";
+  o.mixup = 0.4;
+  {
+    SCOPED_TRACE("audio:duet");
+    expect_resume_matches_unbroken_run(
+        [&] {
+          models::RecipeSteps clip_alone;  // one reading per test clip: a cheaper evaluation
+          clip_alone.test_speeds = std::vector<double>{1.0};
+          auto t = std::make_unique<models::AudioTask>("audio:duet", ds, split.train, split.test, true, 9, clip_alone);
+          t->to(Device::cpu);
+          return std::unique_ptr<models::Task>(std::move(t));
+        },
+        o, 1);
+  }
+  o.mixup = 0;
+  {
+    SCOPED_TRACE("fusion:attention");
+    expect_resume_matches_unbroken_run(
+        [&] {
+          models::FusionOptions one_pairing;  // each clip paired with one image an epoch (fewer steps)
+          one_pairing.pairs_per_clip = 1;
+          auto t = std::make_unique<models::FusionTask>("fusion:attention", ds, split, root.string(), true, 3,
+                                                        one_pairing);
+          t->to(Device::cpu);
+          return std::unique_ptr<models::Task>(std::move(t));
+        },
+        o, 2);
+  }
+}
+
+// A state that cannot continue a training is refused before any step: another epoch count,
+// batch size or data set, a broken order; stop_after must leave an epoch to resume.
+TEST(Training, ResumeRefusesAStateOfAnotherTraining) {
+  fs::path root = make_tiny_data();
+  data::Fsdd ds = data::load_fsdd(root.string());
+  data::Split split = data::make_split(ds, "random", 0.25, 4);
+  models::AudioTask t("audio:duet", ds, split.train, split.test, false, 1);
+  t.to(Device::cpu);
+  models::TrainOptions o;
+  o.epochs = 3;
+  o.batch = 16;
+  o.stop_after = 1;
+  std::optional<models::TrainState> saved;
+  models::TrainCallbacks cb;
+  cb.on_state = [&](const models::TrainState& st) { saved = st; };
+  ASSERT_EQ(models::train(t, o, cb).size(), 1u);
+  ASSERT_TRUE(saved);
+  o.stop_after = 0;
+  EXPECT_NO_THROW(models::check_resume_state(*saved, o, t.train_size()));
+  auto refused = [&](models::TrainState st, models::TrainOptions opts, int64_t n, const char* why) {
+    try {
+      models::check_resume_state(st, opts, n);
+      ADD_FAILURE() << "accepted: " << why;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
+    }
+  };
+  models::TrainOptions one = o;
+  one.epochs = 1;
+  refused(*saved, one, t.train_size(), "resumes after epochs 1 to 0");
+  models::TrainOptions other_batch = o;
+  other_batch.batch = 8;
+  refused(*saved, other_batch, t.train_size(), "a different data set or batch size");
+  refused(*saved, o, t.train_size() + 16, "this training takes");
+  models::TrainState short_order = *saved;
+  short_order.order.pop_back();
+  refused(short_order, o, t.train_size(), "orders");
+  models::TrainState twice = *saved;
+  twice.order[0] = twice.order[1];
+  refused(twice, o, t.train_size(), "not a permutation");
+  models::TrainState no_metrics = *saved;
+  no_metrics.history.clear();
+  refused(no_metrics, o, t.train_size(), "epochs of metrics");
+  EXPECT_THROW(models::train(t, o, {}, &twice), Error);
+  models::TrainOptions too_late = o;
+  too_late.stop_after = 3;
+  EXPECT_THROW(models::train(t, too_late), Error);
 }
 
 // The tiny data set (make_tiny_data) with speaker bob held out.
