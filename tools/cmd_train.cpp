@@ -18,6 +18,7 @@
 #include "tools/model_dir.h"
 #include "tools/progress.h"
 #include "tools/report.h"
+#include "tools/resume.h"
 
 namespace fs = std::filesystem;
 
@@ -79,6 +80,10 @@ const char* kUsage =
     "                  [--train-limit N] [--test-fraction F] [--data DIR] [--out DIR]\n"
     "                  fusion only: [--fusion early|concat|attention|late] [--init-audio DIR] [--init-image DIR]\n"
     "                  [--modality-dropout P] [--hard [--hard-snr DB] [--hard-energy F]]\n"
+    "                  [--stop-after N] (stop after epoch N, as if interrupted, to go on later with --resume)\n"
+    "       duet train --resume DIR [--device cuda|cpu] [--data DIR] [--stop-after N]\n"
+    "                  (go on with the interrupted training in DIR from its last finished epoch; the\n"
+    "                  flags come from DIR/run.json; on the CPU the result equals an unbroken run's)\n"
     "architectures: audio:seed (the course CNN and recipe), audio:duet (default), image:duet (default),\n"
     "               image:vgg (four conv layers with batch norm), fusion:early|concat|attention|late\n"
     "               (default attention)\n"
@@ -106,6 +111,8 @@ struct RunSpec {
   Device device;
   models::TrainOptions opts;
   models::FusionOptions fusion;
+  Argv args;            // the command's flags without --out, --resume and --stop-after (OUT/run.json)
+  bool resume = false;  // continue from OUT/resume.safetensors (or from the start when it has none)
 };
 
 std::unique_ptr<models::Task> make_task(const RunSpec& r, nlohmann::json& split_info) {
@@ -136,10 +143,27 @@ std::unique_ptr<models::Task> make_task(const RunSpec& r, nlohmann::json& split_
   return models::make_fusion_task(r.arch, ds, s, r.data_dir, r.augment, r.seed, r.fusion);
 }
 
-models::EvalResult run_one(const RunSpec& r, const std::string& label) {
+// Trains r into r.out and returns the final test evaluation; nothing when --stop-after stopped
+// the training first (r.out then holds what --resume continues from).
+std::optional<models::EvalResult> run_one(const RunSpec& r, const std::string& label) {
   nlohmann::json split_info;
   std::unique_ptr<models::Task> task = make_task(r, split_info);
   task->to(r.device);
+  std::optional<models::TrainState> state;
+  if (r.resume) {
+    state = load_train_state(r.out, *task);
+    if (state) try {
+        models::check_resume_state(*state, r.opts, task->train_size());
+      } catch (const Error& e) {
+        fail(r.out, "/resume.safetensors: ", e.what());
+      }
+  } else {
+    if (const int done = saved_epochs(r.out))
+      std::printf("%s: %s held an unfinished training (%d epoch%s done); starting a new one over it\n", label.c_str(),
+                  r.out.c_str(), done, done == 1 ? "" : "s");
+    remove_train_state(r.out);
+  }
+  write_run_record(r.out, {r.args, false});
   const auto* audio_task = dynamic_cast<const models::AudioTask*>(task.get());
   const auto* image_task = dynamic_cast<const models::ImageTask*>(task.get());
   std::printf("%s: %s on %s, %lld train / %lld test, %lld parameters, %d epochs, batch %lld, lr %g (%s), momentum %g\n",
@@ -168,14 +192,17 @@ models::EvalResult run_one(const RunSpec& r, const std::string& label) {
                 100 * image_task->lowres_share(), models::ImageAugment{}.lowres_min, models::ImageAugment{}.lowres_max);
   if (image_task && image_task->test_shift() > 0)
     std::printf("  test %s\n", describe_test_shift(image_task->test_shift()).c_str());
-  fs::create_directories(r.out);
+  if (r.resume)
+    std::printf(state ? "  resuming after epoch %d of %d (%s/resume.safetensors)\n"
+                      : "  resuming: no epoch had finished; training from the start\n",
+                state ? state->epochs_done : 0, r.opts.epochs, r.out.c_str());
   Progress progress("  epoch");
   models::TrainCallbacks cb;
   cb.on_step = [&](int epoch, int64_t done, int64_t total, double s) {
     (void)epoch;
     progress.update(done, total, s);
   };
-  std::vector<models::EpochStats> history;
+  std::vector<models::EpochStats> history = state ? state->history : std::vector<models::EpochStats>{};
   cb.on_epoch = [&](const models::EpochStats& s) {
     progress.finish();
     history.push_back(s);
@@ -184,9 +211,15 @@ models::EvalResult run_one(const RunSpec& r, const std::string& label) {
     std::fflush(stdout);
     write_metrics_csv(r.out + "/metrics.csv", history);  // after every epoch: an interrupted run keeps its log
   };
+  cb.on_state = [&](const models::TrainState& st) { save_train_state(r.out, *task, st); };
   models::EvalResult ev;  // the test evaluation after the last epoch
   cb.final_eval = &ev;
-  models::train(*task, r.opts, cb);
+  models::train(*task, r.opts, cb, state ? &*state : nullptr);
+  if (int(history.size()) < r.opts.epochs) {
+    std::printf("%s: stopped after epoch %d of %d as asked; continue with: duet train --resume %s\n", label.c_str(),
+                int(history.size()), r.opts.epochs, r.out.c_str());
+    return std::nullopt;
+  }
   draw_curves(r.out + "/curves.png", history, r.arch);
   draw_confusion(r.out + "/confusion.png", ev.confusion, r.arch + " test confusion");
   print_per_class(ev.confusion);
@@ -212,6 +245,8 @@ models::EvalResult run_one(const RunSpec& r, const std::string& label) {
     extra["train"]["lowres"] = image_task->lowres_share();
   }
   save_model_dir(r.out, *task, extra);
+  remove_train_state(r.out);
+  write_run_record(r.out, {r.args, true});
   std::printf("%s: test accuracy %.2f%% (%lld examples); results in %s/\n", label.c_str(), 100 * ev.accuracy,
               (long long)ev.count, r.out.c_str());
   return ev;
@@ -249,20 +284,22 @@ std::string no_augmentation_reason(const RunSpec& r) {
   return r.arch == "audio:seed" ? "audio:seed trains without any, as the course does" : "drop --no-augment";
 }
 
-}  // namespace
+int resume_training(const Argv& argv, const Args& args);
 
-int cmd_train(const Argv& argv) {
+// duet train: argv's run, or with `resume` the continuation of the one in argv's --out folder.
+int train_command(const Argv& argv, bool resume) {
   Args args(argv,
             {"model", "arch", "split", "epochs", "batch", "lr", "momentum", "weight-decay", "schedule", "device", "seed",
              "train-limit", "test-fraction", "data", "out", "fusion", "init-audio", "init-image", "modality-dropout",
              "hard-snr", "hard-energy", "channels", "mixup", "n-fft", "augment-noise", "test-speeds", "speed-range",
-             "pink-noise", "printed", "reverb", "lowres", "test-shift"},
+             "pink-noise", "printed", "reverb", "lowres", "test-shift", "resume", "stop-after"},
             {"help", "nesterov", "no-augment", "no-band-norm", "no-trim", "hard"}, "train");
   if (args.flag("help")) {
     std::printf("%s", kUsage);
     return 0;
   }
   DUET_CHECK(args.positional().empty(), "train: unexpected argument '", args.positional().empty() ? "" : args.positional()[0], "'");
+  if (!resume && args.has("resume")) return resume_training(argv, args);
   RunSpec r;
   r.model = args.str("model", "audio");
   DUET_CHECK(r.model == "audio" || r.model == "image" || r.model == "fusion", "--model expects audio, image or fusion, got '",
@@ -360,6 +397,13 @@ int cmd_train(const Argv& argv) {
              "--init-audio, --init-image and --modality-dropout apply to --model fusion");
   for (const std::string& dir : {r.fusion.init_audio, r.fusion.init_image})
     if (!dir.empty()) read_config(dir);  // fail before any training when a folder is wrong
+  DUET_CHECK(!args.has("stop-after") || r.opts.epochs >= 2, "--stop-after needs a training of at least 2 epochs (",
+             "it stops before the last one)");
+  r.opts.stop_after = int(args.integer("stop-after", 0, 1, r.opts.epochs - 1));
+  DUET_CHECK(r.split != "loso" || r.opts.stop_after == 0, "--stop-after applies to one training, not to --split loso ",
+             "(stop that with Ctrl-C: duet train --resume OUT goes on with the fold it was training)");
+  r.args = without_flag(without_flag(argv, "out"), "stop-after");
+  r.resume = resume;
 
   if (r.split != "loso") {
     run_one(r, "train");
@@ -368,7 +412,7 @@ int cmd_train(const Argv& argv) {
   DUET_CHECK(r.model != "image", "--split loso applies to audio and fusion");
   data::Fsdd ds = data::load_fsdd(r.data_dir);
   const std::string root = r.out;
-  fs::create_directories(root);
+  write_run_record(root, {r.args, false});
   std::ofstream csv(root + "/loso.csv");
   DUET_CHECK(csv, root, "/loso.csv: cannot open for writing");
   csv << "speaker,test_accuracy,test_loss\n";
@@ -378,17 +422,60 @@ int cmd_train(const Argv& argv) {
     RunSpec f = r;
     f.split = "speaker:" + sp;
     f.out = root + "/loso-" + sp;
-    models::EvalResult ev = run_one(f, "fold " + sp);
-    csv << sp << ',' << ev.accuracy << ',' << ev.loss << '\n';
+    f.args = without_flag(r.args, "split");
+    f.args.insert(f.args.end(), {"--split", f.split});
+    // Resuming: a finished fold is read back, an unfinished one continues, a missing one starts.
+    f.resume = r.resume && has_run_record(f.out);
+    double accuracy, loss;
+    if (f.resume && read_run_record(f.out).finished) {
+      const nlohmann::json results = read_config(f.out).value("results", nlohmann::json::object());
+      accuracy = results.value("test_accuracy", 0.0);
+      loss = results.value("test_loss", 0.0);
+      std::printf("fold %s: finished before: test accuracy %.2f%% (%s/)\n", sp.c_str(), 100 * accuracy, f.out.c_str());
+    } else {
+      const models::EvalResult ev = *run_one(f, "fold " + sp);
+      accuracy = ev.accuracy;
+      loss = ev.loss;
+    }
+    csv << sp << ',' << accuracy << ',' << loss << '\n';
     csv.flush();
-    folds.emplace_back(sp, ev.accuracy);
-    sum += ev.accuracy;
+    folds.emplace_back(sp, accuracy);
+    sum += accuracy;
   }
   std::printf("leave-one-speaker-out (%s):\n", r.arch.c_str());
   for (auto& [sp, acc] : folds) std::printf("  %-10s %.2f%%\n", sp.c_str(), 100 * acc);
   std::printf("  mean       %.2f%%\n", 100 * sum / double(folds.size()));
   csv << "mean," << sum / double(folds.size()) << ",\n";
+  write_run_record(root, {r.args, true});
   return 0;
 }
+
+// duet train --resume DIR [--device D] [--data DIR] [--stop-after N]: the command DIR/run.json
+// records, with those flags given anew, continued from DIR's saved state.
+int resume_training(const Argv& argv, const Args& args) {
+  const std::string dir = args.str("resume", "");
+  for (const std::string& a : argv)
+    if (a.rfind("--", 0) == 0) {
+      const std::string name = a.substr(2, a.find('=') == std::string::npos ? std::string::npos : a.find('=') - 2);
+      DUET_CHECK(name == "resume" || name == "device" || name == "data" || name == "stop-after", "--resume goes on with ",
+                 "the training ", dir, "/run.json records; only --device, --data and --stop-after may be given with ",
+                 "it, not --", name);
+    }
+  const RunRecord record = read_run_record(dir);
+  DUET_CHECK(!record.finished, dir, ": this training finished (its model is ", dir,
+             "/model.safetensors); there is nothing to resume");
+  Argv merged = record.args;
+  for (const char* name : {"device", "data", "stop-after"})
+    if (args.has(name)) {
+      merged = without_flag(merged, name);
+      merged.insert(merged.end(), {std::string("--") + name, args.str(name, "")});
+    }
+  merged.insert(merged.end(), {"--out", dir});
+  return train_command(merged, true);
+}
+
+}  // namespace
+
+int cmd_train(const Argv& argv) { return train_command(argv, false); }
 
 }  // namespace duet::cli

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# duet train --stop-after and --resume through the binary, on a tiny data set made here (pure
+# tones from three speakers): a training stopped or killed and resumed ends with the model and
+# metrics of an unbroken run, a leave-one-speaker-out run goes on with the fold it was training,
+# and every wrong use gives one line and exit 1. Usage: run_resume_tests.sh PATH/TO/duet WORKDIR
+set -u
+duet=$1
+work=$2
+rm -rf "$work" && mkdir -p "$work"
+failures=0
+passes=0
+. "$(dirname "$0")/lib.sh"
+
+# check NAME CONDITION-COMMAND...: counts a pass when the command succeeds.
+check() {
+  local name=$1
+  shift
+  if "$@"; then passes=$((passes + 1)); else echo "FAIL $name"; failures=$((failures + 1)); fi
+}
+same_model() { cmp -s "$1/model.safetensors" "$2/model.safetensors"; }
+# metrics.csv without the seconds column: what a resumed run must reproduce exactly.
+same_metrics() { diff <(cut -d, -f1-5 "$1/metrics.csv") <(cut -d, -f1-5 "$2/metrics.csv") >/dev/null; }
+
+data=$work/data
+python3 - "$data" <<'PY'
+import math, os, struct, sys, wave
+rec = os.path.join(sys.argv[1], "fsdd", "recordings")
+os.makedirs(rec)
+for d in range(10):
+    for s, sp in enumerate(["amy", "ben", "cat"]):
+        for k in range(4):
+            f = 300 + 150 * d + 9 * s + 4 * k
+            x = [int(9000 * math.sin(2 * math.pi * f * i / 8000)) for i in range(3000)]
+            with wave.open(os.path.join(rec, f"{d}_{sp}_{k}.wav"), "wb") as w:
+                w.setnchannels(1), w.setsampwidth(2), w.setframerate(8000)
+                w.writeframes(struct.pack(f"<{len(x)}h", *x))
+PY
+# audio:duet with its augmentation and mixup: the random generator, the examples' order, the
+# momentum and the schedule all have to carry over.
+run=(train --model audio --data "$data" --epochs 5 --batch 16 --mixup 0.4 --test-speeds 1 --device cpu)
+
+expect_ok unbroken "$duet" "${run[@]}" --out "$work/ref"
+expect_ok stop-after "$duet" "${run[@]}" --stop-after 2 --out "$work/part"
+check stop-after-line grep -q "train: stopped after epoch 2 of 5 as asked; continue with: duet train --resume $work/part" "$work/out"
+check stop-after-state test -s "$work/part/resume.safetensors" -a ! -e "$work/part/model.safetensors"
+check stop-after-metrics test "$(wc -l <"$work/part/metrics.csv")" -eq 3
+check_json stop-after-record "j['finished'] is False and '--out' not in j['args'] and '--stop-after' not in j['args'] and j['args'][:2] == ['--model', 'audio']" "$work/part/run.json"
+
+# Wrong uses, before the resumption.
+mkdir -p "$work/empty"
+expect_fail resume-other-flag "--resume goes on with the training .*only --device, --data and --stop-after may be given with it, not --epochs" "$duet" train --resume "$work/part" --epochs 9
+expect_fail resume-positional "train: unexpected argument 'extra'" "$duet" train --resume "$work/part" extra
+expect_fail resume-out-flag "not --out" "$duet" train --resume "$work/part" --out "$work/elsewhere"
+expect_fail resume-missing "--resume: folder '$work/nowhere' does not exist" "$duet" train --resume "$work/nowhere"
+expect_fail resume-not-a-run "$work/empty/run.json: missing" "$duet" train --resume "$work/empty"
+expect_fail resume-stop-range "--stop-after must be in \\[1, 4\\]" "$duet" train --resume "$work/part" --stop-after 5
+expect_fail stop-after-one-epoch "--stop-after needs a training of at least 2 epochs" "$duet" train --model audio --data "$data" --epochs 1 --stop-after 1
+expect_fail stop-after-loso "--stop-after applies to one training, not to --split loso" "$duet" train --model audio --data "$data" --split loso --stop-after 1
+expect_fail stop-after-word "--stop-after expects an integer" "$duet" train --model audio --data "$data" --stop-after soon
+mkdir -p "$work/broken" "$work/other"
+cp "$work/part/run.json" "$work/broken/" && printf 'garbage' >"$work/broken/resume.safetensors"
+expect_fail resume-corrupt-state "$work/broken/resume.safetensors: " "$duet" train --resume "$work/broken"
+echo '{"format": "duet-run-1", "args": ' >"$work/broken/run.json"
+expect_fail resume-corrupt-record "$work/broken/run.json: " "$duet" train --resume "$work/broken"
+# A state saved by another training (batch 8, not 16) is refused, naming the file.
+python3 -c "import json,sys; j=json.load(open(sys.argv[1])); j['args']+=['--batch','8']; json.dump(j,open(sys.argv[2],'w'))" \
+  "$work/part/run.json" "$work/other/run.json" && cp "$work/part/resume.safetensors" "$work/other/"
+expect_fail resume-other-training "$work/other/resume.safetensors: the saved state took .* steps in 2 epochs" "$duet" train --resume "$work/other"
+
+expect_ok resume "$duet" train --resume "$work/part"
+check resume-line grep -q "resuming after epoch 2 of 5 ($work/part/resume.safetensors)" "$work/out"
+check resume-same-model same_model "$work/part" "$work/ref"
+check resume-same-metrics same_metrics "$work/part" "$work/ref"
+check resume-state-removed test ! -e "$work/part/resume.safetensors"
+check_json resume-record-finished "j['finished'] is True" "$work/part/run.json"
+expect_fail resume-finished "$work/part: this training finished .*there is nothing to resume" "$duet" train --resume "$work/part"
+
+# Killed in the middle of an epoch (SIGKILL: nothing can be tidied up) and resumed.
+"$duet" "${run[@]}" --out "$work/killed" >"$work/killed.log" 2>&1 &
+pid=$!
+for _ in $(seq 600); do
+  [ -e "$work/killed/resume.safetensors" ] && break
+  sleep 0.1
+done
+kill -9 "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+check killed-before-the-end test ! -e "$work/killed/model.safetensors"
+expect_ok resume-killed "$duet" train --resume "$work/killed"
+check resume-killed-same-model same_model "$work/killed" "$work/ref"
+check resume-killed-same-metrics same_metrics "$work/killed" "$work/ref"
+
+# A new training over a folder holding an unfinished one says so and starts afresh.
+expect_ok stop-again "$duet" "${run[@]}" --stop-after 1 --out "$work/over"
+expect_ok start-over "$duet" "${run[@]}" --out "$work/over"
+check start-over-line grep -q "$work/over held an unfinished training (1 epoch done); starting a new one over it" "$work/out"
+check start-over-same-model same_model "$work/over" "$work/ref"
+
+# Leave-one-speaker-out: killed while the second fold (ben) trains; resuming reads amy's
+# finished fold back, goes on with ben's and trains cat's.
+loso=(train --model audio --data "$data" --split loso --epochs 3 --batch 16 --no-augment --test-speeds 1 --device cpu)
+expect_ok loso-unbroken "$duet" "${loso[@]}" --out "$work/loso_ref"
+"$duet" "${loso[@]}" --out "$work/loso" >"$work/loso.log" 2>&1 &
+pid=$!
+for _ in $(seq 900); do
+  [ -e "$work/loso/loso-ben/resume.safetensors" ] && break
+  sleep 0.1
+done
+kill -9 "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+check loso-killed-in-ben test -e "$work/loso/loso-amy/model.safetensors" -a ! -e "$work/loso/loso-cat/run.json"
+check_json loso-fold-record "j['args'][-2:] == ['--split', 'speaker:ben'] and not j['finished']" "$work/loso/loso-ben/run.json"
+expect_ok loso-resume "$duet" train --resume "$work/loso"
+check loso-amy-read-back grep -q "fold amy: finished before: test accuracy" "$work/out"
+check loso-ben-resumed grep -q "resuming after epoch [12] of 3 ($work/loso/loso-ben/resume.safetensors)" "$work/out"
+for sp in amy ben cat; do
+  check "loso-$sp-same-model" same_model "$work/loso/loso-$sp" "$work/loso_ref/loso-$sp"
+done
+check loso-same-table diff "$work/loso/loso.csv" "$work/loso_ref/loso.csv"
+check_json loso-record-finished "j['finished'] is True" "$work/loso/run.json"
+
+echo "resume: $passes passed, $failures failed"
+[ "$failures" -eq 0 ]

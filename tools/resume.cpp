@@ -1,0 +1,152 @@
+#include "tools/resume.h"
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "engine/checkpoint.h"
+#include "engine/error.h"
+
+namespace fs = std::filesystem;
+
+namespace duet::cli {
+namespace {
+
+constexpr const char* kRunFormat = "duet-run-1";
+constexpr const char* kStateFormat = "duet-resume-1";
+constexpr const char* kVelocity = "sgd.velocity";
+constexpr const char* kOrder = "trainer.order";
+
+std::string run_path(const std::string& dir) { return dir + "/run.json"; }
+std::string state_path(const std::string& dir) { return dir + "/resume.safetensors"; }
+
+nlohmann::json stats_to_json(const models::EpochStats& s) {
+  return {{"epoch", s.epoch},         {"train_loss", s.train_loss}, {"train_acc", s.train_acc},
+          {"test_loss", s.test_loss}, {"test_acc", s.test_acc},     {"seconds", s.seconds}};
+}
+
+models::EpochStats stats_from_json(const nlohmann::json& j) {
+  models::EpochStats s;
+  s.epoch = j.at("epoch").get<int>();
+  s.train_loss = j.at("train_loss").get<double>();
+  s.train_acc = j.at("train_acc").get<double>();
+  s.test_loss = j.at("test_loss").get<double>();
+  s.test_acc = j.at("test_acc").get<double>();
+  s.seconds = j.at("seconds").get<double>();
+  return s;
+}
+
+// The "duet_resume" metadata of DIR/resume.safetensors, parsed; throws naming the file.
+nlohmann::json state_metadata(const std::string& path, const Metadata& meta) {
+  auto it = meta.find("duet_resume");
+  DUET_CHECK(meta.count("format") && meta.at("format") == kStateFormat && it != meta.end(), path,
+             ": not a duet training state (no duet_resume metadata)");
+  nlohmann::json j = nlohmann::json::parse(it->second, nullptr, false);
+  DUET_CHECK(j.is_object(), path, ": the duet_resume metadata is not a JSON object");
+  return j;
+}
+
+}  // namespace
+
+void write_run_record(const std::string& dir, const RunRecord& record) {
+  fs::create_directories(dir);
+  const nlohmann::json j = {{"format", kRunFormat}, {"args", record.args}, {"finished", record.finished}};
+  const std::string path = run_path(dir), tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp);
+    DUET_CHECK(f, tmp, ": cannot open for writing");
+    f << j.dump(2) << '\n';
+    DUET_CHECK(f.good(), tmp, ": write failed (disk full?)");
+  }
+  fs::rename(tmp, path);
+}
+
+bool has_run_record(const std::string& dir) { return fs::is_regular_file(run_path(dir)); }
+
+RunRecord read_run_record(const std::string& dir) {
+  DUET_CHECK(fs::is_directory(dir), "--resume: folder '", dir, "' does not exist");
+  const std::string path = run_path(dir);
+  std::ifstream f(path);
+  DUET_CHECK(f, path, ": missing ('", dir, "' is not a folder written by duet train, or one written before ",
+             "--resume existed)");
+  const nlohmann::json j = nlohmann::json::parse(f, nullptr, false);
+  RunRecord r;
+  try {
+    DUET_CHECK(j.is_object() && j.value("format", "") == kRunFormat, path, ": not a duet run record");
+    r.args = j.at("args").get<Argv>();
+    r.finished = j.at("finished").get<bool>();
+  } catch (const nlohmann::json::exception& e) {
+    fail(path, ": missing or malformed field (", e.what(), ")");
+  }
+  return r;
+}
+
+void save_train_state(const std::string& dir, models::Task& task, const models::TrainState& st) {
+  TensorMap m;
+  for (const auto& [name, t] : task.params().items()) m[name] = t;
+  for (const auto& [name, t] : task.params().buffers()) m[name] = t;
+  m[kVelocity] = st.velocity;
+  Tensor order = Tensor::empty({int64_t(st.order.size())}, DType::i32, Device::cpu);
+  for (size_t i = 0; i < st.order.size(); ++i) order.data<int32_t>()[i] = int32_t(st.order[i]);
+  m[kOrder] = order;
+  nlohmann::json history = nlohmann::json::array();
+  for (const auto& s : st.history) history.push_back(stats_to_json(s));
+  const nlohmann::json j = {{"epochs_done", st.epochs_done}, {"step", st.step}, {"rng_state", st.rng_state},
+                            {"history", history}};
+  save_safetensors(state_path(dir), m, {{"format", kStateFormat}, {"duet_resume", j.dump()}});
+}
+
+std::optional<models::TrainState> load_train_state(const std::string& dir, models::Task& task) {
+  const std::string path = state_path(dir);
+  if (!fs::exists(path)) return std::nullopt;
+  Metadata meta;
+  TensorMap m = load_safetensors(path, &meta);
+  const nlohmann::json j = state_metadata(path, meta);
+  models::TrainState st;
+  try {
+    st.epochs_done = j.at("epochs_done").get<int>();
+    st.step = j.at("step").get<int64_t>();
+    st.rng_state = j.at("rng_state").get<uint64_t>();
+    for (const auto& e : j.at("history")) st.history.push_back(stats_from_json(e));
+  } catch (const nlohmann::json::exception& e) {
+    fail(path, ": malformed duet_resume metadata (", e.what(), ")");
+  }
+  for (const char* name : {kVelocity, kOrder})
+    DUET_CHECK(m.count(name), path, ": tensor '", name, "' is missing");
+  st.velocity = m.at(kVelocity);
+  const Tensor order = m.at(kOrder);
+  DUET_CHECK(order.dtype() == DType::i32 && order.ndim() == 1, path, ": tensor '", kOrder, "' is not a 1-d int32 tensor");
+  for (int64_t i = 0; i < order.numel(); ++i) st.order.push_back(order.data<int32_t>()[i]);
+  m.erase(kVelocity);
+  m.erase(kOrder);
+  assign_parameters(m, task.params(), path);
+  return st;
+}
+
+int saved_epochs(const std::string& dir) {
+  const std::string path = state_path(dir);
+  if (!fs::exists(path)) return 0;
+  Metadata meta;
+  load_safetensors(path, &meta);
+  return state_metadata(path, meta).value("epochs_done", 0);
+}
+
+void remove_train_state(const std::string& dir) {
+  std::error_code ec;
+  fs::remove(state_path(dir), ec);
+}
+
+Argv without_flag(const Argv& argv, const std::string& name, bool is_switch) {
+  Argv out;
+  for (size_t i = 0; i < argv.size(); ++i) {
+    if (argv[i] == "--" + name) {
+      if (!is_switch) ++i;  // its value
+      continue;
+    }
+    if (argv[i].rfind("--" + name + "=", 0) == 0) continue;
+    out.push_back(argv[i]);
+  }
+  return out;
+}
+
+}  // namespace duet::cli

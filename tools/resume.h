@@ -1,0 +1,49 @@
+// What lets an interrupted `duet train` continue where it stopped (duet train --resume DIR).
+//
+//   DIR/run.json            the command that trains DIR (its flags without --out, --resume and
+//                           --stop-after) and whether it finished; written before the first epoch,
+//                           marked finished when the model is saved. A leave-one-speaker-out run
+//                           writes one in its folder (the loso command) and one in each fold's
+//                           folder (the fold's own command, --split speaker:NAME).
+//   DIR/resume.safetensors  after every epoch but the last: the parameters and buffers, the SGD
+//                           velocity ("sgd.velocity"), the order of the training examples
+//                           ("trainer.order") and, in the metadata "duet_resume", the epochs done,
+//                           the steps taken, the trainer's random generator and the metrics so
+//                           far. Written to a temporary name and renamed, so an interrupt leaves
+//                           the previous epoch's state whole; removed when the model is saved.
+//
+// Resuming rebuilds the task from run.json's flags (the same seed gives the same split, data
+// and initialisation), loads the state over it and trains the remaining epochs: on the CPU
+// the model is bit-identical to an uninterrupted run's.
+#pragma once
+#include <optional>
+#include <string>
+
+#include "models/trainer.h"
+#include "tools/commands.h"
+
+namespace duet::cli {
+
+struct RunRecord {
+  Argv args;  // flags of duet train, without --out, --resume and --stop-after
+  bool finished = false;
+};
+
+void write_run_record(const std::string& dir, const RunRecord& record);
+// Throws naming DIR/run.json when it is missing or not a duet run record.
+RunRecord read_run_record(const std::string& dir);
+bool has_run_record(const std::string& dir);
+
+void save_train_state(const std::string& dir, models::Task& task, const models::TrainState& state);
+// Loads DIR/resume.safetensors into the task's parameters and buffers and returns the rest;
+// nullopt when DIR has none. A corrupt file or one of another model is an error naming it.
+std::optional<models::TrainState> load_train_state(const std::string& dir, models::Task& task);
+// The epochs DIR/resume.safetensors has done (0 when there is none), without loading it.
+int saved_epochs(const std::string& dir);
+void remove_train_state(const std::string& dir);
+
+// argv without the flag --NAME (and its value unless it is a switch), in either form
+// (--NAME VALUE, --NAME=VALUE).
+Argv without_flag(const Argv& argv, const std::string& name, bool is_switch = false);
+
+}  // namespace duet::cli
