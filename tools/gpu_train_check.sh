@@ -39,6 +39,10 @@
 # AUDIO_INPUTS: the same for every audio model (audio, audio:, fold:, seed stages), e.g.
 #   AUDIO_INPUTS=data/voices after python3 tools/voices.py data/voices (synthetic accents and
 #   women's voices; espeak-ng and flite are not on the GPU machine, so make them here and carry them).
+# An OUT given again continues: a training folder whose run was cut short (the lease or the
+# command's time limit ended it; carry OUT to the next machine) goes on from its last finished
+# epoch (duet train --resume), a finished one is kept and evaluated again, e.g.
+#   timeout 540 tools/gpu_train_check.sh OUT loso; tools/gpu_train_check.sh OUT loso
 # Data: $DUET_DATA, else ./data, else ../shared/data. Build: BUILD_DIR (default build-gpu).
 set -u
 cd "$(dirname "$0")/.."
@@ -68,11 +72,25 @@ PY
 # count FILE.json: how many files duet eval --inputs read.
 count() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['count'])" "$1" 2>/dev/null || echo "?"; }
 note() { echo "$*" | tee -a "$out/results.txt"; }
+# train_into DIR LOG TRAIN_ARGS...: duet train TRAIN_ARGS --out DIR, output to LOG; when DIR holds
+# an unfinished training (DIR/run.json), duet train --resume DIR instead (LOG appended to); when
+# it holds a finished one, nothing.
+train_into() {
+  local dir=$1 log=$2 state
+  shift 2
+  state=$(python3 -c "import json, sys; print('finished' if json.load(open(sys.argv[1]))['finished'] else 'unfinished')" \
+    "$dir/run.json" 2>/dev/null)
+  case $state in
+    finished) echo "gpu_train_check: $dir finished before; kept" >>"$log" ;;
+    unfinished) $duet train --resume "$dir" >>"$log" 2>&1 ;;
+    *) $duet train "$@" --out "$dir" >"$log" 2>&1 ;;
+  esac
+}
 # run NAME LABEL TRAIN_ARGS...: trains into OUT/NAME, evaluates, notes "LABEL: accuracy".
 run() {
   local name=$1 label=$2
   shift 2
-  $duet train "$@" --out "$out/$name" >"$out/$name.log" 2>&1
+  train_into "$out/$name" "$out/$name.log" "$@"
   $duet eval --model-dir "$out/$name" --json --robustness >"$out/$name.json" 2>>"$out/$name.log"
   note "$label: $(acc "$out/$name.json")"
   alone "$out/$name" "$label"
@@ -158,12 +176,12 @@ for stage in "${stages[@]}"; do
     image) image_run "image$xsfx" "image:duet$xl" "${extra[@]}" ;;
     image-noise) image_run "image-noise$xsfx" "image:duet --augment-noise 0.3$xl" --augment-noise 0.3 "${extra[@]}" ;;
     loso)
-      $duet train --model audio --split loso --out "$out/loso" >"$out/loso.log" 2>&1
+      train_into "$out/loso" "$out/loso.log" --model audio --split loso
       note "audio:duet leave-one-speaker-out: $(tr '\n' ' ' <"$out/loso/loso.csv")"
       for f in "$out"/loso/loso-*/; do alone "${f%/}" "audio:duet $(basename "$f") held out"; done ;;
     fusion) for f in attention concat early late; do fusion $f; done ;;
     hard)
-      $duet train --model fusion --fusion attention --hard --out "$out/hard" >"$out/hard.log" 2>&1
+      train_into "$out/hard" "$out/hard.log" --model fusion --fusion attention --hard
       $duet eval --model-dir "$out/hard" --hard >"$out/hard.eval.txt" 2>&1
       note "hard benchmark (attention): $(sed -n 3p "$out/hard.eval.txt")" ;;
     audio:*) run "audio-${stage#audio:}$sfx$xsfx" "audio:duet ${stage#audio:}${ch[*]:+ ${ch[*]}}$xl" --model audio \

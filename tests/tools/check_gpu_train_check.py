@@ -16,9 +16,12 @@ STUB = r"""#!/usr/bin/env bash
 echo "$*" >>"$STUB_LOG"
 cmd=$1; shift
 out="" prev=""
-for a in "$@"; do [ "$prev" = --out ] && out=$a; prev=$a; done
+for a in "$@"; do { [ "$prev" = --out ] || [ "$prev" = --resume ]; } && out=$a; prev=$a; done
 case $cmd in
   train) mkdir -p "$out"
+         if [ "$1" = --resume ]; then  # goes on with the model the folder's config.json describes
+           echo '{"format": "duet-run-1", "args": [], "finished": true}' >"$out/run.json"; exit 0
+         fi
          if [[ " $* " == *" --model audio "* ]]; then
            echo '{"model": "audio", "audio": {"test_speeds": [0.92, 1, 1.08]}}' >"$out/config.json"
          else
@@ -32,7 +35,7 @@ esac
 """
 
 
-def run(script, work, stages, **env):
+def run(script, work, stages, prepare=None, **env):
     e = dict(os.environ, BUILD_DIR=os.path.join(work, "build"), DUET_DATA=os.path.join(work, "data"),
              STUB_LOG=os.path.join(work, "duet.log"))
     for k in ("TRAIN_ARGS", "AUDIO_INPUTS", "IMAGE_INPUTS"):
@@ -40,6 +43,8 @@ def run(script, work, stages, **env):
     e.update(env)
     out = os.path.join(work, "out")
     shutil.rmtree(out, ignore_errors=True)
+    if prepare:
+        prepare(out)
     if os.path.exists(e["STUB_LOG"]):
         os.remove(e["STUB_LOG"])
     r = subprocess.run(["bash", script, out] + stages, capture_output=True, text=True, env=e, timeout=120)
@@ -109,6 +114,23 @@ def main():
     assert len(lines) == 2 and lines[0] == "image:duet --test-shift 0: 99.12% (noise 0 dB 90.00%)", lines
     assert lines[1].startswith("image:duet --test-shift 0 on printed digits: not measured"), lines
     assert not any("--test-shift 0 --out" in c for c in calls if c.startswith("eval")), calls
+
+    # An OUT given again: an unfinished training goes on (duet train --resume), a finished one is
+    # kept and evaluated again, a folder without run.json (no earlier run) trains afresh.
+    def earlier_runs(out):
+        for name, finished in [("audio-random", False), ("audio-official", True)]:
+            os.makedirs(os.path.join(out, name))
+            with open(os.path.join(out, name, "run.json"), "w") as f:
+                f.write('{"format": "duet-run-1", "args": [], "finished": %s}' % ("true" if finished else "false"))
+            with open(os.path.join(out, name, "config.json"), "w") as f:
+                f.write('{"model": "audio", "audio": {"test_speeds": [1]}}')
+    r, calls, lines = run(script, work, ["audio", "image"], prepare=earlier_runs)
+    assert r.returncode == 0, r.stderr
+    train = [c for c in calls if c.startswith("train")]
+    assert train[0] == f"train --resume {os.path.join(work, 'out', 'audio-random')}", train
+    assert len(train) == 2 and "--model image" in train[1], train
+    assert sum(c.startswith("eval --model-dir") and "audio-official --json --robustness" in c for c in calls) == 1, calls
+    assert lines[:2] == ["audio:duet random: 99.12% (noise 0 dB 90.00%)", "audio:duet official: 99.12% (noise 0 dB 90.00%)"], lines
     print("gpu_train_check.sh: ok")
 
 
