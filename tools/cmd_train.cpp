@@ -112,6 +112,7 @@ struct RunSpec {
   models::TrainOptions opts;
   models::FusionOptions fusion;
   Argv args;            // the command's flags without --out, --resume and --stop-after (OUT/run.json)
+  std::string resume_dir;  // the folder --resume goes on with after an interrupt (LOSO: the root)
   bool resume = false;  // continue from OUT/resume.safetensors (or from the start when it has none)
 };
 
@@ -211,10 +212,19 @@ std::optional<models::EvalResult> run_one(const RunSpec& r, const std::string& l
     std::fflush(stdout);
     write_metrics_csv(r.out + "/metrics.csv", history);  // after every epoch: an interrupted run keeps its log
   };
-  cb.on_state = [&](const models::TrainState& st) { save_train_state(r.out, *task, st); };
+  const std::string again = "duet train --resume " + r.resume_dir;
+  say_on_interrupt(state ? "interrupted; " + again + " goes on after epoch " + std::to_string(state->epochs_done) +
+                               " of " + std::to_string(r.opts.epochs)
+                         : "interrupted before the first epoch ended; " + again + " starts this training again");
+  cb.on_state = [&](const models::TrainState& st) {
+    save_train_state(r.out, *task, st);
+    say_on_interrupt("interrupted; " + again + " goes on after epoch " + std::to_string(st.epochs_done) + " of " +
+                     std::to_string(r.opts.epochs));
+  };
   models::EvalResult ev;  // the test evaluation after the last epoch
   cb.final_eval = &ev;
   models::train(*task, r.opts, cb, state ? &*state : nullptr);
+  say_on_interrupt("");
   if (int(history.size()) < r.opts.epochs) {
     std::printf("%s: stopped after epoch %d of %d as asked; continue with: duet train --resume %s\n", label.c_str(),
                 int(history.size()), r.opts.epochs, r.out.c_str());
@@ -404,6 +414,7 @@ int train_command(const Argv& argv, bool resume) {
              "(stop that with Ctrl-C: duet train --resume OUT goes on with the fold it was training)");
   r.args = without_flag(without_flag(argv, "out"), "stop-after");
   r.resume = resume;
+  r.resume_dir = r.out;
 
   if (r.split != "loso") {
     run_one(r, "train");

@@ -1,5 +1,11 @@
 #include "tools/resume.h"
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -46,7 +52,50 @@ nlohmann::json state_metadata(const std::string& path, const Metadata& meta) {
   return j;
 }
 
+// say_on_interrupt's message: two buffers, the one in use named by g_current (-1: none), so
+// the handler never reads a buffer being written.
+char g_messages[2][1024];
+size_t g_lengths[2];
+volatile std::sig_atomic_t g_current = -1;
+bool g_terminal = false;                    // stderr is a terminal: end a progress bar's line first
+std::atomic_flag g_said = ATOMIC_FLAG_INIT;  // once, though the signal may reach several threads
+
+extern "C" void on_interrupt(int sig) {
+  const int i = g_current;
+  if (i >= 0 && !g_said.test_and_set()) {
+    if (g_terminal) (void)!write(STDERR_FILENO, "\n", 1);
+    (void)!write(STDERR_FILENO, g_messages[i], g_lengths[i]);
+  }
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);
+}
+
 }  // namespace
+
+void say_on_interrupt(const std::string& message) {
+  static const bool installed = [] {
+    g_terminal = isatty(STDERR_FILENO);
+    for (int sig : {SIGINT, SIGTERM}) {
+      struct sigaction old {};
+      if (sigaction(sig, nullptr, &old) == 0 && old.sa_handler == SIG_IGN) continue;
+      struct sigaction sa {};
+      sa.sa_handler = on_interrupt;
+      sigemptyset(&sa.sa_mask);
+      sigaction(sig, &sa, nullptr);
+    }
+    return true;
+  }();
+  (void)installed;
+  if (message.empty()) {
+    g_current = -1;
+    return;
+  }
+  const int next = g_current == 0 ? 1 : 0;
+  const std::string line = "duet: " + message + "\n";
+  g_lengths[next] = std::min(line.size(), sizeof g_messages[next]);
+  std::memcpy(g_messages[next], line.data(), g_lengths[next]);
+  g_current = next;
+}
 
 void write_run_record(const std::string& dir, const RunRecord& record) {
   fs::create_directories(dir);

@@ -42,6 +42,13 @@ std::optional<models::TrainState> load_train_state(const std::string& dir, model
 int saved_epochs(const std::string& dir);
 void remove_train_state(const std::string& dir);
 
+// While a training runs, Ctrl-C (SIGINT) and SIGTERM (timeout, a job scheduler) end duet after
+// writing `message` as one line on stderr, so the user learns how to go on; the process then
+// ends by the signal as it would have (exit status 130 or 143 in a shell). An empty message
+// stops saying anything. A signal that was ignored when duet started (a background job's
+// SIGINT) stays ignored.
+void say_on_interrupt(const std::string& message);
+
 // argv without the flag --NAME (and its value unless it is a switch), in either form
 // (--NAME VALUE, --NAME=VALUE).
 Argv without_flag(const Argv& argv, const std::string& name, bool is_switch = false);

@@ -89,6 +89,22 @@ expect_ok resume-killed "$duet" train --resume "$work/killed"
 check resume-killed-same-model same_model "$work/killed" "$work/ref"
 check resume-killed-same-metrics same_metrics "$work/killed" "$work/ref"
 
+# Terminated (SIGTERM, as timeout and job schedulers do): one line says how to go on, and duet
+# ends by the signal.
+"$duet" "${run[@]}" --out "$work/term" >"$work/term.log" 2>"$work/term.err" &
+pid=$!
+for _ in $(seq 600); do
+  [ -e "$work/term/resume.safetensors" ] && break
+  sleep 0.1
+done
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+check term-status test "$rc" -eq 143
+check term-line grep -qE "^duet: interrupted; duet train --resume $work/term goes on after epoch [1-4] of 5$" "$work/term.err"
+expect_ok resume-term "$duet" train --resume "$work/term"
+check resume-term-same-model same_model "$work/term" "$work/ref"
+
 # A new training over a folder holding an unfinished one says so and starts afresh.
 expect_ok stop-again "$duet" "${run[@]}" --stop-after 1 --out "$work/over"
 expect_ok start-over "$duet" "${run[@]}" --out "$work/over"
