@@ -31,6 +31,8 @@ void save_model_dir(const std::string& dir, models::Task& task, const nlohmann::
 nlohmann::json read_config(const std::string& dir) {
   DUET_CHECK(fs::is_directory(dir), "model folder '", dir, "' does not exist");
   const std::string path = dir + "/config.json";
+  DUET_CHECK(fs::exists(path) || !fs::exists(dir + "/run.json"), dir, ": the training in this folder has not ",
+             "finished (no model yet); duet train --resume ", dir, " finishes it");
   std::ifstream f(path);
   DUET_CHECK(f, path, ": missing (is '", dir, "' a folder written by duet train?)");
   nlohmann::json c;

@@ -48,6 +48,7 @@ check_json stop-after-record "j['finished'] is False and '--out' not in j['args'
 
 # Wrong uses, before the resumption.
 mkdir -p "$work/empty"
+expect_fail eval-unfinished "$work/part: the training in this folder has not finished \\(no model yet\\); duet train --resume $work/part finishes it" "$duet" eval --model-dir "$work/part"
 expect_fail resume-other-flag "--resume goes on with the training .*only --device, --data and --stop-after may be given with it, not --epochs" "$duet" train --resume "$work/part" --epochs 9
 expect_fail resume-positional "train: unexpected argument 'extra'" "$duet" train --resume "$work/part" extra
 expect_fail resume-out-flag "not --out" "$duet" train --resume "$work/part" --out "$work/elsewhere"
