@@ -820,7 +820,10 @@ TEST(Training, ResumedRunEqualsAnUnbrokenOne) {
         [&] {
           models::RecipeSteps clip_alone;  // one reading per test clip: a cheaper evaluation
           clip_alone.test_speeds = std::vector<double>{1.0};
-          auto t = std::make_unique<models::AudioTask>("audio:duet", ds, split.train, split.test, true, 9, clip_alone);
+          models::NetworkOptions narrow;  // two narrow conv blocks: a quicker test
+          narrow.channels = {8, 8};
+          auto t = std::make_unique<models::AudioTask>("audio:duet", ds, split.train, split.test, true, 9, clip_alone,
+                                                       narrow);
           t->to(Device::cpu);
           return std::unique_ptr<models::Task>(std::move(t));
         },
@@ -833,6 +836,7 @@ TEST(Training, ResumedRunEqualsAnUnbrokenOne) {
         [&] {
           models::FusionOptions one_pairing;  // each clip paired with one image an epoch (fewer steps)
           one_pairing.pairs_per_clip = 1;
+          one_pairing.audio_channels = {8, 8};
           auto t = std::make_unique<models::FusionTask>("fusion:attention", ds, split, root.string(), true, 3,
                                                         one_pairing);
           t->to(Device::cpu);
