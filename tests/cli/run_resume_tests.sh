@@ -20,6 +20,17 @@ check() {
 same_model() { cmp -s "$1/model.safetensors" "$2/model.safetensors"; }
 # metrics.csv without the seconds column: what a resumed run must reproduce exactly.
 same_metrics() { diff <(cut -d, -f1-5 "$1/metrics.csv") <(cut -d, -f1-5 "$2/metrics.csv") >/dev/null; }
+# signal_when_saved SIGNAL FILE PID: waits (up to 90 s) until the training PID has saved FILE,
+# sends it SIGNAL and waits for it to end; $rc is then its exit status.
+signal_when_saved() {
+  for _ in $(seq 900); do
+    [ -e "$2" ] && break
+    sleep 0.1
+  done
+  kill "-$1" "$3" 2>/dev/null
+  wait "$3" 2>/dev/null
+  rc=$?
+}
 
 data=$work/data
 python3 - "$data" <<'PY'
@@ -78,13 +89,7 @@ expect_fail resume-finished "$work/part: this training finished .*there is nothi
 
 # Killed in the middle of an epoch (SIGKILL: nothing can be tidied up) and resumed.
 "$duet" "${run[@]}" --out "$work/killed" >"$work/killed.log" 2>&1 &
-pid=$!
-for _ in $(seq 600); do
-  [ -e "$work/killed/resume.safetensors" ] && break
-  sleep 0.1
-done
-kill -9 "$pid" 2>/dev/null
-wait "$pid" 2>/dev/null
+signal_when_saved KILL "$work/killed/resume.safetensors" $!
 check killed-before-the-end test ! -e "$work/killed/model.safetensors"
 expect_ok resume-killed "$duet" train --resume "$work/killed"
 check resume-killed-same-model same_model "$work/killed" "$work/ref"
@@ -93,14 +98,7 @@ check resume-killed-same-metrics same_metrics "$work/killed" "$work/ref"
 # Terminated (SIGTERM, as timeout and job schedulers do): one line says how to go on, and duet
 # ends by the signal.
 "$duet" "${run[@]}" --out "$work/term" >"$work/term.log" 2>"$work/term.err" &
-pid=$!
-for _ in $(seq 600); do
-  [ -e "$work/term/resume.safetensors" ] && break
-  sleep 0.1
-done
-kill -TERM "$pid"
-wait "$pid"
-rc=$?
+signal_when_saved TERM "$work/term/resume.safetensors" $!
 check term-status test "$rc" -eq 143
 check term-line grep -qE "^duet: interrupted; duet train --resume $work/term goes on after epoch [1-4] of 5$" "$work/term.err"
 expect_ok resume-term "$duet" train --resume "$work/term"
@@ -117,13 +115,7 @@ check start-over-same-model same_model "$work/over" "$work/ref"
 loso=(train --model audio --data "$data" --split loso --epochs 3 --batch 16 --no-augment --test-speeds 1 --channels 8,8 --device cpu)
 expect_ok loso-unbroken "$duet" "${loso[@]}" --out "$work/loso_ref"
 "$duet" "${loso[@]}" --out "$work/loso" >"$work/loso.log" 2>&1 &
-pid=$!
-for _ in $(seq 900); do
-  [ -e "$work/loso/loso-ben/resume.safetensors" ] && break
-  sleep 0.1
-done
-kill -9 "$pid" 2>/dev/null
-wait "$pid" 2>/dev/null
+signal_when_saved KILL "$work/loso/loso-ben/resume.safetensors" $!
 check loso-killed-in-ben test -e "$work/loso/loso-amy/model.safetensors" -a ! -e "$work/loso/loso-cat/run.json"
 check_json loso-fold-record "j['args'][-2:] == ['--split', 'speaker:ben'] and not j['finished']" "$work/loso/loso-ben/run.json"
 expect_ok loso-resume "$duet" train --resume "$work/loso"
