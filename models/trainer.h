@@ -55,7 +55,8 @@ struct TrainState {
   int epochs_done = 0;
   int64_t step = 0;        // optimizer steps taken (the learning-rate schedule's position)
   uint64_t rng_state = 0;  // the trainer's generator (shuffling, augmentation, pairing)
-  Tensor velocity;         // SGD momentum, one value per parameter scalar
+  Tensor velocity;         // SGD momentum, one value per parameter scalar (the optimizer's own
+                           // tensor: the next step changes it; save or copy it in on_state)
   std::vector<int64_t> order;  // the training examples' order, shuffled again each epoch
   std::vector<EpochStats> history;
 };
