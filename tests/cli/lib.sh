@@ -1,5 +1,11 @@
-# Shared by the CLI test scripts: expectations about the duet binary's behaviour.
-# The caller sets $work (a scratch folder) and starts with failures=0 passes=0.
+# Shared by the CLI test scripts: expectations about the duet binary's behaviour. A script
+# called as `SCRIPT PATH/TO/duet WORKDIR` sources it with `. lib.sh "$@"`: $duet is the binary,
+# $work the scratch folder (emptied here), and the counters start at zero.
+duet=$1
+work=$2
+rm -rf "$work" && mkdir -p "$work"
+failures=0
+passes=0
 
 # expect_fail NAME PATTERN CMD...: CMD exits 1 (not a crash) with at most two lines on
 # stderr, one of which matches PATTERN.
@@ -37,4 +43,20 @@ check_json() {
     echo "FAIL $name: $expr on $(head -c 300 "$file")"
     failures=$((failures + 1))
   fi
+}
+
+# check NAME CONDITION-COMMAND...: counts a pass when the command succeeds.
+check() {
+  local name=$1
+  shift
+  if "$@"; then passes=$((passes + 1)); else echo "FAIL $name"; failures=$((failures + 1)); fi
+}
+
+# not CMD...: succeeds when CMD fails (for check).
+not() { ! "$@"; }
+
+# finish TITLE: the summary line; the script's exit status is 0 only when nothing failed.
+finish() {
+  echo "$1: $passes passed, $failures failed"
+  [ "$failures" -eq 0 ]
 }

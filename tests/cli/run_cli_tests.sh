@@ -2,16 +2,12 @@
 # The duet binary's contract with its users: bad input gives one line on stderr that names
 # the problem, a non-zero exit, and no crash. Usage: run_cli_tests.sh PATH/TO/duet WORKDIR
 set -u
-duet=$1
-work=$2
-rm -rf "$work" && mkdir -p "$work"
-failures=0
-passes=0
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.sh" "$@"
 
 expect_ok help "$duet" --help
 expect_ok version "$duet" --version
 expect_ok devices "$duet" devices
+check devices-cpu-line grep -qE "^CPU: [0-9]+ OpenMP threads \(OMP_NUM_THREADS sets them\), GEMM (blocked|reference)" "$work/out"
 expect_fail unknown-command "unknown command 'frobnicate'" "$duet" frobnicate
 expect_fail unknown-flag "unknown option --bogus \\(see 'duet demo --help'\\)" "$duet" demo --bogus
 expect_fail typo-suggestion "unknown option --chanels \\(did you mean --channels\\?\\)" "$duet" train --chanels 8,8
@@ -139,5 +135,4 @@ if [ -d "$shared/fsdd" ]; then
   expect_fail show-short "too short for n_fft" "$duet" show "$shared/fsdd/recordings/0_george_0.wav" --n-fft 65536
 fi
 
-echo "cli: $passes passed, $failures failed"
-[ "$failures" -eq 0 ]
+finish "cli"

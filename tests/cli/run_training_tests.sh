@@ -3,12 +3,7 @@
 # exit 1; small real trainings on ../shared/data reach sane accuracies and produce every
 # promised output. Usage: run_training_tests.sh PATH/TO/duet WORKDIR
 set -u
-duet=$1
-work=$2
-rm -rf "$work" && mkdir -p "$work"
-failures=0
-passes=0
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.sh" "$@"
 shared=${DUET_DATA:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/data}
 
 expect_ok train-help "$duet" train --help
@@ -32,23 +27,23 @@ expect_fail predict-no-input "predict: --model-dir DIR is required" "$duet" pred
 if [ -d "$shared/fsdd" ]; then
   # Image: one short epoch on 4000 images.
   expect_ok train-image "$duet" train --model image --epochs 1 --train-limit 4000 --device cpu --data "$shared" --out "$work/img"
-  grep -q "printed digits: 10% of training images" "$work/out" && passes=$((passes + 1)) || { echo "FAIL train-image-printed-line"; failures=$((failures + 1)); }
-  grep -q "test pictures read as they are and moved 1 px right, left, down and up" "$work/out" && passes=$((passes + 1)) || { echo "FAIL train-image-test-shift-line"; failures=$((failures + 1)); }
+  check train-image-printed-line grep -q "printed digits: 10% of training images" "$work/out"
+  check train-image-test-shift-line grep -q "test pictures read as they are and moved 1 px right, left, down and up" "$work/out"
   check_json image-default-test-shift "j['image']['test_shift'] == 1" "$work/img/config.json"
   check_json image-default-printed "j['train']['printed'] == 0.1" "$work/img/config.json"
   check_json image-default-lowres "j['train']['lowres'] == 0" "$work/img/config.json"
-  ! grep -q "low resolution" "$work/out" && passes=$((passes + 1)) || { echo "FAIL train-image-lowres-off-line"; failures=$((failures + 1)); }
+  check train-image-lowres-off-line not grep -q "low resolution" "$work/out"
   expect_ok train-image-printed "$duet" train --model image --epochs 1 --train-limit 64 --printed 0 --lowres 0.5 --test-shift 0 --device cpu --data "$shared" --out "$work/img_np"
-  ! grep -q "printed digits" "$work/out" && passes=$((passes + 1)) || { echo "FAIL train-image-printed-off-line"; failures=$((failures + 1)); }
-  ! grep -q "test pictures" "$work/out" && passes=$((passes + 1)) || { echo "FAIL train-image-test-shift-off-line"; failures=$((failures + 1)); }
+  check train-image-printed-off-line not grep -q "printed digits" "$work/out"
+  check train-image-test-shift-off-line not grep -q "test pictures" "$work/out"
   check_json image-test-shift-config "j['image']['test_shift'] == 0" "$work/img_np/config.json"
-  grep -q "low resolution: 50% of training images" "$work/out" && passes=$((passes + 1)) || { echo "FAIL train-image-lowres-line"; failures=$((failures + 1)); }
+  check train-image-lowres-line grep -q "low resolution: 50% of training images" "$work/out"
   check_json image-printed-config "j['train']['printed'] == 0" "$work/img_np/config.json"
   check_json image-lowres-config "j['train']['lowres'] == 0.5" "$work/img_np/config.json"
   # image:vgg: trained, recorded in config.json and evaluated from its folder like image:duet
   # (on the pictures alone: five readings of 10000 pictures would cost CI minutes).
   expect_ok train-image-vgg "$duet" train --model image --arch image:vgg --epochs 1 --train-limit 64 --test-shift 0 --device cpu --data "$shared" --out "$work/img_vgg"
-  grep -q "image:vgg on cpu, 64 train / 10000 test, 468202 parameters" "$work/out" && passes=$((passes + 1)) || { echo "FAIL train-image-vgg-line"; failures=$((failures + 1)); }
+  check train-image-vgg-line grep -q "image:vgg on cpu, 64 train / 10000 test, 468202 parameters" "$work/out"
   check_json image-vgg-config "j['arch'] == 'image:vgg'" "$work/img_vgg/config.json"
   "$duet" eval --model-dir "$work/img_vgg" --data "$shared" --device cpu --json >"$work/img_vgg_eval.json" 2>"$work/err"
   check_json eval-image-vgg "0 <= j['accuracy'] <= 1 and j['count'] == 10000 and j['test_shift'] == 0" "$work/img_vgg_eval.json"
@@ -106,10 +101,10 @@ PY
   expect_ok eval-inputs-text "$duet" eval --model-dir "$work/img" --inputs "$work/mine" --device cpu --out "$work/mine_out"
   grep -q "accuracy 66.67% on 3 files" "$work/out" && grep -q "7_wrong.pgm read as 1" "$work/out" && passes=$((passes + 1)) ||
     { echo "FAIL eval-inputs-text: $(head -c 300 "$work/out")"; failures=$((failures + 1)); }
-  grep -q "pictures read as they are and moved 1 px right, left, down and up" "$work/out" && passes=$((passes + 1)) || { echo "FAIL eval-inputs-shift-line"; failures=$((failures + 1)); }
+  check eval-inputs-shift-line grep -q "pictures read as they are and moved 1 px right, left, down and up" "$work/out"
   # The text output names the reading --test-shift asks for (the same line as a test-set eval).
   expect_ok eval-inputs-shift-0-text "$duet" eval --model-dir "$work/img" --inputs "$work/mine" --device cpu --test-shift 0 --out "$work/mine_s0"
-  grep -q "pictures read as they are (no test-time shifts)" "$work/out" && passes=$((passes + 1)) || { echo "FAIL eval-inputs-shift-0-line"; failures=$((failures + 1)); }
+  check eval-inputs-shift-0-line grep -q "pictures read as they are (no test-time shifts)" "$work/out"
   # A comma in a file name stays one CSV field.
   mkdir -p "$work/mine_comma" && cp "$work/digit.pgm" "$work/mine_comma/1_a,b.pgm"
   "$duet" eval --model-dir "$work/img" --inputs "$work/mine_comma" --device cpu --out "$work/mine_comma_out" >/dev/null 2>&1
@@ -199,7 +194,7 @@ PY
 
   # Channel counts: a two-block audio:duet is trained, recorded in config.json and rebuilt by eval.
   expect_ok train-audio-channels "$duet" train --model audio --channels 8,16 --speed-range 0.9,1.1 --pink-noise 0.5 --reverb 0.5 --split official --epochs 1 --train-limit 300 --device cpu --data "$shared" --out "$work/aud_ch"
-  grep -q "rooms: 50% of the training clips heard in a random room" "$work/out" && passes=$((passes + 1)) || { echo "FAIL train-audio-reverb-line"; failures=$((failures + 1)); }
+  check train-audio-reverb-line grep -q "rooms: 50% of the training clips heard in a random room" "$work/out"
   check_json audio-channels-config "j['channels'] == [8, 16]" "$work/aud_ch/config.json"
   check_json audio-default-channels "j['channels'] == [16, 32, 64, 64]" "$work/aud/config.json"
   check_json audio-speed-range-config "j['train']['speed_range'] == [0.9, 1.1]" "$work/aud_ch/config.json"
@@ -237,5 +232,4 @@ PY
     --epochs 1 --device cpu --data "$shared" --out "$work/x"
 fi
 
-echo "training cli: $passes passed, $failures failed"
-[ "$failures" -eq 0 ]
+finish "training cli"
