@@ -62,36 +62,68 @@ void save_safetensors(const std::string& path, const TensorMap& tensors, const M
   DUET_CHECK(std::rename(tmp.c_str(), path.c_str()) == 0, path, ": cannot rename ", tmp, " into place");
 }
 
-TensorMap load_safetensors(const std::string& path, Metadata* meta) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  DUET_CHECK(in, path, ": cannot open checkpoint");
-  const uint64_t file_size = uint64_t(in.tellg());
-  in.seekg(0);
-  DUET_CHECK(file_size >= 8, path, ": truncated checkpoint (", file_size, " bytes, no header length)");
+namespace {
+
+// Opens a safetensors file and reads its header: the JSON object, its length n and the file's
+// size, every one checked against the file.
+struct Header {
+  std::ifstream in;
+  uint64_t file_size = 0, n = 0;
+  nlohmann::json json;
+};
+
+Header read_header(const std::string& path) {
+  Header h;
+  h.in.open(path, std::ios::binary | std::ios::ate);
+  DUET_CHECK(h.in, path, ": cannot open checkpoint");
+  h.file_size = uint64_t(h.in.tellg());
+  h.in.seekg(0);
+  DUET_CHECK(h.file_size >= 8, path, ": truncated checkpoint (", h.file_size, " bytes, no header length)");
   unsigned char len[8];
-  in.read(reinterpret_cast<char*>(len), 8);
-  uint64_t n = 0;
-  for (int i = 0; i < 8; ++i) n |= uint64_t(len[i]) << (8 * i);
-  DUET_CHECK(n <= file_size - 8, path, ": header length ", n, " exceeds the file (", file_size, " bytes)");
-  DUET_CHECK(n <= 100u << 20, path, ": header length ", n, " is absurd (over 100 MiB)");
-  std::string text(n, '\0');
-  in.read(text.data(), std::streamsize(n));
-  nlohmann::json header;
+  h.in.read(reinterpret_cast<char*>(len), 8);
+  for (int i = 0; i < 8; ++i) h.n |= uint64_t(len[i]) << (8 * i);
+  DUET_CHECK(h.n <= h.file_size - 8, path, ": header length ", h.n, " exceeds the file (", h.file_size, " bytes)");
+  DUET_CHECK(h.n <= 100u << 20, path, ": header length ", h.n, " is absurd (over 100 MiB)");
+  std::string text(h.n, '\0');
+  h.in.read(text.data(), std::streamsize(h.n));
   try {
-    header = nlohmann::json::parse(text);
+    h.json = nlohmann::json::parse(text);
   } catch (const std::exception& e) {
     fail(path, ": corrupt checkpoint header (not JSON): ", e.what());
   }
-  DUET_CHECK(header.is_object(), path, ": checkpoint header is not a JSON object");
+  DUET_CHECK(h.json.is_object(), path, ": checkpoint header is not a JSON object");
+  return h;
+}
+
+Metadata metadata_of(const nlohmann::json& header, const std::string& path) {
+  Metadata meta;
+  if (!header.contains("__metadata__")) return meta;
+  try {
+    for (auto& [k, v] : header.at("__metadata__").items()) meta[k] = v.get<std::string>();
+  } catch (const nlohmann::json::exception& e) {
+    fail(path, ": corrupt checkpoint metadata: ", e.what());
+  }
+  return meta;
+}
+
+}  // namespace
+
+Metadata load_safetensors_metadata(const std::string& path) {
+  const Header h = read_header(path);
+  return metadata_of(h.json, path);
+}
+
+TensorMap load_safetensors(const std::string& path, Metadata* meta) {
+  Header h = read_header(path);
+  std::ifstream& in = h.in;
+  const uint64_t file_size = h.file_size, n = h.n;
+  const nlohmann::json& header = h.json;
+  if (meta) *meta = metadata_of(header, path);
   const uint64_t data_size = file_size - 8 - n;
   TensorMap out;
   try {
     for (auto& [name, entry] : header.items()) {
-      if (name == "__metadata__") {
-        if (meta)
-          for (auto& [k, v] : entry.items()) (*meta)[k] = v.get<std::string>();
-        continue;
-      }
+      if (name == "__metadata__") continue;
       const DType dt = parse_st_dtype(entry.at("dtype").get<std::string>(), path, name);
       Shape shape = entry.at("shape").get<Shape>();
       auto offs = entry.at("data_offsets").get<std::vector<uint64_t>>();

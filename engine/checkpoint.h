@@ -19,6 +19,8 @@ using Metadata = std::map<std::string, std::string>;
 
 void save_safetensors(const std::string& path, const TensorMap& tensors, const Metadata& meta = {});
 TensorMap load_safetensors(const std::string& path, Metadata* meta = nullptr);  // CPU tensors
+// The header's metadata alone, without reading the tensors.
+Metadata load_safetensors_metadata(const std::string& path);
 
 void save_parameters(const std::string& path, const Parameters& params, const Metadata& meta = {});
 // Loads every parameter by name; a missing name or a shape mismatch is an error naming both.

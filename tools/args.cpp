@@ -107,4 +107,10 @@ double Args::number(const std::string& name, double fallback, double min, double
   return v;
 }
 
+std::vector<std::string> Args::given() const {
+  std::set<std::string> names(switches_);
+  for (const auto& [name, value] : values_) names.insert(name);
+  return {names.begin(), names.end()};
+}
+
 }  // namespace duet::cli

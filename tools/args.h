@@ -21,6 +21,8 @@ class Args {
   double number(const std::string& name, double fallback, double min, double max) const;
   bool flag(const std::string& name) const { return switches_.count(name) > 0; }
   const std::vector<std::string>& positional() const { return positional_; }
+  // The names of every option and switch given, in alphabetical order.
+  std::vector<std::string> given() const;
 
  private:
   std::string command_;

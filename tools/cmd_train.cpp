@@ -159,9 +159,12 @@ std::optional<models::EvalResult> run_one(const RunSpec& r, const std::string& l
         fail(r.out, "/resume.safetensors: ", e.what());
       }
   } else {
-    if (const int done = saved_epochs(r.out))
+    if (const int done = saved_epochs(r.out); done > 0)
       std::printf("%s: %s held an unfinished training (%d epoch%s done); starting a new one over it\n", label.c_str(),
                   r.out.c_str(), done, done == 1 ? "" : "s");
+    else if (done < 0)
+      std::printf("%s: %s/resume.safetensors could not be read; starting a new training over it\n", label.c_str(),
+                  r.out.c_str());
     remove_train_state(r.out);
   }
   write_run_record(r.out, {r.args, false});
@@ -212,14 +215,17 @@ std::optional<models::EvalResult> run_one(const RunSpec& r, const std::string& l
     std::fflush(stdout);
     write_metrics_csv(r.out + "/metrics.csv", history);  // after every epoch: an interrupted run keeps its log
   };
+  // What Ctrl-C or SIGTERM prints: the command that goes on from the last saved epoch.
   const std::string again = "duet train --resume " + r.resume_dir;
-  say_on_interrupt(state ? "interrupted; " + again + " goes on after epoch " + std::to_string(state->epochs_done) +
-                               " of " + std::to_string(r.opts.epochs)
-                         : "interrupted before the first epoch ended; " + again + " starts this training again");
+  const auto on_interrupt = [&](int epochs_done) {
+    say_on_interrupt(epochs_done > 0 ? "interrupted; " + again + " goes on after epoch " + std::to_string(epochs_done) +
+                                           " of " + std::to_string(r.opts.epochs)
+                                     : "interrupted before the first epoch ended; " + again + " starts this training again");
+  };
+  on_interrupt(state ? state->epochs_done : 0);
   cb.on_state = [&](const models::TrainState& st) {
     save_train_state(r.out, *task, st);
-    say_on_interrupt("interrupted; " + again + " goes on after epoch " + std::to_string(st.epochs_done) + " of " +
-                     std::to_string(r.opts.epochs));
+    on_interrupt(st.epochs_done);
   };
   models::EvalResult ev;  // the test evaluation after the last epoch
   cb.final_eval = &ev;
@@ -294,7 +300,7 @@ std::string no_augmentation_reason(const RunSpec& r) {
   return r.arch == "audio:seed" ? "audio:seed trains without any, as the course does" : "drop --no-augment";
 }
 
-int resume_training(const Argv& argv, const Args& args);
+int resume_training(const Args& args);
 
 // duet train: argv's run, or with `resume` the continuation of the one in argv's --out folder.
 int train_command(const Argv& argv, bool resume) {
@@ -309,7 +315,7 @@ int train_command(const Argv& argv, bool resume) {
     return 0;
   }
   DUET_CHECK(args.positional().empty(), "train: unexpected argument '", args.positional().empty() ? "" : args.positional()[0], "'");
-  if (!resume && args.has("resume")) return resume_training(argv, args);
+  if (!resume && args.has("resume")) return resume_training(args);
   RunSpec r;
   r.model = args.str("model", "audio");
   DUET_CHECK(r.model == "audio" || r.model == "image" || r.model == "fusion", "--model expects audio, image or fusion, got '",
@@ -463,15 +469,12 @@ int train_command(const Argv& argv, bool resume) {
 
 // duet train --resume DIR [--device D] [--data DIR] [--stop-after N]: the command DIR/run.json
 // records, with those flags given anew, continued from DIR's saved state.
-int resume_training(const Argv& argv, const Args& args) {
+int resume_training(const Args& args) {
   const std::string dir = args.str("resume", "");
-  for (const std::string& a : argv)
-    if (a.rfind("--", 0) == 0) {
-      const std::string name = a.substr(2, a.find('=') == std::string::npos ? std::string::npos : a.find('=') - 2);
-      DUET_CHECK(name == "resume" || name == "device" || name == "data" || name == "stop-after", "--resume goes on with ",
-                 "the training ", dir, "/run.json records; only --device, --data and --stop-after may be given with ",
-                 "it, not --", name);
-    }
+  for (const std::string& name : args.given())
+    DUET_CHECK(name == "resume" || name == "device" || name == "data" || name == "stop-after", "--resume goes on with ",
+               "the training ", dir, "/run.json records; only --device, --data and --stop-after may be given with ",
+               "it, not --", name);
   const RunRecord record = read_run_record(dir);
   DUET_CHECK(!record.finished, dir, ": this training finished (its model is ", dir,
              "/model.safetensors); there is nothing to resume");

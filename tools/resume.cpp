@@ -175,9 +175,13 @@ std::optional<models::TrainState> load_train_state(const std::string& dir, model
 int saved_epochs(const std::string& dir) {
   const std::string path = state_path(dir);
   if (!fs::exists(path)) return 0;
-  Metadata meta;
-  load_safetensors(path, &meta);
-  return state_metadata(path, meta).value("epochs_done", 0);
+  try {
+    const nlohmann::json j = state_metadata(path, load_safetensors_metadata(path));
+    const auto done = j.find("epochs_done");
+    return done != j.end() && done->is_number_integer() && done->get<int>() >= 1 ? done->get<int>() : -1;
+  } catch (const Error&) {
+    return -1;
+  }
 }
 
 void remove_train_state(const std::string& dir) {

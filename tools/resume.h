@@ -38,7 +38,8 @@ void save_train_state(const std::string& dir, models::Task& task, const models::
 // Loads DIR/resume.safetensors into the task's parameters and buffers and returns the rest;
 // nullopt when DIR has none. A corrupt file or one of another model is an error naming it.
 std::optional<models::TrainState> load_train_state(const std::string& dir, models::Task& task);
-// The epochs DIR/resume.safetensors has done (0 when there is none), without loading it.
+// The epochs DIR/resume.safetensors has done, read from its header alone: 0 when there is
+// none, -1 when it cannot be read (a new training replaces it either way).
 int saved_epochs(const std::string& dir);
 void remove_train_state(const std::string& dir);
 

@@ -4,19 +4,8 @@
 # metrics of an unbroken run, a leave-one-speaker-out run goes on with the fold it was training,
 # and every wrong use gives one line and exit 1. Usage: run_resume_tests.sh PATH/TO/duet WORKDIR
 set -u
-duet=$1
-work=$2
-rm -rf "$work" && mkdir -p "$work"
-failures=0
-passes=0
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.sh" "$@"
 
-# check NAME CONDITION-COMMAND...: counts a pass when the command succeeds.
-check() {
-  local name=$1
-  shift
-  if "$@"; then passes=$((passes + 1)); else echo "FAIL $name"; failures=$((failures + 1)); fi
-}
 same_model() { cmp -s "$1/model.safetensors" "$2/model.safetensors"; }
 # metrics.csv without the seconds column: what a resumed run must reproduce exactly.
 same_metrics() { diff <(cut -d, -f1-5 "$1/metrics.csv") <(cut -d, -f1-5 "$2/metrics.csv") >/dev/null; }
@@ -63,6 +52,7 @@ expect_fail eval-unfinished "$work/part: the training in this folder has not fin
 expect_fail resume-other-flag "--resume goes on with the training .*only --device, --data and --stop-after may be given with it, not --epochs" "$duet" train --resume "$work/part" --epochs 9
 expect_fail resume-positional "train: unexpected argument 'extra'" "$duet" train --resume "$work/part" extra
 expect_fail resume-out-flag "not --out" "$duet" train --resume "$work/part" --out "$work/elsewhere"
+expect_fail resume-o-flag "not --out" "$duet" train --resume "$work/part" -o "$work/elsewhere"
 expect_fail resume-missing "--resume: folder '$work/nowhere' does not exist" "$duet" train --resume "$work/nowhere"
 expect_fail resume-not-a-run "$work/empty/run.json: missing" "$duet" train --resume "$work/empty"
 expect_fail resume-stop-range "--stop-after must be in \\[1, 4\\]" "$duet" train --resume "$work/part" --stop-after 5
@@ -109,6 +99,12 @@ expect_ok stop-again "$duet" "${run[@]}" --stop-after 1 --out "$work/over"
 expect_ok start-over "$duet" "${run[@]}" --out "$work/over"
 check start-over-line grep -q "$work/over held an unfinished training (1 epoch done); starting a new one over it" "$work/out"
 check start-over-same-model same_model "$work/over" "$work/ref"
+# ... and one holding an unreadable state file replaces it (a new training needs none of it).
+mkdir -p "$work/garbage" && printf 'garbage' >"$work/garbage/resume.safetensors"
+expect_ok start-over-garbage "$duet" "${run[@]}" --stop-after 1 --out "$work/garbage"
+check start-over-garbage-line grep -q "$work/garbage/resume.safetensors could not be read; starting a new training over it" "$work/out"
+check start-over-garbage-epoch diff <(cut -d, -f1-5 "$work/garbage/metrics.csv") <(head -2 "$work/ref/metrics.csv" | cut -d, -f1-5)
+check start-over-garbage-saved test "$(wc -c <"$work/garbage/resume.safetensors")" -gt 1000
 
 # Leave-one-speaker-out: killed while the second fold (ben) trains; resuming reads amy's
 # finished fold back, goes on with ben's and trains cat's.
@@ -127,5 +123,4 @@ done
 check loso-same-table diff "$work/loso/loso.csv" "$work/loso_ref/loso.csv"
 check_json loso-record-finished "j['finished'] is True" "$work/loso/run.json"
 
-echo "resume: $passes passed, $failures failed"
-[ "$failures" -eq 0 ]
+finish "resume"

@@ -64,6 +64,8 @@ TEST(Checkpoint, RoundTripKeepsValuesShapesAndMetadata) {
   uint64_t n = 0;
   for (int i = 0; i < 8; ++i) n |= uint64_t(uint8_t(bytes[i])) << (8 * i);
   EXPECT_EQ(n % 8, 0u);
+  // The metadata alone, read from the header.
+  EXPECT_EQ(load_safetensors_metadata(p.string()), (Metadata{{"model", "audio:seed"}}));
 }
 
 TEST(Checkpoint, ParametersLoadByNameAndRejectMismatch) {
@@ -129,6 +131,23 @@ TEST(Checkpoint, BadFilesGiveClearErrors) {
   expect_error_mentions(d / "huge.safetensors", "exceeds the file");
 
   EXPECT_THROW(load_safetensors((d / "absent.safetensors").string()), Error);
+
+  // Reading the metadata alone checks the header the same way, and the metadata's values.
+  EXPECT_THROW(load_safetensors_metadata((d / "hdr.safetensors").string()), Error);
+  EXPECT_THROW(load_safetensors_metadata((d / "json.safetensors").string()), Error);
+  write_all(d / "meta.safetensors", with_header(R"({"__metadata__":{"epochs":3}})", ""));
+  for (auto read : {+[](const std::string& f) {
+                      Metadata meta;
+                      load_safetensors(f, &meta);
+                    },
+                    +[](const std::string& f) { load_safetensors_metadata(f); }}) {
+    try {
+      read((d / "meta.safetensors").string());
+      ADD_FAILURE() << "a number as a metadata value was accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("corrupt checkpoint metadata"), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST(Checkpoint, FailedSaveKeepsOldFile) {
