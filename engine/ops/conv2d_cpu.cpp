@@ -1,6 +1,7 @@
 // CPU convolution by im2col + GEMM, one sample at a time, samples spread over threads.
 #include <omp.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "engine/error.h"
@@ -22,7 +23,19 @@ void Conv2dShape::validate() const {
 
 namespace {
 
-// col[(c*R + r)*S + s][p*Q + q] = x[c, p*sh - ph + r, q*sw - pw + s]
+// The output columns q whose input column q*sw - pw + t lies inside [0, W): [first, last).
+struct ColumnRange {
+  int64_t first, last;
+};
+ColumnRange valid_columns(const Conv2dShape& s, int64_t t) {
+  const int64_t Q = s.Q(), offset = t - s.pad_w;  // input column of output column q: q*sw + offset
+  const int64_t first = offset >= 0 ? 0 : (-offset + s.stride_w - 1) / s.stride_w;
+  const int64_t last = s.W - offset <= 0 ? 0 : (s.W - offset + s.stride_w - 1) / s.stride_w;
+  return {std::min(first, Q), std::max(std::min(last, Q), std::min(first, Q))};
+}
+
+// col[(c*R + r)*S + s][p*Q + q] = x[c, p*sh - ph + r, q*sw - pw + s], zero where that falls in
+// the padding. Each row of output positions is a run of zeros, a strided copy, and zeros.
 template <class T>
 void im2col(const Conv2dShape& s, const T* x, T* col) {
   const int64_t P = s.P(), Q = s.Q();
@@ -30,12 +43,21 @@ void im2col(const Conv2dShape& s, const T* x, T* col) {
     for (int64_t r = 0; r < s.R; ++r)
       for (int64_t t = 0; t < s.S; ++t) {
         T* row = col + ((c * s.R + r) * s.S + t) * P * Q;
+        const auto [q0, q1] = valid_columns(s, t);
         for (int64_t p = 0; p < P; ++p) {
+          T* out = row + p * Q;
           const int64_t h = p * s.stride_h - s.pad_h + r;
-          for (int64_t q = 0; q < Q; ++q) {
-            const int64_t w = q * s.stride_w - s.pad_w + t;
-            row[p * Q + q] = (h >= 0 && h < s.H && w >= 0 && w < s.W) ? x[(c * s.H + h) * s.W + w] : T(0);
+          if (h < 0 || h >= s.H) {
+            std::fill(out, out + Q, T(0));
+            continue;
           }
+          const int64_t base = (c * s.H + h) * s.W + t - s.pad_w;  // output column q reads x[base + q*sw]
+          std::fill(out, out + q0, T(0));
+          if (s.stride_w == 1)
+            std::copy(x + base + q0, x + base + q1, out + q0);
+          else
+            for (int64_t q = q0; q < q1; ++q) out[q] = x[base + q * s.stride_w];
+          std::fill(out + q1, out + Q, T(0));
         }
       }
 }
@@ -48,13 +70,13 @@ void col2im_add(const Conv2dShape& s, const T* col, T* dx) {
     for (int64_t r = 0; r < s.R; ++r)
       for (int64_t t = 0; t < s.S; ++t) {
         const T* row = col + ((c * s.R + r) * s.S + t) * P * Q;
+        const auto [q0, q1] = valid_columns(s, t);
         for (int64_t p = 0; p < P; ++p) {
           const int64_t h = p * s.stride_h - s.pad_h + r;
           if (h < 0 || h >= s.H) continue;
-          for (int64_t q = 0; q < Q; ++q) {
-            const int64_t w = q * s.stride_w - s.pad_w + t;
-            if (w >= 0 && w < s.W) dx[(c * s.H + h) * s.W + w] += row[p * Q + q];
-          }
+          const int64_t base = (c * s.H + h) * s.W + t - s.pad_w;  // output column q came from dx[base + q*sw]
+          const T* in = row + p * Q;
+          for (int64_t q = q0; q < q1; ++q) dx[base + q * s.stride_w] += in[q];
         }
       }
 }

@@ -157,6 +157,55 @@ TEST(Forward, ArgumentErrorsNameTheProblem) {
   EXPECT_THROW(F::add(Tensor::zeros({2}), Tensor::zeros({2}, DType::f64)), Error);
 }
 
+// The float path (im2col runs of zeros and copies, the blocked GEMM) against naive loops, for
+// paddings wider than the kernel, strides wider than the kernel and odd sizes; and the
+// gradient with respect to the input (col2im) against the adjoint identity
+// <conv(x), g> = <x, conv_backward_data(g)>.
+TEST(Forward, Conv2dFloatMatchesNaiveLoopsForOddPaddingsAndStrides) {
+  struct Case {
+    Shape x, w;
+    F::Conv2dOptions o;
+  };
+  const std::vector<Case> cases = {{{2, 3, 5, 3}, {4, 3, 2, 2}, {3, 3, 1, 4, false}},
+                                   {{1, 2, 9, 10}, {3, 2, 3, 5}, {1, 2, 2, 1, false}},
+                                   {{3, 1, 4, 17}, {2, 1, 1, 3}, {2, 4, 0, 3, false}},
+                                   {{1, 5, 7, 7}, {6, 5, 3, 3}, {1, 1, 1, 1, false}}};
+  Rng rng(11);
+  for (const Case& c : cases) {
+    Tensor x = random_tensor(c.x, rng).to(DType::f32), w = random_tensor(c.w, rng).to(DType::f32);
+    x.set_requires_grad(true);
+    Tensor y = F::conv2d(x, w, Tensor(), c.o);
+    const int64_t N = c.x[0], C = c.x[1], H = c.x[2], W = c.x[3], K = c.w[0], R = c.w[2], S = c.w[3];
+    const int64_t P = y.size(2), Q = y.size(3);
+    ASSERT_EQ(P, (H + 2 * c.o.pad_h - R) / c.o.stride_h + 1);
+    ASSERT_EQ(Q, (W + 2 * c.o.pad_w - S) / c.o.stride_w + 1);
+    const float* xd = x.data<float>();
+    const float* wd = w.data<float>();
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t k = 0; k < K; ++k)
+        for (int64_t p = 0; p < P; ++p)
+          for (int64_t q = 0; q < Q; ++q) {
+            double acc = 0;
+            for (int64_t ch = 0; ch < C; ++ch)
+              for (int64_t r = 0; r < R; ++r)
+                for (int64_t s = 0; s < S; ++s) {
+                  const int64_t h = p * c.o.stride_h - c.o.pad_h + r, ww = q * c.o.stride_w - c.o.pad_w + s;
+                  if (h >= 0 && h < H && ww >= 0 && ww < W)
+                    acc += double(wd[((k * C + ch) * R + r) * S + s]) * xd[((n * C + ch) * H + h) * W + ww];
+                }
+            EXPECT_NEAR(y.data<float>()[((n * K + k) * P + p) * Q + q], acc, 1e-5) << shape_str(c.x);
+          }
+    // <y, g> with g = y: its gradient with respect to x is conv_backward_data(y), and
+    // <x, dx> must equal <y, y> (the convolution is linear in x).
+    Tensor loss = F::sum(F::mul(y, y.detach()));
+    backward(loss);
+    double xdx = 0, yy = 0;
+    for (int64_t i = 0; i < x.numel(); ++i) xdx += double(xd[i]) * x.grad().data<float>()[i];
+    for (int64_t i = 0; i < y.numel(); ++i) yy += double(y.data<float>()[i]) * y.data<float>()[i];
+    EXPECT_NEAR(xdx, yy, 1e-4 * (1 + std::fabs(yy))) << shape_str(c.x);
+  }
+}
+
 TEST(Forward, GemmPipelineSettingIsZeroOrOne) {
   EXPECT_TRUE(ops::parse_gemm_pipeline(nullptr));
   EXPECT_TRUE(ops::parse_gemm_pipeline("1"));
