@@ -1,4 +1,6 @@
 // Small commands: devices, checkpoint, demo.
+#include <omp.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -8,6 +10,7 @@
 #include "engine/error.h"
 #include "engine/functional.h"
 #include "engine/init.h"
+#include "engine/ops/gemm.h"
 #include "engine/optim.h"
 #include "tools/args.h"
 #include "tools/commands.h"
@@ -24,6 +27,8 @@ int cmd_devices(const Argv& argv) {
   std::printf("CUDA backend: %s\n", cuda::built_with_cuda() ? "built" : "not built");
   if (cuda::available()) std::printf("GPU 0: %s\n", cuda::device_name().c_str());
   else std::printf("GPU: none found; duet runs on the CPU\n");
+  std::printf("CPU: %d OpenMP threads (OMP_NUM_THREADS sets them), GEMM %s\n", omp_get_max_threads(),
+              ops::cpu_gemm_name(ops::cpu_gemm_default()));
   return 0;
 }
 
