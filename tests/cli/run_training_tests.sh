@@ -1,30 +1,52 @@
 #!/usr/bin/env bash
 # train / eval / predict through the binary: every wrong input gives one line on stderr and
 # exit 1; small real trainings on ../shared/data reach sane accuracies and produce every
-# promised output. Usage: run_training_tests.sh PATH/TO/duet WORKDIR
+# promised output. Usage: run_training_tests.sh PATH/TO/duet WORKDIR [image|audio|fusion]
+# (one part alone: CTest runs the three side by side; none: all of them).
 set -u
 . "$(dirname "$0")/lib.sh" "$@"
 shared=${DUET_DATA:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/data}
+part=${3:-all}
+case $part in all | image | audio | fusion) ;; *) echo "run_training_tests.sh: unknown part '$part'" >&2; exit 2 ;; esac
+runs() { [ "$part" = all ] || [ "$part" = "$1" ]; }
 
-expect_ok train-help "$duet" train --help
-expect_fail train-bad-model "--model expects audio, image or fusion, got 'video'" "$duet" train --model video
-expect_fail train-arch-mismatch "--arch image:duet is not an audio architecture" "$duet" train --model audio --arch image:duet
-expect_fail train-arch-mismatch-fusion "--arch image:vgg is not a fusion architecture" "$duet" train --model fusion --arch image:vgg
-expect_fail train-unknown-arch "unknown architecture 'audio:huge'" "$duet" train --model audio --arch audio:huge
-expect_fail train-bad-schedule "--schedule expects constant or cosine" "$duet" train --schedule linear
-expect_fail train-bad-lr "--lr expects a number, got 'fast'" "$duet" train --lr fast
-expect_fail train-hard-audio "--hard applies to --model fusion" "$duet" train --model audio --hard
-expect_fail train-init-missing "model folder '$work/nope' does not exist" "$duet" train --model fusion --init-audio "$work/nope"
-expect_fail train-no-data "does not exist" "$duet" train --model audio --data "$work/nodata" --device cpu
-expect_fail eval-no-dir "--model-dir DIR is required" "$duet" eval
-expect_fail eval-missing-dir "model folder '$work/nope' does not exist" "$duet" eval --model-dir "$work/nope"
-mkdir -p "$work/notamodel"
-expect_fail eval-no-config "config.json: missing" "$duet" eval --model-dir "$work/notamodel"
-echo '{"format": "duet-model-1", "model"' >"$work/notamodel/config.json"
-expect_fail eval-bad-config "config.json: not valid JSON" "$duet" eval --model-dir "$work/notamodel"
-expect_fail predict-no-input "predict: --model-dir DIR is required" "$duet" predict --audio x.wav
+# Inputs every part uses: a hand-drawn-style "1" (a dark vertical stroke on a light 40x50
+# canvas, the opposite polarity to MNIST), a folder with it named as a 1, and a file that is
+# neither a picture nor a recording.
+python3 - "$work/digit.pgm" <<'PY'
+import sys
+w, h = 40, 50
+rows = [[230] * w for _ in range(h)]
+for y in range(8, 44):
+    for x in range(18, 23):
+        rows[y][x] = 20
+open(sys.argv[1], "wb").write(b"P5\n%d %d\n255\n" % (w, h) + bytes(v for r in rows for v in r))
+PY
+mkdir -p "$work/pics" && cp "$work/digit.pgm" "$work/pics/1_bar.pgm"
+printf 'this is not a picture' >"$work/junk.png"
 
-if [ -d "$shared/fsdd" ]; then
+# Wrong uses that need no data (with the image part).
+if runs image; then
+  expect_ok train-help "$duet" train --help
+  expect_fail train-bad-model "--model expects audio, image or fusion, got 'video'" "$duet" train --model video
+  expect_fail train-arch-mismatch "--arch image:duet is not an audio architecture" "$duet" train --model audio --arch image:duet
+  expect_fail train-arch-mismatch-fusion "--arch image:vgg is not a fusion architecture" "$duet" train --model fusion --arch image:vgg
+  expect_fail train-unknown-arch "unknown architecture 'audio:huge'" "$duet" train --model audio --arch audio:huge
+  expect_fail train-bad-schedule "--schedule expects constant or cosine" "$duet" train --schedule linear
+  expect_fail train-bad-lr "--lr expects a number, got 'fast'" "$duet" train --lr fast
+  expect_fail train-hard-audio "--hard applies to --model fusion" "$duet" train --model audio --hard
+  expect_fail train-init-missing "model folder '$work/nope' does not exist" "$duet" train --model fusion --init-audio "$work/nope"
+  expect_fail train-no-data "does not exist" "$duet" train --model audio --data "$work/nodata" --device cpu
+  expect_fail eval-no-dir "--model-dir DIR is required" "$duet" eval
+  expect_fail eval-missing-dir "model folder '$work/nope' does not exist" "$duet" eval --model-dir "$work/nope"
+  mkdir -p "$work/notamodel"
+  expect_fail eval-no-config "config.json: missing" "$duet" eval --model-dir "$work/notamodel"
+  echo '{"format": "duet-model-1", "model"' >"$work/notamodel/config.json"
+  expect_fail eval-bad-config "config.json: not valid JSON" "$duet" eval --model-dir "$work/notamodel"
+  expect_fail predict-no-input "predict: --model-dir DIR is required" "$duet" predict --audio x.wav
+fi
+
+if [ -d "$shared/fsdd" ] && runs image; then
   # Image: one short epoch on 4000 images.
   expect_ok train-image "$duet" train --model image --epochs 1 --train-limit 4000 --device cpu --data "$shared" --out "$work/img"
   check train-image-printed-line grep -q "printed digits: 10% of training images" "$work/out"
@@ -61,22 +83,11 @@ if [ -d "$shared/fsdd" ]; then
   check_json eval-image-shift-0 "j['test_shift'] == 0 and j['count'] == 10000 and j['loss'] != json.load(open('$work/img_eval.json'))['loss']" "$work/img_s0.json"
   expect_fail eval-test-shift-range "eval: --test-shift must be in \\[0, 4\\], got 5" "$duet" eval --model-dir "$work/img" --test-shift 5
   expect_fail eval-test-shift-word "eval: --test-shift expects an integer, got 'one'" "$duet" eval --model-dir "$work/img" --test-shift one
-  python3 - "$work/digit.pgm" <<'PY'
-import sys
-# A hand-drawn-style "1": a dark vertical stroke on a light 40x50 canvas (opposite polarity to MNIST).
-w, h = 40, 50
-rows = [[230] * w for _ in range(h)]
-for y in range(8, 44):
-    for x in range(18, 23):
-        rows[y][x] = 20
-open(sys.argv[1], "wb").write(b"P5\n%d %d\n255\n" % (w, h) + bytes(v for r in rows for v in r))
-PY
   "$duet" predict --model-dir "$work/img" --image "$work/digit.pgm" --json --device cpu >"$work/pred.json" 2>"$work/err"
   check_json predict-image "j['prediction'] == 1 and abs(sum(j['probabilities']) - 1) < 1e-4 and j['test_shift'] == 1" "$work/pred.json"
   "$duet" predict --model-dir "$work/img" --image "$work/digit.pgm" --json --device cpu --test-shift 0 >"$work/pred0.json" 2>"$work/err"
   check_json predict-image-shift-0 "j['test_shift'] == 0 and j['probabilities'] != json.load(open('$work/pred.json'))['probabilities']" "$work/pred0.json"
   expect_fail predict-image-on-audio-flag "an image model takes --image FILE" "$duet" predict --model-dir "$work/img" --audio x.wav
-  printf 'this is not a picture' >"$work/junk.png"
   expect_fail predict-bad-image "junk.png: cannot read image" "$duet" predict --model-dir "$work/img" --image "$work/junk.png"
   python3 -c "open('$work/blank.pgm','wb').write(b'P5\n8 8\n255\n' + bytes([255]*64))"
   expect_fail predict-blank-image "blank: no digit found" "$duet" predict --model-dir "$work/img" --image "$work/blank.pgm" --device cpu
@@ -126,7 +137,14 @@ PY
   else
     echo "SKIP eval-inputs-fonts: $sans not installed"
   fi
+  # Flags of the other models, refused on an image model.
+  expect_fail eval-test-speeds-image "--test-speeds applies to audio models, not image models" "$duet" eval --model-dir "$work/img" --test-speeds 1
+  expect_fail predict-test-speeds-image "--test-speeds applies to audio models, not image models" "$duet" predict --model-dir "$work/img" --image "$work/digit.pgm" --test-speeds 1
+  expect_fail fusion-init-wrong-kind "--init-audio needs an audio:duet model" "$duet" train --model fusion \
+    --init-audio "$work/img" --epochs 1 --device cpu --data "$shared" --out "$work/x"
+fi
 
+if [ -d "$shared/fsdd" ] && runs audio; then
   # Audio: four short epochs of the default model on 1200 clips of the official split.
   expect_ok train-audio "$duet" train --model audio --split official --epochs 4 --train-limit 1200 --device cpu --data "$shared" --out "$work/aud"
   "$duet" eval --model-dir "$work/aud" --data "$shared" --device cpu --json >"$work/aud_eval.json" 2>"$work/err"
@@ -177,8 +195,6 @@ PY
   "$duet" predict --model-dir "$work/aud" --audio "$shared/fsdd/recordings/7_theo_3.wav" --json --device cpu --test-speeds 1 >"$work/apred1.json" 2>"$work/err"
   check_json predict-audio-speed-1 "[abs(p - q) < 2e-4 for p, q in zip(j['probabilities'], [float(r['p%d' % c]) for r in __import__('csv').DictReader(open('$work/aud_s1/predictions.csv')) if r['example'].endswith('/7_theo_3.wav') for c in range(10)])].count(True) == 10" "$work/apred1.json"
   expect_fail eval-test-speeds-bad "--test-speeds expects 1 to 9 comma-separated speed factors" "$duet" eval --model-dir "$work/aud" --data "$shared" --test-speeds 0
-  expect_fail eval-test-speeds-image "--test-speeds applies to audio models, not image models" "$duet" eval --model-dir "$work/img" --test-speeds 1
-  expect_fail predict-test-speeds-image "--test-speeds applies to audio models, not image models" "$duet" predict --model-dir "$work/img" --image "$work/digit.pgm" --test-speeds 1
   expect_fail eval-test-shift-audio "--test-shift applies to image models, not audio models" "$duet" eval --model-dir "$work/aud" --test-shift 1
   expect_fail predict-test-shift-audio "--test-shift applies to image models, not audio models" "$duet" predict --model-dir "$work/aud" --audio "$shared/fsdd/recordings/7_theo_3.wav" --test-shift 1
   expect_fail predict-audio-bad-wav "not a WAV file" "$duet" predict --model-dir "$work/aud" --audio "$work/junk.png"
@@ -189,7 +205,7 @@ PY
   check_json eval-inputs-audio "j['count'] == 3 and sorted(j['per_group_accuracy']) == ['george', 'jackson', 'theo'] and sorted(j['per_class_accuracy']) == ['2', '7']" "$work/mine_wav.json"
   cp "$work/junk.png" "$work/mine_badwav/4_junk.wav"
   expect_fail eval-inputs-bad-wav "4_junk.wav: not a WAV file" "$duet" eval --model-dir "$work/aud" --inputs "$work/mine_badwav" --device cpu
-  expect_fail eval-inputs-no-wav "no .wav files" "$duet" eval --model-dir "$work/aud" --inputs "$work/mine"
+  expect_fail eval-inputs-no-wav "no .wav files" "$duet" eval --model-dir "$work/aud" --inputs "$work/pics"
   expect_fail eval-bad-split "no speaker 'nobody'" "$duet" eval --model-dir "$work/aud" --data "$shared" --split speaker:nobody
 
   # Channel counts: a two-block audio:duet is trained, recorded in config.json and rebuilt by eval.
@@ -212,24 +228,24 @@ PY
   "$duet" bench --device cpu --data "$shared" --only frontend --repeat 1 --json >"$work/bench.json" 2>"$work/err"
   check_json bench-frontend "j['frontend_ms'] > 0 and j['device'] == 'cpu'" "$work/bench.json"
   expect_fail bench-bad-only "--only expects frontend, audio_seed, image_duet or fusion_concat" "$duet" bench --only all
+  expect_fail fusion-early-init "do not apply to early fusion" "$duet" train --model fusion --fusion early \
+    --init-audio "$work/aud" --epochs 1 --device cpu --data "$shared" --out "$work/x"
+fi
 
+if [ -d "$shared/fsdd" ] && runs fusion; then
   # Fusion: one short epoch of attention fusion, then its robustness evaluation.
   expect_ok train-fusion "$duet" train --model fusion --fusion attention --epochs 1 --train-limit 400 --device cpu --data "$shared" --out "$work/fus"
   "$duet" eval --model-dir "$work/fus" --data "$shared" --device cpu --json >"$work/fus_eval.json" 2>"$work/err"
   check_json eval-fusion "'accuracy' in j and len(j['robustness']) == 11 and 'disagreements' in j" "$work/fus_eval.json"
-  expect_fail eval-inputs-fusion "--inputs takes an audio or image model" "$duet" eval --model-dir "$work/fus" --inputs "$work/mine"
+  expect_fail eval-inputs-fusion "--inputs takes an audio or image model" "$duet" eval --model-dir "$work/fus" --inputs "$work/pics"
   for f in robustness.csv robustness.png disagreements.csv; do
     [ -s "$work/fus/$f" ] || { echo "FAIL eval-fusion: no $f"; failures=$((failures + 1)); }
   done
   "$duet" predict --model-dir "$work/fus" --audio "$shared/fsdd/recordings/1_george_3.wav" --image "$work/digit.pgm" --json --device cpu >"$work/fpred.json" 2>"$work/err"
   check_json predict-fusion "abs(j['modality_weights']['audio'] + j['modality_weights']['image'] - 1) < 1e-4 and len(j['audio_probabilities']) == 10" "$work/fpred.json"
   expect_fail eval-hard-on-plain "was not trained with --hard" "$duet" eval --model-dir "$work/fus" --data "$shared" --hard
-  expect_fail fusion-early-init "do not apply to early fusion" "$duet" train --model fusion --fusion early \
-    --init-audio "$work/aud" --epochs 1 --device cpu --data "$shared" --out "$work/x"
-  expect_fail fusion-init-wrong-kind "--init-audio needs an audio:duet model" "$duet" train --model fusion \
-    --init-audio "$work/img" --epochs 1 --device cpu --data "$shared" --out "$work/x"
   expect_fail fusion-bad-strategy "unknown fusion strategy 'middle'" "$duet" train --model fusion --fusion middle \
     --epochs 1 --device cpu --data "$shared" --out "$work/x"
 fi
 
-finish "training cli"
+finish "training cli ($part)"
