@@ -5,11 +5,13 @@
 #include <vector>
 
 #include "engine/device.h"
+#include "engine/ops/gemm.h"
 #include "tools/commands.h"
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   try {
+    duet::ops::cpu_gemm_default();  // a wrong DUET_CPU_GEMM is reported here, not inside a parallel loop
     const int rc = duet::cli::run(args);
     duet::cuda::release_all();  // no device tensor is alive here; leaves nothing for a leak checker
     return rc;

@@ -20,7 +20,12 @@ void gemm_cpu(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alp
 // GEMM with portable 4-float vectors, and the blocked GEMM built for AVX2+FMA.
 enum class CpuGemm { reference, portable, avx2 };
 bool cpu_gemm_available(CpuGemm kernel);  // avx2: the CPU has AVX2 and FMA, and duet was built with it
-CpuGemm cpu_gemm_default();               // what gemm_cpu<float> uses for all but tiny products
+// What gemm_cpu<float> uses for all but tiny products: the environment variable DUET_CPU_GEMM
+// (reference, portable or avx2; read once per process) or, unset, avx2 where the CPU has it and
+// portable elsewhere. parse_cpu_gemm reads such a value (nullptr: unset); a wrong one throws,
+// naming the variable.
+CpuGemm cpu_gemm_default();
+CpuGemm parse_cpu_gemm(const char* value);
 const char* cpu_gemm_name(CpuGemm kernel);
 // gemm_cpu<float> with the given implementation; `parallel` false keeps it on the calling thread.
 void sgemm_cpu_with(CpuGemm kernel, bool parallel, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,

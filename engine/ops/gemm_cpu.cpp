@@ -5,6 +5,7 @@
 // spread over OpenMP threads when the product is large.
 #include <omp.h>
 
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -95,7 +96,24 @@ void gemm_reference(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, 
 
 bool cpu_gemm_available(CpuGemm kernel) { return kernel != CpuGemm::avx2 || cpu_has_avx2_fma(); }
 
-CpuGemm cpu_gemm_default() { return cpu_has_avx2_fma() ? CpuGemm::avx2 : CpuGemm::portable; }
+CpuGemm parse_cpu_gemm(const char* value) {
+  const std::string v = value ? value : "";
+  if (v.empty()) return cpu_has_avx2_fma() ? CpuGemm::avx2 : CpuGemm::portable;
+  if (v == "reference") return CpuGemm::reference;
+  if (v == "portable") return CpuGemm::portable;
+  if (v == "avx2") {
+    DUET_CHECK(cpu_has_avx2_fma(), "environment variable DUET_CPU_GEMM=avx2: this CPU (or this build) has no AVX2+FMA; ",
+               "use portable or reference");
+    return CpuGemm::avx2;
+  }
+  fail("environment variable DUET_CPU_GEMM expects reference, portable or avx2 (unset: the fastest this CPU runs), got '",
+       v, "'");
+}
+
+CpuGemm cpu_gemm_default() {
+  static const CpuGemm kernel = parse_cpu_gemm(std::getenv("DUET_CPU_GEMM"));
+  return kernel;
+}
 
 const char* cpu_gemm_name(CpuGemm kernel) {
   switch (kernel) {

@@ -6,6 +6,9 @@ set -u
 
 expect_ok help "$duet" --help
 expect_ok version "$duet" --version
+expect_fail cpu-gemm-env "environment variable DUET_CPU_GEMM expects reference, portable or avx2" env DUET_CPU_GEMM=fast "$duet" devices
+DUET_CPU_GEMM=reference "$duet" devices >"$work/out" 2>&1
+check cpu-gemm-env-reference grep -q "GEMM reference loops" "$work/out"
 expect_ok devices "$duet" devices
 check devices-cpu-line grep -qE "^CPU: [0-9]+ OpenMP threads \(OMP_NUM_THREADS sets them\), GEMM (blocked|reference)" "$work/out"
 expect_fail unknown-command "unknown command 'frobnicate'" "$duet" frobnicate

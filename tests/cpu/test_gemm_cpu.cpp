@@ -127,3 +127,21 @@ TEST(CpuGemm, EmptyProductsAndBadSizes) {
   // The default is the AVX2 copy exactly when the CPU can run it.
   EXPECT_EQ(ops::cpu_gemm_default() == CpuGemm::avx2, ops::cpu_gemm_available(CpuGemm::avx2));
 }
+
+TEST(CpuGemm, TheEnvironmentChoosesTheKernel) {
+  EXPECT_EQ(ops::parse_cpu_gemm("reference"), CpuGemm::reference);
+  EXPECT_EQ(ops::parse_cpu_gemm("portable"), CpuGemm::portable);
+  EXPECT_EQ(ops::parse_cpu_gemm(nullptr), ops::cpu_gemm_available(CpuGemm::avx2) ? CpuGemm::avx2 : CpuGemm::portable);
+  EXPECT_EQ(ops::parse_cpu_gemm(""), ops::parse_cpu_gemm(nullptr));
+  if (ops::cpu_gemm_available(CpuGemm::avx2)) EXPECT_EQ(ops::parse_cpu_gemm("avx2"), CpuGemm::avx2);
+  else EXPECT_THROW(ops::parse_cpu_gemm("avx2"), Error);
+  for (const char* bad : {"fast", "AVX2", "blas"}) {
+    try {
+      ops::parse_cpu_gemm(bad);
+      ADD_FAILURE() << "accepted '" << bad << "'";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("DUET_CPU_GEMM expects reference, portable or avx2"), std::string::npos)
+          << e.what();
+    }
+  }
+}
