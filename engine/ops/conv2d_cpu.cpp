@@ -31,7 +31,8 @@ ColumnRange valid_columns(const Conv2dShape& s, int64_t t) {
   const int64_t Q = s.Q(), offset = t - s.pad_w;  // input column of output column q: q*sw + offset
   const int64_t first = offset >= 0 ? 0 : (-offset + s.stride_w - 1) / s.stride_w;
   const int64_t last = s.W - offset <= 0 ? 0 : (s.W - offset + s.stride_w - 1) / s.stride_w;
-  return {std::min(first, Q), std::max(std::min(last, Q), std::min(first, Q))};
+  const int64_t q0 = std::min(first, Q);
+  return {q0, std::clamp(last, q0, Q)};
 }
 
 // col[(c*R + r)*S + s][p*Q + q] = x[c, p*sh - ph + r, q*sw - pw + s], zero where that falls in

@@ -17,6 +17,10 @@
 #define DUET_GEMM_MR 6
 #define DUET_GEMM_NV 2
 #include "engine/ops/gemm_cpu_blocked.h"
+#undef DUET_GEMM_NS
+#undef DUET_GEMM_VEC
+#undef DUET_GEMM_MR
+#undef DUET_GEMM_NV
 
 #if DUET_HAVE_AVX2_GEMM
 namespace duet::ops::avx2 {
