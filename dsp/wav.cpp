@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 
 #include "engine/error.h"
@@ -116,6 +117,7 @@ Audio decode_wav(const std::vector<uint8_t>& b, const std::string& name, WavInfo
 }
 
 static std::vector<uint8_t> read_bytes(const std::string& path) {
+  DUET_CHECK(!std::filesystem::is_directory(path), path, ": is a folder, not a WAV file");
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   DUET_CHECK(in, path, ": cannot open");
   const auto size = in.tellg();

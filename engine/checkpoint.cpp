@@ -1,6 +1,7 @@
 #include "engine/checkpoint.h"
 
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -74,18 +75,19 @@ struct Header {
 
 Header read_header(const std::string& path) {
   Header h;
+  DUET_CHECK(!std::filesystem::is_directory(path), path, ": is a folder, not a checkpoint file");
   h.in.open(path, std::ios::binary | std::ios::ate);
   DUET_CHECK(h.in, path, ": cannot open checkpoint");
   h.file_size = uint64_t(h.in.tellg());
   h.in.seekg(0);
   DUET_CHECK(h.file_size >= 8, path, ": truncated checkpoint (", h.file_size, " bytes, no header length)");
   unsigned char len[8];
-  h.in.read(reinterpret_cast<char*>(len), 8);
+  DUET_CHECK(h.in.read(reinterpret_cast<char*>(len), 8), path, ": cannot read the header length");
   for (int i = 0; i < 8; ++i) h.n |= uint64_t(len[i]) << (8 * i);
   DUET_CHECK(h.n <= h.file_size - 8, path, ": header length ", h.n, " exceeds the file (", h.file_size, " bytes)");
   DUET_CHECK(h.n <= 100u << 20, path, ": header length ", h.n, " is absurd (over 100 MiB)");
   std::string text(h.n, '\0');
-  h.in.read(text.data(), std::streamsize(h.n));
+  DUET_CHECK(h.in.read(text.data(), std::streamsize(h.n)), path, ": cannot read the ", h.n, "-byte header");
   try {
     h.json = nlohmann::json::parse(text);
   } catch (const std::exception& e) {

@@ -45,7 +45,7 @@ Fsdd load_fsdd(const std::string& root) {
       break;
     }
   DUET_CHECK(fs::is_directory(dir), "FSDD folder '", root,
-             "' does not exist (give --data DIR, set DUET_DATA, or run tools/get_data.sh)");
+             "' does not exist or is not a folder (give --data DIR, set DUET_DATA, or run tools/get_data.sh)");
   Fsdd ds;
   ds.root = dir;
   for (const auto& e : fs::recursive_directory_iterator(dir)) {
@@ -127,6 +127,8 @@ Mnist load_mnist_files(const std::string& images_path, const std::string& labels
 Mnist load_mnist(const std::string& root, const std::string& which) {
   DUET_CHECK(which == "train" || which == "test", "MNIST split must be train or test, got '", which, "'");
   const std::string prefix = which == "train" ? "train" : "t10k";
+  DUET_CHECK(fs::is_directory(root), "MNIST folder '", root,
+             "' does not exist or is not a folder (give --data DIR, set DUET_DATA, or run tools/get_data.sh)");
   std::string dir = fs::is_directory(fs::path(root) / "mnist") ? (fs::path(root) / "mnist").string() : root;
   auto find = [&](const std::string& stem) {
     for (const char* ext : {".gz", ""}) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 
 #include "engine/error.h"
 #include "engine/ops/gemm.h"
@@ -353,6 +354,7 @@ std::vector<float> low_resolution(const float* digit28, int side, Rng& rng) {
 }
 
 std::vector<uint8_t> load_gray_image(const std::string& path, int* w, int* h) {
+  DUET_CHECK(!std::filesystem::is_directory(path), path, ": is a folder, not a picture");
   int channels = 0;
   unsigned char* p = stbi_load(path.c_str(), w, h, &channels, 1);
   DUET_CHECK(p, path, ": cannot read image (", stbi_failure_reason(), ")");

@@ -13,6 +13,7 @@
 #include "engine/error.h"
 #include "models/datasets.h"
 #include "tools/args.h"
+#include "tools/common.h"
 #include "tools/commands.h"
 #include "tools/plot.h"
 
@@ -112,7 +113,7 @@ int cmd_split(const Argv& argv) {
   data::Split s = data::make_split(ds, args.str("split", ""), args.number("test-fraction", 0.25, 1e-9, 1 - 1e-9),
                                    uint64_t(args.integer("seed", 0, 0, INT64_MAX)));
   const std::string out = args.str("out", "");
-  fs::create_directories(out);
+  make_output_folder(out);
   for (auto [name, idx] : {std::pair{"train", &s.train}, {"test", &s.test}}) {
     const std::string path = out + "/" + name + ".csv";
     std::ofstream f(path);

@@ -96,7 +96,7 @@ void write_robustness(const std::string& out, const std::string& arch, const std
 }
 
 int eval_fusion(models::FusionTask& t, const std::string& out, bool json, uint64_t seed) {
-  fs::create_directories(out);
+  make_output_folder(out);
   std::vector<models::Degradation> degs = models::standard_degradations();
   std::vector<std::string> methods;
   std::vector<std::map<std::string, double>> table;
@@ -258,7 +258,7 @@ int eval_inputs(models::Task& task, const std::string& kind, const std::string& 
     if (!in.group.empty()) groups[in.group].first += pred == in.label, ++groups[in.group].second;
   }
   std::stable_sort(wrong.begin(), wrong.end(), [](const Row& a, const Row& b) { return a.confidence() > b.confidence(); });
-  fs::create_directories(out);
+  make_output_folder(out);
   {
     std::ofstream f(out + "/inputs.csv");
     DUET_CHECK(f, out, "/inputs.csv: cannot open for writing");
@@ -396,7 +396,7 @@ int cmd_eval(const Argv& argv) {
   }
   DUET_CHECK(!args.flag("hard"), "--hard applies to fusion models");
   const std::string out = args.str("out", dir);
-  fs::create_directories(out);
+  make_output_folder(out);
   models::EvalResult r = models::evaluate(*task, 256, seed);
   const int64_t wrong = write_errors_csv(out + "/errors.csv", *task, r);
   write_predictions_csv(out + "/predictions.csv", *task, r);

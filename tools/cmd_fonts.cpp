@@ -95,7 +95,7 @@ void write_stroke_sheet(const std::string& out, int n, uint64_t seed) {
           sheet.set(4 + k * cell + x, 4 + d * cell + y, {v, v, v});
         }
     }
-  fs::create_directories(out);
+  make_output_folder(out);
   const std::string path = (fs::path(out) / "strokes.png").string();
   sheet.save_png(path);
   std::printf("wrote %s: %d stroke-drawn renderings of each digit (rows 0-9), as duet train --printed draws them\n",
@@ -132,7 +132,7 @@ int cmd_fonts(const Argv& argv) {
   const std::vector<fs::path> files = font_files(root);
   DUET_CHECK(!files.empty(), "--font-dir ", root,
              ": no fonts (.ttf, .otf) found (on Debian: apt-get install fonts-dejavu-core)");
-  fs::create_directories(out);
+  make_output_folder(out);
   int fonts = 0;
   std::vector<std::string> skipped;
   std::set<std::string> tags;

@@ -71,6 +71,7 @@ int cmd_demo(const Argv& argv) {
   const int64_t steps = args.integer("steps", 150, 1, 1000000);
   const uint64_t seed = uint64_t(args.integer("seed", 1, 0, INT64_MAX));
   const std::string out = args.str("out", "runs/demo");
+  make_output_folder(out);  // before training, so a wrong --out costs nothing
 
   Rng rng(seed);
   const int N = 64;
@@ -106,7 +107,6 @@ int cmd_demo(const Argv& argv) {
       std::printf("step %4lld  loss %.5f\n", (long long)step, loss_value);
     }
   }
-  std::filesystem::create_directories(out);
   save_parameters(out + "/model.safetensors", ps, {{"model", "demo"}});
   std::printf("wrote %s/model.safetensors\n", out.c_str());
   return 0;

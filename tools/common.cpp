@@ -73,6 +73,13 @@ std::string describe_test_shift(int px) {
          "log-probabilities of the 5 readings averaged)";
 }
 
+void make_output_folder(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  DUET_CHECK(!ec, "output folder '", dir, "': cannot create it (", ec.message(), ")");
+  DUET_CHECK(std::filesystem::is_directory(dir), "output folder '", dir, "': a file of that name is in the way");
+}
+
 bool has_extension(const std::filesystem::path& p, std::initializer_list<const char*> exts) {
   std::string e = p.extension().string();
   for (char& c : e) c = char(std::tolower(static_cast<unsigned char>(c)));

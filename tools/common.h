@@ -27,6 +27,10 @@ std::string describe_test_speeds(const std::vector<double>& speeds);
 // model's test_shift (0: as they are).
 std::string describe_test_shift(int px);
 
+// Creates the output folder `dir` and its parents (nothing when it exists); an error naming it
+// and the reason when it cannot (a file in the way, no permission).
+void make_output_folder(const std::string& dir);
+
 // Whether p's extension, in lower case, is one of `exts` (".wav", ".png", ...).
 bool has_extension(const std::filesystem::path& p, std::initializer_list<const char*> exts);
 

@@ -7,13 +7,15 @@
 #include "engine/error.h"
 #include "models/datasets.h"
 #include "models/fusion.h"
+#include "models/networks.h"
+#include "tools/common.h"
 
 namespace fs = std::filesystem;
 
 namespace duet::cli {
 
 void save_model_dir(const std::string& dir, models::Task& task, const nlohmann::json& extra) {
-  fs::create_directories(dir);
+  make_output_folder(dir);
   nlohmann::json c = task.config();
   for (auto& [k, v] : extra.items()) c[k] = v;
   c["format"] = "duet-model-1";
@@ -29,6 +31,7 @@ void save_model_dir(const std::string& dir, models::Task& task, const nlohmann::
 }
 
 nlohmann::json read_config(const std::string& dir) {
+  DUET_CHECK(!fs::exists(dir) || fs::is_directory(dir), "model folder '", dir, "' is a file, not a folder");
   DUET_CHECK(fs::is_directory(dir), "model folder '", dir, "' does not exist");
   const std::string path = dir + "/config.json";
   DUET_CHECK(fs::exists(path) || !fs::exists(dir + "/run.json"), dir, ": the training in this folder has not ",
@@ -43,6 +46,9 @@ nlohmann::json read_config(const std::string& dir) {
   }
   DUET_CHECK(c.is_object() && c.value("format", "") == "duet-model-1" && c.contains("model") && c.contains("arch"), path,
              ": not a duet model configuration");
+  const std::string model = c.value("model", ""), arch = c.value("arch", "");
+  DUET_CHECK((model != "audio" && model != "image") || models::known_architecture(arch), path,
+             ": unknown architecture '", arch, "' (known: ", models::architecture_names(model + ":"), ")");
   DUET_CHECK(fs::is_regular_file(dir + "/model.safetensors"), dir, "/model.safetensors: missing");
   return c;
 }

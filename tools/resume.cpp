@@ -12,6 +12,7 @@
 
 #include "engine/checkpoint.h"
 #include "engine/error.h"
+#include "tools/common.h"
 
 namespace fs = std::filesystem;
 
@@ -98,7 +99,7 @@ void say_on_interrupt(const std::string& message) {
 }
 
 void write_run_record(const std::string& dir, const RunRecord& record) {
-  fs::create_directories(dir);
+  make_output_folder(dir);
   const nlohmann::json j = {{"format", kRunFormat}, {"args", record.args}, {"finished", record.finished}};
   const std::string path = run_path(dir), tmp = path + ".tmp";
   {
@@ -113,6 +114,7 @@ void write_run_record(const std::string& dir, const RunRecord& record) {
 bool has_run_record(const std::string& dir) { return fs::is_regular_file(run_path(dir)); }
 
 RunRecord read_run_record(const std::string& dir) {
+  DUET_CHECK(!fs::exists(dir) || fs::is_directory(dir), "--resume: '", dir, "' is a file, not a folder");
   DUET_CHECK(fs::is_directory(dir), "--resume: folder '", dir, "' does not exist");
   const std::string path = run_path(dir);
   std::ifstream f(path);

@@ -82,6 +82,9 @@ expect_fail checkpoint-missing "no_such.safetensors: cannot open" "$duet" checkp
 printf 'garbage' >"$work/bad.safetensors"
 expect_fail checkpoint-truncated "bad.safetensors: .*exceeds the file|bad.safetensors: truncated" \
   "$duet" checkpoint "$work/bad.safetensors"
+expect_fail checkpoint-folder "$work: is a folder, not a checkpoint file" "$duet" checkpoint "$work"
+expect_fail demo-out-is-file "output folder '$work/bad.safetensors/demo': cannot create it \\(" \
+  "$duet" demo --device cpu --steps 1000000 --out "$work/bad.safetensors/demo"
 expect_ok demo "$duet" demo --device cpu --steps 5 --out "$work/demo"
 expect_ok checkpoint "$duet" checkpoint "$work/demo/model.safetensors"
 
@@ -93,6 +96,7 @@ expect_fail info-broken-wav "broken.wav: " "$duet" info "$work/wavs/broken.wav"
 expect_fail info-text-wav "text.wav: not a WAV file" "$duet" info "$work/wavs/text.wav"
 expect_fail info-missing-wav "nope.wav: cannot open" "$duet" info "$work/wavs/nope.wav"
 expect_fail show-missing "nope.wav: cannot open" "$duet" show "$work/wavs/nope.wav"
+expect_fail info-folder "$work/wavs: is a folder, not a WAV file" "$duet" info "$work/wavs"
 expect_fail info-empty-data "no recordings named" "$duet" info --data "$work/empty"
 expect_fail info-no-data "does not exist" "$duet" info --data "$work/none"
 expect_fail split-no-split "--split is required" "$duet" split --data "$work/empty" -o "$work/s"

@@ -54,6 +54,8 @@ expect_fail resume-positional "train: unexpected argument 'extra'" "$duet" train
 expect_fail resume-out-flag "not --out" "$duet" train --resume "$work/part" --out "$work/elsewhere"
 expect_fail resume-o-flag "not --out" "$duet" train --resume "$work/part" -o "$work/elsewhere"
 expect_fail resume-missing "--resume: folder '$work/nowhere' does not exist" "$duet" train --resume "$work/nowhere"
+echo junk >"$work/junk"
+expect_fail resume-file "--resume: '$work/junk' is a file, not a folder" "$duet" train --resume "$work/junk"
 expect_fail resume-not-a-run "$work/empty/run.json: missing" "$duet" train --resume "$work/empty"
 expect_fail resume-stop-range "--stop-after must be in \\[1, 4\\]" "$duet" train --resume "$work/part" --stop-after 5
 expect_fail stop-after-one-epoch "--stop-after needs a training of at least 2 epochs" "$duet" train --model audio --data "$data" --epochs 1 --stop-after 1

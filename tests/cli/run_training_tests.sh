@@ -39,6 +39,9 @@ if runs image; then
   expect_fail train-no-data "does not exist" "$duet" train --model audio --data "$work/nodata" --device cpu
   expect_fail eval-no-dir "--model-dir DIR is required" "$duet" eval
   expect_fail eval-missing-dir "model folder '$work/nope' does not exist" "$duet" eval --model-dir "$work/nope"
+  expect_fail eval-dir-is-file "model folder '$work/junk.png' is a file, not a folder" "$duet" eval --model-dir "$work/junk.png"
+  expect_fail train-data-is-file "FSDD folder '$work/junk.png' does not exist or is not a folder" "$duet" train --model audio --data "$work/junk.png" --device cpu
+  expect_fail train-image-data-is-file "MNIST folder '$work/junk.png' does not exist or is not a folder" "$duet" train --model image --data "$work/junk.png" --device cpu
   mkdir -p "$work/notamodel"
   expect_fail eval-no-config "config.json: missing" "$duet" eval --model-dir "$work/notamodel"
   echo '{"format": "duet-model-1", "model"' >"$work/notamodel/config.json"
@@ -89,6 +92,11 @@ if [ -d "$shared/fsdd" ] && runs image; then
   check_json predict-image-shift-0 "j['test_shift'] == 0 and j['probabilities'] != json.load(open('$work/pred.json'))['probabilities']" "$work/pred0.json"
   expect_fail predict-image-on-audio-flag "an image model takes --image FILE" "$duet" predict --model-dir "$work/img" --audio x.wav
   expect_fail predict-bad-image "junk.png: cannot read image" "$duet" predict --model-dir "$work/img" --image "$work/junk.png"
+  expect_fail predict-image-folder "$work/img: is a folder, not a picture" "$duet" predict --model-dir "$work/img" --image "$work/img"
+  # A configuration naming an architecture this duet does not know: the file and the known ones.
+  mkdir -p "$work/img_arch" && cp "$work/img/model.safetensors" "$work/img_arch/"
+  python3 -c "import json; c = json.load(open('$work/img/config.json')); c['arch'] = 'image:huge'; json.dump(c, open('$work/img_arch/config.json', 'w'))"
+  expect_fail eval-config-unknown-arch "img_arch/config.json: unknown architecture 'image:huge' \\(known: image:duet, image:vgg\\)" "$duet" eval --model-dir "$work/img_arch"
   python3 -c "open('$work/blank.pgm','wb').write(b'P5\n8 8\n255\n' + bytes([255]*64))"
   expect_fail predict-blank-image "blank: no digit found" "$duet" predict --model-dir "$work/img" --image "$work/blank.pgm" --device cpu
   # eval --inputs: the user's own pictures, labelled by name; two "1"s named as 1 and one named 7.
@@ -178,7 +186,7 @@ PY
   if [ "$(head -1 "$work/aud_rob/robustness.csv" 2>/dev/null)" = "degradation,accuracy,loss" ] && [ "$(wc -l <"$work/aud_rob/robustness.csv")" = 12 ] &&
      [ -s "$work/aud_rob/robustness.png" ]; then passes=$((passes + 1)); else echo "FAIL eval-audio-robustness-files"; failures=$((failures + 1)); fi
   expect_fail eval-robustness-bad-seed "--seed expects an integer, got 'x'" "$duet" eval --model-dir "$work/aud" --data "$shared" --robustness --seed x
-  expect_fail eval-out-not-a-folder "cannot create directories" "$duet" eval --model-dir "$work/aud" --data "$shared" --device cpu --out "$work/aud/config.json/x"
+  expect_fail eval-out-not-a-folder "output folder '$work/aud/config.json/x': cannot create it" "$duet" eval --model-dir "$work/aud" --data "$shared" --device cpu --out "$work/aud/config.json/x"
   "$duet" predict --model-dir "$work/aud" --audio "$shared/fsdd/recordings/7_theo_3.wav" --json --device cpu >"$work/apred.json" 2>"$work/err"
   check_json predict-audio "0 <= j['prediction'] <= 9 and len(j['probabilities']) == 10" "$work/apred.json"
   # 7_theo_3 is an official test clip: predict gives it the probabilities eval wrote for it.
@@ -198,6 +206,7 @@ PY
   expect_fail eval-test-shift-audio "--test-shift applies to image models, not audio models" "$duet" eval --model-dir "$work/aud" --test-shift 1
   expect_fail predict-test-shift-audio "--test-shift applies to image models, not audio models" "$duet" predict --model-dir "$work/aud" --audio "$shared/fsdd/recordings/7_theo_3.wav" --test-shift 1
   expect_fail predict-audio-bad-wav "not a WAV file" "$duet" predict --model-dir "$work/aud" --audio "$work/junk.png"
+  expect_fail predict-audio-folder "$work/aud: is a folder, not a WAV file" "$duet" predict --model-dir "$work/aud" --audio "$work/aud"
   # eval --inputs with recordings: FSDD's names already carry the digit and the speaker.
   mkdir -p "$work/mine_wav" "$work/mine_badwav"
   cp "$shared/fsdd/recordings/7_theo_3.wav" "$shared/fsdd/recordings/2_george_0.wav" "$shared/fsdd/recordings/2_jackson_1.wav" "$work/mine_wav/"

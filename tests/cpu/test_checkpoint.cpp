@@ -132,6 +132,10 @@ TEST(Checkpoint, BadFilesGiveClearErrors) {
 
   EXPECT_THROW(load_safetensors((d / "absent.safetensors").string()), Error);
 
+  // A folder where the file should be (it opens on Linux, and reading it fails).
+  fs::create_directories(d / "folder.safetensors");
+  expect_error_mentions(d / "folder.safetensors", "is a folder, not a checkpoint file");
+
   // Reading the metadata alone checks the header the same way, and the metadata's values.
   EXPECT_THROW(load_safetensors_metadata((d / "hdr.safetensors").string()), Error);
   EXPECT_THROW(load_safetensors_metadata((d / "json.safetensors").string()), Error);
