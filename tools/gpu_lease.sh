@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Several trainings of tools/gpu_train_check.sh side by side on one GPU machine, all stopped by
+# one deadline, in one command (a lent machine gives a command at most 10 minutes):
+#   tools/gpu_lease.sh OUT SECONDS JOB...
+# JOB is a gpu_train_check stage, optionally with training flags after '=' (its TRAIN_ARGS):
+#   tools/gpu_lease.sh out 540 audio:random 'audio:random=--seed 1' image 'image=--arch image:vgg' \
+#     fold:george fold:jackson fold:lucas fold:nicolas fold:theo fold:yweweler
+# 1. builds (BUILD_DIR, default build-gpu; Release, Ninja) and runs the `gpu` tests beside the
+#    trainings (GPU_TESTS=0 skips them)                       -> OUT/build.log, OUT/ctest_gpu.log
+# 2. starts every JOB at once, each its own gpu_train_check.sh process with an equal share of
+#    the cores (OMP_NUM_THREADS), stopped SECONDS after this script started (SIGTERM: a training
+#    saves its last finished epoch)                           -> OUT/job-N.log, OUT/results.txt
+# 3. writes OUT/lease.txt: each job's state (done, or stopped by the deadline) and the time.
+# The same command with the same OUT (carried back to the next machine) goes on with every
+# training that was stopped and keeps the finished ones (gpu_train_check.sh continues them).
+set -u
+if [ $# -lt 3 ]; then
+  echo "usage: tools/gpu_lease.sh OUT SECONDS JOB... (see the comment at the top of tools/gpu_lease.sh)" >&2
+  exit 2
+fi
+out=$1 deadline=$2
+shift 2
+case $deadline in '' | *[!0-9]*) echo "gpu_lease: SECONDS must be a whole number of seconds, got '$deadline'" >&2; exit 2 ;; esac
+mkdir -p "$out" || exit 1
+out=$(cd "$out" && pwd)  # relative to where the command was given
+cd "$(dirname "$0")/.."
+export BUILD_DIR=${BUILD_DIR:-build-gpu}
+export PATH="/usr/local/cuda/bin:$PATH"
+log() { printf '%-40s [%d s in]\n' "$1" "$SECONDS" | tee -a "$out/lease.txt"; }
+: >"$out/lease.txt"
+nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null | head -1 >"$out/gpu.txt"
+
+stb=()
+[ -f third_party_local/stb/stb_image_write.h ] && stb=(-DDUET_STB_DIR="$(pwd)/third_party_local/stb")
+configure=(cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release "${stb[@]}")
+[ -f "$BUILD_DIR/CMakeCache.txt" ] && configure=(true)  # a build folder carried or made before
+if "${configure[@]}" >"$out/build.log" 2>&1 && cmake --build "$BUILD_DIR" --parallel "$(nproc)" >>"$out/build.log" 2>&1; then
+  log "build ok"
+else
+  log "build FAILED (see build.log)"
+  tail -20 "$out/build.log"
+  exit 1
+fi
+
+left=$((deadline - SECONDS))
+[ "$left" -gt 0 ] || { log "no time left for the trainings after the build (SECONDS was $deadline)"; exit 1; }
+threads=$(($(nproc) / $#))
+[ "$threads" -ge 1 ] || threads=1
+pids=() names=()
+for job in "$@"; do
+  stage=${job%%=*} args=""
+  [[ $job == *=* ]] && args=${job#*=}
+  n=${#pids[@]}
+  TRAIN_ARGS=$args OMP_NUM_THREADS=$threads timeout -s TERM "$left" tools/gpu_train_check.sh "$out" "$stage" \
+    >"$out/job-$n.log" 2>&1 &
+  pids+=($!) names+=("$job")
+done
+log "started ${#pids[@]} jobs, $threads threads each, $left s left"
+if [ "${GPU_TESTS:-1}" != 0 ]; then
+  (cd "$BUILD_DIR" && timeout "$left" ctest --output-on-failure -L gpu) >"$out/ctest_gpu.log" 2>&1 &&
+    log "tests (gpu label) ok" || log "tests (gpu label) FAILED or stopped (see ctest_gpu.log)"
+fi
+for i in "${!pids[@]}"; do
+  wait "${pids[$i]}"
+  case $? in
+    0) log "job $i (${names[$i]}) done" ;;
+    124) log "job $i (${names[$i]}) stopped by the deadline; the same command goes on with it" ;;
+    *) log "job $i (${names[$i]}) FAILED (see job-$i.log)" ;;
+  esac
+done
+log "total"
+echo
+[ -f "$out/results.txt" ] && cat "$out/results.txt"
