@@ -7,6 +7,10 @@
 #     fold:george fold:jackson fold:lucas fold:nicolas fold:theo fold:yweweler
 # 1. builds (BUILD_DIR, default build-gpu; Release, Ninja) and runs the `gpu` tests beside the
 #    trainings (GPU_TESTS=0 skips them)                       -> OUT/build.log, OUT/ctest_gpu.log
+#    A BUILD_DIR that holds a duet binary and no CMakeCache.txt is used as it is, no build: the
+#    minutes of a build saved on a lent machine by carrying binaries built elsewhere (a CUDA
+#    build for its GPU: build/duet and build/tests/duet_gpu_tests copied into a git-ignored
+#    folder such as build-carry/); its duet_gpu_tests (in it or in its tests/) is the gpu test.
 # 2. starts every JOB at once, each its own gpu_train_check.sh process with an equal share of
 #    the cores (OMP_NUM_THREADS), stopped SECONDS after this script started (SIGTERM: a training
 #    saves its last finished epoch)                           -> OUT/job-N.log, OUT/results.txt
@@ -25,6 +29,11 @@ mkdir -p "$out" || exit 1
 out=$(cd "$out" && pwd)  # relative to where the command was given
 cd "$(dirname "$0")/.."
 export BUILD_DIR=${BUILD_DIR:-build-gpu}
+data=${DUET_DATA:-}  # as gpu_check.sh finds it: $DUET_DATA, else ./data, else ../shared/data
+for d in "$data" data ../shared/data; do
+  if [ -n "$d" ] && [ -d "$d/fsdd" ]; then data=$(cd "$d" && pwd); break; fi
+done
+[ -n "$data" ] && export DUET_DATA=$data
 export PATH="/usr/local/cuda/bin:$PATH"
 log() { printf '%-40s [%d s in]\n' "$1" "$SECONDS" | tee -a "$out/lease.txt"; }
 : >"$out/lease.txt"
@@ -33,9 +42,14 @@ nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null | h
 stb=()
 [ -f third_party_local/stb/stb_image_write.h ] && stb=(-DDUET_STB_DIR="$(pwd)/third_party_local/stb")
 configure=(cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release "${stb[@]}")
-[ -f "$BUILD_DIR/CMakeCache.txt" ] && configure=(true)  # a build folder carried or made before
-if "${configure[@]}" >"$out/build.log" 2>&1 && cmake --build "$BUILD_DIR" --parallel "$(nproc)" >>"$out/build.log" 2>&1; then
+[ -f "$BUILD_DIR/CMakeCache.txt" ] && configure=(true)  # a build folder made before
+gpu_tests=()
+if [ -x "$BUILD_DIR/duet" ] && [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
+  log "no build: the duet carried in $BUILD_DIR"
+  for t in "$BUILD_DIR/duet_gpu_tests" "$BUILD_DIR/tests/duet_gpu_tests"; do [ -x "$t" ] && gpu_tests=("$t"); done
+elif "${configure[@]}" >"$out/build.log" 2>&1 && cmake --build "$BUILD_DIR" --parallel "$(nproc)" >>"$out/build.log" 2>&1; then
   log "build ok"
+  gpu_tests=(ctest --test-dir "$BUILD_DIR" --output-on-failure -L gpu)
 else
   log "build FAILED (see build.log)"
   tail -20 "$out/build.log"
@@ -55,9 +69,13 @@ for job in "$@"; do
     >"$out/job-$n.log" 2>&1 &
   pids+=($!) names+=("$job")
 done
-log "started ${#pids[@]} jobs, $threads threads each, $left s left"
-if [ "${GPU_TESTS:-1}" != 0 ]; then
-  (cd "$BUILD_DIR" && timeout "$left" ctest --output-on-failure -L gpu) >"$out/ctest_gpu.log" 2>&1 &&
+log "started ${#pids[@]} job(s), $threads threads each, $left s left"
+if [ "${GPU_TESTS:-1}" = 0 ]; then
+  :
+elif [ ${#gpu_tests[@]} -eq 0 ]; then
+  log "tests (gpu label) not run: no duet_gpu_tests in $BUILD_DIR"
+else
+  timeout "$left" "${gpu_tests[@]}" >"$out/ctest_gpu.log" 2>&1 &&
     log "tests (gpu label) ok" || log "tests (gpu label) FAILED or stopped (see ctest_gpu.log)"
 fi
 for i in "${!pids[@]}"; do

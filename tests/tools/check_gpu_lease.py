@@ -87,9 +87,9 @@ def main():
     assert f"threads={threads} args=[] out={out} stage=audio:random" in calls, calls
     assert any(c.startswith("cmake -S . -B build-stub -G Ninja -DCMAKE_BUILD_TYPE=Release") for c in calls), calls
     assert any(c.startswith("cmake --build build-stub") for c in calls), calls
-    assert "ctest --output-on-failure -L gpu" in calls, calls
+    assert "ctest --test-dir build-stub --output-on-failure -L gpu" in calls, calls
     text = "\n".join(lines)
-    for want in ["build ok", f"started 2 jobs, {threads} threads each", "tests (gpu label) ok",
+    for want in ["build ok", f"started 2 job(s), {threads} threads each", "tests (gpu label) ok",
                  "job 0 (image=--arch image:vgg) done", "job 1 (audio:random) done", "total"]:
         assert want in text, f"lease.txt lacks {want!r}:\n{text}"
     assert "image [--arch image:vgg]: 99.12%" in r.stdout, r.stdout  # results.txt printed last
@@ -103,6 +103,17 @@ def main():
     assert "job 1 (broken) FAILED (see job-1.log)" in text, text
     assert seconds < 30, f"the deadline of 3 s took {seconds:.0f} s"
     assert not any(c.startswith("cmake -S") for c in calls) and not any(c.startswith("ctest") for c in calls), calls
+
+    # Binaries carried from another machine (a BUILD_DIR with duet and no CMakeCache.txt): no
+    # build, their duet_gpu_tests is the gpu test.
+    write(os.path.join(repo, "build-carry", "duet"), "#!/bin/sh\n", 0o755)
+    write(os.path.join(repo, "build-carry", "tests", "duet_gpu_tests"), '#!/bin/sh\necho "gpu tests $*" >>"$STUB_LOG"\n', 0o755)
+    r, calls, lines, _ = run(repo, work, ["out", "60", "image"], BUILD_DIR="build-carry")
+    assert r.returncode == 0, r.stderr
+    assert not any(c.startswith("cmake") or c.startswith("ctest") for c in calls), calls
+    assert "gpu tests " in calls and any(c.startswith("threads=") for c in calls), calls
+    text = "\n".join(lines)
+    assert "no build: the duet carried in build-carry" in text and "tests (gpu label) ok" in text, text
 
     # A build that fails: its error shown, no job started.
     r, calls, lines, _ = run(repo, work, ["out", "60", "image"], STUB_BUILD_FAILS="1")
