@@ -12,7 +12,7 @@
 #    build for its GPU: build/duet and build/tests/duet_gpu_tests copied into a git-ignored
 #    folder such as build-carry/); its duet_gpu_tests (in it or in its tests/) is the gpu test.
 # 2. starts every JOB at once, each its own gpu_train_check.sh process with an equal share of
-#    the cores (OMP_NUM_THREADS), stopped SECONDS after this script started (SIGTERM: a training
+#    the cores (OMP_NUM_THREADS; JOB_THREADS=N gives each N instead), stopped SECONDS after this script started (SIGTERM: a training
 #    saves its last finished epoch)                           -> OUT/job-N.log, OUT/results.txt
 # 3. writes OUT/lease.txt: each job's state (done, or stopped by the deadline) and the time.
 # The same command with the same OUT (carried back to the next machine) goes on with every
@@ -58,8 +58,8 @@ fi
 
 left=$((deadline - SECONDS))
 [ "$left" -gt 0 ] || { log "no time left for the trainings after the build (SECONDS was $deadline)"; exit 1; }
-threads=$(($(nproc) / $#))
-[ "$threads" -ge 1 ] || threads=1
+threads=${JOB_THREADS:-$(($(nproc) / $#))}
+[ "$threads" -ge 1 ] 2>/dev/null || threads=1
 pids=() names=()
 for job in "$@"; do
   stage=${job%%=*} args=""

@@ -43,7 +43,7 @@ def write(path, text, mode=0o644):
 def run(repo, work, args, **env):
     e = dict(os.environ, STUB_LOG=os.path.join(work, "calls.log"), BUILD_DIR="build-stub",
              PATH=os.path.join(work, "bin") + os.pathsep + os.environ["PATH"])
-    for k in ("TRAIN_ARGS", "GPU_TESTS", "STUB_BUILD_FAILS"):
+    for k in ("TRAIN_ARGS", "GPU_TESTS", "STUB_BUILD_FAILS", "JOB_THREADS"):
         e.pop(k, None)
     e.update(env)
     out = os.path.join(work, "out")
@@ -108,10 +108,10 @@ def main():
     # build, their duet_gpu_tests is the gpu test.
     write(os.path.join(repo, "build-carry", "duet"), "#!/bin/sh\n", 0o755)
     write(os.path.join(repo, "build-carry", "tests", "duet_gpu_tests"), '#!/bin/sh\necho "gpu tests $*" >>"$STUB_LOG"\n', 0o755)
-    r, calls, lines, _ = run(repo, work, ["out", "60", "image"], BUILD_DIR="build-carry")
+    r, calls, lines, _ = run(repo, work, ["out", "60", "image"], BUILD_DIR="build-carry", JOB_THREADS="3")
     assert r.returncode == 0, r.stderr
     assert not any(c.startswith("cmake") or c.startswith("ctest") for c in calls), calls
-    assert "gpu tests " in calls and any(c.startswith("threads=") for c in calls), calls
+    assert "gpu tests " in calls and any(c.startswith("threads=3 ") for c in calls), calls
     text = "\n".join(lines)
     assert "no build: the duet carried in build-carry" in text and "tests (gpu label) ok" in text, text
 
