@@ -25,6 +25,8 @@ fi
 out=$1 deadline=$2
 shift 2
 case $deadline in '' | *[!0-9]*) echo "gpu_lease: SECONDS must be a whole number of seconds, got '$deadline'" >&2; exit 2 ;; esac
+dup=$(printf '%s\n' "$@" | sort | uniq -d | head -1)
+[ -z "$dup" ] || { echo "gpu_lease: job '$dup' given twice (both would train into the same folder)" >&2; exit 2; }
 mkdir -p "$out" || exit 1
 out=$(cd "$out" && pwd)  # relative to where the command was given
 cd "$(dirname "$0")/.."

@@ -72,7 +72,8 @@ def main():
 
     # Wrong arguments: a usage line, nothing built or started.
     for args, text in [(["out", "60"], "usage: tools/gpu_lease.sh OUT SECONDS JOB"),
-                       (["out", "ten", "image"], "SECONDS must be a whole number of seconds, got 'ten'")]:
+                       (["out", "ten", "image"], "SECONDS must be a whole number of seconds, got 'ten'"),
+                       (["out", "60", "image", "fold:theo", "image"], "job 'image' given twice")]:
         r, calls, _, _ = run(repo, work, args)
         assert r.returncode == 2 and text in r.stderr, (args, r.returncode, r.stderr)
         assert calls == [], calls
