@@ -15,6 +15,8 @@
 #    the cores (OMP_NUM_THREADS; JOB_THREADS=N gives each N instead), stopped SECONDS after this script started (SIGTERM: a training
 #    saves its last finished epoch)                           -> OUT/job-N.log, OUT/results.txt
 # 3. writes OUT/lease.txt: each job's state (done, or stopped by the deadline) and the time.
+# Exit status: 0 every job done, 3 some stopped by the deadline, 1 a job or the build failed,
+# 2 wrong arguments.
 # The same command with the same OUT (carried back to the next machine) goes on with every
 # training that was stopped and keeps the finished ones (gpu_train_check.sh continues them).
 set -u
@@ -80,14 +82,18 @@ else
   timeout "$left" "${gpu_tests[@]}" >"$out/ctest_gpu.log" 2>&1 &&
     log "tests (gpu label) ok" || log "tests (gpu label) FAILED or stopped (see ctest_gpu.log)"
 fi
+rc=0
 for i in "${!pids[@]}"; do
   wait "${pids[$i]}"
   case $? in
     0) log "job $i (${names[$i]}) done" ;;
-    124) log "job $i (${names[$i]}) stopped by the deadline; the same command goes on with it" ;;
-    *) log "job $i (${names[$i]}) FAILED (see job-$i.log)" ;;
+    124) log "job $i (${names[$i]}) stopped by the deadline; the same command goes on with it"
+      [ "$rc" -ne 0 ] || rc=3 ;;
+    *) log "job $i (${names[$i]}) FAILED (see job-$i.log)"
+      rc=1 ;;
   esac
 done
 log "total"
 echo
-[ -f "$out/results.txt" ] && cat "$out/results.txt"
+[ ! -f "$out/results.txt" ] || cat "$out/results.txt"
+exit "$rc"

@@ -99,6 +99,7 @@ def main():
     # failing job is reported as failed; a carried build folder is not configured again.
     write(os.path.join(repo, "build-stub", "CMakeCache.txt"), "")
     r, calls, lines, seconds = run(repo, work, ["out", "3", "slow", "broken"], GPU_TESTS="0")
+    assert r.returncode == 1, r.returncode  # a failure outweighs a stop
     text = "\n".join(lines)
     assert "job 0 (slow) stopped by the deadline; the same command goes on with it" in text, text
     assert "job 1 (broken) FAILED (see job-1.log)" in text, text
@@ -115,6 +116,9 @@ def main():
     assert "gpu tests " in calls and any(c.startswith("threads=3 ") for c in calls), calls
     text = "\n".join(lines)
     assert "no build: the duet carried in build-carry" in text and "tests (gpu label) ok" in text, text
+
+    r, _, lines, _ = run(repo, work, ["out", "3", "slow", "image"], GPU_TESTS="0")
+    assert r.returncode == 3, (r.returncode, lines)  # stopped by the deadline, nothing failed
 
     # A build that fails: its error shown, no job started.
     r, calls, lines, _ = run(repo, work, ["out", "60", "image"], STUB_BUILD_FAILS="1")
