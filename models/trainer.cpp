@@ -81,6 +81,27 @@ std::pair<Tensor, Tensor> mixup_loss(Task& task, Batch& b, const std::vector<int
   return {loss, logits};
 }
 
+namespace {
+
+// The first epoch whose weights TrainOptions::average_last averages (past the end when off).
+int first_averaged_epoch(const TrainOptions& o) { return o.average_last > 0 ? o.epochs - o.average_last + 1 : o.epochs + 1; }
+
+// Batch-norm running statistics for the current weights: one pass over the training batches in
+// training mode, nothing trained (after weight averaging, whose average the statistics of no
+// epoch describe). Models without buffers are left as they are.
+void recompute_batch_norm(Task& task, const TrainOptions& o, const std::vector<int64_t>& order, Rng& rng) {
+  if (task.params().buffers().empty()) return;
+  NoGrad ng;
+  const int64_t n = int64_t(order.size());
+  for (int64_t start = 0; start < n; start += o.batch) {
+    std::vector<int64_t> idx(order.begin() + start, order.begin() + std::min(n, start + o.batch));
+    Batch b = task.train_batch(idx, rng);
+    task.forward(b, true, splitmix64(o.seed * 1000003u + uint64_t(start) + 0xA5A5ull));
+  }
+}
+
+}  // namespace
+
 void check_resume_state(const TrainState& st, const TrainOptions& o, int64_t n) {
   const int epochs = o.epochs;
   const int64_t steps_per_epoch = (n + o.batch - 1) / o.batch;
@@ -99,12 +120,18 @@ void check_resume_state(const TrainState& st, const TrainOptions& o, int64_t n) 
                n, " examples");
     seen[i] = 1;
   }
+  const int averaged = std::max(0, st.epochs_done - first_averaged_epoch(o) + 1);
+  DUET_CHECK(st.averaged == averaged && st.weight_average.defined() == (averaged > 0), "the saved state averages the weights of ",
+             st.averaged, " epochs; this training (averaging the last ", o.average_last, " of ", o.epochs,
+             ") would have averaged ", averaged, " after epoch ", st.epochs_done);
 }
 
 std::vector<EpochStats> train(Task& task, const TrainOptions& o, const TrainCallbacks& cb, const TrainState* resume) {
   DUET_CHECK(o.epochs >= 1, "train: epochs must be >= 1");
   DUET_CHECK(o.mixup >= 0, "train: mixup must be >= 0 (0 turns it off)");
   DUET_CHECK(o.batch >= 1, "train: batch must be >= 1");
+  DUET_CHECK(o.average_last == 0 || (o.average_last >= 2 && o.average_last <= o.epochs),
+             "train: average_last must be 0 (off) or 2 to the epochs (", o.epochs, "), got ", o.average_last);
   DUET_CHECK(o.stop_after >= 0 && o.stop_after < o.epochs, "train: stop_after (", o.stop_after,
              ") must be below the epochs (", o.epochs, "); 0: do not stop early");
   const int64_t n = task.train_size();
@@ -118,6 +145,8 @@ std::vector<EpochStats> train(Task& task, const TrainOptions& o, const TrainCall
   int64_t step = 0;
   std::vector<EpochStats> history;
   int first_epoch = 1;
+  Tensor average;  // TrainOptions::average_last
+  int averaged = 0;
   if (resume) {
     check_resume_state(*resume, o, n);
     first_epoch = resume->epochs_done + 1;
@@ -126,6 +155,12 @@ std::vector<EpochStats> train(Task& task, const TrainOptions& o, const TrainCall
     opt.set_velocity(resume->velocity);
     history = resume->history;
     order = resume->order;
+    averaged = resume->averaged;
+    if (averaged > 0) {
+      DUET_CHECK(resume->weight_average.numel() == params.values().numel(), "the saved weight average has ",
+                 resume->weight_average.numel(), " values for ", params.values().numel(), " parameters");
+      average = resume->weight_average.to(task.device());
+    }
   }
   const Device dev = task.device();
   for (int epoch = first_epoch; epoch <= o.epochs; ++epoch) {
@@ -157,6 +192,16 @@ std::vector<EpochStats> train(Task& task, const TrainOptions& o, const TrainCall
     s.train_acc = correct.item() / double(n);
     DUET_CHECK(std::isfinite(s.train_loss), "training diverged in epoch ", epoch,
                " (loss is not finite); try a smaller --lr");
+    if (epoch >= first_averaged_epoch(o)) {
+      NoGrad ng;
+      ++averaged;
+      average = averaged == 1 ? params.values().clone()
+                              : F::add(F::scale(average, 1.0 - 1.0 / averaged), F::scale(params.values(), 1.0 / averaged));
+      if (epoch == o.epochs) {
+        params.values().copy_(average);
+        recompute_batch_norm(task, o, order, rng);
+      }
+    }
     if (epoch == o.epochs) task.end_training(o.seed);
     EvalResult ev = evaluate(task, o.eval_batch, o.seed);
     if (epoch == o.epochs && cb.final_eval) *cb.final_eval = ev;
@@ -165,7 +210,8 @@ std::vector<EpochStats> train(Task& task, const TrainOptions& o, const TrainCall
     s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     history.push_back(s);
     if (cb.on_epoch) cb.on_epoch(s);
-    if (epoch < o.epochs && cb.on_state) cb.on_state(TrainState{epoch, step, rng.state(), opt.velocity(), order, history});
+    if (epoch < o.epochs && cb.on_state)
+      cb.on_state(TrainState{epoch, step, rng.state(), opt.velocity(), order, history, average, averaged});
     if (epoch == o.stop_after) break;
   }
   return history;

@@ -26,6 +26,12 @@ struct TrainOptions {
   // to lambda >= 0.5, and the loss is lambda CE(y) + (1 - lambda) CE(y_partner). Unimodal
   // tasks only (fusion batches carry missing-modality masks).
   double mixup = 0;
+  // Weight averaging (stochastic weight averaging, Izmailov et al. 2018): when >= 2, the
+  // trained parameters after each of the last `average_last` epochs are averaged, the model
+  // ends with that average, and its batch-norm statistics are then recomputed by one pass over
+  // the training batches in training mode (no update). The per-epoch test metrics are the
+  // trained weights' except the last epoch's, which are the averaged model's. 0: off.
+  int average_last = 0;
   // > 0: return after this many epochs (fewer than `epochs`), as if interrupted there; the
   // on_state callback has the state to continue from (duet train --stop-after).
   int stop_after = 0;
@@ -59,6 +65,8 @@ struct TrainState {
                            // tensor: the next step changes it; save or copy it in on_state)
   std::vector<int64_t> order;  // the training examples' order, shuffled again each epoch
   std::vector<EpochStats> history;
+  Tensor weight_average;  // TrainOptions::average_last: the average so far (undefined before it starts)
+  int averaged = 0;       // how many epochs' weights it holds
 };
 
 struct TrainCallbacks {

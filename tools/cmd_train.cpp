@@ -57,6 +57,8 @@ const char* kUsage =
     "usage: duet train --model audio|image|fusion [--arch NAME] [--split random|official|speaker:NAME|loso]\n"
     "                  [--epochs N] [--batch N] [--lr X] [--momentum X] [--weight-decay X] [--nesterov]\n"
     "                  [--schedule constant|cosine] [--no-augment] [--device cuda|cpu] [--seed N]\n"
+    "                  [--average-last N] (end with the average of the weights after each of the last N\n"
+    "                  epochs, N >= 2, batch-norm statistics recomputed; default 0: off)\n"
     "                  audio and image: [--mixup A] (blend pairs of examples, lambda ~ Beta(A, A); 0: off)\n"
     "                  image: [--augment-noise P] (share of training images given pixel noise, sigma 0-1,\n"
     "                  and half as many a 4-14 px square blanked; default 0)\n"
@@ -176,6 +178,9 @@ std::optional<models::EvalResult> run_one(const RunSpec& r, const std::string& l
               double(r.opts.sgd.lr), r.opts.schedule.c_str(), double(r.opts.sgd.momentum));
   if (r.opts.mixup > 0)
     std::printf("  mixup: each batch blended with a partner, lambda ~ Beta(%g, %g)\n", r.opts.mixup, r.opts.mixup);
+  if (r.opts.average_last > 0)
+    std::printf("  weights averaged over the last %d epochs (batch-norm statistics recomputed); the last epoch's "
+                "test metrics are the averaged model's\n", r.opts.average_last);
   if (r.speed_range)
     std::printf("  speed perturbation: %g-%g\n", r.speed_range->first, r.speed_range->second);
   if (r.pink_noise > 0)
@@ -247,7 +252,8 @@ std::optional<models::EvalResult> run_one(const RunSpec& r, const std::string& l
       {"train",
        {{"epochs", r.opts.epochs}, {"batch", r.opts.batch}, {"lr", r.opts.sgd.lr}, {"momentum", r.opts.sgd.momentum},
         {"weight_decay", r.opts.sgd.weight_decay}, {"nesterov", r.opts.sgd.nesterov}, {"schedule", r.opts.schedule},
-        {"augment", r.augment}, {"augment_noise", r.augment_noise}, {"mixup", r.opts.mixup}, {"seed", r.seed},
+        {"augment", r.augment}, {"augment_noise", r.augment_noise}, {"mixup", r.opts.mixup},
+        {"average_last", r.opts.average_last}, {"seed", r.seed},
         {"device", to_string(r.device)}, {"train_limit", r.train_limit}}},
       {"data", split_info},
       {"results", {{"test_accuracy", ev.accuracy}, {"test_loss", ev.loss}, {"per_class_accuracy", pc}}}};
@@ -307,7 +313,7 @@ int train_command(const Argv& argv, bool resume) {
   Args args(argv,
             {"model", "arch", "split", "epochs", "batch", "lr", "momentum", "weight-decay", "schedule", "device", "seed",
              "train-limit", "test-fraction", "data", "out", "fusion", "init-audio", "init-image", "modality-dropout",
-             "hard-snr", "hard-energy", "channels", "mixup", "n-fft", "augment-noise", "test-speeds", "speed-range",
+             "hard-snr", "hard-energy", "channels", "mixup", "average-last", "n-fft", "augment-noise", "test-speeds", "speed-range",
              "pink-noise", "printed", "reverb", "lowres", "test-shift", "resume", "stop-after"},
             {"help", "nesterov", "no-augment", "no-band-norm", "no-trim", "hard"}, "train");
   if (args.flag("help")) {
@@ -399,6 +405,9 @@ int train_command(const Argv& argv, bool resume) {
              r.opts.schedule, "'");
   r.opts.seed = r.seed;
   r.opts.mixup = args.number("mixup", 0, 0, 10);
+  r.opts.average_last = int(args.integer("average-last", 0, 0, 100000));
+  DUET_CHECK(r.opts.average_last == 0 || (r.opts.average_last >= 2 && r.opts.average_last <= r.opts.epochs),
+             "--average-last must be 0 (off) or 2 to --epochs (", r.opts.epochs, "), got ", r.opts.average_last);
   DUET_CHECK(r.model != "fusion" || r.opts.mixup == 0, "--mixup applies to --model audio and image, not fusion");
   r.fusion.init_audio = args.str("init-audio", "");
   r.fusion.init_image = args.str("init-image", "");

@@ -22,6 +22,7 @@ namespace {
 constexpr const char* kRunFormat = "duet-run-1";
 constexpr const char* kStateFormat = "duet-resume-1";
 constexpr const char* kVelocity = "sgd.velocity";
+constexpr const char* kAverage = "trainer.weight_average";  // --average-last, once it has begun
 constexpr const char* kOrder = "trainer.order";
 
 std::string run_path(const std::string& dir) { return dir + "/run.json"; }
@@ -137,13 +138,14 @@ void save_train_state(const std::string& dir, models::Task& task, const models::
   for (const auto& [name, t] : task.params().items()) m[name] = t;
   for (const auto& [name, t] : task.params().buffers()) m[name] = t;
   m[kVelocity] = st.velocity;
+  if (st.averaged > 0) m[kAverage] = st.weight_average;
   Tensor order = Tensor::empty({int64_t(st.order.size())}, DType::i32, Device::cpu);
   for (size_t i = 0; i < st.order.size(); ++i) order.data<int32_t>()[i] = int32_t(st.order[i]);
   m[kOrder] = order;
   nlohmann::json history = nlohmann::json::array();
   for (const auto& s : st.history) history.push_back(stats_to_json(s));
   const nlohmann::json j = {{"epochs_done", st.epochs_done}, {"step", st.step}, {"rng_state", st.rng_state},
-                            {"history", history}};
+                            {"history", history}, {"averaged", st.averaged}};
   save_safetensors(state_path(dir), m, {{"format", kStateFormat}, {"duet_resume", j.dump()}});
 }
 
@@ -159,6 +161,7 @@ std::optional<models::TrainState> load_train_state(const std::string& dir, model
     st.step = j.at("step").get<int64_t>();
     st.rng_state = j.at("rng_state").get<uint64_t>();
     for (const auto& e : j.at("history")) st.history.push_back(stats_from_json(e));
+    st.averaged = j.value("averaged", 0);  // states saved before --average-last existed: none
   } catch (const nlohmann::json::exception& e) {
     fail(path, ": malformed duet_resume metadata (", e.what(), ")");
   }
@@ -170,6 +173,12 @@ std::optional<models::TrainState> load_train_state(const std::string& dir, model
   for (int64_t i = 0; i < order.numel(); ++i) st.order.push_back(order.data<int32_t>()[i]);
   m.erase(kVelocity);
   m.erase(kOrder);
+  if (st.averaged > 0) {
+    DUET_CHECK(m.count(kAverage), path, ": tensor '", kAverage, "' is missing (the state averages ", st.averaged,
+               " epochs' weights)");
+    st.weight_average = m.at(kAverage);
+  }
+  m.erase(kAverage);
   assign_parameters(m, task.params(), path);
   return st;
 }

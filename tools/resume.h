@@ -7,9 +7,10 @@
 //                           folder (the fold's own command, --split speaker:NAME).
 //   DIR/resume.safetensors  after every epoch but the last: the parameters and buffers, the SGD
 //                           velocity ("sgd.velocity"), the order of the training examples
-//                           ("trainer.order") and, in the metadata "duet_resume", the epochs done,
-//                           the steps taken, the trainer's random generator and the metrics so
-//                           far. Written to a temporary name and renamed, so an interrupt leaves
+//                           ("trainer.order"), with --average-last the weight average so far
+//                           ("trainer.weight_average") and, in the metadata "duet_resume", the
+//                           epochs done, the steps taken, the trainer's random generator, the
+//                           metrics so far and how many epochs the average holds ("averaged"). Written to a temporary name and renamed, so an interrupt leaves
 //                           the previous epoch's state whole; removed when the model is saved.
 //
 // Resuming rebuilds the task from run.json's flags (the same seed gives the same split, data

@@ -96,6 +96,21 @@ check term-line grep -qE "^duet: interrupted; duet train --resume $work/term goe
 expect_ok resume-term "$duet" train --resume "$work/term"
 check resume-term-same-model same_model "$work/term" "$work/ref"
 
+# Weight averaging (--average-last): stopped after epoch 3 of 4, when the average holds one
+# epoch's weights, the state carries it, and the resumed run ends with the unbroken run's model.
+avg=(train --model audio --data "$data" --epochs 4 --batch 16 --average-last 2 --test-speeds 1 --channels 8,8 --device cpu)
+expect_ok avg-unbroken "$duet" "${avg[@]}" --out "$work/avg_ref"
+check avg-line grep -q "weights averaged over the last 2 epochs (batch-norm statistics recomputed)" "$work/out"
+check_json avg-config "j['train']['average_last'] == 2" "$work/avg_ref/config.json"
+expect_ok avg-stop "$duet" "${avg[@]}" --stop-after 3 --out "$work/avg"
+"$duet" checkpoint "$work/avg/resume.safetensors" --json >"$work/avg_state.json" 2>"$work/err"
+check_json avg-state-holds-average "'trainer.weight_average' in j and json.loads(j['__metadata__']['duet_resume'])['averaged'] == 1" "$work/avg_state.json"
+expect_ok avg-resume "$duet" train --resume "$work/avg"
+check avg-resume-same-model same_model "$work/avg" "$work/avg_ref"
+check avg-resume-same-metrics same_metrics "$work/avg" "$work/avg_ref"
+expect_fail avg-one "--average-last must be 0 \\(off\\) or 2 to --epochs \\(4\\), got 1" "$duet" train --model audio --data "$data" --epochs 4 --average-last 1
+expect_fail avg-too-many "--average-last must be 0 \\(off\\) or 2 to --epochs \\(4\\), got 5" "$duet" train --model audio --data "$data" --epochs 4 --average-last 5
+
 # A new training over a folder holding an unfinished one says so and starts afresh.
 expect_ok stop-again "$duet" "${run[@]}" --stop-after 1 --out "$work/over"
 expect_ok start-over "$duet" "${run[@]}" --out "$work/over"

@@ -846,6 +846,91 @@ TEST(Training, ResumedRunEqualsAnUnbrokenOne) {
   }
 }
 
+// audio:duet on the tiny data (two narrow conv blocks, the clip alone at test time: quick).
+std::unique_ptr<models::Task> narrow_audio_task(const data::Fsdd& ds, const data::Split& split) {
+  models::RecipeSteps clip_alone;
+  clip_alone.test_speeds = std::vector<double>{1.0};
+  models::NetworkOptions narrow;
+  narrow.channels = {8, 8};
+  auto t = std::make_unique<models::AudioTask>("audio:duet", ds, split.train, split.test, true, 9, clip_alone, narrow);
+  t->to(Device::cpu);
+  return t;
+}
+
+// Weight averaging (TrainOptions::average_last): averaging does not change the path of the
+// training, so the epochs before the last match a run without it, and the model ends with the
+// mean of the weights that run had after each of the last epochs; a resumed run with averaging
+// under way ends like an unbroken one.
+TEST(Training, WeightAveragingEndsWithTheMeanOfTheLastEpochs) {
+  fs::path root = make_tiny_data();
+  data::Fsdd ds = data::load_fsdd(root.string());
+  data::Split split = data::make_split(ds, "random", 0.25, 4);
+  models::TrainOptions o;
+  o.epochs = 4;
+  o.batch = 16;
+  o.seed = 9;
+  o.sgd = {0.03f, 0.9f, 0.0f, 5e-4f, false};
+  o.schedule = "cosine";
+  auto plain = narrow_audio_task(ds, split);
+  std::vector<std::vector<float>> weights;  // after each epoch
+  models::TrainCallbacks cb;
+  cb.on_epoch = [&](const models::EpochStats&) { weights.push_back(plain->params().values().to_vector<float>()); };
+  const auto want = models::train(*plain, o, cb);
+  ASSERT_EQ(weights.size(), 4u);
+
+  o.average_last = 3;
+  auto averaged = narrow_audio_task(ds, split);
+  const auto got = models::train(*averaged, o);
+  for (int e = 0; e < 3; ++e) {
+    EXPECT_EQ(got[e].train_loss, want[e].train_loss) << "epoch " << e + 1;
+    EXPECT_EQ(got[e].test_acc, want[e].test_acc) << "epoch " << e + 1;
+  }
+  EXPECT_EQ(got[3].train_loss, want[3].train_loss);  // the last epoch trains alike; its test is the average's
+  const std::vector<float> w = averaged->params().values().to_vector<float>();
+  double worst = 0;
+  for (size_t i = 0; i < w.size(); ++i) {
+    const double mean = (double(weights[1][i]) + weights[2][i] + weights[3][i]) / 3;
+    worst = std::max(worst, std::abs(w[i] - mean) / std::max(1e-3, std::abs(mean)));
+  }
+  EXPECT_LT(worst, 1e-5);
+  EXPECT_NE(w, weights[3]);
+
+  o.average_last = 2;
+  expect_resume_matches_unbroken_run([&] { return narrow_audio_task(ds, split); }, o, 3);
+}
+
+// After averaging, the batch-norm statistics are recomputed by one more pass over the training
+// batches: with a learning rate of 1e-30 the weights do not move (beyond 1e-25), so the average
+// is the weights of a run without averaging, and only the statistics differ.
+TEST(Training, WeightAveragingRecomputesBatchNormStatistics) {
+  fs::path root = make_tiny_data();
+  data::Fsdd ds = data::load_fsdd(root.string());
+  data::Split split = data::make_split(ds, "random", 0.25, 4);
+  models::TrainOptions o;
+  o.epochs = 2;
+  o.batch = 16;
+  o.sgd = {1e-30f, 0.0f, 0.0f, 0.0f, false};
+  auto plain = narrow_audio_task(ds, split);
+  models::train(*plain, o);
+  o.average_last = 2;
+  auto averaged = narrow_audio_task(ds, split);
+  models::train(*averaged, o);
+  const std::vector<float> w = averaged->params().values().to_vector<float>(),
+                           w0 = plain->params().values().to_vector<float>();
+  for (size_t i = 0; i < w.size(); ++i) ASSERT_NEAR(w[i], w0[i], 1e-25) << i;
+  ASSERT_FALSE(plain->params().buffers().empty());
+  for (const auto& [name, t] : plain->params().buffers()) {
+    const std::vector<float> a = averaged->params().find(name).to_vector<float>(), b = t.to_vector<float>();
+    double moved = 0;
+    for (size_t i = 0; i < a.size(); ++i) moved = std::max(moved, double(std::abs(a[i] - b[i])));
+    EXPECT_GT(moved, 1e-4) << name << ": the statistics were not recomputed";
+  }
+  o.average_last = 1;
+  EXPECT_THROW(models::train(*averaged, o), Error);
+  o.average_last = 3;
+  EXPECT_THROW(models::train(*averaged, o), Error);
+}
+
 // A state that cannot continue a training is refused before any step: another epoch count,
 // batch size or data set, a broken order; stop_after must leave an epoch to resume.
 TEST(Training, ResumeRefusesAStateOfAnotherTraining) {
@@ -889,6 +974,9 @@ TEST(Training, ResumeRefusesAStateOfAnotherTraining) {
   models::TrainState no_metrics = *saved;
   no_metrics.history.clear();
   refused(no_metrics, o, t.train_size(), "epochs of metrics");
+  models::TrainOptions averaging = o;  // averaging the last 3 of 3 epochs would have begun by now
+  averaging.average_last = 3;
+  refused(*saved, averaging, t.train_size(), "the saved state averages the weights of 0 epochs");
   EXPECT_THROW(models::train(t, o, {}, &twice), Error);
   models::TrainOptions too_late = o;
   too_late.stop_after = 3;
