@@ -84,7 +84,9 @@ std::pair<Tensor, Tensor> mixup_loss(Task& task, Batch& b, const std::vector<int
 namespace {
 
 // The first epoch whose weights TrainOptions::average_last averages (past the end when off).
-int first_averaged_epoch(const TrainOptions& o) { return o.average_last > 0 ? o.epochs - o.average_last + 1 : o.epochs + 1; }
+int first_averaged_epoch(const TrainOptions& o) {
+  return o.average_last > 0 ? o.epochs - o.average_last + 1 : o.epochs + 1;
+}
 
 // Batch-norm running statistics for the current weights: one pass over the training batches in
 // training mode, nothing trained (after weight averaging, whose average the statistics of no
@@ -121,9 +123,9 @@ void check_resume_state(const TrainState& st, const TrainOptions& o, int64_t n) 
     seen[i] = 1;
   }
   const int averaged = std::max(0, st.epochs_done - first_averaged_epoch(o) + 1);
-  DUET_CHECK(st.averaged == averaged && st.weight_average.defined() == (averaged > 0), "the saved state averages the weights of ",
-             st.averaged, " epochs; this training (averaging the last ", o.average_last, " of ", o.epochs,
-             ") would have averaged ", averaged, " after epoch ", st.epochs_done);
+  DUET_CHECK(st.averaged == averaged && st.weight_average.defined() == (averaged > 0),
+             "the saved state averages the weights of ", st.averaged, " epochs; this training (averaging the last ",
+             o.average_last, " of ", o.epochs, ") would have averaged ", averaged, " after epoch ", st.epochs_done);
 }
 
 std::vector<EpochStats> train(Task& task, const TrainOptions& o, const TrainCallbacks& cb, const TrainState* resume) {
@@ -195,8 +197,9 @@ std::vector<EpochStats> train(Task& task, const TrainOptions& o, const TrainCall
     if (epoch >= first_averaged_epoch(o)) {
       NoGrad ng;
       ++averaged;
+      const double w = 1.0 / averaged;  // a running mean: average += (weights - average) / averaged
       average = averaged == 1 ? params.values().clone()
-                              : F::add(F::scale(average, 1.0 - 1.0 / averaged), F::scale(params.values(), 1.0 / averaged));
+                              : F::add(F::scale(average, 1.0 - w), F::scale(params.values(), w));
       if (epoch == o.epochs) {
         params.values().copy_(average);
         recompute_batch_norm(task, o, order, rng);

@@ -313,8 +313,8 @@ int train_command(const Argv& argv, bool resume) {
   Args args(argv,
             {"model", "arch", "split", "epochs", "batch", "lr", "momentum", "weight-decay", "schedule", "device", "seed",
              "train-limit", "test-fraction", "data", "out", "fusion", "init-audio", "init-image", "modality-dropout",
-             "hard-snr", "hard-energy", "channels", "mixup", "average-last", "n-fft", "augment-noise", "test-speeds", "speed-range",
-             "pink-noise", "printed", "reverb", "lowres", "test-shift", "resume", "stop-after"},
+             "hard-snr", "hard-energy", "channels", "mixup", "average-last", "n-fft", "augment-noise", "test-speeds",
+             "speed-range", "pink-noise", "printed", "reverb", "lowres", "test-shift", "resume", "stop-after"},
             {"help", "nesterov", "no-augment", "no-band-norm", "no-trim", "hard"}, "train");
   if (args.flag("help")) {
     std::printf("%s", kUsage);

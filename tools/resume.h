@@ -10,8 +10,9 @@
 //                           ("trainer.order"), with --average-last the weight average so far
 //                           ("trainer.weight_average") and, in the metadata "duet_resume", the
 //                           epochs done, the steps taken, the trainer's random generator, the
-//                           metrics so far and how many epochs the average holds ("averaged"). Written to a temporary name and renamed, so an interrupt leaves
-//                           the previous epoch's state whole; removed when the model is saved.
+//                           metrics so far and how many epochs the average holds ("averaged").
+//                           Written to a temporary name and renamed, so an interrupt leaves the
+//                           previous epoch's state whole; removed when the model is saved.
 //
 // Resuming rebuilds the task from run.json's flags (the same seed gives the same split, data
 // and initialisation), loads the state over it and trains the remaining epochs: on the CPU
