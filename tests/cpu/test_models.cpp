@@ -800,6 +800,18 @@ void expect_resume_matches_unbroken_run(const std::function<std::unique_ptr<mode
   EXPECT_EQ(int(later.size()), o.epochs - 1 - stop);
 }
 
+// audio:duet on the tiny data with its augmentation; two narrow conv blocks and one reading
+// per test clip make it quick.
+std::unique_ptr<models::Task> narrow_audio_task(const data::Fsdd& ds, const data::Split& split) {
+  models::RecipeSteps clip_alone;
+  clip_alone.test_speeds = std::vector<double>{1.0};
+  models::NetworkOptions narrow;
+  narrow.channels = {8, 8};
+  auto t = std::make_unique<models::AudioTask>("audio:duet", ds, split.train, split.test, true, 9, clip_alone, narrow);
+  t->to(Device::cpu);
+  return t;
+}
+
 // Resuming: audio:duet with its augmentation and mixup (the trainer's generator, the examples'
 // order, the momentum and the schedule's position all matter), and attention fusion, whose
 // begin_epoch pairs clips with images again from the trainer's generator.
@@ -816,18 +828,7 @@ TEST(Training, ResumedRunEqualsAnUnbrokenOne) {
   o.mixup = 0.4;
   {
     SCOPED_TRACE("audio:duet");
-    expect_resume_matches_unbroken_run(
-        [&] {
-          models::RecipeSteps clip_alone;  // one reading per test clip: a cheaper evaluation
-          clip_alone.test_speeds = std::vector<double>{1.0};
-          models::NetworkOptions narrow;  // two narrow conv blocks: a quicker test
-          narrow.channels = {8, 8};
-          auto t = std::make_unique<models::AudioTask>("audio:duet", ds, split.train, split.test, true, 9, clip_alone,
-                                                       narrow);
-          t->to(Device::cpu);
-          return std::unique_ptr<models::Task>(std::move(t));
-        },
-        o, 1);
+    expect_resume_matches_unbroken_run([&] { return narrow_audio_task(ds, split); }, o, 1);
   }
   o.mixup = 0;
   {
@@ -844,17 +845,6 @@ TEST(Training, ResumedRunEqualsAnUnbrokenOne) {
         },
         o, 2);
   }
-}
-
-// audio:duet on the tiny data (two narrow conv blocks, the clip alone at test time: quick).
-std::unique_ptr<models::Task> narrow_audio_task(const data::Fsdd& ds, const data::Split& split) {
-  models::RecipeSteps clip_alone;
-  clip_alone.test_speeds = std::vector<double>{1.0};
-  models::NetworkOptions narrow;
-  narrow.channels = {8, 8};
-  auto t = std::make_unique<models::AudioTask>("audio:duet", ds, split.train, split.test, true, 9, clip_alone, narrow);
-  t->to(Device::cpu);
-  return t;
 }
 
 // Weight averaging (TrainOptions::average_last): averaging does not change the path of the
