@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Several trainings of tools/gpu_train_check.sh side by side on one GPU machine, all stopped by
-# one deadline, in one command (a lent machine gives a command at most 10 minutes):
+# one deadline, in one command (for a machine lent for minutes, whose commands are time-limited):
 #   tools/gpu_lease.sh OUT SECONDS JOB...
 # JOB is a gpu_train_check stage, optionally with training flags after '=' (its TRAIN_ARGS):
 #   tools/gpu_lease.sh out 540 audio:random 'audio:random=--seed 1' image 'image=--arch image:vgg' \
