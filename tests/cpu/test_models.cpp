@@ -94,6 +94,13 @@ fs::path make_tiny_data() {
   return root;
 }
 
+// The tiny data set (make_tiny_data), split at random 75/25 (seed 4).
+struct TinyRandomSplit {
+  fs::path root = make_tiny_data();
+  data::Fsdd ds = data::load_fsdd(root.string());
+  data::Split split = data::make_split(ds, "random", 0.25, 4);
+};
+
 // Fusion options without the random training effects (modality dropout, noise), so batches
 // show only what the data and the benchmark put in them.
 models::FusionOptions without_random_effects() {
@@ -736,9 +743,7 @@ TEST(PrintedDigits, TaskShareReachesTrainingBatchesOnly) {
 }
 
 TEST(Training, DeterministicOnTheCpuForASeed) {
-  fs::path root = make_tiny_data();
-  data::Fsdd ds = data::load_fsdd(root.string());
-  data::Split split = data::make_split(ds, "random", 0.25, 4);
+  const auto& [root, ds, split] = TinyRandomSplit{};
   auto run = [&] {
     models::AudioTask t("audio:duet", ds, split.train, split.test, true, 9);
     t.to(Device::cpu);
@@ -812,19 +817,24 @@ std::unique_ptr<models::Task> narrow_audio_task(const data::Fsdd& ds, const data
   return t;
 }
 
-// Resuming: audio:duet with its augmentation and mixup (the trainer's generator, the examples'
-// order, the momentum and the schedule's position all matter), and attention fusion, whose
-// begin_epoch pairs clips with images again from the trainer's generator.
-TEST(Training, ResumedRunEqualsAnUnbrokenOne) {
-  fs::path root = make_tiny_data();
-  data::Fsdd ds = data::load_fsdd(root.string());
-  data::Split split = data::make_split(ds, "random", 0.25, 4);
+// The training of the resume and averaging tests: batch 16, seed 9, SGD 0.03 on a cosine
+// schedule with momentum 0.9 and weight decay 5e-4.
+models::TrainOptions cosine_sgd(int epochs) {
   models::TrainOptions o;
-  o.epochs = 3;
+  o.epochs = epochs;
   o.batch = 16;
   o.seed = 9;
   o.sgd = {0.03f, 0.9f, 0.0f, 5e-4f, false};
   o.schedule = "cosine";
+  return o;
+}
+
+// Resuming: audio:duet with its augmentation and mixup (the trainer's generator, the examples'
+// order, the momentum and the schedule's position all matter), and attention fusion, whose
+// begin_epoch pairs clips with images again from the trainer's generator.
+TEST(Training, ResumedRunEqualsAnUnbrokenOne) {
+  const auto& [root, ds, split] = TinyRandomSplit{};
+  models::TrainOptions o = cosine_sgd(3);
   o.mixup = 0.4;
   {
     SCOPED_TRACE("audio:duet");
@@ -852,15 +862,8 @@ TEST(Training, ResumedRunEqualsAnUnbrokenOne) {
 // mean of the weights that run had after each of the last epochs; a resumed run with averaging
 // under way ends like an unbroken one.
 TEST(Training, WeightAveragingEndsWithTheMeanOfTheLastEpochs) {
-  fs::path root = make_tiny_data();
-  data::Fsdd ds = data::load_fsdd(root.string());
-  data::Split split = data::make_split(ds, "random", 0.25, 4);
-  models::TrainOptions o;
-  o.epochs = 4;
-  o.batch = 16;
-  o.seed = 9;
-  o.sgd = {0.03f, 0.9f, 0.0f, 5e-4f, false};
-  o.schedule = "cosine";
+  const auto& [root, ds, split] = TinyRandomSplit{};
+  models::TrainOptions o = cosine_sgd(4);
   auto plain = narrow_audio_task(ds, split);
   std::vector<std::vector<float>> weights;  // after each epoch
   models::TrainCallbacks cb;
@@ -893,9 +896,7 @@ TEST(Training, WeightAveragingEndsWithTheMeanOfTheLastEpochs) {
 // batches: with a learning rate of 1e-30 the weights do not move (beyond 1e-25), so the average
 // is the weights of a run without averaging, and only the statistics differ.
 TEST(Training, WeightAveragingRecomputesBatchNormStatistics) {
-  fs::path root = make_tiny_data();
-  data::Fsdd ds = data::load_fsdd(root.string());
-  data::Split split = data::make_split(ds, "random", 0.25, 4);
+  const auto& [root, ds, split] = TinyRandomSplit{};
   models::TrainOptions o;
   o.epochs = 2;
   o.batch = 16;
@@ -924,9 +925,7 @@ TEST(Training, WeightAveragingRecomputesBatchNormStatistics) {
 // A state that cannot continue a training is refused before any step: another epoch count,
 // batch size or data set, a broken order; stop_after must leave an epoch to resume.
 TEST(Training, ResumeRefusesAStateOfAnotherTraining) {
-  fs::path root = make_tiny_data();
-  data::Fsdd ds = data::load_fsdd(root.string());
-  data::Split split = data::make_split(ds, "random", 0.25, 4);
+  const auto& [root, ds, split] = TinyRandomSplit{};
   models::AudioTask t("audio:duet", ds, split.train, split.test, false, 1);
   t.to(Device::cpu);
   models::TrainOptions o;
