@@ -58,7 +58,9 @@ std::map<std::string, double> fusion_accuracies(models::FusionTask& t, const mod
 void draw_robustness(const std::string& path, const std::vector<models::Degradation>& degs,
                      const std::vector<std::string>& methods, const std::vector<std::map<std::string, double>>& acc,
                      const std::string& title) {
-  plot::Image img(1200, 520);
+  // Room for every row's label (about 115 pixels each) side by side.
+  const int width = std::max(1200, 115 * int(degs.size()));
+  plot::Image img(width, 520);
   std::vector<plot::Series> series;
   for (size_t m = 0; m < methods.size(); ++m) {
     plot::Series s(methods[m], plot::palette(int(m)), true);
@@ -68,6 +70,7 @@ void draw_robustness(const std::string& path, const std::vector<models::Degradat
   plot::Axes ax(title, "degradation", "test accuracy (%)");
   ax.ymin = 0;
   ax.ymax = 100;
+  ax.legend_bottom = true;  // accuracies keep to the top of the chart
   ax.xmin = -0.5;
   ax.xmax = double(degs.size()) - 0.5;
   for (size_t d = 0; d < degs.size(); ++d) {
@@ -77,7 +80,7 @@ void draw_robustness(const std::string& path, const std::vector<models::Degradat
       if (auto p = label.find(from); p != std::string::npos) label.replace(p, from.size(), to);
     ax.xtick_labels.push_back(label);
   }
-  plot::line_chart(img, {0, 0, 1200, 520}, ax, series);
+  plot::line_chart(img, {0, 0, width, 520}, ax, series);
   img.save_png(path);
 }
 

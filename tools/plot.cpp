@@ -207,7 +207,8 @@ void line_chart(Image& img, Rect area, const Axes& ax, const std::vector<Series>
   if (ax.legend && !series.empty()) {
     int w = 0;
     for (const auto& s : series) w = std::max(w, text_width(s.label));
-    const Rect box{plot.x + plot.w - w - 34, plot.y + 6, w + 28, int(series.size()) * 12 + 6};
+    const int h = int(series.size()) * 12 + 6;
+    const Rect box{plot.x + plot.w - w - 34, ax.legend_bottom ? plot.y + plot.h - h - 6 : plot.y + 6, w + 28, h};
     img.fill(box, kWhite);
     img.rect_outline(box, kGrey);
     for (size_t i = 0; i < series.size(); ++i) {

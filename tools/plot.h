@@ -57,6 +57,7 @@ struct Axes {
   std::string title, xlabel, ylabel;
   double xmin = 0, xmax = 0, ymin = 0, ymax = 0;  // xmin == xmax: from the data
   bool legend = true;
+  bool legend_bottom = false;  // the legend in the lower right corner instead of the upper right
   std::vector<std::string> xtick_labels;  // when set: categorical ticks at x = 0, 1, ...
 };
 
