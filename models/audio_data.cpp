@@ -121,21 +121,34 @@ int64_t loudest_window(const std::vector<float>& x, int64_t length) {
   return best;
 }
 
-std::vector<float> trim_silence(const std::vector<float>& x, int rate, double floor_db, double margin_s) {
+std::pair<int64_t, int64_t> word_bounds(const std::vector<float>& x, int rate, double floor_db) {
   const int64_t n = int64_t(x.size()), frame = std::max<int64_t>(1, rate * 32 / 1000), hop = std::max<int64_t>(1, frame / 4);
-  if (n <= frame) return x;
+  if (n <= frame) return {0, n};
   const std::vector<double> prefix = energy_prefix(x);
   std::vector<double> energy;
   for (int64_t s = 0; s + frame <= n; s += hop) energy.push_back(prefix[s + frame] - prefix[s]);
   const double peak = *std::max_element(energy.begin(), energy.end());
-  if (peak <= 0) return x;
+  if (peak <= 0) return {0, n};
   const double floor = peak * std::pow(10.0, -floor_db / 10.0);
   int64_t first = 0, last = int64_t(energy.size()) - 1;
   while (energy[first] < floor) ++first;
   while (energy[last] < floor) --last;
+  return {first * hop, std::min(n, last * hop + frame)};
+}
+
+std::vector<float> trim_silence(const std::vector<float>& x, int rate, double floor_db, double margin_s) {
+  const auto [first, last] = word_bounds(x, rate, floor_db);
   const int64_t margin = int64_t(margin_s * rate);
-  const int64_t from = std::max<int64_t>(0, first * hop - margin), to = std::min<int64_t>(n, last * hop + frame + margin);
+  const int64_t from = std::max<int64_t>(0, first - margin), to = std::min<int64_t>(int64_t(x.size()), last + margin);
   return std::vector<float>(x.begin() + from, x.begin() + to);
+}
+
+std::vector<float> cut_word(const std::vector<float>& x, int rate, double fraction, bool at_start) {
+  DUET_CHECK(fraction >= 0 && fraction < 1, "cut_word: fraction must be in [0, 1), got ", fraction);
+  const auto [first, last] = word_bounds(x, rate);
+  const int64_t cut = int64_t(fraction * double(last - first));
+  return at_start ? std::vector<float>(x.begin() + first + cut, x.end())
+                  : std::vector<float>(x.begin(), x.begin() + last - cut);
 }
 
 std::vector<float> recipe_clip(const std::vector<float>& samples, int rate, const AudioRecipe& r) {
@@ -256,7 +269,9 @@ Tensor AudioSet::batch(const std::vector<int64_t>& idx, const AudioAugment& aug,
   for (int64_t b = 0; b < B; ++b) {
     const ClipEffects fx = effects.empty() ? ClipEffects{} : effects[b];
     if (fx.silent) continue;  // stays all zeros
-    const std::vector<float>& src = waves_[idx[b]];
+    std::vector<float> cut_clip;
+    if (fx.cut > 0) cut_clip = cut_word(waves_[idx[b]], recipe_.sample_rate, fx.cut, fx.cut_at_start);
+    const std::vector<float>& src = fx.cut > 0 ? cut_clip : waves_[idx[b]];
     std::vector<float> x;
     int64_t offset = 0, from = 0;
     double aug_snr = INFINITY;  // augmentation noise over the whole window (noise_on_window)
@@ -269,9 +284,9 @@ Tensor AudioSet::batch(const std::vector<int64_t>& idx, const AudioAugment& aug,
     };
     if (!aug.enabled && fx.rt60 > 0) {
       x = fit_to_window(at_speed(room_of(src), fx.speed, rate), recipe_);
-    } else if (!aug.enabled && std::abs(fx.speed - 1.0) < 1e-3) {
-      x = fit_to_window(src, recipe_);  // src is already the recipe's clip
-    } else if (!aug.enabled) {
+    } else if (!aug.enabled && (std::abs(fx.speed - 1.0) < 1e-3 || fx.cut > 0)) {
+      x = fit_to_window(at_speed(src, fx.speed, rate), recipe_);  // src is already the recipe's clip
+    } else if (!aug.enabled) {  // a test-time view of the whole clip, made once
       auto& view = views_[std::lround(fx.speed * 10000)];
       view.resize(waves_.size());
       std::vector<float>& cached = view[idx[b]];
@@ -284,6 +299,11 @@ Tensor AudioSet::batch(const std::vector<int64_t>& idx, const AudioAugment& aug,
       if (aug.reverb_prob > 0 && rng.uniform() < aug.reverb_prob) {
         const double rt60 = rng.uniform(aug.rt60_min, aug.rt60_max), drr = rng.uniform(aug.drr_min_db, aug.drr_max_db);
         x = in_room(x, rt60, drr, recipe_, rng);
+      }
+      // Drawn only when cut words are asked for, so that training without them keeps its draws.
+      if (aug.cut_prob > 0 && rng.uniform() < aug.cut_prob) {
+        const double fraction = rng.uniform(0.0, aug.cut_max);
+        x = cut_word(x, rate, fraction, rng.uniform() < 0.5);
       }
       const double gain = std::pow(10.0, rng.uniform(-aug.gain_db, aug.gain_db) / 20.0);
       for (float& v : x) v = float(v * gain);

@@ -70,6 +70,9 @@ struct AudioAugment {
   double reverb_prob = 0;
   double rt60_min = 0.2, rt60_max = 1.0;
   double drr_min_db = -3, drr_max_db = 12;
+  // Cut words: with this chance the clip loses up to cut_max of its word at its start or its
+  // end (cut_word, either end as likely), as a recording started late or stopped early does.
+  double cut_prob = 0, cut_max = 0.3;
   int time_masks = 1, max_time_mask = 10;   // SpecAugment bands (frames)
   int freq_masks = 1, max_freq_mask = 6;    // (mel bins)
 };
@@ -86,6 +89,10 @@ struct ClipEffects {
   double rt60 = 0;
   double drr_db = 0;
   uint64_t room_seed = 0;
+  // The recording started late (cut_at_start) or stopped early: this fraction of the word cut
+  // off at that end (cut_word), before anything else happens to the clip (0: none).
+  double cut = 0;
+  bool cut_at_start = true;
 };
 
 // Clips held in memory as recipe_clip makes them (at the recipe's sample rate, trimmed when
@@ -135,6 +142,15 @@ std::vector<float> at_speed(const std::vector<float>& clip, double speed, int ra
 // recording once the silence (or the low hiss) before and after the word is cut off. A clip
 // with no energy at all comes back unchanged.
 std::vector<float> trim_silence(const std::vector<float>& x, int rate, double floor_db = 40.0, double margin_s = 0.1);
+// Where the word lies in x: [first, last) from the first to the end of the last 32 ms frame
+// whose energy is within `floor_db` of the loudest frame's (trim_silence without margins);
+// {0, size} for a clip too short to frame or without energy.
+std::pair<int64_t, int64_t> word_bounds(const std::vector<float>& x, int rate, double floor_db = 40.0);
+// x as a recording that starts late (at_start) or stops early: `fraction` (in [0, 1)) of the
+// word (word_bounds) cut off at that end, together with what lies before or after it. The
+// training's --cut-word augmentation; FSDD itself holds such clips (7_nicolas_43 starts on
+// the vowel of "seven").
+std::vector<float> cut_word(const std::vector<float>& x, int rate, double fraction, bool at_start);
 // The clip (at the recipe's rate) heard in a room (dsp::room_response drawn from rng, then
 // dsp::convolve): the word followed by its reverberation, trimmed of what lies 40 dB below
 // the loudest frame when the recipe trims, as recipe_clip trims a recording.

@@ -117,6 +117,14 @@ std::vector<Degradation> degradations_of(const std::string& modality) {
       x.audio.rt60 = rt60, x.audio.drr_db = drr;
       out.push_back(x);
     }
+    // Recordings started late or stopped early, a quarter of the word missing (the first
+    // consonant of "six" or "seven", the end of "eight").
+    for (auto [name, at_start] : {std::pair{"audio cut start 25%", true}, {"audio cut end 25%", false}}) {
+      Degradation x;
+      x.name = name;
+      x.audio.cut = 0.25, x.audio.cut_at_start = at_start;
+      out.push_back(x);
+    }
   }
   return out;
 }

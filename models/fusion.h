@@ -69,8 +69,9 @@ std::vector<Degradation> standard_degradations();
 // every clip played at speed 0.87 and 1.15 (slower and lower, faster and higher: a stand-in
 // for voices with longer or shorter vocal tracts than the training speakers'), and every clip
 // recorded in a room (reverberation time 0.5 s at 6 dB direct-to-reverberant ratio, and 1 s at
-// 0 dB). Image adds a photograph of the digit under uneven light and the digit at low
-// resolution (8 pixels along its longer side).
+// 0 dB), and recordings that start late or stop early, a quarter of the word cut off at its
+// start or at its end (cut_word). Image adds a photograph of the digit under uneven light and
+// the digit at low resolution (8 pixels along its longer side).
 std::vector<Degradation> degradations_of(const std::string& modality);
 // Accuracy of an audio or image model on its test set with every example degraded by `d`
 // (the effects of d's own modality; an effect on the other one is an error). The noise and

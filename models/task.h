@@ -117,6 +117,10 @@ class AudioTask : public Task {
   static constexpr double kDefaultReverb = 0.3;
   void set_reverb_share(double share);
   double reverb_share() const { return augment_.reverb_prob; }
+  // The share (0..1) of training clips whose word is cut at its start or end (AudioAugment::
+  // cut_prob; only with augment; default 0).
+  void set_cut_share(double share);
+  double cut_share() const { return augment_.cut_prob; }
   // Test batch with per-clip effects (robustness evaluation).
   Batch degraded_test_batch(const std::vector<int64_t>& idx, Rng& rng, const ClipEffects& fx);
   Normalizer& normalizer() { return norm_; }

@@ -62,6 +62,11 @@ expect_fail reverb-image "--reverb applies to --model audio .*not image" "$duet"
 expect_fail reverb-fusion "--reverb applies to --model audio .*not fusion" "$duet" train --model fusion --reverb 0.5
 expect_fail reverb-no-augment "--reverb is training augmentation; drop --no-augment" "$duet" train --model audio --no-augment --reverb 0.5
 expect_fail reverb-seed "--reverb is training augmentation; audio:seed trains without any" "$duet" train --model audio --arch audio:seed --reverb 0.5
+expect_fail cut-word-range "--cut-word must be in \\[0, 1\\]" "$duet" train --model audio --cut-word 2
+expect_fail cut-word-not-number "--cut-word expects a number" "$duet" train --model audio --cut-word half
+expect_fail cut-word-image "--cut-word applies to --model audio .*not image" "$duet" train --model image --cut-word 0.3
+expect_fail cut-word-fusion "--cut-word applies to --model audio .*not fusion" "$duet" train --model fusion --cut-word 0.3
+expect_fail cut-word-no-augment "--cut-word is training augmentation; drop --no-augment" "$duet" train --model audio --no-augment --cut-word 0.3
 expect_fail pink-noise-seed "--pink-noise is training augmentation; audio:seed trains without any" "$duet" train --model audio --arch audio:seed --pink-noise 0.5
 expect_fail n-fft-seed "--n-fft applies to audio:duet .*not audio:seed" "$duet" train --model audio --arch audio:seed --n-fft 512
 expect_fail mixup-negative "--mixup must be in" "$duet" train --model audio --mixup -0.5

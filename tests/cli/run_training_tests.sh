@@ -182,8 +182,8 @@ PY
   # --robustness: the audio rows of the fusion table on the same 300 clips; the clean row is the
   # plain accuracy, and robustness.csv/png are written where --out says.
   "$duet" eval --model-dir "$work/aud" --data "$shared" --device cpu --robustness --json --out "$work/aud_rob" >"$work/aud_rob.json" 2>"$work/err"
-  check_json eval-audio-robustness "sorted(j['robustness']) == sorted(['clean', 'audio SNR 20 dB', 'audio SNR 10 dB', 'audio SNR 0 dB', 'audio SNR -5 dB', 'audio pink SNR 10 dB', 'audio pink SNR 0 dB', 'audio speed 0.87', 'audio speed 1.15', 'audio room 0.5 s', 'audio room 1 s']) and j['robustness']['clean'] == j['accuracy'] and j['robustness']['audio SNR -5 dB'] < j['accuracy']" "$work/aud_rob.json"
-  if [ "$(head -1 "$work/aud_rob/robustness.csv" 2>/dev/null)" = "degradation,accuracy,loss" ] && [ "$(wc -l <"$work/aud_rob/robustness.csv")" = 12 ] &&
+  check_json eval-audio-robustness "sorted(j['robustness']) == sorted(['clean', 'audio SNR 20 dB', 'audio SNR 10 dB', 'audio SNR 0 dB', 'audio SNR -5 dB', 'audio pink SNR 10 dB', 'audio pink SNR 0 dB', 'audio speed 0.87', 'audio speed 1.15', 'audio room 0.5 s', 'audio room 1 s', 'audio cut start 25%', 'audio cut end 25%']) and j['robustness']['clean'] == j['accuracy'] and j['robustness']['audio SNR -5 dB'] < j['accuracy']" "$work/aud_rob.json"
+  if [ "$(head -1 "$work/aud_rob/robustness.csv" 2>/dev/null)" = "degradation,accuracy,loss" ] && [ "$(wc -l <"$work/aud_rob/robustness.csv")" = 14 ] &&
      [ -s "$work/aud_rob/robustness.png" ]; then passes=$((passes + 1)); else echo "FAIL eval-audio-robustness-files"; failures=$((failures + 1)); fi
   expect_fail eval-robustness-bad-seed "--seed expects an integer, got 'x'" "$duet" eval --model-dir "$work/aud" --data "$shared" --robustness --seed x
   expect_fail eval-out-not-a-folder "output folder '$work/aud/config.json/x': cannot create it" "$duet" eval --model-dir "$work/aud" --data "$shared" --device cpu --out "$work/aud/config.json/x"
@@ -218,8 +218,9 @@ PY
   expect_fail eval-bad-split "no speaker 'nobody'" "$duet" eval --model-dir "$work/aud" --data "$shared" --split speaker:nobody
 
   # Channel counts: a two-block audio:duet is trained, recorded in config.json and rebuilt by eval.
-  expect_ok train-audio-channels "$duet" train --model audio --channels 8,16 --speed-range 0.9,1.1 --pink-noise 0.5 --reverb 0.5 --split official --epochs 1 --train-limit 300 --device cpu --data "$shared" --out "$work/aud_ch"
+  expect_ok train-audio-channels "$duet" train --model audio --channels 8,16 --speed-range 0.9,1.1 --pink-noise 0.5 --reverb 0.5 --cut-word 0.4 --split official --epochs 1 --train-limit 300 --device cpu --data "$shared" --out "$work/aud_ch"
   check train-audio-reverb-line grep -q "rooms: 50% of the training clips heard in a random room" "$work/out"
+  check train-audio-cut-word-line grep -q "cut words: 40% of the training clips lose up to 30% of the word" "$work/out"
   check_json audio-channels-config "j['channels'] == [8, 16]" "$work/aud_ch/config.json"
   check_json audio-default-channels "j['channels'] == [16, 32, 64, 64]" "$work/aud/config.json"
   check_json audio-speed-range-config "j['train']['speed_range'] == [0.9, 1.1]" "$work/aud_ch/config.json"
@@ -228,6 +229,8 @@ PY
   check_json audio-default-pink-noise "j['train']['pink_noise'] == 0" "$work/aud/config.json"
   check_json audio-reverb-config "j['train']['reverb'] == 0.5" "$work/aud_ch/config.json"
   check_json audio-default-reverb "j['train']['reverb'] == 0.3" "$work/aud/config.json"
+  check_json audio-cut-word-config "j['train']['cut_word'] == 0.4" "$work/aud_ch/config.json"
+  check_json audio-default-cut-word "j['train']['cut_word'] == 0" "$work/aud/config.json"
   "$duet" eval --model-dir "$work/aud_ch" --data "$shared" --device cpu --json >"$work/aud_ch_eval.json" 2>"$work/err"
   check_json eval-audio-channels "abs(j['accuracy'] - json.load(open('$work/aud_ch/config.json'))['results']['test_accuracy']) < 1e-6" "$work/aud_ch_eval.json"
   expect_fail fusion-init-channels "--channels differs from the channel counts of the --init-audio model" "$duet" train \

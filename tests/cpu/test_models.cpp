@@ -1052,7 +1052,8 @@ TEST(Models, UnimodalRobustnessDegradesTheModelsOwnModality) {
   EXPECT_EQ(names(audio), (std::vector<std::string>{"clean", "audio SNR 20 dB", "audio SNR 10 dB", "audio SNR 0 dB",
                                                      "audio SNR -5 dB", "audio pink SNR 10 dB", "audio pink SNR 0 dB",
                                                      "audio speed 0.87", "audio speed 1.15", "audio room 0.5 s",
-                                                     "audio room 1 s"}));
+                                                     "audio room 1 s", "audio cut start 25%",
+                                                     "audio cut end 25%"}));
   EXPECT_EQ(names(image), (std::vector<std::string>{"clean", "image noise 0.5", "image noise 1", "image noise 2",
                                                      "image occluded 14x14", "image photographed",
                                                      "image low-res 8 px"}));
@@ -1098,6 +1099,16 @@ TEST(Models, UnimodalRobustnessDegradesTheModelsOwnModality) {
   EXPECT_NE(models::evaluate_degraded(a, audio[10], 7, 3).loss, room.loss);
   for (const auto& d : models::standard_degradations())
     EXPECT_EQ(d.audio.rt60, 0.0) << d.name << ": the fusion table has no room rows";
+  // The cut rows: a quarter of each word missing at its start or its end, nothing drawn.
+  EXPECT_EQ(audio[11].audio.cut, 0.25);
+  EXPECT_TRUE(audio[11].audio.cut_at_start);
+  EXPECT_FALSE(audio[12].audio.cut_at_start);
+  const models::EvalResult late = models::evaluate_degraded(a, audio[11], 7, 3);
+  EXPECT_NE(late.loss, clean.loss) << "the cut did not reach the features";
+  EXPECT_EQ(models::evaluate_degraded(a, audio[11], 7, 4).loss, late.loss);
+  EXPECT_NE(models::evaluate_degraded(a, audio[12], 7, 3).loss, late.loss);
+  for (const auto& d : models::standard_degradations())
+    EXPECT_EQ(d.audio.cut, 0.0) << d.name << ": the fusion table has no cut rows";
   EXPECT_THROW(models::evaluate_degraded(a, image[1], 7, 3), Error);
 
   const std::string root = make_tiny_data().string();
@@ -1560,6 +1571,105 @@ TEST(Audio, SilenceAroundTheWordIsTrimmedSoTheWordIsCentred) {
   nlohmann::json old = models::audio_recipe("duet").to_json();
   old.erase("trim_silence");
   EXPECT_FALSE(models::AudioRecipe::from_json(old).trim);
+}
+
+// cut_word: a recording started late or stopped early. 0.2 s of hiss 60 dB down, a 0.4 s
+// tone (the word), 0.2 s of hiss: cutting 25% at the start leaves the last 75% of the tone and
+// the hiss after it; at the end, the hiss before and the first 75% of the tone.
+TEST(Audio, CutWordDropsPartOfTheWordAtOneEnd) {
+  Rng rng(4);
+  std::vector<float> x(6400);
+  for (int i = 0; i < 6400; ++i) x[i] = float(0.0005 * rng.normal());
+  for (int i = 1600; i < 4800; ++i) x[i] = 0.5f * float(std::sin(0.3 * i));
+  const auto [first, last] = models::word_bounds(x, 8000);
+  // A 32 ms frame (256 samples, hop 64) that overlaps the tone already counts.
+  EXPECT_GE(first, 1600 - 256);
+  EXPECT_LE(first, 1600);
+  EXPECT_GE(last, 4800);
+  EXPECT_LE(last, 4800 + 256);
+  const int64_t word = last - first, cut = int64_t(0.25 * double(word));
+  const std::vector<float> late = models::cut_word(x, 8000, 0.25, true);
+  EXPECT_EQ(std::vector<float>(x.begin() + first + cut, x.end()), late);
+  const std::vector<float> early = models::cut_word(x, 8000, 0.25, false);
+  EXPECT_EQ(std::vector<float>(x.begin(), x.begin() + last - cut), early);
+  // Of the tone's 3200 samples, about 800 are gone either way (within a frame of the edges).
+  auto tone_left = [](const std::vector<float>& y) {
+    int64_t n = 0;
+    for (float v : y) n += std::abs(v) > 0.01f;
+    return n;
+  };
+  EXPECT_NEAR(double(tone_left(late)), 0.75 * tone_left(x), 150.0);
+  EXPECT_NEAR(double(tone_left(early)), 0.75 * tone_left(x), 150.0);
+  EXPECT_EQ(models::cut_word(x, 8000, 0, true).size(), size_t(6400 - first));
+  EXPECT_EQ(models::cut_word(x, 8000, 0, false).size(), size_t(last));
+  // Silence and clips shorter than a frame count as all word.
+  EXPECT_EQ(models::cut_word(std::vector<float>(4000, 0.0f), 8000, 0.5, false).size(), 2000u);
+  EXPECT_EQ(models::word_bounds({0.1f, 0.2f}, 8000), (std::pair<int64_t, int64_t>{0, 2}));
+  EXPECT_THROW(models::cut_word(x, 8000, 1.0, true), Error);
+  EXPECT_THROW(models::cut_word(x, 8000, -0.1, true), Error);
+}
+
+// A clip's cut (ClipEffects::cut, duet eval --robustness) reaches every test-time view, and
+// does not leave its mark on the views of the whole clip, which are made once and kept.
+TEST(Audio, CutClipsReachEveryTestTimeView) {
+  TinySpeakerSplit tiny;
+  models::AudioSet set(tiny.ds, {0, 1}, models::audio_recipe("duet"));
+  auto features = [&](double speed, double cut) {
+    models::ClipEffects fx;
+    fx.speed = speed, fx.cut = cut;
+    Rng rng(1);
+    return set.batch({0, 1}, models::AudioAugment{}, rng, Device::cpu, {fx, fx}).to_vector<float>();
+  };
+  for (double speed : {1.0, 0.92}) {
+    const std::vector<float> whole = features(speed, 0);
+    const std::vector<float> cut = features(speed, 0.25);
+    EXPECT_NE(cut, whole) << "speed " << speed << ": the cut did not reach the view";
+    EXPECT_EQ(features(speed, 0), whole) << "speed " << speed << ": the cut clip was kept as the whole clip's view";
+    // The same clips cut by hand (the stored clips are already trimmed), then read as a whole.
+    std::vector<float> by_hand;
+    for (int64_t k : {0, 1}) {
+      const std::vector<float> x = models::fit_to_window(
+          models::at_speed(models::cut_word(set.wave(k), 8000, 0.25, true), speed, 8000), set.recipe());
+      by_hand.insert(by_hand.end(), x.begin(), x.end());
+    }
+    const Tensor waves = Tensor::from_vector(by_hand, {2, set.recipe().num_samples});
+    EXPECT_EQ(models::audio_features(waves, set.recipe()).to_vector<float>(), cut) << "speed " << speed;
+  }
+}
+
+// --cut-word: with cut_prob 1 every training clip loses part of its word, so less of the
+// word's energy reaches the features; with cut_prob 0 the other draws are unchanged.
+TEST(Audio, AugmentationCutsWords) {
+  const RawDbClip clip;
+  models::AudioAugment aug = noise_only(0);
+  aug.noise_prob = 0;
+  EXPECT_EQ(aug.cut_prob, 0.0);
+  // Energy of the features over the floor (dB above the quietest bin, summed).
+  auto energy = [](const Tensor& f) {
+    const std::vector<float> v = f.to_vector<float>();
+    const float floor = *std::min_element(v.begin(), v.end());
+    double e = 0;
+    for (float x : v) e += x - floor;
+    return e;
+  };
+  const Tensor whole = clip.batch(aug);
+  models::AudioAugment cut = aug;
+  cut.cut_prob = 1, cut.cut_max = 0.6;
+  double less = 0;
+  for (uint64_t seed = 0; seed < 8; ++seed) {
+    Rng rng(seed);
+    less += energy(clip.set.batch({0}, cut, rng, Device::cpu)) < energy(whole) - 1.0;
+  }
+  EXPECT_GE(less, 6) << "cut words did not lose part of the word";
+  cut.cut_prob = 0;  // cut_max unused without cuts: same draws, same batch
+  EXPECT_EQ(clip.batch(cut).to_vector<float>(), whole.to_vector<float>());
+
+  models::AudioTask t("audio:duet", clip.tiny.ds, clip.tiny.split.train, clip.tiny.split.test, true, 1);
+  EXPECT_EQ(t.cut_share(), 0.0);
+  t.set_cut_share(0.4);
+  EXPECT_EQ(t.cut_share(), 0.4);
+  EXPECT_THROW(t.set_cut_share(1.5), Error);
+  EXPECT_THROW(t.set_cut_share(-0.1), Error);
 }
 
 // Test-time speeds: audio:duet hears each test clip at 0.92, 1 and 1.08; a view is the clip
