@@ -282,10 +282,10 @@ Tensor AudioSet::batch(const std::vector<int64_t>& idx, const AudioAugment& aug,
       Rng room(splitmix64(fx.room_seed ^ splitmix64(uint64_t(idx[b]))));
       return in_room(clip, fx.rt60, fx.drr_db, recipe_, room);
     };
-    if (!aug.enabled && fx.rt60 > 0) {
-      x = fit_to_window(at_speed(room_of(src), fx.speed, rate), recipe_);
-    } else if (!aug.enabled && (std::abs(fx.speed - 1.0) < 1e-3 || fx.cut > 0)) {
-      x = fit_to_window(at_speed(src, fx.speed, rate), recipe_);  // src is already the recipe's clip
+    if (!aug.enabled && (fx.rt60 > 0 || fx.cut > 0)) {  // another clip than the stored one: not cached
+      x = fit_to_window(at_speed(fx.rt60 > 0 ? room_of(src) : src, fx.speed, rate), recipe_);
+    } else if (!aug.enabled && std::abs(fx.speed - 1.0) < 1e-3) {
+      x = fit_to_window(src, recipe_);  // src is already the recipe's clip
     } else if (!aug.enabled) {  // a test-time view of the whole clip, made once
       auto& view = views_[std::lround(fx.speed * 10000)];
       view.resize(waves_.size());
