@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "dsp/resample.h"
 #include "dsp/room.h"
@@ -149,6 +150,16 @@ std::vector<float> cut_word(const std::vector<float>& x, int rate, double fracti
   const int64_t cut = int64_t(fraction * double(last - first));
   return at_start ? std::vector<float>(x.begin() + first + cut, x.end())
                   : std::vector<float>(x.begin(), x.begin() + last - cut);
+}
+
+void check_audible(const std::vector<float>& samples) {
+  DUET_CHECK(!samples.empty(), "the recording holds no samples: no word to hear");
+  float peak = 0;
+  for (float v : samples) peak = std::max(peak, std::abs(v));
+  if (peak >= kSilentPeak) return;
+  char loudest[64] = "every sample is 0";
+  if (peak > 0) std::snprintf(loudest, sizeof loudest, "its loudest sample at %.0f dBFS", 20 * std::log10(peak));
+  throw Error(std::string("the recording is silent (") + loudest + "): no word to hear");
 }
 
 std::vector<float> recipe_clip(const std::vector<float>& samples, int rate, const AudioRecipe& r) {

@@ -125,6 +125,12 @@ class AudioSet {
 // where a clip longer than the model's window is cut, so that a digit said early or late
 // in a long recording is not cropped away.
 int64_t loudest_window(const std::vector<float>& x, int64_t length);
+// Fails (duet::Error) when a recording holds no word to hear: no samples at all, or no sample
+// louder than kSilentPeak (-80 dBFS, three steps of 16-bit audio; FSDD's quietest clip peaks
+// at -40 dBFS). The recogniser would otherwise answer with a confident-looking digit for
+// silence. duet predict and eval --inputs check every recording they are given.
+constexpr float kSilentPeak = 1e-4f;
+void check_audible(const std::vector<float>& samples);
 // One waveform (any rate) -> padded/cropped samples at the recipe's rate, centred when it
 // has to be padded, its loudest stretch when it has to be cropped (the same placement as in
 // evaluation batches).

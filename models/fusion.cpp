@@ -453,6 +453,7 @@ Batch FusionTask::single(const std::vector<float>* samples, int rate, const std:
   DUET_CHECK(samples || gray, "fusion predict needs --audio, --image or both");
   Tensor wave = Tensor::zeros({1, recipe_.num_samples});
   if (samples) {
+    check_audible(*samples);
     std::vector<float> x = prepare_wave(*samples, rate, recipe_);
     std::copy(x.begin(), x.end(), wave.data<float>());
   }

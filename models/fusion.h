@@ -106,6 +106,7 @@ class FusionTask : public Task {
   nlohmann::json config() const override;
 
   const std::string& strategy() const { return strategy_; }
+  const AudioRecipe& recipe() const { return recipe_; }
   bool hard() const { return opts_.hard; }
   Batch degraded_test_batch(const std::vector<int64_t>& idx, Rng& rng, const Degradation& d);
   FusionOutputs outputs(const Batch& b, bool training = false, uint64_t seed = 0);

@@ -216,6 +216,7 @@ nlohmann::json AudioTask::config() const {
 }
 
 Batch AudioTask::input_for(const std::vector<float>& samples, int rate) const {
+  check_audible(samples);
   const std::vector<float> clip = recipe_clip(samples, rate, recipe_);
   Batch b;
   for (double speed : view_speeds(recipe_)) {

@@ -210,6 +210,17 @@ std::vector<LabelledInput> labelled_inputs(const std::string& folder, const std:
   return v;
 }
 
+// Runs fn(); an error it throws (a silent recording, a blank picture) comes back with the
+// file it is about in front.
+template <class Fn>
+auto about_file(const std::string& path, Fn&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const Error& e) {
+    throw Error(path + ": " + e.what());
+  }
+}
+
 // duet eval --inputs FOLDER: an audio or image model on the user's own labelled files, each
 // brought to the model's input exactly as duet predict brings it.
 // For an audio model the speeds its clips are heard at, for an image model the shifts its
@@ -243,15 +254,11 @@ int eval_inputs(models::Task& task, const std::string& kind, const std::string& 
     models::Batch b;
     if (kind == "audio") {
       const dsp::Audio a = dsp::read_wav(in.path);
-      b = dynamic_cast<models::AudioTask&>(task).input_for(a.samples, a.sample_rate);
+      b = about_file(in.path, [&] { return dynamic_cast<models::AudioTask&>(task).input_for(a.samples, a.sample_rate); });
     } else {
       int w = 0, h = 0;
       const std::vector<uint8_t> gray = models::load_gray_image(in.path, &w, &h);
-      try {
-        b = dynamic_cast<models::ImageTask&>(task).input_for(gray, w, h);
-      } catch (const Error& e) {
-        throw Error(in.path + ": " + e.what());
-      }
+      b = about_file(in.path, [&] { return dynamic_cast<models::ImageTask&>(task).input_for(gray, w, h); });
     }
     const std::vector<float> p = F::softmax(task.forward(b, false, 0)).to_vector<float>();
     const int pred = int(std::max_element(p.begin(), p.end()) - p.begin());
@@ -333,6 +340,21 @@ int test_shift_flag(const Args& args, const std::string& kind) {
 void apply_test_views(models::Task& task, const std::vector<double>& speeds, int shift) {
   if (!speeds.empty()) dynamic_cast<models::AudioTask&>(task).set_test_speeds(speeds);
   if (shift >= 0) dynamic_cast<models::ImageTask&>(task).set_test_shift(shift);
+}
+
+// A recording longer than the model's window after its silence is trimmed (several words, a
+// long pause inside one) is heard only in part: a note on stderr says so.
+void note_long_recording(const std::string& path, const dsp::Audio& audio, models::Task& task) {
+  const models::AudioRecipe* r = nullptr;
+  if (auto* a = dynamic_cast<models::AudioTask*>(&task)) r = &a->recipe();
+  if (auto* f = dynamic_cast<models::FusionTask*>(&task)) r = &f->recipe();
+  if (!r) return;
+  const models::AudioRecipe& recipe = *r;
+  const size_t kept = models::recipe_clip(audio.samples, audio.sample_rate, recipe).size();
+  if (int64_t(kept) <= recipe.num_samples) return;
+  std::fprintf(stderr, "duet: note: %s: the sound lasts %.2f s%s; the model hears its loudest %.2f s\n", path.c_str(),
+               double(kept) / recipe.sample_rate, recipe.trim ? " once the silence around it is trimmed" : "",
+               double(recipe.num_samples) / recipe.sample_rate);
 }
 
 }  // namespace
@@ -467,16 +489,25 @@ int cmd_predict(const Argv& argv) {
   DUET_CHECK(kind != "audio" || (has_audio && !has_image), "predict: an audio model takes --audio FILE.wav (only)");
   DUET_CHECK(kind != "image" || (has_image && !has_audio), "predict: an image model takes --image FILE (only)");
   DUET_CHECK(has_audio || has_image, "predict: give --audio FILE.wav and/or --image FILE");
-  // Read the inputs before loading the model: a wrong file fails fast.
+  // Read the inputs before loading the model: a wrong file, a silent recording or a blank
+  // picture fails fast.
   dsp::Audio audio;
   std::vector<uint8_t> gray;
   int w = 0, h = 0;
-  if (has_audio) audio = dsp::read_wav(args.str("audio", ""));
-  if (has_image) gray = models::load_gray_image(args.str("image", ""), &w, &h);
+  const std::string audio_path = args.str("audio", ""), image_path = args.str("image", "");
+  if (has_audio) {
+    audio = dsp::read_wav(audio_path);
+    about_file(audio_path, [&] { models::check_audible(audio.samples); });
+  }
+  if (has_image) {
+    gray = models::load_gray_image(image_path, &w, &h);
+    about_file(image_path, [&] { (void)models::to_mnist_form(gray, w, h); });
+  }
   const std::vector<double> speeds = test_speeds_flag(args, kind);
   const int shift = test_shift_flag(args, kind);
   auto task = load_model_dir(dir, choose_device(args.str("device", "")), "");
   apply_test_views(*task, speeds, shift);
+  if (has_audio) note_long_recording(audio_path, audio, *task);
   NoGrad ng;
   nlohmann::json j;
   auto probs_of = [](const Tensor& logits) { return F::softmax(logits).to_vector<float>(); };

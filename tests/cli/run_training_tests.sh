@@ -11,8 +11,8 @@ case $part in all | image | audio | fusion) ;; *) echo "run_training_tests.sh: u
 runs() { [ "$part" = all ] || [ "$part" = "$1" ]; }
 
 # Inputs every part uses: a hand-drawn-style "1" (a dark vertical stroke on a light 40x50
-# canvas, the opposite polarity to MNIST), a folder with it named as a 1, and a file that is
-# neither a picture nor a recording.
+# canvas, the opposite polarity to MNIST), a folder with it named as a 1, a file that is
+# neither a picture nor a recording, and recordings without a word.
 python3 - "$work/digit.pgm" <<'PY'
 import sys
 w, h = 40, 50
@@ -24,6 +24,19 @@ open(sys.argv[1], "wb").write(b"P5\n%d %d\n255\n" % (w, h) + bytes(v for r in ro
 PY
 mkdir -p "$work/pics" && cp "$work/digit.pgm" "$work/pics/1_bar.pgm"
 printf 'this is not a picture' >"$work/junk.png"
+# Recordings with no word in them: no samples, digital silence, and a hiss of two steps of
+# 16-bit audio (-84 dBFS).
+python3 - "$work" <<'PY'
+import struct, sys
+def wav(name, samples):
+    data = struct.pack('<%dh' % len(samples), *samples)
+    fmt = struct.pack('<HHIIHH', 1, 1, 8000, 16000, 2, 16)
+    body = b'WAVE' + b'fmt ' + struct.pack('<I', 16) + fmt + b'data' + struct.pack('<I', len(data)) + data
+    open(sys.argv[1] + '/' + name, 'wb').write(b'RIFF' + struct.pack('<I', len(body)) + body)
+wav('nosamples.wav', [])
+wav('zeros.wav', [0] * 8000)
+wav('hiss.wav', [(-2, 0, 2)[k % 3] for k in range(8000)])
+PY
 
 # Wrong uses that need no data (with the image part).
 if runs image; then
@@ -98,7 +111,9 @@ if [ -d "$shared/fsdd" ] && runs image; then
   python3 -c "import json; c = json.load(open('$work/img/config.json')); c['arch'] = 'image:huge'; json.dump(c, open('$work/img_arch/config.json', 'w'))"
   expect_fail eval-config-unknown-arch "img_arch/config.json: unknown architecture 'image:huge' \\(known: image:duet, image:vgg\\)" "$duet" eval --model-dir "$work/img_arch"
   python3 -c "open('$work/blank.pgm','wb').write(b'P5\n8 8\n255\n' + bytes([255]*64))"
-  expect_fail predict-blank-image "blank: no digit found" "$duet" predict --model-dir "$work/img" --image "$work/blank.pgm" --device cpu
+  expect_fail predict-blank-image "blank.pgm: the image is blank: no digit found" "$duet" predict --model-dir "$work/img" --image "$work/blank.pgm" --device cpu
+  mkdir -p "$work/mine_blankpic" && cp "$work/digit.pgm" "$work/mine_blankpic/1_a.pgm" && cp "$work/blank.pgm" "$work/mine_blankpic/3_b.pgm"
+  expect_fail eval-inputs-blank-image "3_b.pgm: the image is blank" "$duet" eval --model-dir "$work/img" --inputs "$work/mine_blankpic" --device cpu
   # eval --inputs: the user's own pictures, labelled by name; two "1"s named as 1 and one named 7.
   mkdir -p "$work/mine" "$work/mine_bad" "$work/mine_blank" "$work/mine_none"
   cp "$work/digit.pgm" "$work/mine/1_bar_a.pgm" && cp "$work/digit.pgm" "$work/mine/1-bar-b.pgm"
@@ -207,6 +222,28 @@ PY
   expect_fail predict-test-shift-audio "--test-shift applies to image models, not audio models" "$duet" predict --model-dir "$work/aud" --audio "$shared/fsdd/recordings/7_theo_3.wav" --test-shift 1
   expect_fail predict-audio-bad-wav "not a WAV file" "$duet" predict --model-dir "$work/aud" --audio "$work/junk.png"
   expect_fail predict-audio-folder "$work/aud: is a folder, not a WAV file" "$duet" predict --model-dir "$work/aud" --audio "$work/aud"
+  # Recordings with no word in them are refused, naming the file: no samples, digital
+  # silence, nothing above -80 dBFS (here -84 dBFS).
+  expect_fail predict-audio-no-samples "nosamples.wav: the recording holds no samples" "$duet" predict --model-dir "$work/aud" --audio "$work/nosamples.wav"
+  expect_fail predict-audio-silent "zeros.wav: the recording is silent \\(every sample is 0\\): no word to hear" "$duet" predict --model-dir "$work/aud" --audio "$work/zeros.wav"
+  expect_fail predict-audio-hiss "hiss.wav: the recording is silent \\(its loudest sample at -84 dBFS\\)" "$duet" predict --model-dir "$work/aud" --audio "$work/hiss.wav"
+  # A recording longer than the window once trimmed (three words with pauses): predicted, with
+  # a note on stderr that the model hears its loudest second; stdout stays one JSON object.
+  python3 - "$shared/fsdd/recordings" "$work/three.wav" <<'PY'
+import struct, sys, wave
+out = b''
+for name in ('1_george_0.wav', '2_george_0.wav', '3_george_0.wav'):
+    w = wave.open(sys.argv[1] + '/' + name)
+    out += w.readframes(w.getnframes()) + b'\0\0' * 2400
+w = wave.open(sys.argv[2], 'wb'); w.setnchannels(1); w.setsampwidth(2); w.setframerate(8000); w.writeframes(out); w.close()
+PY
+  "$duet" predict --model-dir "$work/aud" --audio "$work/three.wav" --json --device cpu >"$work/three.json" 2>"$work/err"
+  check_json predict-audio-long "0 <= j['prediction'] <= 9 and len(j['probabilities']) == 10" "$work/three.json"
+  check predict-audio-long-note grep -qE "three.wav: the sound lasts [0-9.]+ s once the silence around it is trimmed; the model hears its loudest 1.00 s" "$work/err"
+  "$duet" predict --model-dir "$work/aud" --audio "$shared/fsdd/recordings/7_theo_3.wav" --device cpu >"$work/out" 2>"$work/err"
+  check predict-audio-short-no-note not grep -q 'note:' "$work/err"
+  mkdir -p "$work/mine_silent" && cp "$shared/fsdd/recordings/7_theo_3.wav" "$work/mine_silent/" && cp "$work/zeros.wav" "$work/mine_silent/4_zeros.wav"
+  expect_fail eval-inputs-silent-wav "4_zeros.wav: the recording is silent" "$duet" eval --model-dir "$work/aud" --inputs "$work/mine_silent" --device cpu
   # eval --inputs with recordings: FSDD's names already carry the digit and the speaker.
   mkdir -p "$work/mine_wav" "$work/mine_badwav"
   cp "$shared/fsdd/recordings/7_theo_3.wav" "$shared/fsdd/recordings/2_george_0.wav" "$shared/fsdd/recordings/2_jackson_1.wav" "$work/mine_wav/"
@@ -255,6 +292,7 @@ if [ -d "$shared/fsdd" ] && runs fusion; then
   done
   "$duet" predict --model-dir "$work/fus" --audio "$shared/fsdd/recordings/1_george_3.wav" --image "$work/digit.pgm" --json --device cpu >"$work/fpred.json" 2>"$work/err"
   check_json predict-fusion "abs(j['modality_weights']['audio'] + j['modality_weights']['image'] - 1) < 1e-4 and len(j['audio_probabilities']) == 10" "$work/fpred.json"
+  expect_fail predict-fusion-silent "zeros.wav: the recording is silent" "$duet" predict --model-dir "$work/fus" --audio "$work/zeros.wav" --image "$work/digit.pgm"
   expect_fail eval-hard-on-plain "was not trained with --hard" "$duet" eval --model-dir "$work/fus" --data "$shared" --hard
   expect_fail fusion-bad-strategy "unknown fusion strategy 'middle'" "$duet" train --model fusion --fusion middle \
     --epochs 1 --device cpu --data "$shared" --out "$work/x"

@@ -1171,6 +1171,37 @@ TEST(Models, InputForGivesTheTestBatchLogits) {
   for (size_t k = 0; k < got.size(); ++k) EXPECT_NEAR(got[k], want[k], 1e-4) << k;
 }
 
+// A recording with no word in it (no samples, digital silence, or nothing above -80 dBFS) is
+// refused with a message rather than classified: the network would otherwise name a digit
+// for silence. A quiet but real recording (FSDD's quietest peaks at -40 dBFS) passes.
+TEST(Models, SilentRecordingsAreRefused) {
+  auto message = [](const std::vector<float>& x) {
+    try {
+      models::check_audible(x);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(message({}).find("holds no samples"), std::string::npos);
+  EXPECT_NE(message(std::vector<float>(8000, 0.0f)).find("silent (every sample is 0)"), std::string::npos);
+  std::vector<float> hiss(8000, 0.0f);
+  hiss[100] = -3e-5f;  // one step of 16-bit audio: -90 dBFS
+  EXPECT_NE(message(hiss).find("loudest sample at -90 dBFS"), std::string::npos) << message(hiss);
+  hiss[200] = models::kSilentPeak;  // the threshold itself is loud enough
+  EXPECT_EQ(message(hiss), "");
+  std::vector<float> quiet(8000);
+  for (size_t k = 0; k < quiet.size(); ++k) quiet[k] = 0.01f * std::sin(0.3f * float(k));
+  EXPECT_EQ(message(quiet), "");
+
+  TinySpeakerSplit tiny;
+  auto& [ds, split] = tiny;
+  models::AudioTask t("audio:duet", ds, split.train, split.test, false, 1);
+  EXPECT_THROW(t.input_for(std::vector<float>(8000, 0.0f), 8000), Error);
+  EXPECT_THROW(t.input_for({}, 8000), Error);
+  EXPECT_NO_THROW(t.input_for(quiet, 8000));
+}
+
 // audio:duet's channel counts: one conv block per entry, checked, written to config.json and
 // read back (a folder without them holds the default network); fusion's audio encoder alike.
 TEST(Models, ChannelCountsShapeAudioDuetAndTravelWithTheModel) {
