@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "dsp/filter.h"
 #include "dsp/resample.h"
 #include "dsp/room.h"
 #include "dsp/wav.h"
@@ -22,6 +23,7 @@ nlohmann::json AudioRecipe::to_json() const {
           {"centre", centre},
           {"band_norm", band_norm},
           {"trim_silence", trim},
+          {"highpass_hz", highpass_hz},
           {"standardize", standardize},
           {"test_speeds", test_speeds},
           {"frontend",
@@ -40,6 +42,7 @@ AudioRecipe AudioRecipe::from_json(const nlohmann::json& j) {
     r.standardize = j.at("standardize");
     r.band_norm = j.value("band_norm", false);
     r.trim = j.value("trim_silence", false);  // models saved before trimming existed did not trim
+    r.highpass_hz = j.value("highpass_hz", 0.0);  // nor before the high-pass existed
     // Models saved before test-time views existed were evaluated on the clip alone.
     r.test_speeds = j.value("test_speeds", std::vector<double>{});
     const auto& f = j.at("frontend");
@@ -63,6 +66,8 @@ AudioRecipe AudioRecipe::from_json(const nlohmann::json& j) {
     fail("audio recipe in config.json is incomplete: ", e.what());
   }
   DUET_CHECK(r.sample_rate > 0 && r.num_samples > 0, "audio recipe: bad sample_rate/num_samples");
+  DUET_CHECK(r.highpass_hz >= 0 && r.highpass_hz <= r.sample_rate / 4.0, "audio recipe: highpass_hz ", r.highpass_hz,
+             " is outside [0, ", r.sample_rate / 4.0, "]");
   r.frontend.validate(r.num_samples);
   if (!r.test_speeds.empty()) check_test_speeds(r.test_speeds);
   return r;
@@ -164,6 +169,7 @@ void check_audible(const std::vector<float>& samples) {
 
 std::vector<float> recipe_clip(const std::vector<float>& samples, int rate, const AudioRecipe& r) {
   std::vector<float> x = rate == r.sample_rate ? samples : dsp::resample(samples, rate, r.sample_rate);
+  if (r.highpass_hz > 0) x = dsp::highpass(x, r.sample_rate, r.highpass_hz);
   return r.trim ? trim_silence(x, r.sample_rate) : x;
 }
 

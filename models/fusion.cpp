@@ -261,6 +261,20 @@ FusionTask::FusionTask(const std::string& arch, const data::Fsdd& ds, const data
   audio_aug_.noise_on_window = false;
   audio_aug_.speed_min = 0.92, audio_aug_.speed_max = 1.08;  // the speed range fusion was measured with
   image_aug_.enabled = augment;
+  // An initialising audio model: its config.json, read once; its recordings were high-passed as
+  // its recipe says, so fusion's are too.
+  nlohmann::json init_cfg;
+  if (!opts.init_audio.empty()) {
+    std::ifstream f(opts.init_audio + "/config.json");
+    try {
+      f >> init_cfg;
+      DUET_CHECK(init_cfg.value("arch", "") == "audio:duet", opts.init_audio,
+                 ": --init-audio needs an audio:duet model, got ", init_cfg.value("arch", "?"));
+      recipe_.highpass_hz = init_cfg.at("audio").value("highpass_hz", 0.0);
+    } catch (const nlohmann::json::exception& e) {
+      fail(opts.init_audio, "/config.json: ", e.what());
+    }
+  }
   train_audio_ = std::make_unique<AudioSet>(ds, split.train, recipe_);
   test_audio_ = std::make_unique<AudioSet>(ds, split.test, recipe_);
   data::Mnist mtrain = data::load_mnist(data_dir, "train"), mtest = data::load_mnist(data_dir, "test");
@@ -274,12 +288,8 @@ FusionTask::FusionTask(const std::string& arch, const data::Fsdd& ds, const data
   test_pairs_ = pair_by_label(labels_of(*test_audio_), labels_of(*test_images_), test_rng);
   // Audio normalisation: the initialising audio model's, else from the training clips.
   if (!opts.init_audio.empty()) {
-    std::ifstream f(opts.init_audio + "/config.json");
-    nlohmann::json c;
+    const nlohmann::json& c = init_cfg;
     try {
-      f >> c;
-      DUET_CHECK(c.value("arch", "") == "audio:duet", opts.init_audio, ": --init-audio needs an audio:duet model, got ",
-                 c.value("arch", "?"));
       norm_ = Normalizer::from_json(c.at("normalizer"));
       const auto init_channels = c.value("channels", unrecorded_channels("audio:duet"));
       DUET_CHECK(opts_.audio_channels.empty() || opts_.audio_channels == init_channels, opts.init_audio,

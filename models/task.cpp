@@ -114,6 +114,7 @@ AudioTask::AudioTask(const std::string& arch, const data::Fsdd& ds, const std::v
   if (net_options_.channels.empty()) net_options_.channels = default_channels(arch);
   if (!steps.band_norm) recipe_.band_norm = false;
   if (!steps.trim) recipe_.trim = false;
+  if (steps.highpass_hz >= 0) recipe_.highpass_hz = steps.highpass_hz;
   if (steps.test_speeds) set_test_speeds(*steps.test_speeds);
   if (steps.n_fft > 0) {
     recipe_.frontend.n_fft = steps.n_fft;

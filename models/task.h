@@ -68,12 +68,13 @@ struct Normalizer {
 };
 
 // Changes training can make to an audio recipe, for ablations and experiments: steps left out
-// (--no-band-norm, --no-trim: false turns the step off where the recipe has it) and the STFT
-// size (--n-fft). The changed recipe is saved with the model, so eval and predict follow it.
+// (--no-band-norm, --no-trim: false turns the step off where the recipe has it), the STFT
+// size (--n-fft) and the high-pass cut-off (--highpass). The changed recipe is saved with the model, so eval and predict follow it.
 struct RecipeSteps {
   bool band_norm = true;  // per-band mean removal
   bool trim = true;       // silence trimming
   int n_fft = 0;          // > 0: STFT size (the window spans it); 0: the recipe's own
+  double highpass_hz = -1;  // >= 0: the high-pass cut-off (0: none) instead of the recipe's own
   std::optional<std::vector<double>> test_speeds;  // set: test-time speeds instead of the recipe's
 };
 

@@ -70,6 +70,8 @@ const char* kUsage =
     "                  and up and average the log-probabilities; default 1, 0: the picture alone)\n"
     "                  audio only: [--no-band-norm] [--no-trim] (leave out per-band mean removal or\n"
     "                  silence trimming: ablations of those steps); audio:duet: [--n-fft N] (STFT size, 64-2048)\n"
+    "                  [--highpass HZ] (remove each clip's DC offset and what lies below HZ Hz, 0-1000, before\n"
+    "                  anything else; default 0: off)\n"
     "                  audio:duet and fusion: [--channels C1,C2,...] (one 3x3 conv block per count, 1 to 5;\n"
     "                  default 16,32,64,64)\n"
     "                  audio: [--test-speeds LIST] (evaluate each clip at these speeds and average the\n"
@@ -185,6 +187,9 @@ std::optional<models::EvalResult> run_one(const RunSpec& r, const std::string& l
   if (r.opts.average_last > 0)
     std::printf("  weights averaged over the last %d epochs (batch-norm statistics recomputed); the last epoch's "
                 "test metrics are the averaged model's\n", r.opts.average_last);
+  if (audio_task && audio_task->recipe().highpass_hz > 0)
+    std::printf("  high-pass: each clip's DC offset and what lies below %g Hz removed\n",
+                audio_task->recipe().highpass_hz);
   if (r.speed_range)
     std::printf("  speed perturbation: %g-%g\n", r.speed_range->first, r.speed_range->second);
   if (r.pink_noise > 0)
@@ -322,7 +327,8 @@ int train_command(const Argv& argv, bool resume) {
             {"model", "arch", "split", "epochs", "batch", "lr", "momentum", "weight-decay", "schedule", "device", "seed",
              "train-limit", "test-fraction", "data", "out", "fusion", "init-audio", "init-image", "modality-dropout",
              "hard-snr", "hard-energy", "channels", "mixup", "average-last", "n-fft", "augment-noise", "test-speeds",
-             "speed-range", "pink-noise", "printed", "reverb", "cut-word", "lowres", "test-shift", "resume", "stop-after"},
+             "speed-range", "pink-noise", "printed", "reverb", "cut-word", "lowres", "test-shift", "resume", "stop-after",
+             "highpass"},
             {"help", "nesterov", "no-augment", "no-band-norm", "no-trim", "hard"}, "train");
   if (args.flag("help")) {
     std::printf("%s", kUsage);
@@ -357,6 +363,10 @@ int train_command(const Argv& argv, bool resume) {
   DUET_CHECK(!args.has("n-fft") || r.arch == "audio:duet",
              "--n-fft applies to audio:duet (the course recipe's front-end is fixed), not ", r.arch);
   r.steps.n_fft = int(args.integer("n-fft", 0, 64, 2048));  // 0 (absent): the recipe's own
+  if (args.has("highpass")) {
+    DUET_CHECK(r.model == "audio", "--highpass applies to --model audio (it filters the recordings), not ", r.model);
+    r.steps.highpass_hz = args.number("highpass", 0, 0, 1000);
+  }
   if (args.has("test-speeds")) {
     DUET_CHECK(r.model == "audio", "--test-speeds applies to --model audio, not ", r.model);
     r.steps.test_speeds = parse_test_speeds(args.str("test-speeds", ""));

@@ -48,6 +48,9 @@ if runs image; then
   expect_fail train-bad-schedule "--schedule expects constant or cosine" "$duet" train --schedule linear
   expect_fail train-bad-lr "--lr expects a number, got 'fast'" "$duet" train --lr fast
   expect_fail train-hard-audio "--hard applies to --model fusion" "$duet" train --model audio --hard
+  expect_fail train-highpass-image "--highpass applies to --model audio" "$duet" train --model image --highpass 100
+  expect_fail train-highpass-range "--highpass must be in \\[0, 1000\\], got -5" "$duet" train --model audio --highpass -5
+  expect_fail train-highpass-number "--highpass expects a number, got 'low'" "$duet" train --model audio --highpass low
   expect_fail train-init-missing "model folder '$work/nope' does not exist" "$duet" train --model fusion --init-audio "$work/nope"
   expect_fail train-no-data "does not exist" "$duet" train --model audio --data "$work/nodata" --device cpu
   expect_fail eval-no-dir "--model-dir DIR is required" "$duet" eval
@@ -255,7 +258,8 @@ PY
   expect_fail eval-bad-split "no speaker 'nobody'" "$duet" eval --model-dir "$work/aud" --data "$shared" --split speaker:nobody
 
   # Channel counts: a two-block audio:duet is trained, recorded in config.json and rebuilt by eval.
-  expect_ok train-audio-channels "$duet" train --model audio --channels 8,16 --speed-range 0.9,1.1 --pink-noise 0.5 --reverb 0.5 --cut-word 0.4 --split official --epochs 1 --train-limit 300 --device cpu --data "$shared" --out "$work/aud_ch"
+  expect_ok train-audio-channels "$duet" train --model audio --channels 8,16 --speed-range 0.9,1.1 --pink-noise 0.5 --reverb 0.5 --cut-word 0.4 --highpass 80 --split official --epochs 1 --train-limit 300 --device cpu --data "$shared" --out "$work/aud_ch"
+  check train-audio-highpass-line grep -q "high-pass: each clip's DC offset and what lies below 80 Hz removed" "$work/out"
   check train-audio-reverb-line grep -q "rooms: 50% of the training clips heard in a random room" "$work/out"
   check train-audio-cut-word-line grep -q "cut words: 40% of the training clips lose up to 30% of the word" "$work/out"
   check_json audio-channels-config "j['channels'] == [8, 16]" "$work/aud_ch/config.json"
@@ -268,10 +272,16 @@ PY
   check_json audio-default-reverb "j['train']['reverb'] == 0.3" "$work/aud/config.json"
   check_json audio-cut-word-config "j['train']['cut_word'] == 0.4" "$work/aud_ch/config.json"
   check_json audio-default-cut-word "j['train']['cut_word'] == 0" "$work/aud/config.json"
+  check_json audio-highpass-config "j['audio']['highpass_hz'] == 80" "$work/aud_ch/config.json"
+  check_json audio-default-highpass "j['audio']['highpass_hz'] == 0" "$work/aud/config.json"
   "$duet" eval --model-dir "$work/aud_ch" --data "$shared" --device cpu --json >"$work/aud_ch_eval.json" 2>"$work/err"
   check_json eval-audio-channels "abs(j['accuracy'] - json.load(open('$work/aud_ch/config.json'))['results']['test_accuracy']) < 1e-6" "$work/aud_ch_eval.json"
   expect_fail fusion-init-channels "--channels differs from the channel counts of the --init-audio model" "$duet" train \
     --model fusion --init-audio "$work/aud_ch" --channels 16,32,32 --epochs 1 --device cpu --data "$shared" --out "$work/x"
+  # Fusion started from an audio model hears its recordings through that model's high-pass.
+  expect_ok fusion-init-highpass "$duet" train --model fusion --fusion concat --init-audio "$work/aud_ch" --epochs 1 \
+    --train-limit 100 --device cpu --data "$shared" --out "$work/fus_hp"
+  check_json fusion-init-highpass-config "j['audio']['highpass_hz'] == 80 and j['fusion']['audio_channels'] == [8, 16]" "$work/fus_hp/config.json"
 
   # duet bench on the CPU: the front-end timing only (the epochs take minutes without a GPU).
   "$duet" bench --device cpu --data "$shared" --only frontend --repeat 1 --json >"$work/bench.json" 2>"$work/err"

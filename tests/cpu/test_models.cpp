@@ -1604,6 +1604,38 @@ TEST(Audio, SilenceAroundTheWordIsTrimmedSoTheWordIsCentred) {
   EXPECT_FALSE(models::AudioRecipe::from_json(old).trim);
 }
 
+// --highpass: the recipe's cut-off filters every clip before trimming (a DC offset and a
+// 50 Hz hum under a word are gone from the clip the network hears), travels with the model,
+// and folders from before it existed do not filter.
+TEST(Audio, HighpassRecipeRemovesDcAndHumBeforeTrimming) {
+  models::AudioRecipe r = models::audio_recipe("duet");
+  EXPECT_EQ(r.highpass_hz, 0.0);
+  std::vector<float> x(12000);
+  for (size_t i = 0; i < x.size(); ++i) {
+    const bool word = i >= 4000 && i < 8000;  // 0.5 s of a 500 Hz tone between 0.5 s pauses
+    x[i] = float(0.1 + 0.02 * std::sin(2 * M_PI * 50 * i / 8000.0) + (word ? 0.3 * std::sin(2 * M_PI * 500 * i / 8000.0) : 0));
+  }
+  // Unfiltered, the offset and the hum lie within 40 dB of the word: nothing is trimmed.
+  EXPECT_EQ(models::recipe_clip(x, 8000, r).size(), x.size());
+  r.highpass_hz = 100;
+  const std::vector<float> y = models::recipe_clip(x, 8000, r);
+  EXPECT_GE(y.size(), 5600u);  // the word and its 0.1 s margins, to the 32 ms frame
+  EXPECT_LE(y.size(), 5600u + 512u);
+  double mean = 0;
+  for (float v : y) mean += v;
+  EXPECT_NEAR(mean / double(y.size()), 0.0, 0.01);
+  const nlohmann::json j = r.to_json();
+  EXPECT_EQ(j.at("highpass_hz"), 100.0);
+  EXPECT_EQ(models::AudioRecipe::from_json(j).highpass_hz, 100.0);
+  nlohmann::json old = j;
+  old.erase("highpass_hz");
+  EXPECT_EQ(models::AudioRecipe::from_json(old).highpass_hz, 0.0);
+  old["highpass_hz"] = 5000;
+  EXPECT_THROW(models::AudioRecipe::from_json(old), Error);
+  old["highpass_hz"] = -1;
+  EXPECT_THROW(models::AudioRecipe::from_json(old), Error);
+}
+
 // cut_word: a recording started late or stopped early. 0.2 s of hiss 60 dB down, a 0.4 s
 // tone (the word), 0.2 s of hiss: cutting 25% at the start leaves the last 75% of the tone and
 // the hiss after it; at the end, the hiss before and the first 75% of the tone.

@@ -1,5 +1,5 @@
-// The WAV reader on every encoding it claims, every malformed file it must refuse, and the
-// resampler's band-limiting.
+// The WAV reader on every encoding it claims, every malformed file it must refuse, the
+// resampler's band-limiting and the high-pass filter.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "dsp/filter.h"
 #include "dsp/resample.h"
 #include "dsp/wav.h"
 #include "engine/error.h"
@@ -247,4 +248,41 @@ TEST(Resample, FixLengthPadsAndCrops) {
   EXPECT_EQ(fix_length({1, 2, 3}, 2), (std::vector<float>{1, 2}));
   EXPECT_THROW(fix_length({1}, 0), Error);
   EXPECT_THROW(resample({1, 2}, 0, 8000), Error);
+}
+
+// The high-pass (dsp/filter.h): zero phase, the magnitude response 1 / (1 + (fc/f)^4) at
+// every frequency tried, a DC offset removed exactly, bad cut-offs refused.
+TEST(Highpass, MagnitudeIsTheSquaredButterworthResponseWithZeroPhase) {
+  const int rate = 8000, n = 4 * rate;
+  const size_t from = n / 4, to = 3 * n / 4;  // away from the ends
+  for (double hz : {40.0, 50.0, 100.0, 200.0, 300.0, 1000.0, 3000.0}) {
+    const std::vector<float> x = sine(hz, rate, n);
+    const std::vector<float> y = highpass(x, rate, 100.0);
+    ASSERT_EQ(y.size(), x.size());
+    const double want = 1 / (1 + std::pow(100.0 / hz, 4));
+    EXPECT_NEAR(rms(y, from, to) / rms(x, from, to), want, 0.01 * want + 1e-4) << hz << " Hz";
+    // Zero phase: the output is the input scaled, sample by sample.
+    double worst = 0;
+    for (size_t i = from; i < to; ++i) worst = std::max(worst, std::abs(double(y[i]) - want * x[i]));
+    EXPECT_LT(worst, 0.01) << hz << " Hz";
+  }
+}
+
+TEST(Highpass, RemovesADcOffsetAndLeavesSpeechBandsAlone) {
+  const int rate = 8000, n = rate;
+  std::vector<float> x = sine(440.0, rate, n);
+  for (float& v : x) v += 0.3f;
+  const std::vector<float> y = highpass(x, rate, 100.0);
+  double mean = 0;
+  for (float v : y) mean += v;
+  EXPECT_NEAR(mean / n, 0.0, 1e-3);  // of an offset of 0.3
+  // No ringing at the ends: the first and last samples stay within the sine's range.
+  EXPECT_LT(std::abs(y.front()), 0.05);
+  EXPECT_LT(std::abs(y.back()), 1.05);
+  EXPECT_NEAR(rms(y, n / 10, 9 * n / 10), std::sqrt(0.5), 0.01);
+  EXPECT_TRUE(highpass({}, rate, 100.0).empty());
+  EXPECT_THROW(highpass(x, rate, 0.0), Error);
+  EXPECT_THROW(highpass(x, rate, -50.0), Error);
+  EXPECT_THROW(highpass(x, rate, 2001.0), Error);  // above a quarter of the rate
+  EXPECT_THROW(highpass(x, 0, 100.0), Error);
 }
