@@ -22,7 +22,7 @@ struct AudioRecipe {
   bool centre = true;            // short clips are centred in their window (else padded at the end)
   bool band_norm = false;        // per-band mean removal (dsp::subtract_band_means) before that
   bool trim = false;             // trailing and leading silence trimmed first (trim_silence)
-  double highpass_hz = 0;        // > 0: DC and what lies below this removed before that (dsp::highpass)
+  double highpass_hz = 0;        // > 0: DC and what lies below this removed first (dsp::highpass)
   bool standardize = true;       // per-clip standardisation of the features
   // Test-time views: evaluation and prediction play each clip at these speeds (resampling
   // factors, as the training's speed perturbation) and average the network's log-probabilities
@@ -137,7 +137,8 @@ void check_audible(const std::vector<float>& samples);
 // evaluation batches).
 std::vector<float> prepare_wave(const std::vector<float>& samples, int rate, const AudioRecipe& recipe);
 // The clip as the recipe keeps it in memory: resampled to the recipe's rate, high-passed
-// when recipe.highpass_hz > 0 and, with recipe.trim, trimmed of silence. prepare_wave = fit_to_window(recipe_clip(...)).
+// when recipe.highpass_hz > 0 and, with recipe.trim, trimmed of silence.
+// prepare_wave = fit_to_window(recipe_clip(...)).
 std::vector<float> recipe_clip(const std::vector<float>& samples, int rate, const AudioRecipe& recipe);
 std::vector<float> fit_to_window(const std::vector<float>& clip, const AudioRecipe& recipe);
 // The clip (at `rate`) played at `speed`: treated as recorded at rate * speed and resampled

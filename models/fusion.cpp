@@ -268,10 +268,12 @@ FusionTask::FusionTask(const std::string& arch, const data::Fsdd& ds, const data
     std::ifstream f(opts.init_audio + "/config.json");
     try {
       f >> init_cfg;
-      DUET_CHECK(init_cfg.value("arch", "") == "audio:duet", opts.init_audio,
-                 ": --init-audio needs an audio:duet model, got ", init_cfg.value("arch", "?"));
-      recipe_.highpass_hz = init_cfg.at("audio").value("highpass_hz", 0.0);
+      DUET_CHECK(init_cfg.value("arch", "") == "audio:duet", "--init-audio needs an audio:duet model, got ",
+                 init_cfg.value("arch", "?"));
+      recipe_.highpass_hz = AudioRecipe::from_json(init_cfg.at("audio")).highpass_hz;
     } catch (const nlohmann::json::exception& e) {
+      fail(opts.init_audio, "/config.json: ", e.what());
+    } catch (const Error& e) {
       fail(opts.init_audio, "/config.json: ", e.what());
     }
   }
