@@ -2,6 +2,7 @@
 // split (train/test CSV files).
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -30,6 +31,19 @@ int info_wav(const std::string& path) {
   std::printf("encoding:    %s, %d bits\n", w.encoding.c_str(), w.bits_per_sample);
   std::printf("samples:     %lld per channel\n", (long long)w.frames);
   std::printf("duration:    %.3f s\n", w.seconds());
+  // The level, and a DC offset (which --highpass removes; docs/dsp.md).
+  const dsp::Audio a = dsp::read_wav(path);
+  double peak = 0, mean = 0;
+  for (float v : a.samples) peak = std::max(peak, double(std::abs(v))), mean += v;
+  if (!a.samples.empty()) mean /= double(a.samples.size());
+  if (a.samples.empty()) {
+    std::printf("level:       no samples\n");
+  } else if (peak == 0) {
+    std::printf("level:       silent (every sample is 0)\n");
+  } else {
+    std::printf("level:       peak %.1f dBFS, DC offset %.2f%% of full scale (%.1f%% of the peak)\n",
+                20 * std::log10(peak), 100 * mean, 100 * std::abs(mean) / peak);
+  }
   return 0;
 }
 
@@ -40,7 +54,7 @@ int cmd_info(const Argv& argv) {
   if (args.flag("help")) {
     std::printf(
         "usage: duet info [--data DIR]     summary of the data sets (loads and checks every file)\n"
-        "       duet info FILE.wav         one recording's format\n");
+        "       duet info FILE.wav         one recording's format, level and DC offset\n");
     return 0;
   }
   if (!args.positional().empty()) {

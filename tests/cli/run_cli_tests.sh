@@ -102,6 +102,23 @@ expect_fail info-text-wav "text.wav: not a WAV file" "$duet" info "$work/wavs/te
 expect_fail info-missing-wav "nope.wav: cannot open" "$duet" info "$work/wavs/nope.wav"
 expect_fail show-missing "nope.wav: cannot open" "$duet" show "$work/wavs/nope.wav"
 expect_fail info-folder "$work/wavs: is a folder, not a WAV file" "$duet" info "$work/wavs"
+# The level line: peak and DC offset (a tone of peak 0.5 on an offset of 0.1), silence, no samples.
+python3 - "$work/wavs" <<'PY'
+import math, struct, sys
+def wav(name, samples):
+    data = struct.pack('<%dh' % len(samples), *samples)
+    body = b'WAVEfmt ' + struct.pack('<IHHIIHH', 16, 1, 1, 8000, 16000, 2, 16) + b'data' + struct.pack('<I', len(data)) + data
+    open(sys.argv[1] + '/' + name, 'wb').write(b'RIFF' + struct.pack('<I', len(body)) + body)
+wav('offset.wav', [round(32768 * (0.1 + 0.4 * math.sin(2 * math.pi * k / 80))) for k in range(8000)])
+wav('zeros.wav', [0] * 800)
+wav('none.wav', [])
+PY
+expect_ok info-wav-level "$duet" info "$work/wavs/offset.wav"
+check info-wav-offset grep -q "level:       peak -6.0 dBFS, DC offset 10.00% of full scale (20.0% of the peak)" "$work/out"
+expect_ok info-wav-silent "$duet" info "$work/wavs/zeros.wav"
+check info-wav-silent-line grep -q "level:       silent (every sample is 0)" "$work/out"
+expect_ok info-wav-empty "$duet" info "$work/wavs/none.wav"
+check info-wav-empty-line grep -q "level:       no samples" "$work/out"
 expect_fail info-empty-data "no recordings named" "$duet" info --data "$work/empty"
 expect_fail info-no-data "does not exist" "$duet" info --data "$work/none"
 expect_fail split-no-split "--split is required" "$duet" split --data "$work/empty" -o "$work/s"
