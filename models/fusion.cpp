@@ -271,9 +271,7 @@ FusionTask::FusionTask(const std::string& arch, const data::Fsdd& ds, const data
       DUET_CHECK(init_cfg.value("arch", "") == "audio:duet", "--init-audio needs an audio:duet model, got ",
                  init_cfg.value("arch", "?"));
       recipe_.highpass_hz = AudioRecipe::from_json(init_cfg.at("audio")).highpass_hz;
-    } catch (const nlohmann::json::exception& e) {
-      fail(opts.init_audio, "/config.json: ", e.what());
-    } catch (const Error& e) {
+    } catch (const std::exception& e) {  // unreadable JSON, a missing key, an invalid recipe
       fail(opts.init_audio, "/config.json: ", e.what());
     }
   }
