@@ -69,7 +69,8 @@ struct Normalizer {
 
 // Changes training can make to an audio recipe, for ablations and experiments: steps left out
 // (--no-band-norm, --no-trim: false turns the step off where the recipe has it), the STFT
-// size (--n-fft) and the high-pass cut-off (--highpass). The changed recipe is saved with the model, so eval and predict follow it.
+// size (--n-fft) and the high-pass cut-off (--highpass). The changed recipe is saved with the
+// model, so eval and predict follow it.
 struct RecipeSteps {
   bool band_norm = true;  // per-band mean removal
   bool trim = true;       // silence trimming
