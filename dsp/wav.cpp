@@ -14,7 +14,34 @@ namespace {
 uint32_t u32(const uint8_t* p) { return p[0] | (p[1] << 8) | (p[2] << 16) | (uint32_t(p[3]) << 24); }
 uint16_t u16(const uint8_t* p) { return uint16_t(p[0] | (p[1] << 8)); }
 
-constexpr uint16_t kPcm = 1, kFloat = 3, kExtensible = 0xFFFE;
+constexpr uint16_t kPcm = 1, kFloat = 3, kALaw = 6, kMuLaw = 7, kExtensible = 0xFFFE;
+
+// ITU-T G.711 expansions to 16-bit linear values (the tables every telephony codec uses):
+// mu-law reaches +-32124, A-law +-32256; divided by 32768 like 16-bit PCM.
+int mulaw_to_linear(uint8_t u) {
+  u = uint8_t(~u);
+  int t = ((u & 0x0F) << 3) + 0x84;
+  t <<= (u & 0x70) >> 4;
+  return (u & 0x80) ? 0x84 - t : t - 0x84;
+}
+
+int alaw_to_linear(uint8_t a) {
+  a ^= 0x55;
+  int t = (a & 0x0F) << 4;
+  const int seg = (a & 0x70) >> 4;
+  t += seg == 0 ? 8 : 0x108;
+  if (seg > 1) t <<= seg - 1;
+  return (a & 0x80) ? t : -t;
+}
+
+const char* encoding_name(uint16_t tag) {
+  switch (tag) {
+    case kFloat: return "float";
+    case kALaw: return "a-law";
+    case kMuLaw: return "mu-law";
+    default: return "pcm";
+  }
+}
 
 struct Format {
   uint16_t tag = 0;
@@ -33,22 +60,27 @@ Format parse_fmt(const uint8_t* p, uint32_t size, const std::string& name) {
     DUET_CHECK(size >= 40, name, ": WAVE_FORMAT_EXTENSIBLE fmt chunk is ", size, " bytes, expected 40");
     f.tag = u16(p + 24);  // first two bytes of the sub-format GUID are the format code
   }
-  DUET_CHECK(f.tag == kPcm || f.tag == kFloat, name, ": unsupported WAV encoding (format code ", f.tag,
-             "); duet reads PCM integer and IEEE float");
+  DUET_CHECK(f.tag == kPcm || f.tag == kFloat || f.tag == kALaw || f.tag == kMuLaw, name,
+             ": unsupported WAV encoding (format code ", f.tag,
+             "); duet reads PCM integer, IEEE float and G.711 mu-law/A-law");
   DUET_CHECK(f.channels > 0, name, ": WAV has 0 channels");
   DUET_CHECK(f.channels <= 64, name, ": WAV claims ", f.channels, " channels");
   DUET_CHECK(f.rate > 0 && f.rate <= 1000000, name, ": WAV sample rate ", f.rate, " Hz is out of range");
   if (f.tag == kPcm)
     DUET_CHECK(f.bits == 8 || f.bits == 16 || f.bits == 24 || f.bits == 32, name, ": unsupported PCM bit depth ",
                f.bits, " (expected 8, 16, 24 or 32)");
-  else
+  else if (f.tag == kFloat)
     DUET_CHECK(f.bits == 32 || f.bits == 64, name, ": unsupported float bit depth ", f.bits, " (expected 32 or 64)");
+  else
+    DUET_CHECK(f.bits == 8, name, ": ", encoding_name(f.tag), " samples of ", f.bits, " bits (G.711 has 8)");
   DUET_CHECK(f.block_align == f.channels * f.bits / 8, name, ": block align ", f.block_align, " does not match ",
              f.channels, " channels of ", f.bits, " bits");
   return f;
 }
 
 float sample_at(const uint8_t* p, const Format& f) {
+  if (f.tag == kMuLaw) return float(mulaw_to_linear(p[0])) / 32768.0f;
+  if (f.tag == kALaw) return float(alaw_to_linear(p[0])) / 32768.0f;
   if (f.tag == kFloat) {
     if (f.bits == 32) {
       float v;
@@ -76,28 +108,46 @@ Audio decode_wav(const std::vector<uint8_t>& b, const std::string& name, WavInfo
   DUET_CHECK(b.size() >= 12, name, ": not a WAV file (", b.size(), " bytes, too short for a RIFF header)");
   DUET_CHECK(std::memcmp(b.data(), "RIFF", 4) == 0 && std::memcmp(b.data() + 8, "WAVE", 4) == 0, name,
              ": not a WAV file (no RIFF/WAVE header)");
-  const uint64_t riff_end = std::min<uint64_t>(uint64_t(u32(b.data() + 4)) + 8, b.size());
+  const uint32_t riff_size = u32(b.data() + 4);
   Format fmt;
   bool have_fmt = false;
   const uint8_t* data = nullptr;
   uint64_t data_size = 0;
+  std::string note;
+  // Chunks are walked to the end of the file, not to the end the RIFF size gives: a recorder
+  // writing to a pipe cannot go back to fill in its sizes and leaves 0 or 0xFFFFFFFF there.
   uint64_t pos = 12;
-  while (pos + 8 <= riff_end) {
+  while (pos + 8 <= b.size()) {
     const uint8_t* chunk = b.data() + pos;
     const uint64_t size = u32(chunk + 4);
-    DUET_CHECK(pos + 8 + size <= b.size(), name, ": chunk '", std::string(reinterpret_cast<const char*>(chunk), 4),
-               "' claims ", size, " bytes but the file ends after ", b.size() - pos - 8, " (truncated?)");
+    const uint64_t there = b.size() - pos - 8;
+    if (std::memcmp(chunk, "data", 4) == 0) {
+      DUET_CHECK(have_fmt, name, ": WAV has no fmt chunk before its data");
+      data = chunk + 8;
+      data_size = size;
+      // An unset size (streamed recording) or one past the end of the file (a file cut short):
+      // the whole frames that are there are read, as libsndfile and ffmpeg do, and the caller
+      // is told.
+      const bool unset = size == 0 && there > 0 && (riff_size == 0 || riff_size == 0xFFFFFFFFu);
+      if (size > there || unset) {
+        data_size = there - there % uint64_t(fmt.block_align);
+        note = "the data chunk's size field says " + std::to_string(size) + " bytes but " + std::to_string(there) +
+               " follow it; read to the end of the file (a recording written to a pipe leaves the size unset; a "
+               "file cut short looks the same)";
+        if (there != data_size)
+          note += "; the last " + std::to_string(there - data_size) + " bytes, part of a frame, left out";
+      }
+      break;
+    }
+    DUET_CHECK(size <= there, name, ": chunk '", std::string(reinterpret_cast<const char*>(chunk), 4), "' claims ",
+               size, " bytes but the file ends after ", there, " (truncated?)");
     if (std::memcmp(chunk, "fmt ", 4) == 0) {
       fmt = parse_fmt(chunk + 8, uint32_t(size), name);
       have_fmt = true;
-    } else if (std::memcmp(chunk, "data", 4) == 0) {
-      data = chunk + 8;
-      data_size = size;
-      break;
     }
     pos += 8 + size + (size & 1);  // chunks are padded to even sizes
   }
-  DUET_CHECK(have_fmt, name, ": WAV has no fmt chunk before its data");
+  DUET_CHECK(have_fmt, name, ": WAV has no fmt chunk");
   DUET_CHECK(data != nullptr, name, ": WAV has no data chunk");
   DUET_CHECK(data_size % fmt.block_align == 0, name, ": data chunk of ", data_size,
              " bytes is not a whole number of ", fmt.block_align, "-byte frames");
@@ -112,7 +162,7 @@ Audio decode_wav(const std::vector<uint8_t>& b, const std::string& name, WavInfo
     a.samples[i] = acc / float(fmt.channels);
   }
   for (float v : a.samples) DUET_CHECK(std::isfinite(v), name, ": WAV holds a non-finite float sample");
-  if (info) *info = {fmt.rate, fmt.channels, fmt.bits, fmt.tag == kFloat ? "float" : "pcm", frames};
+  if (info) *info = {fmt.rate, fmt.channels, fmt.bits, encoding_name(fmt.tag), frames, note};
   return a;
 }
 

@@ -1,10 +1,13 @@
 // WAV files, read and written by hand.
 //
-// Reads RIFF/WAVE with PCM 8/16/24/32-bit integers, IEEE float 32/64 and
-// WAVE_FORMAT_EXTENSIBLE wrapping either; any number of channels (averaged to mono);
-// unknown chunks are skipped. Samples come out as float in [-1, 1), scaled like
-// torchaudio.load (int16 / 32768, uint8 (v - 128) / 128, ...). Every size field is checked
-// against the file; anything malformed or unsupported is an error naming the file.
+// Reads RIFF/WAVE with PCM 8/16/24/32-bit integers, IEEE float 32/64, G.711 mu-law and A-law
+// (8-bit telephone recordings) and WAVE_FORMAT_EXTENSIBLE wrapping any of them; any number of
+// channels (averaged to mono); unknown chunks are skipped. Samples come out as float in
+// [-1, 1), scaled like torchaudio.load (int16 / 32768, uint8 (v - 128) / 128, G.711 through
+// its 16-bit expansion / 32768, ...). Every size field is checked against the file; anything
+// malformed or unsupported is an error naming the file. One exception, as in libsndfile and
+// ffmpeg: a data chunk whose size is unset (a recording streamed to a pipe) or runs past the
+// end of the file (a file cut short) is read to the end of the file, and WavInfo::note says so.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -16,8 +19,9 @@ struct WavInfo {
   int sample_rate = 0;
   int channels = 0;
   int bits_per_sample = 0;
-  std::string encoding;  // "pcm" or "float"
+  std::string encoding;  // "pcm", "float", "mu-law" or "a-law"
   int64_t frames = 0;    // samples per channel
+  std::string note;      // non-empty when the header's data size was unset or wrong (read to the end)
   double seconds() const { return sample_rate ? double(frames) / sample_rate : 0.0; }
 };
 

@@ -31,6 +31,7 @@ int info_wav(const std::string& path) {
   std::printf("encoding:    %s, %d bits\n", w.encoding.c_str(), w.bits_per_sample);
   std::printf("samples:     %lld per channel\n", (long long)w.frames);
   std::printf("duration:    %.3f s\n", w.seconds());
+  if (!w.note.empty()) std::printf("header:      %s\n", w.note.c_str());
   // The level, and a DC offset (which --highpass removes; docs/dsp.md).
   const dsp::Audio a = dsp::read_wav(path);
   double peak = 0, mean = 0;
@@ -66,8 +67,10 @@ int cmd_info(const Argv& argv) {
   std::map<std::string, std::array<int, 10>> per_speaker;
   std::map<int, int> rates;
   std::vector<double> seconds;
+  std::vector<std::string> header_notes;
   for (const auto& r : ds.recordings) {
     dsp::WavInfo w = dsp::read_wav_info(r.path);
+    if (!w.note.empty()) header_notes.push_back(r.path + ": " + w.note);
     rates[w.sample_rate]++;
     seconds.push_back(w.seconds());
     per_speaker[r.speaker][r.digit]++;
@@ -92,6 +95,11 @@ int cmd_info(const Argv& argv) {
   std::printf("  sample rates:");
   for (auto [rate, n] : rates) std::printf(" %d Hz (%d files)", rate, n);
   std::printf("\n");
+  if (!header_notes.empty()) {
+    std::printf("  %zu file%s whose header gives a wrong data size (read to the end of the file):\n",
+                header_notes.size(), header_notes.size() == 1 ? "" : "s");
+    for (size_t i = 0; i < header_notes.size() && i < 10; ++i) std::printf("    %s\n", header_notes[i].c_str());
+  }
   if (!ds.skipped.empty()) {
     std::printf("  skipped %zu .wav files not named {digit}_{speaker}_{index}.wav:\n", ds.skipped.size());
     for (size_t i = 0; i < ds.skipped.size() && i < 10; ++i) std::printf("    %s\n", ds.skipped[i].c_str());

@@ -221,6 +221,12 @@ auto about_file(const std::string& path, Fn&& fn) -> decltype(fn()) {
   }
 }
 
+// A WAV whose header gave no usable data size (streamed to a pipe, or cut short) was read to the
+// end of the file: a note on stderr says so (stdout, JSON included, is unchanged).
+void note_wav_header(const std::string& path, const dsp::WavInfo& info) {
+  if (!info.note.empty()) std::fprintf(stderr, "duet: note: %s: %s\n", path.c_str(), info.note.c_str());
+}
+
 // duet eval --inputs FOLDER: an audio or image model on the user's own labelled files, each
 // brought to the model's input exactly as duet predict brings it.
 // For an audio model the speeds its clips are heard at, for an image model the shifts its
@@ -253,7 +259,9 @@ int eval_inputs(models::Task& task, const std::string& kind, const std::string& 
   for (const LabelledInput& in : inputs) {
     models::Batch b;
     if (kind == "audio") {
-      const dsp::Audio a = dsp::read_wav(in.path);
+      dsp::WavInfo info;
+      const dsp::Audio a = dsp::read_wav(in.path, &info);
+      note_wav_header(in.path, info);
       b = about_file(in.path, [&] { return dynamic_cast<models::AudioTask&>(task).input_for(a.samples, a.sample_rate); });
     } else {
       int w = 0, h = 0;
@@ -496,7 +504,9 @@ int cmd_predict(const Argv& argv) {
   int w = 0, h = 0;
   const std::string audio_path = args.str("audio", ""), image_path = args.str("image", "");
   if (has_audio) {
-    audio = dsp::read_wav(audio_path);
+    dsp::WavInfo info;
+    audio = dsp::read_wav(audio_path, &info);
+    note_wav_header(audio_path, info);
     about_file(audio_path, [&] { models::check_audible(audio.samples); });
   }
   if (has_image) {

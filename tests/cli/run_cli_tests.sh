@@ -112,9 +112,21 @@ def wav(name, samples):
 wav('offset.wav', [round(32768 * (0.1 + 0.4 * math.sin(2 * math.pi * k / 80))) for k in range(8000)])
 wav('zeros.wav', [0] * 800)
 wav('none.wav', [])
+# The same tone streamed to a pipe (sizes left at 0xFFFFFFFF), and as 8-bit mu-law codes.
+tone = open(sys.argv[1] + '/offset.wav', 'rb').read()
+open(sys.argv[1] + '/piped.wav', 'wb').write(b'RIFF\xff\xff\xff\xff' + tone[8:40] + b'\xff\xff\xff\xff' + tone[44:])
+body = b'WAVEfmt ' + struct.pack('<IHHIIHH', 16, 7, 1, 8000, 8000, 1, 8) + b'data' + struct.pack('<I', 800) + bytes(range(256)) * 3 + bytes(32)
+open(sys.argv[1] + '/mulaw.wav', 'wb').write(b'RIFF' + struct.pack('<I', len(body)) + body)
 PY
 expect_ok info-wav-level "$duet" info "$work/wavs/offset.wav"
 check info-wav-offset grep -q "level:       peak -6.0 dBFS, DC offset 10.00% of full scale (20.0% of the peak)" "$work/out"
+expect_ok info-wav-piped "$duet" info "$work/wavs/piped.wav"
+check info-wav-piped-level grep -q "level:       peak -6.0 dBFS, DC offset 10.00% of full scale (20.0% of the peak)" "$work/out"
+check info-wav-piped-header grep -q "header:      the data chunk's size field says 4294967295 bytes but 16000 follow it; read to the end of the file" "$work/out"
+check info-wav-no-header-note not grep -q "header:" <("$duet" info "$work/wavs/offset.wav")
+expect_ok info-wav-mulaw "$duet" info "$work/wavs/mulaw.wav"
+check info-wav-mulaw-encoding grep -q "encoding:    mu-law, 8 bits" "$work/out"
+check info-wav-mulaw-level grep -q "level:       peak -0.2 dBFS" "$work/out"
 expect_ok info-wav-silent "$duet" info "$work/wavs/zeros.wav"
 check info-wav-silent-line grep -q "level:       silent (every sample is 0)" "$work/out"
 expect_ok info-wav-empty "$duet" info "$work/wavs/none.wav"
@@ -157,6 +169,18 @@ if [ -d "$shared/fsdd" ]; then
   expect_ok split-official "$duet" split --data "$shared" --split official -o "$work/split"
   if [ "$(wc -l <"$work/split/test.csv")" -ne 301 ]; then echo "FAIL split-official: test.csv"; failures=$((failures + 1)); fi
   expect_ok info-data "$duet" info --data "$shared"
+  check info-data-headers-fine not grep -q "header gives a wrong data size" "$work/out"
+  # A data set with one recording streamed to a pipe (sizes unset): read, and listed.
+  mkdir -p "$work/piped_data/fsdd/recordings"
+  ln -sfn "$shared/mnist" "$work/piped_data/mnist"
+  for f in "$shared"/fsdd/recordings/?_george_1.wav; do ln -sf "$f" "$work/piped_data/fsdd/recordings/"; done
+  rm "$work/piped_data/fsdd/recordings/3_george_1.wav"
+  python3 -c "import sys; b = open(sys.argv[1], 'rb').read(); open(sys.argv[2], 'wb').write(b'RIFF' + bytes(4) + b[8:40] + bytes(4) + b[44:])" \
+    "$shared/fsdd/recordings/3_george_1.wav" "$work/piped_data/fsdd/recordings/3_george_1.wav"
+  expect_ok info-data-piped "$duet" info --data "$work/piped_data"
+  check info-data-piped-count grep -q "recordings: 10, speakers: 1" "$work/out"
+  check info-data-piped-listed grep -q "1 file whose header gives a wrong data size (read to the end of the file):" "$work/out"
+  check info-data-piped-named grep -q "3_george_1.wav: the data chunk's size field says 0 bytes but" "$work/out"
   expect_ok info-wav "$duet" info "$shared/fsdd/recordings/0_george_0.wav"
   expect_ok show "$duet" show "$shared/fsdd/recordings/0_george_0.wav" -o "$work/show.png"
   expect_ok show-fbank "$duet" show "$shared/fsdd/recordings/0_george_0.wav" --fbank -o "$work/fbank.png"

@@ -25,7 +25,7 @@ struct WavBuilder {
   bool extensible = false;
   std::vector<uint8_t> data;
   std::vector<std::pair<std::string, std::vector<uint8_t>>> extra_before_fmt, extra_before_data;
-  int64_t data_size_override = -1;
+  int64_t data_size_override = -1, riff_size_override = -1;
 
   static void put(std::vector<uint8_t>& b, uint64_t v, int n) {
     for (int i = 0; i < n; ++i) b.push_back(uint8_t(v >> (8 * i)));
@@ -58,7 +58,7 @@ struct WavBuilder {
     for (auto& [id, c] : extra_before_data) chunk(body, id, c);
     chunk(body, "data", data, data_size_override);
     std::vector<uint8_t> out = {'R', 'I', 'F', 'F'};
-    put(out, body.size(), 4);
+    put(out, riff_size_override >= 0 ? uint64_t(riff_size_override) : body.size(), 4);
     out.insert(out.end(), body.begin(), body.end());
     return out;
   }
@@ -135,6 +135,81 @@ TEST(Wav, ExtensibleStereoAveragedAndUnknownChunksSkipped) {
   EXPECT_EQ(a.samples, (std::vector<float>{0.25f, -0.5f}));
 }
 
+// G.711 values from the ITU-T expansion (as in libsndfile's and Python's audioop tables).
+TEST(Wav, MuLawAndALawExpandLikeG711) {
+  WavBuilder mu;
+  mu.tag = 7;
+  mu.bits = 8;
+  mu.data = {0x00, 0x80, 0x7F, 0xFF, 0x0F, 0x8F};
+  WavInfo info;
+  const std::vector<float> m = decode_wav(mu.build(), "x", &info).samples;
+  EXPECT_EQ(info.encoding, "mu-law");
+  EXPECT_EQ(m, (std::vector<float>{-32124 / 32768.0f, 32124 / 32768.0f, 0.0f, 0.0f, -16764 / 32768.0f,
+                                   16764 / 32768.0f}));
+  WavBuilder a;
+  a.tag = 6;
+  a.bits = 8;
+  a.extensible = true;
+  a.data = {0xD5, 0x55, 0xAA, 0x2A, 0x80};
+  const std::vector<float> al = decode_wav(a.build(), "x", &info).samples;
+  EXPECT_EQ(info.encoding, "a-law");
+  EXPECT_EQ(al, (std::vector<float>{8 / 32768.0f, -8 / 32768.0f, 32256 / 32768.0f, -32256 / 32768.0f,
+                                    5504 / 32768.0f}));
+  // Every code: odd symmetry about the sign bit, and the values ordered by the code (mu-law's
+  // codes are inverted, A-law's inverted on alternate bits: undone here by the ^ 0x55).
+  mu.data.clear();
+  a.data.clear();
+  for (int c = 0; c < 256; ++c) mu.data.push_back(uint8_t(c)), a.data.push_back(uint8_t(c ^ 0x55));
+  const std::vector<float> mv = decode_wav(mu.build(), "x").samples, av = decode_wav(a.build(), "x").samples;
+  for (int c = 0; c < 128; ++c) {
+    EXPECT_EQ(mv[c], -mv[c | 0x80]) << c;
+    EXPECT_EQ(av[c], -av[c | 0x80]) << c;
+    if (c > 0) {
+      EXPECT_GT(mv[c], mv[c - 1]) << c;  // mu-law 0x00 is the most negative value, 0x7F is 0
+      EXPECT_LT(av[c], av[c - 1]) << c;  // A-law -8 down to -32256
+    }
+  }
+}
+
+// Recorders that stream to a pipe (arecord, sox, ffmpeg writing to stdout) cannot fill in the
+// sizes afterwards; a file cut short has a size past its end. Both are read to the end of the
+// file, and the note says what the header claimed.
+TEST(Wav, UnsetOrWrongDataSizesAreReadToTheEndWithANote) {
+  WavBuilder w;
+  for (int16_t v : {int16_t(16384), int16_t(-16384), int16_t(8192)}) WavBuilder::put(w.data, uint16_t(v), 2);
+  const std::vector<float> want = {0.5f, -0.5f, 0.25f};
+  WavInfo info;
+  EXPECT_EQ(decode_wav(w.build(), "x", &info).samples, want);
+  EXPECT_EQ(info.note, "");
+  for (auto [riff, data] : {std::pair<int64_t, int64_t>{0xFFFFFFFF, 0xFFFFFFFF},  // ffmpeg to a pipe
+                            {0x7FFFFFFF, 0x7FFFFFFF - 36},                       // arecord-style maximum
+                            {0, 0}}) {                                           // both left at zero
+    w.riff_size_override = riff;
+    w.data_size_override = data;
+    EXPECT_EQ(decode_wav(w.build(), "x", &info).samples, want) << riff;
+    EXPECT_EQ(info.frames, 3);
+    EXPECT_NE(info.note.find("says " + std::to_string(data) + " bytes but 6 follow it"), std::string::npos)
+        << info.note;
+  }
+  // The RIFF size alone wrong (too small to reach the data): chunks are walked to the end of
+  // the file and the data chunk's own size is right, so nothing to say.
+  w.riff_size_override = 4;
+  w.data_size_override = -1;
+  EXPECT_EQ(decode_wav(w.build(), "x", &info).samples, want);
+  EXPECT_EQ(info.note, "");
+  // A truly empty data chunk stays empty (the RIFF size is right).
+  WavBuilder empty;
+  EXPECT_TRUE(decode_wav(empty.build(), "x", &info).samples.empty());
+  EXPECT_EQ(info.note, "");
+  // Cut short in the middle of a frame: the whole frames are read, the rest is named.
+  w.riff_size_override = -1;
+  auto bytes = w.build();
+  bytes.pop_back();
+  EXPECT_EQ(decode_wav(bytes, "x", &info).samples, (std::vector<float>{0.5f, -0.5f}));
+  EXPECT_NE(info.note.find("says 6 bytes but 5 follow it"), std::string::npos) << info.note;
+  EXPECT_NE(info.note.find("the last 1 bytes, part of a frame, left out"), std::string::npos) << info.note;
+}
+
 TEST(Wav, WriteThenReadRoundTrips) {
   std::vector<float> x = {0.0f, 0.25f, -0.5f, 0.999f};
   Audio a = decode_wav(encode_wav(x, 16000), "x");
@@ -145,10 +220,13 @@ TEST(Wav, WriteThenReadRoundTrips) {
 TEST(Wav, MalformedFilesAreRefusedWithTheReason) {
   expect_wav_error({}, "too short");
   expect_wav_error({'R', 'I', 'F', 'X', 0, 0, 0, 0, 'W', 'A', 'V', 'E'}, "no RIFF/WAVE header");
-  WavBuilder ok;
-  ok.data = {0, 0, 0, 0};
-  auto bytes = ok.build();
-  expect_wav_error(std::vector<uint8_t>(bytes.begin(), bytes.end() - 2), "truncated");
+  WavBuilder cut_list;  // a chunk before the data that runs past the end of the file
+  cut_list.extra_before_data = {{"LIST", {1, 2, 3, 4}}};
+  auto cut = cut_list.build();
+  const uint32_t list_at = 12 + 8 + 16;  // RIFF header, then the 16-byte fmt chunk
+  ASSERT_EQ(std::memcmp(&cut[list_at], "LIST", 4), 0);
+  cut.resize(list_at + 8 + 2);
+  expect_wav_error(cut, "truncated");
   WavBuilder zero_ch;
   zero_ch.channels = 0;
   zero_ch.block_align = 0;
@@ -172,13 +250,12 @@ TEST(Wav, MalformedFilesAreRefusedWithTheReason) {
   WavBuilder ragged;
   ragged.data = {0, 0, 0};
   expect_wav_error(ragged.build(), "not a whole number");
-  WavBuilder huge;
-  huge.data = {0, 0};
-  huge.data_size_override = 0x7FFFFFF0;
-  expect_wav_error(huge.build(), "claims");
   // A file that is only a header, with no data chunk.
   std::vector<uint8_t> no_data = {'R', 'I', 'F', 'F', 4, 0, 0, 0, 'W', 'A', 'V', 'E'};
   expect_wav_error(no_data, "no fmt chunk");
+  WavBuilder ulaw16;
+  ulaw16.tag = 7;
+  expect_wav_error(ulaw16.build(), "G.711 has 8");
   EXPECT_THROW(read_wav("/nonexistent/x.wav"), Error);
 }
 
