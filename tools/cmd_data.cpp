@@ -190,6 +190,7 @@ int cmd_show(const Argv& argv) {
   std::printf("waveform:     [1, %zu]\n", a.samples.size());
   std::printf("spectrogram:  [1, %lld, %lld]  (%s)\n", (long long)M, (long long)T, c.describe().c_str());
   std::printf("duration:     %.3f s\n", info.seconds());
+  if (!info.note.empty()) std::printf("header:       %s\n", info.note.c_str());
 
   plot::Image img(900, 640);
   plot::Series wave_series("waveform", plot::palette(0));

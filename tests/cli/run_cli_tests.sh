@@ -124,6 +124,8 @@ expect_ok info-wav-piped "$duet" info "$work/wavs/piped.wav"
 check info-wav-piped-level grep -q "level:       peak -6.0 dBFS, DC offset 10.00% of full scale (20.0% of the peak)" "$work/out"
 check info-wav-piped-header grep -q "header:      the data chunk's size field says 4294967295 bytes but 16000 follow it; read to the end of the file" "$work/out"
 check info-wav-no-header-note not grep -q "header:" <("$duet" info "$work/wavs/offset.wav")
+expect_ok show-wav-piped "$duet" show "$work/wavs/piped.wav" -o "$work/piped.png"
+check show-wav-piped-header grep -q "header:       the data chunk's size field says 4294967295 bytes" "$work/out"
 expect_ok info-wav-mulaw "$duet" info "$work/wavs/mulaw.wav"
 check info-wav-mulaw-encoding grep -q "encoding:    mu-law, 8 bits" "$work/out"
 check info-wav-mulaw-level grep -q "level:       peak -0.2 dBFS" "$work/out"
