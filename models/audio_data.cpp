@@ -157,6 +157,17 @@ std::vector<float> cut_word(const std::vector<float>& x, int rate, double fracti
                   : std::vector<float>(x.begin(), x.begin() + last - cut);
 }
 
+std::vector<float> overdrive(const std::vector<float>& x, double db) {
+  DUET_CHECK(db >= 0 && db <= 60, "overdrive: the peak's level above full scale must be in [0, 60] dB, got ", db);
+  float peak = 0;
+  for (float v : x) peak = std::max(peak, std::abs(v));
+  if (peak == 0) return x;
+  const double gain = std::pow(10.0, db / 20.0) / peak;
+  std::vector<float> y(x.size());
+  for (size_t i = 0; i < x.size(); ++i) y[i] = float(std::clamp(double(x[i]) * gain, -1.0, 1.0));
+  return y;
+}
+
 void check_audible(const std::vector<float>& samples) {
   DUET_CHECK(!samples.empty(), "the recording holds no samples: no word to hear");
   float peak = 0;
@@ -322,6 +333,9 @@ Tensor AudioSet::batch(const std::vector<int64_t>& idx, const AudioAugment& aug,
         const double fraction = rng.uniform(0.0, aug.cut_max);
         x = cut_word(x, rate, fraction, rng.uniform() < 0.5);
       }
+      // Drawn only when overdrive is asked for, so that training without it keeps its draws.
+      if (aug.overdrive_prob > 0 && rng.uniform() < aug.overdrive_prob)
+        x = overdrive(x, rng.uniform(0.0, aug.overdrive_max_db));
       const double gain = std::pow(10.0, rng.uniform(-aug.gain_db, aug.gain_db) / 20.0);
       for (float& v : x) v = float(v * gain);
       if (rng.uniform() < aug.noise_prob) {

@@ -74,6 +74,10 @@ struct AudioAugment {
   // Cut words: with this chance the clip loses up to cut_max of its word at its start or its
   // end (cut_word, either end as likely), as a recording started late or stopped early does.
   double cut_prob = 0, cut_max = 0.3;
+  // Overdrive: with this chance the clip is amplified until its peak lies 0 to
+  // overdrive_max_db above full scale and clipped there (overdrive), as a microphone input
+  // turned up too far records a loud voice; after the room, before the noise.
+  double overdrive_prob = 0, overdrive_max_db = 24;
   int time_masks = 1, max_time_mask = 10;   // SpecAugment bands (frames)
   int freq_masks = 1, max_freq_mask = 6;    // (mel bins)
 };
@@ -159,6 +163,10 @@ std::pair<int64_t, int64_t> word_bounds(const std::vector<float>& x, int rate, d
 // training's --cut-word augmentation; FSDD itself holds such clips (7_nicolas_43 starts on
 // the vowel of "seven").
 std::vector<float> cut_word(const std::vector<float>& x, int rate, double fraction, bool at_start);
+// x amplified until its peak lies `db` (>= 0) above full scale and clipped to [-1, 1]: a
+// recording overdriven at its input (the training's --overdrive augmentation; tools/mic.py
+// writes test clips so). Silence stays silence.
+std::vector<float> overdrive(const std::vector<float>& x, double db);
 // The clip (at the recipe's rate) heard in a room (dsp::room_response drawn from rng, then
 // dsp::convolve): the word followed by its reverberation, trimmed of what lies 40 dB below
 // the loudest frame when the recipe trims, as recipe_clip trims a recording.

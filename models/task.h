@@ -123,6 +123,10 @@ class AudioTask : public Task {
   // cut_prob; only with augment; default 0).
   void set_cut_share(double share);
   double cut_share() const { return augment_.cut_prob; }
+  // The share (0..1) of training clips overdriven into clipping (AudioAugment::overdrive_prob;
+  // only with augment; default 0).
+  void set_overdrive_share(double share);
+  double overdrive_share() const { return augment_.overdrive_prob; }
   // Test batch with per-clip effects (robustness evaluation).
   Batch degraded_test_batch(const std::vector<int64_t>& idx, Rng& rng, const ClipEffects& fx);
   Normalizer& normalizer() { return norm_; }

@@ -83,6 +83,8 @@ const char* kUsage =
     "                  time 0.2-1 s, direct-to-reverberant ratio -3 to 12 dB; audio:duet default 0.3)\n"
     "                  [--cut-word P] (share of training clips whose word loses up to 30% at its start\n"
     "                  or end, as a recording started late or stopped early; default 0)\n"
+    "                  [--overdrive P] (share of training clips amplified until their peak lies 0-24 dB\n"
+    "                  above full scale, and clipped there, as an input turned up too far; default 0)\n"
     "                  [--train-limit N] [--test-fraction F] [--data DIR] [--out DIR]\n"
     "                  fusion only: [--fusion early|concat|attention|late] [--init-audio DIR] [--init-image DIR]\n"
     "                  [--modality-dropout P] [--hard [--hard-snr DB] [--hard-energy F]]\n"
@@ -110,6 +112,7 @@ struct RunSpec {
   double pink_noise = 0;                                  // audio: --pink-noise P
   std::optional<double> reverb;                           // audio: --reverb P
   double cut_word = 0;                                    // audio: --cut-word P
+  double overdrive = 0;                                   // audio: --overdrive P
   std::optional<double> printed;                          // image: --printed P
   double lowres = 0;                                      // image: --lowres P
   std::optional<int> test_shift;                          // image: --test-shift PX
@@ -147,6 +150,7 @@ std::unique_ptr<models::Task> make_task(const RunSpec& r, nlohmann::json& split_
     t->set_pink_share(r.pink_noise);
     if (r.reverb) t->set_reverb_share(*r.reverb);
     t->set_cut_share(r.cut_word);
+    t->set_overdrive_share(r.overdrive);
     return t;
   }
   return models::make_fusion_task(r.arch, ds, s, r.data_dir, r.augment, r.seed, r.fusion);
@@ -199,6 +203,10 @@ std::optional<models::EvalResult> run_one(const RunSpec& r, const std::string& l
   if (audio_task && r.augment && audio_task->cut_share() > 0)
     std::printf("  cut words: %g%% of the training clips lose up to 30%% of the word at its start or end\n",
                 100 * audio_task->cut_share());
+  if (audio_task && r.augment && audio_task->overdrive_share() > 0)
+    std::printf("  overdrive: %g%% of the training clips amplified until their peak lies 0-24 dB above full scale, "
+                "clipped\n",
+                100 * audio_task->overdrive_share());
   if (audio_task && !audio_task->recipe().test_speeds.empty() &&
       audio_task->recipe().test_speeds != std::vector<double>{1.0})
     std::printf("  test clips heard at speeds %s\n", describe_test_speeds(audio_task->recipe().test_speeds).c_str());
@@ -274,6 +282,7 @@ std::optional<models::EvalResult> run_one(const RunSpec& r, const std::string& l
     extra["train"]["pink_noise"] = audio_task->pink_share();
     extra["train"]["reverb"] = audio_task->reverb_share();
     extra["train"]["cut_word"] = audio_task->cut_share();
+    extra["train"]["overdrive"] = audio_task->overdrive_share();
   }
   if (image_task && r.augment) {
     extra["train"]["printed"] = image_task->printed_share();
@@ -328,7 +337,7 @@ int train_command(const Argv& argv, bool resume) {
              "train-limit", "test-fraction", "data", "out", "fusion", "init-audio", "init-image", "modality-dropout",
              "hard-snr", "hard-energy", "channels", "mixup", "average-last", "n-fft", "augment-noise", "test-speeds",
              "speed-range", "pink-noise", "printed", "reverb", "cut-word", "lowres", "test-shift", "resume", "stop-after",
-             "highpass"},
+             "highpass", "overdrive"},
             {"help", "nesterov", "no-augment", "no-band-norm", "no-trim", "hard"}, "train");
   if (args.flag("help")) {
     std::printf("%s", kUsage);
@@ -391,6 +400,11 @@ int train_command(const Argv& argv, bool resume) {
     DUET_CHECK(r.model == "audio", "--cut-word applies to --model audio (it cuts training clips), not ", r.model);
     DUET_CHECK(r.augment, "--cut-word is training augmentation; ", no_augmentation_reason(r));
     r.cut_word = args.number("cut-word", 0, 0, 1);
+  }
+  if (args.has("overdrive")) {
+    DUET_CHECK(r.model == "audio", "--overdrive applies to --model audio (it clips training clips), not ", r.model);
+    DUET_CHECK(r.augment, "--overdrive is training augmentation; ", no_augmentation_reason(r));
+    r.overdrive = args.number("overdrive", 0, 0, 1);
   }
   if (args.has("printed")) {
     DUET_CHECK(r.model == "image", "--printed applies to --model image (it mixes printed digits into the handwriting), not ",

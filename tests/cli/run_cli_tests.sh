@@ -67,6 +67,11 @@ expect_fail cut-word-not-number "--cut-word expects a number" "$duet" train --mo
 expect_fail cut-word-image "--cut-word applies to --model audio .*not image" "$duet" train --model image --cut-word 0.3
 expect_fail cut-word-fusion "--cut-word applies to --model audio .*not fusion" "$duet" train --model fusion --cut-word 0.3
 expect_fail cut-word-no-augment "--cut-word is training augmentation; drop --no-augment" "$duet" train --model audio --no-augment --cut-word 0.3
+expect_fail overdrive-range "--overdrive must be in \\[0, 1\\]" "$duet" train --model audio --overdrive 2
+expect_fail overdrive-not-number "--overdrive expects a number" "$duet" train --model audio --overdrive loud
+expect_fail overdrive-image "--overdrive applies to --model audio .*not image" "$duet" train --model image --overdrive 0.3
+expect_fail overdrive-fusion "--overdrive applies to --model audio .*not fusion" "$duet" train --model fusion --overdrive 0.3
+expect_fail overdrive-no-augment "--overdrive is training augmentation; drop --no-augment" "$duet" train --model audio --no-augment --overdrive 0.3
 expect_fail pink-noise-seed "--pink-noise is training augmentation; audio:seed trains without any" "$duet" train --model audio --arch audio:seed --pink-noise 0.5
 expect_fail n-fft-seed "--n-fft applies to audio:duet .*not audio:seed" "$duet" train --model audio --arch audio:seed --n-fft 512
 expect_fail mixup-negative "--mixup must be in" "$duet" train --model audio --mixup -0.5

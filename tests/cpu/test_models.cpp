@@ -1672,6 +1672,50 @@ TEST(Audio, CutWordDropsPartOfTheWordAtOneEnd) {
   EXPECT_THROW(models::cut_word(x, 8000, -0.1, true), Error);
 }
 
+// overdrive: a clip amplified past full scale and clipped. A sine of peak 0.25 driven 12 dB
+// over (peak 1.0 * 4): every sample scaled by 16 and clipped at +-1, so the share of clipped
+// samples is that of |sin| > 1/4, 1 - 2 asin(1/4) / pi = 0.839; 0 dB only scales the peak to 1.
+TEST(Audio, OverdriveAmplifiesAndClipsAtFullScale) {
+  std::vector<float> x(8000);
+  for (int i = 0; i < 8000; ++i) x[i] = 0.25f * float(std::sin(2 * M_PI * 101.3 * i / 8000.0));
+  const std::vector<float> y = models::overdrive(x, 20 * std::log10(4.0));
+  ASSERT_EQ(y.size(), x.size());
+  int64_t clipped = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    EXPECT_NEAR(y[i], std::clamp(16.0 * x[i], -1.0, 1.0), 1e-5) << i;
+    clipped += std::abs(y[i]) == 1.0f;
+  }
+  EXPECT_NEAR(double(clipped) / 8000, 1 - 2 * std::asin(0.25) / M_PI, 0.01);
+  const std::vector<float> unity = models::overdrive(x, 0);
+  for (size_t i = 0; i < x.size(); ++i) EXPECT_NEAR(unity[i], 4 * x[i], 1e-6);
+  EXPECT_EQ(models::overdrive(std::vector<float>(100, 0.0f), 12), std::vector<float>(100, 0.0f));
+  EXPECT_THROW(models::overdrive(x, -1), Error);
+}
+
+// The training's overdrive reaches the features: with every other augmentation off, a clip
+// driven 0 dB over (scaled only) reads as the clip itself (the front-end ignores the level),
+// one driven up to 40 dB over does not.
+TEST(Audio, OverdriveAugmentationReachesTheFeatures) {
+  TinySpeakerSplit tiny;
+  models::AudioSet set(tiny.ds, {0, 1, 2, 3}, models::audio_recipe("duet"));
+  auto features = [&](double prob, double max_db) {
+    models::AudioAugment a;
+    a.enabled = true;
+    a.max_shift = 0, a.speed_min = a.speed_max = 1.0, a.gain_db = 0, a.noise_prob = 0;
+    a.time_masks = a.freq_masks = 0;
+    a.overdrive_prob = prob, a.overdrive_max_db = max_db;
+    Rng rng(3);
+    return set.batch({0, 1, 2, 3}, a, rng, Device::cpu).to_vector<float>();
+  };
+  const std::vector<float> plain = features(0, 24), scaled = features(1, 0), clipped = features(1, 40);
+  double d_scaled = 0, d_clipped = 0;
+  for (size_t i = 0; i < plain.size(); ++i)
+    d_scaled = std::max(d_scaled, double(std::abs(scaled[i] - plain[i]))),
+    d_clipped = std::max(d_clipped, double(std::abs(clipped[i] - plain[i])));
+  EXPECT_LT(d_scaled, 1e-3);
+  EXPECT_GT(d_clipped, 0.5);
+}
+
 // A clip's cut (ClipEffects::cut, duet eval --robustness) reaches every test-time view, and
 // does not leave its mark on the views of the whole clip, which are made once and kept.
 TEST(Audio, CutClipsReachEveryTestTimeView) {
