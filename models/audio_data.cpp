@@ -310,8 +310,13 @@ Tensor AudioSet::batch(const std::vector<int64_t>& idx, const AudioAugment& aug,
       Rng room(splitmix64(fx.room_seed ^ splitmix64(uint64_t(idx[b]))));
       return in_room(clip, fx.rt60, fx.drr_db, recipe_, room);
     };
-    if (!aug.enabled && (fx.rt60 > 0 || fx.cut > 0)) {  // another clip than the stored one: not cached
-      x = fit_to_window(at_speed(fx.rt60 > 0 ? room_of(src) : src, fx.speed, rate), recipe_);
+    // The effects' room, then their overdrive, on the (cut) clip.
+    auto heard = [&]() {
+      std::vector<float> y = fx.rt60 > 0 ? room_of(src) : src;
+      return fx.overdrive_db > 0 ? overdrive(y, fx.overdrive_db) : y;
+    };
+    if (!aug.enabled && (fx.rt60 > 0 || fx.cut > 0 || fx.overdrive_db > 0)) {  // not the stored clip: not cached
+      x = fit_to_window(at_speed(heard(), fx.speed, rate), recipe_);
     } else if (!aug.enabled && std::abs(fx.speed - 1.0) < 1e-3) {
       x = fit_to_window(src, recipe_);  // src is already the recipe's clip
     } else if (!aug.enabled) {  // a test-time view of the whole clip, made once
@@ -322,7 +327,7 @@ Tensor AudioSet::batch(const std::vector<int64_t>& idx, const AudioAugment& aug,
       x = cached;
     } else {
       const double f = rng.uniform(aug.speed_min, aug.speed_max) * fx.speed;
-      x = at_speed(fx.rt60 > 0 ? room_of(src) : src, f, rate);
+      x = at_speed(heard(), f, rate);
       // Drawn only when rooms are asked for, so that training without them keeps its draws.
       if (aug.reverb_prob > 0 && rng.uniform() < aug.reverb_prob) {
         const double rt60 = rng.uniform(aug.rt60_min, aug.rt60_max), drr = rng.uniform(aug.drr_min_db, aug.drr_max_db);

@@ -98,6 +98,9 @@ struct ClipEffects {
   // off at that end (cut_word), before anything else happens to the clip (0: none).
   double cut = 0;
   bool cut_at_start = true;
+  // The recording overdriven at its input: amplified until its peak lies this many dB above
+  // full scale and clipped (overdrive), after the room, before any speed change (0: none).
+  double overdrive_db = 0;
 };
 
 // Clips held in memory as recipe_clip makes them (at the recipe's sample rate, trimmed when

@@ -125,6 +125,12 @@ std::vector<Degradation> degradations_of(const std::string& modality) {
       x.audio.cut = 0.25, x.audio.cut_at_start = at_start;
       out.push_back(x);
     }
+    // A loud voice recorded with the input turned up too far: peaks 12 dB past full scale,
+    // clipped (tools/mic.py's over12 folder does the same to the files).
+    Degradation od;
+    od.name = "audio clipped 12 dB";
+    od.audio.overdrive_db = 12;
+    out.push_back(od);
   }
   return out;
 }

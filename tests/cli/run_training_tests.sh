@@ -200,8 +200,8 @@ PY
   # --robustness: the audio rows of the fusion table on the same 300 clips; the clean row is the
   # plain accuracy, and robustness.csv/png are written where --out says.
   "$duet" eval --model-dir "$work/aud" --data "$shared" --device cpu --robustness --json --out "$work/aud_rob" >"$work/aud_rob.json" 2>"$work/err"
-  check_json eval-audio-robustness "sorted(j['robustness']) == sorted(['clean', 'audio SNR 20 dB', 'audio SNR 10 dB', 'audio SNR 0 dB', 'audio SNR -5 dB', 'audio pink SNR 10 dB', 'audio pink SNR 0 dB', 'audio speed 0.87', 'audio speed 1.15', 'audio room 0.5 s', 'audio room 1 s', 'audio cut start 25%', 'audio cut end 25%']) and j['robustness']['clean'] == j['accuracy'] and j['robustness']['audio SNR -5 dB'] < j['accuracy']" "$work/aud_rob.json"
-  if [ "$(head -1 "$work/aud_rob/robustness.csv" 2>/dev/null)" = "degradation,accuracy,loss" ] && [ "$(wc -l <"$work/aud_rob/robustness.csv")" = 14 ] &&
+  check_json eval-audio-robustness "sorted(j['robustness']) == sorted(['clean', 'audio SNR 20 dB', 'audio SNR 10 dB', 'audio SNR 0 dB', 'audio SNR -5 dB', 'audio pink SNR 10 dB', 'audio pink SNR 0 dB', 'audio speed 0.87', 'audio speed 1.15', 'audio room 0.5 s', 'audio room 1 s', 'audio cut start 25%', 'audio cut end 25%', 'audio clipped 12 dB']) and j['robustness']['clean'] == j['accuracy'] and j['robustness']['audio SNR -5 dB'] < j['accuracy']" "$work/aud_rob.json"
+  if [ "$(head -1 "$work/aud_rob/robustness.csv" 2>/dev/null)" = "degradation,accuracy,loss" ] && [ "$(wc -l <"$work/aud_rob/robustness.csv")" = 15 ] &&
      [ -s "$work/aud_rob/robustness.png" ]; then passes=$((passes + 1)); else echo "FAIL eval-audio-robustness-files"; failures=$((failures + 1)); fi
   expect_fail eval-robustness-bad-seed "--seed expects an integer, got 'x'" "$duet" eval --model-dir "$work/aud" --data "$shared" --robustness --seed x
   expect_fail eval-out-not-a-folder "output folder '$work/aud/config.json/x': cannot create it" "$duet" eval --model-dir "$work/aud" --data "$shared" --device cpu --out "$work/aud/config.json/x"

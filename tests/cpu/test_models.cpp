@@ -1053,7 +1053,8 @@ TEST(Models, UnimodalRobustnessDegradesTheModelsOwnModality) {
                                                      "audio SNR -5 dB", "audio pink SNR 10 dB", "audio pink SNR 0 dB",
                                                      "audio speed 0.87", "audio speed 1.15", "audio room 0.5 s",
                                                      "audio room 1 s", "audio cut start 25%",
-                                                     "audio cut end 25%"}));
+                                                     "audio cut end 25%", "audio clipped 12 dB"}));
+  EXPECT_EQ(audio.back().audio.overdrive_db, 12);
   EXPECT_EQ(names(image), (std::vector<std::string>{"clean", "image noise 0.5", "image noise 1", "image noise 2",
                                                      "image occluded 14x14", "image photographed",
                                                      "image low-res 8 px"}));
@@ -1714,6 +1715,32 @@ TEST(Audio, OverdriveAugmentationReachesTheFeatures) {
     d_clipped = std::max(d_clipped, double(std::abs(clipped[i] - plain[i])));
   EXPECT_LT(d_scaled, 1e-3);
   EXPECT_GT(d_clipped, 0.5);
+}
+
+// A clip's overdrive (ClipEffects::overdrive_db, eval --robustness's "audio clipped 12 dB")
+// reaches every test-time view, as the same clip overdriven by hand and then read whole.
+TEST(Audio, OverdrivenClipsReachEveryTestTimeView) {
+  TinySpeakerSplit tiny;
+  models::AudioSet set(tiny.ds, {0, 1}, models::audio_recipe("duet"));
+  auto features = [&](double speed, double db) {
+    models::ClipEffects fx;
+    fx.speed = speed, fx.overdrive_db = db;
+    Rng rng(1);
+    return set.batch({0, 1}, models::AudioAugment{}, rng, Device::cpu, {fx, fx}).to_vector<float>();
+  };
+  for (double speed : {1.0, 1.08}) {
+    const std::vector<float> whole = features(speed, 0), clipped = features(speed, 12);
+    EXPECT_NE(clipped, whole) << "speed " << speed;
+    EXPECT_EQ(features(speed, 0), whole) << "speed " << speed << ": the overdriven clip was kept as the view";
+    std::vector<float> by_hand;
+    for (int64_t k : {0, 1}) {
+      const std::vector<float> x = models::fit_to_window(
+          models::at_speed(models::overdrive(set.wave(k), 12), speed, 8000), set.recipe());
+      by_hand.insert(by_hand.end(), x.begin(), x.end());
+    }
+    const Tensor waves = Tensor::from_vector(by_hand, {2, set.recipe().num_samples});
+    EXPECT_EQ(models::audio_features(waves, set.recipe()).to_vector<float>(), clipped) << "speed " << speed;
+  }
 }
 
 // A clip's cut (ClipEffects::cut, duet eval --robustness) reaches every test-time view, and
