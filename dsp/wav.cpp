@@ -187,6 +187,15 @@ WavInfo read_wav_info(const std::string& path) {
   return info;
 }
 
+Level measure_level(const std::vector<float>& samples) {
+  Level l;
+  for (float v : samples) l.peak = std::max(l.peak, double(std::abs(v))), l.mean += v;
+  if (samples.empty()) return l;
+  l.mean /= double(samples.size());
+  for (float v : samples) l.near_peak += double(std::abs(v)) >= 0.99 * l.peak;
+  return l;
+}
+
 std::vector<uint8_t> encode_wav(const std::vector<float>& samples, int rate) {
   DUET_CHECK(rate > 0, "write_wav: sample rate must be positive, got ", rate);
   const uint32_t data = uint32_t(samples.size() * 2);

@@ -34,16 +34,17 @@ int info_wav(const std::string& path) {
   if (!w.note.empty()) std::printf("header:      %s\n", w.note.c_str());
   // The level, and a DC offset (which --highpass removes; docs/dsp.md).
   const dsp::Audio a = dsp::read_wav(path);
-  double peak = 0, mean = 0;
-  for (float v : a.samples) peak = std::max(peak, double(std::abs(v))), mean += v;
-  if (!a.samples.empty()) mean /= double(a.samples.size());
+  const dsp::Level l = dsp::measure_level(a.samples);
   if (a.samples.empty()) {
     std::printf("level:       no samples\n");
-  } else if (peak == 0) {
+  } else if (l.peak == 0) {
     std::printf("level:       silent (every sample is 0)\n");
   } else {
     std::printf("level:       peak %.1f dBFS, DC offset %.2f%% of full scale (%.1f%% of the peak)\n",
-                20 * std::log10(peak), 100 * mean, 100 * std::abs(mean) / peak);
+                20 * std::log10(l.peak), 100 * l.mean, 100 * std::abs(l.mean) / l.peak);
+    if (l.clipped())
+      std::printf("clipping:    %lld samples (%.1f%%) lie within 1%% of the peak: the recording is clipped\n",
+                  (long long)l.near_peak, 100.0 * double(l.near_peak) / double(a.samples.size()));
   }
   return 0;
 }

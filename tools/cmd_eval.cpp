@@ -227,6 +227,14 @@ void note_wav_header(const std::string& path, const dsp::WavInfo& info) {
   if (!info.note.empty()) std::fprintf(stderr, "duet: note: %s: %s\n", path.c_str(), info.note.c_str());
 }
 
+// A clipped recording (an input turned up too far) is read as it is; a note on stderr says so.
+void note_clipping(const std::string& path, const dsp::Audio& audio) {
+  const dsp::Level l = dsp::measure_level(audio.samples);
+  if (l.clipped())
+    std::fprintf(stderr, "duet: note: %s: %.1f%% of the samples lie within 1%% of the peak (%.1f dBFS): the recording is clipped\n",
+                 path.c_str(), 100.0 * double(l.near_peak) / double(audio.samples.size()), 20 * std::log10(l.peak));
+}
+
 // duet eval --inputs FOLDER: an audio or image model on the user's own labelled files, each
 // brought to the model's input exactly as duet predict brings it.
 // For an audio model the speeds its clips are heard at, for an image model the shifts its
@@ -262,6 +270,7 @@ int eval_inputs(models::Task& task, const std::string& kind, const std::string& 
       dsp::WavInfo info;
       const dsp::Audio a = dsp::read_wav(in.path, &info);
       note_wav_header(in.path, info);
+      note_clipping(in.path, a);
       b = about_file(in.path, [&] { return dynamic_cast<models::AudioTask&>(task).input_for(a.samples, a.sample_rate); });
     } else {
       int w = 0, h = 0;
@@ -507,6 +516,7 @@ int cmd_predict(const Argv& argv) {
     dsp::WavInfo info;
     audio = dsp::read_wav(audio_path, &info);
     note_wav_header(audio_path, info);
+    note_clipping(audio_path, audio);
     about_file(audio_path, [&] { models::check_audible(audio.samples); });
   }
   if (has_image) {

@@ -117,6 +117,8 @@ def wav(name, samples):
 wav('offset.wav', [round(32768 * (0.1 + 0.4 * math.sin(2 * math.pi * k / 80))) for k in range(8000)])
 wav('zeros.wav', [0] * 800)
 wav('none.wav', [])
+# The tone without its offset, driven 12 dB past full scale: clipped.
+wav('clipped.wav', [max(-32768, min(32767, round(4 * 32768 * 0.4 * math.sin(2 * math.pi * k / 80)))) for k in range(8000)])
 # The same tone streamed to a pipe (sizes left at 0xFFFFFFFF), and as 8-bit mu-law codes.
 tone = open(sys.argv[1] + '/offset.wav', 'rb').read()
 open(sys.argv[1] + '/piped.wav', 'wb').write(b'RIFF\xff\xff\xff\xff' + tone[8:40] + b'\xff\xff\xff\xff' + tone[44:])
@@ -134,6 +136,9 @@ check show-wav-piped-header grep -q "header:       the data chunk's size field s
 expect_ok info-wav-mulaw "$duet" info "$work/wavs/mulaw.wav"
 check info-wav-mulaw-encoding grep -q "encoding:    mu-law, 8 bits" "$work/out"
 check info-wav-mulaw-level grep -q "level:       peak -0.2 dBFS" "$work/out"
+expect_ok info-wav-clipped "$duet" info "$work/wavs/clipped.wav"
+check info-wav-clipped-line grep -qE "clipping:    [0-9]+ samples \([0-9.]+%\) lie within 1% of the peak: the recording is clipped" "$work/out"
+check info-wav-clean-no-clipping not grep -q "clipping:" <("$duet" info "$work/wavs/offset.wav")
 expect_ok info-wav-silent "$duet" info "$work/wavs/zeros.wav"
 check info-wav-silent-line grep -q "level:       silent (every sample is 0)" "$work/out"
 expect_ok info-wav-empty "$duet" info "$work/wavs/none.wav"

@@ -279,6 +279,21 @@ PY
   # by 0.004 here; bytes read as 8-bit PCM would be noise.)
   check_json predict-audio-mulaw "max(abs(p - q) for p, q in zip(j['probabilities'], json.load(open('$work/apred.json'))['probabilities'])) < 0.02" "$work/mulaw.json"
   check predict-audio-mulaw-no-note not grep -q 'note:' "$work/err"
+  # A clipped recording (the clip driven 12 dB past full scale): read, with a note.
+  python3 - "$shared/fsdd/recordings/7_theo_3.wav" "$work/7_clipped.wav" <<'PY'
+import struct, sys, wave
+w = wave.open(sys.argv[1])
+x = struct.unpack('<%dh' % w.getnframes(), w.readframes(w.getnframes()))
+peak = max(abs(v) for v in x)
+y = [max(-32768, min(32767, round(v * 4 * 32768 / peak))) for v in x]
+o = wave.open(sys.argv[2], 'wb'); o.setnchannels(1); o.setsampwidth(2); o.setframerate(8000)
+o.writeframes(struct.pack('<%dh' % len(y), *y)); o.close()
+PY
+  "$duet" predict --model-dir "$work/aud" --audio "$work/7_clipped.wav" --json --device cpu >"$work/clipped.json" 2>"$work/err"
+  check_json predict-audio-clipped "0 <= j['prediction'] <= 9" "$work/clipped.json"
+  check predict-audio-clipped-note grep -qE "7_clipped.wav: [0-9.]+% of the samples lie within 1% of the peak \(0.0 dBFS\): the recording is clipped" "$work/err"
+  "$duet" predict --model-dir "$work/aud" --audio "$shared/fsdd/recordings/7_theo_3.wav" --json --device cpu >/dev/null 2>"$work/err"
+  check predict-audio-unclipped-no-note not grep -q "clipped" "$work/err"
   mkdir -p "$work/mine_piped" && cp "$work/7_piped.wav" "$work/7_mulaw.wav" "$work/mine_piped/"
   "$duet" eval --model-dir "$work/aud" --inputs "$work/mine_piped" --device cpu --json --out "$work/mine_piped_out" >"$work/piped_eval.json" 2>"$work/err"
   check_json eval-inputs-piped-mulaw "j['count'] == 2" "$work/piped_eval.json"

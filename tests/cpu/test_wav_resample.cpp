@@ -210,6 +210,40 @@ TEST(Wav, UnsetOrWrongDataSizesAreReadToTheEndWithANote) {
   EXPECT_NE(info.note.find("the last 1 bytes, part of a frame, left out"), std::string::npos) << info.note;
 }
 
+// measure_level: peak, DC offset and the samples near the peak, which tell a clipped
+// recording (runs at full scale, either sign) from a clean or a quiet one.
+TEST(Wav, LevelTellsAClippedRecording) {
+  std::vector<float> tone(8000);
+  for (int i = 0; i < 8000; ++i) tone[i] = 0.1f + 0.4f * float(std::sin(2 * M_PI * 101.3 * i / 8000));
+  Level l = measure_level(tone);
+  EXPECT_NEAR(l.peak, 0.5, 1e-4);
+  EXPECT_NEAR(l.mean, 0.1, 1e-3);
+  EXPECT_FALSE(l.clipped());
+  std::vector<float> loud(tone.size());
+  for (size_t i = 0; i < tone.size(); ++i) loud[i] = std::clamp(4 * (tone[i] - 0.1f), -1.0f, 32767 / 32768.0f);
+  l = measure_level(loud);
+  EXPECT_EQ(l.peak, 1.0);
+  EXPECT_TRUE(l.clipped());
+  int64_t positive = 0, negative = 0;  // the runs at +32767/32768 and at -1
+  for (float v : loud) positive += v == 32767 / 32768.0f, negative += v == -1.0f;
+  ASSERT_GT(positive, 1000);
+  ASSERT_GT(negative, 1000);
+  EXPECT_GE(l.near_peak, positive + negative) << "both signs' runs count";
+  EXPECT_LE(l.near_peak, (positive + negative) * 11 / 10) << "and the few samples on the way up";
+  // A clean loud clip reaches its peak in a few samples; a quiet one repeats its peak's value
+  // (few 16-bit steps), but lies far below full scale.
+  std::vector<float> once(tone.size(), 0.0f);
+  for (size_t i = 0; i < once.size(); ++i) once[i] = 0.3f * float(std::sin(0.01 * double(i) * double(i) / 800));
+  once[4000] = 0.99f;
+  EXPECT_FALSE(measure_level(once).clipped());
+  std::vector<float> quiet(8000);
+  for (int i = 0; i < 8000; ++i) quiet[i] = float(std::lround(3 * std::sin(0.2 * i))) / 32768;
+  EXPECT_GT(measure_level(quiet).near_peak, 100);
+  EXPECT_FALSE(measure_level(quiet).clipped());
+  EXPECT_EQ(measure_level({}).near_peak, 0);
+  EXPECT_FALSE(measure_level({}).clipped());
+}
+
 TEST(Wav, WriteThenReadRoundTrips) {
   std::vector<float> x = {0.0f, 0.25f, -0.5f, 0.999f};
   Audio a = decode_wav(encode_wav(x, 16000), "x");
