@@ -1717,58 +1717,47 @@ TEST(Audio, OverdriveAugmentationReachesTheFeatures) {
   EXPECT_GT(d_clipped, 0.5);
 }
 
-// A clip's overdrive (ClipEffects::overdrive_db, eval --robustness's "audio clipped 12 dB")
-// reaches every test-time view, as the same clip overdriven by hand and then read whole.
-TEST(Audio, OverdrivenClipsReachEveryTestTimeView) {
+// A per-clip effect of eval --robustness (`apply` sets it in ClipEffects) reaches every
+// test-time view, as the same clips changed by hand (`by_hand`; the stored clips are already
+// trimmed) and then read whole, and does not leave its mark on the views of the whole clip,
+// which are made once and kept.
+void expect_effect_reaches_every_view(const std::function<void(models::ClipEffects&)>& apply,
+                                      const std::function<std::vector<float>(const std::vector<float>&)>& by_hand,
+                                      std::initializer_list<double> speeds) {
   TinySpeakerSplit tiny;
   models::AudioSet set(tiny.ds, {0, 1}, models::audio_recipe("duet"));
-  auto features = [&](double speed, double db) {
+  auto features = [&](double speed, bool with_effect) {
     models::ClipEffects fx;
-    fx.speed = speed, fx.overdrive_db = db;
+    fx.speed = speed;
+    if (with_effect) apply(fx);
     Rng rng(1);
     return set.batch({0, 1}, models::AudioAugment{}, rng, Device::cpu, {fx, fx}).to_vector<float>();
   };
-  for (double speed : {1.0, 1.08}) {
-    const std::vector<float> whole = features(speed, 0), clipped = features(speed, 12);
-    EXPECT_NE(clipped, whole) << "speed " << speed;
-    EXPECT_EQ(features(speed, 0), whole) << "speed " << speed << ": the overdriven clip was kept as the view";
-    std::vector<float> by_hand;
+  for (double speed : speeds) {
+    const std::vector<float> whole = features(speed, false), changed = features(speed, true);
+    EXPECT_NE(changed, whole) << "speed " << speed << ": the effect did not reach the view";
+    EXPECT_EQ(features(speed, false), whole) << "speed " << speed << ": the changed clip was kept as the whole clip's view";
+    std::vector<float> expected;
     for (int64_t k : {0, 1}) {
-      const std::vector<float> x = models::fit_to_window(
-          models::at_speed(models::overdrive(set.wave(k), 12), speed, 8000), set.recipe());
-      by_hand.insert(by_hand.end(), x.begin(), x.end());
+      const std::vector<float> x =
+          models::fit_to_window(models::at_speed(by_hand(set.wave(k)), speed, 8000), set.recipe());
+      expected.insert(expected.end(), x.begin(), x.end());
     }
-    const Tensor waves = Tensor::from_vector(by_hand, {2, set.recipe().num_samples});
-    EXPECT_EQ(models::audio_features(waves, set.recipe()).to_vector<float>(), clipped) << "speed " << speed;
+    const Tensor waves = Tensor::from_vector(expected, {2, set.recipe().num_samples});
+    EXPECT_EQ(models::audio_features(waves, set.recipe()).to_vector<float>(), changed) << "speed " << speed;
   }
 }
 
-// A clip's cut (ClipEffects::cut, duet eval --robustness) reaches every test-time view, and
-// does not leave its mark on the views of the whole clip, which are made once and kept.
 TEST(Audio, CutClipsReachEveryTestTimeView) {
-  TinySpeakerSplit tiny;
-  models::AudioSet set(tiny.ds, {0, 1}, models::audio_recipe("duet"));
-  auto features = [&](double speed, double cut) {
-    models::ClipEffects fx;
-    fx.speed = speed, fx.cut = cut;
-    Rng rng(1);
-    return set.batch({0, 1}, models::AudioAugment{}, rng, Device::cpu, {fx, fx}).to_vector<float>();
-  };
-  for (double speed : {1.0, 0.92}) {
-    const std::vector<float> whole = features(speed, 0);
-    const std::vector<float> cut = features(speed, 0.25);
-    EXPECT_NE(cut, whole) << "speed " << speed << ": the cut did not reach the view";
-    EXPECT_EQ(features(speed, 0), whole) << "speed " << speed << ": the cut clip was kept as the whole clip's view";
-    // The same clips cut by hand (the stored clips are already trimmed), then read as a whole.
-    std::vector<float> by_hand;
-    for (int64_t k : {0, 1}) {
-      const std::vector<float> x = models::fit_to_window(
-          models::at_speed(models::cut_word(set.wave(k), 8000, 0.25, true), speed, 8000), set.recipe());
-      by_hand.insert(by_hand.end(), x.begin(), x.end());
-    }
-    const Tensor waves = Tensor::from_vector(by_hand, {2, set.recipe().num_samples});
-    EXPECT_EQ(models::audio_features(waves, set.recipe()).to_vector<float>(), cut) << "speed " << speed;
-  }
+  expect_effect_reaches_every_view([](models::ClipEffects& fx) { fx.cut = 0.25, fx.cut_at_start = true; },
+                                   [](const std::vector<float>& x) { return models::cut_word(x, 8000, 0.25, true); },
+                                   {1.0, 0.92});
+}
+
+// eval --robustness's "audio clipped 12 dB" (ClipEffects::overdrive_db).
+TEST(Audio, OverdrivenClipsReachEveryTestTimeView) {
+  expect_effect_reaches_every_view([](models::ClipEffects& fx) { fx.overdrive_db = 12; },
+                                   [](const std::vector<float>& x) { return models::overdrive(x, 12); }, {1.0, 1.08});
 }
 
 // --cut-word: with cut_prob 1 every training clip loses part of its word, so less of the
