@@ -24,7 +24,8 @@ namespace duet::cli {
 namespace {
 
 int info_wav(const std::string& path) {
-  dsp::WavInfo w = dsp::read_wav_info(path);
+  dsp::WavInfo w;
+  const dsp::Audio a = dsp::read_wav(path, &w);
   std::printf("file:        %s\n", path.c_str());
   std::printf("sample rate: %d Hz\n", w.sample_rate);
   std::printf("channels:    %d\n", w.channels);
@@ -32,8 +33,7 @@ int info_wav(const std::string& path) {
   std::printf("samples:     %lld per channel\n", (long long)w.frames);
   std::printf("duration:    %.3f s\n", w.seconds());
   if (!w.note.empty()) std::printf("header:      %s\n", w.note.c_str());
-  // The level, and a DC offset (which --highpass removes; docs/dsp.md).
-  const dsp::Audio a = dsp::read_wav(path);
+  // The level, a DC offset (which --highpass removes) and clipping (docs/dsp.md).
   const dsp::Level l = dsp::measure_level(a.samples);
   if (a.samples.empty()) {
     std::printf("level:       no samples\n");

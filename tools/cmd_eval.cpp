@@ -231,7 +231,9 @@ void note_wav_header(const std::string& path, const dsp::WavInfo& info) {
 void note_clipping(const std::string& path, const dsp::Audio& audio) {
   const dsp::Level l = dsp::measure_level(audio.samples);
   if (l.clipped())
-    std::fprintf(stderr, "duet: note: %s: %.1f%% of the samples lie within 1%% of the peak (%.1f dBFS): the recording is clipped\n",
+    std::fprintf(stderr,
+                 "duet: note: %s: %.1f%% of the samples lie within 1%% of the peak (%.1f dBFS): the recording is "
+                 "clipped\n",
                  path.c_str(), 100.0 * double(l.near_peak) / double(audio.samples.size()), 20 * std::log10(l.peak));
 }
 
