@@ -124,7 +124,8 @@ class AudioTask : public Task {
   void set_cut_share(double share);
   double cut_share() const { return augment_.cut_prob; }
   // The share (0..1) of training clips overdriven into clipping (AudioAugment::overdrive_prob;
-  // only with augment; default 0).
+  // only with augment). audio:duet's default is kDefaultOverdrive (docs/training.md, Clipping).
+  static constexpr double kDefaultOverdrive = 0.3;
   void set_overdrive_share(double share);
   double overdrive_share() const { return augment_.overdrive_prob; }
   // Test batch with per-clip effects (robustness evaluation).

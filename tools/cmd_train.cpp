@@ -84,7 +84,7 @@ const char* kUsage =
     "                  [--cut-word P] (share of training clips whose word loses up to 30% at its start\n"
     "                  or end, as a recording started late or stopped early; default 0)\n"
     "                  [--overdrive P] (share of training clips amplified until their peak lies 0-24 dB\n"
-    "                  above full scale, and clipped there, as an input turned up too far; default 0)\n"
+    "                  above full scale, and clipped there, as an input turned up too far; audio:duet default 0.3)\n"
     "                  [--train-limit N] [--test-fraction F] [--data DIR] [--out DIR]\n"
     "                  fusion only: [--fusion early|concat|attention|late] [--init-audio DIR] [--init-image DIR]\n"
     "                  [--modality-dropout P] [--hard [--hard-snr DB] [--hard-energy F]]\n"
@@ -112,7 +112,7 @@ struct RunSpec {
   double pink_noise = 0;                                  // audio: --pink-noise P
   std::optional<double> reverb;                           // audio: --reverb P
   double cut_word = 0;                                    // audio: --cut-word P
-  double overdrive = 0;                                   // audio: --overdrive P
+  std::optional<double> overdrive;                        // audio: --overdrive P
   std::optional<double> printed;                          // image: --printed P
   double lowres = 0;                                      // image: --lowres P
   std::optional<int> test_shift;                          // image: --test-shift PX
@@ -150,7 +150,7 @@ std::unique_ptr<models::Task> make_task(const RunSpec& r, nlohmann::json& split_
     t->set_pink_share(r.pink_noise);
     if (r.reverb) t->set_reverb_share(*r.reverb);
     t->set_cut_share(r.cut_word);
-    t->set_overdrive_share(r.overdrive);
+    if (r.overdrive) t->set_overdrive_share(*r.overdrive);
     return t;
   }
   return models::make_fusion_task(r.arch, ds, s, r.data_dir, r.augment, r.seed, r.fusion);

@@ -327,7 +327,7 @@ PY
   check_json audio-cut-word-config "j['train']['cut_word'] == 0.4" "$work/aud_ch/config.json"
   check_json audio-default-cut-word "j['train']['cut_word'] == 0" "$work/aud/config.json"
   check_json audio-overdrive-config "j['train']['overdrive'] == 0.2" "$work/aud_ch/config.json"
-  check_json audio-default-overdrive "j['train']['overdrive'] == 0" "$work/aud/config.json"
+  check_json audio-default-overdrive "j['train']['overdrive'] == 0.3" "$work/aud/config.json"
   check_json audio-highpass-config "j['audio']['highpass_hz'] == 80" "$work/aud_ch/config.json"
   check_json audio-default-highpass "j['audio']['highpass_hz'] == 0" "$work/aud/config.json"
   "$duet" eval --model-dir "$work/aud_ch" --data "$shared" --device cpu --json >"$work/aud_ch_eval.json" 2>"$work/err"

@@ -1715,6 +1715,16 @@ TEST(Audio, OverdriveAugmentationReachesTheFeatures) {
     d_clipped = std::max(d_clipped, double(std::abs(clipped[i] - plain[i])));
   EXPECT_LT(d_scaled, 1e-3);
   EXPECT_GT(d_clipped, 0.5);
+
+  // audio:duet trains on a share kDefaultOverdrive of clipped clips unless told otherwise;
+  // shares outside [0, 1] refused.
+  models::AudioTask t("audio:duet", tiny.ds, tiny.split.train, tiny.split.test, true, 1);
+  EXPECT_EQ(t.overdrive_share(), models::AudioTask::kDefaultOverdrive);
+  EXPECT_GT(t.overdrive_share(), 0.0);
+  t.set_overdrive_share(0);
+  EXPECT_EQ(t.overdrive_share(), 0.0);
+  EXPECT_THROW(t.set_overdrive_share(1.5), Error);
+  EXPECT_THROW(t.set_overdrive_share(-0.1), Error);
 }
 
 // A per-clip effect of eval --robustness (`apply` sets it in ClipEffects) reaches every
