@@ -156,14 +156,59 @@ std::unique_ptr<models::Task> make_task(const RunSpec& r, nlohmann::json& split_
   return models::make_fusion_task(r.arch, ds, s, r.data_dir, r.augment, r.seed, r.fusion);
 }
 
+// config.json's "train": how r trains `task` (optimiser, schedule, augmentation, seed, device).
+nlohmann::json train_config(const RunSpec& r, const models::Task& task) {
+  nlohmann::json t = {{"epochs", r.opts.epochs},      {"batch", r.opts.batch},
+                      {"lr", r.opts.sgd.lr},          {"momentum", r.opts.sgd.momentum},
+                      {"weight_decay", r.opts.sgd.weight_decay}, {"nesterov", r.opts.sgd.nesterov},
+                      {"schedule", r.opts.schedule},  {"augment", r.augment},
+                      {"augment_noise", r.augment_noise}, {"mixup", r.opts.mixup},
+                      {"average_last", r.opts.average_last}, {"seed", r.seed},
+                      {"device", to_string(r.device)}, {"train_limit", r.train_limit}};
+  if (const auto* a = dynamic_cast<const models::AudioTask*>(&task); a && r.augment) {
+    t["speed_range"] = {a->speed_range().first, a->speed_range().second};
+    t["pink_noise"] = a->pink_share();
+    t["reverb"] = a->reverb_share();
+    t["cut_word"] = a->cut_share();
+    t["overdrive"] = a->overdrive_share();
+  }
+  if (const auto* i = dynamic_cast<const models::ImageTask*>(&task); i && r.augment) {
+    t["printed"] = i->printed_share();
+    t["lowres"] = i->lowres_share();
+  }
+  return t;
+}
+
+// run.json's "recipe": what the model r trains depends on besides the data and the seed, as this
+// duet makes it from r's flags (defaults included): the model's configuration without what is
+// measured from the training data (normalisation statistics, the hard benchmark's PCA basis) and
+// the training block without the device, which --resume may change.
+nlohmann::json run_recipe(const RunSpec& r, const models::Task& task) {
+  nlohmann::json model = task.config();
+  for (const char* measured : {"normalizer", "late_weight"}) model.erase(measured);
+  if (model.contains("image")) {
+    model["image"].erase("mean");
+    model["image"].erase("std");
+  }
+  if (model.contains("fusion")) {
+    model["fusion"].erase("pca_basis");
+    model["fusion"].erase("pca_mean");
+  }
+  nlohmann::json train = train_config(r, task);
+  train.erase("device");
+  return {{"model", model}, {"train", train}};
+}
+
 // Trains r into r.out and returns the final test evaluation; nothing when --stop-after stopped
 // the training first (r.out then holds what --resume continues from).
 std::optional<models::EvalResult> run_one(const RunSpec& r, const std::string& label) {
   nlohmann::json split_info;
   std::unique_ptr<models::Task> task = make_task(r, split_info);
   task->to(r.device);
+  const nlohmann::json recipe = run_recipe(r, *task);
   std::optional<models::TrainState> state;
   if (r.resume) {
+    if (saved_epochs(r.out) > 0) check_same_recipe(r.out, read_run_record(r.out).recipe, recipe);
     state = load_train_state(r.out, *task);
     if (state) try {
         models::check_resume_state(*state, r.opts, task->train_size());
@@ -179,7 +224,7 @@ std::optional<models::EvalResult> run_one(const RunSpec& r, const std::string& l
                   r.out.c_str());
     remove_train_state(r.out);
   }
-  write_run_record(r.out, {r.args, false});
+  write_run_record(r.out, {r.args, false, recipe});
   const auto* audio_task = dynamic_cast<const models::AudioTask*>(task.get());
   const auto* image_task = dynamic_cast<const models::ImageTask*>(task.get());
   std::printf("%s: %s on %s, %lld train / %lld test, %lld parameters, %d epochs, batch %lld, lr %g (%s), momentum %g\n",
@@ -268,29 +313,13 @@ std::optional<models::EvalResult> run_one(const RunSpec& r, const std::string& l
   write_errors_csv(r.out + "/errors.csv", *task, ev);
   write_predictions_csv(r.out + "/predictions.csv", *task, ev);
   auto pc = per_class_accuracy(ev.confusion);
-  nlohmann::json extra = {
-      {"train",
-       {{"epochs", r.opts.epochs}, {"batch", r.opts.batch}, {"lr", r.opts.sgd.lr}, {"momentum", r.opts.sgd.momentum},
-        {"weight_decay", r.opts.sgd.weight_decay}, {"nesterov", r.opts.sgd.nesterov}, {"schedule", r.opts.schedule},
-        {"augment", r.augment}, {"augment_noise", r.augment_noise}, {"mixup", r.opts.mixup},
-        {"average_last", r.opts.average_last}, {"seed", r.seed},
-        {"device", to_string(r.device)}, {"train_limit", r.train_limit}}},
+  const nlohmann::json extra = {
+      {"train", train_config(r, *task)},
       {"data", split_info},
       {"results", {{"test_accuracy", ev.accuracy}, {"test_loss", ev.loss}, {"per_class_accuracy", pc}}}};
-  if (audio_task && r.augment) {
-    extra["train"]["speed_range"] = {audio_task->speed_range().first, audio_task->speed_range().second};
-    extra["train"]["pink_noise"] = audio_task->pink_share();
-    extra["train"]["reverb"] = audio_task->reverb_share();
-    extra["train"]["cut_word"] = audio_task->cut_share();
-    extra["train"]["overdrive"] = audio_task->overdrive_share();
-  }
-  if (image_task && r.augment) {
-    extra["train"]["printed"] = image_task->printed_share();
-    extra["train"]["lowres"] = image_task->lowres_share();
-  }
   save_model_dir(r.out, *task, extra);
   remove_train_state(r.out);
-  write_run_record(r.out, {r.args, true});
+  write_run_record(r.out, {r.args, true, recipe});
   std::printf("%s: test accuracy %.2f%% (%lld examples); results in %s/\n", label.c_str(), 100 * ev.accuracy,
               (long long)ev.count, r.out.c_str());
   return ev;
@@ -475,7 +504,7 @@ int train_command(const Argv& argv, bool resume) {
   DUET_CHECK(r.model != "image", "--split loso applies to audio and fusion");
   data::Fsdd ds = data::load_fsdd(r.data_dir);
   const std::string root = r.out;
-  write_run_record(root, {r.args, false});
+  write_run_record(root, {r.args, false, nullptr});
   std::ofstream csv(root + "/loso.csv");
   DUET_CHECK(csv, root, "/loso.csv: cannot open for writing");
   csv << "speaker,test_accuracy,test_loss\n";
@@ -509,7 +538,7 @@ int train_command(const Argv& argv, bool resume) {
   for (auto& [sp, acc] : folds) std::printf("  %-10s %.2f%%\n", sp.c_str(), 100 * acc);
   std::printf("  mean       %.2f%%\n", 100 * sum / double(folds.size()));
   csv << "mean," << sum / double(folds.size()) << ",\n";
-  write_run_record(root, {r.args, true});
+  write_run_record(root, {r.args, true, nullptr});
   return 0;
 }
 

@@ -101,7 +101,8 @@ void say_on_interrupt(const std::string& message) {
 
 void write_run_record(const std::string& dir, const RunRecord& record) {
   make_output_folder(dir);
-  const nlohmann::json j = {{"format", kRunFormat}, {"args", record.args}, {"finished", record.finished}};
+  nlohmann::json j = {{"format", kRunFormat}, {"args", record.args}, {"finished", record.finished}};
+  if (!record.recipe.is_null()) j["recipe"] = record.recipe;
   const std::string path = run_path(dir), tmp = path + ".tmp";
   {
     std::ofstream f(tmp);
@@ -127,10 +128,27 @@ RunRecord read_run_record(const std::string& dir) {
     DUET_CHECK(j.is_object() && j.value("format", "") == kRunFormat, path, ": not a duet run record");
     r.args = j.at("args").get<Argv>();
     r.finished = j.at("finished").get<bool>();
+    if (j.contains("recipe")) r.recipe = j.at("recipe");
   } catch (const nlohmann::json::exception& e) {
     fail(path, ": missing or malformed field (", e.what(), ")");
   }
   return r;
+}
+
+void check_same_recipe(const std::string& dir, const nlohmann::json& recorded, const nlohmann::json& now) {
+  if (recorded.is_null() || recorded == now) return;
+  // The first difference, as a JSON patch from the recorded recipe to today's.
+  const nlohmann::json patch = nlohmann::json::diff(recorded, now);
+  const std::string where = patch.empty() ? "" : patch[0].value("path", "");
+  std::string name = where.empty() ? "the recipe" : where.substr(1);
+  std::replace(name.begin(), name.end(), '/', '.');
+  const nlohmann::json::json_pointer ptr(where);
+  const std::string then = recorded.contains(ptr) ? recorded.at(ptr).dump() : "absent";
+  const std::string today = now.contains(ptr) ? now.at(ptr).dump() : "absent";
+  fail(run_path(dir), ": this training started with another recipe than the same flags make with this duet (", name,
+       ": ", then, " then, ", today, " now: this duet's defaults differ from those of the duet that started it, or ",
+       "run.json was changed); resuming would train one model with both, so train it again without --resume, or ",
+       "finish it with the duet that started it");
 }
 
 void save_train_state(const std::string& dir, models::Task& task, const models::TrainState& st) {

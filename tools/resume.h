@@ -1,8 +1,9 @@
 // What lets an interrupted `duet train` continue where it stopped (duet train --resume DIR).
 //
 //   DIR/run.json            the command that trains DIR (its flags without --out, --resume and
-//                           --stop-after) and whether it finished; written before the first epoch,
-//                           marked finished when the model is saved. A leave-one-speaker-out run
+//                           --stop-after), the recipe those flags made ("recipe": what a duet of
+//                           other defaults would make differently) and whether it finished; written
+//                           before the first epoch, marked finished when the model is saved. A leave-one-speaker-out run
 //                           writes one in its folder (the loso command) and one in each fold's
 //                           folder (the fold's own command, --split speaker:NAME).
 //   DIR/resume.safetensors  after every epoch but the last: the parameters and buffers, the SGD
@@ -16,10 +17,14 @@
 //
 // Resuming rebuilds the task from run.json's flags (the same seed gives the same split, data
 // and initialisation), loads the state over it and trains the remaining epochs: on the CPU
-// the model is bit-identical to an uninterrupted run's.
+// the model is bit-identical to an uninterrupted run's. When the same flags make another recipe
+// than the one recorded (a duet whose defaults changed since the training started), resuming
+// would train one model with two recipes, so it is refused (check_same_recipe).
 #pragma once
 #include <optional>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "models/trainer.h"
 #include "tools/commands.h"
@@ -29,12 +34,17 @@ namespace duet::cli {
 struct RunRecord {
   Argv args;  // flags of duet train, without --out, --resume and --stop-after
   bool finished = false;
+  nlohmann::json recipe;  // null: not recorded (a leave-one-speaker-out root; folders before it)
 };
 
 void write_run_record(const std::string& dir, const RunRecord& record);
 // Throws naming DIR/run.json when it is missing or not a duet run record.
 RunRecord read_run_record(const std::string& dir);
 bool has_run_record(const std::string& dir);
+// Throws, naming DIR/run.json and the first setting that differs, when `recorded` (the recipe
+// DIR's training started with) is not `now` (the recipe the same flags make now); a record
+// without a recipe is not checked.
+void check_same_recipe(const std::string& dir, const nlohmann::json& recorded, const nlohmann::json& now);
 
 void save_train_state(const std::string& dir, models::Task& task, const models::TrainState& state);
 // Loads DIR/resume.safetensors into the task's parameters and buffers and returns the rest;

@@ -45,6 +45,9 @@ check stop-after-line grep -q "train: stopped after epoch 2 of 5 as asked; conti
 check stop-after-state test -s "$work/part/resume.safetensors" -a ! -e "$work/part/model.safetensors"
 check stop-after-metrics test "$(wc -l <"$work/part/metrics.csv")" -eq 3
 check_json stop-after-record "j['finished'] is False and '--out' not in j['args'] and '--stop-after' not in j['args'] and j['args'][:2] == ['--model', 'audio']" "$work/part/run.json"
+# The recipe the flags made, defaults included, without the device (--resume may change it) and
+# without what is measured from the training data.
+check_json stop-after-recipe "j['recipe']['train']['overdrive'] == 0.3 and j['recipe']['train']['mixup'] == 0.4 and j['recipe']['model']['channels'] == [8, 8] and 'device' not in j['recipe']['train'] and 'normalizer' not in j['recipe']['model']" "$work/part/run.json"
 
 # Wrong uses, before the resumption.
 mkdir -p "$work/empty"
@@ -66,10 +69,26 @@ cp "$work/part/run.json" "$work/broken/" && printf 'garbage' >"$work/broken/resu
 expect_fail resume-corrupt-state "$work/broken/resume.safetensors: " "$duet" train --resume "$work/broken"
 echo '{"format": "duet-run-1", "args": ' >"$work/broken/run.json"
 expect_fail resume-corrupt-record "$work/broken/run.json: " "$duet" train --resume "$work/broken"
-# A state saved by another training (batch 8, not 16) is refused, naming the file.
-python3 -c "import json,sys; j=json.load(open(sys.argv[1])); j['args']+=['--batch','8']; json.dump(j,open(sys.argv[2],'w'))" \
+# A state saved by another training (batch 8, not 16) is refused, naming the file (the record
+# without its recipe, which would be refused first: resume-other-recipe, below).
+python3 -c "import json,sys; j=json.load(open(sys.argv[1])); j['args']+=['--batch','8']; del j['recipe']; json.dump(j,open(sys.argv[2],'w'))" \
   "$work/part/run.json" "$work/other/run.json" && cp "$work/part/resume.safetensors" "$work/other/"
 expect_fail resume-other-training "$work/other/resume.safetensors: the saved state took .* steps in 2 epochs" "$duet" train --resume "$work/other"
+
+# A training started by a duet of other defaults (here: before audio:duet clipped 30% of its
+# training clips) is not resumed with today's, which would mix two recipes in one model; a
+# record without a recipe (a folder written before run.json held one) is resumed unchecked.
+mkdir -p "$work/olddefaults" "$work/norecipe"
+for d in olddefaults norecipe; do cp "$work/part/resume.safetensors" "$work/$d/"; done
+python3 -c "import json,sys; j=json.load(open(sys.argv[1])); j['recipe']['train']['overdrive']=0.0; json.dump(j,open(sys.argv[2],'w'))" \
+  "$work/part/run.json" "$work/olddefaults/run.json"
+expect_fail resume-other-recipe "$work/olddefaults/run.json: this training started with another recipe than the same flags make with this duet \\(train.overdrive: 0.0 then, 0.3 now: .*train it again without --resume" "$duet" train --resume "$work/olddefaults"
+check resume-other-recipe-kept test -s "$work/olddefaults/resume.safetensors"
+python3 -c "import json,sys; j=json.load(open(sys.argv[1])); del j['recipe']; json.dump(j,open(sys.argv[2],'w'))" \
+  "$work/part/run.json" "$work/norecipe/run.json"
+expect_ok resume-no-recipe "$duet" train --resume "$work/norecipe"
+check resume-no-recipe-same-model same_model "$work/norecipe" "$work/ref"
+check_json resume-no-recipe-recorded "j['recipe']['train']['overdrive'] == 0.3 and j['finished'] is True" "$work/norecipe/run.json"
 
 expect_ok resume "$duet" train --resume "$work/part"
 check resume-line grep -q "resuming after epoch 2 of 5 ($work/part/resume.safetensors)" "$work/out"
