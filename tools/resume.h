@@ -2,10 +2,11 @@
 //
 //   DIR/run.json            the command that trains DIR (its flags without --out, --resume and
 //                           --stop-after), the recipe those flags made ("recipe": what a duet of
-//                           other defaults would make differently) and whether it finished; written
-//                           before the first epoch, marked finished when the model is saved. A leave-one-speaker-out run
-//                           writes one in its folder (the loso command) and one in each fold's
-//                           folder (the fold's own command, --split speaker:NAME).
+//                           other defaults would make differently) and whether it finished;
+//                           written before the first epoch, marked finished when the model is
+//                           saved. A leave-one-speaker-out run writes one in its folder (the loso
+//                           command, no recipe) and one in each fold's folder (the fold's own
+//                           command, --split speaker:NAME).
 //   DIR/resume.safetensors  after every epoch but the last: the parameters and buffers, the SGD
 //                           velocity ("sgd.velocity"), the order of the training examples
 //                           ("trainer.order"), with --average-last the weight average so far
