@@ -187,9 +187,18 @@ WavInfo read_wav_info(const std::string& path) {
   return info;
 }
 
-Level measure_level(const std::vector<float>& samples) {
+double peak_level(const std::vector<float>& samples) {
+  double peak = 0;
+  for (float v : samples) peak = std::max(peak, double(std::abs(v)));
+  return peak;
+}
+
+Level measure_level(const std::vector<float>& samples, int sample_rate) {
+  DUET_CHECK(sample_rate > 0, "measure_level: sample rate must be positive, got ", sample_rate);
   Level l;
-  for (float v : samples) l.peak = std::max(l.peak, double(std::abs(v))), l.mean += v;
+  l.sample_rate = sample_rate;
+  l.peak = peak_level(samples);
+  for (float v : samples) l.mean += v;
   if (samples.empty()) return l;
   l.mean /= double(samples.size());
   for (float v : samples) l.near_peak += double(std::abs(v)) >= 0.99 * l.peak;

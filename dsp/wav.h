@@ -41,15 +41,22 @@ WavInfo read_wav_info(const std::string& path);
 // against -128); a clean one comes near its peak once or twice.
 struct Level {
   double peak = 0, mean = 0;
-  int64_t near_peak = 0;
-  // Clipped: at least kClippedCount samples near a peak of -0.5 dBFS or more. Of FSDD's 3000
-  // clips, 11 peak that high, with at most 3 samples near it; each of the official test clips
-  // driven 3 dB past full scale (tools/mic.py --overdrive 3) has 4 or more.
-  static constexpr int64_t kClippedCount = 4;
+  int64_t near_peak = 0;  // samples within 1% of the peak
+  int sample_rate = 0;
+  double near_peak_seconds() const { return sample_rate > 0 ? double(near_peak) / sample_rate : 0.0; }
+  // Clipped: samples near a peak of -0.5 dBFS or more that last kClippedSeconds in all (4 samples
+  // at 8 kHz), counted in time so that a recording at a higher rate, with more samples on every
+  // crest, is judged alike. Of FSDD's 3000 clips, 11 peak that high, with at most 3 samples
+  // (0.375 ms) near it; each of the official test clips driven 3 dB past full scale
+  // (tools/mic.py --overdrive 3) has 4 or more.
+  static constexpr double kClippedSeconds = 0.0005;
   static constexpr double kClippedPeak = 0.944;
-  bool clipped() const { return peak >= kClippedPeak && near_peak >= kClippedCount; }
+  bool clipped() const { return peak >= kClippedPeak && near_peak_seconds() >= kClippedSeconds - 1e-12; }
 };
-Level measure_level(const std::vector<float>& samples);
+// The largest |sample| (0 for none).
+double peak_level(const std::vector<float>& samples);
+// The level of samples recorded at sample_rate (> 0).
+Level measure_level(const std::vector<float>& samples, int sample_rate);
 
 // Mono, 16-bit PCM; samples are clipped to [-1, 1].
 void write_wav(const std::string& path, const std::vector<float>& samples, int sample_rate);

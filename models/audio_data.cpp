@@ -170,7 +170,7 @@ std::vector<float> overdrive(const std::vector<float>& x, double db) {
 
 void check_audible(const std::vector<float>& samples) {
   DUET_CHECK(!samples.empty(), "the recording holds no samples: no word to hear");
-  const double peak = dsp::measure_level(samples).peak;
+  const double peak = dsp::peak_level(samples);
   if (peak >= kSilentPeak) return;
   char loudest[64] = "every sample is 0";
   if (peak > 0) std::snprintf(loudest, sizeof loudest, "its loudest sample at %.0f dBFS", 20 * std::log10(peak));

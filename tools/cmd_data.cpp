@@ -34,7 +34,7 @@ int info_wav(const std::string& path) {
   std::printf("duration:    %.3f s\n", w.seconds());
   if (!w.note.empty()) std::printf("header:      %s\n", w.note.c_str());
   // The level, a DC offset (which --highpass removes) and clipping (docs/dsp.md).
-  const dsp::Level l = dsp::measure_level(a.samples);
+  const dsp::Level l = dsp::measure_level(a.samples, a.sample_rate);
   if (a.samples.empty()) {
     std::printf("level:       no samples\n");
   } else if (l.peak == 0) {
@@ -43,8 +43,8 @@ int info_wav(const std::string& path) {
     std::printf("level:       peak %.1f dBFS, DC offset %.2f%% of full scale (%.1f%% of the peak)\n",
                 20 * std::log10(l.peak), 100 * l.mean, 100 * std::abs(l.mean) / l.peak);
     if (l.clipped())
-      std::printf("clipping:    %lld samples (%.1f%%) lie within 1%% of the peak: the recording is clipped\n",
-                  (long long)l.near_peak, 100.0 * double(l.near_peak) / double(a.samples.size()));
+      std::printf("clipping:    %lld samples (%.1f ms in all) lie within 1%% of the peak: the recording is clipped\n",
+                  (long long)l.near_peak, 1000 * l.near_peak_seconds());
   }
   return 0;
 }

@@ -229,12 +229,12 @@ void note_wav_header(const std::string& path, const dsp::WavInfo& info) {
 
 // A clipped recording (an input turned up too far) is read as it is; a note on stderr says so.
 void note_clipping(const std::string& path, const dsp::Audio& audio) {
-  const dsp::Level l = dsp::measure_level(audio.samples);
+  const dsp::Level l = dsp::measure_level(audio.samples, audio.sample_rate);
   if (l.clipped())
     std::fprintf(stderr,
-                 "duet: note: %s: %.1f%% of the samples lie within 1%% of the peak (%.1f dBFS): the recording is "
-                 "clipped\n",
-                 path.c_str(), 100.0 * double(l.near_peak) / double(audio.samples.size()), 20 * std::log10(l.peak));
+                 "duet: note: %s: %lld samples (%.1f ms in all) lie within 1%% of the peak (%.1f dBFS): the recording "
+                 "is clipped\n",
+                 path.c_str(), (long long)l.near_peak, 1000 * l.near_peak_seconds(), 20 * std::log10(l.peak));
 }
 
 // duet eval --inputs FOLDER: an audio or image model on the user's own labelled files, each

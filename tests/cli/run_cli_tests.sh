@@ -137,7 +137,7 @@ expect_ok info-wav-mulaw "$duet" info "$work/wavs/mulaw.wav"
 check info-wav-mulaw-encoding grep -q "encoding:    mu-law, 8 bits" "$work/out"
 check info-wav-mulaw-level grep -q "level:       peak -0.2 dBFS" "$work/out"
 expect_ok info-wav-clipped "$duet" info "$work/wavs/clipped.wav"
-check info-wav-clipped-line grep -qE "clipping:    [0-9]+ samples \([0-9.]+%\) lie within 1% of the peak: the recording is clipped" "$work/out"
+check info-wav-clipped-line grep -qE "clipping:    [0-9]+ samples \([0-9.]+ ms in all\) lie within 1% of the peak: the recording is clipped" "$work/out"
 check info-wav-clean-no-clipping not grep -q "clipping:" <("$duet" info "$work/wavs/offset.wav")
 expect_ok info-wav-silent "$duet" info "$work/wavs/zeros.wav"
 check info-wav-silent-line grep -q "level:       silent (every sample is 0)" "$work/out"

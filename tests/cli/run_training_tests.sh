@@ -291,7 +291,7 @@ o.writeframes(struct.pack('<%dh' % len(y), *y)); o.close()
 PY
   "$duet" predict --model-dir "$work/aud" --audio "$work/7_clipped.wav" --json --device cpu >"$work/clipped.json" 2>"$work/err"
   check_json predict-audio-clipped "0 <= j['prediction'] <= 9" "$work/clipped.json"
-  check predict-audio-clipped-note grep -qE "7_clipped.wav: [0-9.]+% of the samples lie within 1% of the peak \(0.0 dBFS\): the recording is clipped" "$work/err"
+  check predict-audio-clipped-note grep -qE "7_clipped.wav: [0-9]+ samples \([0-9.]+ ms in all\) lie within 1% of the peak \(0.0 dBFS\): the recording is clipped" "$work/err"
   "$duet" predict --model-dir "$work/aud" --audio "$shared/fsdd/recordings/7_theo_3.wav" --json --device cpu >/dev/null 2>"$work/err"
   check predict-audio-unclipped-no-note not grep -q "clipped" "$work/err"
   mkdir -p "$work/mine_piped" && cp "$work/7_piped.wav" "$work/7_mulaw.wav" "$work/mine_piped/"

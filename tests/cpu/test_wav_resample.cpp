@@ -215,13 +215,13 @@ TEST(Wav, UnsetOrWrongDataSizesAreReadToTheEndWithANote) {
 TEST(Wav, LevelTellsAClippedRecording) {
   std::vector<float> tone(8000);
   for (int i = 0; i < 8000; ++i) tone[i] = 0.1f + 0.4f * float(std::sin(2 * M_PI * 101.3 * i / 8000));
-  Level l = measure_level(tone);
+  Level l = measure_level(tone, 8000);
   EXPECT_NEAR(l.peak, 0.5, 1e-4);
   EXPECT_NEAR(l.mean, 0.1, 1e-3);
   EXPECT_FALSE(l.clipped());
   std::vector<float> loud(tone.size());
   for (size_t i = 0; i < tone.size(); ++i) loud[i] = std::clamp(4 * (tone[i] - 0.1f), -1.0f, 32767 / 32768.0f);
-  l = measure_level(loud);
+  l = measure_level(loud, 8000);
   EXPECT_EQ(l.peak, 1.0);
   EXPECT_TRUE(l.clipped());
   int64_t positive = 0, negative = 0;  // the runs at +32767/32768 and at -1
@@ -235,13 +235,34 @@ TEST(Wav, LevelTellsAClippedRecording) {
   std::vector<float> once(tone.size(), 0.0f);
   for (size_t i = 0; i < once.size(); ++i) once[i] = 0.3f * float(std::sin(0.01 * double(i) * double(i) / 800));
   once[4000] = 0.99f;
-  EXPECT_FALSE(measure_level(once).clipped());
+  EXPECT_FALSE(measure_level(once, 8000).clipped());
   std::vector<float> quiet(8000);
   for (int i = 0; i < 8000; ++i) quiet[i] = float(std::lround(3 * std::sin(0.2 * i))) / 32768;
-  EXPECT_GT(measure_level(quiet).near_peak, 100);
-  EXPECT_FALSE(measure_level(quiet).clipped());
-  EXPECT_EQ(measure_level({}).near_peak, 0);
-  EXPECT_FALSE(measure_level({}).clipped());
+  EXPECT_GT(measure_level(quiet, 8000).near_peak, 100);
+  EXPECT_FALSE(measure_level(quiet, 8000).clipped());
+  EXPECT_EQ(measure_level({}, 8000).near_peak, 0);
+  EXPECT_FALSE(measure_level({}, 8000).clipped());
+}
+
+// Clipping is judged by how long the samples near the peak last, not by how many there are: five
+// samples at one crest of a clean recording at 22050 Hz (0.23 ms) are not clipping, four at
+// 8 kHz (0.5 ms) are.
+TEST(Wav, ClippingIsJudgedInTimeNotSamples) {
+  std::vector<float> x(8000, 0.2f);
+  for (int i = 0; i < 5; ++i) x[4000 + i] = 1.0f - 0.002f * float(i);
+  const Level fast = measure_level(x, 22050);
+  EXPECT_EQ(fast.near_peak, 5);
+  EXPECT_NEAR(fast.near_peak_seconds(), 5.0 / 22050, 1e-12);
+  EXPECT_FALSE(fast.clipped());
+  x[4004] = 0.2f;
+  const Level slow = measure_level(x, 8000);
+  EXPECT_EQ(slow.near_peak, 4);
+  EXPECT_TRUE(slow.clipped());
+  x[4003] = 0.2f;
+  EXPECT_FALSE(measure_level(x, 8000).clipped()) << "three samples at 8 kHz: FSDD's loudest clips";
+  EXPECT_EQ(peak_level(x), 1.0);
+  EXPECT_EQ(peak_level({}), 0.0);
+  EXPECT_THROW(measure_level(x, 0), Error);
 }
 
 TEST(Wav, WriteThenReadRoundTrips) {
