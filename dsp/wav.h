@@ -51,7 +51,7 @@ struct Level {
   // (tools/mic.py --overdrive 3) has 4 or more.
   static constexpr double kClippedSeconds = 0.0005;
   static constexpr double kClippedPeak = 0.944;
-  bool clipped() const { return peak >= kClippedPeak && near_peak_seconds() >= kClippedSeconds - 1e-12; }
+  bool clipped() const { return peak >= kClippedPeak && near_peak_seconds() >= kClippedSeconds; }
 };
 // The largest |sample| (0 for none).
 double peak_level(const std::vector<float>& samples);

@@ -137,9 +137,8 @@ RunRecord read_run_record(const std::string& dir) {
 
 void check_same_recipe(const std::string& dir, const nlohmann::json& recorded, const nlohmann::json& now) {
   if (recorded.is_null() || recorded == now) return;
-  // The first difference, as a JSON patch from the recorded recipe to today's.
-  const nlohmann::json patch = nlohmann::json::diff(recorded, now);
-  const std::string where = patch.empty() ? "" : patch[0].value("path", "");
+  // The first difference (a JSON patch from the recorded recipe to today's is never empty here).
+  const std::string where = nlohmann::json::diff(recorded, now).at(0).value("path", "");
   std::string name = where.empty() ? "the recipe" : where.substr(1);
   std::replace(name.begin(), name.end(), '/', '.');
   const nlohmann::json::json_pointer ptr(where);
