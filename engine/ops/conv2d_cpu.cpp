@@ -1,6 +1,4 @@
 // CPU convolution by im2col + GEMM, one sample at a time, samples spread over threads.
-#include <omp.h>
-
 #include <algorithm>
 #include <vector>
 
@@ -124,24 +122,26 @@ template <class T>
 void conv2d_backward_weight_cpu(const Conv2dShape& s, const T* dy, const T* x, T* dw, T* db) {
   s.validate();
   const int64_t P = s.P(), Q = s.Q(), CRS = s.C * s.R * s.S;
-  const int threads = omp_get_max_threads();
-  // Each thread sums its samples into a private dw; the partial sums are added in a fixed
-  // order so the result does not depend on scheduling.
-  std::vector<std::vector<T>> partial(threads, std::vector<T>(s.K * CRS, T(0)));
-#pragma omp parallel num_threads(threads)
+  // The samples are summed in fixed groups of kGroup, each into its own dw, and the groups'
+  // sums are added in order: which thread sums a group does not change a bit of the result,
+  // so a CPU training gives the same model on any number of threads.
+  constexpr int64_t kGroup = 4;
+  const int64_t groups = (s.N + kGroup - 1) / kGroup;
+  std::vector<T> partial(groups * s.K * CRS, T(0));
+#pragma omp parallel
   {
-    const int tid = omp_get_thread_num();
     std::vector<T> col(CRS * P * Q);
 #pragma omp for schedule(static)
-    for (int64_t n = 0; n < s.N; ++n) {
-      im2col(s, x + n * s.C * s.H * s.W, col.data());
-      // dw (K x CRS) += dy[n] (K x PQ) * col^T (PQ x CRS)
-      gemm_cpu<T>(false, true, s.K, CRS, P * Q, T(1), dy + n * s.K * P * Q, P * Q, col.data(), P * Q, T(1),
-                  partial[tid].data(), CRS);
-    }
+    for (int64_t g = 0; g < groups; ++g)
+      for (int64_t n = g * kGroup; n < std::min(s.N, (g + 1) * kGroup); ++n) {
+        im2col(s, x + n * s.C * s.H * s.W, col.data());
+        // dw_g (K x CRS) += dy[n] (K x PQ) * col^T (PQ x CRS)
+        gemm_cpu<T>(false, true, s.K, CRS, P * Q, T(1), dy + n * s.K * P * Q, P * Q, col.data(), P * Q, T(1),
+                    partial.data() + g * s.K * CRS, CRS);
+      }
   }
-  for (int t = 0; t < threads; ++t)
-    for (int64_t i = 0; i < s.K * CRS; ++i) dw[i] += partial[t][i];
+  for (int64_t g = 0; g < groups; ++g)
+    for (int64_t i = 0; i < s.K * CRS; ++i) dw[i] += partial[g * s.K * CRS + i];
   if (db)
     for (int64_t n = 0; n < s.N; ++n)
       for (int64_t k = 0; k < s.K; ++k) {

@@ -40,6 +40,12 @@ PY
 run=(train --model audio --data "$data" --epochs 5 --batch 16 --mixup 0.4 --test-speeds 1 --channels 8,8 --device cpu)
 
 expect_ok unbroken "$duet" "${run[@]}" --out "$work/ref"
+# A CPU training gives the same model on any number of OpenMP threads (every sum over a batch
+# is split the same way whichever threads do the work).
+expect_ok one-thread env OMP_NUM_THREADS=1 "$duet" "${run[@]}" --epochs 2 --out "$work/one-thread"
+expect_ok three-threads env OMP_NUM_THREADS=3 "$duet" "${run[@]}" --epochs 2 --out "$work/three-threads"
+check threads-same-model same_model "$work/one-thread" "$work/three-threads"
+check threads-same-metrics same_metrics "$work/one-thread" "$work/three-threads"
 expect_ok stop-after "$duet" "${run[@]}" --stop-after 2 --out "$work/part"
 check stop-after-line grep -q "train: stopped after epoch 2 of 5 as asked; continue with: duet train --resume $work/part" "$work/out"
 check stop-after-state test -s "$work/part/resume.safetensors" -a ! -e "$work/part/model.safetensors"

@@ -1,11 +1,15 @@
 // Forward results against naive reference code written here, plus argument errors.
 #include <gtest/gtest.h>
 
+#include <omp.h>
+
 #include <cmath>
+#include <random>
 
 #include "engine/autograd.h"
 #include "engine/error.h"
 #include "engine/functional.h"
+#include "engine/ops/conv2d.h"
 #include "engine/ops/gemm.h"
 #include "gradcheck.h"
 
@@ -204,6 +208,45 @@ TEST(Forward, Conv2dFloatMatchesNaiveLoopsForOddPaddingsAndStrides) {
     for (int64_t i = 0; i < y.numel(); ++i) yy += double(y.data<float>()[i]) * y.data<float>()[i];
     EXPECT_NEAR(xdx, yy, 1e-4 * (1 + std::fabs(yy))) << shape_str(c.x);
   }
+}
+
+TEST(Forward, Conv2dCpuResultsDoNotDependOnTheThreads) {
+  // A CPU training gives the same model on any number of OpenMP threads: the convolution's
+  // outputs and both gradients, summed over a batch, are bit for bit the same on 1, 2, 3 and 5.
+  ops::Conv2dShape s{23, 3, 12, 11, 8, 3, 3};
+  s.pad_h = s.pad_w = 1;
+  const int64_t P = s.P(), Q = s.Q();
+  std::mt19937 gen(5);
+  std::uniform_real_distribution<float> u(-1, 1);
+  auto draw = [&](int64_t n) {
+    std::vector<float> v(n);
+    for (float& f : v) f = u(gen);
+    return v;
+  };
+  const std::vector<float> x = draw(s.N * s.C * s.H * s.W), w = draw(s.K * s.C * s.R * s.S), b = draw(s.K),
+                           dy = draw(s.N * s.K * P * Q);
+  struct Out {
+    std::vector<float> y, dx, dw, db;
+  };
+  auto run = [&](int threads) {
+    omp_set_num_threads(threads);
+    Out o{std::vector<float>(dy.size()), std::vector<float>(x.size(), 0.5f), std::vector<float>(w.size(), 0.25f),
+          std::vector<float>(b.size(), 0.125f)};
+    ops::conv2d_forward_cpu<float>(s, x.data(), w.data(), b.data(), o.y.data());
+    ops::conv2d_backward_data_cpu<float>(s, dy.data(), w.data(), o.dx.data());
+    ops::conv2d_backward_weight_cpu<float>(s, dy.data(), x.data(), o.dw.data(), o.db.data());
+    return o;
+  };
+  const int before = omp_get_max_threads();
+  const Out one = run(1);
+  for (int threads : {2, 3, 5}) {
+    const Out more = run(threads);
+    EXPECT_EQ(more.y, one.y) << threads << " threads";
+    EXPECT_EQ(more.dx, one.dx) << threads << " threads";
+    EXPECT_EQ(more.dw, one.dw) << threads << " threads";
+    EXPECT_EQ(more.db, one.db) << threads << " threads";
+  }
+  omp_set_num_threads(before);
 }
 
 TEST(Forward, GemmPipelineSettingIsZeroOrOne) {
