@@ -1,6 +1,7 @@
 #include "engine/autograd.h"
 
 #include "engine/error.h"
+#include "engine/profile.h"
 
 namespace duet {
 namespace {
@@ -45,7 +46,9 @@ void backward(const Tensor& loss) {
   tape.swap(g_tape);
   for (auto it = tape.rbegin(); it != tape.rend(); ++it) {
     Tensor g = it->output.grad();
-    if (g.defined()) it->backward(g);
+    if (!g.defined()) continue;
+    profile::Scope timed(it->name, profile::Part::backward);
+    it->backward(g);
   }
 }
 

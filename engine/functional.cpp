@@ -1,9 +1,10 @@
 // Forward computation and backward rule of every differentiable op, side by side.
 //
-// Pattern of each op: check arguments -> allocate the output -> run the forward on the
-// tensors' device -> record(name, inputs, output, backward). A backward closure receives
-// dy (the gradient of the output) and adds into grad_buffer(input) for each input that
-// requires a gradient (an undefined buffer means "not wanted").
+// Pattern of each op: time it (profile::Scope, `duet train --profile`) -> check arguments ->
+// allocate the output -> run the forward on the tensors' device -> record(name, inputs,
+// output, backward). A backward closure receives dy (the gradient of the output) and adds
+// into grad_buffer(input) for each input that requires a gradient (an undefined buffer
+// means "not wanted").
 #include "engine/functional.h"
 
 #include <cmath>
@@ -19,6 +20,7 @@
 #include "engine/ops/pool.h"
 #include "engine/ops/reduce.h"
 #include "engine/ops/softmax.h"
+#include "engine/profile.h"
 
 namespace duet::F {
 namespace {
@@ -55,6 +57,7 @@ void same_device(std::initializer_list<Tensor> ts, const char* op) {
 }  // namespace
 
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dOptions& o) {
+  profile::Scope timed("conv2d", profile::Part::forward);
   check_ndim(x, 4, "conv2d input");
   check_ndim(w, 4, "conv2d weight");
   same_device({x, w, b}, "conv2d");
@@ -103,6 +106,7 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dOpt
 }
 
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
+  profile::Scope timed("linear", profile::Part::forward);
   check_ndim(x, 2, "linear input");
   check_ndim(w, 2, "linear weight");
   same_device({x, w, b}, "linear");
@@ -135,6 +139,7 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
 }
 
 Tensor relu(const Tensor& x) {
+  profile::Scope timed("relu", profile::Part::forward);
   Tensor y = like(x, x.shape());
   const int64_t n = x.numel();
   if (x.is_cuda()) {
@@ -160,6 +165,7 @@ Tensor relu(const Tensor& x) {
 }
 
 Tensor max_pool2d(const Tensor& x, int64_t kh, int64_t kw, int64_t sh, int64_t sw) {
+  profile::Scope timed("max_pool2d", profile::Part::forward);
   check_ndim(x, 4, "max_pool2d input");
   ops::Pool2dShape s{x.size(0), x.size(1), x.size(2), x.size(3), kh, kw, sh ? sh : kh, sw ? sw : kw};
   s.validate();
@@ -188,6 +194,7 @@ Tensor max_pool2d(const Tensor& x, int64_t kh, int64_t kw, int64_t sh, int64_t s
 }
 
 Tensor global_avg_pool(const Tensor& x) {
+  profile::Scope timed("global_avg_pool", profile::Part::forward);
   check_ndim(x, 4, "global_avg_pool input");
   const int64_t NC = x.size(0) * x.size(1), HW = x.size(2) * x.size(3);
   DUET_CHECK(HW > 0, "global_avg_pool: empty plane in ", shape_str(x.shape()));
@@ -227,6 +234,7 @@ static void scale_into(const Tensor& src, double alpha, Tensor dst, bool accumul
 }
 
 Tensor reshape(const Tensor& x, const Shape& shape) {
+  profile::Scope timed("reshape", profile::Part::forward);
   Tensor y = x.detach().reshape(shape);  // a view: no copy
   record("reshape", {x}, y, [x](const Tensor& dy) {
     Tensor dx = grad_buffer(x);
@@ -241,6 +249,7 @@ Tensor flatten(const Tensor& x) {
 }
 
 Tensor concat(const std::vector<Tensor>& xs) {
+  profile::Scope timed("concat", profile::Part::forward);
   DUET_CHECK(!xs.empty(), "concat: no tensors given");
   const Tensor& first = xs[0];
   DUET_CHECK(first.ndim() >= 2, "concat: tensors need a batch and a feature axis, got ", shape_str(first.shape()));
@@ -303,6 +312,7 @@ Tensor concat(const std::vector<Tensor>& xs) {
 }
 
 static Tensor binary(ops::BinaryOp op, const char* name, const Tensor& a, const Tensor& b) {
+  profile::Scope timed(name, profile::Part::forward);
   same_device({a, b}, name);
   ops::Broadcast bc = ops::make_broadcast(a.shape(), b.shape());
   Tensor y = like(a, ops::broadcast_shape(bc));
@@ -332,6 +342,7 @@ Tensor add(const Tensor& a, const Tensor& b) { return binary(ops::BinaryOp::add,
 Tensor mul(const Tensor& a, const Tensor& b) { return binary(ops::BinaryOp::mul, "mul", a, b); }
 
 Tensor scale(const Tensor& x, double alpha) {
+  profile::Scope timed("scale", profile::Part::forward);
   Tensor y = like(x, x.shape());
   scale_into(x, alpha, y, false);
   record("scale", {x}, y, [x, alpha](const Tensor& dy) {
@@ -342,6 +353,7 @@ Tensor scale(const Tensor& x, double alpha) {
 }
 
 Tensor log(const Tensor& x) {
+  profile::Scope timed("log", profile::Part::forward);
   const int64_t n = x.numel();
   Tensor y = like(x, x.shape());
   if (x.is_cuda()) {
@@ -367,6 +379,7 @@ Tensor log(const Tensor& x) {
 }
 
 Tensor softmax(const Tensor& x) {
+  profile::Scope timed("softmax", profile::Part::forward);
   check_ndim(x, 2, "softmax input");
   const int64_t M = x.size(0), C = x.size(1);
   Tensor y = like(x, x.shape());
@@ -393,6 +406,7 @@ Tensor softmax(const Tensor& x) {
 }
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& labels) {
+  profile::Scope timed("cross_entropy", profile::Part::forward);
   check_ndim(logits, 2, "cross_entropy logits");
   check_ndim(labels, 1, "cross_entropy labels");
   check_same_device(logits, labels, "cross_entropy");
@@ -427,6 +441,7 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& labels) {
 }
 
 static Tensor reduce_all(const Tensor& x, double scale_by, const char* name) {
+  profile::Scope timed(name, profile::Part::forward);
   const int64_t n = x.numel();
   Tensor y = like(x, {});
   if (x.is_cuda()) {
@@ -459,6 +474,7 @@ Tensor mean(const Tensor& x) {
 
 Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
                   Tensor& running_var, bool training, double momentum, double eps) {
+  profile::Scope timed("batch_norm", profile::Part::forward);
   DUET_CHECK(x.ndim() == 2 || x.ndim() == 4, "batch_norm: expected [N, C] or [N, C, H, W], got ",
              shape_str(x.shape()));
   const int64_t C = x.size(1);
@@ -496,6 +512,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tens
 }
 
 Tensor dropout(const Tensor& x, double p, bool training, uint64_t seed) {
+  profile::Scope timed("dropout", profile::Part::forward);
   DUET_CHECK(p >= 0.0 && p < 1.0, "dropout: probability must be in [0, 1), got ", p);
   if (!training || p == 0.0) return x;
   const int64_t n = x.numel();
@@ -529,6 +546,7 @@ Tensor dropout(const Tensor& x, double p, bool training, uint64_t seed) {
 namespace duet::F {
 
 Tensor argmax(const Tensor& logits) {
+  profile::Scope timed("argmax", profile::Part::forward);
   check_ndim(logits, 2, "argmax input");
   const int64_t N = logits.size(0), C = logits.size(1);
   Tensor pred = Tensor::empty({N}, DType::i32, logits.device());
@@ -544,6 +562,7 @@ Tensor argmax(const Tensor& logits) {
 }
 
 void count_correct(const Tensor& logits, const Tensor& labels, Tensor& count) {
+  profile::Scope timed("count_correct", profile::Part::forward);
   check_ndim(logits, 2, "count_correct logits");
   check_shape(labels, {logits.size(0)}, "count_correct labels");
   check_same_device(logits, labels, "count_correct");
@@ -562,6 +581,7 @@ void count_correct(const Tensor& logits, const Tensor& labels, Tensor& count) {
 }
 
 void accumulate(Tensor& dst, const Tensor& src) {
+  profile::Scope timed("accumulate", profile::Part::forward);
   check_shape(src, dst.shape(), "accumulate");
   check_same_device(dst, src, "accumulate");
   scale_into(src, 1.0, dst, true);

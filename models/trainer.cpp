@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <optional>
 
 #include "engine/autograd.h"
 #include "engine/error.h"
 #include "engine/functional.h"
 #include "engine/optim.h"
+#include "engine/profile.h"
 
 namespace duet::models {
 
@@ -70,11 +72,16 @@ std::pair<Tensor, Tensor> mixup_loss(Task& task, Batch& b, const std::vector<int
              "mixup applies to audio and image models, not to fusion batches");
   std::vector<int64_t> partner = idx;
   rng.shuffle(partner);
-  Batch p = task.train_batch(partner, rng);
-  double lambda = rng.beta(alpha, alpha);
-  lambda = std::max(lambda, 1 - lambda);  // the batch's own labels stay the larger part (train accuracy)
-  b.audio = blend(b.audio, p.audio, lambda);
-  b.image = blend(b.image, p.image, lambda);
+  Batch p;
+  double lambda;
+  {
+    profile::Scope timed("batch", profile::Part::stage);  // the partner batch and the blend
+    p = task.train_batch(partner, rng);
+    lambda = rng.beta(alpha, alpha);
+    lambda = std::max(lambda, 1 - lambda);  // the batch's own labels stay the larger part (train accuracy)
+    b.audio = blend(b.audio, p.audio, lambda);
+    b.image = blend(b.image, p.image, lambda);
+  }
   Tensor logits = task.forward(b, true, seed);
   Tensor loss = F::add(F::scale(F::cross_entropy(logits, b.labels), lambda),
                        F::scale(F::cross_entropy(logits, p.labels), 1 - lambda));
@@ -170,24 +177,43 @@ std::vector<EpochStats> train(Task& task, const TrainOptions& o, const TrainCall
     task.begin_epoch(epoch, rng);
     rng.shuffle(order);
     Tensor loss_sum = Tensor::zeros({}, DType::f32, dev), correct = Tensor::zeros({}, DType::f32, dev);
+    std::optional<profile::Recording> recording;  // the training steps only, not the evaluation
+    if (cb.profile) recording.emplace(*cb.profile, dev == Device::cuda);
     for (int64_t start = 0; start < n; start += o.batch, ++step) {
+      const auto step_start = std::chrono::steady_clock::now();
       std::vector<int64_t> idx(order.begin() + start, order.begin() + std::min(n, start + o.batch));
-      Batch b = task.train_batch(idx, rng);
+      Batch b = [&] {
+        profile::Scope timed("batch", profile::Part::stage);
+        return task.train_batch(idx, rng);
+      }();
       opt.config().lr = float(learning_rate_at(o, step, total_steps));
-      params.zero_grad();
+      {
+        profile::Scope timed("optimizer", profile::Part::stage);
+        params.zero_grad();
+      }
       const uint64_t step_seed = splitmix64(o.seed * 1000003u + uint64_t(step));
       auto [loss, logits] = o.mixup > 0 ? mixup_loss(task, b, idx, o.mixup, rng, step_seed) : task.loss(b, step_seed);
       backward(loss);
-      opt.step();
+      {
+        profile::Scope timed("optimizer", profile::Part::stage);
+        opt.step();
+      }
       {
         NoGrad ng;
+        profile::Scope timed("metrics", profile::Part::stage);
         F::accumulate(loss_sum, F::scale(loss, double(idx.size())));
         F::count_correct(logits.detach(), b.labels, correct);
+      }
+      if (cb.profile) {  // the last stage waited for the GPU, so the step's work is done
+        cb.profile->total_seconds +=
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - step_start).count();
+        ++cb.profile->steps;
       }
       if (cb.on_step)
         cb.on_step(epoch, std::min(n, start + o.batch), n,
                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
+    recording.reset();
     EpochStats s;
     s.epoch = epoch;
     s.train_loss = loss_sum.item() / double(n);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/ops/sgd.h"
+#include "engine/profile.h"
 #include "models/task.h"
 
 namespace duet::models {
@@ -77,6 +78,12 @@ struct TrainCallbacks {
   EvalResult* final_eval = nullptr;
   // After every epoch but the last, after on_epoch: the state to continue from.
   std::function<void(const TrainState&)> on_state;
+  // Set: the training steps' per-op times are added to it (engine/profile.h): every op's
+  // forward and backward, and the stages "batch" (the batch with its augmentation and
+  // features), "optimizer" (zeroing the gradients, the SGD step) and "metrics" (the running
+  // loss and correct count); total_seconds and steps grow by each step. The evaluations after
+  // each epoch are not timed. On a GPU each timed piece waits for the stream.
+  profile::Table* profile = nullptr;
 };
 
 // Throws when a saved state cannot continue this training (epochs, steps per epoch, the

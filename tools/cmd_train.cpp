@@ -1,4 +1,6 @@
 // duet train: the training loop of any model, its outputs, and leave-one-speaker-out runs.
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -89,6 +91,9 @@ const char* kUsage =
     "                  fusion only: [--fusion early|concat|attention|late] [--init-audio DIR] [--init-image DIR]\n"
     "                  [--modality-dropout P] [--hard [--hard-snr DB] [--hard-energy F]]\n"
     "                  [--stop-after N] (stop after epoch N, as if interrupted, to go on later with --resume)\n"
+    "                  [--profile] (time every op's forward and backward, and the batch and optimizer, over\n"
+    "                  the training steps: a table at the end and OUT/profile.csv; on a GPU each op waits\n"
+    "                  for the GPU, so a profiled training runs slower)\n"
     "       duet train --resume DIR [--device cuda|cpu] [--data DIR] [--stop-after N]\n"
     "                  (go on with the interrupted training in DIR from its last finished epoch; the\n"
     "                  flags come from DIR/run.json; on the CPU the result equals an unbroken run's)\n"
@@ -97,7 +102,8 @@ const char* kUsage =
     "               (default attention)\n"
     "Writes OUT/metrics.csv, curves.png, confusion.png, errors.csv (misclassified test examples),\n"
     "predictions.csv (every test example's class probabilities), model.safetensors and config.json\n"
-    "(default OUT: runs/<model>). --split loso trains the 6 leave-one-speaker-out folds in OUT/loso-<speaker>.\n"
+    "(default OUT: runs/<model>; with --profile also profile.csv). --split loso trains the 6\n"
+    "leave-one-speaker-out folds in OUT/loso-<speaker>.\n"
     "--hard (fusion): the AV-MNIST-style benchmark: images keep 25% of their PCA energy (--hard-energy),\n"
     "clips carry white noise at -10 dB SNR (--hard-snr).\n";
 
@@ -124,6 +130,7 @@ struct RunSpec {
   Argv args;            // the command's flags without --out, --resume and --stop-after (OUT/run.json)
   std::string resume_dir;  // the folder --resume goes on with after an interrupt (LOSO: the root)
   bool resume = false;  // continue from OUT/resume.safetensors (or from the start when it has none)
+  bool profile = false;  // --profile: per-op times of the training steps (OUT/profile.csv)
 };
 
 std::unique_ptr<models::Task> make_task(const RunSpec& r, nlohmann::json& split_info) {
@@ -299,8 +306,16 @@ std::optional<models::EvalResult> run_one(const RunSpec& r, const std::string& l
   };
   models::EvalResult ev;  // the test evaluation after the last epoch
   cb.final_eval = &ev;
+  profile::Table times;
+  if (r.profile) cb.profile = &times;
   models::train(*task, r.opts, cb, state ? &*state : nullptr);
   say_on_interrupt("");
+  if (r.profile) {
+    print_profile(times, r.device == Device::cuda
+                             ? "cuda, " + cuda::device_name() + "; every timed piece waits for the GPU"
+                             : "cpu, " + std::to_string(omp_get_max_threads()) + " OpenMP threads");
+    write_profile_csv(r.out + "/profile.csv", times);
+  }
   if (int(history.size()) < r.opts.epochs) {
     std::printf("%s: stopped after epoch %d of %d as asked; continue with: duet train --resume %s\n", label.c_str(),
                 int(history.size()), r.opts.epochs, r.out.c_str());
@@ -367,7 +382,7 @@ int train_command(const Argv& argv, bool resume) {
              "hard-snr", "hard-energy", "channels", "mixup", "average-last", "n-fft", "augment-noise", "test-speeds",
              "speed-range", "pink-noise", "printed", "reverb", "cut-word", "lowres", "test-shift", "resume", "stop-after",
              "highpass", "overdrive"},
-            {"help", "nesterov", "no-augment", "no-band-norm", "no-trim", "hard"}, "train");
+            {"help", "nesterov", "no-augment", "no-band-norm", "no-trim", "hard", "profile"}, "train");
   if (args.flag("help")) {
     std::printf("%s", kUsage);
     return 0;
@@ -496,6 +511,7 @@ int train_command(const Argv& argv, bool resume) {
   r.args = without_flag(without_flag(argv, "out"), "stop-after");
   r.resume = resume;
   r.resume_dir = r.out;
+  r.profile = args.flag("profile");
 
   if (r.split != "loso") {
     run_one(r, "train");

@@ -22,6 +22,57 @@ void write_metrics_csv(const std::string& path, const std::vector<models::EpochS
   DUET_CHECK(f.good(), path, ": write failed");
 }
 
+namespace {
+// What each stage of the trainer's step holds (models/trainer.h, TrainCallbacks::profile).
+const char* stage_note(const std::string& name) {
+  if (name == "batch") return "the batch: augmentation, features, copy to the device (mixup: both batches)";
+  if (name == "optimizer") return "zeroing the gradients, the SGD step";
+  if (name == "metrics") return "the running loss and correct count";
+  return "";
+}
+}  // namespace
+
+void print_profile(const profile::Table& t, const std::string& where) {
+  DUET_CHECK(t.steps > 0, "print_profile: no training step was timed");
+  const double per = 1000.0 / double(t.steps), total = std::max(t.total_seconds, 1e-12);
+  std::printf("per-op time of the training steps (%lld steps, %s; the evaluations not included):\n",
+              (long long)t.steps, where.c_str());
+  std::printf("  %-18s %10s %11s %12s %9s %7s\n", "op", "calls/step", "forward ms", "backward ms", "total ms", "share");
+  const std::vector<profile::Entry> rows = t.sorted();
+  for (bool stages : {false, true})
+    for (const profile::Entry& e : rows) {
+      if (e.stage != stages) continue;
+      const std::string name = e.stage ? "[" + e.name + "]" : e.name;
+      char backward[32] = "";
+      if (!e.stage) std::snprintf(backward, sizeof backward, "%.3f", e.backward_seconds * per);
+      std::printf("  %-18s %10.1f %11.3f %12s %9.3f %6.1f%%%s%s\n", name.c_str(), double(e.forward_calls) / double(t.steps),
+                  e.forward_seconds * per, backward, e.seconds() * per, 100 * e.seconds() / total,
+                  e.stage ? "  " : "", stage_note(e.stage ? e.name : ""));
+    }
+  const double rest = std::max(0.0, t.total_seconds - t.timed_seconds());
+  std::printf("  %-18s %10s %11s %12s %9.3f %6.1f%%  the tape and the step's own code between the timed pieces\n",
+              "[rest]", "", "", "", rest * per, 100 * rest / total);
+  std::printf("  %-18s %10s %11s %12s %9.3f %6.1f%%\n", "step", "", "", "", t.total_seconds * per, 100.0);
+}
+
+void write_profile_csv(const std::string& path, const profile::Table& t) {
+  std::ofstream f(path);
+  DUET_CHECK(f, path, ": cannot open for writing");
+  f << "name,kind,forward_calls,forward_seconds,backward_calls,backward_seconds,seconds,share\n";
+  const double total = std::max(t.total_seconds, 1e-12);
+  char buf[320];
+  auto row = [&](const std::string& name, const char* kind, int64_t fc, double fs, int64_t bc, double bs) {
+    std::snprintf(buf, sizeof buf, "%s,%s,%lld,%.6f,%lld,%.6f,%.6f,%.6f\n", csv_field(name).c_str(), kind, (long long)fc,
+                  fs, (long long)bc, bs, fs + bs, (fs + bs) / total);
+    f << buf;
+  };
+  for (const profile::Entry& e : t.sorted())
+    row(e.name, e.stage ? "stage" : "op", e.forward_calls, e.forward_seconds, e.backward_calls, e.backward_seconds);
+  row("rest", "rest", 0, std::max(0.0, t.total_seconds - t.timed_seconds()), 0, 0);
+  row("steps", "steps", t.steps, t.total_seconds, 0, 0);
+  DUET_CHECK(f.good(), path, ": write failed");
+}
+
 void draw_curves(const std::string& path, const std::vector<models::EpochStats>& h, const std::string& title) {
   plot::Image img(1100, 420);
   plot::Series tl("train", plot::palette(0), h.size() < 40), vl("test", plot::palette(1), h.size() < 40);

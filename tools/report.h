@@ -36,6 +36,13 @@ int64_t write_errors_csv(const std::string& path, const models::Task& task, cons
 // header, ",%.6f" ten times for a row (p points to 10 probabilities).
 void write_probability_header(std::ostream& f);
 void write_probabilities(std::ostream& f, const float* p);
+// duet train --profile: the per-op table of the training steps on stdout (per step: calls,
+// forward, backward and total milliseconds, share of the steps' time; ops longest first, then
+// the trainer's stages in brackets, the rest and the steps) and the same rows in a CSV file:
+// name,kind,forward_calls,forward_seconds,backward_calls,backward_seconds,seconds,share with
+// kind op, stage, rest (the steps' time outside every timed piece) or steps (the total).
+void print_profile(const profile::Table& table, const std::string& where);
+void write_profile_csv(const std::string& path, const profile::Table& table);
 // Every test example, in test-set order: example,group,truth,prediction,p0,...,p9 (the class
 // probabilities), for analyses outside duet (calibration, ensembles of several models).
 void write_predictions_csv(const std::string& path, const models::Task& task, const models::EvalResult& r);

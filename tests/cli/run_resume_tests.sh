@@ -46,6 +46,23 @@ expect_ok one-thread env OMP_NUM_THREADS=1 "$duet" "${run[@]}" --epochs 2 --out 
 expect_ok three-threads env OMP_NUM_THREADS=3 "$duet" "${run[@]}" --epochs 2 --out "$work/three-threads"
 check threads-same-model same_model "$work/one-thread" "$work/three-threads"
 check threads-same-metrics same_metrics "$work/one-thread" "$work/three-threads"
+# --profile times the training steps op by op and changes nothing else: the same model.
+expect_ok profile "$duet" "${run[@]}" --epochs 2 --profile --out "$work/profiled"
+check profile-table grep -qE "^per-op time of the training steps \([0-9]+ steps, cpu, [0-9]+ OpenMP threads" "$work/out"
+check profile-conv-row grep -qE "^  conv2d +2\.0 +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+%" "$work/out"
+check profile-same-model same_model "$work/one-thread" "$work/profiled"
+python3 - "$work/profiled/profile.csv" >"$work/profile-check" 2>&1 <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+by = {(r["name"], r["kind"]): r for r in rows}
+conv, steps = by[("conv2d", "op")], by[("steps", "steps")]
+assert int(conv["forward_calls"]) == int(conv["backward_calls"]) == 2 * int(steps["forward_calls"]) > 0, conv
+assert ("batch", "stage") in by and ("optimizer", "stage") in by and ("rest", "rest") in by, by.keys()
+total = sum(float(r["seconds"]) for r in rows if r["kind"] != "steps")
+assert abs(total - float(steps["seconds"])) <= 1e-3 * float(steps["seconds"]) + 1e-5, (total, steps)
+assert abs(sum(float(r["share"]) for r in rows if r["kind"] != "steps") - 1) < 1e-3
+PY
+check profile-csv test $? -eq 0
 expect_ok stop-after "$duet" "${run[@]}" --stop-after 2 --out "$work/part"
 check stop-after-line grep -q "train: stopped after epoch 2 of 5 as asked; continue with: duet train --resume $work/part" "$work/out"
 check stop-after-state test -s "$work/part/resume.safetensors" -a ! -e "$work/part/model.safetensors"
@@ -59,6 +76,7 @@ check_json stop-after-recipe "j['recipe']['train']['overdrive'] == 0.3 and j['re
 mkdir -p "$work/empty"
 expect_fail eval-unfinished "$work/part: the training in this folder has not finished \\(no model yet\\); duet train --resume $work/part finishes it" "$duet" eval --model-dir "$work/part"
 expect_fail resume-other-flag "--resume goes on with the training .*only --device, --data and --stop-after may be given with it, not --epochs" "$duet" train --resume "$work/part" --epochs 9
+expect_fail resume-profile "only --device, --data and --stop-after may be given with it, not --profile" "$duet" train --resume "$work/part" --profile
 expect_fail resume-positional "train: unexpected argument 'extra'" "$duet" train --resume "$work/part" extra
 expect_fail resume-out-flag "not --out" "$duet" train --resume "$work/part" --out "$work/elsewhere"
 expect_fail resume-o-flag "not --out" "$duet" train --resume "$work/part" -o "$work/elsewhere"
