@@ -1,8 +1,11 @@
 #include "engine/tensor.h"
 
 #include <cstring>
+#include <map>
+#include <mutex>
 #include <new>
 #include <sstream>
+#include <vector>
 
 #include "engine/error.h"
 
@@ -40,17 +43,68 @@ int64_t shape_numel(const Shape& s) {
   return n;
 }
 
+namespace {
+
+// Host memory of CPU tensors. A training step allocates the same large activations and
+// gradients every step; taken fresh from the system each time, every page of them faults on
+// first touch (several MB a tensor: a ReLU's backward, which zeroes its gradient buffer,
+// cost three times its forward). Blocks of kMinCached bytes and more are therefore kept in
+// per-size free lists when freed and handed out again, up to kMaxCached bytes in all (a block
+// beyond that goes back to the system). Smaller blocks go straight to the C++ allocator.
+class HostCache {
+ public:
+  static constexpr std::size_t kMinCached = std::size_t(1) << 17, kMaxCached = std::size_t(1) << 30;
+
+  void* allocate(std::size_t n) {
+    if (n >= kMinCached) {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = free_.find(n);
+      if (it != free_.end() && !it->second.empty()) {
+        void* p = it->second.back();
+        it->second.pop_back();
+        cached_ -= n;
+        return p;
+      }
+    }
+    return ::operator new(n == 0 ? 1 : n, std::align_val_t(64));
+  }
+
+  void deallocate(void* p, std::size_t n) {
+    if (n >= kMinCached) {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (cached_ + n <= kMaxCached) {
+        free_[n].push_back(p);
+        cached_ += n;
+        return;
+      }
+    }
+    ::operator delete(p, std::align_val_t(64));
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::size_t, std::vector<void*>> free_;
+  std::size_t cached_ = 0;
+};
+
+HostCache& host_cache() {
+  static auto* c = new HostCache();  // never destroyed: tensors may outlive other statics
+  return *c;
+}
+
+}  // namespace
+
 Storage::Storage(std::size_t n, Device d) : bytes(n), device(d) {
   if (d == Device::cuda) {
     data = cuda::allocate(n);
   } else {
-    data = ::operator new(n == 0 ? 1 : n, std::align_val_t(64));
+    data = host_cache().allocate(n);
   }
 }
 
 Storage::~Storage() {
   if (device == Device::cuda) cuda::deallocate(data, bytes);
-  else ::operator delete(data, std::align_val_t(64));
+  else host_cache().deallocate(data, bytes);
 }
 
 Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {

@@ -274,3 +274,24 @@ TEST(Training, TinyCnnLossFallsNearZero) {
   EXPECT_GT(first, 0.5);
   EXPECT_LT(last, 0.01) << "loss went from " << first << " to " << last;
 }
+
+TEST(Tensor, LargeCpuBlocksAreReusedAndHandedOutWhole) {
+  // A freed block of 128 KiB or more is kept and handed out again for the same size (a
+  // training step allocates the same shapes every step); its contents are whatever was there,
+  // so zeros() still zeroes it.
+  const void* first;
+  {
+    Tensor a = Tensor::full({256, 256}, 3.0, DType::f32, Device::cpu);  // 256 KiB
+    first = a.data<float>();
+  }
+  Tensor b = Tensor::zeros({256, 256}, DType::f32, Device::cpu);
+  EXPECT_EQ(static_cast<const void*>(b.data<float>()), first);
+  const std::vector<float> v = b.to_vector<float>();
+  EXPECT_TRUE(std::all_of(v.begin(), v.end(), [](float x) { return x == 0.0f; }));
+  // A second tensor of that size while the first lives gets its own block.
+  Tensor c = Tensor::empty({256, 256}, DType::f32, Device::cpu);
+  EXPECT_NE(static_cast<const void*>(c.data<float>()), static_cast<const void*>(b.data<float>()));
+  // Another size is another block.
+  Tensor d = Tensor::empty({512, 256}, DType::f32, Device::cpu);
+  EXPECT_NE(static_cast<const void*>(d.data<float>()), first);
+}
