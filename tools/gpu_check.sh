@@ -7,6 +7,8 @@
 # 3. kernel benchmarks against cuDNN/cuBLAS         -> OUT/kernels.json (+ kernels_single.json:
 #    our kernels with the single-buffered GEMM loop)
 # 4. duet bench and the PyTorch reference           -> OUT/duet_bench.json, OUT/pytorch.json
+#    and where a GPU training step's time goes        -> OUT/profile_audio.txt, OUT/profile_image.txt
+#    (duet train --profile, one epoch of each default model; OUT/profile_*/profile.csv)
 # 5. every other test (the CPU label), and beside it
 # 6. compute-sanitizer memcheck on the GPU tests    -> OUT/ctest.log, OUT/memcheck.log
 # 7. a summary table                                -> OUT/summary.md (printed last)
@@ -69,6 +71,13 @@ if [ -n "$data" ]; then
     status "duet bench" ok || status "duet bench" "FAILED (see duet_bench.err)"
   timeout 600 python3 bench/pytorch_reference.py --data "$data" --json >"$out/pytorch.json" 2>"$out/pytorch.err" &&
     status "pytorch reference" ok || status "pytorch reference" "FAILED (see pytorch.err)"
+  for model in audio image; do
+    limit=()
+    [ "$model" = image ] && limit=(--train-limit 10000)
+    timeout 300 "$build/duet" train --model "$model" --epochs 1 "${limit[@]}" --device cuda --profile --data "$data" \
+      --out "$out/profile_$model" >"$out/profile_$model.txt" 2>&1 && status "per-op profile ($model)" ok ||
+      status "per-op profile ($model)" "FAILED (see profile_$model.txt)"
+  done
 else
   status "duet bench" "skipped: no data (set DUET_DATA)"
 fi
