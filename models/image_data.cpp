@@ -232,6 +232,10 @@ Tensor ImageSet::batch(const std::vector<int64_t>& idx, const ImageAugment& aug,
     } else {
       for (int i = 0; i < 784; ++i) o[i] = img[i] / 255.0f;
     }
+    if (aug.enabled && aug.widen_prob > 0 && rng.uniform() < aug.widen_prob) {
+      const std::vector<float> wide = widen(o, rng.uniform());
+      std::copy(wide.begin(), wide.end(), o);
+    }
     if (fx.lowres > 0) {  // a coarse picture, enlarged and prepared as duet predict prepares one
       const std::vector<float> back = low_resolution(o, fx.lowres, rng);
       std::copy(back.begin(), back.end(), o);
@@ -351,6 +355,24 @@ std::vector<float> low_resolution(const float* digit28, int side, Rng& rng) {
       big[size_t(y) * W + x] = float(sample(coarse.data(), (x + 0.5) / 4 - 0.5, (y + 0.5) / 4 - 0.5, lw, lh));
   if (*std::max_element(big.begin(), big.end()) <= 0.1f) return digit;  // too faint to find again
   return fit_to_mnist(std::move(big), W, H);
+}
+
+std::vector<float> widen(const float* digit28, double amount) {
+  DUET_CHECK(amount >= 0 && amount <= 1, "widen: an amount in [0, 1], got ", amount);
+  std::vector<float> digit(digit28, digit28 + 784);
+  float peak = 0;
+  for (float v : digit) peak = std::max(peak, v);
+  if (peak <= 0.1f) return digit;  // blank
+  const InkBox box = ink_box(digit, 28, 28, 0.2f * peak);
+  if (box.width() >= box.height()) return digit;
+  const double f = 1 + amount * (double(box.height()) / box.width() - 1);
+  if (f <= 1.0) return digit;
+  // Sampled onto a canvas f times as wide (bilinear), then fitted as duet predict fits a picture.
+  const int W = int(std::ceil(28 * f));
+  std::vector<float> wide(size_t(W) * 28);
+  for (int y = 0; y < 28; ++y)
+    for (int x = 0; x < W; ++x) wide[size_t(y) * W + x] = float(sample(digit.data(), (x + 0.5) / f - 0.5, y, 28, 28));
+  return fit_to_mnist(std::move(wide), W, 28);
 }
 
 std::vector<uint8_t> load_gray_image(const std::string& path, int* w, int* h) {

@@ -31,6 +31,11 @@ struct ImageAugment {
   // duet train --lowres P sets it (docs/training.md, Low resolution).
   double lowres_prob = 0;
   int lowres_min = 6, lowres_max = 14;
+  // Wider digits: with this chance a digit narrower than it is tall is stretched across,
+  // part of the way (drawn uniformly) to a square ink box, as data sets that scale each
+  // digit to fill its box store a 1 or a 7 (widen). Off here; image:duet trains with
+  // ImageTask::kDefaultWiden, duet train --widen P sets it.
+  double widen_prob = 0;
 };
 
 struct ImageEffects {
@@ -57,6 +62,11 @@ std::vector<uint8_t> photograph(const float* digit28, Rng& rng);
 // form by fit_to_mnist, as duet predict brings a picture. A digit already that small, or
 // blank, comes back unchanged. side >= 2.
 std::vector<float> low_resolution(const float* digit28, int side, Rng& rng);
+
+// A 28x28 digit in [0, 1] stretched across: the ink's box, narrower than tall, made wider by
+// `amount` (0: as it is, 1: as wide as tall), then brought to MNIST form by fit_to_mnist. A
+// digit already as wide as tall, or blank, comes back unchanged. 0 <= amount <= 1.
+std::vector<float> widen(const float* digit28, double amount);
 
 class ImageSet {
  public:

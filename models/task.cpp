@@ -248,6 +248,7 @@ ImageTask::ImageTask(const std::string& arch, data::Mnist train, data::Mnist tes
   augment_.noise_prob = noise;
   augment_.occlude_prob = noise / 2;
   augment_.printed_prob = kDefaultPrinted;
+  augment_.widen_prob = kDefaultWiden;
   std::tie(mean_, std_) = ImageSet::pixel_stats(train, train_limit);
   train_ = std::make_unique<ImageSet>(std::move(train), train_limit, mean_, std_);
   test_ = std::make_unique<ImageSet>(std::move(test), -1, mean_, std_);
@@ -278,6 +279,11 @@ void ImageTask::set_test_shift(int px) {
 void ImageTask::set_lowres_share(double p) {
   DUET_CHECK(p >= 0 && p <= 1, "low-resolution digits: a share in [0, 1], got ", p);
   augment_.lowres_prob = p;
+}
+
+void ImageTask::set_widen_share(double p) {
+  DUET_CHECK(p >= 0 && p <= 1, "wider digits: a share in [0, 1], got ", p);
+  augment_.widen_prob = p;
 }
 
 Batch ImageTask::train_batch(const std::vector<int64_t>& idx, Rng& rng) {

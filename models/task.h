@@ -172,6 +172,12 @@ class ImageTask : public Task {
   // longer side (ImageAugment::lowres_prob, 0 to 1; only with augment).
   void set_lowres_share(double p);
   double lowres_share() const { return augment_.lowres_prob; }
+  // The share of training digits drawn wider, up to a square ink box (ImageAugment::widen_prob,
+  // 0 to 1; only with augment). image:duet's default is kDefaultWiden (docs/training.md,
+  // Wider digits).
+  static constexpr double kDefaultWiden = 0.1;
+  void set_widen_share(double p);
+  double widen_share() const { return augment_.widen_prob; }
   // Model input for one picture of a digit (any size, any polarity), with the test-time views,
   // as test_batch makes them.
   Batch input_for(const std::vector<uint8_t>& gray, int w, int h) const;

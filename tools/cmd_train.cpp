@@ -68,6 +68,8 @@ const char* kUsage =
     "                  digit of the same class: duet fonts --strokes N shows them; default 0.1)\n"
     "                  [--lowres P] (share of training images seen at low resolution, the digit 6-14\n"
     "                  pixels along its longer side, enlarged again; default 0)\n"
+    "                  [--widen P] (share of training digits narrower than tall stretched across, part\n"
+    "                  of the way to a square box, as sets that fill each digit's box store them; default 0.1)\n"
     "                  [--test-shift PX] (evaluate each picture also moved PX pixels right, left, down\n"
     "                  and up and average the log-probabilities; default 1, 0: the picture alone)\n"
     "                  audio only: [--no-band-norm] [--no-trim] (leave out per-band mean removal or\n"
@@ -121,6 +123,7 @@ struct RunSpec {
   std::optional<double> overdrive;                        // audio: --overdrive P
   std::optional<double> printed;                          // image: --printed P
   double lowres = 0;                                      // image: --lowres P
+  std::optional<double> widen;                            // image: --widen P
   std::optional<int> test_shift;                          // image: --test-shift PX
   models::NetworkOptions net;
   uint64_t seed;
@@ -143,6 +146,7 @@ std::unique_ptr<models::Task> make_task(const RunSpec& r, nlohmann::json& split_
                                                  r.augment_noise);
     if (r.printed) t->set_printed_share(*r.printed);
     t->set_lowres_share(r.lowres);
+    if (r.widen) t->set_widen_share(*r.widen);
     if (r.test_shift) t->set_test_shift(*r.test_shift);
     return t;
   }
@@ -182,6 +186,9 @@ nlohmann::json train_config(const RunSpec& r, const models::Task& task) {
   if (const auto* i = dynamic_cast<const models::ImageTask*>(&task); i && r.augment) {
     t["printed"] = i->printed_share();
     t["lowres"] = i->lowres_share();
+    // Written when in use only (absent means 0): with --widen 0 the recipe of a training
+    // started before --widen existed still matches its flags on --resume.
+    if (i->widen_share() > 0) t["widen"] = i->widen_share();
   }
   return t;
 }
@@ -271,6 +278,9 @@ std::optional<models::EvalResult> run_one(const RunSpec& r, const std::string& l
   if (image_task && r.augment && image_task->lowres_share() > 0)
     std::printf("  low resolution: %g%% of training images seen with the digit %d-%d px along its longer side\n",
                 100 * image_task->lowres_share(), models::ImageAugment{}.lowres_min, models::ImageAugment{}.lowres_max);
+  if (image_task && r.augment && image_task->widen_share() > 0)
+    std::printf("  wider digits: %g%% of training digits narrower than tall stretched across, up to a square box\n",
+                100 * image_task->widen_share());
   if (image_task && image_task->test_shift() > 0)
     std::printf("  test %s\n", describe_test_shift(image_task->test_shift()).c_str());
   if (r.resume)
@@ -380,7 +390,7 @@ int train_command(const Argv& argv, bool resume) {
             {"model", "arch", "split", "epochs", "batch", "lr", "momentum", "weight-decay", "schedule", "device", "seed",
              "train-limit", "test-fraction", "data", "out", "fusion", "init-audio", "init-image", "modality-dropout",
              "hard-snr", "hard-energy", "channels", "mixup", "average-last", "n-fft", "augment-noise", "test-speeds",
-             "speed-range", "pink-noise", "printed", "reverb", "cut-word", "lowres", "test-shift", "resume", "stop-after",
+             "speed-range", "pink-noise", "printed", "reverb", "cut-word", "lowres", "widen", "test-shift", "resume", "stop-after",
              "highpass", "overdrive"},
             {"help", "nesterov", "no-augment", "no-band-norm", "no-trim", "hard", "profile"}, "train");
   if (args.flag("help")) {
@@ -460,6 +470,11 @@ int train_command(const Argv& argv, bool resume) {
     DUET_CHECK(r.model == "image", "--lowres applies to --model image (it shows digits at low resolution), not ", r.model);
     DUET_CHECK(r.augment, "--lowres is training augmentation; ", no_augmentation_reason(r));
     r.lowres = args.number("lowres", 0, 0, 1);
+  }
+  if (args.has("widen")) {
+    DUET_CHECK(r.model == "image", "--widen applies to --model image (it stretches training digits), not ", r.model);
+    DUET_CHECK(r.augment, "--widen is training augmentation; ", no_augmentation_reason(r));
+    r.widen = args.number("widen", 0, 0, 1);
   }
   if (args.has("test-shift")) {
     DUET_CHECK(r.model == "image", "--test-shift applies to --model image (fusion reads each picture once), not ", r.model);

@@ -87,6 +87,11 @@ expect_fail lowres-fusion "--lowres applies to --model image .*not fusion" "$due
 expect_fail lowres-range "--lowres must be in \\[0, 1\\]" "$duet" train --model image --lowres -0.5
 expect_fail lowres-not-number "--lowres" "$duet" train --model image --lowres many
 expect_fail lowres-no-augment "--lowres is training augmentation; drop --no-augment" "$duet" train --model image --lowres 0.2 --no-augment
+expect_fail widen-audio "--widen applies to --model image .*not audio" "$duet" train --model audio --widen 0.2
+expect_fail widen-fusion "--widen applies to --model image .*not fusion" "$duet" train --model fusion --widen 0.2
+expect_fail widen-range "--widen must be in \\[0, 1\\]" "$duet" train --model image --widen 1.5
+expect_fail widen-not-number "--widen expects a number" "$duet" train --model image --widen wide
+expect_fail widen-no-augment "--widen is training augmentation; drop --no-augment" "$duet" train --model image --widen 0.2 --no-augment
 expect_fail mixup-fusion "--mixup applies to --model audio and image, not fusion" "$duet" train --model fusion --mixup 0.2
 expect_fail checkpoint-missing "no_such.safetensors: cannot open" "$duet" checkpoint "$work/no_such.safetensors"
 printf 'garbage' >"$work/bad.safetensors"

@@ -74,7 +74,11 @@ if [ -d "$shared/fsdd" ] && runs image; then
   check_json image-default-printed "j['train']['printed'] == 0.1" "$work/img/config.json"
   check_json image-default-lowres "j['train']['lowres'] == 0" "$work/img/config.json"
   check train-image-lowres-off-line not grep -q "low resolution" "$work/out"
-  expect_ok train-image-printed "$duet" train --model image --epochs 1 --train-limit 64 --printed 0 --lowres 0.5 --test-shift 0 --device cpu --data "$shared" --out "$work/img_np"
+  check_json image-default-widen "j['train']['widen'] == 0.1" "$work/img/config.json"
+  check train-image-widen-default-line grep -q "wider digits: 10% of training digits" "$work/out"
+  expect_ok train-image-printed "$duet" train --model image --epochs 1 --train-limit 64 --printed 0 --lowres 0.5 --widen 0.25 --test-shift 0 --device cpu --data "$shared" --out "$work/img_np"
+  check train-image-widen-line grep -q "wider digits: 25% of training digits" "$work/out"
+  check_json image-widen-config "j['train']['widen'] == 0.25" "$work/img_np/config.json"
   check train-image-printed-off-line not grep -q "printed digits" "$work/out"
   check train-image-test-shift-off-line not grep -q "test pictures" "$work/out"
   check_json image-test-shift-config "j['image']['test_shift'] == 0" "$work/img_np/config.json"
@@ -83,7 +87,9 @@ if [ -d "$shared/fsdd" ] && runs image; then
   check_json image-lowres-config "j['train']['lowres'] == 0.5" "$work/img_np/config.json"
   # image:vgg: trained, recorded in config.json and evaluated from its folder like image:duet
   # (on the pictures alone: five readings of 10000 pictures would cost CI minutes).
-  expect_ok train-image-vgg "$duet" train --model image --arch image:vgg --epochs 1 --train-limit 64 --test-shift 0 --device cpu --data "$shared" --out "$work/img_vgg"
+  expect_ok train-image-vgg "$duet" train --model image --arch image:vgg --epochs 1 --train-limit 64 --test-shift 0 --widen 0 --device cpu --data "$shared" --out "$work/img_vgg"
+  check train-image-widen-off-line not grep -q "wider digits" "$work/out"
+  check_json image-widen-off-config "'widen' not in j['train']" "$work/img_vgg/config.json"
   check train-image-vgg-line grep -q "image:vgg on cpu, 64 train / 10000 test, 468202 parameters" "$work/out"
   check_json image-vgg-config "j['arch'] == 'image:vgg'" "$work/img_vgg/config.json"
   "$duet" eval --model-dir "$work/img_vgg" --data "$shared" --device cpu --json >"$work/img_vgg_eval.json" 2>"$work/err"

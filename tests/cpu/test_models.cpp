@@ -520,6 +520,72 @@ TEST(Images, AugmentationSeesDigitsAtLowResolution) {
   EXPECT_THROW(with.set_lowres_share(-0.1), Error);
 }
 
+// Wider digits (--widen): a narrow digit stretched across toward a square box, fitted and
+// centred as predict fits a picture; a digit already as wide as tall, a blank picture and
+// amount 0 unchanged; the augmentation draws it with its chance, off by default.
+TEST(Images, WidenStretchesNarrowDigitsTowardASquareBox) {
+  std::vector<float> stroke(784, 0.0f);  // a 1: 18 rows tall, 3 columns wide, slightly slanted
+  for (int y = 5; y < 23; ++y)
+    for (int x = 12 + (23 - y) / 9; x < 15 + (23 - y) / 9; ++x) stroke[y * 28 + x] = 1.0f;
+  const std::vector<float> one = models::fit_to_mnist(stroke, 28, 28);
+  const InkBox narrow = ink_box(one, 0.5);
+  ASSERT_LT(narrow.width * 3, narrow.height);
+  const std::vector<float> wide = models::widen(one.data(), 1.0), half = models::widen(one.data(), 0.5);
+  const InkBox w = ink_box(wide, 0.5), h = ink_box(half, 0.5);
+  EXPECT_NEAR(w.width, w.height, 2);    // as wide as tall
+  EXPECT_NEAR(w.height, narrow.height, 1);  // the longer side stays MNIST's 20 px
+  EXPECT_NEAR(w.cx, 14, 1);
+  EXPECT_NEAR(w.cy, 14, 1);
+  EXPECT_GT(h.width, narrow.width + 3);  // half-way: wider than before, narrower than square
+  EXPECT_LT(h.width, w.width - 3);
+  EXPECT_EQ(models::widen(one.data(), 0.0), one);
+  std::vector<float> bar(784, 0.0f);  // a dash: wider than tall, left alone
+  for (int y = 13; y < 15; ++y)
+    for (int x = 4; x < 24; ++x) bar[y * 28 + x] = 1.0f;
+  EXPECT_EQ(models::widen(bar.data(), 1.0), bar);
+  const std::vector<float> blank(784, 0.0f);
+  EXPECT_EQ(models::widen(blank.data(), 1.0), blank);
+  EXPECT_THROW(models::widen(one.data(), 1.5), Error);
+  EXPECT_THROW(models::widen(one.data(), -0.1), Error);
+
+  std::vector<uint8_t> picture(784);
+  for (int i = 0; i < 784; ++i) picture[i] = uint8_t(std::lround(255 * one[i]));
+  const data::Mnist m = repeated_picture(40, picture, 1);
+  models::ImageSet set(m, -1, 0.0f, 1.0f);
+  const std::vector<int64_t> idx = all_indices(m.count);
+  EXPECT_EQ(models::ImageAugment{}.widen_prob, 0.0);  // off unless asked for
+  const models::ImageAugment aug = augment_without_geometry();
+  auto batch = [&](const models::ImageAugment& a) {
+    Rng rng(3);
+    return set.batch(idx, a, rng, Device::cpu).to_vector<float>();
+  };
+  const std::vector<float> plain = batch(aug);
+  models::ImageAugment all = aug, some = aug;
+  all.widen_prob = 1, some.widen_prob = 0.5;
+  const std::vector<float> widened = batch(all), mixed = batch(some);
+  int wider = 0, changed = 0;
+  for (int64_t b = 0; b < m.count; ++b) {
+    const std::vector<float> x(widened.begin() + b * 784, widened.begin() + (b + 1) * 784);
+    wider += ink_box(x, 0.5).width > narrow.width;
+    changed += !std::equal(mixed.begin() + b * 784, mixed.begin() + (b + 1) * 784, plain.begin() + b * 784);
+  }
+  EXPECT_GE(wider, 36);  // amounts are drawn from [0, 1]: a few stay within a pixel
+  EXPECT_GT(changed, 8);
+  EXPECT_LT(changed, 32);
+
+  const std::string root = make_tiny_data().string();
+  auto task = [&] {
+    return models::ImageTask("image:duet", data::load_mnist(root, "train"), data::load_mnist(root, "test"), -1, true, 1);
+  };
+  models::ImageTask without = task(), with = task();
+  EXPECT_EQ(without.widen_share(), models::ImageTask::kDefaultWiden);  // image:duet's default
+  EXPECT_EQ(models::ImageTask::kDefaultWiden, 0.1);
+  with.set_widen_share(0.4);
+  EXPECT_EQ(with.widen_share(), 0.4);
+  EXPECT_THROW(with.set_widen_share(1.5), Error);
+  EXPECT_THROW(with.set_widen_share(-0.1), Error);
+}
+
 // image:duet's training noise and occlusion (--augment-noise): drawn per image with their
 // chances, the sizes asked for, off when their chance is 0 (the default), bad sizes refused.
 TEST(Images, AugmentationAddsNoiseAndOcclusion) {
