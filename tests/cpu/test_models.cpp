@@ -393,6 +393,13 @@ TEST(Images, ToMnistFormEvensOutUnevenLight) {
   EXPECT_LT(diff, 0.15);
 }
 
+// image:duet with augmentation on the tiny data folder (seed 1), for the training shares'
+// setters.
+models::ImageTask tiny_image_task() {
+  const std::string root = make_tiny_data().string();
+  return models::ImageTask("image:duet", data::load_mnist(root, "train"), data::load_mnist(root, "test"), -1, true, 1);
+}
+
 // Two image tasks that differ in a training augmentation: with the same draws their training
 // batches differ and their test batches agree.
 void expect_training_batches_differ_only(models::ImageTask& a, models::ImageTask& b) {
@@ -506,10 +513,7 @@ TEST(Images, AugmentationSeesDigitsAtLowResolution) {
   bad.lowres_min = 9, bad.lowres_max = 8;
   EXPECT_THROW(set.batch(idx, bad, rng, Device::cpu), Error);
 
-  const std::string root = make_tiny_data().string();
-  auto task = [&] {
-    return models::ImageTask("image:duet", data::load_mnist(root, "train"), data::load_mnist(root, "test"), -1, true, 1);
-  };
+  auto task = tiny_image_task;
   models::ImageTask without = task(), with = task();
   EXPECT_EQ(without.lowres_share(), 0.0);
   without.set_printed_share(0), with.set_printed_share(0);
@@ -573,10 +577,7 @@ TEST(Images, WidenStretchesNarrowDigitsTowardASquareBox) {
   EXPECT_GT(changed, 8);
   EXPECT_LT(changed, 32);
 
-  const std::string root = make_tiny_data().string();
-  auto task = [&] {
-    return models::ImageTask("image:duet", data::load_mnist(root, "train"), data::load_mnist(root, "test"), -1, true, 1);
-  };
+  auto task = tiny_image_task;
   models::ImageTask without = task(), with = task();
   EXPECT_EQ(without.widen_share(), models::ImageTask::kDefaultWiden);  // image:duet's default
   EXPECT_EQ(models::ImageTask::kDefaultWiden, 0.1);
@@ -793,10 +794,7 @@ TEST(PrintedDigits, AugmentationReplacesAShareOfImages) {
 // duet train --model image --printed P reaches the training batches (not the test batches);
 // a share outside [0, 1] is refused; image:duet trains with some printed digits by default.
 TEST(PrintedDigits, TaskShareReachesTrainingBatchesOnly) {
-  const std::string root = make_tiny_data().string();
-  auto task = [&] {
-    return models::ImageTask("image:duet", data::load_mnist(root, "train"), data::load_mnist(root, "test"), -1, true, 1);
-  };
+  auto task = tiny_image_task;
   models::ImageTask plain = task(), printed = task();
   EXPECT_EQ(printed.printed_share(), models::ImageTask::kDefaultPrinted);  // image:duet's default
   EXPECT_GT(models::ImageTask::kDefaultPrinted, 0.0);
