@@ -323,6 +323,13 @@ data::Mnist repeated_picture(int64_t count, const std::vector<uint8_t>& picture,
   return m;
 }
 
+// The same for a digit in [0, 1] (rounded to bytes).
+data::Mnist repeated_digit(int64_t count, const std::vector<float>& digit, int32_t label) {
+  std::vector<uint8_t> picture(784);
+  for (int i = 0; i < 784; ++i) picture[i] = uint8_t(std::lround(255 * digit[i]));
+  return repeated_picture(count, picture, label);
+}
+
 // Training augmentation with the random affine transform held still, so that a test sees only
 // the augmentation it turns on.
 models::ImageAugment augment_without_geometry() {
@@ -477,10 +484,7 @@ TEST(Images, LowResolutionBlursTheDigitAndKeepsItsShape) {
 // every training image is seen at a side drawn from the range; a bad range is refused; the
 // task's share reaches the training batches only and is checked.
 TEST(Images, AugmentationSeesDigitsAtLowResolution) {
-  const std::vector<float> ring = ring_digit();
-  std::vector<uint8_t> picture(784);
-  for (int i = 0; i < 784; ++i) picture[i] = uint8_t(std::lround(255 * ring[i]));
-  const data::Mnist m = repeated_picture(40, picture, 0);
+  const data::Mnist m = repeated_digit(40, ring_digit(), 0);
   models::ImageSet set(m, -1, 0.0f, 1.0f);
   const std::vector<int64_t> idx = all_indices(m.count);
   EXPECT_EQ(models::ImageAugment{}.lowres_prob, 0.0);  // off unless asked for
@@ -552,9 +556,7 @@ TEST(Images, WidenStretchesNarrowDigitsTowardASquareBox) {
   EXPECT_THROW(models::widen(one.data(), 1.5), Error);
   EXPECT_THROW(models::widen(one.data(), -0.1), Error);
 
-  std::vector<uint8_t> picture(784);
-  for (int i = 0; i < 784; ++i) picture[i] = uint8_t(std::lround(255 * one[i]));
-  const data::Mnist m = repeated_picture(40, picture, 1);
+  const data::Mnist m = repeated_digit(40, one, 1);
   models::ImageSet set(m, -1, 0.0f, 1.0f);
   const std::vector<int64_t> idx = all_indices(m.count);
   EXPECT_EQ(models::ImageAugment{}.widen_prob, 0.0);  // off unless asked for
