@@ -29,6 +29,8 @@ double Table::timed_seconds() const {
   return s;
 }
 
+double Table::rest_seconds() const { return std::max(0.0, total_seconds - timed_seconds()); }
+
 std::vector<Entry> Table::sorted() const {
   std::vector<Entry> out = entries;
   std::stable_sort(out.begin(), out.end(), [](const Entry& a, const Entry& b) {

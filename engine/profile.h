@@ -34,6 +34,7 @@ struct Table {
   int64_t steps = 0;
   Entry& at(const std::string& name, bool stage);
   double timed_seconds() const;  // the sum over the entries
+  double rest_seconds() const;   // the steps' time outside every entry (0 at least)
   // Entries by time, longest first (ties by name), for reports.
   std::vector<Entry> sorted() const;
 };

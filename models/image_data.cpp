@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <optional>
 
 #include "engine/error.h"
 #include "engine/ops/gemm.h"
@@ -85,6 +86,14 @@ InkBox ink_box(const std::vector<float>& v, int w, int h, float threshold) {
       if (v[size_t(y) * w + x] > threshold)
         b.x0 = std::min(b.x0, x), b.x1 = std::max(b.x1, x), b.y0 = std::min(b.y0, y), b.y1 = std::max(b.y1, y);
   return b;
+}
+
+// The ink box of a 28x28 digit in [0, 1], as fit_to_mnist finds it (pixels above a fifth of
+// the peak); none for a blank picture (peak 0.1 or less).
+std::optional<InkBox> digit_box(const std::vector<float>& digit) {
+  const float peak = *std::max_element(digit.begin(), digit.end());
+  if (peak <= 0.1f) return std::nullopt;
+  return ink_box(digit, 28, 28, 0.2f * peak);
 }
 
 // Separable sliding-window filter over a w x h picture: each value becomes the minimum
@@ -336,12 +345,10 @@ std::vector<uint8_t> photograph(const float* digit28, Rng& rng) {
 std::vector<float> low_resolution(const float* digit28, int side, Rng& rng) {
   DUET_CHECK(side >= 2, "low resolution: a digit needs at least 2 pixels a side, got ", side);
   std::vector<float> digit(digit28, digit28 + 784);
-  // The ink's bounding box, as fit_to_mnist finds it, says how far to shrink.
-  float peak = 0;
-  for (float v : digit) peak = std::max(peak, v);
-  if (peak <= 0.1f) return digit;  // no digit to shrink (a blank picture)
-  const InkBox box = ink_box(digit, 28, 28, 0.2f * peak);
-  const double scale = double(side) / std::max(box.width(), box.height());
+  // The ink's bounding box says how far to shrink.
+  const std::optional<InkBox> box = digit_box(digit);
+  if (!box) return digit;  // no digit to shrink (a blank picture)
+  const double scale = double(side) / std::max(box->width(), box->height());
   if (scale >= 1) return digit;  // already that coarse
   // The coarse grid lies at a random offset to the digit (where a camera's pixels fall).
   const double gx = -rng.uniform(0.0, 1.0 / scale), gy = -rng.uniform(0.0, 1.0 / scale);
@@ -360,13 +367,10 @@ std::vector<float> low_resolution(const float* digit28, int side, Rng& rng) {
 std::vector<float> widen(const float* digit28, double amount) {
   DUET_CHECK(amount >= 0 && amount <= 1, "widen: an amount in [0, 1], got ", amount);
   std::vector<float> digit(digit28, digit28 + 784);
-  float peak = 0;
-  for (float v : digit) peak = std::max(peak, v);
-  if (peak <= 0.1f) return digit;  // blank
-  const InkBox box = ink_box(digit, 28, 28, 0.2f * peak);
-  if (box.width() >= box.height()) return digit;
-  const double f = 1 + amount * (double(box.height()) / box.width() - 1);
-  if (f <= 1.0) return digit;
+  const std::optional<InkBox> box = digit_box(digit);
+  if (!box || box->width() >= box->height()) return digit;  // blank, or already as wide as tall
+  const double f = 1 + amount * (double(box->height()) / box->width() - 1);
+  if (f <= 1.0) return digit;  // amount 0
   // Sampled onto a canvas f times as wide (bilinear), then fitted as duet predict fits a picture.
   const int W = int(std::ceil(28 * f));
   std::vector<float> wide(size_t(W) * 28);

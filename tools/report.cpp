@@ -49,7 +49,7 @@ void print_profile(const profile::Table& t, const std::string& where) {
                   e.forward_seconds * per, backward, e.seconds() * per, 100 * e.seconds() / total,
                   e.stage ? "  " : "", stage_note(e.stage ? e.name : ""));
     }
-  const double rest = std::max(0.0, t.total_seconds - t.timed_seconds());
+  const double rest = t.rest_seconds();
   std::printf("  %-18s %10s %11s %12s %9.3f %6.1f%%  the tape and the step's own code between the timed pieces\n",
               "[rest]", "", "", "", rest * per, 100 * rest / total);
   std::printf("  %-18s %10s %11s %12s %9.3f %6.1f%%\n", "step", "", "", "", t.total_seconds * per, 100.0);
@@ -68,7 +68,7 @@ void write_profile_csv(const std::string& path, const profile::Table& t) {
   };
   for (const profile::Entry& e : t.sorted())
     row(e.name, e.stage ? "stage" : "op", e.forward_calls, e.forward_seconds, e.backward_calls, e.backward_seconds);
-  row("rest", "rest", 0, std::max(0.0, t.total_seconds - t.timed_seconds()), 0, 0);
+  row("rest", "rest", 0, t.rest_seconds(), 0, 0);
   row("steps", "steps", t.steps, t.total_seconds, 0, 0);
   DUET_CHECK(f.good(), path, ": write failed");
 }
