@@ -85,7 +85,31 @@ struct Band {
 };
 void mask_bands(Tensor& features, const std::vector<std::vector<Band>>& bands);
 
+// Vocal-tract length perturbation (VTLP) of spectrogram batches: each clip's spectrum is
+// warped along the frequency axis by a factor alpha, as a vocal tract 1/alpha times as long
+// would place its formants (alpha > 1: higher, a shorter tract), leaving the tempo and the
+// pitch's harmonics' timing alone (the speed perturbation moves all three together). The
+// warp scales frequencies by alpha up to a knee at 0.85 * fmax * min(1, alpha) (of the warped
+// axis), and is linear from there to fmax, which stays in place, so that nothing is pushed
+// past the band's edge or left empty below it (Jaitly and Hinton's piecewise-linear VTLP).
+//
+// vtlp_source_hz: the frequency that the warp moves to `hz` (0 <= hz <= fmax).
+double vtlp_source_hz(double hz, double alpha, double fmax);
+// For each bin of c's features (mel bins, or FFT bins when !c.mel), the fractional bin index
+// its warped value is read from (the bin whose centre frequency the warp moves onto this
+// bin's centre), clamped to [0, bins - 1]; alpha 1 gives 0, 1, 2, ... exactly.
+// alpha must lie in [kVtlpMin, kVtlpMax].
+constexpr double kVtlpMin = 0.7, kVtlpMax = 1.4;
+std::vector<float> vtlp_positions(const FrontendConfig& c, double alpha);
+// Warps features [batch, 1, bins, frames] (log-mel or dB features, as melspectrogram_db
+// makes them) in place, clip b by alphas[b]: each output value is the linear interpolation of
+// the two bins around its source position, frame by frame.
+void warp_bins(Tensor& features, const std::vector<double>& alphas, const FrontendConfig& c);
+
 void standardize_per_clip_cuda(float* x, int64_t batch, int64_t per_clip);
+// out[b, m, t] read from in[b, ., t] at positions[b * bins + m] (in and out distinct).
+void warp_bins_cuda(const float* in, float* out, int64_t batch, int64_t bins, int64_t frames,
+                    const float* positions_device);
 void subtract_row_means_cuda(float* x, int64_t rows, int64_t row_length);
 void mask_bands_cuda(float* x, int64_t batch, int64_t bins, int64_t frames, const int32_t* bands_device,
                      int64_t bands_per_clip);

@@ -1,5 +1,6 @@
 // Per-clip standardisation (one block per clip: two block reductions, then the rescale),
-// per-band mean removal (one block per bin) and SpecAugment band masking (one thread per element) for spectrogram batches.
+// per-band mean removal (one block per bin), SpecAugment band masking and the vocal-tract length
+// perturbation's warp along the bins (one thread per element) for spectrogram batches.
 #include "dsp/features.h"
 #include "kernels/common.cuh"
 
@@ -43,6 +44,19 @@ __global__ void mask_bands(float* __restrict__ x, int64_t batch, int64_t bins, i
   }
 }
 
+// out[b, m, t]: in[b, ., t] interpolated at the fractional bin positions[b * bins + m].
+__global__ void warp_bins(const float* __restrict__ in, float* __restrict__ out, int64_t batch, int64_t bins,
+                          int64_t frames, const float* __restrict__ positions) {
+  DUET_GRID_STRIDE(i, batch * bins * frames) {
+    const int64_t t = i % frames, m = (i / frames) % bins, b = i / (frames * bins);
+    const float p = positions[b * bins + m];
+    const int64_t lo = min(int64_t(p), bins - 1), hi = min(lo + 1, bins - 1);
+    const float w = p - float(lo);
+    const float a = in[(b * bins + lo) * frames + t], z = in[(b * bins + hi) * frames + t];
+    out[i] = a + w * (z - a);
+  }
+}
+
 }  // namespace
 }  // namespace duet::kernels
 
@@ -65,6 +79,13 @@ void mask_bands_cuda(float* x, int64_t batch, int64_t bins, int64_t frames, cons
   kernels::mask_bands<<<kernels::grid_for(batch * bins * frames), kernels::kBlock, 0,
                         kernels::as_cuda(cuda::stream())>>>(x, batch, bins, frames, bands, per);
   cuda::check_launch("mask_bands");
+}
+
+void warp_bins_cuda(const float* in, float* out, int64_t batch, int64_t bins, int64_t frames, const float* positions) {
+  if (batch * bins * frames == 0) return;
+  kernels::warp_bins<<<kernels::grid_for(batch * bins * frames), kernels::kBlock, 0,
+                       kernels::as_cuda(cuda::stream())>>>(in, out, batch, bins, frames, positions);
+  cuda::check_launch("warp_bins");
 }
 
 }  // namespace duet::dsp

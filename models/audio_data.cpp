@@ -84,6 +84,12 @@ void check_speed_range(double lo, double hi) {
              "speed perturbation range: 0.5 <= min <= max <= 2, got ", lo, " to ", hi);
 }
 
+void check_warp_range(double lo, double hi) {
+  DUET_CHECK(std::isfinite(lo) && std::isfinite(hi) && lo >= dsp::kVtlpMin && lo <= hi && hi <= dsp::kVtlpMax,
+             "vocal-tract length perturbation range: ", dsp::kVtlpMin, " <= min <= max <= ", dsp::kVtlpMax, ", got ", lo,
+             " to ", hi);
+}
+
 AudioRecipe audio_recipe(const std::string& name) {
   AudioRecipe r;
   if (name == "course") {
@@ -198,8 +204,9 @@ std::vector<float> prepare_wave(const std::vector<float>& samples, int rate, con
   return fit_to_window(recipe_clip(samples, rate, r), r);
 }
 
-Tensor audio_features(const Tensor& waves, const AudioRecipe& r) {
+Tensor audio_features(const Tensor& waves, const AudioRecipe& r, const std::vector<double>& warps) {
   Tensor f = dsp::melspectrogram_db(waves, r.frontend);
+  if (!warps.empty()) dsp::warp_bins(f, warps, r.frontend);
   if (r.band_norm) dsp::subtract_band_means(f);
   if (r.standardize) dsp::standardize_per_clip(f);
   return f;
@@ -292,6 +299,7 @@ Tensor AudioSet::batch(const std::vector<int64_t>& idx, const AudioAugment& aug,
   Tensor waves = Tensor::zeros({B, L});
   float* w = waves.data<float>();
   std::vector<std::vector<dsp::Band>> bands(B);
+  std::vector<double> warps(aug.enabled && aug.warps() ? B : 0, 1.0);
   const int bins = recipe_.frontend.bins(), frames = int(recipe_.frontend.frames(L));
   for (int64_t b = 0; b < B; ++b) {
     const ClipEffects fx = effects.empty() ? ClipEffects{} : effects[b];
@@ -364,13 +372,15 @@ Tensor AudioSet::batch(const std::vector<int64_t>& idx, const AudioAugment& aug,
         const int width = int(rng.randint(aug.max_freq_mask + 1)), start = int(rng.randint(std::max(1, bins - width)));
         bands[b].push_back({0, start, std::min(bins, start + width)});
       }
+      // Drawn only when warps are asked for, so that training without them keeps its draws.
+      if (aug.warps()) warps[b] = rng.uniform(aug.warp_min, aug.warp_max);
     }
     const int64_t n = std::min<int64_t>(int64_t(x.size()) - from, L - offset);
     std::copy(x.begin() + from, x.begin() + from + n, w + b * L + offset);
     for (auto [snr, colour] : {std::pair{aug_snr, aug_colour}, {fx.snr_db, fx.colour}})
       if (std::isfinite(snr)) add_noise(w + b * L, size_t(L), snr, rng, colour);
   }
-  Tensor feats = audio_features(waves.to(device), recipe_);
+  Tensor feats = audio_features(waves.to(device), recipe_, warps);
   if (aug.enabled) dsp::mask_bands(feats, bands);
   return feats;
 }

@@ -37,6 +37,8 @@ struct AudioRecipe {
 void check_test_speeds(const std::vector<double>& speeds);
 // Checks a training speed perturbation range: 0.5 <= lo <= hi <= 2.
 void check_speed_range(double lo, double hi);
+// Checks a training vocal-tract length perturbation range: dsp::kVtlpMin <= lo <= hi <= dsp::kVtlpMax.
+void check_warp_range(double lo, double hi);
 
 // "course": the course's features exactly: 48000 samples, torchaudio's MelSpectrogram()
 // defaults (which assume 16 kHz) and AmplitudeToDB(), no normalisation.
@@ -78,6 +80,11 @@ struct AudioAugment {
   // overdrive_max_db above full scale and clipped there (overdrive), as a microphone input
   // turned up too far records a loud voice; after the room, before the noise.
   double overdrive_prob = 0, overdrive_max_db = 24;
+  // Vocal-tract length perturbation: each clip's spectrum warped along the frequency axis by
+  // a factor drawn from [warp_min, warp_max] (dsp::warp_bins; > 1 moves the formants up, as a
+  // shorter vocal tract does, without the speed perturbation's change of tempo). 1, 1: none.
+  double warp_min = 1, warp_max = 1;
+  bool warps() const { return warp_min != 1 || warp_max != 1; }
   int time_masks = 1, max_time_mask = 10;   // SpecAugment bands (frames)
   int freq_masks = 1, max_freq_mask = 6;    // (mel bins)
 };
@@ -175,8 +182,9 @@ std::vector<float> overdrive(const std::vector<float>& x, double db);
 // the loudest frame when the recipe trims, as recipe_clip trims a recording.
 std::vector<float> in_room(const std::vector<float>& clip, double rt60, double drr_db, const AudioRecipe& recipe, Rng& rng);
 // Features for a batch of prepared waveforms [B, num_samples] (the recipe's front-end +
-// standardisation).
-Tensor audio_features(const Tensor& waves, const AudioRecipe& recipe);
+// standardisation); `warps` (empty, or one factor per clip) warps each clip's spectrum
+// (dsp::warp_bins) before the normalisation.
+Tensor audio_features(const Tensor& waves, const AudioRecipe& recipe, const std::vector<double>& warps = {});
 // Adds noise to x[0, n) (a clip, or a batch row in place) at `snr_db` relative to the
 // power of the loudest half of its samples, so that silence does not count; the noise's power
 // is its power over the whole band.

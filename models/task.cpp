@@ -164,6 +164,11 @@ void AudioTask::set_speed_range(double lo, double hi) {
   augment_.speed_min = lo, augment_.speed_max = hi;
 }
 
+void AudioTask::set_warp_range(double lo, double hi) {
+  check_warp_range(lo, hi);
+  augment_.warp_min = lo, augment_.warp_max = hi;
+}
+
 void AudioTask::set_pink_share(double share) {
   DUET_CHECK(share >= 0 && share <= 1, "pink noise share: expected 0 to 1, got ", share);
   augment_.pink_share = share;

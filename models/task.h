@@ -110,6 +110,10 @@ class AudioTask : public Task {
   // 0.85-1.18; 1, 1: none).
   void set_speed_range(double lo, double hi);
   std::pair<double, double> speed_range() const { return {augment_.speed_min, augment_.speed_max}; }
+  // The training's vocal-tract length perturbation draws each clip's warp factor from
+  // [lo, hi] (check_warp_range; default 1, 1: none).
+  void set_warp_range(double lo, double hi);
+  std::pair<double, double> warp_range() const { return {augment_.warp_min, augment_.warp_max}; }
   // The share (0..1) of the training's noisy clips whose noise is pink rather than white
   // (default 0: all white).
   void set_pink_share(double share);

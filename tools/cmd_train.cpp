@@ -81,6 +81,8 @@ const char* kUsage =
     "                  audio: [--test-speeds LIST] (evaluate each clip at these speeds and average the\n"
     "                  log-probabilities; audio:duet default 0.92,1,1.08, audio:seed 1: the clip alone)\n"
     "                  [--speed-range MIN,MAX] (the training's speed perturbation; default 0.85,1.18)\n"
+    "                  [--vtlp MIN,MAX] (vocal-tract length perturbation: each training clip's spectrum\n"
+    "                  warped along the frequency axis by a factor from MIN-MAX, 0.7-1.4; default off)\n"
     "                  [--pink-noise P] (share of the noisy training clips whose noise is pink, 1/f,\n"
     "                  rather than white; default 0)\n"
     "                  [--reverb P] (share of training clips heard in a random room: reverberation\n"
@@ -117,6 +119,7 @@ struct RunSpec {
   double augment_noise;  // image: share of training images given pixel noise (and half as many an occlusion)
   models::RecipeSteps steps;
   std::optional<std::pair<double, double>> speed_range;  // audio: --speed-range MIN,MAX
+  std::optional<std::pair<double, double>> vtlp;         // audio: --vtlp MIN,MAX
   double pink_noise = 0;                                  // audio: --pink-noise P
   std::optional<double> reverb;                           // audio: --reverb P
   double cut_word = 0;                                    // audio: --cut-word P
@@ -158,6 +161,7 @@ std::unique_ptr<models::Task> make_task(const RunSpec& r, nlohmann::json& split_
   if (r.model == "audio") {
     auto t = std::make_unique<models::AudioTask>(r.arch, ds, s.train, s.test, r.augment, r.seed, r.steps, r.net);
     if (r.speed_range) t->set_speed_range(r.speed_range->first, r.speed_range->second);
+    if (r.vtlp) t->set_warp_range(r.vtlp->first, r.vtlp->second);
     t->set_pink_share(r.pink_noise);
     if (r.reverb) t->set_reverb_share(*r.reverb);
     t->set_cut_share(r.cut_word);
@@ -182,6 +186,9 @@ nlohmann::json train_config(const RunSpec& r, const models::Task& task) {
     t["reverb"] = a->reverb_share();
     t["cut_word"] = a->cut_share();
     t["overdrive"] = a->overdrive_share();
+    // Written when in use only (absent means none): the recipe of a training started before
+    // --vtlp existed still matches its flags on --resume.
+    if (a->warp_range() != std::pair{1.0, 1.0}) t["vtlp"] = {a->warp_range().first, a->warp_range().second};
   }
   if (const auto* i = dynamic_cast<const models::ImageTask*>(&task); i && r.augment) {
     t["printed"] = i->printed_share();
@@ -255,6 +262,9 @@ std::optional<models::EvalResult> run_one(const RunSpec& r, const std::string& l
                 audio_task->recipe().highpass_hz);
   if (r.speed_range)
     std::printf("  speed perturbation: %g-%g\n", r.speed_range->first, r.speed_range->second);
+  if (r.vtlp)
+    std::printf("  vocal-tract length perturbation: each clip's spectrum warped by a factor from %g-%g\n",
+                r.vtlp->first, r.vtlp->second);
   if (r.pink_noise > 0)
     std::printf("  noise: %g%% of the noisy clips get pink noise, the rest white\n", 100 * r.pink_noise);
   if (audio_task && r.augment && audio_task->reverb_share() > 0)
@@ -362,6 +372,17 @@ std::pair<double, double> parse_speed_range(const std::string& text) {
        "perturbation); got '", text, "'");
 }
 
+// "0.9,1.2" -> {0.9, 1.2} for --vtlp: two numbers within models::check_warp_range's rules.
+std::pair<double, double> parse_warp_range(const std::string& text) {
+  if (const auto v = parse_numbers(text); v && v->size() == 2) try {
+      models::check_warp_range((*v)[0], (*v)[1]);
+      return {(*v)[0], (*v)[1]};
+    } catch (const Error&) {
+    }
+  fail("--vtlp expects MIN,MAX with ", dsp::kVtlpMin, " <= MIN <= MAX <= ", dsp::kVtlpMax,
+       ", such as 0.9,1.2 (1,1: no warp); got '", text, "'");
+}
+
 // "32,64,64" -> {32, 64, 64}, within audio:duet's limits (1 to 5 blocks of 1..1024 channels,
 // models/networks.cpp), so that a wrong value is reported against the flag.
 std::vector<int64_t> parse_channels(const std::string& text) {
@@ -391,7 +412,7 @@ int train_command(const Argv& argv, bool resume) {
              "train-limit", "test-fraction", "data", "out", "fusion", "init-audio", "init-image", "modality-dropout",
              "hard-snr", "hard-energy", "channels", "mixup", "average-last", "n-fft", "augment-noise", "test-speeds",
              "speed-range", "pink-noise", "printed", "reverb", "cut-word", "lowres", "widen", "test-shift", "resume", "stop-after",
-             "highpass", "overdrive"},
+             "highpass", "overdrive", "vtlp"},
             {"help", "nesterov", "no-augment", "no-band-norm", "no-trim", "hard", "profile"}, "train");
   if (args.flag("help")) {
     std::printf("%s", kUsage);
@@ -439,6 +460,11 @@ int train_command(const Argv& argv, bool resume) {
                r.model);
     DUET_CHECK(r.augment, "--speed-range is training augmentation; ", no_augmentation_reason(r));
     r.speed_range = parse_speed_range(args.str("speed-range", ""));
+  }
+  if (args.has("vtlp")) {
+    DUET_CHECK(r.model == "audio", "--vtlp applies to --model audio (it warps training clips' spectra), not ", r.model);
+    DUET_CHECK(r.augment, "--vtlp is training augmentation; ", no_augmentation_reason(r));
+    r.vtlp = parse_warp_range(args.str("vtlp", ""));
   }
   if (args.has("pink-noise")) {
     DUET_CHECK(r.model == "audio", "--pink-noise applies to --model audio (the training's noise), not ", r.model);

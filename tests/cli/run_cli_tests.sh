@@ -72,6 +72,14 @@ expect_fail overdrive-not-number "--overdrive expects a number" "$duet" train --
 expect_fail overdrive-image "--overdrive applies to --model audio .*not image" "$duet" train --model image --overdrive 0.3
 expect_fail overdrive-fusion "--overdrive applies to --model audio .*not fusion" "$duet" train --model fusion --overdrive 0.3
 expect_fail overdrive-no-augment "--overdrive is training augmentation; drop --no-augment" "$duet" train --model audio --no-augment --overdrive 0.3
+expect_fail vtlp-range "--vtlp expects MIN,MAX with 0.7 <= MIN <= MAX <= 1.4, such as 0.9,1.2 .*got '0.5,1.2'" "$duet" train --model audio --vtlp 0.5,1.2
+expect_fail vtlp-order "--vtlp expects MIN,MAX .*got '1.2,0.9'" "$duet" train --model audio --vtlp 1.2,0.9
+expect_fail vtlp-one-number "--vtlp expects MIN,MAX .*got '1.1'" "$duet" train --model audio --vtlp 1.1
+expect_fail vtlp-not-number "--vtlp expects MIN,MAX .*got 'women'" "$duet" train --model audio --vtlp women
+expect_fail vtlp-image "--vtlp applies to --model audio .*not image" "$duet" train --model image --vtlp 0.9,1.2
+expect_fail vtlp-fusion "--vtlp applies to --model audio .*not fusion" "$duet" train --model fusion --vtlp 0.9,1.2
+expect_fail vtlp-no-augment "--vtlp is training augmentation; drop --no-augment" "$duet" train --model audio --no-augment --vtlp 0.9,1.2
+expect_fail vtlp-seed "--vtlp is training augmentation; audio:seed trains without any" "$duet" train --model audio --arch audio:seed --vtlp 0.9,1.2
 expect_fail pink-noise-seed "--pink-noise is training augmentation; audio:seed trains without any" "$duet" train --model audio --arch audio:seed --pink-noise 0.5
 expect_fail n-fft-seed "--n-fft applies to audio:duet .*not audio:seed" "$duet" train --model audio --arch audio:seed --n-fft 512
 expect_fail mixup-negative "--mixup must be in" "$duet" train --model audio --mixup -0.5

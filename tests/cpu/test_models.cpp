@@ -1793,6 +1793,133 @@ TEST(Audio, OverdriveAugmentationReachesTheFeatures) {
   EXPECT_THROW(t.set_overdrive_share(-0.1), Error);
 }
 
+// The vocal-tract length perturbation's warp: the identity at 1, a scaling below the knee,
+// continuous, fixed at 0 and at the band's edge, monotone; factors outside [0.7, 1.4] refused.
+TEST(Audio, VtlpWarpScalesFrequenciesBelowTheKneeAndKeepsTheBandsEdges) {
+  for (double alpha : {0.8, 0.9, 1.0, 1.15, 1.3}) {
+    SCOPED_TRACE(alpha);
+    EXPECT_DOUBLE_EQ(dsp::vtlp_source_hz(0, alpha, 4000), 0.0);
+    EXPECT_NEAR(dsp::vtlp_source_hz(4000, alpha, 4000), 4000.0, 1e-9);
+    EXPECT_NEAR(dsp::vtlp_source_hz(1000, alpha, 4000), 1000 / alpha, 1e-9);  // below the knee for every alpha
+    const double knee = 0.85 * 4000 * std::min(1.0, alpha);  // no jump there
+    EXPECT_NEAR(dsp::vtlp_source_hz(knee - 1e-6, alpha, 4000), dsp::vtlp_source_hz(knee + 1e-6, alpha, 4000), 1e-4);
+    EXPECT_NEAR(dsp::vtlp_source_hz(knee, alpha, 4000), knee / alpha, 1e-9);
+    double last = -1;
+    for (double hz = 0; hz <= 4000; hz += 10) {
+      const double src = dsp::vtlp_source_hz(hz, alpha, 4000);
+      EXPECT_GT(src, last);
+      last = src;
+    }
+  }
+  for (double bad : {0.5, 0.69, 1.41, 2.0, double(NAN)}) EXPECT_THROW(dsp::vtlp_source_hz(100, bad, 4000), Error);
+  EXPECT_THROW(dsp::vtlp_source_hz(4100, 1.1, 4000), Error);
+
+  const dsp::FrontendConfig c = models::audio_recipe("duet").frontend;
+  const std::vector<float> same = dsp::vtlp_positions(c, 1.0);
+  for (int m = 0; m < c.bins(); ++m) EXPECT_EQ(same[m], float(m));
+  // Up by 20%: every bin reads a lower one, the positions rise and stay within the bins.
+  const std::vector<float> up = dsp::vtlp_positions(c, 1.2), down = dsp::vtlp_positions(c, 0.85);
+  for (int m = 1; m < c.bins(); ++m) {
+    EXPECT_LT(up[m], float(m));
+    EXPECT_GE(up[m], up[m - 1]);
+    EXPECT_GE(down[m], float(m) - 1e-4f);
+    EXPECT_GE(down[m], down[m - 1]);
+    EXPECT_LE(down[m], float(c.bins() - 1));
+  }
+  EXPECT_THROW(dsp::vtlp_positions(c, 1.5), Error);
+}
+
+// A tone's peak moves where the same tone alpha times higher lies, within a bin, and a clip
+// warped by 1 in the same batch stays bit for bit as it was. Wrong arguments are refused.
+TEST(Audio, VtlpMovesATonesPeakToTheWarpedFrequency) {
+  const dsp::FrontendConfig c = models::audio_recipe("duet").frontend;
+  auto tone = [](double hz) {
+    std::vector<float> x(8000);
+    for (size_t i = 0; i < x.size(); ++i) x[i] = float(0.5 * std::sin(2 * M_PI * hz * double(i) / 8000));
+    return x;
+  };
+  auto peak_bin = [&](const Tensor& f, int64_t clip) {
+    const int64_t bins = f.size(2), frames = f.size(3);
+    const float* p = f.data<float>() + clip * bins * frames;
+    int64_t best = 0;
+    double best_sum = -1e30;
+    for (int64_t m = 0; m < bins; ++m) {
+      double sum = 0;
+      for (int64_t t = 0; t < frames; ++t) sum += p[m * frames + t];
+      if (sum > best_sum) best_sum = sum, best = m;
+    }
+    return best;
+  };
+  for (double hz : {500.0, 1000.0, 2000.0}) {
+    SCOPED_TRACE(hz);
+    std::vector<float> both = tone(hz), higher = tone(hz * 1.2), lower = tone(hz * 0.85);
+    both.insert(both.end(), both.begin(), both.end());
+    Tensor f = dsp::melspectrogram_db(Tensor::from_vector<float>(both, {2, 8000}), c);
+    const Tensor before = f.clone();
+    dsp::warp_bins(f, {1.2, 1.0}, c);
+    const Tensor expect_up = dsp::melspectrogram_db(Tensor::from_vector<float>(higher, {1, 8000}), c);
+    EXPECT_NEAR(double(peak_bin(f, 0)), double(peak_bin(expect_up, 0)), 1.0);
+    EXPECT_GT(peak_bin(f, 0), peak_bin(before, 0));
+    const int64_t per_clip = f.numel() / 2;
+    for (int64_t i = per_clip; i < 2 * per_clip; ++i) ASSERT_EQ(f.data<float>()[i], before.data<float>()[i]) << i;
+    Tensor g = before.clone();
+    dsp::warp_bins(g, {0.85, 0.85}, c);
+    const Tensor expect_down = dsp::melspectrogram_db(Tensor::from_vector<float>(lower, {1, 8000}), c);
+    EXPECT_NEAR(double(peak_bin(g, 1)), double(peak_bin(expect_down, 0)), 1.0);
+  }
+  Tensor f = Tensor::zeros({2, 1, c.bins(), 5});
+  EXPECT_THROW(dsp::warp_bins(f, {1.1}, c), Error);              // one factor per clip
+  EXPECT_THROW(dsp::warp_bins(f, {1.1, 1.6}, c), Error);         // outside [0.7, 1.4]
+  Tensor wrong_bins = Tensor::zeros({2, 1, c.bins() + 1, 5});
+  EXPECT_THROW(dsp::warp_bins(wrong_bins, {1.1, 1.1}, c), Error);
+  Tensor flat = Tensor::zeros({2, c.bins()});
+  EXPECT_THROW(dsp::warp_bins(flat, {1.1, 1.1}, c), Error);
+}
+
+// The training's warp reaches the features: with every other augmentation off, a batch
+// warped by one fixed factor equals the plain batch's spectra warped by it and then
+// normalised; without warps asked for, nothing is drawn for them (the batch is unchanged).
+TEST(Audio, VtlpAugmentationReachesTheFeatures) {
+  TinySpeakerSplit tiny;
+  const models::AudioRecipe recipe = models::audio_recipe("duet");
+  models::AudioSet set(tiny.ds, {0, 1, 2, 3}, recipe);
+  models::AudioAugment a;
+  a.enabled = true;
+  a.max_shift = 0, a.speed_min = a.speed_max = 1.0, a.gain_db = 0, a.noise_prob = 0;
+  a.time_masks = a.freq_masks = 0;
+  auto batch = [&](double lo, double hi) {
+    models::AudioAugment w = a;
+    w.warp_min = lo, w.warp_max = hi;
+    Rng rng(5);
+    return set.batch({0, 1, 2, 3}, w, rng, Device::cpu).to_vector<float>();
+  };
+  Tensor waves = Tensor::zeros({4, recipe.num_samples});
+  for (int64_t b = 0; b < 4; ++b) {
+    const std::vector<float> w = models::fit_to_window(set.wave(b), recipe);
+    std::copy(w.begin(), w.end(), waves.data<float>() + b * recipe.num_samples);
+  }
+  const std::vector<float> plain = models::audio_features(waves, recipe).to_vector<float>();
+  const std::vector<float> warped = models::audio_features(waves, recipe, {1.25, 1.25, 1.25, 1.25}).to_vector<float>();
+  EXPECT_EQ(batch(1, 1), plain);
+  const std::vector<float> got = batch(1.25, 1.25);
+  double d_warped = 0, d_plain = 0;
+  for (size_t i = 0; i < got.size(); ++i)
+    d_warped = std::max(d_warped, double(std::abs(got[i] - warped[i]))),
+    d_plain = std::max(d_plain, double(std::abs(got[i] - plain[i])));
+  EXPECT_LT(d_warped, 1e-5);
+  EXPECT_GT(d_plain, 0.5);
+  EXPECT_NE(batch(0.8, 1.3), got);  // drawn per clip
+
+  // audio:duet trains without warps unless told; ranges outside [0.7, 1.4] refused.
+  models::AudioTask t("audio:duet", tiny.ds, tiny.split.train, tiny.split.test, true, 1);
+  EXPECT_EQ(t.warp_range(), (std::pair{1.0, 1.0}));
+  t.set_warp_range(0.9, 1.2);
+  EXPECT_EQ(t.warp_range(), (std::pair{0.9, 1.2}));
+  EXPECT_THROW(t.set_warp_range(1.2, 0.9), Error);
+  EXPECT_THROW(t.set_warp_range(0.6, 1.2), Error);
+  EXPECT_THROW(t.set_warp_range(0.9, 1.5), Error);
+}
+
 // A per-clip effect of eval --robustness (`apply` sets it in ClipEffects) reaches every
 // test-time view, as the same clips changed by hand (`by_hand`; the stored clips are already
 // trimmed) and then read whole, and does not leave its mark on the views of the whole clip,

@@ -53,3 +53,16 @@ TEST(Parity, FeatureNormalisationCudaMatchesCpu) {
   dsp::standardize_per_clip(gpu);
   duet::testing::expect_close(gpu, cpu, 1e-4, 1e-4, "band means + standardisation");
 }
+
+TEST(Parity, VtlpWarpCudaMatchesCpu) {
+  DUET_REQUIRE_GPU();
+  Rng rng(6);
+  dsp::FrontendConfig c;
+  c.sample_rate = 8000, c.n_fft = 256, c.hop_length = 64, c.n_mels = 64;
+  Tensor f = duet::testing::random_input({3, 1, 64, 126}, rng, -80, 20).to(DType::f32);
+  Tensor cpu = f.clone(), gpu = f.to(Device::cuda);
+  const std::vector<double> alphas = {0.8, 1.0, 1.25};
+  dsp::warp_bins(cpu, alphas, c);
+  dsp::warp_bins(gpu, alphas, c);
+  duet::testing::expect_close(gpu, cpu, 1e-5, 1e-5, "vtlp warp");
+}
