@@ -262,7 +262,7 @@ std::optional<models::EvalResult> run_one(const RunSpec& r, const std::string& l
                 audio_task->recipe().highpass_hz);
   if (r.speed_range)
     std::printf("  speed perturbation: %g-%g\n", r.speed_range->first, r.speed_range->second);
-  if (r.vtlp)
+  if (r.vtlp && *r.vtlp != std::pair{1.0, 1.0})
     std::printf("  vocal-tract length perturbation: each clip's spectrum warped by a factor from %g-%g\n",
                 r.vtlp->first, r.vtlp->second);
   if (r.pink_noise > 0)

@@ -40,6 +40,23 @@ void write_gz(const fs::path& p, const std::vector<uint8_t>& b) {
   gzclose(f);
 }
 
+// Training augmentation with every random step switched off (no shift, speed, gain, noise or
+// masks): a test turns on the one it measures.
+models::AudioAugment augmentation_without_draws() {
+  models::AudioAugment a;
+  a.enabled = true;
+  a.max_shift = 0, a.speed_min = a.speed_max = 1.0, a.gain_db = 0, a.noise_prob = 0;
+  a.time_masks = a.freq_masks = 0;
+  return a;
+}
+
+double largest_difference(const std::vector<float>& a, const std::vector<float>& b) {
+  EXPECT_EQ(a.size(), b.size());
+  double d = 0;
+  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) d = std::max(d, double(std::abs(a[i] - b[i])));
+  return d;
+}
+
 void be32(std::vector<uint8_t>& b, uint32_t v) {
   for (int i = 3; i >= 0; --i) b.push_back(uint8_t(v >> (8 * i)));
 }
@@ -1766,21 +1783,14 @@ TEST(Audio, OverdriveAugmentationReachesTheFeatures) {
   TinySpeakerSplit tiny;
   models::AudioSet set(tiny.ds, {0, 1, 2, 3}, models::audio_recipe("duet"));
   auto features = [&](double prob, double max_db) {
-    models::AudioAugment a;
-    a.enabled = true;
-    a.max_shift = 0, a.speed_min = a.speed_max = 1.0, a.gain_db = 0, a.noise_prob = 0;
-    a.time_masks = a.freq_masks = 0;
+    models::AudioAugment a = augmentation_without_draws();
     a.overdrive_prob = prob, a.overdrive_max_db = max_db;
     Rng rng(3);
     return set.batch({0, 1, 2, 3}, a, rng, Device::cpu).to_vector<float>();
   };
-  const std::vector<float> plain = features(0, 24), scaled = features(1, 0), clipped = features(1, 40);
-  double d_scaled = 0, d_clipped = 0;
-  for (size_t i = 0; i < plain.size(); ++i)
-    d_scaled = std::max(d_scaled, double(std::abs(scaled[i] - plain[i]))),
-    d_clipped = std::max(d_clipped, double(std::abs(clipped[i] - plain[i])));
-  EXPECT_LT(d_scaled, 1e-3);
-  EXPECT_GT(d_clipped, 0.5);
+  const std::vector<float> plain = features(0, 24);
+  EXPECT_LT(largest_difference(features(1, 0), plain), 1e-3);   // scaled only
+  EXPECT_GT(largest_difference(features(1, 40), plain), 0.5);   // clipped
 
   // audio:duet trains on a share kDefaultOverdrive of clipped clips unless told otherwise;
   // shares outside [0, 1] refused.
@@ -1883,12 +1893,8 @@ TEST(Audio, VtlpAugmentationReachesTheFeatures) {
   TinySpeakerSplit tiny;
   const models::AudioRecipe recipe = models::audio_recipe("duet");
   models::AudioSet set(tiny.ds, {0, 1, 2, 3}, recipe);
-  models::AudioAugment a;
-  a.enabled = true;
-  a.max_shift = 0, a.speed_min = a.speed_max = 1.0, a.gain_db = 0, a.noise_prob = 0;
-  a.time_masks = a.freq_masks = 0;
   auto batch = [&](double lo, double hi) {
-    models::AudioAugment w = a;
+    models::AudioAugment w = augmentation_without_draws();
     w.warp_min = lo, w.warp_max = hi;
     Rng rng(5);
     return set.batch({0, 1, 2, 3}, w, rng, Device::cpu).to_vector<float>();
@@ -1902,12 +1908,8 @@ TEST(Audio, VtlpAugmentationReachesTheFeatures) {
   const std::vector<float> warped = models::audio_features(waves, recipe, {1.25, 1.25, 1.25, 1.25}).to_vector<float>();
   EXPECT_EQ(batch(1, 1), plain);
   const std::vector<float> got = batch(1.25, 1.25);
-  double d_warped = 0, d_plain = 0;
-  for (size_t i = 0; i < got.size(); ++i)
-    d_warped = std::max(d_warped, double(std::abs(got[i] - warped[i]))),
-    d_plain = std::max(d_plain, double(std::abs(got[i] - plain[i])));
-  EXPECT_LT(d_warped, 1e-5);
-  EXPECT_GT(d_plain, 0.5);
+  EXPECT_LT(largest_difference(got, warped), 1e-5);
+  EXPECT_GT(largest_difference(got, plain), 0.5);
   EXPECT_NE(batch(0.8, 1.3), got);  // drawn per clip
 
   // audio:duet trains without warps unless told; ranges outside [0.7, 1.4] refused.
