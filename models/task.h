@@ -114,6 +114,7 @@ class AudioTask : public Task {
   // [lo, hi] (check_warp_range; default 1, 1: none).
   void set_warp_range(double lo, double hi);
   std::pair<double, double> warp_range() const { return {augment_.warp_min, augment_.warp_max}; }
+  bool warps() const { return augment_.warps(); }
   // The share (0..1) of the training's noisy clips whose noise is pink rather than white
   // (default 0: all white).
   void set_pink_share(double share);

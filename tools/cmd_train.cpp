@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <sstream>
 #include <utility>
 
 #include "engine/error.h"
@@ -188,7 +189,7 @@ nlohmann::json train_config(const RunSpec& r, const models::Task& task) {
     t["overdrive"] = a->overdrive_share();
     // Written when in use only (absent means none): the recipe of a training started before
     // --vtlp existed still matches its flags on --resume.
-    if (a->warp_range() != std::pair{1.0, 1.0}) t["vtlp"] = {a->warp_range().first, a->warp_range().second};
+    if (a->warps()) t["vtlp"] = {a->warp_range().first, a->warp_range().second};
   }
   if (const auto* i = dynamic_cast<const models::ImageTask*>(&task); i && r.augment) {
     t["printed"] = i->printed_share();
@@ -262,9 +263,9 @@ std::optional<models::EvalResult> run_one(const RunSpec& r, const std::string& l
                 audio_task->recipe().highpass_hz);
   if (r.speed_range)
     std::printf("  speed perturbation: %g-%g\n", r.speed_range->first, r.speed_range->second);
-  if (r.vtlp && *r.vtlp != std::pair{1.0, 1.0})
+  if (audio_task && r.augment && audio_task->warps())
     std::printf("  vocal-tract length perturbation: each clip's spectrum warped by a factor from %g-%g\n",
-                r.vtlp->first, r.vtlp->second);
+                audio_task->warp_range().first, audio_task->warp_range().second);
   if (r.pink_noise > 0)
     std::printf("  noise: %g%% of the noisy clips get pink noise, the rest white\n", 100 * r.pink_noise);
   if (audio_task && r.augment && audio_task->reverb_share() > 0)
@@ -360,27 +361,16 @@ std::optional<models::EvalResult> run_one(const RunSpec& r, const std::string& l
   return ev;
 }
 
-// "0.85,1.18" -> {0.85, 1.18} for --speed-range: two numbers within models::check_speed_range's
-// rules; a pair that breaks them is reported against the flag.
-std::pair<double, double> parse_speed_range(const std::string& text) {
+// "MIN,MAX" for a range flag: two numbers that `check` (a models::check_*_range) accepts; a
+// pair it refuses, or anything else, is reported against the flag with `expected`.
+std::pair<double, double> parse_range(const std::string& text, void (*check)(double, double),
+                                      const std::string& expected) {
   if (const auto v = parse_numbers(text); v && v->size() == 2) try {
-      models::check_speed_range((*v)[0], (*v)[1]);
+      check((*v)[0], (*v)[1]);
       return {(*v)[0], (*v)[1]};
     } catch (const Error&) {
     }
-  fail("--speed-range expects MIN,MAX with 0.5 <= MIN <= MAX <= 2, such as 0.85,1.18 (1,1: no speed ",
-       "perturbation); got '", text, "'");
-}
-
-// "0.9,1.2" -> {0.9, 1.2} for --vtlp: two numbers within models::check_warp_range's rules.
-std::pair<double, double> parse_warp_range(const std::string& text) {
-  if (const auto v = parse_numbers(text); v && v->size() == 2) try {
-      models::check_warp_range((*v)[0], (*v)[1]);
-      return {(*v)[0], (*v)[1]};
-    } catch (const Error&) {
-    }
-  fail("--vtlp expects MIN,MAX with ", dsp::kVtlpMin, " <= MIN <= MAX <= ", dsp::kVtlpMax,
-       ", such as 0.9,1.2 (1,1: no warp); got '", text, "'");
+  fail(expected, "; got '", text, "'");
 }
 
 // "32,64,64" -> {32, 64, 64}, within audio:duet's limits (1 to 5 blocks of 1..1024 channels,
@@ -459,12 +449,17 @@ int train_command(const Argv& argv, bool resume) {
     DUET_CHECK(r.model == "audio", "--speed-range applies to --model audio (the training's speed perturbation), not ",
                r.model);
     DUET_CHECK(r.augment, "--speed-range is training augmentation; ", no_augmentation_reason(r));
-    r.speed_range = parse_speed_range(args.str("speed-range", ""));
+    r.speed_range = parse_range(args.str("speed-range", ""), models::check_speed_range,
+                                "--speed-range expects MIN,MAX with 0.5 <= MIN <= MAX <= 2, such as 0.85,1.18 (1,1: no "
+                                "speed perturbation)");
   }
   if (args.has("vtlp")) {
     DUET_CHECK(r.model == "audio", "--vtlp applies to --model audio (it warps training clips' spectra), not ", r.model);
     DUET_CHECK(r.augment, "--vtlp is training augmentation; ", no_augmentation_reason(r));
-    r.vtlp = parse_warp_range(args.str("vtlp", ""));
+    std::ostringstream expected;
+    expected << "--vtlp expects MIN,MAX with " << dsp::kVtlpMin << " <= MIN <= MAX <= " << dsp::kVtlpMax
+             << ", such as 0.9,1.2 (1,1: no warp)";
+    r.vtlp = parse_range(args.str("vtlp", ""), models::check_warp_range, expected.str());
   }
   if (args.has("pink-noise")) {
     DUET_CHECK(r.model == "audio", "--pink-noise applies to --model audio (the training's noise), not ", r.model);
