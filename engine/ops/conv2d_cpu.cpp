@@ -122,34 +122,43 @@ template <class T>
 void conv2d_backward_weight_cpu(const Conv2dShape& s, const T* dy, const T* x, T* dw, T* db) {
   s.validate();
   const int64_t P = s.P(), Q = s.Q(), CRS = s.C * s.R * s.S;
-  // The samples are summed in fixed groups of kGroup, each into its own dw, and the groups'
-  // sums are added in order: which thread sums a group does not change a bit of the result,
-  // so a CPU training gives the same model on any number of threads.
+  // The bias gradient rides in the same product: a row of ones below the im2col matrix makes
+  // the last column of dy col^T the sums of dy over the output positions.
+  const int64_t rows = CRS + (db ? 1 : 0);
+  // A first layer (one input channel: CRS < K) fills the GEMM's tiles better computing the
+  // transpose, col dy^T.
+  const bool transposed = CRS < s.K;
+  // The samples are summed in fixed groups of kGroup, each into its own gradient (K x rows, or
+  // rows x K transposed), and the groups' sums are added in order: which thread sums a group
+  // does not change a bit of the result, so a CPU training gives the same model on any number
+  // of threads.
   constexpr int64_t kGroup = 4;
   const int64_t groups = (s.N + kGroup - 1) / kGroup;
-  std::vector<T> partial(groups * s.K * CRS, T(0));
+  std::vector<T> partial(groups * s.K * rows, T(0));
 #pragma omp parallel
   {
-    std::vector<T> col(CRS * P * Q);
+    std::vector<T> col(rows * P * Q, T(1));  // im2col writes all but the last row of ones
 #pragma omp for schedule(static)
     for (int64_t g = 0; g < groups; ++g)
       for (int64_t n = g * kGroup; n < std::min(s.N, (g + 1) * kGroup); ++n) {
         im2col(s, x + n * s.C * s.H * s.W, col.data());
-        // dw_g (K x CRS) += dy[n] (K x PQ) * col^T (PQ x CRS)
-        gemm_cpu<T>(false, true, s.K, CRS, P * Q, T(1), dy + n * s.K * P * Q, P * Q, col.data(), P * Q, T(1),
-                    partial.data() + g * s.K * CRS, CRS);
+        const T* dyn = dy + n * s.K * P * Q;
+        T* part = partial.data() + g * s.K * rows;
+        if (transposed)  // dw_g^T (rows x K) += col (rows x PQ) * dy[n]^T (PQ x K)
+          gemm_cpu<T>(false, true, rows, s.K, P * Q, T(1), col.data(), P * Q, dyn, P * Q, T(1), part, s.K);
+        else  // dw_g (K x rows) += dy[n] (K x PQ) * col^T (PQ x rows)
+          gemm_cpu<T>(false, true, s.K, rows, P * Q, T(1), dyn, P * Q, col.data(), P * Q, T(1), part, rows);
       }
   }
-  for (int64_t g = 0; g < groups; ++g)
-    for (int64_t i = 0; i < s.K * CRS; ++i) dw[i] += partial[g * s.K * CRS + i];
-  if (db)
-    for (int64_t n = 0; n < s.N; ++n)
-      for (int64_t k = 0; k < s.K; ++k) {
-        const T* d = dy + (n * s.K + k) * P * Q;
-        T acc = T(0);
-        for (int64_t i = 0; i < P * Q; ++i) acc += d[i];
-        db[k] += acc;
-      }
+  // Element (k, i) of a group's gradient.
+  const int64_t k_stride = transposed ? 1 : rows, i_stride = transposed ? s.K : 1;
+  for (int64_t g = 0; g < groups; ++g) {
+    const T* part = partial.data() + g * s.K * rows;
+    for (int64_t k = 0; k < s.K; ++k) {
+      for (int64_t i = 0; i < CRS; ++i) dw[k * CRS + i] += part[k * k_stride + i * i_stride];
+      if (db) db[k] += part[k * k_stride + CRS * i_stride];
+    }
+  }
 }
 
 #define DUET_INSTANTIATE(T)                                                             \

@@ -11,6 +11,7 @@
 #include "engine/functional.h"
 #include "engine/ops/conv2d.h"
 #include "engine/ops/gemm.h"
+#include "engine/ops/pool.h"
 #include "gradcheck.h"
 
 using namespace duet;
@@ -78,6 +79,42 @@ TEST(Forward, MaxPoolPicksWindowMaxFirstOnTies) {
   backward(F::sum(F::max_pool2d(x, 2, 2)));
   EXPECT_EQ(x.grad().to_vector<float>(),
             (std::vector<float>{0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 1}));
+}
+
+// The 2x2, stride-2 window (every model's pool) has its own unrolled CPU loop; it must choose
+// as the general window loop does, written out here: the first largest value in row-major order,
+// a NaN in a window's first place kept and one elsewhere passed over. Odd sizes drop the last row
+// and column; small integers make ties common.
+TEST(Forward, MaxPool2x2ChoosesAsTheGeneralWindowLoop) {
+  const int64_t N = 2, C = 3, H = 7, W = 9, P = 3, Q = 4;
+  std::mt19937 gen(3);
+  std::uniform_int_distribution<int> small(0, 3);
+  std::vector<float> x(size_t(N * C * H * W));
+  for (float& v : x) v = float(small(gen));
+  x[0] = std::nanf("");        // the first place of the first window
+  x[2 * W + 3] = std::nanf("");  // the second place of window (1, 1)
+  x[3 * W + 4] = std::nanf("");  // the third place of window (1, 2)
+  std::vector<float> y(size_t(N * C * P * Q));
+  std::vector<int32_t> argmax(y.size());
+  ops::Pool2dShape s{N, C, H, W, 2, 2, 2, 2};
+  ops::max_pool2d_forward_cpu<float>(s, x.data(), y.data(), argmax.data());
+  for (int64_t nc = 0; nc < N * C; ++nc)
+    for (int64_t p = 0; p < P; ++p)
+      for (int64_t q = 0; q < Q; ++q) {
+        const float* plane = x.data() + nc * H * W;
+        int64_t best = 2 * p * W + 2 * q;
+        for (int64_t i = 0; i < 2; ++i)
+          for (int64_t j = 0; j < 2; ++j)
+            if (plane[(2 * p + i) * W + 2 * q + j] > plane[best]) best = (2 * p + i) * W + 2 * q + j;
+        const size_t o = size_t((nc * P + p) * Q + q);
+        EXPECT_EQ(argmax[o], best) << "plane " << nc << ", window " << p << "," << q;
+        if (std::isnan(plane[best]))
+          EXPECT_TRUE(std::isnan(y[o]));
+        else
+          EXPECT_EQ(y[o], plane[best]);
+      }
+  EXPECT_TRUE(std::isnan(y[0]));
+  EXPECT_FALSE(std::isnan(y[1]));
 }
 
 TEST(Forward, SoftmaxRowsSumToOneAndSurviveLargeLogits) {
@@ -210,43 +247,90 @@ TEST(Forward, Conv2dFloatMatchesNaiveLoopsForOddPaddingsAndStrides) {
   }
 }
 
+namespace {
+std::vector<float> uniform_floats(int64_t n, std::mt19937& gen) {
+  std::uniform_real_distribution<float> u(-1, 1);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& f : v) f = u(gen);
+  return v;
+}
+}  // namespace
+
 TEST(Forward, Conv2dCpuResultsDoNotDependOnTheThreads) {
   // A CPU training gives the same model on any number of OpenMP threads: the convolution's
   // outputs and both gradients, summed over a batch, are bit for bit the same on 1, 2, 3 and 5.
-  ops::Conv2dShape s{23, 3, 12, 11, 8, 3, 3};
-  s.pad_h = s.pad_w = 1;
-  const int64_t P = s.P(), Q = s.Q();
-  std::mt19937 gen(5);
-  std::uniform_real_distribution<float> u(-1, 1);
-  auto draw = [&](int64_t n) {
-    std::vector<float> v(n);
-    for (float& f : v) f = u(gen);
-    return v;
-  };
-  const std::vector<float> x = draw(s.N * s.C * s.H * s.W), w = draw(s.K * s.C * s.R * s.S), b = draw(s.K),
-                           dy = draw(s.N * s.K * P * Q);
-  struct Out {
-    std::vector<float> y, dx, dw, db;
-  };
-  auto run = [&](int threads) {
-    omp_set_num_threads(threads);
-    Out o{std::vector<float>(dy.size()), std::vector<float>(x.size(), 0.5f), std::vector<float>(w.size(), 0.25f),
-          std::vector<float>(b.size(), 0.125f)};
-    ops::conv2d_forward_cpu<float>(s, x.data(), w.data(), b.data(), o.y.data());
-    ops::conv2d_backward_data_cpu<float>(s, dy.data(), w.data(), o.dx.data());
-    ops::conv2d_backward_weight_cpu<float>(s, dy.data(), x.data(), o.dw.data(), o.db.data());
-    return o;
-  };
-  const int before = omp_get_max_threads();
-  const Out one = run(1);
-  for (int threads : {2, 3, 5}) {
-    const Out more = run(threads);
-    EXPECT_EQ(more.y, one.y) << threads << " threads";
-    EXPECT_EQ(more.dx, one.dx) << threads << " threads";
-    EXPECT_EQ(more.dw, one.dw) << threads << " threads";
-    EXPECT_EQ(more.db, one.db) << threads << " threads";
+  // Two layers: a few channels into fewer outputs (the weight gradient's product dy col^T) and
+  // one channel into many (a first layer: the transposed product col dy^T).
+  ops::Conv2dShape inner{23, 3, 12, 11, 8, 3, 3}, first{9, 1, 10, 13, 16, 3, 3};
+  for (ops::Conv2dShape s : {inner, first}) {
+    s.pad_h = s.pad_w = 1;
+    const int64_t P = s.P(), Q = s.Q();
+    std::mt19937 gen(5);
+    const std::vector<float> x = uniform_floats(s.N * s.C * s.H * s.W, gen),
+                             w = uniform_floats(s.K * s.C * s.R * s.S, gen), b = uniform_floats(s.K, gen),
+                             dy = uniform_floats(s.N * s.K * P * Q, gen);
+    struct Out {
+      std::vector<float> y, dx, dw, db;
+    };
+    auto run = [&](int threads) {
+      omp_set_num_threads(threads);
+      Out o{std::vector<float>(dy.size()), std::vector<float>(x.size(), 0.5f), std::vector<float>(w.size(), 0.25f),
+            std::vector<float>(b.size(), 0.125f)};
+      ops::conv2d_forward_cpu<float>(s, x.data(), w.data(), b.data(), o.y.data());
+      ops::conv2d_backward_data_cpu<float>(s, dy.data(), w.data(), o.dx.data());
+      ops::conv2d_backward_weight_cpu<float>(s, dy.data(), x.data(), o.dw.data(), o.db.data());
+      return o;
+    };
+    const int before = omp_get_max_threads();
+    const Out one = run(1);
+    for (int threads : {2, 3, 5}) {
+      const Out more = run(threads);
+      EXPECT_EQ(more.y, one.y) << threads << " threads, " << s.C << " channels";
+      EXPECT_EQ(more.dx, one.dx) << threads << " threads, " << s.C << " channels";
+      EXPECT_EQ(more.dw, one.dw) << threads << " threads, " << s.C << " channels";
+      EXPECT_EQ(more.db, one.db) << threads << " threads, " << s.C << " channels";
+    }
+    omp_set_num_threads(before);
   }
-  omp_set_num_threads(before);
+}
+
+// The float weight and bias gradients (im2col with a row of ones for the bias, the blocked
+// GEMM in either orientation) against naive loops; they add to what the buffers held, and a
+// call without a bias buffer leaves the weight gradient as it was with one.
+TEST(Forward, Conv2dFloatWeightGradientMatchesNaiveLoops) {
+  const ops::Conv2dShape shapes[] = {
+      {5, 3, 9, 8, 4, 3, 3, 1, 1, 1, 1},    // more im2col rows (28) than outputs: dy col^T
+      {6, 1, 11, 14, 16, 3, 3, 1, 1, 1, 1},  // one channel, 16 outputs: col dy^T
+      {3, 2, 13, 12, 5, 4, 2, 2, 3, 0, 2},   // strides and a padding wider than the kernel
+  };
+  for (const ops::Conv2dShape& s : shapes) {
+    const int64_t P = s.P(), Q = s.Q();
+    std::mt19937 gen(17);
+    const std::vector<float> x = uniform_floats(s.N * s.C * s.H * s.W, gen),
+                             dy = uniform_floats(s.N * s.K * P * Q, gen);
+    std::vector<double> dw_ref(size_t(s.K * s.C * s.R * s.S), 0.25), db_ref(size_t(s.K), -0.5);
+    for (int64_t n = 0; n < s.N; ++n)
+      for (int64_t k = 0; k < s.K; ++k)
+        for (int64_t p = 0; p < P; ++p)
+          for (int64_t q = 0; q < Q; ++q) {
+            const double g = dy[size_t(((n * s.K + k) * P + p) * Q + q)];
+            db_ref[size_t(k)] += g;
+            for (int64_t c = 0; c < s.C; ++c)
+              for (int64_t r = 0; r < s.R; ++r)
+                for (int64_t t = 0; t < s.S; ++t) {
+                  const int64_t h = p * s.stride_h - s.pad_h + r, col = q * s.stride_w - s.pad_w + t;
+                  if (h >= 0 && h < s.H && col >= 0 && col < s.W)
+                    dw_ref[size_t(((k * s.C + c) * s.R + r) * s.S + t)] +=
+                        g * x[size_t(((n * s.C + c) * s.H + h) * s.W + col)];
+                }
+          }
+    std::vector<float> dw(dw_ref.size(), 0.25f), db(db_ref.size(), -0.5f), dw_alone(dw_ref.size(), 0.25f);
+    ops::conv2d_backward_weight_cpu<float>(s, dy.data(), x.data(), dw.data(), db.data());
+    ops::conv2d_backward_weight_cpu<float>(s, dy.data(), x.data(), dw_alone.data(), nullptr);
+    for (size_t i = 0; i < dw.size(); ++i) EXPECT_NEAR(dw[i], dw_ref[i], 1e-4) << "dw[" << i << "], C=" << s.C;
+    for (size_t k = 0; k < db.size(); ++k) EXPECT_NEAR(db[k], db_ref[k], 1e-4) << "db[" << k << "], C=" << s.C;
+    EXPECT_EQ(dw_alone, dw) << "C=" << s.C;
+  }
 }
 
 TEST(Forward, GemmPipelineSettingIsZeroOrOne) {
