@@ -18,6 +18,31 @@ void max_pool2d_forward_cpu(const Pool2dShape& s, const T* x, T* y, int32_t* arg
 #pragma omp parallel for if (s.N * s.C > 16)
   for (int64_t nc = 0; nc < s.N * s.C; ++nc) {
     const T* plane = x + nc * s.H * s.W;
+    if (s.kh == 2 && s.kw == 2 && s.sh == 2 && s.sw == 2) {  // the models' pool: the same choices, unrolled
+      for (int64_t p = 0; p < P; ++p) {
+        const T* r0 = plane + 2 * p * s.W;
+        const T* r1 = r0 + s.W;
+        T* out = y + (nc * P + p) * Q;
+        int32_t* arg = argmax + (nc * P + p) * Q;
+        for (int64_t q = 0; q < Q; ++q) {
+          // Selects, not branches (which of four values is largest is a coin toss to a
+          // branch predictor), in the general loop's order: the first largest wins.
+          const int32_t i0 = int32_t(2 * p * s.W + 2 * q), w = int32_t(s.W);
+          T top = r0[2 * q];
+          int32_t best = i0;
+          const T v1 = r0[2 * q + 1], v2 = r1[2 * q], v3 = r1[2 * q + 1];
+          best = v1 > top ? i0 + 1 : best;
+          top = v1 > top ? v1 : top;
+          best = v2 > top ? i0 + w : best;
+          top = v2 > top ? v2 : top;
+          best = v3 > top ? i0 + w + 1 : best;
+          top = v3 > top ? v3 : top;
+          out[q] = top;
+          arg[q] = best;
+        }
+      }
+      continue;
+    }
     for (int64_t p = 0; p < P; ++p)
       for (int64_t q = 0; q < Q; ++q) {
         int64_t best = (p * s.sh) * s.W + q * s.sw;
