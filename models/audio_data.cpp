@@ -301,9 +301,19 @@ Tensor AudioSet::batch(const std::vector<int64_t>& idx, const AudioAugment& aug,
   std::vector<std::vector<dsp::Band>> bands(B);
   std::vector<double> warps(aug.enabled && aug.warps() ? B : 0, 1.0);
   const int bins = recipe_.frontend.bins(), frames = int(recipe_.frontend.frames(L));
-  for (int64_t b = 0; b < B; ++b) {
+  // The clips are made side by side, each drawing from its own generator, seeded from one draw
+  // of rng and the clip's place in the batch: the batch is the same on any number of threads.
+  const uint64_t batch_seed = rng.next_u64();
+  // The test-time views of this batch's speeds exist before the threads look them up.
+  if (!aug.enabled)
+    for (int64_t b = 0; b < B; ++b) {
+      auto& view = views_[std::lround((effects.empty() ? 1.0 : effects[b].speed) * 10000)];
+      view.resize(waves_.size());
+    }
+  // One clip of the batch into row b of w, its masks into bands[b], its warp into warps[b].
+  auto make_clip = [&](int64_t b, Rng& rng) {
     const ClipEffects fx = effects.empty() ? ClipEffects{} : effects[b];
-    if (fx.silent) continue;  // stays all zeros
+    if (fx.silent) return;  // stays all zeros
     std::vector<float> cut_clip;
     if (fx.cut > 0) cut_clip = cut_word(waves_[idx[b]], recipe_.sample_rate, fx.cut, fx.cut_at_start);
     const std::vector<float>& src = fx.cut > 0 ? cut_clip : waves_[idx[b]];
@@ -327,11 +337,18 @@ Tensor AudioSet::batch(const std::vector<int64_t>& idx, const AudioAugment& aug,
     } else if (!aug.enabled && std::abs(fx.speed - 1.0) < 1e-3) {
       x = fit_to_window(src, recipe_);  // src is already the recipe's clip
     } else if (!aug.enabled) {  // a test-time view of the whole clip, made once
-      auto& view = views_[std::lround(fx.speed * 10000)];
-      view.resize(waves_.size());
-      std::vector<float>& cached = view[idx[b]];
-      if (cached.empty()) cached = fit_to_window(at_speed(src, fx.speed, rate), recipe_);
-      x = cached;
+      std::vector<float>& cached = views_.at(std::lround(fx.speed * 10000))[idx[b]];
+      bool made;
+#pragma omp critical(duet_audio_views)
+      {
+        made = !cached.empty();
+        if (made) x = cached;
+      }
+      if (!made) {
+        x = fit_to_window(at_speed(src, fx.speed, rate), recipe_);
+#pragma omp critical(duet_audio_views)
+        if (cached.empty()) cached = x;
+      }
     } else {
       const double f = rng.uniform(aug.speed_min, aug.speed_max) * fx.speed;
       x = at_speed(heard(), f, rate);
@@ -379,7 +396,18 @@ Tensor AudioSet::batch(const std::vector<int64_t>& idx, const AudioAugment& aug,
     std::copy(x.begin() + from, x.begin() + from + n, w + b * L + offset);
     for (auto [snr, colour] : {std::pair{aug_snr, aug_colour}, {fx.snr_db, fx.colour}})
       if (std::isfinite(snr)) add_noise(w + b * L, size_t(L), snr, rng, colour);
+  };
+  std::vector<std::string> errors(static_cast<size_t>(B));
+#pragma omp parallel for schedule(dynamic)
+  for (int64_t b = 0; b < B; ++b) {
+    try {
+      Rng clip_rng(splitmix64(batch_seed ^ splitmix64(uint64_t(b))));
+      make_clip(b, clip_rng);
+    } catch (const std::exception& e) {
+      errors[size_t(b)] = e.what();
+    }
   }
+  for (const auto& e : errors) DUET_CHECK(e.empty(), e);
   Tensor feats = audio_features(waves.to(device), recipe_, warps);
   if (aug.enabled) dsp::mask_bands(feats, bands);
   return feats;
