@@ -31,19 +31,55 @@ Broadcast make_broadcast(const Shape& a, const Shape& b) {
 Shape broadcast_shape(const Broadcast& bc) { return Shape(bc.out_shape, bc.out_shape + bc.ndim); }
 
 
+namespace {
+
+// out[i] = a[i * sa] op b[i * sb] for i < n; each stride is 0 (one value for the whole run) or
+// 1, so every case is a plain loop the compiler vectorises.
+template <class T>
+void binary_run(BinaryOp op, int64_t n, const T* a, int64_t sa, const T* b, int64_t sb, T* out) {
+  const bool add = op == BinaryOp::add;
+  if (sa == 1 && sb == 1) {
+    if (add)
+      for (int64_t i = 0; i < n; ++i) out[i] = a[i] + b[i];
+    else
+      for (int64_t i = 0; i < n; ++i) out[i] = a[i] * b[i];
+  } else if (sa == 1) {
+    const T v = b[0];
+    if (add)
+      for (int64_t i = 0; i < n; ++i) out[i] = a[i] + v;
+    else
+      for (int64_t i = 0; i < n; ++i) out[i] = a[i] * v;
+  } else if (sb == 1) {
+    const T v = a[0];
+    if (add)
+      for (int64_t i = 0; i < n; ++i) out[i] = v + b[i];
+    else
+      for (int64_t i = 0; i < n; ++i) out[i] = v * b[i];
+  } else {
+    const T v = add ? a[0] + b[0] : a[0] * b[0];
+    for (int64_t i = 0; i < n; ++i) out[i] = v;
+  }
+}
+
+}  // namespace
+
+// The output is walked row by row along its last dimension (where each input's stride is 0 or
+// 1): the offsets of a row's start are worked out once, and rows are shared among the threads
+// (each writes its own outputs, so the result does not depend on them).
 template <class T>
 void binary_forward_cpu(BinaryOp op, const Broadcast& bc, const T* a, const T* b, T* y) {
-  if (bc.same_shape) {
-    if (op == BinaryOp::add)
-      for (int64_t i = 0; i < bc.numel; ++i) y[i] = a[i] + b[i];
-    else
-      for (int64_t i = 0; i < bc.numel; ++i) y[i] = a[i] * b[i];
+  if (bc.numel == 0) return;
+  if (bc.same_shape || bc.ndim == 0) {
+    binary_run(op, bc.numel, a, 1, b, 1, y);
     return;
   }
-  for (int64_t i = 0; i < bc.numel; ++i) {
+  const int last = bc.ndim - 1;
+  const int64_t inner = bc.out_shape[last], rows = bc.numel / inner;
+#pragma omp parallel for if (bc.numel > (1 << 16))
+  for (int64_t r = 0; r < rows; ++r) {
     int64_t oa, ob;
-    broadcast_offsets(bc, i, oa, ob);
-    y[i] = op == BinaryOp::add ? a[oa] + b[ob] : a[oa] * b[ob];
+    broadcast_offsets(bc, r * inner, oa, ob);
+    binary_run(op, inner, a + oa, bc.a_stride[last], b + ob, bc.b_stride[last], y + r * inner);
   }
 }
 

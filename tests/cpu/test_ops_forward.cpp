@@ -10,6 +10,7 @@
 #include "engine/error.h"
 #include "engine/functional.h"
 #include "engine/ops/conv2d.h"
+#include "engine/ops/elementwise.h"
 #include "engine/ops/gemm.h"
 #include "engine/ops/pool.h"
 #include "gradcheck.h"
@@ -148,6 +149,37 @@ TEST(Forward, BroadcastAddMul) {
   EXPECT_EQ(F::mul(a, Tensor::from_vector<float>({2, -1}, {2, 1})).to_vector<float>(),
             (std::vector<float>{2, 4, 6, -4, -5, -6}));
   EXPECT_THROW(F::add(a, Tensor::zeros({2})), Error);
+}
+
+// The CPU broadcast walks the output row by row (last dimension): every pairing of a run
+// (stride 1) and a repeated value (stride 0) on either side, in small shapes and in ones large
+// enough to share the rows among threads, against the per-element offsets.
+TEST(Forward, BroadcastRowsMatchThePerElementOffsets) {
+  const std::vector<std::pair<Shape, Shape>> cases = {
+      {{2, 3, 4}, {3, 1}},          // b repeated along the row
+      {{3, 1}, {2, 3, 4}},          // a repeated along the row
+      {{2, 1, 4}, {1, 3, 1}},       // a a run, b repeated; the output wider than both
+      {{5, 1, 1}, {1, 1, 1}},       // both repeated
+      {{1, 4}, {3, 4}},             // both runs, a's rows repeated
+      {{8, 1, 64, 126}, {1, 1, 64, 1}},  // the per-mel normaliser, on several threads
+      {{8, 1, 64, 126}, {8, 1, 64, 126}},
+  };
+  Rng rng(7);
+  for (const auto& [sa, sb] : cases) {
+    Tensor a = random_tensor(sa, rng).to(DType::f32), b = random_tensor(sb, rng).to(DType::f32);
+    const ops::Broadcast bc = ops::make_broadcast(sa, sb);
+    for (ops::BinaryOp op : {ops::BinaryOp::add, ops::BinaryOp::mul}) {
+      Tensor y = op == ops::BinaryOp::add ? F::add(a, b) : F::mul(a, b);
+      ASSERT_EQ(y.numel(), bc.numel);
+      for (int64_t i = 0; i < bc.numel; ++i) {
+        int64_t oa, ob;
+        ops::broadcast_offsets(bc, i, oa, ob);
+        const float u = a.data<float>()[oa], v = b.data<float>()[ob];
+        ASSERT_EQ(y.data<float>()[i], op == ops::BinaryOp::add ? u + v : u * v)
+            << shape_str(sa) << " and " << shape_str(sb) << ", element " << i;
+      }
+    }
+  }
 }
 
 TEST(Forward, ConcatAlongFeatures) {
