@@ -1,6 +1,7 @@
 // The model layer: pairing for fusion (never across train and test), image normalisation
 // to MNIST form, deterministic training on the CPU, checkpoint round trips of tasks.
 #include <gtest/gtest.h>
+#include <omp.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -1774,6 +1775,44 @@ TEST(Audio, OverdriveAmplifiesAndClipsAtFullScale) {
   for (size_t i = 0; i < x.size(); ++i) EXPECT_NEAR(unity[i], 4 * x[i], 1e-6);
   EXPECT_EQ(models::overdrive(std::vector<float>(100, 0.0f), 12), std::vector<float>(100, 0.0f));
   EXPECT_THROW(models::overdrive(x, -1), Error);
+}
+
+// An audio batch's clips are made side by side, each from its own generator: with every
+// augmentation drawing (speed, rooms, cut words, overdrive, white and pink noise, placement,
+// masks) and with test-time effects (a speed view, a room, noise, a silent clip), the batch is
+// the same to the bit on 1, 2 and 3 threads, and the caller's generator moves by one draw.
+TEST(Audio, BatchIsTheSameOnAnyNumberOfThreads) {
+  TinySpeakerSplit tiny;
+  std::vector<int64_t> idx(tiny.ds.recordings.size());
+  for (size_t i = 0; i < idx.size(); ++i) idx[i] = int64_t(i);
+  idx.resize(24);
+  models::AudioSet set(tiny.ds, idx, models::audio_recipe("duet"));
+  models::AudioAugment aug;
+  aug.enabled = true;
+  aug.reverb_prob = aug.cut_prob = aug.overdrive_prob = aug.pink_share = 0.5;
+  aug.time_masks = aug.freq_masks = 2;
+  std::vector<models::ClipEffects> effects(idx.size());
+  for (size_t i = 0; i < effects.size(); ++i) {
+    effects[i].speed = i % 3 == 0 ? 1.08 : 1.0;
+    effects[i].snr_db = i % 4 == 1 ? 5.0 : INFINITY;
+    effects[i].rt60 = i % 5 == 2 ? 0.6 : 0.0;
+    effects[i].drr_db = 3, effects[i].room_seed = 9;
+    effects[i].silent = i == 7;
+  }
+  const int before = omp_get_max_threads();
+  auto make = [&](int threads, bool train) {
+    omp_set_num_threads(threads);
+    Rng rng(11);
+    std::vector<float> v = train ? set.batch(idx, aug, rng, Device::cpu).to_vector<float>()
+                                 : set.batch(idx, models::AudioAugment{}, rng, Device::cpu, effects).to_vector<float>();
+    EXPECT_EQ(rng.state(), Rng(11).state() + 1) << threads << " threads";
+    return v;
+  };
+  for (bool train : {true, false}) {
+    const std::vector<float> one = make(1, train);
+    for (int threads : {2, 3}) EXPECT_EQ(make(threads, train), one) << threads << " threads, train " << train;
+  }
+  omp_set_num_threads(before);
 }
 
 // The training's overdrive reaches the features: with every other augmentation off, a clip
