@@ -22,7 +22,7 @@ if $duet devices | grep -q "^GPU 0" || [ $full -eq 1 ]; then
   audio_args=() image_args=() fusion_args=()
   echo "main: full recipes"
 else
-  # 7-9 minutes on 2 cores, build included; docs/training.md lists what these reach. The short image
+  # 6-9 minutes on 2 cores, build included; docs/training.md lists what these reach. The short image
   # model reads each picture once: five readings would make its --robustness evaluation about
   # 8 minutes longer on the CPU (docs/training.md, Test-time shifts).
   audio_args=(--epochs 8) image_args=(--epochs 1 --train-limit 10000 --test-shift 0) fusion_args=(--epochs 3)
