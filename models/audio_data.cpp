@@ -306,11 +306,10 @@ Tensor AudioSet::batch(const std::vector<int64_t>& idx, const AudioAugment& aug,
   const uint64_t batch_seed = rng.next_u64();
   // The test-time views of this batch's speeds exist before the threads look them up.
   if (!aug.enabled)
-    for (int64_t b = 0; b < B; ++b) {
-      auto& view = views_[std::lround((effects.empty() ? 1.0 : effects[b].speed) * 10000)];
-      view.resize(waves_.size());
-    }
+    for (const ClipEffects& fx : effects)
+      if (std::abs(fx.speed - 1.0) >= 1e-3) views_[std::lround(fx.speed * 10000)].resize(waves_.size());
   // One clip of the batch into row b of w, its masks into bands[b], its warp into warps[b].
+  // Its rng is the clip's own generator (and hides the batch's).
   auto make_clip = [&](int64_t b, Rng& rng) {
     const ClipEffects fx = effects.empty() ? ClipEffects{} : effects[b];
     if (fx.silent) return;  // stays all zeros
