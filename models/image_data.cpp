@@ -207,7 +207,13 @@ Tensor ImageSet::batch(const std::vector<int64_t>& idx, const ImageAugment& aug,
   DUET_CHECK(aug.lowres_min >= 2 && aug.lowres_min <= aug.lowres_max, "ImageAugment: low-resolution sides ",
              aug.lowres_min, "..", aug.lowres_max, " (expected 2 <= min <= max)");
   const int64_t K = int64_t(basis_.size() / 784);
-  for (int64_t b = 0; b < B; ++b) {
+  // The pictures are made side by side, each drawing from its own generator, seeded from one
+  // draw of rng and the picture's place in the batch: the batch is the same on any number of
+  // threads.
+  const uint64_t batch_seed = rng.next_u64();
+  // One picture of the batch into out[b]. Its rng is the picture's own generator (and hides
+  // the batch's).
+  auto make_picture = [&](int64_t b, Rng& rng) {
     ImageEffects fx = effects.empty() ? ImageEffects{} : effects[b];
     if (aug.enabled) {  // training noise and occlusion join any effect asked for (the stronger wins)
       if (aug.noise_prob > 0 && rng.uniform() < aug.noise_prob)
@@ -273,7 +279,18 @@ Tensor ImageSet::batch(const std::vector<int64_t>& idx, const ImageAugment& aug,
       else if (fx.noise > 0) o[i] += float(fx.noise * rng.normal());
       o[i] = (o[i] - mean_) / std_;
     }
+  };
+  std::vector<std::string> errors(static_cast<size_t>(B));
+#pragma omp parallel for schedule(dynamic, 4)
+  for (int64_t b = 0; b < B; ++b) {
+    try {
+      Rng picture_rng(splitmix64(batch_seed ^ splitmix64(uint64_t(b))));
+      make_picture(b, picture_rng);
+    } catch (const std::exception& e) {
+      errors[size_t(b)] = e.what();
+    }
   }
+  for (const auto& e : errors) DUET_CHECK(e.empty(), e);
   return x.to(device);
 }
 
