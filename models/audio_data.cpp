@@ -9,6 +9,7 @@
 #include "dsp/room.h"
 #include "dsp/wav.h"
 #include "engine/error.h"
+#include "models/examples.h"
 
 namespace duet::models {
 
@@ -301,8 +302,8 @@ Tensor AudioSet::batch(const std::vector<int64_t>& idx, const AudioAugment& aug,
   std::vector<std::vector<dsp::Band>> bands(B);
   std::vector<double> warps(aug.enabled && aug.warps() ? B : 0, 1.0);
   const int bins = recipe_.frontend.bins(), frames = int(recipe_.frontend.frames(L));
-  // The clips are made side by side, each drawing from its own generator, seeded from one draw
-  // of rng and the clip's place in the batch: the batch is the same on any number of threads.
+  // The clips are made side by side (make_examples), each drawing from its own generator,
+  // seeded from one draw of rng and the clip's place in the batch.
   const uint64_t batch_seed = rng.next_u64();
   // The test-time views of this batch's speeds exist before the threads look them up.
   if (!aug.enabled)
@@ -396,17 +397,7 @@ Tensor AudioSet::batch(const std::vector<int64_t>& idx, const AudioAugment& aug,
     for (auto [snr, colour] : {std::pair{aug_snr, aug_colour}, {fx.snr_db, fx.colour}})
       if (std::isfinite(snr)) add_noise(w + b * L, size_t(L), snr, rng, colour);
   };
-  std::vector<std::string> errors(static_cast<size_t>(B));
-#pragma omp parallel for schedule(dynamic)
-  for (int64_t b = 0; b < B; ++b) {
-    try {
-      Rng clip_rng(splitmix64(batch_seed ^ splitmix64(uint64_t(b))));
-      make_clip(b, clip_rng);
-    } catch (const std::exception& e) {
-      errors[size_t(b)] = e.what();
-    }
-  }
-  for (const auto& e : errors) DUET_CHECK(e.empty(), e);
+  make_examples(B, batch_seed, make_clip);
   Tensor feats = audio_features(waves.to(device), recipe_, warps);
   if (aug.enabled) dsp::mask_bands(feats, bands);
   return feats;

@@ -7,6 +7,7 @@
 
 #include "engine/error.h"
 #include "engine/ops/gemm.h"
+#include "models/examples.h"
 #include "models/printed_digits.h"
 
 #define STB_IMAGE_IMPLEMENTATION
@@ -207,9 +208,8 @@ Tensor ImageSet::batch(const std::vector<int64_t>& idx, const ImageAugment& aug,
   DUET_CHECK(aug.lowres_min >= 2 && aug.lowres_min <= aug.lowres_max, "ImageAugment: low-resolution sides ",
              aug.lowres_min, "..", aug.lowres_max, " (expected 2 <= min <= max)");
   const int64_t K = int64_t(basis_.size() / 784);
-  // The pictures are made side by side, each drawing from its own generator, seeded from one
-  // draw of rng and the picture's place in the batch: the batch is the same on any number of
-  // threads.
+  // The pictures are made side by side (make_examples), each drawing from its own generator,
+  // seeded from one draw of rng and the picture's place in the batch.
   const uint64_t batch_seed = rng.next_u64();
   // One picture of the batch into out[b]. Its rng is the picture's own generator (and hides
   // the batch's).
@@ -280,17 +280,7 @@ Tensor ImageSet::batch(const std::vector<int64_t>& idx, const ImageAugment& aug,
       o[i] = (o[i] - mean_) / std_;
     }
   };
-  std::vector<std::string> errors(static_cast<size_t>(B));
-#pragma omp parallel for schedule(dynamic, 4)
-  for (int64_t b = 0; b < B; ++b) {
-    try {
-      Rng picture_rng(splitmix64(batch_seed ^ splitmix64(uint64_t(b))));
-      make_picture(b, picture_rng);
-    } catch (const std::exception& e) {
-      errors[size_t(b)] = e.what();
-    }
-  }
-  for (const auto& e : errors) DUET_CHECK(e.empty(), e);
+  make_examples(B, batch_seed, make_picture);
   return x.to(device);
 }
 

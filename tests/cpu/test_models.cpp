@@ -58,6 +58,25 @@ double largest_difference(const std::vector<float>& a, const std::vector<float>&
   return d;
 }
 
+// make(train) builds one batch from a generator seeded 'seed' and returns it; the batch must
+// be the same to the bit on 1, 2 and 3 OpenMP threads, with training augmentation and without,
+// and take exactly one draw of the generator.
+void expect_batch_same_on_any_threads(uint64_t seed, const std::function<Tensor(bool, Rng&)>& make) {
+  const int before = omp_get_max_threads();
+  auto run = [&](int threads, bool train) {
+    omp_set_num_threads(threads);
+    Rng rng(seed);
+    const std::vector<float> v = make(train, rng).to_vector<float>();
+    EXPECT_EQ(rng.state(), Rng(seed).state() + 1) << threads << " threads";
+    return v;
+  };
+  for (bool train : {true, false}) {
+    const std::vector<float> one = run(1, train);
+    for (int threads : {2, 3}) EXPECT_EQ(run(threads, train), one) << threads << " threads, train " << train;
+  }
+  omp_set_num_threads(before);
+}
+
 void be32(std::vector<uint8_t>& b, uint32_t v) {
   for (int i = 3; i >= 0; --i) b.push_back(uint8_t(v >> (8 * i)));
 }
@@ -570,20 +589,10 @@ TEST(Images, BatchIsTheSameOnAnyNumberOfThreads) {
     effects[i].lowres = i % 7 == 3 ? 8 : 0;
     effects[i].blank = i == 11;
   }
-  const int before = omp_get_max_threads();
-  auto make = [&](int threads, bool train) {
-    omp_set_num_threads(threads);
-    Rng rng(5);
-    std::vector<float> v = train ? set.batch(idx, aug, rng, Device::cpu).to_vector<float>()
-                                 : set.batch(idx, models::ImageAugment{}, rng, Device::cpu, effects).to_vector<float>();
-    EXPECT_EQ(rng.state(), Rng(5).state() + 1) << threads << " threads";
-    return v;
-  };
-  for (bool train : {true, false}) {
-    const std::vector<float> one = make(1, train);
-    for (int threads : {2, 3}) EXPECT_EQ(make(threads, train), one) << threads << " threads, train " << train;
-  }
-  omp_set_num_threads(before);
+  expect_batch_same_on_any_threads(5, [&](bool train, Rng& rng) {
+    return train ? set.batch(idx, aug, rng, Device::cpu)
+                 : set.batch(idx, models::ImageAugment{}, rng, Device::cpu, effects);
+  });
 }
 
 TEST(Images, WidenStretchesNarrowDigitsTowardASquareBox) {
@@ -1840,20 +1849,10 @@ TEST(Audio, BatchIsTheSameOnAnyNumberOfThreads) {
     effects[i].drr_db = 3, effects[i].room_seed = 9;
     effects[i].silent = i == 7;
   }
-  const int before = omp_get_max_threads();
-  auto make = [&](int threads, bool train) {
-    omp_set_num_threads(threads);
-    Rng rng(11);
-    std::vector<float> v = train ? set.batch(idx, aug, rng, Device::cpu).to_vector<float>()
-                                 : set.batch(idx, models::AudioAugment{}, rng, Device::cpu, effects).to_vector<float>();
-    EXPECT_EQ(rng.state(), Rng(11).state() + 1) << threads << " threads";
-    return v;
-  };
-  for (bool train : {true, false}) {
-    const std::vector<float> one = make(1, train);
-    for (int threads : {2, 3}) EXPECT_EQ(make(threads, train), one) << threads << " threads, train " << train;
-  }
-  omp_set_num_threads(before);
+  expect_batch_same_on_any_threads(11, [&](bool train, Rng& rng) {
+    return train ? set.batch(idx, aug, rng, Device::cpu)
+                 : set.batch(idx, models::AudioAugment{}, rng, Device::cpu, effects);
+  });
 }
 
 // The training's overdrive reaches the features: with every other augmentation off, a clip
