@@ -6,6 +6,7 @@
 //    regenerated in the backward pass instead of stored.
 #pragma once
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 
 #ifdef __CUDACC__
@@ -44,6 +45,17 @@ class Rng {
     double u1 = uniform(), u2 = uniform();
     if (u1 < 1e-300) u1 = 1e-300;
     return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+  }
+  // n standard normal draws into out: each Box-Muller pair gives two (the cosine and the sine
+  // of the same angle), half the logarithms and angles of n calls to normal(), which keeps one.
+  void normals(double* out, size_t n) {
+    for (size_t i = 0; i < n; i += 2) {
+      double u1 = uniform(), u2 = uniform();
+      if (u1 < 1e-300) u1 = 1e-300;
+      const double r = std::sqrt(-2.0 * std::log(u1)), a = 6.283185307179586 * u2;
+      out[i] = r * std::cos(a);
+      if (i + 1 < n) out[i + 1] = r * std::sin(a);
+    }
   }
   // Gamma(shape, 1), shape > 0: Marsaglia and Tsang's squeeze method; a shape below 1 is
   // boosted to shape + 1 and scaled by U^(1/shape).

@@ -229,10 +229,11 @@ std::vector<double> pink_noise(size_t n, Rng& rng) {
   // are dropped so that the slowest section (time constant about 880 samples) has settled.
   constexpr size_t warm = 4096;
   double b[7] = {};
-  std::vector<double> out(n);
+  std::vector<double> white(warm + n), out(n);
+  rng.normals(white.data(), white.size());
   double power = 0;
   for (size_t i = 0; i < warm + n; ++i) {
-    const double w = rng.normal();
+    const double w = white[i];
     b[0] = 0.99886 * b[0] + w * 0.0555179;
     b[1] = 0.99332 * b[1] + w * 0.0750759;
     b[2] = 0.96900 * b[2] + w * 0.1538520;
@@ -252,10 +253,11 @@ std::vector<double> pink_noise(size_t n, Rng& rng) {
 }
 
 void add_noise(float* x, size_t n, double snr_db, Rng& rng, NoiseColour colour) {
-  // Signal power over the loudest 50% of samples, so silence padding does not count.
+  // Signal power over the loudest 50% of samples, so silence padding does not count (the
+  // loudest half found by a partition, not a sort).
   std::vector<float> sq(n);
   for (size_t i = 0; i < n; ++i) sq[i] = x[i] * x[i];
-  std::sort(sq.begin(), sq.end());
+  std::nth_element(sq.begin(), sq.begin() + std::ptrdiff_t(n / 2), sq.end());
   double p = 0;
   for (size_t i = sq.size() / 2; i < sq.size(); ++i) p += sq[i];
   p /= std::max<size_t>(1, sq.size() - sq.size() / 2);
@@ -266,7 +268,9 @@ void add_noise(float* x, size_t n, double snr_db, Rng& rng, NoiseColour colour) 
     for (size_t i = 0; i < n; ++i) x[i] += float(sigma * v[i]);
     return;
   }
-  for (size_t i = 0; i < n; ++i) x[i] += float(sigma * rng.normal());
+  std::vector<double> white(n);
+  rng.normals(white.data(), n);
+  for (size_t i = 0; i < n; ++i) x[i] += float(sigma * white[i]);
 }
 
 AudioSet::AudioSet(const data::Fsdd& ds, const std::vector<int64_t>& indices, const AudioRecipe& recipe)

@@ -179,6 +179,36 @@ TEST(Rng, StateRoundTrip) {
   EXPECT_EQ(b.normal(), y);
 }
 
+// normals() gives both draws of each Box-Muller pair: the first is normal()'s draw from the
+// same two uniforms, the second the sine of the same angle; an odd count drops the last sine.
+// Over many draws: mean 0, variance 1, and the two members of a pair uncorrelated.
+TEST(Rng, NormalsArePairedBoxMullerDraws) {
+  std::vector<double> v(5);
+  Rng a(7), b(7), c(7);
+  a.normals(v.data(), v.size());
+  EXPECT_EQ(v[0], b.normal());
+  const double u1 = c.uniform(), u2 = c.uniform();
+  EXPECT_NEAR(v[1], std::sqrt(-2 * std::log(u1)) * std::sin(6.283185307179586 * u2), 1e-12);
+  EXPECT_EQ(v[2], b.normal());
+  EXPECT_EQ(v[4], b.normal());
+  EXPECT_EQ(a.state(), b.state());  // three pairs drawn, as three calls of normal()
+
+  std::vector<double> w(200000);
+  Rng(3).normals(w.data(), w.size());
+  double mean = 0, var = 0, pair = 0;
+  for (double x : w) mean += x;
+  mean /= double(w.size());
+  for (size_t i = 0; i < w.size(); i += 2) {
+    var += (w[i] - mean) * (w[i] - mean) + (w[i + 1] - mean) * (w[i + 1] - mean);
+    pair += (w[i] - mean) * (w[i + 1] - mean);
+  }
+  var /= double(w.size());
+  pair /= double(w.size() / 2);
+  EXPECT_NEAR(mean, 0.0, 0.01);
+  EXPECT_NEAR(var, 1.0, 0.02);
+  EXPECT_NEAR(pair / var, 0.0, 0.015);
+}
+
 TEST(Init, PyTorchDefaultBounds) {
   Rng rng(3);
   Tensor w = Tensor::zeros({10, 1, 7, 7}), b = Tensor::zeros({10});
