@@ -46,15 +46,20 @@ class Rng {
     if (u1 < 1e-300) u1 = 1e-300;
     return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
   }
-  // n standard normal draws into out: each Box-Muller pair gives two (the cosine and the sine
-  // of the same angle), half the logarithms and angles of n calls to normal(), which keeps one.
+  // Both draws of one Box-Muller pair: the cosine (normal()'s draw from the same uniforms) and
+  // the sine of the same angle, for half the logarithms and angles of two calls to normal().
+  void normal_pair(double& c, double& s) {
+    double u1 = uniform(), u2 = uniform();
+    if (u1 < 1e-300) u1 = 1e-300;
+    const double r = std::sqrt(-2.0 * std::log(u1)), a = 6.283185307179586 * u2;
+    c = r * std::cos(a);
+    s = r * std::sin(a);
+  }
+  // n standard normal draws into out, a pair at a time (an odd n drops the last sine).
   void normals(double* out, size_t n) {
     for (size_t i = 0; i < n; i += 2) {
-      double u1 = uniform(), u2 = uniform();
-      if (u1 < 1e-300) u1 = 1e-300;
-      const double r = std::sqrt(-2.0 * std::log(u1)), a = 6.283185307179586 * u2;
-      out[i] = r * std::cos(a);
-      if (i + 1 < n) out[i + 1] = r * std::sin(a);
+      double s;
+      normal_pair(out[i], i + 1 < n ? out[i + 1] : s);
     }
   }
   // Gamma(shape, 1), shape > 0: Marsaglia and Tsang's squeeze method; a shape below 1 is
