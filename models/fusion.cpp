@@ -51,7 +51,8 @@ bool degrades_audio(const Degradation& d) {
   return std::isfinite(d.audio.snr_db) || d.audio.silent || std::abs(d.audio.speed - 1.0) > 1e-9 || d.audio.rt60 > 0;
 }
 bool degrades_image(const Degradation& d) {
-  return d.image.noise > 0 || d.image.occlude > 0 || d.image.blank || d.image.photo || d.image.lowres > 0;
+  return d.image.noise > 0 || d.image.occlude > 0 || d.image.blank || d.image.photo || d.image.lowres > 0 ||
+         d.image.pen > 0;
 }
 
 }  // namespace
@@ -100,6 +101,14 @@ std::vector<Degradation> degradations_of(const std::string& modality) {
     low.name = "image low-res 8 px";
     low.image.lowres = 8;
     out.push_back(low);
+    // Drawn again along the strokes' centrelines: with a fine pen on a large canvas (strokes
+    // 1/80 of the digit's height) and with a thick marker (a quarter of it).
+    for (auto [name, width] : {std::pair{"image fine pen", 1.0 / 80}, {"image thick marker", 0.25}}) {
+      Degradation x;
+      x.name = name;
+      x.image.pen = width;
+      out.push_back(x);
+    }
   }
   if (modality == "audio") {
     for (double snr : {10.0, 0.0}) out.push_back(audio_noise_row(snr, NoiseColour::pink));

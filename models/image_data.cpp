@@ -9,6 +9,7 @@
 #include "engine/ops/gemm.h"
 #include "models/examples.h"
 #include "models/printed_digits.h"
+#include "models/strokes.h"
 
 #define STB_IMAGE_IMPLEMENTATION
 #define STBI_FAILURE_USERMSG
@@ -255,6 +256,10 @@ Tensor ImageSet::batch(const std::vector<int64_t>& idx, const ImageAugment& aug,
       const std::vector<float> back = low_resolution(o, fx.lowres, rng);
       std::copy(back.begin(), back.end(), o);
     }
+    if (fx.pen > 0) {  // drawn with a pen, then prepared as duet predict prepares a picture
+      const std::vector<float> back = to_mnist_form(pen_drawing(o, fx.pen), kPenSide, kPenSide);
+      std::copy(back.begin(), back.end(), o);
+    }
     if (fx.photo) {  // photographed, then prepared as duet predict prepares a picture
       const std::vector<float> back = to_mnist_form(photograph(o, rng), kPhotoSide, kPhotoSide);
       std::copy(back.begin(), back.end(), o);
@@ -386,6 +391,31 @@ std::vector<float> widen(const float* digit28, double amount) {
   return fit_to_mnist(std::move(wide), W, 28);
 }
 
+std::vector<uint8_t> pen_drawing(const float* digit28, double width) {
+  DUET_CHECK(width > 0 && width <= 0.5, "pen drawing: a pen width in (0, 0.5] of the digit's height, got ", width);
+  constexpr int k = kPenSide / 28;
+  std::vector<uint8_t> mask(size_t(kPenSide) * kPenSide);
+  for (int y = 0; y < kPenSide; ++y)
+    for (int x = 0; x < kPenSide; ++x)
+      mask[size_t(y) * kPenSide + x] = sample(digit28, (x + 0.5) / k - 0.5, (y + 0.5) / k - 0.5) > 0.5;
+  const std::vector<uint8_t> lines = centrelines(mask, kPenSide, kPenSide);
+  std::vector<uint8_t> out(lines.size(), 230);
+  // The pen's width in pixels: `width` of the longer side of the digit's ink.
+  int x0 = kPenSide, y0 = kPenSide, x1 = -1, y1 = -1;
+  for (int y = 0; y < kPenSide; ++y)
+    for (int x = 0; x < kPenSide; ++x)
+      if (mask[size_t(y) * kPenSide + x]) x0 = std::min(x0, x), x1 = std::max(x1, x), y0 = std::min(y0, y), y1 = std::max(y1, y);
+  const double px = width * std::max(x1 - x0 + 1, y1 - y0 + 1);
+  if (px <= 1) {  // a pen no wider than a pixel: the centrelines themselves
+    for (size_t i = 0; i < out.size(); ++i)
+      if (lines[i]) out[i] = 40;
+    return out;
+  }
+  const std::vector<float> cover = draw_centrelines(lines, kPenSide, kPenSide, Placement{}, px / 2, kPenSide, kPenSide, 2);
+  for (size_t i = 0; i < out.size(); ++i) out[i] = uint8_t(std::lround(230 - 190 * cover[i]));
+  return out;
+}
+
 std::vector<uint8_t> load_gray_image(const std::string& path, int* w, int* h) {
   DUET_CHECK(!std::filesystem::is_directory(path), path, ": is a folder, not a picture");
   int channels = 0;
@@ -434,10 +464,10 @@ std::vector<float> to_mnist_form(const std::vector<uint8_t>& gray, int w, int h)
       paper_median(ink, window_filter(window_filter(ink, w, h, r, Window::kMin), w, h, r, Window::kMean), w, h);
   for (size_t i = 0; i < ink.size(); ++i)
     ink[i] = std::max(0.0f, ink[i] - paper[i]) / (invert ? std::max(0.05f, 1.0f - paper[i]) : 1.0f);
-  return fit_to_mnist(std::move(ink), w, h);
+  return fit_to_mnist(std::move(ink), w, h, ThinStrokes::kRedraw);
 }
 
-std::vector<float> fit_to_mnist(std::vector<float> ink, int w, int h) {
+std::vector<float> fit_to_mnist(std::vector<float> ink, int w, int h, ThinStrokes thin) {
   DUET_CHECK(int64_t(ink.size()) == int64_t(w) * h && w > 0 && h > 0, "fit_to_mnist: bad image size");
   // Remove what is left of the background level and find the ink's bounding box.
   float bg = 0;
@@ -450,12 +480,18 @@ std::vector<float> fit_to_mnist(std::vector<float> ink, int w, int h) {
   for (float& v : ink) peak = std::max(peak, v = std::max(0.0f, v - bg));
   DUET_CHECK(peak > 0.1f, "the image is blank: no digit found");
   for (float& v : ink) v /= peak;
-  const InkBox box = ink_box(ink, w, h, 0.2f);
-  const int x0 = box.x0, y0 = box.y0, bw = box.width(), bh = box.height();
-  // Scale the box so its longer side is 20 px, area-averaging each target pixel.
-  const double scale = 20.0 / std::max(bw, bh);
-  const int tw = std::max(1, int(std::lround(bw * scale))), th = std::max(1, int(std::lround(bh * scale)));
-  const std::vector<float> small = area_resize(ink, w, h, x0, y0, scale, tw, th);
+  std::vector<float> small;
+  int tw = 0, th = 0;
+  if (std::optional<FittedDigit> redrawn = thin == ThinStrokes::kRedraw ? redraw_thin_strokes(ink, w, h) : std::nullopt) {
+    small = std::move(redrawn->pixels), tw = redrawn->w, th = redrawn->h;
+  } else {
+    const InkBox box = ink_box(ink, w, h, 0.2f);
+    const int x0 = box.x0, y0 = box.y0, bw = box.width(), bh = box.height();
+    // Scale the box so its longer side is 20 px, area-averaging each target pixel.
+    const double scale = 20.0 / std::max(bw, bh);
+    tw = std::max(1, int(std::lround(bw * scale))), th = std::max(1, int(std::lround(bh * scale)));
+    small = area_resize(ink, w, h, x0, y0, scale, tw, th);
+  }
   // Centre of mass to (14, 14) of the 28x28 field (pixel centres at i + 0.5).
   double mass = 0, cx = 0, cy = 0;
   for (int y = 0; y < th; ++y)

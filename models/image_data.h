@@ -46,6 +46,8 @@ struct ImageEffects {
                       // then brought back to MNIST form as duet predict brings a picture
   int lowres = 0;     // seen at low resolution: the digit's longer side this many pixels
                       // (low_resolution), then brought back to MNIST form
+  double pen = 0;     // drawn with a pen this share of the digit's height wide (pen_drawing),
+                      // then brought back to MNIST form as duet predict brings a picture
 };
 
 // A 28x28 digit in [0, 1] (light ink on black) as a photograph of it (kPhotoSide x kPhotoSide
@@ -67,6 +69,14 @@ std::vector<float> low_resolution(const float* digit28, int side, Rng& rng);
 // `amount` (0: as it is, 1: as wide as tall), then brought to MNIST form by fit_to_mnist. A
 // digit already as wide as tall, or blank, comes back unchanged. 0 <= amount <= 1.
 std::vector<float> widen(const float* digit28, double amount);
+
+// A 28x28 digit in [0, 1] (light ink on black) drawn again with a round pen `width` of the
+// digit's height wide (0 < width <= 0.5): the digit enlarged 4x (bilinear) to kPenSide x
+// kPenSide (models/strokes.h), its ink (above half) thinned to centrelines, drawn along them as
+// dark ink (40) on white paper (230), the pen's edge anti-aliased; a pen no wider than a pixel
+// draws the centrelines themselves. MNIST's strokes are about 0.11 of the height; 1/80 is a
+// ballpoint on a sheet of paper or a 1-pixel brush on a large canvas, 0.25 a thick marker.
+std::vector<uint8_t> pen_drawing(const float* digit28, double width);
 
 class ImageSet {
  public:
@@ -101,13 +111,18 @@ class ImageSet {
 // polarity fixed to a light digit on a dark background (judged from the border), pictures
 // over 256 pixels a side shrunk first, uneven light evened out (the paper's local level
 // subtracted; for dark ink on light paper, also divided out), the ink's bounding box scaled
-// to fit 20x20 keeping its aspect, placed so its centre of mass is at the centre of the
+// to fit 20x20 keeping its aspect (a digit of thin strokes redrawn with a pen of MNIST's
+// width instead: models/strokes.h), placed so its centre of mass is at the centre of the
 // 28x28 field. Throws when the picture is blank.
 std::vector<float> to_mnist_form(const std::vector<uint8_t>& gray, int w, int h);
+// What fit_to_mnist does with a digit of thin strokes: shrinks it as it is, or redraws it
+// (redraw_thin_strokes). Pictures from outside take kRedraw; the digits duet makes from
+// MNIST's for training and tests keep theirs.
+enum class ThinStrokes { kKeep, kRedraw };
 // The last steps of to_mnist_form, for a picture already light ink on an even dark background
 // (w x h values in [0, 1]): the remaining background level removed, the ink's bounding box
 // fitted into 20x20 and centred by mass in 28x28. Throws when the picture is blank.
-std::vector<float> fit_to_mnist(std::vector<float> ink, int w, int h);
+std::vector<float> fit_to_mnist(std::vector<float> ink, int w, int h, ThinStrokes thin = ThinStrokes::kKeep);
 // Reads PNG/JPEG/BMP/... (stb_image) as grayscale.
 std::vector<uint8_t> load_gray_image(const std::string& path, int* w, int* h);
 // Test-time views of a batch of pictures x [B, 1, 28, 28] (on the CPU, any values): the batch

@@ -1191,11 +1191,15 @@ TEST(Models, UnimodalRobustnessDegradesTheModelsOwnModality) {
   EXPECT_EQ(audio.back().audio.overdrive_db, 12);
   EXPECT_EQ(names(image), (std::vector<std::string>{"clean", "image noise 0.5", "image noise 1", "image noise 2",
                                                      "image occluded 14x14", "image photographed",
-                                                     "image low-res 8 px"}));
-  EXPECT_EQ(image.back().image.lowres, 8);
+                                                     "image low-res 8 px", "image fine pen",
+                                                     "image thick marker"}));
+  EXPECT_EQ(image[image.size() - 3].image.lowres, 8);
+  EXPECT_DOUBLE_EQ(image[image.size() - 2].image.pen, 1.0 / 80);
+  EXPECT_DOUBLE_EQ(image.back().image.pen, 0.25);
   for (const auto& d : models::standard_degradations()) {
     EXPECT_FALSE(d.image.photo) << d.name << ": the fusion table has no photographed row";
     EXPECT_EQ(d.image.lowres, 0) << d.name << ": the fusion table has no low-resolution row";
+    EXPECT_EQ(d.image.pen, 0) << d.name << ": the fusion table has no pen rows";
   }
   EXPECT_THROW(models::degradations_of("video"), Error);
 
