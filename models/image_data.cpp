@@ -252,6 +252,10 @@ Tensor ImageSet::batch(const std::vector<int64_t>& idx, const ImageAugment& aug,
       const std::vector<float> wide = widen(o, rng.uniform());
       std::copy(wide.begin(), wide.end(), o);
     }
+    if (aug.enabled && aug.thicken_prob > 0 && rng.uniform() < aug.thicken_prob) {
+      const std::vector<float> bold = thicken(o, rng.uniform(0.0, aug.max_thicken));
+      std::copy(bold.begin(), bold.end(), o);
+    }
     if (fx.lowres > 0) {  // a coarse picture, enlarged and prepared as duet predict prepares one
       const std::vector<float> back = low_resolution(o, fx.lowres, rng);
       std::copy(back.begin(), back.end(), o);
@@ -391,6 +395,36 @@ std::vector<float> widen(const float* digit28, double amount) {
   return fit_to_mnist(std::move(wide), W, 28);
 }
 
+std::vector<float> thicken(const float* digit28, double radius) {
+  DUET_CHECK(radius >= 0 && radius <= 3, "thicken: a radius in [0, 3] pixels, got ", radius);
+  std::vector<float> digit(digit28, digit28 + 784);
+  if (!digit_box(digit) || radius == 0) return digit;  // blank, or nothing to do
+  // Drawn on a canvas with room around the field, so that strokes near its edge can grow, and
+  // so that the background is most of the canvas however bold the digit (fit_to_mnist takes
+  // the median pixel for the background level).
+  constexpr int kMargin = 6, kSide = 28 + 2 * kMargin;
+  std::vector<float> canvas(size_t(kSide) * kSide, 0.0f);
+  std::vector<std::pair<int, int>> ink;  // the stroke: pixels at least half inked
+  for (int y = 0; y < 28; ++y)
+    for (int x = 0; x < 28; ++x) {
+      canvas[size_t(y + kMargin) * kSide + x + kMargin] = digit[y * 28 + x];
+      if (digit[y * 28 + x] >= 0.5f) ink.emplace_back(x + kMargin, y + kMargin);
+    }
+  if (ink.empty()) return digit;
+  for (int y = 0; y < kSide; ++y)
+    for (int x = 0; x < kSide; ++x) {
+      int d2 = 2 * kSide * kSide;
+      for (const auto& [ix, iy] : ink) d2 = std::min(d2, (x - ix) * (x - ix) + (y - iy) * (y - iy));
+      // The share of this pixel the pen covers, across the stroke's direction: the stroke's
+      // edge lies half a pixel beyond the nearest stroke pixel's centre, the pen `radius`
+      // beyond that, and this pixel spans d - 0.5 .. d + 0.5 from that centre.
+      const double pen = std::clamp(radius + 1 - std::sqrt(double(d2)), 0.0, 1.0);
+      float& v = canvas[size_t(y) * kSide + x];
+      v = std::max(v, float(pen));
+    }
+  return fit_to_mnist(std::move(canvas), kSide, kSide);
+}
+
 std::vector<uint8_t> pen_drawing(const float* digit28, double width) {
   DUET_CHECK(width > 0 && width <= 0.5, "pen drawing: a pen width in (0, 0.5] of the digit's height, got ", width);
   constexpr int k = kPenSide / 28;
@@ -427,7 +461,7 @@ std::vector<uint8_t> load_gray_image(const std::string& path, int* w, int* h) {
   return out;
 }
 
-std::vector<float> to_mnist_form(const std::vector<uint8_t>& gray, int w, int h) {
+std::vector<float> to_mnist_form(const std::vector<uint8_t>& gray, int w, int h, bool* redrawn) {
   DUET_CHECK(int64_t(gray.size()) == int64_t(w) * h && w > 0 && h > 0, "to_mnist_form: bad image size");
   // Polarity from the border: MNIST digits are light ink on a dark background.
   double border = 0;
@@ -464,10 +498,10 @@ std::vector<float> to_mnist_form(const std::vector<uint8_t>& gray, int w, int h)
       paper_median(ink, window_filter(window_filter(ink, w, h, r, Window::kMin), w, h, r, Window::kMean), w, h);
   for (size_t i = 0; i < ink.size(); ++i)
     ink[i] = std::max(0.0f, ink[i] - paper[i]) / (invert ? std::max(0.05f, 1.0f - paper[i]) : 1.0f);
-  return fit_to_mnist(std::move(ink), w, h, ThinStrokes::kRedraw);
+  return fit_to_mnist(std::move(ink), w, h, ThinStrokes::kRedraw, redrawn);
 }
 
-std::vector<float> fit_to_mnist(std::vector<float> ink, int w, int h, ThinStrokes thin) {
+std::vector<float> fit_to_mnist(std::vector<float> ink, int w, int h, ThinStrokes thin, bool* redrawn) {
   DUET_CHECK(int64_t(ink.size()) == int64_t(w) * h && w > 0 && h > 0, "fit_to_mnist: bad image size");
   // Remove what is left of the background level and find the ink's bounding box.
   float bg = 0;
@@ -482,8 +516,10 @@ std::vector<float> fit_to_mnist(std::vector<float> ink, int w, int h, ThinStroke
   for (float& v : ink) v /= peak;
   std::vector<float> small;
   int tw = 0, th = 0;
-  if (std::optional<FittedDigit> redrawn = thin == ThinStrokes::kRedraw ? redraw_thin_strokes(ink, w, h) : std::nullopt) {
-    small = std::move(redrawn->pixels), tw = redrawn->w, th = redrawn->h;
+  std::optional<FittedDigit> pen = thin == ThinStrokes::kRedraw ? redraw_thin_strokes(ink, w, h) : std::nullopt;
+  if (redrawn) *redrawn = pen.has_value();
+  if (pen) {
+    small = std::move(pen->pixels), tw = pen->w, th = pen->h;
   } else {
     const InkBox box = ink_box(ink, w, h, 0.2f);
     const int x0 = box.x0, y0 = box.y0, bw = box.width(), bh = box.height();

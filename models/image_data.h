@@ -36,6 +36,10 @@ struct ImageAugment {
   // digit to fill its box store a 1 or a 7 (widen). Off here; image:duet trains with
   // ImageTask::kDefaultWiden, duet train --widen P sets it.
   double widen_prob = 0;
+  // Thicker strokes: with this chance a digit's strokes are made wider on each side by a
+  // radius drawn uniformly from [0, max_thicken] pixels (thicken), as a marker or a felt-tip
+  // draws them. Off by default; duet train --thicken P sets it (docs/training.md, Thick strokes).
+  double thicken_prob = 0, max_thicken = 1.5;
 };
 
 struct ImageEffects {
@@ -69,6 +73,12 @@ std::vector<float> low_resolution(const float* digit28, int side, Rng& rng);
 // `amount` (0: as it is, 1: as wide as tall), then brought to MNIST form by fit_to_mnist. A
 // digit already as wide as tall, or blank, comes back unchanged. 0 <= amount <= 1.
 std::vector<float> widen(const float* digit28, double amount);
+
+// A 28x28 digit in [0, 1] with thicker strokes: every pixel within `radius` pixels of the
+// stroke (the pixels at least half inked) inked, as a round pen that much wider on each side
+// would draw it (its edge a 1-pixel ramp), then brought to MNIST form by fit_to_mnist (the
+// thicker digit fitted into 20x20 again). A blank digit comes back unchanged. 0 <= radius <= 3.
+std::vector<float> thicken(const float* digit28, double radius);
 
 // A 28x28 digit in [0, 1] (light ink on black) drawn again with a round pen `width` of the
 // digit's height wide (0 < width <= 0.5): the digit enlarged 4x (bilinear) to kPenSide x
@@ -113,16 +123,19 @@ class ImageSet {
 // subtracted; for dark ink on light paper, also divided out), the ink's bounding box scaled
 // to fit 20x20 keeping its aspect (a digit of thin strokes redrawn with a pen of MNIST's
 // width instead: models/strokes.h), placed so its centre of mass is at the centre of the
-// 28x28 field. Throws when the picture is blank.
-std::vector<float> to_mnist_form(const std::vector<uint8_t>& gray, int w, int h);
+// 28x28 field. Throws when the picture is blank. `redrawn`, when given, says whether the
+// strokes were redrawn.
+std::vector<float> to_mnist_form(const std::vector<uint8_t>& gray, int w, int h, bool* redrawn = nullptr);
 // What fit_to_mnist does with a digit of thin strokes: shrinks it as it is, or redraws it
 // (redraw_thin_strokes). Pictures from outside take kRedraw; the digits duet makes from
 // MNIST's for training and tests keep theirs.
 enum class ThinStrokes { kKeep, kRedraw };
 // The last steps of to_mnist_form, for a picture already light ink on an even dark background
 // (w x h values in [0, 1]): the remaining background level removed, the ink's bounding box
-// fitted into 20x20 and centred by mass in 28x28. Throws when the picture is blank.
-std::vector<float> fit_to_mnist(std::vector<float> ink, int w, int h, ThinStrokes thin = ThinStrokes::kKeep);
+// fitted into 20x20 and centred by mass in 28x28. Throws when the picture is blank. `redrawn`,
+// when given, says whether thin strokes were redrawn (kRedraw only).
+std::vector<float> fit_to_mnist(std::vector<float> ink, int w, int h, ThinStrokes thin = ThinStrokes::kKeep,
+                                bool* redrawn = nullptr);
 // Reads PNG/JPEG/BMP/... (stb_image) as grayscale.
 std::vector<uint8_t> load_gray_image(const std::string& path, int* w, int* h);
 // Test-time views of a batch of pictures x [B, 1, 28, 28] (on the CPU, any values): the batch

@@ -291,6 +291,11 @@ void ImageTask::set_widen_share(double p) {
   augment_.widen_prob = p;
 }
 
+void ImageTask::set_thicken_share(double p) {
+  DUET_CHECK(p >= 0 && p <= 1, "thicker strokes: a share in [0, 1], got ", p);
+  augment_.thicken_prob = p;
+}
+
 Batch ImageTask::train_batch(const std::vector<int64_t>& idx, Rng& rng) {
   std::vector<int32_t> y(idx.size());
   for (size_t i = 0; i < idx.size(); ++i) y[i] = train_->label(idx[i]);

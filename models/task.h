@@ -183,6 +183,10 @@ class ImageTask : public Task {
   static constexpr double kDefaultWiden = 0.1;
   void set_widen_share(double p);
   double widen_share() const { return augment_.widen_prob; }
+  // The share of training digits drawn with thicker strokes (ImageAugment::thicken_prob, 0 to
+  // 1; only with augment).
+  void set_thicken_share(double p);
+  double thicken_share() const { return augment_.thicken_prob; }
   // Model input for one picture of a digit (any size, any polarity), with the test-time views,
   // as test_batch makes them.
   Batch input_for(const std::vector<uint8_t>& gray, int w, int h) const;

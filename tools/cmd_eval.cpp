@@ -523,7 +523,11 @@ int cmd_predict(const Argv& argv) {
   }
   if (has_image) {
     gray = models::load_gray_image(image_path, &w, &h);
-    about_file(image_path, [&] { (void)models::to_mnist_form(gray, w, h); });
+    bool redrawn = false;
+    about_file(image_path, [&] { (void)models::to_mnist_form(gray, w, h, &redrawn); });
+    if (redrawn)
+      std::fprintf(stderr, "duet: note: %s: the digit's strokes are thin; it is read redrawn with a pen as wide as "
+                   "MNIST's\n", image_path.c_str());
   }
   const std::vector<double> speeds = test_speeds_flag(args, kind);
   const int shift = test_shift_flag(args, kind);

@@ -71,6 +71,8 @@ const char* kUsage =
     "                  pixels along its longer side, enlarged again; default 0)\n"
     "                  [--widen P] (share of training digits narrower than tall stretched across, part\n"
     "                  of the way to a square box, as sets that fill each digit's box store them; default 0.1)\n"
+    "                  [--thicken P] (share of training digits drawn with strokes up to 3 px wider, as a\n"
+    "                  marker draws them; default 0)\n"
     "                  [--test-shift PX] (evaluate each picture also moved PX pixels right, left, down\n"
     "                  and up and average the log-probabilities; default 1, 0: the picture alone)\n"
     "                  audio only: [--no-band-norm] [--no-trim] (leave out per-band mean removal or\n"
@@ -128,6 +130,7 @@ struct RunSpec {
   std::optional<double> printed;                          // image: --printed P
   double lowres = 0;                                      // image: --lowres P
   std::optional<double> widen;                            // image: --widen P
+  double thicken = 0;                                     // image: --thicken P
   std::optional<int> test_shift;                          // image: --test-shift PX
   models::NetworkOptions net;
   uint64_t seed;
@@ -151,6 +154,7 @@ std::unique_ptr<models::Task> make_task(const RunSpec& r, nlohmann::json& split_
     if (r.printed) t->set_printed_share(*r.printed);
     t->set_lowres_share(r.lowres);
     if (r.widen) t->set_widen_share(*r.widen);
+    t->set_thicken_share(r.thicken);
     if (r.test_shift) t->set_test_shift(*r.test_shift);
     return t;
   }
@@ -197,6 +201,7 @@ nlohmann::json train_config(const RunSpec& r, const models::Task& task) {
     // Written when in use only (absent means 0): with --widen 0 the recipe of a training
     // started before --widen existed still matches its flags on --resume.
     if (i->widen_share() > 0) t["widen"] = i->widen_share();
+    if (i->thicken_share() > 0) t["thicken"] = i->thicken_share();
   }
   return t;
 }
@@ -292,6 +297,9 @@ std::optional<models::EvalResult> run_one(const RunSpec& r, const std::string& l
   if (image_task && r.augment && image_task->widen_share() > 0)
     std::printf("  wider digits: %g%% of training digits narrower than tall stretched across, up to a square box\n",
                 100 * image_task->widen_share());
+  if (image_task && r.augment && image_task->thicken_share() > 0)
+    std::printf("  thicker strokes: %g%% of training digits drawn with strokes up to 3 px wider\n",
+                100 * image_task->thicken_share());
   if (image_task && image_task->test_shift() > 0)
     std::printf("  test %s\n", describe_test_shift(image_task->test_shift()).c_str());
   if (r.resume)
@@ -401,7 +409,7 @@ int train_command(const Argv& argv, bool resume) {
             {"model", "arch", "split", "epochs", "batch", "lr", "momentum", "weight-decay", "schedule", "device", "seed",
              "train-limit", "test-fraction", "data", "out", "fusion", "init-audio", "init-image", "modality-dropout",
              "hard-snr", "hard-energy", "channels", "mixup", "average-last", "n-fft", "augment-noise", "test-speeds",
-             "speed-range", "pink-noise", "printed", "reverb", "cut-word", "lowres", "widen", "test-shift", "resume", "stop-after",
+             "speed-range", "pink-noise", "printed", "reverb", "cut-word", "lowres", "widen", "thicken", "test-shift", "resume", "stop-after",
              "highpass", "overdrive", "vtlp"},
             {"help", "nesterov", "no-augment", "no-band-norm", "no-trim", "hard", "profile"}, "train");
   if (args.flag("help")) {
@@ -496,6 +504,12 @@ int train_command(const Argv& argv, bool resume) {
     DUET_CHECK(r.model == "image", "--widen applies to --model image (it stretches training digits), not ", r.model);
     DUET_CHECK(r.augment, "--widen is training augmentation; ", no_augmentation_reason(r));
     r.widen = args.number("widen", 0, 0, 1);
+  }
+  if (args.has("thicken")) {
+    DUET_CHECK(r.model == "image", "--thicken applies to --model image (it thickens training digits' strokes), not ",
+               r.model);
+    DUET_CHECK(r.augment, "--thicken is training augmentation; ", no_augmentation_reason(r));
+    r.thicken = args.number("thicken", 0, 0, 1);
   }
   if (args.has("test-shift")) {
     DUET_CHECK(r.model == "image", "--test-shift applies to --model image (fusion reads each picture once), not ", r.model);

@@ -100,6 +100,11 @@ expect_fail widen-fusion "--widen applies to --model image .*not fusion" "$duet"
 expect_fail widen-range "--widen must be in \\[0, 1\\]" "$duet" train --model image --widen 1.5
 expect_fail widen-not-number "--widen expects a number" "$duet" train --model image --widen wide
 expect_fail widen-no-augment "--widen is training augmentation; drop --no-augment" "$duet" train --model image --widen 0.2 --no-augment
+expect_fail thicken-audio "--thicken applies to --model image .*not audio" "$duet" train --model audio --thicken 0.2
+expect_fail thicken-fusion "--thicken applies to --model image .*not fusion" "$duet" train --model fusion --thicken 0.2
+expect_fail thicken-range "--thicken must be in \\[0, 1\\]" "$duet" train --model image --thicken 1.5
+expect_fail thicken-not-number "--thicken expects a number" "$duet" train --model image --thicken bold
+expect_fail thicken-no-augment "--thicken is training augmentation; drop --no-augment" "$duet" train --model image --thicken 0.2 --no-augment
 expect_fail mixup-fusion "--mixup applies to --model audio and image, not fusion" "$duet" train --model fusion --mixup 0.2
 expect_fail checkpoint-missing "no_such.safetensors: cannot open" "$duet" checkpoint "$work/no_such.safetensors"
 printf 'garbage' >"$work/bad.safetensors"

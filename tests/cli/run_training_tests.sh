@@ -79,6 +79,7 @@ if [ -d "$shared/fsdd" ] && runs image; then
   expect_ok train-image-printed "$duet" train --model image --epochs 1 --train-limit 64 --printed 0 --lowres 0.5 --widen 0.25 --test-shift 0 --device cpu --data "$shared" --out "$work/img_np"
   check train-image-widen-line grep -q "wider digits: 25% of training digits" "$work/out"
   check_json image-widen-config "j['train']['widen'] == 0.25" "$work/img_np/config.json"
+  check_json image-thicken-off-config "'thicken' not in j['train']" "$work/img_np/config.json"
   check train-image-printed-off-line not grep -q "printed digits" "$work/out"
   check train-image-test-shift-off-line not grep -q "test pictures" "$work/out"
   check_json image-test-shift-config "j['image']['test_shift'] == 0" "$work/img_np/config.json"
@@ -87,8 +88,10 @@ if [ -d "$shared/fsdd" ] && runs image; then
   check_json image-lowres-config "j['train']['lowres'] == 0.5" "$work/img_np/config.json"
   # image:vgg: trained, recorded in config.json and evaluated from its folder like image:duet
   # (on the pictures alone: five readings of 10000 pictures would cost CI minutes).
-  expect_ok train-image-vgg "$duet" train --model image --arch image:vgg --epochs 1 --train-limit 64 --test-shift 0 --widen 0 --device cpu --data "$shared" --out "$work/img_vgg"
+  expect_ok train-image-vgg "$duet" train --model image --arch image:vgg --epochs 1 --train-limit 64 --test-shift 0 --widen 0 --thicken 0.5 --device cpu --data "$shared" --out "$work/img_vgg"
   check train-image-widen-off-line not grep -q "wider digits" "$work/out"
+  check train-image-thicken-line grep -q "thicker strokes: 50% of training digits" "$work/out"
+  check_json image-thicken-config "j['train']['thicken'] == 0.5" "$work/img_vgg/config.json"
   check_json image-widen-off-config "'widen' not in j['train']" "$work/img_vgg/config.json"
   check train-image-vgg-line grep -q "image:vgg on cpu, 64 train / 10000 test, 468202 parameters" "$work/out"
   check_json image-vgg-config "j['arch'] == 'image:vgg'" "$work/img_vgg/config.json"
@@ -110,6 +113,12 @@ if [ -d "$shared/fsdd" ] && runs image; then
   expect_fail eval-test-shift-word "eval: --test-shift expects an integer, got 'one'" "$duet" eval --model-dir "$work/img" --test-shift one
   "$duet" predict --model-dir "$work/img" --image "$work/digit.pgm" --json --device cpu >"$work/pred.json" 2>"$work/err"
   check_json predict-image "j['prediction'] == 1 and abs(sum(j['probabilities']) - 1) < 1e-4 and j['test_shift'] == 1" "$work/pred.json"
+  check predict-image-no-redraw-note not grep -q "strokes are thin" "$work/err"
+  # A 1 drawn with a 1-pixel pen on a 200x200 canvas: redrawn at MNIST's width, and said so.
+  python3 -c "open('$work/thin1.pgm','wb').write(b'P5\n200 200\n255\n' + bytes(40 if 95 <= x <= 95 + y // 60 and 20 <= y < 180 else 235 for y in range(200) for x in range(200)))"
+  "$duet" predict --model-dir "$work/img" --image "$work/thin1.pgm" --json --device cpu >"$work/pred_thin.json" 2>"$work/err"
+  check_json predict-thin-image "j['prediction'] == 1" "$work/pred_thin.json"
+  check predict-thin-image-note grep -q "thin1.pgm: the digit's strokes are thin; it is read redrawn with a pen as wide as MNIST's" "$work/err"
   "$duet" predict --model-dir "$work/img" --image "$work/digit.pgm" --json --device cpu --test-shift 0 >"$work/pred0.json" 2>"$work/err"
   check_json predict-image-shift-0 "j['test_shift'] == 0 and j['probabilities'] != json.load(open('$work/pred.json'))['probabilities']" "$work/pred0.json"
   expect_fail predict-image-on-audio-flag "an image model takes --image FILE" "$duet" predict --model-dir "$work/img" --audio x.wav

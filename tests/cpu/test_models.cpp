@@ -655,6 +655,73 @@ TEST(Images, WidenStretchesNarrowDigitsTowardASquareBox) {
   EXPECT_THROW(with.set_widen_share(-0.1), Error);
 }
 
+// Thicker strokes (duet train --thicken): a 1's stroke grows by twice the radius, the digit
+// (longer too) fitted into MNIST's 20x20 box again; a radius of 0, a blank digit, and the bounds
+// behave as said; in training, the share asked for of the digits change.
+TEST(Images, ThickenWidensStrokesAndRefitsTheDigit) {
+  std::vector<float> stroke(784, 0.0f);  // a 1: 18 rows tall, 2 columns wide
+  for (int y = 5; y < 23; ++y)
+    for (int x = 13; x < 15; ++x) stroke[y * 28 + x] = 1.0f;
+  const std::vector<float> one = models::fit_to_mnist(stroke, 28, 28);
+  // A vertical stroke's width: its ink over its height.
+  auto width = [](const std::vector<float>& d) { return ink_box(d, 0.5).mass / ink_box(d, 0.5).height; };
+  // (Not strictly growing with the radius: a radius that makes a faint row beyond the tips
+  // lengthens the box by a whole pixel, and the refit shrinks the stroke with it.)
+  for (double amount : {0.5, 1.0, 1.5, 3.0}) {
+    const std::vector<float> bold = models::thicken(one.data(), amount);
+    const InkBox box = ink_box(bold, 0.2);
+    EXPECT_GT(width(bold), width(one) + amount / 2) << amount;
+    // Grown by 2 * amount across and along, then shrunk back to 20 pixels tall.
+    EXPECT_NEAR(width(bold), (width(one) + 2 * amount) * 20 / (20 + 2 * amount), 0.6) << amount;
+    EXPECT_GE(box.height, 19) << amount;  // fitted into 20x20 again
+    EXPECT_LE(box.height, 21) << amount;
+    EXPECT_NEAR(box.cx, 14, 1) << amount;
+  }
+  EXPECT_GT(width(models::thicken(one.data(), 3.0)), width(models::thicken(one.data(), 1.0)) + 1);
+  EXPECT_EQ(models::thicken(one.data(), 0.0), one);
+  const std::vector<float> blank(784, 0.0f);
+  EXPECT_EQ(models::thicken(blank.data(), 1.0), blank);
+  // A bold ring reaching the field's edges grows past them (room around the field) and is
+  // found again, though it then covers most of the field.
+  std::vector<float> ring(784, 0.0f);
+  for (int y = 0; y < 28; ++y)
+    for (int x = 0; x < 28; ++x) ring[y * 28 + x] = std::abs(std::hypot(x - 13.5, y - 13.5) - 10) < 3 ? 1.0f : 0.0f;
+  const std::vector<float> bold_ring = models::thicken(ring.data(), 3.0);
+  EXPECT_GE(ink_box(bold_ring, 0.2).height, 19);
+  EXPECT_LE(ink_box(bold_ring, 0.2).height, 21);
+  EXPECT_LT(bold_ring[14 * 28 + 14], 0.5f) << "the ring's hole filled up";
+  for (double bad : {-0.1, 3.5, std::nan("")}) EXPECT_THROW(models::thicken(one.data(), bad), Error) << bad;
+
+  const data::Mnist m = repeated_digit(40, one, 1);
+  models::ImageSet set(m, -1, 0.0f, 1.0f);
+  const std::vector<int64_t> idx = all_indices(m.count);
+  EXPECT_EQ(models::ImageAugment{}.thicken_prob, 0.0);  // off unless asked for
+  models::ImageAugment aug = augment_without_geometry(), all = aug, some = aug;
+  all.thicken_prob = 1, some.thicken_prob = 0.5;
+  auto batch = [&](const models::ImageAugment& a) {
+    Rng rng(3);
+    return set.batch(idx, a, rng, Device::cpu).to_vector<float>();
+  };
+  const std::vector<float> plain = batch(aug), thick = batch(all), mixed = batch(some);
+  int wider = 0, changed = 0;
+  for (int64_t b = 0; b < m.count; ++b) {
+    const std::vector<float> x(thick.begin() + b * 784, thick.begin() + (b + 1) * 784);
+    wider += width(x) > width(one) + 0.2;
+    changed += !std::equal(mixed.begin() + b * 784, mixed.begin() + (b + 1) * 784, plain.begin() + b * 784);
+  }
+  // Radii are drawn from [0, 1.5]: those below 0.1 (3 of 40 expected) add under 0.2 pixels.
+  EXPECT_GE(wider, 30);
+  EXPECT_GT(changed, 8);
+  EXPECT_LT(changed, 32);
+
+  models::ImageTask task = tiny_image_task();
+  EXPECT_EQ(task.thicken_share(), 0.0);  // image:duet's default
+  task.set_thicken_share(0.4);
+  EXPECT_EQ(task.thicken_share(), 0.4);
+  EXPECT_THROW(task.set_thicken_share(1.5), Error);
+  EXPECT_THROW(task.set_thicken_share(-0.1), Error);
+}
+
 // image:duet's training noise and occlusion (--augment-noise): drawn per image with their
 // chances, the sizes asked for, off when their chance is 0 (the default), bad sizes refused.
 TEST(Images, AugmentationAddsNoiseAndOcclusion) {
