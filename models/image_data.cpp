@@ -194,6 +194,46 @@ std::vector<float> paper_median(const std::vector<float>& v, const std::vector<f
   return out;
 }
 
+// Otsu's threshold between the two classes of values in v (dark and light): the level that
+// makes the variance between the classes largest, on a 256-bin histogram of v's range.
+float two_class_threshold(const std::vector<float>& v) {
+  const auto [lo_it, hi_it] = std::minmax_element(v.begin(), v.end());
+  const double lo = *lo_it, hi = *hi_it;
+  if (hi <= lo) return float(hi);
+  constexpr int kBins = 256;
+  std::vector<double> count(kBins, 0.0);
+  for (float x : v) count[std::min(kBins - 1, int((x - lo) / (hi - lo) * kBins))] += 1;
+  double total = 0, sum = 0;
+  for (int b = 0; b < kBins; ++b) total += count[b], sum += b * count[b];
+  double below = 0, below_sum = 0, best = -1;
+  int cut = 0;
+  for (int b = 0; b < kBins - 1; ++b) {
+    below += count[b], below_sum += b * count[b];
+    const double above = total - below;
+    if (below == 0 || above == 0) continue;
+    const double m0 = below_sum / below, m1 = (sum - below_sum) / above;
+    const double between = below * above * (m0 - m1) * (m0 - m1);
+    if (between > best) best = between, cut = b;
+  }
+  return float(lo + (cut + 1) * (hi - lo) / kBins);
+}
+
+// The background level of light ink on a dark background: the median pixel, where the
+// background is most of the picture; the median of the dark class (two_class_threshold) where
+// the ink is, as in a bold digit cropped close.
+float background_level(const std::vector<float>& ink) {
+  std::vector<float> sorted = ink;
+  std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
+  const float median = sorted[sorted.size() / 2];
+  const float cut = two_class_threshold(ink);
+  sorted.clear();
+  for (float x : ink)
+    if (x < cut) sorted.push_back(x);
+  if (2 * sorted.size() >= ink.size() || sorted.empty()) return median;
+  std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
+  return sorted[sorted.size() / 2];
+}
+
 }  // namespace
 
 Tensor ImageSet::batch(const std::vector<int64_t>& idx, const ImageAugment& aug, Rng& rng, Device device,
@@ -504,12 +544,7 @@ std::vector<float> to_mnist_form(const std::vector<uint8_t>& gray, int w, int h,
 std::vector<float> fit_to_mnist(std::vector<float> ink, int w, int h, ThinStrokes thin, bool* redrawn) {
   DUET_CHECK(int64_t(ink.size()) == int64_t(w) * h && w > 0 && h > 0, "fit_to_mnist: bad image size");
   // Remove what is left of the background level and find the ink's bounding box.
-  float bg = 0;
-  {
-    std::vector<float> sorted = ink;
-    std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
-    bg = sorted[sorted.size() / 2];
-  }
+  const float bg = background_level(ink);
   float peak = 0;
   for (float& v : ink) peak = std::max(peak, v = std::max(0.0f, v - bg));
   DUET_CHECK(peak > 0.1f, "the image is blank: no digit found");

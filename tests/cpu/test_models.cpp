@@ -437,6 +437,34 @@ TEST(Images, ToMnistFormEvensOutUnevenLight) {
   EXPECT_LT(diff, 0.15);
 }
 
+// A bold digit cropped close, its ink most of the picture, is the digit and not the
+// background: read as the same ring as a picture of it with room around it. (The median
+// pixel, taken for the background before, was ink: the picture was refused as blank.)
+TEST(Images, ToMnistFormReadsABoldDigitCroppedClose) {
+  // A ring whose stroke spans radii 7-19.5 on white paper, `margin` pixels of paper beyond the
+  // 40x40 box around it.
+  auto ring = [](int margin) {
+    const int n = 40 + 2 * margin;
+    std::vector<uint8_t> g(size_t(n) * n);
+    for (int y = 0; y < n; ++y)
+      for (int x = 0; x < n; ++x) {
+        const double r = std::hypot(x - n / 2.0 + 0.5, y - n / 2.0 + 0.5);
+        g[size_t(y) * n + x] = r >= 7 && r <= 19.5 ? 30 : 235;
+      }
+    return g;
+  };
+  const std::vector<uint8_t> close = ring(0), roomy = ring(30);
+  int ink = 0;
+  for (uint8_t v : close) ink += v < 128;
+  ASSERT_GT(ink * 2, 1600) << "the ink should be most of the close crop";
+  const std::vector<float> a = models::to_mnist_form(close, 40, 40), b = models::to_mnist_form(roomy, 100, 100);
+  double dot = 0, na = 0, nb = 0;
+  for (int i = 0; i < 784; ++i) dot += a[i] * b[i], na += a[i] * a[i], nb += b[i] * b[i];
+  EXPECT_GT(dot / std::sqrt(na * nb), 0.95);
+  EXPECT_LT(a[14 * 28 + 14], 0.2f) << "the ring's hole read as ink";
+  EXPECT_NEAR(ink_box(a, 0.5).height, ink_box(b, 0.5).height, 1);
+}
+
 // image:duet with augmentation on the tiny data folder (seed 1), for the training shares'
 // setters.
 models::ImageTask tiny_image_task() {
