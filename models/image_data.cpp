@@ -300,7 +300,8 @@ Tensor ImageSet::batch(const std::vector<int64_t>& idx, const ImageAugment& aug,
       const std::vector<float> back = low_resolution(o, fx.lowres, rng);
       std::copy(back.begin(), back.end(), o);
     }
-    if (fx.pen > 0) {  // drawn with a pen, then prepared as duet predict prepares a picture
+    if (fx.pen > 0 && *std::max_element(o, o + 784) > 0.1f) {  // drawn with a pen (a blank stays blank), then
+                                                                // prepared as duet predict prepares a picture
       const std::vector<float> back = to_mnist_form(pen_drawing(o, fx.pen), kPenSide, kPenSide);
       std::copy(back.begin(), back.end(), o);
     }
@@ -440,8 +441,8 @@ std::vector<float> thicken(const float* digit28, double radius) {
   std::vector<float> digit(digit28, digit28 + 784);
   if (!digit_box(digit) || radius == 0) return digit;  // blank, or nothing to do
   // Drawn on a canvas with room around the field, so that strokes near its edge can grow, and
-  // so that the background is most of the canvas however bold the digit (fit_to_mnist takes
-  // the median pixel for the background level).
+  // so that the background is most of the canvas however bold the digit (fit_to_mnist's
+  // background level is then the median pixel, 0).
   constexpr int kMargin = 6, kSide = 28 + 2 * kMargin;
   std::vector<float> canvas(size_t(kSide) * kSide, 0.0f);
   std::vector<std::pair<int, int>> ink;  // the stroke: pixels at least half inked
@@ -468,10 +469,11 @@ std::vector<float> thicken(const float* digit28, double radius) {
 std::vector<uint8_t> pen_drawing(const float* digit28, double width) {
   DUET_CHECK(width > 0 && width <= 0.5, "pen drawing: a pen width in (0, 0.5] of the digit's height, got ", width);
   constexpr int k = kPenSide / 28;
+  const float half = 0.5f * *std::max_element(digit28, digit28 + 784);  // a faint digit has strokes too
   std::vector<uint8_t> mask(size_t(kPenSide) * kPenSide);
   for (int y = 0; y < kPenSide; ++y)
     for (int x = 0; x < kPenSide; ++x)
-      mask[size_t(y) * kPenSide + x] = sample(digit28, (x + 0.5) / k - 0.5, (y + 0.5) / k - 0.5) > 0.5;
+      mask[size_t(y) * kPenSide + x] = half > 0 && sample(digit28, (x + 0.5) / k - 0.5, (y + 0.5) / k - 0.5) > half;
   const std::vector<uint8_t> lines = centrelines(mask, kPenSide, kPenSide);
   std::vector<uint8_t> out(lines.size(), 230);
   // The pen's width in pixels: `width` of the longer side of the digit's ink.

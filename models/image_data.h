@@ -38,7 +38,7 @@ struct ImageAugment {
   double widen_prob = 0;
   // Thicker strokes: with this chance a digit's strokes are made wider on each side by a
   // radius drawn uniformly from [0, max_thicken] pixels (thicken), as a marker or a felt-tip
-  // draws them. Off by default; duet train --thicken P sets it (docs/training.md, Thick strokes).
+  // draws them. Off by default; duet train --thicken P sets it (docs/training.md, Pen width).
   double thicken_prob = 0, max_thicken = 1.5;
 };
 
@@ -82,7 +82,7 @@ std::vector<float> thicken(const float* digit28, double radius);
 
 // A 28x28 digit in [0, 1] (light ink on black) drawn again with a round pen `width` of the
 // digit's height wide (0 < width <= 0.5): the digit enlarged 4x (bilinear) to kPenSide x
-// kPenSide (models/strokes.h), its ink (above half) thinned to centrelines, drawn along them as
+// kPenSide (models/strokes.h), its ink (above half its peak) thinned to centrelines, drawn along them as
 // dark ink (40) on white paper (230), the pen's edge anti-aliased; a pen no wider than a pixel
 // draws the centrelines themselves. MNIST's strokes are about 0.11 of the height; 1/80 is a
 // ballpoint on a sheet of paper or a 1-pixel brush on a large canvas, 0.25 a thick marker.

@@ -228,6 +228,11 @@ TEST(Strokes, PenDrawingsRedrawTheDigitAtTheirWidth) {
   EXPECT_NEAR(models::stroke_width_ratio(ink, side, side), 0.25, 0.06);
   EXPECT_EQ(pieces(inverted(ink), side, side, true), 2) << "the marker filled the ring's hole";
   EXPECT_GT(cosine(models::to_mnist_form(marker, side, side), clean), 0.7);  // thicker than the clean ring
+  // A faint digit (its peak 0.4) is drawn as the same lines; a blank one as blank paper.
+  std::vector<float> faint = digit;
+  for (float& v : faint) v *= 0.4f;
+  EXPECT_EQ(models::pen_drawing(faint.data(), 1.0 / 80), pen);
+  EXPECT_EQ(models::pen_drawing(std::vector<float>(784, 0.0f).data(), 1.0 / 80), std::vector<uint8_t>(pen.size(), 230));
   for (double bad : {0.0, -0.1, 0.6, std::nan("")}) EXPECT_THROW(models::pen_drawing(digit.data(), bad), Error) << bad;
 }
 
