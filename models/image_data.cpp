@@ -74,22 +74,6 @@ std::vector<float> area_resize(const std::vector<float>& src, int w, int h, doub
   return out;
 }
 
-// The bounding box of the pixels of a w x h picture above `threshold`: columns x0..x1, rows
-// y0..y1 (x1 < x0 when there are none).
-struct InkBox {
-  int x0, y0, x1, y1;
-  int width() const { return x1 - x0 + 1; }
-  int height() const { return y1 - y0 + 1; }
-};
-InkBox ink_box(const std::vector<float>& v, int w, int h, float threshold) {
-  InkBox b{w, h, -1, -1};
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x)
-      if (v[size_t(y) * w + x] > threshold)
-        b.x0 = std::min(b.x0, x), b.x1 = std::max(b.x1, x), b.y0 = std::min(b.y0, y), b.y1 = std::max(b.y1, y);
-  return b;
-}
-
 // The ink box of a 28x28 digit in [0, 1], as fit_to_mnist finds it (pixels above a fifth of
 // the peak); none for a blank picture (peak 0.1 or less).
 std::optional<InkBox> digit_box(const std::vector<float>& digit) {
@@ -477,11 +461,8 @@ std::vector<uint8_t> pen_drawing(const float* digit28, double width) {
   const std::vector<uint8_t> lines = centrelines(mask, kPenSide, kPenSide);
   std::vector<uint8_t> out(lines.size(), 230);
   // The pen's width in pixels: `width` of the longer side of the digit's ink.
-  int x0 = kPenSide, y0 = kPenSide, x1 = -1, y1 = -1;
-  for (int y = 0; y < kPenSide; ++y)
-    for (int x = 0; x < kPenSide; ++x)
-      if (mask[size_t(y) * kPenSide + x]) x0 = std::min(x0, x), x1 = std::max(x1, x), y0 = std::min(y0, y), y1 = std::max(y1, y);
-  const double px = width * std::max(x1 - x0 + 1, y1 - y0 + 1);
+  const InkBox box = ink_box(mask, kPenSide, kPenSide, uint8_t(0));
+  const double px = width * std::max(box.width(), box.height());
   if (px <= 1) {  // a pen no wider than a pixel: the centrelines themselves
     for (size_t i = 0; i < out.size(); ++i)
       if (lines[i]) out[i] = 40;

@@ -13,26 +13,12 @@ namespace {
 constexpr int kDx[8] = {0, 1, 1, 1, 0, -1, -1, -1};
 constexpr int kDy[8] = {-1, -1, 0, 1, 1, 1, 0, -1};
 
-// The bounding box of the non-zero pixels of a w x h mask: columns x0..x1, rows y0..y1
-// (x1 < x0 when there are none).
-struct Box {
-  int x0, y0, x1, y1;
-  bool empty() const { return x1 < x0; }
-};
-Box box_of(const std::vector<uint8_t>& m, int w, int h) {
-  Box b{w, h, -1, -1};
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x)
-      if (m[size_t(y) * w + x]) b.x0 = std::min(b.x0, x), b.x1 = std::max(b.x1, x), b.y0 = std::min(b.y0, y), b.y1 = std::max(b.y1, y);
-  return b;
-}
-
 double width_ratio(const std::vector<uint8_t>& mask, const std::vector<uint8_t>& lines, int w, int h) {
-  const Box b = box_of(mask, w, h);
+  const InkBox b = ink_box(mask, w, h, uint8_t(0));
   if (b.empty()) return 0;
   size_t area = 0, length = 0;
   for (size_t i = 0; i < mask.size(); ++i) area += mask[i] != 0, length += lines[i] != 0;
-  return double(area) / double(std::max<size_t>(1, length)) / std::max(b.x1 - b.x0 + 1, b.y1 - b.y0 + 1);
+  return double(area) / double(std::max<size_t>(1, length)) / std::max(b.width(), b.height());
 }
 
 }  // namespace
@@ -155,7 +141,7 @@ std::optional<FittedDigit> redraw_thin_strokes(const std::vector<float>& ink, in
   const std::vector<uint8_t> mask = ink_mask(ink, w, h), lines = centrelines(mask, w, h);
   const double ratio = width_ratio(mask, lines, w, h);
   if (ratio <= 0 || ratio >= kThinStrokeRatio) return std::nullopt;
-  const Box b = box_of(lines, w, h);
+  const InkBox b = ink_box(lines, w, h, uint8_t(0));
   // The centrelines' longer extent (pixel centre to pixel centre) plus the pen's width spans
   // 20 pixels; a single dot is drawn at its own size.
   const double r = kPenWidth / 2;

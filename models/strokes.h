@@ -5,11 +5,30 @@
 // to that size: faint, broken, unlike anything in training. to_mnist_form redraws such a
 // digit; pen_drawing (image_data.h) makes eval --robustness's pen pictures.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <vector>
 
 namespace duet::models {
+
+// The bounding box of the pixels of a w x h picture (bytes or floats) above `threshold`:
+// columns x0..x1, rows y0..y1 (x1 < x0 when there are none).
+struct InkBox {
+  int x0, y0, x1, y1;
+  int width() const { return x1 - x0 + 1; }
+  int height() const { return y1 - y0 + 1; }
+  bool empty() const { return x1 < x0; }
+};
+template <typename T>
+InkBox ink_box(const std::vector<T>& v, int w, int h, T threshold) {
+  InkBox b{w, h, -1, -1};
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x)
+      if (v[size_t(y) * w + x] > threshold)
+        b.x0 = std::min(b.x0, x), b.x1 = std::max(b.x1, x), b.y0 = std::min(b.y0, y), b.y1 = std::max(b.y1, y);
+  return b;
+}
 
 // The strokes of `ink` (w x h values, light ink on black with its peak at 1) count as thin,
 // and are redrawn, below this width over the digit's longer side. MNIST's digits lie above
