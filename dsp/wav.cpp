@@ -139,8 +139,8 @@ Audio decode_wav(const std::vector<uint8_t>& b, const std::string& name, WavInfo
       }
       break;
     }
-    DUET_CHECK(size <= there, name, ": chunk '", std::string(reinterpret_cast<const char*>(chunk), 4), "' claims ",
-               size, " bytes but the file ends after ", there, " (truncated?)");
+    DUET_CHECK(size <= there, name, ": chunk '", printable(std::string(reinterpret_cast<const char*>(chunk), 4)),
+               "' claims ", size, " bytes but the file ends after ", there, " (truncated?)");
     if (std::memcmp(chunk, "fmt ", 4) == 0) {
       fmt = parse_fmt(chunk + 8, uint32_t(size), name);
       have_fmt = true;

@@ -28,6 +28,24 @@ template <class... A>
   throw Error(os.str());
 }
 
+// Text from outside (a damaged file's bytes, a file name) made fit for a one-line message:
+// control characters (newline, escape, ...) as \xNN; everything else, UTF-8 included, kept.
+inline std::string printable(const std::string& text) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (const char ch : text) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    if (c >= 0x20 && c != 0x7f) {
+      out += ch;
+    } else {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
 }  // namespace duet
 
 // DUET_CHECK(cond, pieces...) throws duet::Error with the pieces joined when cond is false.

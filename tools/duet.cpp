@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "engine/device.h"
+#include "engine/error.h"
 #include "engine/ops/gemm.h"
 #include "tools/commands.h"
 
@@ -16,7 +17,7 @@ int main(int argc, char** argv) {
     duet::cuda::release_all();  // no device tensor is alive here; leaves nothing for a leak checker
     return rc;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "duet: error: %s\n", e.what());
+    std::fprintf(stderr, "duet: error: %s\n", duet::printable(e.what()).c_str());
     return 1;
   }
 }
