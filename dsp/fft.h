@@ -12,7 +12,8 @@ struct FftPlans {
   fftw_plan inverse;  // n/2+1 complex bins -> n real samples, unnormalised (n times the input)
 };
 
-// The plans for an n-point real transform, made on first use (FFTW_ESTIMATE) and kept.
+// The plans for an n-point real transform, made on first use (FFTW_ESTIMATE) and kept until
+// the program ends.
 FftPlans fft_plans(int n);
 
 }  // namespace duet::dsp
