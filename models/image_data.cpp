@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <optional>
 
 #include "engine/error.h"
@@ -13,6 +14,11 @@
 
 #define STB_IMAGE_IMPLEMENTATION
 #define STBI_FAILURE_USERMSG
+// The formats a digit comes in (PNG, JPEG, BMP, GIF, TGA, PGM/PPM); stb_image's decoders of
+// HDR, Photoshop and Softimage files are left out of the binary, as are their bugs.
+#define STBI_NO_HDR
+#define STBI_NO_PSD
+#define STBI_NO_PIC
 #include <stb_image.h>
 
 namespace duet::models {
@@ -473,10 +479,53 @@ std::vector<uint8_t> pen_drawing(const float* digit28, double width) {
   return out;
 }
 
+void check_jpeg_tables(const std::vector<uint8_t>& b, const std::string& path) {
+  if (b.size() < 4 || b[0] != 0xFF || b[1] != 0xD8) return;  // not a JPEG
+  // Walked as stb_image walks it: any byte that does not start a marker is passed over one at
+  // a time (padding, damage, entropy-coded data, whose 0xFF bytes are followed by 0 or a
+  // restart marker); a segment is skipped by its length field; bytes past the end read as 0.
+  const size_t n = b.size();
+  auto at = [&](size_t i) -> uint32_t { return i < n ? b[i] : 0; };
+  size_t pos = 2;
+  while (pos < n) {
+    if (b[pos++] != 0xFF) continue;
+    while (pos < n && b[pos] == 0xFF) ++pos;  // fill bytes before a marker
+    if (pos >= n) return;
+    const uint8_t marker = b[pos++];
+    if (marker == 0xD9) return;                                                            // end of image
+    if (marker == 0x00 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) continue;  // no segment
+    const size_t length = at(pos) << 8 | at(pos + 1);
+    if (marker == 0xC4) {  // DHT: tables of (class/id, 16 code counts, the codes)
+      for (int64_t left = int64_t(length) - 2, q = int64_t(pos) + 2; left > 0;) {
+        int codes = 0;
+        for (int i = 1; i <= 16; ++i) codes += int(at(size_t(q) + i));
+        DUET_CHECK(codes <= 256, path, ": corrupt JPEG (a Huffman table of ", codes, " codes; at most 256)");
+        q += 17 + codes, left -= 17 + codes;
+      }
+    }
+    pos += std::max<size_t>(length, 2);
+  }
+}
+
 std::vector<uint8_t> load_gray_image(const std::string& path, int* w, int* h) {
   DUET_CHECK(!std::filesystem::is_directory(path), path, ": is a folder, not a picture");
+  std::ifstream in(path, std::ios::binary);
+  DUET_CHECK(in, path, ": cannot open the picture");
+  const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  DUET_CHECK(!in.bad(), path, ": read failed");
+  DUET_CHECK(bytes.size() < (size_t(1) << 31), path, ": ", bytes.size(), " bytes is too large for a picture");
+  check_jpeg_tables(bytes, path);
+  // A damaged header can claim a picture far larger than its file (a 2 KB BMP "40 x 15
+  // million"), which the decoder would allocate and fill; the size is checked first.
   int channels = 0;
-  unsigned char* p = stbi_load(path.c_str(), w, h, &channels, 1);
+  if (stbi_info_from_memory(bytes.data(), int(bytes.size()), w, h, &channels)) {
+    const int64_t width = std::abs(int64_t(*w)), height = std::abs(int64_t(*h));  // a top-down BMP's height is < 0
+    DUET_CHECK(width > 0 && height > 0, path, ": the picture's header gives it no pixels (", *w, "x", *h, ")");
+    DUET_CHECK(width * height <= kMaxPicturePixels, path, ": the picture is ", width, "x", height, " pixels (",
+               width * height / 1000000, " megapixels); duet reads pictures of up to ", kMaxPicturePixels / 1000000,
+               " megapixels (shrink it first)");
+  }
+  unsigned char* p = stbi_load_from_memory(bytes.data(), int(bytes.size()), w, h, &channels, 1);
   DUET_CHECK(p, path, ": cannot read image (", stbi_failure_reason(), ")");
   std::vector<uint8_t> out(p, p + size_t(*w) * *h);
   stbi_image_free(p);

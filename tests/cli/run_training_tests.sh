@@ -124,6 +124,10 @@ if [ -d "$shared/fsdd" ] && runs image; then
   expect_fail predict-image-on-audio-flag "an image model takes --image FILE" "$duet" predict --model-dir "$work/img" --audio x.wav
   expect_fail predict-bad-image "junk.png: cannot read image" "$duet" predict --model-dir "$work/img" --image "$work/junk.png"
   expect_fail predict-image-folder "$work/img: is a folder, not a picture" "$duet" predict --model-dir "$work/img" --image "$work/img"
+  # A 1 KB file whose header claims 400 megapixels: refused before decoding; a missing file.
+  python3 -c "open('$work/huge.pgm','wb').write(b'P5\n20000 20000\n255\n' + bytes(1000))"
+  expect_fail predict-huge-picture "huge.pgm: the picture is 20000x20000 pixels \\(400 megapixels\\); duet reads pictures of up to 100 megapixels" "$duet" predict --model-dir "$work/img" --image "$work/huge.pgm"
+  expect_fail predict-missing-picture "nothere.png: cannot open the picture" "$duet" predict --model-dir "$work/img" --image "$work/nothere.png"
   # A configuration naming an architecture this duet does not know: the file and the known ones.
   mkdir -p "$work/img_arch" && cp "$work/img/model.safetensors" "$work/img_arch/"
   python3 -c "import json; c = json.load(open('$work/img/config.json')); c['arch'] = 'image:huge'; json.dump(c, open('$work/img_arch/config.json', 'w'))"

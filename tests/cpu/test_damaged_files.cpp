@@ -1,0 +1,409 @@
+// Every reader of bytes from outside (WAV recordings, safetensors checkpoints, MNIST's IDX
+// files plain and gzipped, PNG, JPEG, BMP, TGA, PGM and GIF pictures) on hundreds of damaged copies of a good file:
+// cut short, bits flipped, 32-bit fields overwritten with boundary values, header bytes
+// scrambled, junk after a cut. Each copy must be read or refused with a one-line duet::Error
+// that names the file; none may crash, throw anything else or hang. The sanitizer build
+// (tools/sanitize.sh) runs the same copies under AddressSanitizer and UndefinedBehaviorSanitizer,
+// which also catch a read past a buffer that happens not to crash.
+#include <gtest/gtest.h>
+#include <stb_image_write.h>
+#include <zlib.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "dsp/wav.h"
+#include "engine/checkpoint.h"
+#include "engine/error.h"
+#include "models/datasets.h"
+#include "models/image_data.h"
+#include "tests/cpu/scratch.h"
+
+using namespace duet;
+namespace fs = std::filesystem;
+using Bytes = std::vector<uint8_t>;
+
+namespace {
+
+const duet_test::ScratchFolder kScratch("duet_damaged_");
+
+void write_file(const fs::path& p, const Bytes& b) {
+  std::ofstream(p, std::ios::binary).write(reinterpret_cast<const char*>(b.data()), std::streamsize(b.size()));
+}
+
+Bytes read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return Bytes(std::istreambuf_iterator<char>(in), {});
+}
+
+Bytes gzip(const Bytes& b) {
+  Bytes out(compressBound(uLong(b.size())) + 32);
+  z_stream z{};
+  EXPECT_EQ(deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);  // 15 + 16: a gzip wrapper
+  z.next_in = const_cast<Bytes::value_type*>(b.data());
+  z.avail_in = uInt(b.size());
+  z.next_out = out.data();
+  z.avail_out = uInt(out.size());
+  EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
+}
+
+// One damaged copy of `good`; the kind of damage cycles with the trial number, so each kind
+// is tried as often as the others.
+Bytes damage(const Bytes& good, std::mt19937_64& rng, int trial) {
+  Bytes b = good;
+  auto pick = [&](size_t n) { return size_t(rng() % std::max<size_t>(n, 1)); };
+  switch (trial % 5) {
+    case 0:  // cut short anywhere
+      b.resize(pick(good.size()));
+      break;
+    case 1: {  // one to four bits flipped
+      const int flips = 1 + int(rng() % 4);
+      for (int i = 0; i < flips; ++i) b[pick(b.size())] ^= uint8_t(1u << (rng() % 8));
+      break;
+    }
+    case 2: {  // a 32-bit field in the first 128 bytes, little- or big-endian, set to a boundary value
+      static const uint32_t kValues[] = {0u, 1u, 0xffffffffu, 0x7fffffffu, 0x80000000u, 0xfffffffeu, 0x10000u, 3u};
+      if (b.size() < 4) break;
+      const uint32_t v = kValues[rng() % 8];
+      const size_t at = pick(std::min<size_t>(b.size(), 128) - 4);
+      const bool big = rng() % 2;
+      for (int i = 0; i < 4; ++i) b[at + i] = uint8_t(v >> (8 * (big ? 3 - i : i)));
+      break;
+    }
+    case 3: {  // six header bytes (of the first 64) set at random
+      const size_t n = std::min<size_t>(b.size(), 64);
+      for (int i = 0; i < 6; ++i) b[pick(n)] = uint8_t(rng());
+      break;
+    }
+    default: {  // cut anywhere, then up to 64 random bytes appended
+      b.resize(pick(b.size()));
+      const size_t junk = 1 + rng() % 64;
+      for (size_t i = 0; i < junk; ++i) b.push_back(uint8_t(rng()));
+      break;
+    }
+  }
+  return b;
+}
+
+struct Tally {
+  int read = 0, refused = 0;
+};
+
+// Reads `trials` damaged copies of `good` through `read_path` (which reads the file at the path
+// it is given); every outcome must be a clean read or a one-line duet::Error naming the file.
+Tally read_damaged_copies(const std::string& what, const Bytes& good, int trials,
+                          const std::function<void(const std::string&)>& read_path) {
+  Tally t;
+  std::mt19937_64 rng(std::hash<std::string>{}(what));
+  const fs::path dir = kScratch.path() / what;
+  fs::create_directories(dir);
+  for (int trial = 0; trial < trials; ++trial) {
+    const fs::path p = dir / ("copy" + std::to_string(trial % 4));
+    write_file(p, damage(good, rng, trial));
+    try {
+      read_path(p.string());
+      ++t.read;
+    } catch (const Error& e) {
+      ++t.refused;
+      const std::string msg = e.what();
+      EXPECT_NE(msg.find(p.string()), std::string::npos) << what << " trial " << trial << ": " << msg;
+      EXPECT_EQ(msg.find('\n'), std::string::npos) << what << " trial " << trial << ": not one line: " << msg;
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << what << " trial " << trial << ": threw " << e.what() << " instead of a duet::Error";
+    }
+  }
+  EXPECT_EQ(t.read + t.refused, trials) << what;
+  return t;
+}
+
+// Damage that changes nothing the reader relies on (a flipped sample bit) reads; most cuts and
+// header damage must be refused: a reader that refused nothing would not be checking.
+void expect_both_outcomes(const std::string& what, const Tally& t, int trials) {
+  EXPECT_GT(t.refused, trials / 5) << what << ": too few damaged copies refused";
+  EXPECT_GT(t.read, 0) << what << ": every damaged copy refused, even those that only change a value";
+}
+
+Bytes a_wav() {
+  std::vector<float> s(800);
+  for (size_t i = 0; i < s.size(); ++i) s[i] = 0.5f * std::sin(0.07f * float(i));
+  return dsp::encode_wav(s, 8000);
+}
+
+// A WAV with more of what the reader handles: a LIST chunk before fmt, a fact chunk between
+// fmt and data, WAVE_FORMAT_EXTENSIBLE around IEEE float, two channels at 16 kHz.
+Bytes an_extensible_float_wav() {
+  Bytes b;
+  auto put = [&](uint64_t v, int n) {
+    for (int i = 0; i < n; ++i) b.push_back(uint8_t(v >> (8 * i)));
+  };
+  auto id = [&](const char* s) { b.insert(b.end(), s, s + 4); };
+  const int frames = 200, channels = 2;
+  id("RIFF");
+  put(0, 4);  // the RIFF size, set below
+  id("WAVE");
+  id("LIST");
+  put(4, 4);
+  id("INFO");
+  id("fmt ");
+  put(40, 4);
+  put(0xFFFE, 2), put(channels, 2), put(16000, 4), put(16000 * channels * 4, 4), put(channels * 4, 2), put(32, 2);
+  put(22, 2), put(32, 2), put(3, 4);  // cbSize, valid bits, channel mask
+  put(3, 2);                          // the sub-format GUID: IEEE float, then its other 14 bytes
+  for (int i = 0; i < 14; ++i) b.push_back(0);
+  id("fact");
+  put(4, 4), put(frames, 4);
+  id("data");
+  put(frames * channels * 4, 4);
+  for (int i = 0; i < frames * channels; ++i) {
+    const float v = 0.25f * std::sin(0.1f * float(i));
+    uint32_t u;
+    std::memcpy(&u, &v, 4);
+    put(u, 4);
+  }
+  const uint32_t riff = uint32_t(b.size() - 8);
+  for (int i = 0; i < 4; ++i) b[4 + i] = uint8_t(riff >> (8 * i));
+  return b;
+}
+
+void put_be32(Bytes& b, uint32_t v) {
+  for (int i = 3; i >= 0; --i) b.push_back(uint8_t(v >> (8 * i)));
+}
+
+Bytes idx_images(int n) {
+  Bytes b;
+  put_be32(b, 2051);
+  put_be32(b, uint32_t(n));
+  put_be32(b, 28);
+  put_be32(b, 28);
+  for (int i = 0; i < n * 784; ++i) b.push_back(uint8_t((i * 37) % 251));
+  return b;
+}
+
+Bytes idx_labels(int n) {
+  Bytes b;
+  put_be32(b, 2049);
+  put_be32(b, uint32_t(n));
+  for (int i = 0; i < n; ++i) b.push_back(uint8_t(i % 10));
+  return b;
+}
+
+void collect(void* context, void* data, int size) {
+  auto* out = static_cast<Bytes*>(context);
+  out->insert(out->end(), static_cast<uint8_t*>(data), static_cast<uint8_t*>(data) + size);
+}
+
+// A w x h GIF of 4 palette colours whose pixels are `index` (0-3), LZW-coded with a clear code
+// before every second pixel, so the codes stay 3 bits wide (an "uncompressed" GIF).
+Bytes a_gif(int w, int h, const std::vector<uint8_t>& index) {
+  Bytes b = {'G', 'I', 'F', '8', '9', 'a', uint8_t(w), uint8_t(w >> 8), uint8_t(h), uint8_t(h >> 8), 0x81, 0, 0};
+  for (uint8_t grey : {235, 160, 90, 20}) b.insert(b.end(), {grey, grey, grey});  // global palette
+  b.insert(b.end(), {',', 0, 0, 0, 0, uint8_t(w), uint8_t(w >> 8), uint8_t(h), uint8_t(h >> 8), 0, 2});
+  Bytes codes;
+  uint32_t acc = 0;
+  int bits = 0;
+  auto emit = [&](uint32_t code) {
+    acc |= code << bits, bits += 3;
+    while (bits >= 8) codes.push_back(uint8_t(acc)), acc >>= 8, bits -= 8;
+  };
+  for (size_t i = 0; i < index.size(); ++i) {
+    if (i % 2 == 0) emit(4);  // clear
+    emit(index[i]);
+  }
+  emit(5);  // end of information
+  if (bits > 0) codes.push_back(uint8_t(acc));
+  for (size_t i = 0; i < codes.size(); i += 255) {
+    const size_t n = std::min<size_t>(255, codes.size() - i);
+    b.push_back(uint8_t(n));
+    b.insert(b.end(), codes.begin() + i, codes.begin() + i + n);
+  }
+  b.push_back(0);    // no more sub-blocks
+  b.push_back(';');  // trailer
+  return b;
+}
+
+// A dark 7 on light paper, 40x48, as grey or RGB PNG, JPEG, BMP, TGA, PGM or GIF.
+Bytes a_picture(const std::string& kind) {
+  const int w = 40, h = 48, comp = kind == "png-gray" || kind == "pgm" ? 1 : 3;
+  std::vector<uint8_t> px(size_t(w) * h * comp, 235);
+  for (int y = 8; y < 40; ++y)
+    for (int x = 0; x < w; ++x) {
+      const bool bar = y < 12 && x >= 10 && x < 32;
+      const bool stem = x >= 30 - (y - 8) / 3 - 2 && x < 30 - (y - 8) / 3 + 2;
+      if (bar || stem)
+        for (int c = 0; c < comp; ++c) px[(size_t(y) * w + x) * comp + c] = 20;
+    }
+  Bytes out;
+  if (kind == "gif") {
+    std::vector<uint8_t> index(px.size() / comp);
+    for (size_t i = 0; i < index.size(); ++i) index[i] = px[i * comp] < 128 ? 3 : 0;
+    return a_gif(w, h, index);
+  }
+  if (kind == "jpeg") {
+    EXPECT_NE(stbi_write_jpg_to_func(collect, &out, w, h, comp, px.data(), 90), 0);
+  } else if (kind == "bmp") {
+    EXPECT_NE(stbi_write_bmp_to_func(collect, &out, w, h, comp, px.data()), 0);
+  } else if (kind == "tga") {
+    EXPECT_NE(stbi_write_tga_to_func(collect, &out, w, h, comp, px.data()), 0);
+  } else if (kind == "pgm") {
+    const std::string header = "P5\n" + std::to_string(w) + " " + std::to_string(h) + "\n255\n";
+    out.assign(header.begin(), header.end());
+    out.insert(out.end(), px.begin(), px.end());
+  } else {
+    EXPECT_NE(stbi_write_png_to_func(collect, &out, w, h, comp, px.data(), w * comp), 0);
+  }
+  return out;
+}
+
+constexpr int kTrials = 400;
+
+}  // namespace
+
+TEST(DamagedFiles, WavRecordingsAreReadOrRefused) {
+  for (const auto& [what, good] : {std::pair<std::string, Bytes>{"wav-pcm16", a_wav()},
+                                   std::pair<std::string, Bytes>{"wav-extensible-float", an_extensible_float_wav()}}) {
+    ASSERT_NO_THROW(dsp::decode_wav(good, what)) << what << ": the undamaged file must read";
+    const Tally t = read_damaged_copies(what, good, kTrials, [](const std::string& p) {
+      dsp::WavInfo info;
+      const dsp::Audio a = dsp::read_wav(p, &info);
+      // What a damaged file yields must still be audio: a rate and finite samples, within
+      // [-1, 1] for integer encodings (a float file keeps its values, which may exceed 1, as
+      // torchaudio.load keeps them). A breach throws an Error without the file's name, which
+      // the caller reports as a failure.
+      DUET_CHECK(a.sample_rate > 0, "no rate");
+      for (float v : a.samples)
+        DUET_CHECK(std::isfinite(v) && (info.encoding == "float" || std::abs(v) <= 1.0f), "sample ", v, " from ",
+                   info.encoding);
+    });
+    expect_both_outcomes(what, t, kTrials);
+  }
+}
+
+TEST(DamagedFiles, CheckpointsAreReadOrRefused) {
+  const fs::path good_path = kScratch.path() / "good.safetensors";
+  TensorMap m;
+  m["conv.weight"] = Tensor::from_vector<float>(std::vector<float>(2 * 1 * 3 * 3, 0.5f), {2, 1, 3, 3});
+  m["conv.bias"] = Tensor::from_vector<float>({0.1f, -0.1f}, {2});
+  m["steps"] = Tensor::from_vector<int32_t>({7}, {1});
+  save_safetensors(good_path.string(), m, {{"format", "duet-model-1"}, {"arch", "image:duet"}});
+  const Tally t = read_damaged_copies("safetensors", read_file(good_path), kTrials, [](const std::string& p) {
+    Metadata meta;
+    load_safetensors(p, &meta);
+    load_safetensors_metadata(p);
+  });
+  expect_both_outcomes("safetensors", t, kTrials);
+}
+
+TEST(DamagedFiles, MnistFilesAreReadOrRefused) {
+  const fs::path dir = kScratch.path() / "mnist";
+  fs::create_directories(dir);
+  // A damaged copy that still reads must hold a label, a digit, for every picture.
+  auto check = [](const data::Mnist& m) {
+    DUET_CHECK(int64_t(m.labels.size()) == m.count && int64_t(m.pixels.size()) == m.count * m.rows * m.cols, "sizes");
+    for (auto l : m.labels) DUET_CHECK(l < 10, "label ", int(l));
+  };
+  for (bool gz : {false, true}) {
+    const std::string tag = gz ? "-gz" : "";
+    const Bytes images = gz ? gzip(idx_images(3)) : idx_images(3), labels = gz ? gzip(idx_labels(3)) : idx_labels(3);
+    const std::string good_images = (dir / ("images" + tag)).string(), good_labels = (dir / ("labels" + tag)).string();
+    write_file(good_images, images);
+    write_file(good_labels, labels);
+    ASSERT_NO_THROW(check(data::load_mnist_files(good_images, good_labels))) << tag;
+    // The images damaged beside good labels, then the labels beside good images.
+    const Tally ti = read_damaged_copies("idx-images" + tag, images, kTrials,
+                                         [&](const std::string& p) { check(data::load_mnist_files(p, good_labels)); });
+    const Tally tl = read_damaged_copies("idx-labels" + tag, labels, kTrials,
+                                         [&](const std::string& p) { check(data::load_mnist_files(good_images, p)); });
+    EXPECT_GT(ti.refused, kTrials / 5) << "images" << tag;
+    EXPECT_GT(tl.refused, kTrials / 5) << "labels" << tag;
+  }
+}
+
+TEST(DamagedFiles, PicturesAreReadOrRefused) {
+  for (const std::string kind : {"png-gray", "png-rgb", "jpeg", "bmp", "tga", "pgm", "gif"}) {
+    const Bytes good = a_picture(kind);
+    const fs::path good_path = kScratch.path() / (kind + ".good");
+    write_file(good_path, good);
+    int w = 0, h = 0;
+    std::vector<uint8_t> gray;
+    ASSERT_NO_THROW(gray = models::load_gray_image(good_path.string(), &w, &h)) << kind;
+    ASSERT_EQ(w, 40);
+    ASSERT_EQ(h, 48);
+    EXPECT_LT(gray[10 * w + 20], 60) << kind << ": the 7's bar";
+    EXPECT_GT(gray[2 * w + 2], 200) << kind << ": the paper";
+    const Tally t = read_damaged_copies(kind, good, kTrials, [](const std::string& p) {
+      int pw = 0, ph = 0;
+      const std::vector<uint8_t> gray = models::load_gray_image(p, &pw, &ph);
+      // What reads goes on to become an MNIST digit, as duet predict takes it; a picture it
+      // cannot use (blank) is refused there, and predict names the file.
+      try {
+        models::to_mnist_form(gray, pw, ph);
+      } catch (const Error& e) {
+        fail(p, ": ", e.what());
+      }
+    });
+    // The decoder is stb_image's: a flipped bit in a compressed stream often still decodes to
+    // some picture, so only both outcomes are required.
+    EXPECT_GT(t.refused, 0) << kind;
+    EXPECT_GT(t.read, 0) << kind;
+  }
+}
+
+// The JPEG decoder (stb_image 2.27) would write past a Huffman table that declares more than
+// 256 codes; such a file is refused before it reaches the decoder.
+TEST(DamagedFiles, JpegWithAnOversizedHuffmanTableIsRefused) {
+  Bytes jpeg = a_picture("jpeg");
+  size_t dht = 0;
+  for (size_t i = 2; i + 1 < jpeg.size() && !dht; ++i)
+    if (jpeg[i] == 0xFF && jpeg[i + 1] == 0xC4) dht = i;
+  ASSERT_GT(dht, 0u) << "stb_image_write's JPEG has Huffman tables";
+  const fs::path good = kScratch.path() / "tables-good.jpg", bad = kScratch.path() / "tables-bad.jpg";
+  write_file(good, jpeg);
+  int w = 0, h = 0;
+  EXPECT_NO_THROW(models::load_gray_image(good.string(), &w, &h));
+  for (int i = 0; i < 16; ++i) jpeg[dht + 5 + i] = 40;  // 640 codes in the first table
+  write_file(bad, jpeg);
+  try {
+    models::load_gray_image(bad.string(), &w, &h);
+    ADD_FAILURE() << "a Huffman table of 640 codes was read";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(bad.string() + ": corrupt JPEG (a Huffman table of 640 codes"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+// A header that claims a huge picture in a small file is refused before the decoder allocates
+// it; a large picture within the limit still reads.
+TEST(DamagedFiles, PictureBeyondTheSizeLimitIsRefusedBeforeDecoding) {
+  const fs::path huge = kScratch.path() / "huge.pgm", wide = kScratch.path() / "wide.pgm";
+  const std::string header = "P5\n20000 20000\n255\n";  // 400 megapixels, in a file of 1 KB
+  Bytes b(header.begin(), header.end());
+  b.resize(b.size() + 1000, 200);
+  write_file(huge, b);
+  int w = 0, h = 0;
+  try {
+    models::load_gray_image(huge.string(), &w, &h);
+    ADD_FAILURE() << "a 20000x20000 header was decoded";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(huge.string() + ": the picture is 20000x20000 pixels (400 megapixels)"),
+              std::string::npos)
+        << e.what();
+  }
+  const std::string ok = "P5\n4000 30\n255\n";
+  Bytes c(ok.begin(), ok.end());
+  c.resize(c.size() + 4000 * 30, 220);
+  for (int y = 5; y < 25; ++y) c[ok.size() + size_t(y) * 4000 + 2000] = 10;
+  write_file(wide, c);
+  EXPECT_NO_THROW(models::load_gray_image(wide.string(), &w, &h));
+  EXPECT_EQ(w, 4000);
+}
