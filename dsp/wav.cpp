@@ -65,7 +65,8 @@ Format parse_fmt(const uint8_t* p, uint32_t size, const std::string& name) {
              "); duet reads PCM integer, IEEE float and G.711 mu-law/A-law");
   DUET_CHECK(f.channels > 0, name, ": WAV has 0 channels");
   DUET_CHECK(f.channels <= 64, name, ": WAV claims ", f.channels, " channels");
-  DUET_CHECK(f.rate > 0 && f.rate <= 1000000, name, ": WAV sample rate ", f.rate, " Hz is out of range");
+  DUET_CHECK(f.rate >= kMinWavRate && f.rate <= kMaxWavRate, name, ": WAV sample rate ", f.rate,
+             " Hz is out of range (duet reads ", kMinWavRate, " to ", kMaxWavRate, " Hz)");
   if (f.tag == kPcm)
     DUET_CHECK(f.bits == 8 || f.bits == 16 || f.bits == 24 || f.bits == 32, name, ": unsupported PCM bit depth ",
                f.bits, " (expected 8, 16, 24 or 32)");

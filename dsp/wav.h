@@ -16,6 +16,10 @@
 
 namespace duet::dsp {
 
+// Sample rates the reader accepts. Below 1 kHz a header is damaged rather than speech (a
+// "1 Hz" recording of 8000 samples would be resampled to 64 million at 8 kHz).
+constexpr int kMinWavRate = 1000, kMaxWavRate = 1000000;
+
 struct WavInfo {
   int sample_rate = 0;
   int channels = 0;

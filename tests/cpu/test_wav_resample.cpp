@@ -289,6 +289,12 @@ TEST(Wav, MalformedFilesAreRefusedWithTheReason) {
   WavBuilder zero_rate;
   zero_rate.rate = 0;
   expect_wav_error(zero_rate.build(), "sample rate 0");
+  WavBuilder low_rate;  // below 1 kHz: a damaged header, which would resample to millions of samples
+  low_rate.rate = 999;
+  low_rate.data.assign(200, 0);
+  expect_wav_error(low_rate.build(), "sample rate 999 Hz is out of range (duet reads 1000 to 1000000 Hz)");
+  low_rate.rate = 1000;
+  EXPECT_EQ(decode_wav(low_rate.build(), "1k.wav").sample_rate, 1000);
   WavBuilder adpcm;
   adpcm.tag = 2;
   expect_wav_error(adpcm.build(), "unsupported WAV encoding");
