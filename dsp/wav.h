@@ -5,10 +5,11 @@
 // channels (averaged to mono); unknown chunks are skipped. Samples come out as float in
 // [-1, 1), scaled like torchaudio.load (int16 / 32768, uint8 (v - 128) / 128, G.711 through
 // its 16-bit expansion / 32768, ...); float files as stored (a value past 1 is kept, as
-// torchaudio.load keeps it; NaN or infinity is an error). Every size field is checked against the file; anything
-// malformed or unsupported is an error naming the file. One exception, as in libsndfile and
-// ffmpeg: a data chunk whose size is unset (a recording streamed to a pipe) or runs past the
-// end of the file (a file cut short) is read to the end of the file, and WavInfo::note says so.
+// torchaudio.load keeps it; NaN or infinity is an error). Every size field is checked against
+// the file; anything malformed or unsupported is an error naming the file. One exception, as in
+// libsndfile and ffmpeg: a data chunk whose size is unset (a recording streamed to a pipe) or
+// runs past the end of the file (a file cut short) is read to the end of the file, and
+// WavInfo::note says so.
 #pragma once
 #include <cstdint>
 #include <string>
