@@ -2,6 +2,8 @@
 # duet's CPU code under AddressSanitizer and UndefinedBehaviorSanitizer: a CPU-only build into
 # BUILD_DIR (default build-sanitize), then the unit tests (GTEST_FILTER narrows them) and,
 # unless CLI=0, the duet binary's CLI checks (tests/cli/run_cli_tests.sh) with that build.
+# TRAINING=1 adds the stop-and-resume checks and the CLI trainings on the real data
+# (run_resume_tests.sh, run_training_tests.sh image, audio and fusion; about 15 minutes more).
 # A sanitizer report (a read past a buffer, a use after free, a leak at exit, undefined
 # behaviour such as an index out of bounds or a signed overflow) stops the program with exit
 # code 86, which fails the test that ran it. tools/ubsan.supp names the one report it leaves
@@ -24,5 +26,17 @@ if [ "${CLI:-1}" != 0 ]; then
   bash tests/cli/run_cli_tests.sh "$build/duet" "$build/cli-work" || cli=$?
   echo "sanitize: CLI checks rc=$cli"
   [ "$cli" = 0 ] || rc=$cli
+fi
+if [ "${TRAINING:-0}" != 0 ]; then
+  for part in resume image audio fusion; do
+    r=0
+    if [ "$part" = resume ]; then
+      bash tests/cli/run_resume_tests.sh "$build/duet" "$build/resume-work" || r=$?
+    else
+      bash tests/cli/run_training_tests.sh "$build/duet" "$build/training-work-$part" "$part" || r=$?
+    fi
+    echo "sanitize: $part checks rc=$r"
+    [ "$r" = 0 ] || rc=$r
+  done
 fi
 exit "$rc"
