@@ -124,6 +124,8 @@ if [ -d "$shared/fsdd" ] && runs image; then
   expect_fail predict-image-on-audio-flag "an image model takes --image FILE" "$duet" predict --model-dir "$work/img" --audio x.wav
   expect_fail predict-bad-image "junk.png: cannot read image" "$duet" predict --model-dir "$work/img" --image "$work/junk.png"
   expect_fail predict-image-folder "$work/img: is a folder, not a picture" "$duet" predict --model-dir "$work/img" --image "$work/img"
+  # Every field of config.json predict reads, set to wrong values: an answer or one error line.
+  check config-fields-image python3 "$(dirname "$0")/check_config_fields.py" "$duet" "$work/img" "$work/cf_img" -- --image "$work/digit.pgm"
   # A 1 KB file whose header claims 400 megapixels: refused before decoding; a missing file.
   python3 -c "open('$work/huge.pgm','wb').write(b'P5\n20000 20000\n255\n' + bytes(1000))"
   expect_fail predict-huge-picture "huge.pgm: the picture is 20000x20000 pixels \\(400 megapixels\\); duet reads pictures of up to 100 megapixels" "$duet" predict --model-dir "$work/img" --image "$work/huge.pgm"
@@ -225,6 +227,7 @@ PY
   expect_fail eval-robustness-bad-seed "--seed expects an integer, got 'x'" "$duet" eval --model-dir "$work/aud" --data "$shared" --robustness --seed x
   expect_fail eval-out-not-a-folder "output folder '$work/aud/config.json/x': cannot create it" "$duet" eval --model-dir "$work/aud" --data "$shared" --device cpu --out "$work/aud/config.json/x"
   "$duet" predict --model-dir "$work/aud" --audio "$shared/fsdd/recordings/7_theo_3.wav" --json --device cpu >"$work/apred.json" 2>"$work/err"
+  check config-fields-audio python3 "$(dirname "$0")/check_config_fields.py" "$duet" "$work/aud" "$work/cf_aud" -- --audio "$shared/fsdd/recordings/7_theo_3.wav"
   check_json predict-audio "0 <= j['prediction'] <= 9 and len(j['probabilities']) == 10" "$work/apred.json"
   # 7_theo_3 is an official test clip: predict gives it the probabilities eval wrote for it.
   check_json predict-audio-as-eval "[abs(p - q) < 2e-4 for p, q in zip(j['probabilities'], [float(r['p%d' % c]) for r in __import__('csv').DictReader(open('$work/aud/predictions.csv')) if r['example'].endswith('/7_theo_3.wav') for c in range(10)])].count(True) == 10" "$work/apred.json"
@@ -380,6 +383,8 @@ if [ -d "$shared/fsdd" ] && runs fusion; then
   done
   "$duet" predict --model-dir "$work/fus" --audio "$shared/fsdd/recordings/1_george_3.wav" --image "$work/digit.pgm" --json --device cpu >"$work/fpred.json" 2>"$work/err"
   check_json predict-fusion "abs(j['modality_weights']['audio'] + j['modality_weights']['image'] - 1) < 1e-4 and len(j['audio_probabilities']) == 10" "$work/fpred.json"
+  check config-fields-fusion python3 "$(dirname "$0")/check_config_fields.py" "$duet" "$work/fus" "$work/cf_fus" -- \
+    --audio "$shared/fsdd/recordings/1_george_3.wav" --image "$work/digit.pgm"
   expect_fail predict-fusion-silent "zeros.wav: the recording is silent" "$duet" predict --model-dir "$work/fus" --audio "$work/zeros.wav" --image "$work/digit.pgm"
   expect_fail eval-hard-on-plain "was not trained with --hard" "$duet" eval --model-dir "$work/fus" --data "$shared" --hard
   expect_fail fusion-bad-strategy "unknown fusion strategy 'middle'" "$duet" train --model fusion --fusion middle \
