@@ -212,16 +212,51 @@ float two_class_threshold(const std::vector<float>& v) {
 // background is most of the picture; the median of the dark class (two_class_threshold) where
 // the ink is, as in a bold digit cropped close.
 float background_level(const std::vector<float>& ink) {
-  std::vector<float> sorted = ink;
-  std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
-  const float median = sorted[sorted.size() / 2];
+  std::vector<float> values = ink;
+  std::nth_element(values.begin(), values.begin() + values.size() / 2, values.end());
+  const float median = values[values.size() / 2];
+  // Half the picture or more at its darkest level (any digit on a clean background, every
+  // digit training makes from MNIST's): the dark class holds at least that half, so the
+  // median is the answer without the histogram.
+  if (median <= *std::min_element(ink.begin(), ink.end())) return median;
   const float cut = two_class_threshold(ink);
-  sorted.clear();
+  std::vector<float> dark;
   for (float x : ink)
-    if (x < cut) sorted.push_back(x);
-  if (2 * sorted.size() >= ink.size() || sorted.empty()) return median;
-  std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
-  return sorted[sorted.size() / 2];
+    if (x < cut) dark.push_back(x);
+  if (2 * dark.size() >= ink.size() || dark.empty()) return median;
+  std::nth_element(dark.begin(), dark.begin() + dark.size() / 2, dark.end());
+  return dark[dark.size() / 2];
+}
+
+// stb_image 2.27 (Debian's libstb-dev) writes past a Huffman table of a JPEG whose table
+// segment declares more than 256 codes (stb_image 2.28 refuses it): every such segment of a
+// JPEG is checked first, and the file refused naming `path`. Other files pass.
+void check_jpeg_tables(const std::vector<uint8_t>& b, const std::string& path) {
+  if (b.size() < 4 || b[0] != 0xFF || b[1] != 0xD8) return;  // not a JPEG
+  // Walked as stb_image walks it: any byte that does not start a marker is passed over one at
+  // a time (padding, damage, entropy-coded data, whose 0xFF bytes are followed by 0 or a
+  // restart marker); a segment is skipped by its length field; bytes past the end read as 0.
+  const size_t n = b.size();
+  auto at = [&](size_t i) -> uint32_t { return i < n ? b[i] : 0; };
+  size_t pos = 2;
+  while (pos < n) {
+    if (b[pos++] != 0xFF) continue;
+    while (pos < n && b[pos] == 0xFF) ++pos;  // fill bytes before a marker
+    if (pos >= n) return;
+    const uint8_t marker = b[pos++];
+    if (marker == 0xD9) return;                                                            // end of image
+    if (marker == 0x00 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) continue;  // no segment
+    const size_t length = at(pos) << 8 | at(pos + 1);
+    if (marker == 0xC4) {  // DHT: tables of (class/id, 16 code counts, the codes)
+      for (int64_t left = int64_t(length) - 2, q = int64_t(pos) + 2; left > 0;) {
+        int codes = 0;
+        for (int i = 1; i <= 16; ++i) codes += int(at(size_t(q) + i));
+        DUET_CHECK(codes <= 256, path, ": corrupt JPEG (a Huffman table of ", codes, " codes; at most 256)");
+        q += 17 + codes, left -= 17 + codes;
+      }
+    }
+    pos += std::max<size_t>(length, 2);
+  }
 }
 
 }  // namespace
@@ -477,34 +512,6 @@ std::vector<uint8_t> pen_drawing(const float* digit28, double width) {
   const std::vector<float> cover = draw_centrelines(lines, kPenSide, kPenSide, Placement{}, px / 2, kPenSide, kPenSide, 2);
   for (size_t i = 0; i < out.size(); ++i) out[i] = uint8_t(std::lround(230 - 190 * cover[i]));
   return out;
-}
-
-void check_jpeg_tables(const std::vector<uint8_t>& b, const std::string& path) {
-  if (b.size() < 4 || b[0] != 0xFF || b[1] != 0xD8) return;  // not a JPEG
-  // Walked as stb_image walks it: any byte that does not start a marker is passed over one at
-  // a time (padding, damage, entropy-coded data, whose 0xFF bytes are followed by 0 or a
-  // restart marker); a segment is skipped by its length field; bytes past the end read as 0.
-  const size_t n = b.size();
-  auto at = [&](size_t i) -> uint32_t { return i < n ? b[i] : 0; };
-  size_t pos = 2;
-  while (pos < n) {
-    if (b[pos++] != 0xFF) continue;
-    while (pos < n && b[pos] == 0xFF) ++pos;  // fill bytes before a marker
-    if (pos >= n) return;
-    const uint8_t marker = b[pos++];
-    if (marker == 0xD9) return;                                                            // end of image
-    if (marker == 0x00 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) continue;  // no segment
-    const size_t length = at(pos) << 8 | at(pos + 1);
-    if (marker == 0xC4) {  // DHT: tables of (class/id, 16 code counts, the codes)
-      for (int64_t left = int64_t(length) - 2, q = int64_t(pos) + 2; left > 0;) {
-        int codes = 0;
-        for (int i = 1; i <= 16; ++i) codes += int(at(size_t(q) + i));
-        DUET_CHECK(codes <= 256, path, ": corrupt JPEG (a Huffman table of ", codes, " codes; at most 256)");
-        q += 17 + codes, left -= 17 + codes;
-      }
-    }
-    pos += std::max<size_t>(length, 2);
-  }
 }
 
 std::vector<uint8_t> load_gray_image(const std::string& path, int* w, int* h) {

@@ -137,13 +137,10 @@ enum class ThinStrokes { kKeep, kRedraw };
 std::vector<float> fit_to_mnist(std::vector<float> ink, int w, int h, ThinStrokes thin = ThinStrokes::kKeep,
                                 bool* redrawn = nullptr);
 // Reads PNG, JPEG, BMP, GIF, TGA or PGM/PPM (stb_image) as grayscale; a picture of more than
-// kMaxPicturePixels (more than any camera but the largest takes) is refused before decoding.
+// kMaxPicturePixels (more than any camera but the largest takes), or a JPEG whose Huffman
+// tables would make stb_image 2.27 write past its arrays, is refused before decoding.
 constexpr int64_t kMaxPicturePixels = 100'000'000;
 std::vector<uint8_t> load_gray_image(const std::string& path, int* w, int* h);
-// stb_image 2.27 (Debian's libstb-dev) writes past a Huffman table of a JPEG whose table
-// segment declares more than 256 codes (stb_image 2.28 refuses it); load_gray_image first
-// checks every such segment of a JPEG (`bytes`) and throws naming `path`. Other files pass.
-void check_jpeg_tables(const std::vector<uint8_t>& bytes, const std::string& path);
 // Test-time views of a batch of pictures x [B, 1, 28, 28] (on the CPU, any values): the batch
 // moved by `px` pixels right, left, down and up, in that order, the pixels moved in set to
 // `background` (what an empty pixel is after normalisation). Whole-pixel moves copy pixels
