@@ -288,6 +288,11 @@ AudioSet::AudioSet(const data::Fsdd& ds, const std::vector<int64_t>& indices, co
     const auto& rec = ds.recordings[indices[k]];
     try {
       dsp::Audio a = dsp::read_wav(rec.path);
+      try {
+        check_audible(a.samples);  // a silent clip would teach its label to nothing
+      } catch (const Error& e) {
+        throw Error(rec.path + ": " + e.what());
+      }
       waves_[k] = recipe_clip(a.samples, a.sample_rate, recipe);
     } catch (const Error& e) {
       errors[k] = e.what();

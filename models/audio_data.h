@@ -111,7 +111,8 @@ struct ClipEffects {
 };
 
 // Clips held in memory as recipe_clip makes them (at the recipe's sample rate, trimmed when
-// the recipe trims; not yet padded), with their labels.
+// the recipe trims; not yet padded), with their labels. A recording that cannot be read, or a
+// silent one (check_audible), is an error naming its file.
 class AudioSet {
  public:
   AudioSet(const data::Fsdd& ds, const std::vector<int64_t>& indices, const AudioRecipe& recipe);

@@ -171,45 +171,6 @@ int eval_fusion(models::FusionTask& t, const std::string& out, bool json, uint64
   return 0;
 }
 
-// One labelled file of a user's folder: the digit is the first character of its name,
-// followed by '_', '-' or the extension (7_mine_1.wav, 3-dejavu-sans.png, 5.jpg).
-struct LabelledInput {
-  std::string path, group;
-  int label = -1;
-};
-
-std::vector<LabelledInput> labelled_inputs(const std::string& folder, const std::string& kind) {
-  DUET_CHECK(fs::is_directory(folder), "--inputs ", folder, ": not a folder");
-  std::vector<LabelledInput> v;
-  int64_t ignored = 0;
-  for (const auto& e : fs::directory_iterator(folder)) {
-    if (!e.is_regular_file()) continue;
-    const fs::path p = e.path();
-    const bool ours = kind == "audio"
-                          ? has_extension(p, {".wav"})
-                          : has_extension(p, {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".pgm", ".ppm", ".tga"});
-    if (!ours) {
-      ++ignored;
-      continue;
-    }
-    const std::string name = p.filename().string(), stem = p.stem().string();
-    const bool labelled = std::isdigit(static_cast<unsigned char>(name[0])) &&
-                          (stem.size() == 1 || stem[1] == '_' || stem[1] == '-');
-    DUET_CHECK(labelled, "--inputs: ", p.string(), ": the name must start with its digit and '_' (like 7_mine_1",
-               p.extension().string(), ")");
-    LabelledInput in;
-    in.path = p.string();
-    in.label = name[0] - '0';
-    // The group: the name's second field (FSDD's speaker, a font's name), if there is one.
-    if (stem.size() > 2) in.group = stem.substr(2, stem.find_first_of("_-", 2) - 2);
-    v.push_back(in);
-  }
-  DUET_CHECK(!v.empty(), "--inputs ", folder, ": no ", kind == "audio" ? ".wav files" : "images (.png, .jpg, ...)",
-             " named like 7_anything", ignored ? " (other files are ignored)" : "");
-  std::sort(v.begin(), v.end(), [](const LabelledInput& a, const LabelledInput& b) { return a.path < b.path; });
-  return v;
-}
-
 // Runs fn(); an error it throws (a silent recording, a blank picture) comes back with the
 // file it is about in front.
 template <class Fn>
@@ -255,7 +216,7 @@ void add_test_views(nlohmann::json& j, models::Task& task) {
 
 int eval_inputs(models::Task& task, const std::string& kind, const std::string& folder, const std::string& out,
                 bool json) {
-  const std::vector<LabelledInput> inputs = labelled_inputs(folder, kind);
+  const std::vector<LabelledInput> inputs = labelled_inputs(folder, kind, "--inputs");
   NoGrad ng;
   std::array<std::array<int64_t, 10>, 10> confusion{};
   std::map<std::string, std::pair<int64_t, int64_t>> groups;
@@ -428,7 +389,7 @@ int cmd_eval(const Argv& argv) {
     DUET_CHECK(kind == "audio" || kind == "image", "eval: --inputs takes an audio or image model; ", dir, " holds a ",
                kind, " model (duet predict reads one recording and one picture)");
     const std::string folder = args.str("inputs", "");
-    labelled_inputs(folder, kind);  // a wrong folder fails before the model loads
+    labelled_inputs(folder, kind, "--inputs");  // a wrong folder fails before the model loads
     auto task = load_model_dir(dir, device, "");
     apply_test_views(*task, speeds, shift);
     return eval_inputs(*task, kind, folder, args.str("out", dir), args.flag("json"));

@@ -14,6 +14,7 @@
 #include "engine/error.h"
 #include "models/datasets.h"
 #include "models/fusion.h"
+#include "models/image_data.h"
 #include "models/trainer.h"
 #include "tools/args.h"
 #include "tools/commands.h"
@@ -63,6 +64,8 @@ const char* kUsage =
     "                  [--average-last N] (end with the average of the weights after each of the last N\n"
     "                  epochs, N >= 2, batch-norm statistics recomputed; default 0: off)\n"
     "                  audio and image: [--mixup A] (blend pairs of examples, lambda ~ Beta(A, A); 0: off)\n"
+    "                  [--extra FOLDER] (your own labelled recordings or pictures added to the training\n"
+    "                  set, named as for duet eval --inputs: 7_mine_1.wav, 3_me.png; after --train-limit)\n"
     "                  image: [--augment-noise P] (share of training images given pixel noise, sigma 0-1,\n"
     "                  and half as many a 4-14 px square blanked; default 0)\n"
     "                  [--printed P] (share of training images replaced by a stroke-drawn printed\n"
@@ -131,6 +134,7 @@ struct RunSpec {
   double lowres = 0;                                      // image: --lowres P
   std::optional<double> widen;                            // image: --widen P
   double thicken = 0;                                     // image: --thicken P
+  std::string extra;                                      // audio, image: --extra FOLDER (absolute)
   std::optional<int> test_shift;                          // image: --test-shift PX
   models::NetworkOptions net;
   uint64_t seed;
@@ -143,14 +147,58 @@ struct RunSpec {
   bool profile = false;  // --profile: per-op times of the training steps (OUT/profile.csv)
 };
 
+// --extra FOLDER, audio: the folder's labelled recordings join the training set after FSDD's
+// (and after --train-limit), read as FSDD's are (resampled, trimmed; a silent one is an error
+// naming it). Their speaker is "extra" (they are never test clips).
+void add_extra_clips(data::Fsdd& ds, data::Split& s, const std::string& folder) {
+  for (const LabelledInput& in : labelled_inputs(folder, "audio", "--extra")) {
+    s.train.push_back(int64_t(ds.recordings.size()));
+    ds.recordings.push_back({in.path, in.label, "extra", 0});
+  }
+}
+
+// --extra FOLDER, image: the folder's labelled pictures, each brought to MNIST form as duet
+// predict brings a picture (a blank one is an error naming it), join MNIST's training images
+// (the first `limit` of them when limit >= 0).
+void add_extra_pictures(data::Mnist& m, int64_t limit, const std::string& folder) {
+  DUET_CHECK(m.rows == 28 && m.cols == 28, "--extra: the training images are ", m.rows, "x", m.cols,
+             ", not MNIST's 28x28");
+  if (limit >= 0 && limit < m.count) {
+    m.count = limit;
+    m.pixels.resize(size_t(limit) * 28 * 28);
+    m.labels.resize(size_t(limit));
+  }
+  for (const LabelledInput& in : labelled_inputs(folder, "image", "--extra")) {
+    std::vector<float> digit;
+    try {
+      int w = 0, h = 0;
+      const std::vector<uint8_t> gray = models::load_gray_image(in.path, &w, &h);
+      digit = models::to_mnist_form(gray, w, h);
+    } catch (const Error& e) {
+      fail("--extra: ", in.path, ": ", e.what());
+    }
+    for (float v : digit) m.pixels.push_back(uint8_t(std::lround(255 * std::clamp(v, 0.0f, 1.0f))));
+    m.labels.push_back(uint8_t(in.label));
+    ++m.count;
+  }
+}
+
 std::unique_ptr<models::Task> make_task(const RunSpec& r, nlohmann::json& split_info) {
   if (r.model == "image") {
     DUET_CHECK(r.split == "random" || r.split == "mnist", "--split applies to audio and fusion; image models use "
                "MNIST's own train/test sets");
     split_info = {{"split", "mnist"}};
-    auto t = std::make_unique<models::ImageTask>(r.arch, data::load_mnist(r.data_dir, "train"),
-                                                 data::load_mnist(r.data_dir, "test"), r.train_limit, r.augment, r.seed,
-                                                 r.augment_noise);
+    data::Mnist train = data::load_mnist(r.data_dir, "train");
+    int64_t limit = r.train_limit;
+    if (!r.extra.empty()) {
+      const int64_t before = limit >= 0 ? std::min(limit, train.count) : train.count;
+      add_extra_pictures(train, limit, r.extra);
+      limit = -1;  // applied to MNIST's images, not to the extra ones
+      split_info["extra"] = r.extra;
+      split_info["extra_size"] = train.count - before;
+    }
+    auto t = std::make_unique<models::ImageTask>(r.arch, std::move(train), data::load_mnist(r.data_dir, "test"), limit,
+                                                 r.augment, r.seed, r.augment_noise);
     if (r.printed) t->set_printed_share(*r.printed);
     t->set_lowres_share(r.lowres);
     if (r.widen) t->set_widen_share(*r.widen);
@@ -161,8 +209,14 @@ std::unique_ptr<models::Task> make_task(const RunSpec& r, nlohmann::json& split_
   data::Fsdd ds = data::load_fsdd(r.data_dir);
   data::Split s = data::make_split(ds, r.split, r.test_fraction, r.seed);
   if (r.train_limit >= 0 && r.train_limit < int64_t(s.train.size())) s.train.resize(r.train_limit);
+  const size_t fsdd_train = s.train.size();
+  if (!r.extra.empty()) add_extra_clips(ds, s, r.extra);
   split_info = {{"split", r.split}, {"test_fraction", r.test_fraction}, {"seed", r.seed},
                 {"train_size", s.train.size()}, {"test_size", s.test.size()}};
+  if (!r.extra.empty()) {
+    split_info["extra"] = r.extra;
+    split_info["extra_size"] = s.train.size() - fsdd_train;
+  }
   if (r.model == "audio") {
     auto t = std::make_unique<models::AudioTask>(r.arch, ds, s.train, s.test, r.augment, r.seed, r.steps, r.net);
     if (r.speed_range) t->set_speed_range(r.speed_range->first, r.speed_range->second);
@@ -409,8 +463,8 @@ int train_command(const Argv& argv, bool resume) {
             {"model", "arch", "split", "epochs", "batch", "lr", "momentum", "weight-decay", "schedule", "device", "seed",
              "train-limit", "test-fraction", "data", "out", "fusion", "init-audio", "init-image", "modality-dropout",
              "hard-snr", "hard-energy", "channels", "mixup", "average-last", "n-fft", "augment-noise", "test-speeds",
-             "speed-range", "pink-noise", "printed", "reverb", "cut-word", "lowres", "widen", "thicken", "test-shift", "resume", "stop-after",
-             "highpass", "overdrive", "vtlp"},
+             "speed-range", "pink-noise", "printed", "reverb", "cut-word", "lowres", "widen", "thicken", "test-shift",
+             "resume", "stop-after", "highpass", "overdrive", "vtlp", "extra"},
             {"help", "nesterov", "no-augment", "no-band-norm", "no-trim", "hard", "profile"}, "train");
   if (args.flag("help")) {
     std::printf("%s", kUsage);
@@ -515,6 +569,12 @@ int train_command(const Argv& argv, bool resume) {
     DUET_CHECK(r.model == "image", "--test-shift applies to --model image (fusion reads each picture once), not ", r.model);
     r.test_shift = int(args.integer("test-shift", 0, 0, models::kMaxTestShift));
   }
+  if (args.has("extra")) {
+    DUET_CHECK(r.model == "audio" || r.model == "image", "--extra applies to --model audio and image (fusion pairs ",
+               "FSDD's clips with MNIST's pictures), not ", r.model);
+    r.extra = fs::absolute(args.str("extra", "")).lexically_normal().string();
+    labelled_inputs(r.extra, r.model, "--extra");  // a wrong folder fails before the data loads
+  }
   if (args.has("channels")) {
     DUET_CHECK(r.arch == "audio:duet" || r.model == "fusion", "--channels applies to audio:duet and fusion models, not ",
                r.arch);
@@ -559,6 +619,10 @@ int train_command(const Argv& argv, bool resume) {
   DUET_CHECK(r.split != "loso" || r.opts.stop_after == 0, "--stop-after applies to one training, not to --split loso ",
              "(stop that with Ctrl-C: duet train --resume OUT goes on with the fold it was training)");
   r.args = without_flag(without_flag(argv, "out"), "stop-after");
+  if (!r.extra.empty()) {  // recorded as an absolute path: --resume may run from another folder
+    r.args = without_flag(r.args, "extra");
+    r.args.insert(r.args.end(), {"--extra", r.extra});
+  }
   r.resume = resume;
   r.resume_dir = r.out;
   r.profile = args.flag("profile");

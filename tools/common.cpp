@@ -87,4 +87,37 @@ bool has_extension(const std::filesystem::path& p, std::initializer_list<const c
   return false;
 }
 
+std::vector<LabelledInput> labelled_inputs(const std::string& folder, const std::string& kind,
+                                           const std::string& flag) {
+  DUET_CHECK(std::filesystem::is_directory(folder), flag, " ", folder, ": not a folder");
+  std::vector<LabelledInput> v;
+  int64_t ignored = 0;
+  for (const auto& e : std::filesystem::directory_iterator(folder)) {
+    if (!e.is_regular_file()) continue;
+    const std::filesystem::path p = e.path();
+    const bool ours = kind == "audio"
+                          ? has_extension(p, {".wav"})
+                          : has_extension(p, {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".pgm", ".ppm", ".tga"});
+    if (!ours) {
+      ++ignored;
+      continue;
+    }
+    const std::string name = p.filename().string(), stem = p.stem().string();
+    const bool labelled =
+        std::isdigit(static_cast<unsigned char>(name[0])) && (stem.size() == 1 || stem[1] == '_' || stem[1] == '-');
+    DUET_CHECK(labelled, flag, ": ", p.string(), ": the name must start with its digit and '_' (like 7_mine_1",
+               p.extension().string(), ")");
+    LabelledInput in;
+    in.path = p.string();
+    in.label = name[0] - '0';
+    // The group: the name's second field (FSDD's speaker, a font's name), if there is one.
+    if (stem.size() > 2) in.group = stem.substr(2, stem.find_first_of("_-", 2) - 2);
+    v.push_back(in);
+  }
+  DUET_CHECK(!v.empty(), flag, " ", folder, ": no ", kind == "audio" ? ".wav files" : "images (.png, .jpg, ...)",
+             " named like 7_anything", ignored ? " (other files are ignored)" : "");
+  std::sort(v.begin(), v.end(), [](const LabelledInput& a, const LabelledInput& b) { return a.path < b.path; });
+  return v;
+}
+
 }  // namespace duet::cli

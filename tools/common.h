@@ -34,4 +34,16 @@ void make_output_folder(const std::string& dir);
 // Whether p's extension, in lower case, is one of `exts` (".wav", ".png", ...).
 bool has_extension(const std::filesystem::path& p, std::initializer_list<const char*> exts);
 
+// One labelled file of a user's folder: the digit is the first character of its name,
+// followed by '_', '-' or the extension (7_mine_1.wav, 3-dejavu-sans.png, 5.jpg); the group
+// is the name's second field (FSDD's speaker, a font's name), if there is one.
+struct LabelledInput {
+  std::string path, group;
+  int label = -1;
+};
+// The .wav files (kind "audio") or pictures (kind "image") of `folder`, sorted by path; other
+// files are ignored. A file of that kind whose name does not start with its digit, a folder that
+// is not one or holds none are errors naming `flag` (the option that gave the folder).
+std::vector<LabelledInput> labelled_inputs(const std::string& folder, const std::string& kind, const std::string& flag);
+
 }  // namespace duet::cli

@@ -78,6 +78,9 @@ expect_fail vtlp-one-number "--vtlp expects MIN,MAX .*got '1.1'" "$duet" train -
 expect_fail vtlp-not-number "--vtlp expects MIN,MAX .*got 'women'" "$duet" train --model audio --vtlp women
 expect_fail vtlp-image "--vtlp applies to --model audio .*not image" "$duet" train --model image --vtlp 0.9,1.2
 expect_fail vtlp-fusion "--vtlp applies to --model audio .*not fusion" "$duet" train --model fusion --vtlp 0.9,1.2
+expect_fail extra-fusion "--extra applies to --model audio and image .*not fusion" "$duet" train --model fusion --extra "$work"
+expect_fail extra-missing "--extra $work/nowhere: not a folder" "$duet" train --model audio --extra "$work/nowhere"
+expect_fail extra-no-value "--extra needs a value" "$duet" train --model audio --extra
 expect_fail vtlp-no-augment "--vtlp is training augmentation; drop --no-augment" "$duet" train --model audio --no-augment --vtlp 0.9,1.2
 expect_fail vtlp-seed "--vtlp is training augmentation; audio:seed trains without any" "$duet" train --model audio --arch audio:seed --vtlp 0.9,1.2
 expect_fail pink-noise-seed "--pink-noise is training augmentation; audio:seed trains without any" "$duet" train --model audio --arch audio:seed --pink-noise 0.5

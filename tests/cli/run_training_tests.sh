@@ -176,6 +176,19 @@ PY
   expect_fail eval-inputs-missing "--inputs $work/nowhere: not a folder" "$duet" eval --model-dir "$work/img" --inputs "$work/nowhere"
   expect_fail eval-inputs-split "--split does not apply" "$duet" eval --model-dir "$work/img" --inputs "$work/mine" --split official
   expect_fail eval-inputs-robustness "--robustness does not apply to --inputs" "$duet" eval --model-dir "$work/img" --inputs "$work/mine" --robustness
+  # --extra FOLDER: the user's own pictures join MNIST's training images (after --train-limit),
+  # each brought to MNIST form; the folder is recorded as an absolute path (--resume may run elsewhere).
+  expect_ok train-image-extra "$duet" train --model image --epochs 1 --train-limit 64 --test-shift 0 --device cpu \
+    --extra "$(realpath --relative-to=. "$work/mine")" --data "$shared" --out "$work/img_extra"
+  check train-image-extra-line grep -q "image:duet on cpu, 67 train / 10000 test" "$work/out"
+  check_json train-image-extra-config "j['data']['extra'] == '$work/mine' and j['data']['extra_size'] == 3" "$work/img_extra/config.json"
+  check_json train-image-extra-run "j['args'][-2:] == ['--extra', '$work/mine']" "$work/img_extra/run.json"
+  expect_fail train-image-extra-blank "--extra: .*3_blank.pgm: the image is blank" "$duet" train --model image --epochs 1 \
+    --train-limit 64 --extra "$work/mine_blank" --device cpu --data "$shared" --out "$work/x"
+  expect_fail train-image-extra-unlabelled "--extra: .*one.pgm: the name must start with its digit" "$duet" train --model image \
+    --extra "$work/mine_bad" --device cpu --data "$shared" --out "$work/x"
+  expect_fail train-image-extra-empty "--extra .*mine_none: no images .* named like 7_anything" "$duet" train --model image \
+    --extra "$work/mine_none" --device cpu --data "$shared" --out "$work/x"
   # Printed digits: one font's ten pictures, labelled and grouped by the names duet fonts gives.
   sans=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
   if [ -f "$sans" ] && "$duet" fonts --font-dir "$sans" --out "$work/fonts" >/dev/null 2>&1; then
@@ -330,6 +343,17 @@ PY
   cp "$work/junk.png" "$work/mine_badwav/4_junk.wav"
   expect_fail eval-inputs-bad-wav "4_junk.wav: not a WAV file" "$duet" eval --model-dir "$work/aud" --inputs "$work/mine_badwav" --device cpu
   expect_fail eval-inputs-no-wav "no .wav files" "$duet" eval --model-dir "$work/aud" --inputs "$work/pics"
+  # --extra FOLDER: the user's own recordings join the training set (after --train-limit).
+  expect_ok train-audio-extra "$duet" train --model audio --split official --epochs 1 --train-limit 50 --extra "$work/mine_wav" \
+    --device cpu --data "$shared" --out "$work/aud_extra"
+  check train-audio-extra-line grep -q "audio:duet on cpu, 53 train / 300 test" "$work/out"
+  check_json train-audio-extra-config "j['data']['extra_size'] == 3 and j['data']['train_size'] == 53" "$work/aud_extra/config.json"
+  expect_fail train-audio-extra-silent "4_zeros.wav: the recording is silent" "$duet" train --model audio --split official \
+    --epochs 1 --train-limit 50 --extra "$work/mine_silent" --device cpu --data "$shared" --out "$work/x"
+  expect_fail train-audio-extra-bad-wav "4_junk.wav: not a WAV file" "$duet" train --model audio --split official --epochs 1 \
+    --train-limit 50 --extra "$work/mine_badwav" --device cpu --data "$shared" --out "$work/x"
+  expect_fail train-audio-extra-pictures "--extra .*pics: no .wav files named like 7_anything" "$duet" train --model audio \
+    --extra "$work/pics" --device cpu --data "$shared" --out "$work/x"
   expect_fail eval-bad-split "no speaker 'nobody'" "$duet" eval --model-dir "$work/aud" --data "$shared" --split speaker:nobody
 
   # Channel counts: a two-block audio:duet is trained, recorded in config.json and rebuilt by eval.

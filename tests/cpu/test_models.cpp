@@ -1954,6 +1954,24 @@ TEST(Audio, BatchIsTheSameOnAnyNumberOfThreads) {
   });
 }
 
+// A clip without a word (digital silence) would teach its label to nothing: the set refuses it,
+// naming the file (FSDD has none; duet train --extra takes the user's own recordings).
+TEST(Audio, SetRefusesASilentClipNamingIt) {
+  TinySpeakerSplit tiny;
+  const duet_test::ScratchFolder folder("duet_silent_");
+  const std::string silent = (folder.path() / "4_quiet_0.wav").string();
+  dsp::write_wav(silent, std::vector<float>(4000, 0.0f), 8000);
+  data::Fsdd ds = tiny.ds;
+  ds.recordings.push_back({silent, 4, "quiet", 0});
+  EXPECT_NO_THROW(models::AudioSet(ds, {0, 1}, models::audio_recipe("duet")));
+  try {
+    models::AudioSet(ds, {0, int64_t(ds.recordings.size()) - 1}, models::audio_recipe("duet"));
+    ADD_FAILURE() << "a silent clip was read";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("4_quiet_0.wav: the recording is silent"), std::string::npos) << e.what();
+  }
+}
+
 // The training's overdrive reaches the features: with every other augmentation off, a clip
 // driven 0 dB over (scaled only) reads as the clip itself (the front-end ignores the level),
 // one driven up to 40 dB over does not.
