@@ -5,7 +5,7 @@ files named for
 
     duet eval --model-dir AUDIO_MODEL --inputs OUT
 
-    voices.py OUT [--engines espeak-ng,flite]
+    voices.py OUT [--engines espeak-ng,flite] [--variants m1,f1,...]
     voices.py --report EVAL_DIR/inputs.csv [--clips OUT]
 
 FSDD's six speakers are all men; these clips are eight English accents (American, New York,
@@ -14,7 +14,9 @@ voices, whose pitch and formants lie higher than the training speakers'.
 Synthetic speech is not a person's, so this measures how far a model's reading reaches, not
 its accuracy on people. Each clip is OUT/D_GROUP_VARIANT.wav: D the digit, GROUP the accent
 (espeak-ng) or the voice (flite), which `duet eval --inputs` reports accuracy by. OUT/voices.csv
-lists every clip's engine, voice, accent, variant and sex; `--report` reads the inputs.csv that
+lists every clip's engine, voice, accent, variant and sex. `--variants` names the espeak-ng voice
+variants to speak (default all twelve, m1-m7 and f1-f5), so that one set can train a model
+(`duet train --extra OUT`) and another, of other variants, test it. `--report` reads the inputs.csv that
 `duet eval --inputs OUT --out EVAL_DIR` wrote and prints accuracy by digit, sex, accent and variant.
 The synthesisers are Debian's espeak-ng and flite (tools/setup.sh installs them); the clips
 are written at the synthesiser's own rate (duet resamples). Standard library only.
@@ -55,6 +57,19 @@ def listing(cmd):
     return r.stdout + r.stderr
 
 
+def parse_variants(text):
+    """--variants "m1,f2" -> ["m1", "f2"], each one of ESPEAK_VARIANTS, in the order given."""
+    names = [v.strip() for v in text.split(",") if v.strip()]
+    if not names:
+        fail(f"--variants: name at least one of {', '.join(ESPEAK_VARIANTS)}")
+    for v in names:
+        if v not in ESPEAK_VARIANTS:
+            fail(f"--variants: unknown espeak-ng variant '{v}' (expected some of {', '.join(ESPEAK_VARIANTS)})")
+    if len(set(names)) != len(names):
+        fail(f"--variants: a variant is named twice in '{text}'")
+    return names
+
+
 def check_voices(engine):
     """Unknown voices make both synthesisers fall back to a default one without an error,
     so every voice is looked up first."""
@@ -74,13 +89,13 @@ def check_voices(engine):
                 fail(f"flite has no voice {voice} (flite -lv lists those it has)")
 
 
-def plan(engines):
+def plan(engines, variants=ESPEAK_VARIANTS):
     """(file name, command, manifest row) for every clip."""
     clips = []
     for d, word in enumerate(WORDS):
         if "espeak-ng" in engines:
             for group, voice in ESPEAK_ACCENTS.items():
-                for v in ESPEAK_VARIANTS:
+                for v in variants:
                     name = f"{d}_{group}_{v}.wav"
                     clips.append((name, ["espeak-ng", "-v", f"{voice}+{v}", "-w", None, word],
                                   [name, d, "espeak-ng", f"{voice}+{v}", group, v, v[0]]))
@@ -111,8 +126,8 @@ def previous_clips(out):
     return sorted(listed)
 
 
-def synthesise(out, engines):
-    clips = plan(engines)
+def synthesise(out, engines, variants):
+    clips = plan(engines, variants)
     old = previous_clips(out)
     # Written to a scratch folder beside OUT first, so a synthesiser failing halfway leaves
     # OUT as it was.
@@ -195,12 +210,15 @@ def main():
     ap.add_argument("out", nargs="?", help="folder for the clips")
     ap.add_argument("--engines", default=None,
                     help="comma-separated: espeak-ng, flite (default: every one installed)")
+    ap.add_argument("--variants", default=None,
+                    help="comma-separated espeak-ng variants to speak (default all: "
+                         + ",".join(ESPEAK_VARIANTS) + "); flite's voices are not affected")
     ap.add_argument("--report", metavar="INPUTS_CSV", help="accuracy by digit, sex, accent and variant")
     ap.add_argument("--clips", metavar="DIR", help="with --report: the clips' folder (default: as inputs.csv names it)")
     args = ap.parse_args()
     if args.report:
-        if args.out or args.engines:
-            fail("--report takes only the inputs.csv (no OUT, no --engines)")
+        if args.out or args.engines or args.variants:
+            fail("--report takes only the inputs.csv (no OUT, no --engines, no --variants)")
         return report(args.report, args.clips)
     if args.clips:
         fail("--clips goes with --report")
@@ -222,9 +240,12 @@ def main():
                 fail(f"--engines: {e} is not installed (apt-get install {e})")
         if not engines:
             fail("--engines: name at least one of espeak-ng, flite")
+    variants = ESPEAK_VARIANTS if args.variants is None else parse_variants(args.variants)
+    if args.variants is not None and "espeak-ng" not in engines:
+        fail("--variants chooses espeak-ng's voice variants; add espeak-ng to --engines")
     for e in engines:
         check_voices(e)
-    synthesise(args.out, engines)
+    synthesise(args.out, engines, variants)
 
 
 if __name__ == "__main__":

@@ -118,6 +118,15 @@ def main():
     assert len(list(csv.DictReader(open(os.path.join(out, "voices.csv"))))) == 150
     assert len([n for n in os.listdir(out) if n.endswith(".wav")]) == 150, "the earlier run's clips are gone"
 
+    # --variants: only those espeak-ng variants (flite as before), e.g. a training set and a test set.
+    some = os.path.join(work, "some")
+    r = run(script, [some, "--variants", "m1,f2"], path=both)
+    assert r.returncode == 0 and "wrote 310 clips (espeak-ng: 160, flite: 150)" in r.stdout, (r.stdout, r.stderr)
+    names = sorted(n for n in os.listdir(some) if n.endswith(".wav"))
+    assert "7_scotland_f2.wav" in names and "7_scotland_m1.wav" in names and "7_scotland_m2.wav" not in names
+    rows = list(csv.DictReader(open(os.path.join(some, "voices.csv"))))
+    assert {r_["variant"] for r_ in rows if r_["engine"] == "espeak-ng"} == {"m1", "f2"}
+
     # --report: a made-up inputs.csv as duet eval --inputs writes it (file, label, prediction, ...).
     inputs = os.path.join(work, "inputs.csv")
     with open(inputs, "w", newline="") as f:
@@ -149,6 +158,12 @@ def main():
     open(afile, "w").write("x")
     expect_error(run(script, [afile], path=both), "exists and is not a folder", "OUT a file")
     expect_error(run(script, [bad_out, "--report", inputs], path=both), "--report takes only", "report and OUT")
+    expect_error(run(script, [bad_out, "--variants", "m9"], path=both), "unknown espeak-ng variant 'm9'", "variant")
+    expect_error(run(script, [bad_out, "--variants", "m1,m1"], path=both), "named twice", "variant twice")
+    expect_error(run(script, [bad_out, "--variants", ","], path=both), "--variants: name at least one", "no variant")
+    expect_error(run(script, [bad_out, "--variants", "m1", "--engines", "flite"], path=both),
+                 "add espeak-ng to --engines", "variants without espeak-ng")
+    expect_error(run(script, ["--report", inputs, "--variants", "m1"], path=both), "--report takes only", "report variants")
     assert not os.path.exists(bad_out), "nothing is written for bad input"
     expect_error(run(script, [os.path.join(work, "empty")], path=only_espeak, FAKE_EMPTY_WAV=empty),
                  "did not write a WAV file with samples", "synthesiser writes nothing")
