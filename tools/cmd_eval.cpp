@@ -378,7 +378,8 @@ int cmd_eval(const Argv& argv) {
   DUET_CHECK(args.has("model-dir"), "eval: --model-dir DIR is required");
   const std::string dir = args.str("model-dir", "");
   const Device device = choose_device(args.str("device", ""));
-  const std::string kind = read_config(dir).at("model");
+  const nlohmann::json config = read_config(dir);
+  const std::string kind = config.at("model");
   const std::vector<double> speeds = test_speeds_flag(args, kind);
   const int shift = test_shift_flag(args, kind);
   if (args.has("inputs")) {
@@ -390,6 +391,15 @@ int cmd_eval(const Argv& argv) {
                kind, " model (duet predict reads one recording and one picture)");
     const std::string folder = args.str("inputs", "");
     labelled_inputs(folder, kind, "--inputs");  // a wrong folder fails before the model loads
+    // The folder the model trained on (duet train --extra): its accuracy there is not a test.
+    const nlohmann::json data = config.value("data", nlohmann::json::object());
+    std::error_code ec;
+    if (data.is_object() && data.contains("extra") && data["extra"].is_string() &&
+        fs::equivalent(folder, data["extra"].get<std::string>(), ec))
+      std::fprintf(stderr,
+                   "duet: note: %s trained on the files of %s (duet train --extra): its accuracy on them is not a "
+                   "test on files it has never seen\n",
+                   dir.c_str(), folder.c_str());
     auto task = load_model_dir(dir, device, "");
     apply_test_views(*task, speeds, shift);
     return eval_inputs(*task, kind, folder, args.str("out", dir), args.flag("json"));

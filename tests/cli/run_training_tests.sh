@@ -183,6 +183,12 @@ PY
   check train-image-extra-line grep -q "image:duet on cpu, 67 train / 10000 test" "$work/out"
   check_json train-image-extra-config "j['data']['extra'] == '$work/mine' and j['data']['extra_size'] == 3" "$work/img_extra/config.json"
   check_json train-image-extra-run "j['args'][-2:] == ['--extra', '$work/mine']" "$work/img_extra/run.json"
+  # eval --inputs on the folder a model trained on says that this is no test (stderr; the JSON is the same).
+  "$duet" eval --model-dir "$work/img_extra" --inputs "$work/mine" --device cpu --json --out "$work/mine_x" >"$work/mine_x.json" 2>"$work/err"
+  check_json eval-inputs-extra-json "j['count'] == 3" "$work/mine_x.json"
+  check eval-inputs-extra-note grep -q "img_extra trained on the files of .*mine (duet train --extra): its accuracy on them is not a test" "$work/err"
+  "$duet" eval --model-dir "$work/img" --inputs "$work/mine" --device cpu --json --out "$work/mine_x" >/dev/null 2>"$work/err"
+  check eval-inputs-no-extra-note not grep -q "duet train --extra" "$work/err"
   expect_fail train-image-extra-blank "--extra: .*3_blank.pgm: the image is blank" "$duet" train --model image --epochs 1 \
     --train-limit 64 --extra "$work/mine_blank" --device cpu --data "$shared" --out "$work/x"
   expect_fail train-image-extra-unlabelled "--extra: .*one.pgm: the name must start with its digit" "$duet" train --model image \
