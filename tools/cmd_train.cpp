@@ -312,6 +312,10 @@ std::optional<models::EvalResult> run_one(const RunSpec& r, const std::string& l
               label.c_str(), r.arch.c_str(), to_string(r.device).c_str(), (long long)task->train_size(),
               (long long)task->test_size(), (long long)task->params().count(), r.opts.epochs, (long long)r.opts.batch,
               double(r.opts.sgd.lr), r.opts.schedule.c_str(), double(r.opts.sgd.momentum));
+  if (!r.extra.empty())
+    std::printf("  extra: %lld %s from %s added to the training set\n",
+                (long long)split_info.value("extra_size", int64_t(0)), r.model == "audio" ? "recordings" : "pictures",
+                r.extra.c_str());
   if (r.opts.mixup > 0)
     std::printf("  mixup: each batch blended with a partner, lambda ~ Beta(%g, %g)\n", r.opts.mixup, r.opts.mixup);
   if (r.opts.average_last > 0)

@@ -181,6 +181,7 @@ PY
   expect_ok train-image-extra "$duet" train --model image --epochs 1 --train-limit 64 --test-shift 0 --device cpu \
     --extra "$(realpath --relative-to=. "$work/mine")" --data "$shared" --out "$work/img_extra"
   check train-image-extra-line grep -q "image:duet on cpu, 67 train / 10000 test" "$work/out"
+  check train-image-extra-count grep -q "extra: 3 pictures from $work/mine added to the training set" "$work/out"
   check_json train-image-extra-config "j['data']['extra'] == '$work/mine' and j['data']['extra_size'] == 3" "$work/img_extra/config.json"
   check_json train-image-extra-run "j['args'][-2:] == ['--extra', '$work/mine']" "$work/img_extra/run.json"
   # eval --inputs on the folder a model trained on says that this is no test (stderr; the JSON is the same).
@@ -353,6 +354,7 @@ PY
   expect_ok train-audio-extra "$duet" train --model audio --split official --epochs 1 --train-limit 50 --extra "$work/mine_wav" \
     --device cpu --data "$shared" --out "$work/aud_extra"
   check train-audio-extra-line grep -q "audio:duet on cpu, 53 train / 300 test" "$work/out"
+  check train-audio-extra-count grep -q "extra: 3 recordings from $work/mine_wav added to the training set" "$work/out"
   check_json train-audio-extra-config "j['data']['extra_size'] == 3 and j['data']['train_size'] == 53" "$work/aud_extra/config.json"
   expect_fail train-audio-extra-silent "4_zeros.wav: the recording is silent" "$duet" train --model audio --split official \
     --epochs 1 --train-limit 50 --extra "$work/mine_silent" --device cpu --data "$shared" --out "$work/x"
