@@ -149,18 +149,20 @@ struct RunSpec {
 
 // --extra FOLDER, audio: the folder's labelled recordings join the training set after FSDD's
 // (and after --train-limit), read as FSDD's are (resampled, trimmed; a silent one is an error
-// naming it). Their speaker is "extra" (they are never test clips).
-void add_extra_clips(data::Fsdd& ds, data::Split& s, const std::string& folder) {
-  for (const LabelledInput& in : labelled_inputs(folder, "audio", "--extra")) {
+// naming it). Their speaker is "extra" (they are never test clips). Returns how many joined.
+int64_t add_extra_clips(data::Fsdd& ds, data::Split& s, const std::string& folder) {
+  const std::vector<LabelledInput> inputs = labelled_inputs(folder, "audio", "--extra");
+  for (const LabelledInput& in : inputs) {
     s.train.push_back(int64_t(ds.recordings.size()));
     ds.recordings.push_back({in.path, in.label, "extra", 0});
   }
+  return int64_t(inputs.size());
 }
 
 // --extra FOLDER, image: the folder's labelled pictures, each brought to MNIST form as duet
 // predict brings a picture (a blank one is an error naming it), join MNIST's training images
-// (the first `limit` of them when limit >= 0).
-void add_extra_pictures(data::Mnist& m, int64_t limit, const std::string& folder) {
+// (the first `limit` of them when limit >= 0). Returns how many joined.
+int64_t add_extra_pictures(data::Mnist& m, int64_t limit, const std::string& folder) {
   DUET_CHECK(m.rows == 28 && m.cols == 28, "--extra: the training images are ", m.rows, "x", m.cols,
              ", not MNIST's 28x28");
   if (limit >= 0 && limit < m.count) {
@@ -168,7 +170,8 @@ void add_extra_pictures(data::Mnist& m, int64_t limit, const std::string& folder
     m.pixels.resize(size_t(limit) * 28 * 28);
     m.labels.resize(size_t(limit));
   }
-  for (const LabelledInput& in : labelled_inputs(folder, "image", "--extra")) {
+  const std::vector<LabelledInput> inputs = labelled_inputs(folder, "image", "--extra");
+  for (const LabelledInput& in : inputs) {
     std::vector<float> digit;
     try {
       int w = 0, h = 0;
@@ -181,6 +184,7 @@ void add_extra_pictures(data::Mnist& m, int64_t limit, const std::string& folder
     m.labels.push_back(uint8_t(in.label));
     ++m.count;
   }
+  return int64_t(inputs.size());
 }
 
 std::unique_ptr<models::Task> make_task(const RunSpec& r, nlohmann::json& split_info) {
@@ -191,11 +195,10 @@ std::unique_ptr<models::Task> make_task(const RunSpec& r, nlohmann::json& split_
     data::Mnist train = data::load_mnist(r.data_dir, "train");
     int64_t limit = r.train_limit;
     if (!r.extra.empty()) {
-      const int64_t before = limit >= 0 ? std::min(limit, train.count) : train.count;
-      add_extra_pictures(train, limit, r.extra);
+      const int64_t added = add_extra_pictures(train, limit, r.extra);
       limit = -1;  // applied to MNIST's images, not to the extra ones
       split_info["extra"] = r.extra;
-      split_info["extra_size"] = train.count - before;
+      split_info["extra_size"] = added;
     }
     auto t = std::make_unique<models::ImageTask>(r.arch, std::move(train), data::load_mnist(r.data_dir, "test"), limit,
                                                  r.augment, r.seed, r.augment_noise);
@@ -209,13 +212,12 @@ std::unique_ptr<models::Task> make_task(const RunSpec& r, nlohmann::json& split_
   data::Fsdd ds = data::load_fsdd(r.data_dir);
   data::Split s = data::make_split(ds, r.split, r.test_fraction, r.seed);
   if (r.train_limit >= 0 && r.train_limit < int64_t(s.train.size())) s.train.resize(r.train_limit);
-  const size_t fsdd_train = s.train.size();
-  if (!r.extra.empty()) add_extra_clips(ds, s, r.extra);
+  const int64_t added = r.extra.empty() ? 0 : add_extra_clips(ds, s, r.extra);
   split_info = {{"split", r.split}, {"test_fraction", r.test_fraction}, {"seed", r.seed},
                 {"train_size", s.train.size()}, {"test_size", s.test.size()}};
   if (!r.extra.empty()) {
     split_info["extra"] = r.extra;
-    split_info["extra_size"] = s.train.size() - fsdd_train;
+    split_info["extra_size"] = added;
   }
   if (r.model == "audio") {
     auto t = std::make_unique<models::AudioTask>(r.arch, ds, s.train, s.test, r.augment, r.seed, r.steps, r.net);
