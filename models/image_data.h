@@ -38,7 +38,8 @@ struct ImageAugment {
   double widen_prob = 0;
   // Thicker strokes: with this chance a digit's strokes are made wider on each side by a
   // radius drawn uniformly from [0, max_thicken] pixels (thicken), as a marker or a felt-tip
-  // draws them. Off by default; duet train --thicken P sets it (docs/training.md, Pen width).
+  // draws them. Off here; image:duet trains with ImageTask::kDefaultThicken, duet train
+  // --thicken P sets it (docs/training.md, Pen width).
   double thicken_prob = 0, max_thicken = 1.5;
 };
 

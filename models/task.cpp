@@ -254,6 +254,7 @@ ImageTask::ImageTask(const std::string& arch, data::Mnist train, data::Mnist tes
   augment_.occlude_prob = noise / 2;
   augment_.printed_prob = kDefaultPrinted;
   augment_.widen_prob = kDefaultWiden;
+  augment_.thicken_prob = kDefaultThicken;
   std::tie(mean_, std_) = ImageSet::pixel_stats(train, train_limit);
   train_ = std::make_unique<ImageSet>(std::move(train), train_limit, mean_, std_);
   test_ = std::make_unique<ImageSet>(std::move(test), -1, mean_, std_);

@@ -184,7 +184,8 @@ class ImageTask : public Task {
   void set_widen_share(double p);
   double widen_share() const { return augment_.widen_prob; }
   // The share of training digits drawn with thicker strokes (ImageAugment::thicken_prob, 0 to
-  // 1; only with augment).
+  // 1; only with augment). image:duet's default is kDefaultThicken (docs/training.md, Pen width).
+  static constexpr double kDefaultThicken = 0.3;
   void set_thicken_share(double p);
   double thicken_share() const { return augment_.thicken_prob; }
   // Model input for one picture of a digit (any size, any polarity), with the test-time views,

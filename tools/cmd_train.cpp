@@ -75,7 +75,7 @@ const char* kUsage =
     "                  [--widen P] (share of training digits narrower than tall stretched across, part\n"
     "                  of the way to a square box, as sets that fill each digit's box store them; default 0.1)\n"
     "                  [--thicken P] (share of training digits drawn with strokes up to 3 px wider, as a\n"
-    "                  marker draws them; default 0)\n"
+    "                  marker draws them; default 0.3)\n"
     "                  [--test-shift PX] (evaluate each picture also moved PX pixels right, left, down\n"
     "                  and up and average the log-probabilities; default 1, 0: the picture alone)\n"
     "                  audio only: [--no-band-norm] [--no-trim] (leave out per-band mean removal or\n"
@@ -133,7 +133,7 @@ struct RunSpec {
   std::optional<double> printed;                          // image: --printed P
   double lowres = 0;                                      // image: --lowres P
   std::optional<double> widen;                            // image: --widen P
-  double thicken = 0;                                     // image: --thicken P
+  std::optional<double> thicken;                          // image: --thicken P
   std::string extra;                                      // audio, image: --extra FOLDER (absolute)
   std::optional<int> test_shift;                          // image: --test-shift PX
   models::NetworkOptions net;
@@ -205,7 +205,7 @@ std::unique_ptr<models::Task> make_task(const RunSpec& r, nlohmann::json& split_
     if (r.printed) t->set_printed_share(*r.printed);
     t->set_lowres_share(r.lowres);
     if (r.widen) t->set_widen_share(*r.widen);
-    t->set_thicken_share(r.thicken);
+    if (r.thicken) t->set_thicken_share(*r.thicken);
     if (r.test_shift) t->set_test_shift(*r.test_shift);
     return t;
   }
@@ -257,7 +257,7 @@ nlohmann::json train_config(const RunSpec& r, const models::Task& task) {
     // Written when in use only (absent means 0): with --widen 0 the recipe of a training
     // started before --widen existed still matches its flags on --resume.
     if (i->widen_share() > 0) t["widen"] = i->widen_share();
-    if (i->thicken_share() > 0) t["thicken"] = i->thicken_share();
+    if (i->thicken_share() > 0) t["thicken"] = i->thicken_share();  // likewise, before --thicken
   }
   return t;
 }

@@ -743,7 +743,8 @@ TEST(Images, ThickenWidensStrokesAndRefitsTheDigit) {
   EXPECT_LT(changed, 32);
 
   models::ImageTask task = tiny_image_task();
-  EXPECT_EQ(task.thicken_share(), 0.0);  // image:duet's default
+  EXPECT_EQ(task.thicken_share(), models::ImageTask::kDefaultThicken);  // image:duet's default
+  EXPECT_EQ(models::ImageTask::kDefaultThicken, 0.3);
   task.set_thicken_share(0.4);
   EXPECT_EQ(task.thicken_share(), 0.4);
   EXPECT_THROW(task.set_thicken_share(1.5), Error);
