@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <optional>
 
 #include "engine/error.h"
@@ -477,17 +478,25 @@ std::vector<float> thicken(const float* digit28, double radius) {
       if (digit[y * 28 + x] >= 0.5f) ink.emplace_back(x + kMargin, y + kMargin);
     }
   if (ink.empty()) return digit;
-  for (int y = 0; y < kSide; ++y)
-    for (int x = 0; x < kSide; ++x) {
-      int d2 = 2 * kSide * kSide;
-      for (const auto& [ix, iy] : ink) d2 = std::min(d2, (x - ix) * (x - ix) + (y - iy) * (y - iy));
-      // The share of this pixel the pen covers, across the stroke's direction: the stroke's
-      // edge lies half a pixel beyond the nearest stroke pixel's centre, the pen `radius`
-      // beyond that, and this pixel spans d - 0.5 .. d + 0.5 from that centre.
-      const double pen = std::clamp(radius + 1 - std::sqrt(double(d2)), 0.0, 1.0);
-      float& v = canvas[size_t(y) * kSide + x];
-      v = std::max(v, float(pen));
-    }
+  // The squared distance to the nearest stroke pixel, where the pen reaches. The pen covers a
+  // pixel less than radius + 1 from a stroke pixel's centre, so at most ceil(radius) pixels
+  // away along each axis: each stroke pixel looks only that far around it.
+  const int reach = int(std::ceil(radius));
+  std::vector<int> dist2(size_t(kSide) * kSide, std::numeric_limits<int>::max());
+  for (const auto& [ix, iy] : ink)
+    for (int y = std::max(0, iy - reach); y <= std::min(kSide - 1, iy + reach); ++y)
+      for (int x = std::max(0, ix - reach); x <= std::min(kSide - 1, ix + reach); ++x) {
+        int& d2 = dist2[size_t(y) * kSide + x];
+        d2 = std::min(d2, (x - ix) * (x - ix) + (y - iy) * (y - iy));
+      }
+  for (size_t i = 0; i < canvas.size(); ++i) {
+    if (dist2[i] == std::numeric_limits<int>::max()) continue;
+    // The share of this pixel the pen covers, across the stroke's direction: the stroke's
+    // edge lies half a pixel beyond the nearest stroke pixel's centre, the pen `radius`
+    // beyond that, and this pixel spans d - 0.5 .. d + 0.5 from that centre.
+    const double pen = std::clamp(radius + 1 - std::sqrt(double(dist2[i])), 0.0, 1.0);
+    canvas[i] = std::max(canvas[i], float(pen));
+  }
   return fit_to_mnist(std::move(canvas), kSide, kSide);
 }
 

@@ -719,6 +719,32 @@ TEST(Images, ThickenWidensStrokesAndRefitsTheDigit) {
   EXPECT_LE(ink_box(bold_ring, 0.2).height, 21);
   EXPECT_LT(bold_ring[14 * 28 + 14], 0.5f) << "the ring's hole filled up";
   for (double bad : {-0.1, 3.5, std::nan("")}) EXPECT_THROW(models::thicken(one.data(), bad), Error) << bad;
+  // The pen's cover by its definition, every canvas pixel against every stroke pixel (thicken
+  // looks only as far as the pen reaches): the same digit, to the bit.
+  auto thicken_by_definition = [](const std::vector<float>& digit, double radius) {
+    constexpr int kMargin = 6, kSide = 28 + 2 * kMargin;
+    std::vector<float> canvas(size_t(kSide) * kSide, 0.0f);
+    std::vector<std::pair<int, int>> ink;
+    for (int y = 0; y < 28; ++y)
+      for (int x = 0; x < 28; ++x) {
+        canvas[size_t(y + kMargin) * kSide + x + kMargin] = digit[y * 28 + x];
+        if (digit[y * 28 + x] >= 0.5f) ink.emplace_back(x + kMargin, y + kMargin);
+      }
+    for (int y = 0; y < kSide; ++y)
+      for (int x = 0; x < kSide; ++x) {
+        int d2 = 1 << 30;
+        for (const auto& [ix, iy] : ink) d2 = std::min(d2, (x - ix) * (x - ix) + (y - iy) * (y - iy));
+        const double pen = std::clamp(radius + 1 - std::sqrt(double(d2)), 0.0, 1.0);
+        canvas[size_t(y) * kSide + x] = std::max(canvas[size_t(y) * kSide + x], float(pen));
+      }
+    return models::fit_to_mnist(std::move(canvas), kSide, kSide);
+  };
+  Rng draw(11);
+  std::vector<float> scribble(784, 0.0f);  // grey and inked pixels scattered over the field
+  for (float& v : scribble) v = draw.uniform() < 0.15 ? float(draw.uniform()) : 0.0f;
+  for (const std::vector<float>* d : std::initializer_list<const std::vector<float>*>{&one, &ring, &scribble})
+    for (double amount : {0.3, 1.0, 1.5, 2.2, 3.0})
+      EXPECT_EQ(models::thicken(d->data(), amount), thicken_by_definition(*d, amount)) << amount;
 
   const data::Mnist m = repeated_digit(40, one, 1);
   models::ImageSet set(m, -1, 0.0f, 1.0f);
