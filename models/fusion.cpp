@@ -212,12 +212,13 @@ void FusionTask::build(uint64_t seed) {
   auto linear = [&](const std::string& name, int64_t in, int64_t out) { return Linear(params_, name, in, out, rng); };
   if (opts_.audio_channels.empty()) opts_.audio_channels = default_channels("audio:duet");
   const NetworkOptions audio_options{opts_.audio_channels};
+  if (opts_.image_arch.empty()) opts_.image_arch = "image:duet";
   if (strategy_ == "early") {
     early_net_ = build_network("audio:duet", {2, ain[1], ain[2]}, seed, params_, "early.", audio_options);
     return;
   }
   audio_net_ = build_network("audio:duet", ain, seed, params_, "audio.", audio_options);
-  image_net_ = build_network("image:duet", {1, 28, 28}, seed + 1, params_, "image.");
+  image_net_ = build_network(opts_.image_arch, {1, 28, 28}, seed + 1, params_, "image.");
   const int64_t da = audio_net_->feature_dim(), di = image_net_->feature_dim();
   if (strategy_ == "concat") {
     head1_ = linear("head.fc1", da + di, 64);
@@ -239,19 +240,20 @@ void FusionTask::build(uint64_t seed) {
 }
 
 void FusionTask::init_from(const std::string& dir, const std::string& prefix) {
-  // Copies a unimodal model's encoder weights (its own classifier is left out: different
-  // names) into the encoder registered under `prefix`.
+  // Copies a unimodal model's encoder weights and batch-norm statistics (its own classifier is
+  // left out: different names) into the encoder registered under `prefix`.
   TensorMap m = load_safetensors(dir + "/model.safetensors");
   int copied = 0;
-  for (const auto& [name, t] : params_.items()) {
-    if (name.rfind(prefix, 0) != 0) continue;
-    auto it = m.find(name.substr(prefix.size()));
-    if (it == m.end()) continue;
-    DUET_CHECK(it->second.shape() == t.shape(), dir, "/model.safetensors: '", it->first, "' has shape ",
-               shape_str(it->second.shape()), ", the fusion encoder expects ", shape_str(t.shape()));
-    Tensor(t).copy_(it->second);
-    ++copied;
-  }
+  for (const auto* tensors : {&params_.items(), &params_.buffers()})
+    for (const auto& [name, t] : *tensors) {
+      if (name.rfind(prefix, 0) != 0) continue;
+      auto it = m.find(name.substr(prefix.size()));
+      if (it == m.end()) continue;
+      DUET_CHECK(it->second.shape() == t.shape(), dir, "/model.safetensors: '", it->first, "' has shape ",
+                 shape_str(it->second.shape()), ", the fusion encoder expects ", shape_str(t.shape()));
+      Tensor(t).copy_(it->second);
+      copied += tensors == &params_.items();
+    }
   DUET_CHECK(copied > 0, dir, ": no weights match the fusion's ", prefix, " encoder");
 }
 
@@ -331,15 +333,18 @@ FusionTask::FusionTask(const std::string& arch, const data::Fsdd& ds, const data
   }
   DUET_CHECK(strategy_ != "early" || (opts.init_audio.empty() && opts.init_image.empty()),
              "--init-audio/--init-image do not apply to early fusion (one network sees both inputs from the first layer)");
-  build(seed);
-  if (!opts.init_audio.empty()) init_from(opts.init_audio, "audio.");
-  if (!opts.init_image.empty()) {
+  if (!opts.init_image.empty()) {  // the image encoder is the initialising model's network
     std::ifstream f(opts.init_image + "/config.json");
     nlohmann::json c = nlohmann::json::parse(f, nullptr, false);
-    DUET_CHECK(!c.is_discarded() && c.value("arch", "") == "image:duet", opts.init_image,
-               ": --init-image needs an image:duet model");
-    init_from(opts.init_image, "image.");
+    const std::string image_arch = c.is_object() && c.contains("arch") && c["arch"].is_string() ? c["arch"] : "";
+    DUET_CHECK(image_arch == "image:duet" || image_arch == "image:vgg", opts.init_image,
+               ": --init-image needs an image:duet or image:vgg model",
+               image_arch.empty() ? std::string() : ", got " + image_arch);
+    opts_.image_arch = image_arch;
   }
+  build(seed);
+  if (!opts.init_audio.empty()) init_from(opts.init_audio, "audio.");
+  if (!opts.init_image.empty()) init_from(opts.init_image, "image.");
 }
 
 FusionTask::FusionTask(const nlohmann::json& c, const data::Fsdd* ds, const data::Split& split,
@@ -357,6 +362,9 @@ FusionTask::FusionTask(const nlohmann::json& c, const data::Fsdd* ds, const data
   opts_.hard_energy = fz.value("hard_energy", 0.25);
   opts_.hard_snr_db = fz.value("hard_snr_db", 0.0);
   opts_.audio_channels = fz.value("audio_channels", unrecorded_channels("audio:duet"));
+  opts_.image_arch = fz.value("image_arch", std::string("image:duet"));  // absent: written before image:vgg encoders
+  DUET_CHECK(opts_.image_arch == "image:duet" || opts_.image_arch == "image:vgg",
+             "config.json: fusion.image_arch expects image:duet or image:vgg, got '", opts_.image_arch, "'");
   const std::string projection = fz.value("projection", std::string("relu"));  // absent: written before "linear"
   DUET_CHECK(projection == "relu" || projection == "linear", "config.json: fusion.projection expects relu or linear, got '",
              projection, "'");
@@ -386,6 +394,7 @@ nlohmann::json FusionTask::config() const {
                        {"audio_channels", opts_.audio_channels},
                        {"init_audio", opts_.init_audio},
                        {"init_image", opts_.init_image}};
+  if (strategy_ != "early") fz["image_arch"] = opts_.image_arch;  // early fusion has no image encoder
   if (strategy_ == "attention") fz["projection"] = opts_.relu_projection ? "relu" : "linear";
   if (opts_.hard) fz["pca_basis"] = pca_basis_, fz["pca_mean"] = pca_mean_;
   return {{"model", "fusion"},

@@ -46,6 +46,9 @@ struct FusionOptions {
   // Channel counts of the audio encoder's conv blocks (audio:duet's, see NetworkOptions); empty:
   // those of the --init-audio model, else audio:duet's default.
   std::vector<int64_t> audio_channels;
+  // The image encoder's network: the --init-image model's (image:duet or image:vgg), else
+  // image:duet. Models written before it was recorded load as image:duet, as they were trained.
+  std::string image_arch;
   // attention: a ReLU after the 64-d projections. Models written before the projection became
   // linear say nothing in config.json and load with it, as they were trained.
   bool relu_projection = false;

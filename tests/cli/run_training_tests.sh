@@ -100,6 +100,12 @@ if [ -d "$shared/fsdd" ] && runs image; then
   check_json image-vgg-config "j['arch'] == 'image:vgg'" "$work/img_vgg/config.json"
   "$duet" eval --model-dir "$work/img_vgg" --data "$shared" --device cpu --json >"$work/img_vgg_eval.json" 2>"$work/err"
   check_json eval-image-vgg "0 <= j['accuracy'] <= 1 and j['count'] == 10000 and j['test_shift'] == 0" "$work/img_vgg_eval.json"
+  # Fusion started from it takes image:vgg's network as its image encoder, recorded and rebuilt.
+  expect_ok fusion-init-vgg "$duet" train --model fusion --fusion concat --init-image "$work/img_vgg" --epochs 1 \
+    --train-limit 100 --device cpu --data "$shared" --out "$work/fus_vgg"
+  check_json fusion-init-vgg-config "j['fusion']['image_arch'] == 'image:vgg'" "$work/fus_vgg/config.json"
+  "$duet" eval --model-dir "$work/fus_vgg" --data "$shared" --device cpu --json >"$work/fus_vgg_eval.json" 2>"$work/err"
+  check_json eval-fusion-vgg "abs(j['accuracy'] - json.load(open('$work/fus_vgg/config.json'))['results']['test_accuracy']) < 1e-6" "$work/fus_vgg_eval.json"
   for f in metrics.csv curves.png confusion.png errors.csv predictions.csv model.safetensors config.json; do
     [ -s "$work/img/$f" ] || { echo "FAIL train-image: no $f"; failures=$((failures + 1)); }
   done
@@ -403,6 +409,8 @@ PY
   "$duet" bench --device cpu --data "$shared" --only frontend --repeat 1 --json >"$work/bench.json" 2>"$work/err"
   check_json bench-frontend "j['frontend_ms'] > 0 and j['device'] == 'cpu'" "$work/bench.json"
   expect_fail bench-bad-only "--only expects frontend, audio_seed, image_duet or fusion_concat" "$duet" bench --only all
+  expect_fail fusion-init-image-kind "--init-image needs an image:duet or image:vgg model, got audio:duet" "$duet" train \
+    --model fusion --init-image "$work/aud" --epochs 1 --device cpu --data "$shared" --out "$work/x"
   expect_fail fusion-early-init "do not apply to early fusion" "$duet" train --model fusion --fusion early \
     --init-audio "$work/aud" --epochs 1 --device cpu --data "$shared" --out "$work/x"
 fi

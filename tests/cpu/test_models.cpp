@@ -247,6 +247,70 @@ TEST(Fusion, EveryStrategyTrainsAndSurvivesAMissingModality) {
   }
 }
 
+// The image encoder is the --init-image model's network (image:duet or image:vgg), weights and
+// batch-norm statistics copied; it is recorded in config.json and rebuilt from it (absent:
+// image:duet, as models were written before); any other model or value is refused by name.
+TEST(Fusion, ImageEncoderFollowsTheInitImageModel) {
+  fs::path root = make_tiny_data();
+  data::Fsdd ds = data::load_fsdd(root.string());
+  data::Split split = data::make_split(ds, "speaker:bob");
+  const duet_test::ScratchFolder folder("duet_init_vgg_");
+  const fs::path dir = folder.path();
+  Parameters vgg_params;
+  models::build_network("image:vgg", {1, 28, 28}, 7, vgg_params);
+  TensorMap saved;
+  for (const auto& [name, t] : vgg_params.items()) saved[name] = t;
+  for (const auto& [name, t] : vgg_params.buffers()) {
+    float* v = Tensor(t).data<float>();  // not the fresh 0 and 1
+    std::fill(v, v + t.numel(), name.find("running_mean") != std::string::npos ? 0.25f : 2.0f);
+    saved[name] = t;
+  }
+  save_safetensors((dir / "model.safetensors").string(), saved);
+  auto write_config = [&](const std::string& arch) {
+    std::ofstream(dir / "config.json") << R"({"arch": ")" << arch << "\"}";
+  };
+  write_config("image:vgg");
+  models::FusionOptions opts = without_random_effects();
+  opts.init_image = dir.string();
+  models::FusionTask t("fusion:concat", ds, split, root.string(), false, 1, opts);
+  nlohmann::json cfg = t.config();
+  EXPECT_EQ(cfg.at("fusion").at("image_arch").get<std::string>(), "image:vgg");
+  for (const auto& [name, want] : saved) {
+    const Tensor got = t.params().find("image." + name);
+    ASSERT_TRUE(got.defined()) << name;
+    EXPECT_EQ(got.to_vector<float>(), Tensor(want).to_vector<float>()) << name;
+  }
+  cfg["data"] = {{"seed", 1}};
+  models::FusionTask back(cfg, &ds, split, root.string());
+  EXPECT_EQ(back.params().count(), t.params().count());
+  EXPECT_TRUE(back.params().find("image.bn4.running_var").defined());
+  nlohmann::json old = cfg;  // written before the encoder was recorded: image:duet
+  old["fusion"].erase("image_arch");
+  models::FusionTask t_old(old, &ds, split, root.string());
+  EXPECT_EQ(t_old.config().at("fusion").at("image_arch").get<std::string>(), "image:duet");
+  EXPECT_FALSE(t_old.params().find("image.bn1.running_mean").defined());
+  auto refused = [&](auto&& make, const std::string& words) {
+    try {
+      make();
+      ADD_FAILURE() << "accepted; expected an error with: " << words;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(words), std::string::npos) << e.what();
+    }
+  };
+  nlohmann::json bad = cfg;
+  bad["fusion"]["image_arch"] = "audio:duet";
+  refused([&] { models::FusionTask x(bad, &ds, split, root.string()); },
+          "fusion.image_arch expects image:duet or image:vgg");
+  write_config("audio:duet");
+  refused([&] { models::FusionTask x("fusion:concat", ds, split, root.string(), false, 1, opts); },
+          "--init-image needs an image:duet or image:vgg model, got audio:duet");
+  std::ofstream(dir / "config.json") << "not json";
+  refused([&] { models::FusionTask x("fusion:concat", ds, split, root.string(), false, 1, opts); },
+          "--init-image needs an image:duet or image:vgg model");
+  models::FusionTask early("fusion:early", ds, split, root.string(), false, 1, without_random_effects());
+  EXPECT_FALSE(early.config().at("fusion").contains("image_arch")) << "early fusion has no image encoder";
+}
+
 // Attention fusion projects each modality linearly: even when every projected unit is
 // negative (the state in which a ReLU there never recovers), the audio branch still answers
 // differently for different clips. Folders written before that change (no "projection" in
