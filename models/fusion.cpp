@@ -394,7 +394,9 @@ nlohmann::json FusionTask::config() const {
                        {"audio_channels", opts_.audio_channels},
                        {"init_audio", opts_.init_audio},
                        {"init_image", opts_.init_image}};
-  if (strategy_ != "early") fz["image_arch"] = opts_.image_arch;  // early fusion has no image encoder
+  // Written when not image:duet only (early fusion has no image encoder): a training started
+  // before the image encoder was recorded then resumes (duet train --resume compares recipes).
+  if (strategy_ != "early" && opts_.image_arch != "image:duet") fz["image_arch"] = opts_.image_arch;
   if (strategy_ == "attention") fz["projection"] = opts_.relu_projection ? "relu" : "linear";
   if (opts_.hard) fz["pca_basis"] = pca_basis_, fz["pca_mean"] = pca_mean_;
   return {{"model", "fusion"},
