@@ -200,6 +200,9 @@ std::vector<uint8_t> labels_of(const ImageSet& s) {
 // pairs from the seed alone.
 constexpr uint64_t kTrainPairStream = 0x7261696eull, kTestPairStream = 0x74657374ull;
 
+// The image networks fusion can take as its image encoder (FusionOptions::image_arch).
+bool is_image_encoder(const std::string& arch) { return arch == "image:duet" || arch == "image:vgg"; }
+
 }  // namespace
 
 // ---- construction ---------------------------------------------------------------------------------
@@ -337,8 +340,7 @@ FusionTask::FusionTask(const std::string& arch, const data::Fsdd& ds, const data
     std::ifstream f(opts.init_image + "/config.json");
     nlohmann::json c = nlohmann::json::parse(f, nullptr, false);
     const std::string image_arch = c.is_object() && c.contains("arch") && c["arch"].is_string() ? c["arch"] : "";
-    DUET_CHECK(image_arch == "image:duet" || image_arch == "image:vgg", opts.init_image,
-               ": --init-image needs an image:duet or image:vgg model",
+    DUET_CHECK(is_image_encoder(image_arch), opts.init_image, ": --init-image needs an image:duet or image:vgg model",
                image_arch.empty() ? std::string() : ", got " + image_arch);
     opts_.image_arch = image_arch;
   }
@@ -363,7 +365,7 @@ FusionTask::FusionTask(const nlohmann::json& c, const data::Fsdd* ds, const data
   opts_.hard_snr_db = fz.value("hard_snr_db", 0.0);
   opts_.audio_channels = fz.value("audio_channels", unrecorded_channels("audio:duet"));
   opts_.image_arch = fz.value("image_arch", std::string("image:duet"));  // absent: written before image:vgg encoders
-  DUET_CHECK(opts_.image_arch == "image:duet" || opts_.image_arch == "image:vgg",
+  DUET_CHECK(is_image_encoder(opts_.image_arch),
              "config.json: fusion.image_arch expects image:duet or image:vgg, got '", opts_.image_arch, "'");
   const std::string projection = fz.value("projection", std::string("relu"));  // absent: written before "linear"
   DUET_CHECK(projection == "relu" || projection == "linear", "config.json: fusion.projection expects relu or linear, got '",
