@@ -5,7 +5,7 @@
 #   seed      audio:seed, random 75/25, the course recipe (30 epochs)         floor 96.5%
 #   audio     audio:duet, random and official splits (40 epochs)               floor 99.5%
 #   image     image:duet (20 epochs)                                           floor 99.5%
-#   image-noise  image:duet with --augment-noise 0.3 (not in the default list): clean,
+#   image-noise  image:duet with --augment-noise 0.1 (not in the default list): clean,
 #             degraded and printed-digit accuracy against the image stage's
 #   loso      audio:duet, the 6 leave-one-speaker-out folds                    floor: mean 85%
 #   fusion    the four fusion strategies from the trained encoders + robustness floor 99.9% clean
@@ -174,7 +174,7 @@ for stage in "${stages[@]}"; do
     seed) run seed "audio:seed random 75/25 (course recipe)" --model audio --arch audio:seed --split random ;;
     audio) for split in random official; do run "audio-$split$xsfx" "audio:duet $split$xl" --model audio --split $split "${extra[@]}"; done ;;
     image) image_run "image$xsfx" "image:duet$xl" "${extra[@]}" ;;
-    image-noise) image_run "image-noise$xsfx" "image:duet --augment-noise 0.3$xl" --augment-noise 0.3 "${extra[@]}" ;;
+    image-noise) image_run "image-noise$xsfx" "image:duet --augment-noise 0.1$xl" --augment-noise 0.1 "${extra[@]}" ;;
     loso)
       train_into "$out/loso" "$out/loso.log" --model audio --split loso
       note "audio:duet leave-one-speaker-out: $(tr '\n' ' ' <"$out/loso/loso.csv")"
