@@ -139,8 +139,8 @@ const std::vector<std::pair<std::string, std::string>>& architectures() {
   static const std::vector<std::pair<std::string, std::string>> a = {
       {"audio:seed", "the course CNN: conv 7x7/3, conv 5x5/2, linear (torchaudio-default features)"},
       {"audio:duet", "4 conv-BN-ReLU-pool blocks, 8 kHz mels, augmentation (default for audio)"},
-      {"image:duet", "conv32-conv64-pool-fc128-fc10 with dropout (default for image)"},
-      {"image:vgg", "2 x (conv-BN-ReLU x2, pool) with 32/64 channels, fc128-fc10 with dropout"},
+      {"image:duet", "conv32-conv64-pool-fc128-fc10 with dropout"},
+      {"image:vgg", "2 x (conv-BN-ReLU x2, pool) with 32/64 channels, fc128-fc10 with dropout (default for image)"},
   };
   return a;
 }

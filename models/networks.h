@@ -7,6 +7,9 @@
 //               with 16, 32, 64, 64 channels), dropout, Linear -> 10.
 //   image:duet  Conv 1->32 3x3, Conv 32->64 3x3, max-pool 2, dropout, Linear 9216 -> 128,
 //               dropout, Linear 128 -> 10 (PyTorch's classic MNIST example).
+//   image:vgg   (the default for image) two stages of two padded 3x3 conv-BN-ReLU layers (32,
+//               then 64 channels), each ending in max-pool 2, dropout, Linear 3136 -> 128,
+//               dropout, Linear 128 -> 10.
 #pragma once
 #include <memory>
 #include <string>

@@ -4,7 +4,8 @@
 # Stages (default: all, in this order; each writes OUT/<stage>/ and a line in OUT/results.txt):
 #   seed      audio:seed, random 75/25, the course recipe (30 epochs)         floor 96.5%
 #   audio     audio:duet, random and official splits (40 epochs)               floor 99.5%
-#   image     image:duet (20 epochs)                                           floor 99.5%
+#   image     image:vgg, the default image model (20 epochs)                   floor 99.5%
+#             (TRAIN_ARGS="--arch image:duet" trains the other one into OUT/image-xarch-image-duet)
 #   image-noise  image:duet with --augment-noise 0.1 (not in the default list): clean,
 #             degraded and printed-digit accuracy against the image stage's
 #   loso      audio:duet, the 6 leave-one-speaker-out folds                    floor: mean 85%
@@ -164,6 +165,8 @@ if [ -n "${TRAIN_ARGS:-}" ]; then
   xsfx="-x$(printf '%s' "$TRAIN_ARGS" | tr -cs 'A-Za-z0-9' '-' | sed 's/^-*//; s/-*$//')"
 fi
 xl=${TRAIN_ARGS:+ $TRAIN_ARGS}  # for the result labels
+image_label="image:vgg$xl"  # the default image model's; TRAIN_ARGS naming another: "image --arch ..."
+[[ " ${TRAIN_ARGS:-} " == *" --arch "* ]] && image_label="image$xl"
 for stage in "${stages[@]}"; do
   ch=() sfx=""
   if [[ $stage == *@* ]]; then
@@ -173,8 +176,9 @@ for stage in "${stages[@]}"; do
   case $stage in
     seed) run seed "audio:seed random 75/25 (course recipe)" --model audio --arch audio:seed --split random ;;
     audio) for split in random official; do run "audio-$split$xsfx" "audio:duet $split$xl" --model audio --split $split "${extra[@]}"; done ;;
-    image) image_run "image$xsfx" "image:duet$xl" "${extra[@]}" ;;
-    image-noise) image_run "image-noise$xsfx" "image:duet --augment-noise 0.1$xl" --augment-noise 0.1 "${extra[@]}" ;;
+    image) image_run "image$xsfx" "$image_label" "${extra[@]}" ;;
+    image-noise) image_run "image-noise$xsfx" "image:duet --augment-noise 0.1$xl" --arch image:duet --augment-noise 0.1 \
+      "${extra[@]}" ;;
     loso)
       train_into "$out/loso" "$out/loso.log" --model audio --split loso
       note "audio:duet leave-one-speaker-out: $(tr '\n' ' ' <"$out/loso/loso.csv")"

@@ -31,11 +31,11 @@ expect_fail hard-energy-range "--hard-energy" "$duet" train --model fusion --har
 expect_fail channels-not-a-list "--channels expects 1 to 5 comma-separated channel counts" "$duet" train --model audio --channels 32,x
 expect_fail channels-too-many "--channels expects 1 to 5 comma-separated channel counts" "$duet" train --model audio --channels 8,8,8,8,8,8
 expect_fail channels-zero "--channels expects 1 to 5 comma-separated channel counts" "$duet" train --model audio --channels 8,0
-expect_fail channels-image "--channels applies to audio:duet and fusion models, not image:duet" "$duet" train --model image --channels 8
-expect_fail channels-image-vgg "--channels applies to audio:duet and fusion models, not image:vgg" "$duet" train --model image --arch image:vgg --channels 8
+expect_fail channels-image "--channels applies to audio:duet and fusion models, not image:vgg" "$duet" train --model image --channels 8
+expect_fail channels-image-duet "--channels applies to audio:duet and fusion models, not image:duet" "$duet" train --model image --arch image:duet --channels 8
 expect_fail channels-seed "--channels applies to audio:duet and fusion models, not audio:seed" "$duet" train --model audio --arch audio:seed --channels 8
 expect_fail n-fft-range "--n-fft must be in \\[64, 2048\\]" "$duet" train --model audio --n-fft 32
-expect_fail n-fft-image "--n-fft applies to audio:duet .*not image:duet" "$duet" train --model image --n-fft 512
+expect_fail n-fft-image "--n-fft applies to audio:duet .*not image:vgg" "$duet" train --model image --n-fft 512
 expect_fail test-speeds-not-a-list "--test-speeds expects 1 to 9 comma-separated speed factors in \\[0.5, 2\\]" "$duet" train --model audio --test-speeds 1,x
 expect_fail test-speeds-range "--test-speeds expects 1 to 9 comma-separated speed factors" "$duet" train --model audio --test-speeds 0.92,3
 expect_fail test-speeds-empty "--test-speeds expects 1 to 9 comma-separated speed factors" "$duet" train --model audio --test-speeds 1,,1.08

@@ -71,6 +71,8 @@ if [ -d "$shared/fsdd" ] && runs image; then
   check train-image-printed-line grep -q "printed digits: 10% of training images" "$work/out"
   check train-image-test-shift-line grep -q "test pictures read as they are and moved 1 px right, left, down and up" "$work/out"
   check_json image-default-test-shift "j['image']['test_shift'] == 1" "$work/img/config.json"
+  check_json image-default-arch "j['arch'] == 'image:vgg' and abs(j['train']['lr'] - 0.025) < 1e-6" "$work/img/config.json"
+  check train-image-default-line grep -q "image:vgg on cpu, 4000 train / 10000 test, 468202 parameters, 1 epochs, batch 64, lr 0.025" "$work/out"
   check_json image-default-printed "j['train']['printed'] == 0.1" "$work/img/config.json"
   check_json image-default-lowres "j['train']['lowres'] == 0" "$work/img/config.json"
   check train-image-lowres-off-line not grep -q "low resolution" "$work/out"
@@ -89,23 +91,28 @@ if [ -d "$shared/fsdd" ] && runs image; then
   check train-image-lowres-line grep -q "low resolution: 50% of training images" "$work/out"
   check_json image-printed-config "j['train']['printed'] == 0" "$work/img_np/config.json"
   check_json image-lowres-config "j['train']['lowres'] == 0.5" "$work/img_np/config.json"
-  # image:vgg: trained, recorded in config.json and evaluated from its folder like image:duet
-  # (on the pictures alone: five readings of 10000 pictures would cost CI minutes).
-  expect_ok train-image-vgg "$duet" train --model image --arch image:vgg --epochs 1 --train-limit 64 --test-shift 0 --widen 0 --thicken 0.5 --device cpu --data "$shared" --out "$work/img_vgg"
+  # image:duet, the other image network: trained with its own learning rate, recorded in config.json
+  # and evaluated from its folder like the default (on the pictures alone: five readings of 10000
+  # pictures cost CI time).
+  expect_ok train-image-duet "$duet" train --model image --arch image:duet --epochs 1 --train-limit 64 --test-shift 0 --widen 0 --thicken 0.5 --device cpu --data "$shared" --out "$work/img_duet"
   check train-image-widen-off-line not grep -q "wider digits" "$work/out"
   check train-image-thicken-line grep -q "thicker strokes: 50% of training digits" "$work/out"
-  check_json image-thicken-config "j['train']['thicken'] == 0.5" "$work/img_vgg/config.json"
-  check_json image-widen-off-config "'widen' not in j['train']" "$work/img_vgg/config.json"
-  check train-image-vgg-line grep -q "image:vgg on cpu, 64 train / 10000 test, 468202 parameters" "$work/out"
-  check_json image-vgg-config "j['arch'] == 'image:vgg'" "$work/img_vgg/config.json"
-  "$duet" eval --model-dir "$work/img_vgg" --data "$shared" --device cpu --json >"$work/img_vgg_eval.json" 2>"$work/err"
-  check_json eval-image-vgg "0 <= j['accuracy'] <= 1 and j['count'] == 10000 and j['test_shift'] == 0" "$work/img_vgg_eval.json"
-  # Fusion started from it takes image:vgg's network as its image encoder, recorded and rebuilt.
-  expect_ok fusion-init-vgg "$duet" train --model fusion --fusion concat --init-image "$work/img_vgg" --epochs 1 \
+  check_json image-thicken-config "j['train']['thicken'] == 0.5" "$work/img_duet/config.json"
+  check_json image-widen-off-config "'widen' not in j['train']" "$work/img_duet/config.json"
+  check train-image-duet-line grep -q "image:duet on cpu, 64 train / 10000 test, 1199882 parameters, 1 epochs, batch 64, lr 0.05" "$work/out"
+  check_json image-duet-config "j['arch'] == 'image:duet' and abs(j['train']['lr'] - 0.05) < 1e-6" "$work/img_duet/config.json"
+  "$duet" eval --model-dir "$work/img_duet" --data "$shared" --device cpu --json >"$work/img_duet_eval.json" 2>"$work/err"
+  check_json eval-image-duet "0 <= j['accuracy'] <= 1 and j['count'] == 10000 and j['test_shift'] == 0" "$work/img_duet_eval.json"
+  # Fusion started from the default image model takes image:vgg's network as its image encoder,
+  # recorded and rebuilt; from an image:duet model, image:duet's (fusion's own default: not written).
+  expect_ok fusion-init-vgg "$duet" train --model fusion --fusion concat --init-image "$work/img" --epochs 1 \
     --train-limit 100 --device cpu --data "$shared" --out "$work/fus_vgg"
   check_json fusion-init-vgg-config "j['fusion']['image_arch'] == 'image:vgg'" "$work/fus_vgg/config.json"
   "$duet" eval --model-dir "$work/fus_vgg" --data "$shared" --device cpu --json >"$work/fus_vgg_eval.json" 2>"$work/err"
   check_json eval-fusion-vgg "abs(j['accuracy'] - json.load(open('$work/fus_vgg/config.json'))['results']['test_accuracy']) < 1e-6" "$work/fus_vgg_eval.json"
+  expect_ok fusion-init-duet "$duet" train --model fusion --fusion concat --init-image "$work/img_duet" --epochs 1 \
+    --train-limit 100 --device cpu --data "$shared" --out "$work/fus_duet"
+  check_json fusion-init-duet-config "'image_arch' not in j['fusion']" "$work/fus_duet/config.json"
   for f in metrics.csv curves.png confusion.png errors.csv predictions.csv model.safetensors config.json; do
     [ -s "$work/img/$f" ] || { echo "FAIL train-image: no $f"; failures=$((failures + 1)); }
   done
@@ -189,7 +196,7 @@ PY
   # each brought to MNIST form; the folder is recorded as an absolute path (--resume may run elsewhere).
   expect_ok train-image-extra "$duet" train --model image --epochs 1 --train-limit 64 --test-shift 0 --device cpu \
     --extra "$(realpath --relative-to=. "$work/mine")" --data "$shared" --out "$work/img_extra"
-  check train-image-extra-line grep -q "image:duet on cpu, 67 train / 10000 test" "$work/out"
+  check train-image-extra-line grep -q "image:vgg on cpu, 67 train / 10000 test" "$work/out"
   check train-image-extra-count grep -q "extra: 3 pictures from $work/mine added to the training set" "$work/out"
   check_json train-image-extra-config "j['data']['extra'] == '$work/mine' and j['data']['extra_size'] == 3" "$work/img_extra/config.json"
   check_json train-image-extra-run "j['args'][-2:] == ['--extra', '$work/mine']" "$work/img_extra/run.json"

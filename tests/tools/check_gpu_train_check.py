@@ -99,21 +99,33 @@ def main():
     # digits, or why not.
     r, calls, lines = run(script, work, ["image"])
     assert r.returncode == 0, r.stderr
-    assert lines[0] == "image:duet: 99.12% (noise 0 dB 90.00%)", lines
-    assert lines[1] == "image:duet, the picture alone (--test-shift 0): 99.12% (noise 0 dB 90.00%)", lines
-    assert lines[2].startswith("image:duet on printed digits: not measured (error: --font-dir"), lines
+    assert lines[0] == "image:vgg: 99.12% (noise 0 dB 90.00%)", lines
+    assert lines[1] == "image:vgg, the picture alone (--test-shift 0): 99.12% (noise 0 dB 90.00%)", lines
+    assert lines[2].startswith("image:vgg on printed digits: not measured (error: --font-dir"), lines
     assert len(lines) == 3, lines
     assert any(c.startswith("eval") and "--test-shift 0" in c and "image/alone" in c for c in calls), calls
     assert not any("--test-speeds" in c for c in calls), calls
     r, calls, lines = run(script, work, ["image"], STUB_FONTS="1")
     assert r.returncode == 0, r.stderr
-    assert lines[2] == "image:duet on printed digits (2 pictures): 99.12% (noise 0 dB 90.00%)", lines
+    assert lines[2] == "image:vgg on printed digits (2 pictures): 99.12% (noise 0 dB 90.00%)", lines
     # A model trained without test-time shifts has no second reading.
     r, calls, lines = run(script, work, ["image"], TRAIN_ARGS="--test-shift 0")
     assert r.returncode == 0, r.stderr
-    assert len(lines) == 2 and lines[0] == "image:duet --test-shift 0: 99.12% (noise 0 dB 90.00%)", lines
-    assert lines[1].startswith("image:duet --test-shift 0 on printed digits: not measured"), lines
+    assert len(lines) == 2 and lines[0] == "image:vgg --test-shift 0: 99.12% (noise 0 dB 90.00%)", lines
+    assert lines[1].startswith("image:vgg --test-shift 0 on printed digits: not measured"), lines
     assert not any("--test-shift 0 --out" in c for c in calls if c.startswith("eval")), calls
+    # The other image network, named by TRAIN_ARGS: its own folder, labelled by the flags.
+    r, calls, lines = run(script, work, ["image"], TRAIN_ARGS="--arch image:duet")
+    assert r.returncode == 0, r.stderr
+    train = [c for c in calls if c.startswith("train")]
+    assert len(train) == 1 and "--arch image:duet" in train[0] and "image-xarch-image-duet" in train[0], train
+    assert lines[0] == "image --arch image:duet: 99.12% (noise 0 dB 90.00%)", lines
+    # image-noise: image:duet with --augment-noise 0.1.
+    r, calls, lines = run(script, work, ["image-noise"])
+    assert r.returncode == 0, r.stderr
+    train = [c for c in calls if c.startswith("train")]
+    assert len(train) == 1 and "--arch image:duet --augment-noise 0.1" in train[0], train
+    assert lines[0] == "image:duet --augment-noise 0.1: 99.12% (noise 0 dB 90.00%)", lines
 
     # An OUT given again: an unfinished training goes on (duet train --resume), a finished one is
     # kept and evaluated again, a folder without run.json (no earlier run) trains afresh.
