@@ -3,7 +3,7 @@
 # one deadline, in one command (for a machine lent for minutes, whose commands are time-limited):
 #   tools/gpu_lease.sh OUT SECONDS JOB...
 # JOB is a gpu_train_check stage, optionally with training flags after '=' (its TRAIN_ARGS):
-#   tools/gpu_lease.sh out 540 audio:random 'audio:random=--seed 1' image 'image=--arch image:vgg' \
+#   tools/gpu_lease.sh out 540 audio:random 'audio:random=--seed 1' image 'image=--arch image:duet' \
 #     fold:george fold:jackson fold:lucas fold:nicolas fold:theo fold:yweweler
 # 1. builds (BUILD_DIR, default build-gpu; Release, Ninja) and runs the `gpu` tests beside the
 #    trainings (GPU_TESTS=0 skips them)                       -> OUT/build.log, OUT/ctest_gpu.log
