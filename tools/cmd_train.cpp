@@ -47,10 +47,10 @@ Defaults defaults_for(const std::string& model, const std::string& arch_flag) {
              " architecture");
   if (arch == "audio:seed") return {arch, 30, 32, 0.001, 0.9, 0.0, "constant", false};  // the course's recipe
   if (arch == "audio:duet") return {arch, 40, 32, 0.03, 0.9, 5e-4, "cosine", true};
-  // image:vgg's learning rate is half image:duet's: at 0.05 one short epoch can miss the CPU floor (docs/training.md,
-  // A deeper image network).
-  if (arch == "image:vgg") return {arch, 20, 64, 0.025, 0.9, 5e-4, "cosine", true};
-  if (model == "image" && models::known_architecture(arch)) return {arch, 20, 64, 0.05, 0.9, 5e-4, "cosine", true};
+  // One image recipe; image:vgg's learning rate is half image:duet's: at 0.05 one short epoch can miss the CPU floor
+  // (docs/training.md, A deeper image network).
+  if (model == "image" && models::known_architecture(arch))
+    return {arch, 20, 64, arch == "image:vgg" ? 0.025 : 0.05, 0.9, 5e-4, "cosine", true};
   if (model == "fusion") {
     const std::string strategy = arch.substr(7);
     DUET_CHECK(strategy == "early" || strategy == "concat" || strategy == "attention" || strategy == "late",
