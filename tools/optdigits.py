@@ -5,10 +5,13 @@ written by people other than MNIST's writers) as pictures named for
 
     duet eval --model-dir IMAGE_MODEL --inputs OUT
 
-    optdigits.py OUT [--csv FILE]
+    optdigits.py OUT [--csv FILE] [--gamma G]
 
 Each 8x8 digit is enlarged 4x (bilinear) onto a 40x40 dark canvas and written as
-OUT/D_optdigits_N.pgm (D the digit, N its row). The digits come from --csv (a digits.csv or
+OUT/D_optdigits_N.pgm (D the digit, N its row). --gamma G (0.2-5, default 1: as they are)
+maps each enlarged grey level v in 0..1 to v**G: below 1 the grey edges of the strokes
+brighten and the digits look bolder, above 1 they darken and the digits look thinner (a
+probe of how a model reads stroke weight; docs/training.md). The digits come from --csv (a digits.csv or
 digits.csv.gz: 64 values 0-16 and the label per line), else from an installed scikit-learn,
 else from the scikit-learn wheel that `pip download` fetches (network needed; nothing is
 installed). Standard library only.
@@ -112,7 +115,12 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("out")
     ap.add_argument("--csv", help="digits.csv or digits.csv.gz (64 values 0-16 and the label per line)")
+    ap.add_argument("--gamma", type=float, default=1.0,
+                    help="grey levels v (0..1) of the enlarged pictures become v**G: < 1 bolder, > 1 thinner "
+                         "(0.2-5; default 1)")
     args = ap.parse_args()
+    if not 0.2 <= args.gamma <= 5:
+        fail(f"--gamma must lie in 0.2..5, got {args.gamma:g}")
     if args.csv:
         if not os.path.isfile(args.csv):
             fail(f"--csv {args.csv}: no such file")
@@ -124,6 +132,8 @@ def main():
     side = SIDE * SCALE + 2 * PAD
     for i, (pixels, label) in enumerate(digits):
         big = enlarge(pixels)
+        if args.gamma != 1:
+            big = [round(255 * (v / 255) ** args.gamma) for v in big]
         canvas = bytearray(side * side)
         for y in range(SIDE * SCALE):
             row = (y + PAD) * side + PAD

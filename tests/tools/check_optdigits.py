@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """tools/optdigits.py on made-up digits: names, picture size and polarity, the 4x
-enlargement, gzip and plain input, and a clear error (exit 1, the file and line named) for
+enlargement, gzip and plain input, --gamma's bolder and thinner strokes, and a clear error (exit 1, the file and line named) for
 every malformed input.
 
     check_optdigits.py OPTDIGITS_PY WORK_DIR
@@ -52,6 +52,24 @@ def main():
         # A lone corner pixel spreads to its bilinear neighbours and no further.
         _, _, px = read_pgm(os.path.join(work, out, "7_optdigits_1.pgm"))
         assert px[4 * 40 + 4] == 255 and px[4 * 40 + 4 + 8] == 0
+    # --gamma: zero stays zero and full ink stays full; the grey edges brighten below 1 and
+    # darken above it, as 255 * (v / 255) ** G of the pictures as they are.
+    _, _, plain_px = read_pgm(os.path.join(work, "out_plain", "1_optdigits_0.pgm"))
+    grey = [i for i, v in enumerate(plain_px) if 0 < v < 255]
+    assert grey, "the enlarged bar has grey edges"
+    for gamma in ("0.5", "2"):
+        out = os.path.join(work, "out_gamma" + gamma)
+        r = run(script, out, "--csv", plain, "--gamma", gamma)
+        assert r.returncode == 0, r.stderr
+        _, _, px = read_pgm(os.path.join(out, "1_optdigits_0.pgm"))
+        assert all(px[i] == round(255 * (v / 255) ** float(gamma)) for i, v in enumerate(plain_px)), gamma
+        assert all((px[i] > plain_px[i]) == (gamma == "0.5") for i in grey), gamma
+        assert all(px[i] == plain_px[i] for i, v in enumerate(plain_px) if v in (0, 255)), gamma
+    for gamma in ("0", "-1", "6"):
+        r = run(script, os.path.join(work, "out_bad"), "--csv", plain, "--gamma", gamma)
+        assert r.returncode == 1 and "--gamma must lie in 0.2..5" in r.stderr, (gamma, r.stderr)
+    r = run(script, os.path.join(work, "out_bad"), "--csv", plain, "--gamma", "bold")
+    assert r.returncode != 0 and "--gamma" in r.stderr and "Traceback" not in r.stderr, r.stderr
     bad = {
         "short.csv": ("1,2,3\n", "short.csv, line 1: expected 65 comma-separated values"),
         "label.csv": (",".join(["0"] * 64 + ["12"]) + "\n", "label.csv, line 1: the label must be a digit 0-9"),
