@@ -11,10 +11,10 @@ Each 8x8 digit is enlarged 4x (bilinear) onto a 40x40 dark canvas and written as
 OUT/D_optdigits_N.pgm (D the digit, N its row). --gamma G (0.2-5, default 1: as they are)
 maps each enlarged grey level v in 0..1 to v**G: below 1 the grey edges of the strokes
 brighten and the digits look bolder, above 1 they darken and the digits look thinner (a
-probe of how a model reads stroke weight; docs/training.md). The digits come from --csv (a digits.csv or
-digits.csv.gz: 64 values 0-16 and the label per line), else from an installed scikit-learn,
-else from the scikit-learn wheel that `pip download` fetches (network needed; nothing is
-installed). Standard library only.
+probe of how a model reads stroke weight; docs/training.md). The digits come from --csv (a
+digits.csv or digits.csv.gz: 64 values 0-16 and the label per line), else from an installed
+scikit-learn, else from the scikit-learn wheel that `pip download` fetches (network needed;
+nothing is installed). Standard library only.
 """
 import argparse
 import glob

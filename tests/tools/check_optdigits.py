@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """tools/optdigits.py on made-up digits: names, picture size and polarity, the 4x
-enlargement, gzip and plain input, --gamma's bolder and thinner strokes, and a clear error (exit 1, the file and line named) for
-every malformed input.
+enlargement, gzip and plain input, --gamma's bolder and thinner strokes, and a clear error
+(exit 1, the file and line named) for every malformed input.
 
     check_optdigits.py OPTDIGITS_PY WORK_DIR
 """
