@@ -292,6 +292,12 @@ void ImageTask::set_widen_share(double p) {
   augment_.widen_prob = p;
 }
 
+void ImageTask::set_noise_max(double sigma) {
+  DUET_CHECK(sigma >= kMinNoiseMax && sigma <= kMaxNoiseMax, "training pixel noise: a largest sigma in [", kMinNoiseMax,
+             ", ", kMaxNoiseMax, "], got ", sigma);
+  augment_.max_noise = sigma;
+}
+
 void ImageTask::set_thicken_share(double p) {
   DUET_CHECK(p >= 0 && p <= 1, "thicker strokes: a share in [0, 1], got ", p);
   augment_.thicken_prob = p;

@@ -188,6 +188,11 @@ class ImageTask : public Task {
   static constexpr double kDefaultThicken = 0.3;
   void set_thicken_share(double p);
   double thicken_share() const { return augment_.thicken_prob; }
+  // The largest sigma of the training pixel noise (ImageAugment::max_noise, pixel units, in
+  // [kMinNoiseMax, kMaxNoiseMax]; default 1; each noisy image draws its sigma from 0 to this).
+  static constexpr double kMinNoiseMax = 0.05, kMaxNoiseMax = 2;
+  void set_noise_max(double sigma);
+  double noise_max() const { return augment_.max_noise; }
   // Model input for one picture of a digit (any size, any polarity), with the test-time views,
   // as test_batch makes them.
   Batch input_for(const std::vector<uint8_t>& gray, int w, int h) const;

@@ -71,6 +71,8 @@ const char* kUsage =
     "                  set, named as for duet eval --inputs: 7_mine_1.wav, 3_me.png; after --train-limit)\n"
     "                  image: [--augment-noise P] (share of training images given pixel noise, sigma 0-1,\n"
     "                  and half as many a 4-14 px square blanked; default 0)\n"
+    "                  [--augment-noise-max SIGMA] (with --augment-noise: the noise's sigma drawn from\n"
+    "                  0-SIGMA instead, 0.05-2; default 1)\n"
     "                  [--printed P] (share of training images replaced by a stroke-drawn printed\n"
     "                  digit of the same class: duet fonts --strokes N shows them; default 0.1)\n"
     "                  [--lowres P] (share of training images seen at low resolution, the digit 6-14\n"
@@ -126,6 +128,7 @@ struct RunSpec {
   int64_t train_limit;
   bool augment;
   double augment_noise;  // image: share of training images given pixel noise (and half as many an occlusion)
+  std::optional<double> augment_noise_max;  // image: --augment-noise-max SIGMA
   models::RecipeSteps steps;
   std::optional<std::pair<double, double>> speed_range;  // audio: --speed-range MIN,MAX
   std::optional<std::pair<double, double>> vtlp;         // audio: --vtlp MIN,MAX
@@ -209,6 +212,7 @@ std::unique_ptr<models::Task> make_task(const RunSpec& r, nlohmann::json& split_
     t->set_lowres_share(r.lowres);
     if (r.widen) t->set_widen_share(*r.widen);
     if (r.thicken) t->set_thicken_share(*r.thicken);
+    if (r.augment_noise_max) t->set_noise_max(*r.augment_noise_max);
     if (r.test_shift) t->set_test_shift(*r.test_shift);
     return t;
   }
@@ -261,6 +265,8 @@ nlohmann::json train_config(const RunSpec& r, const models::Task& task) {
     // started before --widen existed still matches its flags on --resume.
     if (i->widen_share() > 0) t["widen"] = i->widen_share();
     if (i->thicken_share() > 0) t["thicken"] = i->thicken_share();  // likewise, before --thicken
+    // Likewise, before --augment-noise-max: written when it differs from the default.
+    if (i->noise_max() != models::ImageAugment{}.max_noise) t["augment_noise_max"] = i->noise_max();
   }
   return t;
 }
@@ -349,8 +355,9 @@ std::optional<models::EvalResult> run_one(const RunSpec& r, const std::string& l
       audio_task->recipe().test_speeds != std::vector<double>{1.0})
     std::printf("  test clips heard at speeds %s\n", describe_test_speeds(audio_task->recipe().test_speeds).c_str());
   if (r.augment_noise > 0)
-    std::printf("  noise: %g%% of training images get pixel noise (sigma 0-1), %g%% a 4-14 px square blanked\n",
-                100 * r.augment_noise, 50 * r.augment_noise);
+    std::printf("  noise: %g%% of training images get pixel noise (sigma 0-%g), %g%% a 4-14 px square blanked\n",
+                100 * r.augment_noise, r.augment_noise_max.value_or(models::ImageAugment{}.max_noise),
+                50 * r.augment_noise);
   if (image_task && r.augment && image_task->printed_share() > 0)
     std::printf("  printed digits: %g%% of training images replaced by a stroke-drawn printed digit\n",
                 100 * image_task->printed_share());
@@ -471,9 +478,9 @@ int train_command(const Argv& argv, bool resume) {
   Args args(argv,
             {"model", "arch", "split", "epochs", "batch", "lr", "momentum", "weight-decay", "schedule", "device", "seed",
              "train-limit", "test-fraction", "data", "out", "fusion", "init-audio", "init-image", "modality-dropout",
-             "hard-snr", "hard-energy", "channels", "mixup", "average-last", "n-fft", "augment-noise", "test-speeds",
-             "speed-range", "pink-noise", "printed", "reverb", "cut-word", "lowres", "widen", "thicken", "test-shift",
-             "resume", "stop-after", "highpass", "overdrive", "vtlp", "extra"},
+             "hard-snr", "hard-energy", "channels", "mixup", "average-last", "n-fft", "augment-noise",
+             "augment-noise-max", "test-speeds", "speed-range", "pink-noise", "printed", "reverb", "cut-word", "lowres",
+             "widen", "thicken", "test-shift", "resume", "stop-after", "highpass", "overdrive", "vtlp", "extra"},
             {"help", "nesterov", "no-augment", "no-band-norm", "no-trim", "hard", "profile"}, "train");
   if (args.flag("help")) {
     std::printf("%s", kUsage);
@@ -502,6 +509,13 @@ int train_command(const Argv& argv, bool resume) {
              "--augment-noise applies to --model image (audio:duet adds noise to half of its clips, --pink-noise sets "
              "its colour; fusion adds its own)");
   DUET_CHECK(r.augment || r.augment_noise == 0, "--augment-noise is training augmentation; ", no_augmentation_reason(r));
+  if (args.has("augment-noise-max")) {
+    DUET_CHECK(r.model == "image" && r.augment_noise > 0,
+               "--augment-noise-max sets the largest sigma of --augment-noise's pixel noise: give --model image "
+               "--augment-noise P (P > 0) with it");
+    r.augment_noise_max = args.number("augment-noise-max", 1, models::ImageTask::kMinNoiseMax,
+                                      models::ImageTask::kMaxNoiseMax);
+  }
   r.steps.band_norm = !args.flag("no-band-norm");
   r.steps.trim = !args.flag("no-trim");
   DUET_CHECK(r.model == "audio" || (r.steps.band_norm && r.steps.trim), "--no-band-norm and --no-trim apply to --model audio");

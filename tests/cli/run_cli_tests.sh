@@ -90,6 +90,12 @@ expect_fail mixup-not-a-number "--mixup expects a number, got 'lots'" "$duet" tr
 expect_fail augment-noise-audio "--augment-noise applies to --model image" "$duet" train --model audio --augment-noise 0.3
 expect_fail augment-noise-range "--augment-noise must be in" "$duet" train --model image --augment-noise 1.5
 expect_fail augment-noise-no-augment "--augment-noise is training augmentation; drop --no-augment" "$duet" train --model image --augment-noise 0.3 --no-augment
+expect_fail augment-noise-max-alone "--augment-noise-max sets the largest sigma of --augment-noise's pixel noise: give --model image --augment-noise P" "$duet" train --model image --augment-noise-max 0.3
+expect_fail augment-noise-max-zero-share "--augment-noise-max sets the largest sigma" "$duet" train --model image --augment-noise 0 --augment-noise-max 0.3
+expect_fail augment-noise-max-audio "--augment-noise-max sets the largest sigma" "$duet" train --model audio --augment-noise-max 0.3
+expect_fail augment-noise-max-range "--augment-noise-max must be in \\[0.05, 2\\], got 0" "$duet" train --model image --augment-noise 0.1 --augment-noise-max 0
+expect_fail augment-noise-max-high "--augment-noise-max must be in \\[0.05, 2\\], got 3" "$duet" train --model image --augment-noise 0.1 --augment-noise-max 3
+expect_fail augment-noise-max-not-number "--augment-noise-max expects a number, got 'low'" "$duet" train --model image --augment-noise 0.1 --augment-noise-max low
 expect_fail printed-audio "--printed applies to --model image .*not audio" "$duet" train --model audio --printed 0.2
 expect_fail printed-range "--printed must be in \\[0, 1\\]" "$duet" train --model image --printed 2
 expect_fail printed-no-augment "--printed is training augmentation; drop --no-augment" "$duet" train --model image --printed 0.2 --no-augment

@@ -932,6 +932,41 @@ TEST(Images, TaskNoiseShareReachesTrainingBatchesOnly) {
   expect_training_batches_differ_only(clean, noisy);
   EXPECT_THROW(task(1.5), Error);
   EXPECT_THROW(task(-0.1), Error);
+  // --augment-noise-max: the noise's largest sigma reaches the training batches too.
+  EXPECT_EQ(noisy.noise_max(), models::ImageAugment{}.max_noise);
+  models::ImageTask quieter = task(1);
+  quieter.set_noise_max(0.3);
+  EXPECT_EQ(quieter.noise_max(), 0.3);
+  expect_training_batches_differ_only(noisy, quieter);
+  EXPECT_THROW(quieter.set_noise_max(0), Error);
+  EXPECT_THROW(quieter.set_noise_max(models::ImageTask::kMinNoiseMax / 2), Error);
+  EXPECT_THROW(quieter.set_noise_max(models::ImageTask::kMaxNoiseMax * 1.5), Error);
+  EXPECT_EQ(quieter.noise_max(), 0.3);  // a refused value changes nothing
+}
+
+// The training noise's sigma is drawn from 0 to ImageAugment::max_noise: on a flat grey
+// picture every noisy image's pixels spread by no more than that (with the sampling error of
+// 784 draws), and the spreads fill the range up to it.
+TEST(Images, AugmentationNoiseSigmaStaysWithinItsMaximum) {
+  const data::Mnist m = repeated_picture(300, std::vector<uint8_t>(784, 128), 3);
+  models::ImageSet set(m, -1, 0.0f, 1.0f);
+  const std::vector<int64_t> idx = all_indices(m.count);
+  for (double max_noise : {0.3, 1.0}) {
+    models::ImageAugment aug = augment_without_geometry();
+    aug.noise_prob = 1, aug.max_noise = max_noise;
+    Rng rng(5);
+    const Tensor x = set.batch(idx, aug, rng, Device::cpu);
+    const float* p = x.data<float>();
+    double largest = 0;
+    for (int64_t b = 0; b < m.count; ++b) {
+      double sum2 = 0;
+      for (int i = 0; i < 784; ++i) sum2 += std::pow(p[b * 784 + i] - 128.0 / 255.0, 2);
+      const double spread = std::sqrt(sum2 / 784);
+      EXPECT_LE(spread, max_noise * 1.1) << "image " << b;
+      largest = std::max(largest, spread);
+    }
+    EXPECT_GT(largest, max_noise * 0.9);
+  }
 }
 
 // Stroke-drawn printed digits (duet train --printed): every shape of every digit comes out in
