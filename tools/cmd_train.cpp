@@ -354,10 +354,9 @@ std::optional<models::EvalResult> run_one(const RunSpec& r, const std::string& l
   if (audio_task && !audio_task->recipe().test_speeds.empty() &&
       audio_task->recipe().test_speeds != std::vector<double>{1.0})
     std::printf("  test clips heard at speeds %s\n", describe_test_speeds(audio_task->recipe().test_speeds).c_str());
-  if (r.augment_noise > 0)
+  if (image_task && r.augment_noise > 0)
     std::printf("  noise: %g%% of training images get pixel noise (sigma 0-%g), %g%% a 4-14 px square blanked\n",
-                100 * r.augment_noise, r.augment_noise_max.value_or(models::ImageAugment{}.max_noise),
-                50 * r.augment_noise);
+                100 * r.augment_noise, image_task->noise_max(), 50 * r.augment_noise);
   if (image_task && r.augment && image_task->printed_share() > 0)
     std::printf("  printed digits: %g%% of training images replaced by a stroke-drawn printed digit\n",
                 100 * image_task->printed_share());
@@ -513,8 +512,8 @@ int train_command(const Argv& argv, bool resume) {
     DUET_CHECK(r.model == "image" && r.augment_noise > 0,
                "--augment-noise-max sets the largest sigma of --augment-noise's pixel noise: give --model image "
                "--augment-noise P (P > 0) with it");
-    r.augment_noise_max = args.number("augment-noise-max", 1, models::ImageTask::kMinNoiseMax,
-                                      models::ImageTask::kMaxNoiseMax);
+    r.augment_noise_max = args.number("augment-noise-max", models::ImageAugment{}.max_noise,
+                                      models::ImageTask::kMinNoiseMax, models::ImageTask::kMaxNoiseMax);
   }
   r.steps.band_norm = !args.flag("no-band-norm");
   r.steps.trim = !args.flag("no-trim");
