@@ -52,7 +52,7 @@ bool degrades_audio(const Degradation& d) {
 }
 bool degrades_image(const Degradation& d) {
   return d.image.noise > 0 || d.image.occlude > 0 || d.image.blank || d.image.photo || d.image.lowres > 0 ||
-         d.image.pen > 0;
+         d.image.pen > 0 || d.image.file_noise > 0;
 }
 
 }  // namespace
@@ -107,6 +107,14 @@ std::vector<Degradation> degradations_of(const std::string& modality) {
       Degradation x;
       x.name = name;
       x.image.pen = width;
+      out.push_back(x);
+    }
+    // Noise in the picture file itself, before duet predict's preparation finds the digit
+    // (the noise rows above add it to the prepared digit, as training's --augment-noise does).
+    for (auto [name, sigma] : {std::pair{"image file noise 0.3", 0.3}, {"image file noise 0.5", 0.5}}) {
+      Degradation x;
+      x.name = name;
+      x.image.file_noise = sigma;
       out.push_back(x);
     }
   }

@@ -53,6 +53,8 @@ struct ImageEffects {
                       // (low_resolution), then brought back to MNIST form
   double pen = 0;     // drawn with a pen this share of the digit's height wide (pen_drawing),
                       // then brought back to MNIST form as duet predict brings a picture
+  double file_noise = 0;  // stored as a 28x28 8-bit picture with Gaussian noise of this sigma (clipped
+                          // to 0-255), then brought to MNIST form as duet predict brings a picture
 };
 
 // A 28x28 digit in [0, 1] (light ink on black) as a photograph of it (kPhotoSide x kPhotoSide
@@ -120,13 +122,24 @@ class ImageSet {
 
 // Any grayscale picture (w x h, values 0-255) to a 28x28 MNIST-style digit in [0, 1]:
 // polarity fixed to a light digit on a dark background (judged from the border), pictures
-// over 256 pixels a side shrunk first, uneven light evened out (the paper's local level
-// subtracted; for dark ink on light paper, also divided out), the ink's bounding box scaled
-// to fit 20x20 keeping its aspect (a digit of thin strokes redrawn with a pen of MNIST's
-// width instead: models/strokes.h), placed so its centre of mass is at the centre of the
-// 28x28 field. Throws when the picture is blank. `redrawn`, when given, says whether the
-// strokes were redrawn.
+// over 256 pixels a side shrunk first, noisy ones smoothed (kNoisyPicture), uneven light
+// evened out (the paper's local level subtracted; for dark ink on light paper, also divided
+// out), the ink's bounding box scaled to fit 20x20 keeping its aspect (a digit of thin strokes
+// redrawn with a pen of MNIST's width instead: models/strokes.h), placed so its centre of mass
+// is at the centre of the 28x28 field. Throws when the picture is blank. `redrawn`, when
+// given, says whether the strokes were redrawn.
 std::vector<float> to_mnist_form(const std::vector<uint8_t>& gray, int w, int h, bool* redrawn = nullptr);
+// The sigma of white noise in a w x h picture (values 0-1): the median absolute response of a
+// 3x3 Laplacian (Immerkaer's mask 1 -2 1 / -2 4 -2 / 1 -2 1, whose response to white noise of
+// sigma s spreads 6 s) over 0.6745 (a normal value's median absolute deviation) x 6. Even paper,
+// smooth light and the inside of strokes answer 0 and the strokes' edges are a minority of the
+// pixels, so a clean picture reads about 0. Noise clipped at black or white (a noisy 8-bit file)
+// reads about 0.6 of its sigma. 0 for a picture narrower or lower than 3 pixels.
+float estimate_noise_sigma(const std::vector<float>& v, int w, int h);
+// to_mnist_form smooths a picture whose estimate_noise_sigma is above this before it looks for
+// the ink; a photograph (its sensor noise of sigma 4 levels reads 0.015-0.017) and a clean
+// picture stay as they are.
+constexpr float kNoisyPicture = 0.025f;
 // What fit_to_mnist does with a digit of thin strokes: shrinks it as it is, or redraws it
 // (redraw_thin_strokes). Pictures from outside take kRedraw; the digits duet makes from
 // MNIST's for training and tests keep theirs.

@@ -52,7 +52,7 @@ std::vector<uint8_t> centrelines(std::vector<uint8_t> m, int w, int h) {
   return m;
 }
 
-std::vector<uint8_t> ink_mask(const std::vector<float>& ink, int w, int h) {
+std::vector<uint8_t> ink_mask(const std::vector<float>& ink, int w, int h, double min_share) {
   DUET_CHECK(int64_t(ink.size()) == int64_t(w) * h && w > 0 && h > 0, "ink_mask: bad picture size");
   std::vector<uint8_t> mask(ink.size());
   size_t total = 0;
@@ -77,7 +77,7 @@ std::vector<uint8_t> ink_mask(const std::vector<float>& ink, int w, int h) {
         if (mask[j] && !seen[j]) seen[j] = 1, stack.push_back(j);
       }
     }
-    if (100 * piece.size() < total)
+    if (double(piece.size()) < min_share * double(total))
       for (size_t i : piece) mask[i] = 0;
   }
   return mask;

@@ -44,8 +44,8 @@ constexpr double kPenWidth = 2.3;
 std::vector<uint8_t> centrelines(std::vector<uint8_t> mask, int w, int h);
 
 // The ink of `ink` as a mask (values above 0.2, as fit_to_mnist's box), without specks: the
-// 8-connected pieces holding less than 1% of the ink's pixels (sensor noise, dust).
-std::vector<uint8_t> ink_mask(const std::vector<float>& ink, int w, int h);
+// 8-connected pieces holding less than `min_share` of the ink's pixels (1%: sensor noise, dust).
+std::vector<uint8_t> ink_mask(const std::vector<float>& ink, int w, int h, double min_share = 0.01);
 
 // The mean width of the strokes of a mask over the digit's longer side: its pixels over its
 // centrelines' pixels (a stroke's length), over the longer side of its bounding box. 0 for an

@@ -502,6 +502,88 @@ TEST(Images, ToMnistFormEvensOutUnevenLight) {
   EXPECT_LT(diff, 0.15);
 }
 
+// The noise estimate reads the noise and not the digit: about 0 for a clean digit and for a
+// photograph's sensor noise (below kNoisyPicture, so to_mnist_form leaves them as they are),
+// the sigma of white noise on grey paper or over a digit, about 0.6 of it where an 8-bit file
+// clips the noise at black.
+TEST(Images, NoiseEstimateReadsTheNoiseNotTheDigit) {
+  const std::vector<float> ring = ring_digit();
+  EXPECT_LT(models::estimate_noise_sigma(ring, 28, 28), 0.005);
+  Rng rng(3);
+  for (double sigma : {0.05, 0.1, 0.2}) {
+    std::vector<float> grey(64 * 64), digit = ring;
+    for (float& v : grey) v = float(0.5 + sigma * rng.normal());
+    for (float& v : digit) v += float(sigma * rng.normal());
+    EXPECT_NEAR(models::estimate_noise_sigma(grey, 64, 64), sigma, 0.1 * sigma) << "grey paper, sigma " << sigma;
+    EXPECT_NEAR(models::estimate_noise_sigma(digit, 28, 28), sigma, 0.2 * sigma) << "a digit, sigma " << sigma;
+    std::vector<float> clipped = ring;
+    for (float& v : clipped) v = std::clamp(float(v + sigma * rng.normal()), 0.0f, 1.0f);
+    const float c = models::estimate_noise_sigma(clipped, 28, 28);
+    EXPECT_GT(c, 0.4 * sigma) << "clipped, sigma " << sigma;
+    EXPECT_LT(c, 0.8 * sigma) << "clipped, sigma " << sigma;
+  }
+  for (uint64_t seed = 0; seed < 20; ++seed) {
+    Rng r(seed);
+    const std::vector<uint8_t> photo = models::photograph(ring.data(), r);
+    std::vector<float> v(photo.begin(), photo.end());
+    for (float& x : v) x /= 255;
+    EXPECT_LT(models::estimate_noise_sigma(v, models::kPhotoSide, models::kPhotoSide), models::kNoisyPicture)
+        << "seed " << seed;
+  }
+  EXPECT_EQ(models::estimate_noise_sigma(std::vector<float>{0, 1, 0, 1}, 2, 2), 0.0f);
+}
+
+// A digit stored with heavy noise (an 8-bit file: the noise clipped at black and white) comes
+// back from to_mnist_form as the clean digit does: the same size (within 2 pixels, 3 at sigma
+// 0.5) and place, no grain left on its background. Without the smoothing the grain is ink:
+// the ink's box spans the picture and the digit comes back shrunk among specks. The same for
+// dark ink on white paper 4x the size.
+TEST(Images, ToMnistFormReadsANoisyPicture) {
+  const std::vector<float> ring = ring_digit();
+  for (bool paper : {false, true}) {
+    const int n = paper ? 112 : 28;
+    std::vector<float> big(size_t(n) * n);
+    for (int y = 0; y < n; ++y)
+      for (int x = 0; x < n; ++x) {
+        const float v = ring[size_t(y * 28 / n) * 28 + x * 28 / n];
+        big[size_t(y) * n + x] = paper ? 1 - v : v;
+      }
+    auto file = [&](double sigma, Rng& rng) {
+      std::vector<uint8_t> g(big.size());
+      for (size_t i = 0; i < g.size(); ++i)
+        g[i] = uint8_t(std::lround(std::clamp((big[i] + sigma * rng.normal()) * 255.0, 0.0, 255.0)));
+      return g;
+    };
+    Rng none(0);
+    const std::vector<float> clean = models::to_mnist_form(file(0, none), n, n);
+    for (double sigma : {0.3, 0.5}) {
+      for (uint64_t seed = 0; seed < 10; ++seed) {
+        Rng rng(seed);
+        const std::vector<float> back = models::to_mnist_form(file(sigma, rng), n, n);
+        const std::string at = (paper ? "paper, sigma " : "28x28, sigma ") + std::to_string(sigma) + ", seed " +
+                               std::to_string(seed);
+        double stray = 0;  // ink more than 2 pixels from the clean digit's
+        for (int y = 0; y < 28; ++y)
+          for (int x = 0; x < 28; ++x) {
+            bool near = false;
+            for (int dy = -2; dy <= 2; ++dy)
+              for (int dx = -2; dx <= 2; ++dx) {
+                const int yy = y + dy, xx = x + dx;
+                near = near || (yy >= 0 && yy < 28 && xx >= 0 && xx < 28 && clean[yy * 28 + xx] > 0.0f);
+              }
+            if (!near) stray = std::max(stray, double(back[y * 28 + x]));
+          }
+        EXPECT_LT(stray, 0.3) << at << ": grain read as ink";
+        const int slack = sigma < 0.4 ? 2 : 3;  // pixels of the box's size
+        EXPECT_NEAR(ink_box(back, 0.5).width, ink_box(clean, 0.5).width, slack) << at;
+        EXPECT_NEAR(ink_box(back, 0.5).height, ink_box(clean, 0.5).height, slack) << at;
+        EXPECT_NEAR(ink_box(back, 0.5).cx, 14, 1) << at;
+        EXPECT_NEAR(ink_box(back, 0.5).cy, 14, 1) << at;
+      }
+    }
+  }
+}
+
 // A bold digit cropped close, its ink most of the picture, is the digit and not the
 // background: read as the same ring as a picture of it with room around it. (The median
 // pixel, taken for the background before, was ink: the picture was refused as blank.)
@@ -664,7 +746,7 @@ TEST(Images, AugmentationSeesDigitsAtLowResolution) {
 // An image batch's pictures are made side by side, each from its own generator: with every
 // augmentation drawing (affine warps, noise, occlusion, printed digits, low resolution, wider
 // digits) and with test-time effects (noise, occlusion, photographs, low resolution, a blank
-// picture), the batch is the same to the bit on 1, 2 and 3 threads, and the caller's
+// picture, noisy files), the batch is the same to the bit on 1, 2 and 3 threads, and the caller's
 // generator moves by one draw.
 TEST(Images, BatchIsTheSameOnAnyNumberOfThreads) {
   data::Mnist m = repeated_digit(30, ring_digit(), 0);
@@ -681,11 +763,47 @@ TEST(Images, BatchIsTheSameOnAnyNumberOfThreads) {
     effects[i].photo = i % 5 == 2;
     effects[i].lowres = i % 7 == 3 ? 8 : 0;
     effects[i].blank = i == 11;
+    effects[i].file_noise = i % 6 == 4 ? 0.3 : 0.0;
   }
   expect_batch_same_on_any_threads(5, [&](bool train, Rng& rng) {
     return train ? set.batch(idx, aug, rng, Device::cpu)
                  : set.batch(idx, models::ImageAugment{}, rng, Device::cpu, effects);
   });
+}
+
+// eval --robustness's file-noise rows: each digit stored as a noisy 8-bit picture and read back
+// as duet predict reads a file comes back as that clean file does (the same box within 3
+// pixels, the background empty), unlike the noise rows' noise on the prepared digit; a file
+// the preparation finds blank (an empty picture's faint noise, which predict refuses) is read
+// as an empty picture.
+TEST(Images, FileNoiseIsReadBackAsPredictReadsAFile) {
+  const float mean = 0.1f, std = 0.3f;
+  models::ImageSet set(repeated_digit(8, ring_digit(), 0), -1, mean, std);
+  const std::vector<int64_t> idx = all_indices(8);
+  std::vector<models::ImageEffects> file(8), added(8);
+  for (auto& fx : file) fx.file_noise = 0.3;
+  for (auto& fx : added) fx.noise = 0.3;
+  Rng rng(4);
+  const Tensor a = set.batch(idx, models::ImageAugment{}, rng, Device::cpu, file);
+  const Tensor b = set.batch(idx, models::ImageAugment{}, rng, Device::cpu, added);
+  const std::vector<float> clean = models::fit_to_mnist(ring_digit(), 28, 28);
+  for (int64_t k = 0; k < 8; ++k) {
+    std::vector<float> back(784), noisy(784);
+    for (int i = 0; i < 784; ++i) {
+      back[size_t(i)] = a.data<float>()[k * 784 + i] * std + mean;
+      noisy[size_t(i)] = b.data<float>()[k * 784 + i] * std + mean;
+    }
+    EXPECT_NEAR(ink_box(back, 0.5).width, ink_box(clean, 0.5).width, 3) << k;
+    EXPECT_NEAR(ink_box(back, 0.5).height, ink_box(clean, 0.5).height, 3) << k;
+    EXPECT_NEAR(back[0] + back[27] + back[27 * 28] + back[783], 0, 1e-6) << k << ": the corners are empty";
+    EXPECT_GT(std::abs(noisy[0]) + std::abs(noisy[27]) + std::abs(noisy[27 * 28]) + std::abs(noisy[783]), 0.05)
+        << k << ": noise on the prepared digit stays";
+  }
+  models::ImageSet empty(repeated_digit(4, std::vector<float>(784, 0.0f), 0), -1, mean, std);
+  std::vector<models::ImageEffects> faint(4);
+  for (auto& fx : faint) fx.file_noise = 0.01;
+  const Tensor e = empty.batch(all_indices(4), models::ImageAugment{}, rng, Device::cpu, faint);
+  for (int64_t i = 0; i < 4 * 784; ++i) ASSERT_NEAR(e.data<float>()[i], -mean / std, 1e-6) << i;
 }
 
 TEST(Images, WidenStretchesNarrowDigitsTowardASquareBox) {
@@ -1414,14 +1532,19 @@ TEST(Models, UnimodalRobustnessDegradesTheModelsOwnModality) {
   EXPECT_EQ(names(image), (std::vector<std::string>{"clean", "image noise 0.5", "image noise 1", "image noise 2",
                                                      "image occluded 14x14", "image photographed",
                                                      "image low-res 8 px", "image fine pen",
-                                                     "image thick marker"}));
-  EXPECT_EQ(image[image.size() - 3].image.lowres, 8);
-  EXPECT_DOUBLE_EQ(image[image.size() - 2].image.pen, 1.0 / 80);
-  EXPECT_DOUBLE_EQ(image.back().image.pen, 0.25);
+                                                     "image thick marker", "image file noise 0.3",
+                                                     "image file noise 0.5"}));
+  EXPECT_EQ(image[image.size() - 5].image.lowres, 8);
+  EXPECT_DOUBLE_EQ(image[image.size() - 4].image.pen, 1.0 / 80);
+  EXPECT_DOUBLE_EQ(image[image.size() - 3].image.pen, 0.25);
+  EXPECT_DOUBLE_EQ(image[image.size() - 2].image.file_noise, 0.3);
+  EXPECT_DOUBLE_EQ(image.back().image.file_noise, 0.5);
+  EXPECT_EQ(image.back().image.noise, 0) << "file noise is not the noise added to the prepared digit";
   for (const auto& d : models::standard_degradations()) {
     EXPECT_FALSE(d.image.photo) << d.name << ": the fusion table has no photographed row";
     EXPECT_EQ(d.image.lowres, 0) << d.name << ": the fusion table has no low-resolution row";
     EXPECT_EQ(d.image.pen, 0) << d.name << ": the fusion table has no pen rows";
+    EXPECT_EQ(d.image.file_noise, 0) << d.name << ": the fusion table has no file-noise rows";
   }
   EXPECT_THROW(models::degradations_of("video"), Error);
 

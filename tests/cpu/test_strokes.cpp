@@ -162,6 +162,13 @@ TEST(Strokes, InkMaskDropsSpecksAndKeepsPieces) {
   ink[size_t(100) * 60 + 50] = 0.15f;  // faint: not ink
   EXPECT_EQ(models::ink_mask(ink, 60, 120), m);
   EXPECT_THROW(models::ink_mask(ink, 60, 119), Error);
+  // A larger share drops the flag too (15 of 417 ink pixels: 3.6%), as noisy pictures' grain
+  // is dropped (to_mnist_form's pieces under 10%); the speck stays at a share of 0.
+  const std::vector<uint8_t> bar = bar_mask(60, 120, 4, 100);
+  EXPECT_EQ(models::ink_mask(ink, 60, 120, 0.05), bar);
+  std::vector<uint8_t> all = m;
+  all[size_t(110) * 60 + 5] = all[size_t(110) * 60 + 6] = 1;
+  EXPECT_EQ(models::ink_mask(ink, 60, 120, 0.0), all);
 }
 
 // A ring drawn with a pen one pixel wide on a large canvas is redrawn: its longer side 20 pixels,
