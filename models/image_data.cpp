@@ -225,6 +225,99 @@ void clear_specks(std::vector<float>& ink, int w, int h, double margin) {
       if (x < box.x0 - m || x > box.x1 + m || y < box.y0 - m || y > box.y1 + m) ink[size_t(y) * w + x] = 0;
 }
 
+// Ruled lines and grids (a page of a notebook, squared paper) cross the whole picture: taken
+// for ink, they make the ink's bounding box as wide (or tall) as the picture and shrink the
+// digit to a smudge. `seen` is the picture (w x h, light ink on a dark background) before the
+// paper's level was taken off, `ink` after. Lines are followed at every slope of up to 5
+// degrees (a page photographed askew), and at the slope that finds the most, a line is a
+// ridge in `seen`: all but a third of its pixels stand above the darker of the lines `gap`
+// before and after them by more than a fifth of the peak of `ink` (what fit_to_mnist's box would
+// count as ink), the median of a sixteenth of it at each end stands above a tenth of the peak
+// and half of that (a ruled line runs from edge to edge; a digit's stroke seldom does), in a
+// run of such lines no thicker than a sixteenth of the picture (a digit's bar drawn across a
+// close crop is thicker). Along the run and the line on each side of it (what the rounding of
+// the slope leaves), each line's level (its median) is taken out of `ink`, the ink crossing
+// it kept: v -> (v - level) / (1 - level), in units of the peak, so a "line" as dark as the
+// darkest ink (the one stroke of a 1 cropped close) stays. Then the same for columns. Pictures
+// under kMinLinedPicture pixels a side are left as they are. Returns how many lines (runs of
+// rows or columns) were taken out.
+int remove_ruled_lines(std::vector<float>& ink, const std::vector<float>& seen, int w, int h) {
+  if (std::min(w, h) < kMinLinedPicture) return 0;
+  const float peak = *std::max_element(ink.begin(), ink.end());
+  if (peak <= 0) return 0;
+  int taken = 0;
+  for (bool rows : {true, false}) {
+    const int n = rows ? h : w, len = rows ? w : h;  // lines, and the pixels along one
+    const int thickest = std::max(2, n / 16), gap = thickest + 1, edge = std::max(2, len / 16);
+    const int most = int(std::lround(len * std::tan(5 * M_PI / 180)));  // the largest drift along a line
+    auto index = [&](int line, int i) { return rows ? size_t(line) * w + i : size_t(i) * w + line; };
+    std::vector<float> values(static_cast<size_t>(len));
+    auto quantile = [&](int first, int count, int k) {
+      std::nth_element(values.begin() + first, values.begin() + first + k, values.begin() + first + count);
+      return values[size_t(first + k)];
+    };
+    // Line l drifting by `drift` pixels from one end to the other: its pixel i lies on line
+    // at(l, drift, i) (outside the picture where that is below 0 or n or more).
+    auto at = [&](int l, int drift, int i) { return l + int(std::lround(double(drift) * (i - len / 2) / len)); };
+    // How far pixel i of line k stands above the darker of the lines `gap` before and after it.
+    auto ridge = [&](int k, int i) {
+      const float before = k >= gap ? seen[index(k - gap, i)] : 1e9f;
+      const float after = k + gap < n ? seen[index(k + gap, i)] : 1e9f;
+      return (seen[index(k, i)] - std::min(before, after)) / peak;
+    };
+    // The level of each line at one drift (0: none), and how many lines were found.
+    auto levels = [&](int drift, std::vector<float>& level) {
+      level.assign(size_t(n), 0.0f);
+      int count = 0;
+      for (int l = 0; l < n; ++l) {
+        // The pixels of the line inside the picture, i0..i1 (at() moves one way along i); the
+        // ends are looked at first, and most lines of a picture without ruled lines stop there.
+        int i0 = 0, i1 = len - 1;
+        while (i0 < len && (at(l, drift, i0) < 0 || at(l, drift, i0) >= n)) ++i0;
+        while (i1 >= i0 && (at(l, drift, i1) < 0 || at(l, drift, i1) >= n)) --i1;
+        const int valid = i1 - i0 + 1;
+        if (valid < 3 * edge) continue;
+        float lo = 1e9f;
+        for (int first : {i0, i1 - edge + 1}) {
+          for (int j = 0; j < edge; ++j) values[size_t(j)] = ridge(at(l, drift, first + j), first + j);
+          lo = std::min(lo, quantile(0, edge, edge / 2));
+        }
+        if (lo <= 0.1f) continue;
+        for (int i = i0; i <= i1; ++i) values[size_t(i - i0)] = ridge(at(l, drift, i), i);
+        const float q = quantile(0, valid, valid / 3);
+        if (q <= 0.2f || lo < 0.5f * q) continue;
+        level[size_t(l)] = std::min(quantile(0, valid, valid / 2), 0.99f);
+        ++count;
+      }
+      return count;
+    };
+    std::vector<float> level, best_level;
+    int best = 0, best_drift = 0;
+    for (int d = 0; d <= most; d = d > 0 ? -d : 1 - d) {  // 0, 1, -1, 2, -2, ...
+      const int count = levels(d, level);
+      if (count > best) best = count, best_drift = d, best_level = level;
+    }
+    if (best == 0) continue;
+    for (int l = 0; l < n;) {
+      int end = l;
+      while (end < n && best_level[size_t(end)] > 0) ++end;
+      if (end > l && end - l <= thickest) {
+        ++taken;
+        for (int m = std::max(0, l - 1); m < std::min(n, end + 1); ++m) {  // the run and a line each side
+          const float q = best_level[size_t(std::clamp(m, l, end - 1))];
+          for (int i = 0; i < len; ++i)
+            if (const int k = at(m, best_drift, i); k >= 0 && k < n) {
+              float& v = ink[index(k, i)];
+              v = peak * std::max(0.0f, v / peak - q) / (1 - q);
+            }
+        }
+      }
+      l = std::max(end, l + 1);
+    }
+  }
+  return taken;
+}
+
 // Otsu's threshold between the two classes of values in v (dark and light): the level that
 // makes the variance between the classes largest, on a 256-bin histogram of v's range.
 float two_class_threshold(const std::vector<float>& v) {
@@ -615,7 +708,7 @@ float estimate_noise_sigma(const std::vector<float>& v, int w, int h) {
   return r[r.size() / 2] / (0.6745f * 6);
 }
 
-std::vector<float> to_mnist_form(const std::vector<uint8_t>& gray, int w, int h, bool* redrawn) {
+std::vector<float> to_mnist_form(const std::vector<uint8_t>& gray, int w, int h, PictureNotes* notes) {
   DUET_CHECK(int64_t(gray.size()) == int64_t(w) * h && w > 0 && h > 0, "to_mnist_form: bad image size");
   // Polarity from the border: MNIST digits are light ink on a dark background.
   double border = 0;
@@ -652,6 +745,7 @@ std::vector<float> to_mnist_form(const std::vector<uint8_t>& gray, int w, int h,
     const double blur = (0.6 + 2.0 * sigma) * std::max(w, h) / 28.0;
     ink = gaussian_blur(ink, w, h, blur);
     residual = float(1.5 * sigma / (2 * std::sqrt(M_PI) * blur));  // 1.5 x white noise's sigma after the blur
+    if (notes) notes->noise = sigma;
   }
   // Uneven light (a shadow, a lamp to one side) makes the paper brighter in one place than in
   // another. A first estimate of the paper's local level is the smallest value within a fifth
@@ -663,10 +757,15 @@ std::vector<float> to_mnist_form(const std::vector<uint8_t>& gray, int w, int h,
   const int r = std::max(1, std::max(w, h) / 5);
   const std::vector<float> paper =
       paper_median(ink, window_filter(window_filter(ink, w, h, r, Window::kMin), w, h, r, Window::kMean), w, h);
+  const std::vector<float> seen = ink;
   for (size_t i = 0; i < ink.size(); ++i)
     ink[i] = std::max(0.0f, ink[i] - paper[i] - residual) / (invert ? std::max(0.05f, 1.0f - paper[i]) : 1.0f);
-  if (residual > 0) clear_specks(ink, w, h, std::max(w, h) / 28.0);
-  return fit_to_mnist(std::move(ink), w, h, ThinStrokes::kRedraw, redrawn);
+  // A notebook's lines and squares, then what is left of noise or lines (a corner's end of a
+  // tilted line too short to be followed) away from the digit.
+  const int lines = remove_ruled_lines(ink, seen, w, h);
+  if (notes) notes->lines = lines;
+  if (lines > 0 || residual > 0) clear_specks(ink, w, h, std::max(w, h) / 28.0);
+  return fit_to_mnist(std::move(ink), w, h, ThinStrokes::kRedraw, notes ? &notes->redrawn : nullptr);
 }
 
 std::vector<float> fit_to_mnist(std::vector<float> ink, int w, int h, ThinStrokes thin, bool* redrawn) {

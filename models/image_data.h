@@ -124,11 +124,17 @@ class ImageSet {
 // polarity fixed to a light digit on a dark background (judged from the border), pictures
 // over 256 pixels a side shrunk first, noisy ones smoothed (kNoisyPicture), uneven light
 // evened out (the paper's local level subtracted; for dark ink on light paper, also divided
-// out), the ink's bounding box scaled to fit 20x20 keeping its aspect (a digit of thin strokes
-// redrawn with a pen of MNIST's width instead: models/strokes.h), placed so its centre of mass
-// is at the centre of the 28x28 field. Throws when the picture is blank. `redrawn`, when
-// given, says whether the strokes were redrawn.
-std::vector<float> to_mnist_form(const std::vector<uint8_t>& gray, int w, int h, bool* redrawn = nullptr);
+// out), a notebook's ruled lines and squares taken out (kMinLinedPicture), the ink's bounding
+// box scaled to fit 20x20 keeping its aspect (a digit of thin strokes redrawn with a pen of
+// MNIST's width instead: models/strokes.h), placed so its centre of mass is at the centre of
+// the 28x28 field. Throws when the picture is blank. `notes`, when given, says what was done
+// beyond that (duet predict notes it).
+struct PictureNotes {
+  bool redrawn = false;  // thin strokes redrawn with a pen as wide as MNIST's
+  float noise = 0;       // the noise's estimated sigma where the picture was smoothed, else 0
+  int lines = 0;         // ruled lines (rows and columns) taken out
+};
+std::vector<float> to_mnist_form(const std::vector<uint8_t>& gray, int w, int h, PictureNotes* notes = nullptr);
 // The sigma of white noise in a w x h picture (values 0-1): the median absolute response of a
 // 3x3 Laplacian (Immerkaer's mask 1 -2 1 / -2 4 -2 / 1 -2 1, whose response to white noise of
 // sigma s spreads 6 s) over 0.6745 (a normal value's median absolute deviation) x 6. Even paper,
@@ -140,6 +146,9 @@ float estimate_noise_sigma(const std::vector<float>& v, int w, int h);
 // the ink; a photograph (its sensor noise of sigma 4 levels reads 0.015-0.017) and a clean
 // picture stay as they are.
 constexpr float kNoisyPicture = 0.025f;
+// to_mnist_form looks for ruled lines and grids (a notebook's page) in pictures at least this
+// many pixels a side (twice MNIST's: a picture with room for lines around the digit).
+constexpr int kMinLinedPicture = 56;
 // What fit_to_mnist does with a digit of thin strokes: shrinks it as it is, or redraws it
 // (redraw_thin_strokes). Pictures from outside take kRedraw; the digits duet makes from
 // MNIST's for training and tests keep theirs.

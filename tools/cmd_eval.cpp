@@ -496,9 +496,15 @@ int cmd_predict(const Argv& argv) {
   }
   if (has_image) {
     gray = models::load_gray_image(image_path, &w, &h);
-    bool redrawn = false;
-    about_file(image_path, [&] { (void)models::to_mnist_form(gray, w, h, &redrawn); });
-    if (redrawn)
+    models::PictureNotes notes;
+    about_file(image_path, [&] { (void)models::to_mnist_form(gray, w, h, &notes); });
+    if (notes.noise > 0)
+      std::fprintf(stderr, "duet: note: %s: the picture is noisy (noise estimate %.2f); it is read smoothed\n",
+                   image_path.c_str(), notes.noise);
+    if (notes.lines > 0)
+      std::fprintf(stderr, "duet: note: %s: %d ruled line%s taken out before the digit was looked for\n",
+                   image_path.c_str(), notes.lines, notes.lines == 1 ? "" : "s");
+    if (notes.redrawn)
       std::fprintf(stderr, "duet: note: %s: the digit's strokes are thin; it is read redrawn with a pen as wide as "
                    "MNIST's\n", image_path.c_str());
   }

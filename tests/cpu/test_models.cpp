@@ -468,7 +468,10 @@ TEST(Images, ToMnistFormEvensOutUnevenLight) {
     EXPECT_EQ(models::photograph(ring.data(), again), photo);  // reproducible for a seed
     EXPECT_GT(photo[0] + photo[71] + photo[72 * 71] + photo[72 * 72 - 1], 4 * 100) << "paper is light";
     EXPECT_LT(photo[size_t(8 + 2 * 14) * 72 + 8 + 17], 130) << "ink is dark";  // on the ring's left side
-    const std::vector<float> back = models::to_mnist_form(photo, 72, 72);
+    models::PictureNotes notes;
+    const std::vector<float> back = models::to_mnist_form(photo, 72, 72, &notes);
+    EXPECT_EQ(notes.noise, 0) << "seed " << seed << ": sensor noise is not smoothed";
+    EXPECT_EQ(notes.lines, 0) << "seed " << seed << ": the shadow's edge is not a line";
     // Stray ink: anywhere more than 2 pixels from the clean digit's ink (the two pictures may
     // be placed a pixel apart: each is centred by its own mass, rounded to whole pixels).
     double stray = 0, diff = 0;
@@ -555,13 +558,17 @@ TEST(Images, ToMnistFormReadsANoisyPicture) {
       return g;
     };
     Rng none(0);
-    const std::vector<float> clean = models::to_mnist_form(file(0, none), n, n);
+    models::PictureNotes notes;
+    const std::vector<float> clean = models::to_mnist_form(file(0, none), n, n, &notes);
+    EXPECT_EQ(notes.noise, 0) << "a clean picture is not smoothed";
     for (double sigma : {0.3, 0.5}) {
       for (uint64_t seed = 0; seed < 10; ++seed) {
         Rng rng(seed);
-        const std::vector<float> back = models::to_mnist_form(file(sigma, rng), n, n);
+        const std::vector<float> back = models::to_mnist_form(file(sigma, rng), n, n, &notes);
         const std::string at = (paper ? "paper, sigma " : "28x28, sigma ") + std::to_string(sigma) + ", seed " +
                                std::to_string(seed);
+        EXPECT_GT(notes.noise, models::kNoisyPicture) << at << ": smoothed, and said so";
+        EXPECT_EQ(notes.lines, 0) << at;
         double stray = 0;  // ink more than 2 pixels from the clean digit's
         for (int y = 0; y < 28; ++y)
           for (int x = 0; x < 28; ++x) {
@@ -582,6 +589,81 @@ TEST(Images, ToMnistFormReadsANoisyPicture) {
       }
     }
   }
+}
+
+// A digit written on a notebook's page: ruled lines (or a grid) crossing the picture, level or
+// turned by a few degrees as in a photograph taken askew, come off before the digit is looked
+// for: the digit comes back as from blank paper (the same box within 2 pixels, centred, no
+// ink left more than 2 pixels from the clean digit's). Without the step the lines are ink,
+// the box spans the picture and the digit shrinks to a smudge between lines.
+TEST(Images, ToMnistFormRemovesRuledLines) {
+  const std::vector<float> ring = ring_digit();
+  const int n = 112;  // the ring 4x enlarged, dark ink on white paper
+  auto page = [&](double level, bool grid, double degrees, int offset) {
+    std::vector<double> dark(size_t(n) * n);
+    for (int y = 0; y < n; ++y)
+      for (int x = 0; x < n; ++x) dark[size_t(y) * n + x] = ring[size_t(y / 4) * 28 + x / 4];
+    const double slope = std::tan(degrees * M_PI / 180);
+    for (int start = offset - 2 * 28; start < n + 2 * 28; start += 28)
+      for (int t = 0; t < n; ++t)
+        for (int k = 0; k < 2; ++k) {  // lines 2 pixels wide
+          const int c = int(std::lround(start + slope * (t - n / 2))) + k;
+          if (c < 0 || c >= n) continue;
+          dark[size_t(c) * n + t] = std::max(dark[size_t(c) * n + t], level);
+          if (grid) {
+            const int cv = int(std::lround(start - slope * (t - n / 2))) + k;
+            if (cv >= 0 && cv < n) dark[size_t(t) * n + cv] = std::max(dark[size_t(t) * n + cv], level);
+          }
+        }
+    std::vector<uint8_t> g(dark.size());
+    for (size_t i = 0; i < g.size(); ++i) g[i] = uint8_t(std::lround(255 * (1 - 0.85 * dark[i])));
+    return g;
+  };
+  models::PictureNotes notes;
+  const std::vector<float> clean = models::to_mnist_form(page(0, false, 0, 0), n, n, &notes);
+  EXPECT_EQ(notes.lines, 0) << "blank paper has no lines";
+  const InkBox want = ink_box(clean, 0.5);
+  for (double level : {0.3, 0.6})
+    for (bool grid : {false, true})
+      for (double degrees : {0.0, 3.0, -4.0})
+        for (int offset : {3, 17}) {
+          const std::string at = "lines " + std::to_string(level) + (grid ? " grid" : "") + ", " +
+                                 std::to_string(degrees) + " degrees, offset " + std::to_string(offset);
+          const std::vector<float> back = models::to_mnist_form(page(level, grid, degrees, offset), n, n, &notes);
+          EXPECT_GE(notes.lines, grid ? 8 : 4) << at << ": four lines a way cross the page";
+          EXPECT_LE(notes.lines, grid ? 10 : 5) << at;
+          EXPECT_EQ(notes.noise, 0) << at;
+          double stray = 0;
+          for (int y = 0; y < 28; ++y)
+            for (int x = 0; x < 28; ++x) {
+              bool near = false;
+              for (int dy = -2; dy <= 2; ++dy)
+                for (int dx = -2; dx <= 2; ++dx) {
+                  const int yy = y + dy, xx = x + dx;
+                  near = near || (yy >= 0 && yy < 28 && xx >= 0 && xx < 28 && clean[yy * 28 + xx] > 0.0f);
+                }
+              if (!near) stray = std::max(stray, double(back[y * 28 + x]));
+            }
+          const InkBox got = ink_box(back, 0.5);
+          EXPECT_LT(stray, 0.3) << at << ": a line read as ink";
+          EXPECT_NEAR(got.width, want.width, 2) << at;
+          EXPECT_NEAR(got.height, want.height, 2) << at;
+          EXPECT_NEAR(got.cx, 14, 1) << at;
+          EXPECT_NEAR(got.cy, 14, 1) << at;
+        }
+}
+
+// A long thin stroke from edge to edge of a close crop (a 1) looks like a ruled line, but it
+// is the darkest ink of the picture, and ink as dark as that is kept where a line is taken
+// out: the bar comes back 20 pixels tall.
+TEST(Images, ToMnistFormKeepsAStrokeCroppedClose) {
+  const int n = 64;
+  std::vector<uint8_t> g(size_t(n) * n, 240);
+  for (int y = 0; y < n; ++y)
+    for (int x = 30; x < 33; ++x) g[size_t(y) * n + x] = 20;
+  const std::vector<float> d = models::to_mnist_form(g, n, n);
+  EXPECT_EQ(ink_box(d, 0.5).height, 20);
+  EXPECT_LE(ink_box(d, 0.5).width, 4);
 }
 
 // A bold digit cropped close, its ink most of the picture, is the digit and not the
