@@ -452,6 +452,24 @@ std::vector<float> ring_digit() {
   return ring;
 }
 
+// The brightest pixel of `back` more than 2 pixels from every inked pixel of `clean` (two
+// 28x28 digits, which may be placed a pixel apart: each is centred by its own mass, rounded
+// to whole pixels): ink where the clean digit has none.
+double stray_ink(const std::vector<float>& back, const std::vector<float>& clean) {
+  double stray = 0;
+  for (int y = 0; y < 28; ++y)
+    for (int x = 0; x < 28; ++x) {
+      bool near = false;
+      for (int dy = -2; dy <= 2; ++dy)
+        for (int dx = -2; dx <= 2; ++dx) {
+          const int yy = y + dy, xx = x + dx;
+          near = near || (yy >= 0 && yy < 28 && xx >= 0 && xx < 28 && clean[yy * 28 + xx] > 0.0f);
+        }
+      if (!near) stray = std::max(stray, double(back[y * 28 + x]));
+    }
+  return stray;
+}
+
 // A photographed digit (dark ink on paper under uneven light, sensor noise) comes back from
 // to_mnist_form as the digit: where the clean digit has no ink the photo's has none either
 // (the shadow is not read as ink), and the ink lands where the clean digit's does. Pictures
@@ -472,21 +490,9 @@ TEST(Images, ToMnistFormEvensOutUnevenLight) {
     const std::vector<float> back = models::to_mnist_form(photo, 72, 72, &notes);
     EXPECT_EQ(notes.noise, 0) << "seed " << seed << ": sensor noise is not smoothed";
     EXPECT_EQ(notes.lines, 0) << "seed " << seed << ": the shadow's edge is not a line";
-    // Stray ink: anywhere more than 2 pixels from the clean digit's ink (the two pictures may
-    // be placed a pixel apart: each is centred by its own mass, rounded to whole pixels).
-    double stray = 0, diff = 0;
-    for (int y = 0; y < 28; ++y)
-      for (int x = 0; x < 28; ++x) {
-        bool near = false;
-        for (int dy = -2; dy <= 2; ++dy)
-          for (int dx = -2; dx <= 2; ++dx) {
-            const int yy = y + dy, xx = x + dx;
-            near = near || (yy >= 0 && yy < 28 && xx >= 0 && xx < 28 && clean[yy * 28 + xx] > 0.0f);
-          }
-        if (!near) stray = std::max(stray, double(back[y * 28 + x]));
-        diff += std::abs(back[y * 28 + x] - clean[y * 28 + x]) / 784;
-      }
-    EXPECT_LT(stray, 0.5) << "seed " << seed << ": the background of the photo was read as ink";
+    double diff = 0;
+    for (int i = 0; i < 784; ++i) diff += std::abs(back[i] - clean[i]) / 784;
+    EXPECT_LT(stray_ink(back, clean), 0.5) << "seed " << seed << ": the background of the photo was read as ink";
     EXPECT_LT(diff, 0.12) << "seed " << seed;
     EXPECT_NEAR(ink_box(back, 0.5).width, ink_box(clean, 0.5).width, 2) << "seed " << seed;
     EXPECT_NEAR(ink_box(back, 0.5).height, ink_box(clean, 0.5).height, 2) << "seed " << seed;
@@ -569,18 +575,7 @@ TEST(Images, ToMnistFormReadsANoisyPicture) {
                                std::to_string(seed);
         EXPECT_GT(notes.noise, models::kNoisyPicture) << at << ": smoothed, and said so";
         EXPECT_EQ(notes.lines, 0) << at;
-        double stray = 0;  // ink more than 2 pixels from the clean digit's
-        for (int y = 0; y < 28; ++y)
-          for (int x = 0; x < 28; ++x) {
-            bool near = false;
-            for (int dy = -2; dy <= 2; ++dy)
-              for (int dx = -2; dx <= 2; ++dx) {
-                const int yy = y + dy, xx = x + dx;
-                near = near || (yy >= 0 && yy < 28 && xx >= 0 && xx < 28 && clean[yy * 28 + xx] > 0.0f);
-              }
-            if (!near) stray = std::max(stray, double(back[y * 28 + x]));
-          }
-        EXPECT_LT(stray, 0.3) << at << ": grain read as ink";
+        EXPECT_LT(stray_ink(back, clean), 0.3) << at << ": grain read as ink";
         const int slack = sigma < 0.4 ? 2 : 3;  // pixels of the box's size
         EXPECT_NEAR(ink_box(back, 0.5).width, ink_box(clean, 0.5).width, slack) << at;
         EXPECT_NEAR(ink_box(back, 0.5).height, ink_box(clean, 0.5).height, slack) << at;
@@ -633,19 +628,8 @@ TEST(Images, ToMnistFormRemovesRuledLines) {
           EXPECT_GE(notes.lines, grid ? 8 : 4) << at << ": four lines a way cross the page";
           EXPECT_LE(notes.lines, grid ? 10 : 5) << at;
           EXPECT_EQ(notes.noise, 0) << at;
-          double stray = 0;
-          for (int y = 0; y < 28; ++y)
-            for (int x = 0; x < 28; ++x) {
-              bool near = false;
-              for (int dy = -2; dy <= 2; ++dy)
-                for (int dx = -2; dx <= 2; ++dx) {
-                  const int yy = y + dy, xx = x + dx;
-                  near = near || (yy >= 0 && yy < 28 && xx >= 0 && xx < 28 && clean[yy * 28 + xx] > 0.0f);
-                }
-              if (!near) stray = std::max(stray, double(back[y * 28 + x]));
-            }
           const InkBox got = ink_box(back, 0.5);
-          EXPECT_LT(stray, 0.3) << at << ": a line read as ink";
+          EXPECT_LT(stray_ink(back, clean), 0.3) << at << ": a line read as ink";
           EXPECT_NEAR(got.width, want.width, 2) << at;
           EXPECT_NEAR(got.height, want.height, 2) << at;
           EXPECT_NEAR(got.cx, 14, 1) << at;
