@@ -225,22 +225,22 @@ void clear_specks(std::vector<float>& ink, int w, int h, double margin) {
       if (x < box.x0 - m || x > box.x1 + m || y < box.y0 - m || y > box.y1 + m) ink[size_t(y) * w + x] = 0;
 }
 
-// Ruled lines and grids (a page of a notebook, squared paper) cross the whole picture: taken
-// for ink, they make the ink's bounding box as wide (or tall) as the picture and shrink the
-// digit to a smudge. `seen` is the picture (w x h, light ink on a dark background) before the
-// paper's level was taken off, `ink` after. Lines are followed at every slope of up to 5
-// degrees (a page photographed askew), and at the slope that finds the most, a line is a
-// ridge in `seen`: all but a third of its pixels stand above the darker of the lines `gap`
-// before and after them by more than a fifth of the peak of `ink` (what fit_to_mnist's box would
-// count as ink), the median of a sixteenth of it at each end stands above a tenth of the peak
-// and half of that (a ruled line runs from edge to edge; a digit's stroke seldom does), in a
-// run of such lines no thicker than a sixteenth of the picture (a digit's bar drawn across a
-// close crop is thicker). Along the run and the line on each side of it (what the rounding of
-// the slope leaves), each line's level (its median) is taken out of `ink`, the ink crossing
-// it kept: v -> (v - level) / (1 - level), in units of the peak, so a "line" as dark as the
-// darkest ink (the one stroke of a 1 cropped close) stays. Then the same for columns. Pictures
-// under kMinLinedPicture pixels a side are left as they are. Returns how many lines (runs of
-// rows or columns) were taken out.
+// Ruled lines and grids (a page of a notebook, squared paper) cross the whole picture: taken for
+// ink, they make the ink's bounding box as wide (or tall) as the picture and shrink the digit to a
+// smudge. `seen` is the picture (w x h, light ink on a dark background) before the paper's level
+// was taken off, `ink` after. Lines are followed at every slope of up to 5 degrees (a page
+// photographed askew), and at the slope that finds the most, a line is a ridge in `seen`: all but a
+// third of its pixels stand above the darker of the lines `gap` before and after them by more than
+// a fifth of the peak of `ink` (what fit_to_mnist's box would count as ink), the median of a
+// sixteenth of it, a sixteenth in from each end, stands above a tenth of the peak and half of that
+// (a ruled line runs from edge to edge and a printed box's line nearly so; a digit's stroke seldom
+// does), in a run of such lines no thicker than a sixteenth of the picture (a digit's bar drawn
+// across a close crop is thicker). Along the run and the line on each side of it (what the rounding
+// of the slope leaves), each line's level (its median) is taken out of `ink`, the ink crossing it
+// kept: v -> (v - level) / (1 - level), in units of the peak, so a "line" as dark as the darkest
+// ink (the one stroke of a 1 cropped close) stays. Then the same for columns. Pictures under
+// kMinLinedPicture pixels a side are left as they are. Returns how many lines (runs of rows or
+// columns) were taken out.
 int remove_ruled_lines(std::vector<float>& ink, const std::vector<float>& seen, int w, int h) {
   if (std::min(w, h) < kMinLinedPicture) return 0;
   const float peak = *std::max_element(ink.begin(), ink.end());
@@ -270,15 +270,16 @@ int remove_ruled_lines(std::vector<float>& ink, const std::vector<float>& seen, 
       level.assign(size_t(n), 0.0f);
       int count = 0;
       for (int l = 0; l < n; ++l) {
-        // The pixels of the line inside the picture, i0..i1 (at() moves one way along i); the
-        // ends are looked at first, and most lines of a picture without ruled lines stop there.
+        // The pixels of the line inside the picture, i0..i1 (at() moves one way along i); near
+        // its ends it is looked at first, and most lines of a picture without ruled lines stop
+        // there.
         int i0 = 0, i1 = len - 1;
         while (i0 < len && (at(l, drift, i0) < 0 || at(l, drift, i0) >= n)) ++i0;
         while (i1 >= i0 && (at(l, drift, i1) < 0 || at(l, drift, i1) >= n)) --i1;
         const int valid = i1 - i0 + 1;
-        if (valid < 3 * edge) continue;
+        if (valid < 4 * edge) continue;
         float lo = 1e9f;
-        for (int first : {i0, i1 - edge + 1}) {
+        for (int first : {i0 + edge, i1 - 2 * edge + 1}) {
           for (int j = 0; j < edge; ++j) values[size_t(j)] = ridge(at(l, drift, first + j), first + j);
           lo = std::min(lo, quantile(0, edge, edge / 2));
         }
@@ -710,12 +711,20 @@ float estimate_noise_sigma(const std::vector<float>& v, int w, int h) {
 
 std::vector<float> to_mnist_form(const std::vector<uint8_t>& gray, int w, int h, PictureNotes* notes) {
   DUET_CHECK(int64_t(gray.size()) == int64_t(w) * h && w > 0 && h > 0, "to_mnist_form: bad image size");
-  // Polarity from the border: MNIST digits are light ink on a dark background.
-  double border = 0;
-  int nb = 0;
-  for (int x = 0; x < w; ++x) border += gray[x] + gray[size_t(h - 1) * w + x], nb += 2;
-  for (int y = 0; y < h; ++y) border += gray[size_t(y) * w] + gray[size_t(y) * w + w - 1], nb += 2;
-  const bool invert = border / nb > 127;
+  // Polarity from the border: MNIST digits are light ink on a dark background. A dark border
+  // around light paper (a printed box drawn along the picture's edge) is not the background:
+  // where the ring of pixels a sixteenth of the picture inside the border is light, that ring
+  // decides.
+  auto ring_mean = [&](int d) {  // the mean of the pixels d from the picture's edge
+    if (2 * d >= std::min(w, h)) return -1.0;
+    double sum = 0;
+    int count = 0;
+    for (int x = d; x < w - d; ++x) sum += gray[size_t(d) * w + x] + gray[size_t(h - 1 - d) * w + x], count += 2;
+    for (int y = d + 1; y < h - 1 - d; ++y)
+      sum += gray[size_t(y) * w + d] + gray[size_t(y) * w + w - 1 - d], count += 2;
+    return sum / count;
+  };
+  const bool invert = ring_mean(0) > 127 || ring_mean(std::max(2, std::min(w, h) / 16)) > 127;
   // Large pictures (a phone photo) are first area-averaged down to at most 256 pixels a side:
   // the digit ends up 20 pixels tall anyway.
   const int f = (std::max(w, h) + 255) / 256;

@@ -5,7 +5,8 @@ written on a notebook's ruled or squared paper, perhaps photographed askew; for
     duet eval --model-dir IMAGE_MODEL --inputs OUT
 
     pictures.py OUT [--data DIR] [--count N] [--scale K] [--paper] [--noise SIGMA] [--salt P]
-                [--lines LEVEL [--grid] [--spacing PX] [--line-width PX] [--tilt DEG]] [--seed S]
+                [--lines LEVEL [--grid] [--spacing PX] [--tilt DEG]] [--frame PX] [--line-width PX]
+                [--seed S]
 
 The first N digits of MNIST's test set (DIR/mnist/t10k-*-ubyte.gz; DIR defaults to
 $DUET_DATA, else ./data, else ../shared/data) are written as OUT/D_mnist_I.pgm (D the digit,
@@ -15,7 +16,9 @@ white paper. --lines LEVEL (0-1, a share of the ink's darkness; implies --paper)
 horizontal lines LEVEL dark and --line-width pixels wide every --spacing pixels (default 8K,
 at a random offset per picture), and vertical ones too with --grid (squared paper); --tilt
 DEG turns the lines of each picture by an angle drawn from -DEG..DEG (a page photographed
-askew; the digit stays upright). --noise SIGMA adds Gaussian noise of that sigma (in units of
+askew; the digit stays upright). --frame PX draws a printed box around the digit, as on a form:
+lines 0.7 dark and --line-width wide, PX pixels inside the picture's edge (0: along it; implies
+--paper). --noise SIGMA adds Gaussian noise of that sigma (in units of
 black to white) to every pixel, clipped to 0-255 as a file stores it; --salt P sets a share P
 of the pixels to black or white, half each (salt-and-pepper noise). Draws come from --seed
 (default 0), so a set is reproducible. docs/training.md (Noisy pictures, Ruled paper)
@@ -59,7 +62,7 @@ def read_idx(path, magic, header):
 def picture(digit, k, args, rng):
     """One 28k x 28k picture (bytes, row by row) of a 28x28 digit (bytes 0-255)."""
     n = 28 * k
-    paper = args.paper or args.lines > 0
+    paper = args.paper or args.lines > 0 or args.frame >= 0
     # Ink darkness 0-1 of each pixel, the digit enlarged k times.
     dark = [[digit[(y // k) * 28 + x // k] / 255.0 for x in range(n)] for y in range(n)]
     if args.lines > 0:
@@ -74,6 +77,12 @@ def picture(digit, k, args, rng):
                         if 0 <= c + w < n:
                             y, x = (t, c + w) if vertical else (c + w, t)
                             dark[y][x] = max(dark[y][x], args.lines)
+    if args.frame >= 0:
+        a, width = args.frame, args.line_width or max(1, k // 2)
+        for y in range(a, n - a):
+            for x in range(a, n - a):
+                if min(x, y, n - 1 - x, n - 1 - y) < a + width:
+                    dark[y][x] = max(dark[y][x], 0.7)
     out = bytearray(n * n)
     for y in range(n):
         for x in range(n):
@@ -98,8 +107,9 @@ def main():
     ap.add_argument("--lines", type=float, default=0.0, help="ruled lines this dark, 0-1 (default 0: none)")
     ap.add_argument("--grid", action="store_true", help="with --lines: vertical lines too")
     ap.add_argument("--spacing", type=int, default=0, help="with --lines: pixels between lines (default 8 x scale)")
-    ap.add_argument("--line-width", type=int, default=0, help="with --lines: pixels (default scale / 2)")
+    ap.add_argument("--line-width", type=int, default=0, help="with --lines or --frame: pixels (default scale / 2)")
     ap.add_argument("--tilt", type=float, default=0.0, help="with --lines: largest angle in degrees, 0-20")
+    ap.add_argument("--frame", type=int, default=-1, help="a printed box this many pixels inside the edge")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     if not 1 <= args.count <= 10000:
@@ -112,8 +122,12 @@ def main():
         fail(f"--salt must lie in 0..1, got {args.salt}")
     if not 0 <= args.lines <= 1:
         fail(f"--lines must lie in 0..1, got {args.lines}")
-    if args.lines == 0 and (args.grid or args.spacing or args.line_width or args.tilt):
-        fail("--grid, --spacing, --line-width and --tilt shape the ruled lines: give --lines LEVEL with them")
+    if args.lines == 0 and (args.grid or args.spacing or args.tilt):
+        fail("--grid, --spacing and --tilt shape the ruled lines: give --lines LEVEL with them")
+    if args.line_width and args.lines == 0 and args.frame < 0:
+        fail("--line-width sets the width of the ruled lines or the box: give --lines LEVEL or --frame PX with it")
+    if args.frame < -1 or args.frame > 7 * args.scale:
+        fail(f"--frame must lie in 0..{7 * args.scale} pixels (inside a quarter of the side), got {args.frame}")
     if args.spacing and not 2 <= args.spacing <= 28 * args.scale:
         fail(f"--spacing must lie in 2..{28 * args.scale} (the picture's side), got {args.spacing}")
     if args.line_width and not 1 <= args.line_width <= 8 * args.scale:

@@ -637,6 +637,37 @@ TEST(Images, ToMnistFormRemovesRuledLines) {
         }
 }
 
+// A digit written in a printed box, as on a form: the frame's lines, stopping a few pixels
+// short of the picture's edges or drawn along them, are taken out as ruled lines are; a frame
+// along the edges does not make the paper read as ink (the polarity looks inside the border).
+TEST(Images, ToMnistFormReadsADigitInAPrintedBox) {
+  const std::vector<float> ring = ring_digit();
+  const int n = 112;
+  auto boxed = [&](int inset) {
+    std::vector<uint8_t> g(size_t(n) * n);
+    for (int y = 0; y < n; ++y)
+      for (int x = 0; x < n; ++x) {
+        const int from_edge = std::min({x, y, n - 1 - x, n - 1 - y});
+        const bool frame = from_edge >= inset && from_edge < inset + 2;
+        const double dark = std::max(double(ring[size_t(y / 4) * 28 + x / 4]), frame ? 0.7 : 0.0);
+        g[size_t(y) * n + x] = uint8_t(std::lround(255 * (1 - 0.85 * dark)));
+      }
+    return g;
+  };
+  models::PictureNotes notes;
+  const std::vector<float> clean = models::to_mnist_form(boxed(n), n, n);  // no frame
+  const InkBox want = ink_box(clean, 0.5);
+  for (int inset : {0, 4}) {
+    const std::vector<float> back = models::to_mnist_form(boxed(inset), n, n, &notes);
+    EXPECT_EQ(notes.lines, 4) << "frame " << inset << " px inside the edge: two rows and two columns";
+    EXPECT_LT(stray_ink(back, clean), 0.3) << "frame " << inset;
+    EXPECT_NEAR(ink_box(back, 0.5).width, want.width, 2) << "frame " << inset;
+    EXPECT_NEAR(ink_box(back, 0.5).height, want.height, 2) << "frame " << inset;
+    EXPECT_NEAR(ink_box(back, 0.5).cx, 14, 1) << "frame " << inset;
+    EXPECT_NEAR(ink_box(back, 0.5).cy, 14, 1) << "frame " << inset;
+  }
+}
+
 // A long thin stroke from edge to edge of a close crop (a 1) looks like a ruled line, but it
 // is the darkest ink of the picture, and ink as dark as that is kept where a line is taken
 // out: the bar comes back 20 pixels tall.

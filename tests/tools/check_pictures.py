@@ -93,6 +93,15 @@ def main():
     _, _, turned = read_pgm(os.path.join(work, "tilt10", "0_mnist_1.pgm"))
     assert level != turned
 
+    # A printed box: a frame of lines 0.7 dark, --line-width wide, PX inside the edge.
+    r = P("frame", "--scale", "2", "--frame", "3", "--line-width", "2")
+    assert r.returncode == 0, r.stderr
+    _, _, px = read_pgm(os.path.join(work, "frame", "0_mnist_1.pgm"))
+    edge = round(255 * (1 - 0.85 * 0.7))
+    framed = {(x, y) for y in range(56) for x in range(56) if px[y * 56 + x] == edge}
+    want = {(x, y) for y in range(3, 53) for x in range(3, 53) if min(x, y, 55 - x, 55 - y) < 5}
+    assert framed == want and all(px[y * 56 + x] in (edge, 255) for y in range(56) for x in range(56))
+
     # Noise: clipped to 0-255, the same for the same seed, another draw for another seed.
     for seed in ("0", "1"):
         r = P("noise" + seed, "--noise", "0.3", "--seed", seed)
@@ -119,6 +128,8 @@ def main():
         (["--salt", "-0.1"], "--salt must lie in 0..1"),
         (["--lines", "1.5"], "--lines must lie in 0..1"),
         (["--grid"], "give --lines LEVEL with them"),
+        (["--line-width", "2"], "give --lines LEVEL or --frame PX with it"),
+        (["--frame", "8"], "--frame must lie in 0..7 pixels"),
         (["--tilt", "3"], "give --lines LEVEL with them"),
         (["--lines", "0.3", "--tilt", "30"], "--tilt must lie in 0..20 degrees"),
         (["--lines", "0.3", "--spacing", "1"], "--spacing must lie in 2..28"),
