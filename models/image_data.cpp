@@ -89,34 +89,36 @@ std::optional<InkBox> digit_box(const std::vector<float>& digit) {
   return ink_box(digit, 28, 28, 0.2f * peak);
 }
 
+// A separable filter over a w x h picture: `line(in, out, n, step)` filters one line of n
+// values (`step` apart) into `out`, along every row and then along every column.
+template <typename LineFilter>
+std::vector<float> separable(const std::vector<float>& v, int w, int h, LineFilter line) {
+  std::vector<float> tmp(v.size()), out(v.size());
+  for (int y = 0; y < h; ++y) line(v.data() + size_t(y) * w, tmp.data() + size_t(y) * w, w, size_t(1));
+  for (int x = 0; x < w; ++x) line(tmp.data() + x, out.data() + x, h, size_t(w));
+  return out;
+}
+
 // Separable sliding-window filter over a w x h picture: each value becomes the minimum
 // (kMin) or the mean (kMean) of the (2r+1) x (2r+1) window around it, clipped at the edges.
 enum class Window { kMin, kMean };
 std::vector<float> window_filter(const std::vector<float>& v, int w, int h, int r, Window kind) {
-  std::vector<float> tmp(v.size()), out(v.size());
-  auto pass = [&](const std::vector<float>& in, std::vector<float>& o, int n, int lines, size_t step, size_t stride) {
-    std::vector<double> prefix(size_t(n) + 1);
-    for (int l = 0; l < lines; ++l) {
-      const float* line = in.data() + size_t(l) * stride;
-      float* dst = o.data() + size_t(l) * stride;
-      if (kind == Window::kMean) {
-        for (int i = 0; i < n; ++i) prefix[size_t(i) + 1] = prefix[size_t(i)] + line[size_t(i) * step];
-        for (int i = 0; i < n; ++i) {
-          const int a = std::max(0, i - r), b = std::min(n - 1, i + r);
-          dst[size_t(i) * step] = float((prefix[size_t(b) + 1] - prefix[size_t(a)]) / (b - a + 1));
-        }
-      } else {
-        for (int i = 0; i < n; ++i) {
-          float m = line[size_t(i) * step];
-          for (int j = std::max(0, i - r); j <= std::min(n - 1, i + r); ++j) m = std::min(m, line[size_t(j) * step]);
-          dst[size_t(i) * step] = m;
-        }
+  std::vector<double> prefix(size_t(std::max(w, h)) + 1);
+  return separable(v, w, h, [&](const float* line, float* dst, int n, size_t step) {
+    if (kind == Window::kMean) {
+      for (int i = 0; i < n; ++i) prefix[size_t(i) + 1] = prefix[size_t(i)] + line[size_t(i) * step];
+      for (int i = 0; i < n; ++i) {
+        const int a = std::max(0, i - r), b = std::min(n - 1, i + r);
+        dst[size_t(i) * step] = float((prefix[size_t(b) + 1] - prefix[size_t(a)]) / (b - a + 1));
+      }
+    } else {
+      for (int i = 0; i < n; ++i) {
+        float m = line[size_t(i) * step];
+        for (int j = std::max(0, i - r); j <= std::min(n - 1, i + r); ++j) m = std::min(m, line[size_t(j) * step]);
+        dst[size_t(i) * step] = m;
       }
     }
-  };
-  pass(v, tmp, w, h, 1, size_t(w));    // along rows
-  pass(tmp, out, h, w, size_t(w), 1);  // along columns
-  return out;
+  });
 }
 
 // The paper's level, refined: pixels more than half of the largest excess above the first
@@ -191,21 +193,16 @@ std::vector<float> gaussian_blur(const std::vector<float>& v, int w, int h, doub
   const int r = std::max(1, int(std::ceil(3 * sigma)));
   std::vector<double> k(size_t(2 * r + 1));
   for (int i = -r; i <= r; ++i) k[size_t(i + r)] = std::exp(-0.5 * i * i / (sigma * sigma));
-  std::vector<float> tmp(v.size()), out(v.size());
-  auto pass = [&](const std::vector<float>& in, std::vector<float>& o, int n, int lines, size_t step, size_t stride) {
-    for (int l = 0; l < lines; ++l)
-      for (int i = 0; i < n; ++i) {
-        double acc = 0, wsum = 0;
-        for (int j = std::max(0, i - r); j <= std::min(n - 1, i + r); ++j) {
-          acc += k[size_t(j - i + r)] * in[size_t(l) * stride + size_t(j) * step];
-          wsum += k[size_t(j - i + r)];
-        }
-        o[size_t(l) * stride + size_t(i) * step] = float(acc / wsum);
+  return separable(v, w, h, [&](const float* line, float* dst, int n, size_t step) {
+    for (int i = 0; i < n; ++i) {
+      double acc = 0, wsum = 0;
+      for (int j = std::max(0, i - r); j <= std::min(n - 1, i + r); ++j) {
+        acc += k[size_t(j - i + r)] * line[size_t(j) * step];
+        wsum += k[size_t(j - i + r)];
       }
-  };
-  pass(v, tmp, w, h, 1, size_t(w));
-  pass(tmp, out, h, w, size_t(w), 1);
-  return out;
+      dst[size_t(i) * step] = float(acc / wsum);
+    }
+  });
 }
 
 // What is left of the noise of a smoothed picture (w x h, light ink on an even dark
