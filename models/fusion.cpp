@@ -52,7 +52,7 @@ bool degrades_audio(const Degradation& d) {
 }
 bool degrades_image(const Degradation& d) {
   return d.image.noise > 0 || d.image.occlude > 0 || d.image.blank || d.image.photo || d.image.lowres > 0 ||
-         d.image.pen > 0 || d.image.file_noise > 0;
+         d.image.pen > 0 || d.image.file_noise > 0 || d.image.file_salt > 0;
 }
 
 }  // namespace
@@ -117,6 +117,11 @@ std::vector<Degradation> degradations_of(const std::string& modality) {
       x.image.file_noise = sigma;
       out.push_back(x);
     }
+    // A tenth of the file's pixels black or white (salt-and-pepper noise).
+    Degradation salt;
+    salt.name = "image file salt 0.1";
+    salt.image.file_salt = 0.1;
+    out.push_back(salt);
   }
   if (modality == "audio") {
     for (double snr : {10.0, 0.0}) out.push_back(audio_noise_row(snr, NoiseColour::pink));

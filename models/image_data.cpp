@@ -1,6 +1,7 @@
 #include "models/image_data.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -206,7 +207,8 @@ std::vector<float> gaussian_blur(const std::vector<float>& v, int w, int h, doub
 }
 
 // What is left of the noise of a smoothed picture (w x h, light ink on an even dark
-// background) is blobs a few pixels wide: everything outside the bounding box of the ink's
+// background) is blobs a few pixels wide (of salt-and-pepper noise after the medians, the
+// clusters of specks they missed): everything outside the bounding box of the ink's
 // pieces (ink_mask, values above a fifth of the peak) that hold at least 10% of its pixels,
 // grown by `margin` pixels, is cleared, so the box fit_to_mnist finds is the digit's.
 void clear_specks(std::vector<float>& ink, int w, int h, double margin) {
@@ -220,6 +222,39 @@ void clear_specks(std::vector<float>& ink, int w, int h, double margin) {
   for (int y = 0; y < h; ++y)
     for (int x = 0; x < w; ++x)
       if (x < box.x0 - m || x > box.x1 + m || y < box.y0 - m || y > box.y1 + m) ink[size_t(y) * w + x] = 0;
+}
+
+// Salt-and-pepper noise (dust on a scan, dead pixels, a file's bit errors) is single pixels at
+// the far end of the range from everything around them; the noise estimate, a median, does not
+// see it below a tenth of the pixels, and each speck would count as ink. A pixel that differs by
+// more than half the range from each of its 8 neighbours is isolated; a clean picture has next
+// to none. Where more than kImpulsePicture of the pixels (w x h, values 0-1) are isolated, the
+// picture is returned with every pixel further than a third of the range from the median of its
+// 3x3 window (clamped at the edges) replaced by that median, and `replaced` says how many: the
+// impulses and the pairs they form by chance go, while a stroke two or more pixels wide stays (a
+// window on a stroke is mostly stroke). Otherwise nothing is returned.
+std::optional<std::vector<float>> without_impulses(const std::vector<float>& v, int w, int h, int* replaced) {
+  if (w < 3 || h < 3) return std::nullopt;
+  auto px = [&](int x, int y) { return v[size_t(std::clamp(y, 0, h - 1)) * w + std::clamp(x, 0, w - 1)]; };
+  int isolated = 0;
+  for (int y = 1; y + 1 < h; ++y)
+    for (int x = 1; x + 1 < w; ++x) {
+      bool alone = true;
+      for (int k = 0; k < 9 && alone; ++k)
+        if (k != 4) alone = std::abs(px(x, y) - px(x + k % 3 - 1, y + k / 3 - 1)) > 0.5f;
+      isolated += alone;
+    }
+  if (isolated <= kImpulsePicture * (w - 2) * (h - 2)) return std::nullopt;
+  std::vector<float> out = v;
+  *replaced = 0;
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      std::array<float, 9> window;
+      for (int k = 0; k < 9; ++k) window[size_t(k)] = px(x + k % 3 - 1, y + k / 3 - 1);
+      std::nth_element(window.begin(), window.begin() + 4, window.end());
+      if (float& o = out[size_t(y) * w + x]; std::abs(o - window[4]) > 1.0f / 3) o = window[4], ++*replaced;
+    }
+  return out;
 }
 
 // Ruled lines and grids (a page of a notebook, squared paper) cross the whole picture: taken for
@@ -466,10 +501,13 @@ Tensor ImageSet::batch(const std::vector<int64_t>& idx, const ImageAugment& aug,
       const std::vector<float> back = to_mnist_form(photograph(o, rng), kPhotoSide, kPhotoSide);
       std::copy(back.begin(), back.end(), o);
     }
-    if (fx.file_noise > 0) {  // a noisy 8-bit file, read as duet predict reads a picture
+    if (fx.file_noise > 0 || fx.file_salt > 0) {  // a noisy or speckled 8-bit file, read as predict reads one
       std::vector<uint8_t> file(784);
-      for (int i = 0; i < 784; ++i)
-        file[size_t(i)] = uint8_t(std::lround(std::clamp((o[i] + fx.file_noise * rng.normal()) * 255.0, 0.0, 255.0)));
+      for (int i = 0; i < 784; ++i) {
+        double v = o[i] + (fx.file_noise > 0 ? fx.file_noise * rng.normal() : 0.0);
+        if (fx.file_salt > 0 && rng.uniform() < fx.file_salt) v = rng.uniform() < 0.5 ? 0 : 1;
+        file[size_t(i)] = uint8_t(std::lround(std::clamp(v * 255.0, 0.0, 255.0)));
+      }
       std::vector<float> back(784, 0.0f);
       try {
         back = to_mnist_form(file, 28, 28);
@@ -708,6 +746,7 @@ float estimate_noise_sigma(const std::vector<float>& v, int w, int h) {
 
 std::vector<float> to_mnist_form(const std::vector<uint8_t>& gray, int w, int h, PictureNotes* notes) {
   DUET_CHECK(int64_t(gray.size()) == int64_t(w) * h && w > 0 && h > 0, "to_mnist_form: bad image size");
+  if (notes) *notes = PictureNotes{};
   // Polarity from the border: MNIST digits are light ink on a dark background. A dark border
   // around light paper (a printed box drawn along the picture's edge) is not the background:
   // where the ring of pixels a sixteenth of the picture inside the border is light, that ring
@@ -739,6 +778,16 @@ std::vector<float> to_mnist_form(const std::vector<uint8_t>& gray, int w, int h,
       ink[size_t(y) * sw + x] = float(acc / n / 255.0);
     }
   w = sw, h = sh;
+  // Salt-and-pepper noise is replaced by local medians where that leaves a picture without noise;
+  // where noise remains (Gaussian noise has isolated pixels too), the smoothing below reads it.
+  int replaced = 0;
+  bool specks = false;  // noise was taken out: what is left of it away from the digit is cleared below
+  if (auto cleared = without_impulses(ink, w, h, &replaced);
+      cleared && estimate_noise_sigma(*cleared, w, h) <= kNoisyPicture) {
+    ink = std::move(*cleared);
+    specks = true;
+    if (notes) notes->impulses = double(replaced) / ink.size();
+  }
   // Noise (a grainy scan, a photograph taken in poor light, noise added to a file) would be
   // read as ink: the ink's bounding box would span the picture and shrink the digit, and the
   // grain would stay on its background. A picture whose noise (estimate_noise_sigma) is above
@@ -770,7 +819,7 @@ std::vector<float> to_mnist_form(const std::vector<uint8_t>& gray, int w, int h,
   // tilted line too short to be followed) away from the digit.
   const int lines = remove_ruled_lines(ink, seen, w, h);
   if (notes) notes->lines = lines;
-  if (lines > 0 || residual > 0) clear_specks(ink, w, h, std::max(w, h) / 28.0);
+  if (lines > 0 || residual > 0 || specks) clear_specks(ink, w, h, std::max(w, h) / 28.0);
   return fit_to_mnist(std::move(ink), w, h, ThinStrokes::kRedraw, notes ? &notes->redrawn : nullptr);
 }
 

@@ -55,6 +55,8 @@ struct ImageEffects {
                       // then brought back to MNIST form as duet predict brings a picture
   double file_noise = 0;  // stored as a 28x28 8-bit picture with Gaussian noise of this sigma (clipped
                           // to 0-255), then brought to MNIST form as duet predict brings a picture
+  double file_salt = 0;   // stored so with this share of its pixels set to black or white
+                          // (salt-and-pepper noise), then brought to MNIST form the same way
 };
 
 // A 28x28 digit in [0, 1] (light ink on black) as a photograph of it (kPhotoSide x kPhotoSide
@@ -122,17 +124,19 @@ class ImageSet {
 
 // Any grayscale picture (w x h, values 0-255) to a 28x28 MNIST-style digit in [0, 1]:
 // polarity fixed to a light digit on a dark background (judged from the border), pictures
-// over 256 pixels a side shrunk first, noisy ones smoothed (kNoisyPicture), uneven light
-// evened out (the paper's local level subtracted; for dark ink on light paper, also divided
-// out), a notebook's ruled lines and squares taken out (kMinLinedPicture), the ink's bounding
-// box scaled to fit 20x20 keeping its aspect (a digit of thin strokes redrawn with a pen of
+// over 256 pixels a side shrunk first, salt-and-pepper specks replaced by local medians
+// (kImpulsePicture), noisy pictures smoothed (kNoisyPicture), uneven light evened out (the
+// paper's local level subtracted; for dark ink on light paper, also divided out), a
+// notebook's ruled lines and squares taken out (kMinLinedPicture), the ink's bounding box
+// scaled to fit 20x20 keeping its aspect (a digit of thin strokes redrawn with a pen of
 // MNIST's width instead: models/strokes.h), placed so its centre of mass is at the centre of
-// the 28x28 field. Throws when the picture is blank. `notes`, when given, says what was done
-// beyond that (duet predict notes it).
+// the 28x28 field. Throws when the picture is blank. `notes`, when given, is set to what was
+// done beyond that (duet predict notes it).
 struct PictureNotes {
   bool redrawn = false;  // thin strokes redrawn with a pen as wide as MNIST's
   float noise = 0;       // the noise's estimated sigma where the picture was smoothed, else 0
   int lines = 0;         // ruled lines (rows and columns) taken out
+  double impulses = 0;   // the share of the pixels replaced as salt-and-pepper noise, else 0
 };
 std::vector<float> to_mnist_form(const std::vector<uint8_t>& gray, int w, int h, PictureNotes* notes = nullptr);
 // The sigma of white noise in a w x h picture (values 0-1): the median absolute response of a
@@ -146,6 +150,10 @@ float estimate_noise_sigma(const std::vector<float>& v, int w, int h);
 // the ink; a photograph (its sensor noise of sigma 4 levels reads 0.015-0.017) and a clean
 // picture stay as they are.
 constexpr float kNoisyPicture = 0.025f;
+// to_mnist_form replaces salt-and-pepper noise (single pixels unlike all 8 neighbours) in a
+// picture where more than this share of the pixels are such; clean pictures, photographs and
+// pen drawings have next to none (docs/training.md, Salt-and-pepper noise).
+constexpr double kImpulsePicture = 0.003;
 // to_mnist_form looks for ruled lines and grids (a notebook's page) in pictures at least this
 // many pixels a side (twice MNIST's: a picture with room for lines around the digit).
 constexpr int kMinLinedPicture = 56;

@@ -498,6 +498,9 @@ int cmd_predict(const Argv& argv) {
     gray = models::load_gray_image(image_path, &w, &h);
     models::PictureNotes notes;
     about_file(image_path, [&] { (void)models::to_mnist_form(gray, w, h, &notes); });
+    if (notes.impulses > 0)
+      std::fprintf(stderr, "duet: note: %s: %.1f%% of the pixels are specks unlike their neighbours (salt-and-pepper "
+                   "noise); they are read as their neighbourhood's median\n", image_path.c_str(), 100 * notes.impulses);
     if (notes.noise > 0)
       std::fprintf(stderr, "duet: note: %s: the picture is noisy (noise estimate %.2f); it is read smoothed\n",
                    image_path.c_str(), notes.noise);

@@ -18,10 +18,10 @@ at a random offset per picture), and vertical ones too with --grid (squared pape
 DEG turns the lines of each picture by an angle drawn from -DEG..DEG (a page photographed
 askew; the digit stays upright). --frame PX draws a printed box around the digit, as on a form:
 lines 0.7 dark and --line-width wide, PX pixels inside the picture's edge (0: along it; implies
---paper). --noise SIGMA adds Gaussian noise of that sigma (in units of
-black to white) to every pixel, clipped to 0-255 as a file stores it; --salt P sets a share P
-of the pixels to black or white, half each (salt-and-pepper noise). Draws come from --seed
-(default 0), so a set is reproducible. docs/training.md (Noisy pictures, Ruled paper)
+--paper). --noise SIGMA adds Gaussian noise of that sigma (in units of black to white) to
+every pixel, clipped to 0-255 as a file stores it; --salt P sets a share P of the pixels to
+black or white, half each (salt-and-pepper noise). Draws come from --seed (default 0), so a
+set is reproducible. docs/training.md (Noisy pictures, Salt-and-pepper noise, Ruled paper)
 measures the image models on such sets. Standard library only.
 """
 import argparse

@@ -27,6 +27,7 @@
 #include "models/layers.h"
 #include "models/networks.h"
 #include "models/printed_digits.h"
+#include "models/strokes.h"
 #include "models/trainer.h"
 #include "tests/cpu/scratch.h"
 
@@ -586,6 +587,66 @@ TEST(Images, ToMnistFormReadsANoisyPicture) {
   }
 }
 
+// Salt-and-pepper noise (a share of the pixels set to black or white) is not seen by the noise
+// estimate below a tenth of the pixels, and each speck counted as ink: the box spanned the
+// picture. to_mnist_form replaces the specks by their neighbourhood's median and says so; the
+// digit comes back as the clean one (the same box within 2 pixels, centred, no ink left more
+// than 2 pixels from the clean digit's) and is not smoothed. Clean pictures, a 1-pixel pen's
+// lines and Gaussian noise (which the smoothing reads) are left to the other steps.
+TEST(Images, ToMnistFormReadsSaltAndPepper) {
+  const std::vector<float> ring = ring_digit();
+  for (bool paper : {false, true}) {
+    const int n = paper ? 112 : 28;
+    std::vector<float> big(size_t(n) * n);
+    for (int y = 0; y < n; ++y)
+      for (int x = 0; x < n; ++x) {
+        const float v = ring[size_t(y * 28 / n) * 28 + x * 28 / n];
+        big[size_t(y) * n + x] = paper ? 1 - 0.85f * v : v;
+      }
+    auto file = [&](double share, double sigma, Rng& rng) {
+      std::vector<uint8_t> g(big.size());
+      for (size_t i = 0; i < g.size(); ++i) {
+        double v = big[i] + (sigma > 0 ? sigma * rng.normal() : 0.0);
+        if (share > 0 && rng.uniform() < share) v = rng.uniform() < 0.5 ? 0 : 1;
+        g[i] = uint8_t(std::lround(std::clamp(v * 255.0, 0.0, 255.0)));
+      }
+      return g;
+    };
+    Rng none(0);
+    models::PictureNotes notes;
+    const std::vector<float> clean = models::to_mnist_form(file(0, 0, none), n, n, &notes);
+    EXPECT_EQ(notes.impulses, 0) << "a clean picture has no salt-and-pepper noise";
+    const InkBox want = ink_box(clean, 0.5);
+    for (double share : {0.02, 0.05, 0.1}) {
+      for (uint64_t seed = 0; seed < 10; ++seed) {
+        Rng rng(seed);
+        const std::vector<float> back = models::to_mnist_form(file(share, 0, rng), n, n, &notes);
+        const std::string at = (paper ? "paper, " : "28x28, ") + std::to_string(share) + ", seed " + std::to_string(seed);
+        // At 28x28 a picture with 2% of specks can hold fewer than three alone on the black.
+        if (share > 0.02 || paper) {
+          EXPECT_GT(notes.impulses, 0.3 * share) << at << ": specks replaced, and said so";
+          EXPECT_LT(notes.impulses, 2 * share) << at << ": the digit's pixels are kept";
+        }
+        EXPECT_EQ(notes.noise, 0) << at << ": not smoothed";
+        EXPECT_LT(stray_ink(back, clean), 0.3) << at << ": specks read as ink";
+        EXPECT_NEAR(ink_box(back, 0.5).width, want.width, 2) << at;
+        EXPECT_NEAR(ink_box(back, 0.5).height, want.height, 2) << at;
+        EXPECT_NEAR(ink_box(back, 0.5).cx, 14, 1) << at;
+        EXPECT_NEAR(ink_box(back, 0.5).cy, 14, 1) << at;
+      }
+    }
+    for (uint64_t seed = 0; seed < 5; ++seed) {
+      Rng rng(seed);
+      (void)models::to_mnist_form(file(0, 0.5, rng), n, n, &notes);
+      EXPECT_EQ(notes.impulses, 0) << (paper ? "paper" : "28x28") << ", Gaussian noise, seed " << seed;
+      EXPECT_GT(notes.noise, models::kNoisyPicture) << (paper ? "paper" : "28x28") << ": smoothed instead";
+    }
+  }
+  models::PictureNotes pen;
+  (void)models::to_mnist_form(models::pen_drawing(ring.data(), 1.0 / 80), models::kPenSide, models::kPenSide, &pen);
+  EXPECT_EQ(pen.impulses, 0) << "a 1-pixel pen's lines are not specks";
+}
+
 // A digit written on a notebook's page: ruled lines (or a grid) crossing the picture, level or
 // turned by a few degrees as in a photograph taken askew, come off before the digit is looked
 // for: the digit comes back as from blank paper (the same box within 2 pixels, centred, no
@@ -837,13 +898,10 @@ TEST(Images, AugmentationSeesDigitsAtLowResolution) {
   EXPECT_THROW(with.set_lowres_share(-0.1), Error);
 }
 
-// Wider digits (--widen): a narrow digit stretched across toward a square box, fitted and
-// centred as predict fits a picture; a digit already as wide as tall, a blank picture and
-// amount 0 unchanged; the augmentation draws it with its chance, off by default.
 // An image batch's pictures are made side by side, each from its own generator: with every
 // augmentation drawing (affine warps, noise, occlusion, printed digits, low resolution, wider
 // digits) and with test-time effects (noise, occlusion, photographs, low resolution, a blank
-// picture, noisy files), the batch is the same to the bit on 1, 2 and 3 threads, and the caller's
+// picture, noisy and speckled files), the batch is the same to the bit on 1, 2 and 3 threads, and the caller's
 // generator moves by one draw.
 TEST(Images, BatchIsTheSameOnAnyNumberOfThreads) {
   data::Mnist m = repeated_digit(30, ring_digit(), 0);
@@ -861,6 +919,7 @@ TEST(Images, BatchIsTheSameOnAnyNumberOfThreads) {
     effects[i].lowres = i % 7 == 3 ? 8 : 0;
     effects[i].blank = i == 11;
     effects[i].file_noise = i % 6 == 4 ? 0.3 : 0.0;
+    effects[i].file_salt = i % 6 == 5 ? 0.1 : 0.0;
   }
   expect_batch_same_on_any_threads(5, [&](bool train, Rng& rng) {
     return train ? set.batch(idx, aug, rng, Device::cpu)
@@ -868,31 +927,38 @@ TEST(Images, BatchIsTheSameOnAnyNumberOfThreads) {
   });
 }
 
-// eval --robustness's file-noise rows: each digit stored as a noisy 8-bit picture and read back
-// as duet predict reads a file comes back as that clean file does (the same box within 3
-// pixels, the background empty), unlike the noise rows' noise on the prepared digit; a file
-// the preparation finds blank (an empty picture's faint noise, which predict refuses) is read
-// as an empty picture.
+// eval --robustness's file-noise and file-salt rows: each digit stored as a noisy (or speckled)
+// 8-bit picture and read back as duet predict reads a file comes back as that clean file does
+// (the same box within 3 pixels, the background empty), unlike the noise rows' noise on the
+// prepared digit; a file the preparation finds blank (an empty picture's faint noise, which
+// predict refuses) is read as an empty picture.
 TEST(Images, FileNoiseIsReadBackAsPredictReadsAFile) {
   const float mean = 0.1f, std = 0.3f;
   models::ImageSet set(repeated_digit(8, ring_digit(), 0), -1, mean, std);
   const std::vector<int64_t> idx = all_indices(8);
-  std::vector<models::ImageEffects> file(8), added(8);
+  std::vector<models::ImageEffects> file(8), salt(8), added(8);
   for (auto& fx : file) fx.file_noise = 0.3;
+  for (auto& fx : salt) fx.file_salt = 0.1;
   for (auto& fx : added) fx.noise = 0.3;
   Rng rng(4);
   const Tensor a = set.batch(idx, models::ImageAugment{}, rng, Device::cpu, file);
+  const Tensor s = set.batch(idx, models::ImageAugment{}, rng, Device::cpu, salt);
   const Tensor b = set.batch(idx, models::ImageAugment{}, rng, Device::cpu, added);
   const std::vector<float> clean = models::fit_to_mnist(ring_digit(), 28, 28);
   for (int64_t k = 0; k < 8; ++k) {
-    std::vector<float> back(784), noisy(784);
+    std::vector<float> back(784), speckled(784), noisy(784);
     for (int i = 0; i < 784; ++i) {
       back[size_t(i)] = a.data<float>()[k * 784 + i] * std + mean;
+      speckled[size_t(i)] = s.data<float>()[k * 784 + i] * std + mean;
       noisy[size_t(i)] = b.data<float>()[k * 784 + i] * std + mean;
     }
-    EXPECT_NEAR(ink_box(back, 0.5).width, ink_box(clean, 0.5).width, 3) << k;
-    EXPECT_NEAR(ink_box(back, 0.5).height, ink_box(clean, 0.5).height, 3) << k;
-    EXPECT_NEAR(back[0] + back[27] + back[27 * 28] + back[783], 0, 1e-6) << k << ": the corners are empty";
+    for (const auto* read : {&back, &speckled}) {
+      const char* what = read == &back ? "noise" : "salt";
+      EXPECT_NEAR(ink_box(*read, 0.5).width, ink_box(clean, 0.5).width, 3) << what << " " << k;
+      EXPECT_NEAR(ink_box(*read, 0.5).height, ink_box(clean, 0.5).height, 3) << what << " " << k;
+      const std::vector<float>& r = *read;
+      EXPECT_NEAR(r[0] + r[27] + r[27 * 28] + r[783], 0, 1e-6) << what << " " << k << ": the corners are empty";
+    }
     EXPECT_GT(std::abs(noisy[0]) + std::abs(noisy[27]) + std::abs(noisy[27 * 28]) + std::abs(noisy[783]), 0.05)
         << k << ": noise on the prepared digit stays";
   }
@@ -903,6 +969,9 @@ TEST(Images, FileNoiseIsReadBackAsPredictReadsAFile) {
   for (int64_t i = 0; i < 4 * 784; ++i) ASSERT_NEAR(e.data<float>()[i], -mean / std, 1e-6) << i;
 }
 
+// Wider digits (--widen): a narrow digit stretched across toward a square box, fitted and
+// centred as predict fits a picture; a digit already as wide as tall, a blank picture and
+// amount 0 unchanged; the augmentation draws it with its chance, off by default.
 TEST(Images, WidenStretchesNarrowDigitsTowardASquareBox) {
   std::vector<float> stroke(784, 0.0f);  // a 1: 18 rows tall, 3 columns wide, slightly slanted
   for (int y = 5; y < 23; ++y)
@@ -1630,18 +1699,21 @@ TEST(Models, UnimodalRobustnessDegradesTheModelsOwnModality) {
                                                      "image occluded 14x14", "image photographed",
                                                      "image low-res 8 px", "image fine pen",
                                                      "image thick marker", "image file noise 0.3",
-                                                     "image file noise 0.5"}));
-  EXPECT_EQ(image[image.size() - 5].image.lowres, 8);
-  EXPECT_DOUBLE_EQ(image[image.size() - 4].image.pen, 1.0 / 80);
-  EXPECT_DOUBLE_EQ(image[image.size() - 3].image.pen, 0.25);
-  EXPECT_DOUBLE_EQ(image[image.size() - 2].image.file_noise, 0.3);
-  EXPECT_DOUBLE_EQ(image.back().image.file_noise, 0.5);
-  EXPECT_EQ(image.back().image.noise, 0) << "file noise is not the noise added to the prepared digit";
+                                                     "image file noise 0.5", "image file salt 0.1"}));
+  EXPECT_EQ(image[image.size() - 6].image.lowres, 8);
+  EXPECT_DOUBLE_EQ(image[image.size() - 5].image.pen, 1.0 / 80);
+  EXPECT_DOUBLE_EQ(image[image.size() - 4].image.pen, 0.25);
+  EXPECT_DOUBLE_EQ(image[image.size() - 3].image.file_noise, 0.3);
+  EXPECT_DOUBLE_EQ(image[image.size() - 2].image.file_noise, 0.5);
+  EXPECT_EQ(image[image.size() - 2].image.noise, 0) << "file noise is not the noise added to the prepared digit";
+  EXPECT_DOUBLE_EQ(image.back().image.file_salt, 0.1);
+  EXPECT_EQ(image.back().image.file_noise, 0);
   for (const auto& d : models::standard_degradations()) {
     EXPECT_FALSE(d.image.photo) << d.name << ": the fusion table has no photographed row";
     EXPECT_EQ(d.image.lowres, 0) << d.name << ": the fusion table has no low-resolution row";
     EXPECT_EQ(d.image.pen, 0) << d.name << ": the fusion table has no pen rows";
     EXPECT_EQ(d.image.file_noise, 0) << d.name << ": the fusion table has no file-noise rows";
+    EXPECT_EQ(d.image.file_salt, 0) << d.name << ": the fusion table has no file-salt rows";
   }
   EXPECT_THROW(models::degradations_of("video"), Error);
 
