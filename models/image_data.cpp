@@ -260,7 +260,7 @@ std::optional<std::vector<float>> without_impulses(const std::vector<float>& v, 
 // Ruled lines and grids (a page of a notebook, squared paper) cross the whole picture: taken for
 // ink, they make the ink's bounding box as wide (or tall) as the picture and shrink the digit to a
 // smudge. `seen` is the picture (w x h, light ink on a dark background) before the paper's level
-// was taken off, `ink` after. Lines are followed at every slope of up to 5 degrees (a page
+// was taken off, `ink` after. Lines are followed at every slope of up to kSteepestLine degrees (a page
 // photographed askew), and at the slope that finds the most, a line is a ridge in `seen`: all but a
 // third of its pixels stand above the darker of the lines `gap` before and after them by more than
 // a fifth of the peak of `ink` (what fit_to_mnist's box would count as ink), the median of a
@@ -281,7 +281,7 @@ int remove_ruled_lines(std::vector<float>& ink, const std::vector<float>& seen, 
   for (bool rows : {true, false}) {
     const int n = rows ? h : w, len = rows ? w : h;  // lines, and the pixels along one
     const int thickest = std::max(2, n / 16), gap = thickest + 1, edge = std::max(2, len / 16);
-    const int most = int(std::lround(len * std::tan(5 * M_PI / 180)));  // the largest drift along a line
+    const int most = int(std::lround(len * std::tan(kSteepestLine * M_PI / 180)));  // the largest drift along a line
     auto index = [&](int line, int i) { return rows ? size_t(line) * w + i : size_t(i) * w + line; };
     std::vector<float> values(static_cast<size_t>(len));
     auto quantile = [&](int first, int count, int k) {
@@ -291,32 +291,39 @@ int remove_ruled_lines(std::vector<float>& ink, const std::vector<float>& seen, 
     // Line l drifting by `drift` pixels from one end to the other: its pixel i lies on line
     // at(l, drift, i) (outside the picture where that is below 0 or n or more).
     auto at = [&](int l, int drift, int i) { return l + int(std::lround(double(drift) * (i - len / 2) / len)); };
-    // How far pixel i of line k stands above the darker of the lines `gap` before and after it.
-    auto ridge = [&](int k, int i) {
-      const float before = k >= gap ? seen[index(k - gap, i)] : 1e9f;
-      const float after = k + gap < n ? seen[index(k + gap, i)] : 1e9f;
-      return (seen[index(k, i)] - std::min(before, after)) / peak;
-    };
+    // How far pixel i of line k stands above the darker of the lines `gap` before and after it
+    // (worked out once: every slope reads it).
+    std::vector<float> ridges(size_t(n) * len);
+    for (int k = 0; k < n; ++k)
+      for (int i = 0; i < len; ++i) {
+        const float before = k >= gap ? seen[index(k - gap, i)] : 1e9f;
+        const float after = k + gap < n ? seen[index(k + gap, i)] : 1e9f;
+        ridges[size_t(k) * len + i] = (seen[index(k, i)] - std::min(before, after)) / peak;
+      }
+    auto ridge = [&](int k, int i) { return ridges[size_t(k) * len + i]; };
     // The level of each line at one drift (0: none), and how many lines were found.
+    std::vector<int> shift(static_cast<size_t>(len));  // at(0, drift, i) for one drift
     auto levels = [&](int drift, std::vector<float>& level) {
       level.assign(size_t(n), 0.0f);
+      for (int i = 0; i < len; ++i) shift[size_t(i)] = at(0, drift, i);
       int count = 0;
       for (int l = 0; l < n; ++l) {
         // The pixels of the line inside the picture, i0..i1 (at() moves one way along i); near
         // its ends it is looked at first, and most lines of a picture without ruled lines stop
         // there.
+        auto inside = [&](int i) { return l + shift[size_t(i)] >= 0 && l + shift[size_t(i)] < n; };
         int i0 = 0, i1 = len - 1;
-        while (i0 < len && (at(l, drift, i0) < 0 || at(l, drift, i0) >= n)) ++i0;
-        while (i1 >= i0 && (at(l, drift, i1) < 0 || at(l, drift, i1) >= n)) --i1;
+        while (i0 < len && !inside(i0)) ++i0;
+        while (i1 >= i0 && !inside(i1)) --i1;
         const int valid = i1 - i0 + 1;
         if (valid < 4 * edge) continue;
         float lo = 1e9f;
         for (int first : {i0 + edge, i1 - 2 * edge + 1}) {
-          for (int j = 0; j < edge; ++j) values[size_t(j)] = ridge(at(l, drift, first + j), first + j);
+          for (int j = 0; j < edge; ++j) values[size_t(j)] = ridge(l + shift[size_t(first + j)], first + j);
           lo = std::min(lo, quantile(0, edge, edge / 2));
         }
         if (lo <= 0.1f) continue;
-        for (int i = i0; i <= i1; ++i) values[size_t(i - i0)] = ridge(at(l, drift, i), i);
+        for (int i = i0; i <= i1; ++i) values[size_t(i - i0)] = ridge(l + shift[size_t(i)], i);
         const float q = quantile(0, valid, valid / 3);
         if (q <= 0.2f || lo < 0.5f * q) continue;
         level[size_t(l)] = std::min(quantile(0, valid, valid / 2), 0.99f);

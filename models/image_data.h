@@ -157,6 +157,9 @@ constexpr double kImpulsePicture = 0.003;
 // to_mnist_form looks for ruled lines and grids (a notebook's page) in pictures at least this
 // many pixels a side (twice MNIST's: a picture with room for lines around the digit).
 constexpr int kMinLinedPicture = 56;
+// to_mnist_form follows ruled lines at every slope of up to this many degrees (a page
+// photographed askew).
+constexpr double kSteepestLine = 15;
 // What fit_to_mnist does with a digit of thin strokes: shrinks it as it is, or redraws it
 // (redraw_thin_strokes). Pictures from outside take kRedraw; the digits duet makes from
 // MNIST's for training and tests keep theirs.

@@ -621,7 +621,8 @@ TEST(Images, ToMnistFormReadsSaltAndPepper) {
       for (uint64_t seed = 0; seed < 10; ++seed) {
         Rng rng(seed);
         const std::vector<float> back = models::to_mnist_form(file(share, 0, rng), n, n, &notes);
-        const std::string at = (paper ? "paper, " : "28x28, ") + std::to_string(share) + ", seed " + std::to_string(seed);
+        const std::string at =
+            (paper ? "paper, " : "28x28, ") + std::to_string(share) + ", seed " + std::to_string(seed);
         // At 28x28 a picture with 2% of specks can hold fewer than three alone on the black.
         if (share > 0.02 || paper) {
           EXPECT_GT(notes.impulses, 0.3 * share) << at << ": specks replaced, and said so";
@@ -648,7 +649,7 @@ TEST(Images, ToMnistFormReadsSaltAndPepper) {
 }
 
 // A digit written on a notebook's page: ruled lines (or a grid) crossing the picture, level or
-// turned by a few degrees as in a photograph taken askew, come off before the digit is looked
+// turned by up to 12 degrees as in a photograph taken askew, come off before the digit is looked
 // for: the digit comes back as from blank paper (the same box within 2 pixels, centred, no
 // ink left more than 2 pixels from the clean digit's). Without the step the lines are ink,
 // the box spans the picture and the digit shrinks to a smudge between lines.
@@ -681,12 +682,15 @@ TEST(Images, ToMnistFormRemovesRuledLines) {
   const InkBox want = ink_box(clean, 0.5);
   for (double level : {0.3, 0.6})
     for (bool grid : {false, true})
-      for (double degrees : {0.0, 3.0, -4.0})
+      for (double degrees : {0.0, 3.0, -4.0, 12.0})
         for (int offset : {3, 17}) {
           const std::string at = "lines " + std::to_string(level) + (grid ? " grid" : "") + ", " +
                                  std::to_string(degrees) + " degrees, offset " + std::to_string(offset);
           const std::vector<float> back = models::to_mnist_form(page(level, grid, degrees, offset), n, n, &notes);
-          EXPECT_GE(notes.lines, grid ? 8 : 4) << at << ": four lines a way cross the page";
+          // Four lines a way cross the page; turned steeply, one of them may only cut a corner,
+          // too short to follow (it is cleared with the specks).
+          const int least = std::abs(degrees) > 5 ? 3 : 4;
+          EXPECT_GE(notes.lines, grid ? 2 * least : least) << at;
           EXPECT_LE(notes.lines, grid ? 10 : 5) << at;
           EXPECT_EQ(notes.noise, 0) << at;
           const InkBox got = ink_box(back, 0.5);
