@@ -340,9 +340,9 @@ nlohmann::json ImageTask::config() const {
           {"input_shape", {1, 28, 28}}, {"classes", 10}};
 }
 
-Batch ImageTask::input_for(const std::vector<uint8_t>& gray, int w, int h) const {
+Batch ImageTask::input_for(const std::vector<uint8_t>& gray, int w, int h, PictureNotes* notes) const {
   Batch b;
-  add_views(b, image_input(to_mnist_form(gray, w, h), mean_, std_, Device::cpu));
+  add_views(b, image_input(to_mnist_form(gray, w, h, notes), mean_, std_, Device::cpu));
   return b;
 }
 

@@ -194,8 +194,8 @@ class ImageTask : public Task {
   void set_noise_max(double sigma);
   double noise_max() const { return augment_.max_noise; }
   // Model input for one picture of a digit (any size, any polarity), with the test-time views,
-  // as test_batch makes them.
-  Batch input_for(const std::vector<uint8_t>& gray, int w, int h) const;
+  // as test_batch makes them; `notes`, when given, says what the preparation did (to_mnist_form).
+  Batch input_for(const std::vector<uint8_t>& gray, int w, int h, PictureNotes* notes = nullptr) const;
   // Evaluation and prediction also read each picture moved by this many pixels right, left,
   // down and up (shifted_views) and average the five readings' log-probabilities; 0: the
   // picture alone. Saved with the model; new trainings use kDefaultTestShift, folders saved

@@ -181,7 +181,7 @@ if [ -d "$shared/fsdd" ] && runs image; then
   cp "$work/digit.pgm" "$work/mine/1_bar_a.pgm" && cp "$work/digit.pgm" "$work/mine/1-bar-b.pgm"
   cp "$work/digit.pgm" "$work/mine/7_wrong.pgm" && echo notes >"$work/mine/README.txt"
   "$duet" eval --model-dir "$work/img" --inputs "$work/mine" --device cpu --json --out "$work/mine_out" >"$work/mine.json" 2>"$work/err"
-  check_json eval-inputs-image "j['count'] == 3 and j['errors'] == 1 and abs(j['accuracy'] - 2 / 3) < 1e-9 and j['per_class_accuracy'] == {'1': 1.0, '7': 0.0} and j['wrong'][0]['file'].endswith('7_wrong.pgm') and j['wrong'][0]['prediction'] == 1 and sorted(j['per_group_accuracy']) == ['bar', 'wrong']" "$work/mine.json"
+  check_json eval-inputs-image "j['count'] == 3 and j['errors'] == 1 and abs(j['accuracy'] - 2 / 3) < 1e-9 and j['per_class_accuracy'] == {'1': 1.0, '7': 0.0} and j['wrong'][0]['file'].endswith('7_wrong.pgm') and j['wrong'][0]['prediction'] == 1 and sorted(j['per_group_accuracy']) == ['bar', 'wrong'] and j['prepared'] == {'smoothed': 0, 'specks_replaced': 0, 'ruled_lines_taken_out': 0, 'redrawn': 0}" "$work/mine.json"
   # inputs.csv: a row per file with its class probabilities (summing to 1; the prediction the
   # most probable class, the confidence its probability).
   python3 - "$work/mine_out/inputs.csv" <<'PY' && passes=$((passes + 1)) || { echo "FAIL eval-inputs-csv"; failures=$((failures + 1)); }
@@ -198,6 +198,13 @@ PY
   grep -q "accuracy 66.67% on 3 files" "$work/out" && grep -q "7_wrong.pgm read as 1" "$work/out" && passes=$((passes + 1)) ||
     { echo "FAIL eval-inputs-text: $(head -c 300 "$work/out")"; failures=$((failures + 1)); }
   check eval-inputs-shift-line grep -q "pictures read as they are and moved 1 px right, left, down and up" "$work/out"
+  check eval-inputs-no-preparation-line not grep -q "prepared beyond fitting" "$work/out"
+  # The pictures predict notes above, in one folder: eval --inputs counts what was done to them.
+  mkdir -p "$work/mine_prep" && for f in lined1 salt1 noisy1 thin1; do cp "$work/$f.pgm" "$work/mine_prep/1_$f.pgm"; done
+  "$duet" eval --model-dir "$work/img" --inputs "$work/mine_prep" --device cpu --json --out "$work/mine_prep_out" >"$work/prep.json" 2>"$work/err"
+  check_json eval-inputs-prepared "j['count'] == 4 and j['prepared']['smoothed'] >= 1 and j['prepared']['specks_replaced'] == 1 and j['prepared']['ruled_lines_taken_out'] == 1 and j['prepared']['redrawn'] >= 1" "$work/prep.json"
+  expect_ok eval-inputs-prepared-text "$duet" eval --model-dir "$work/img" --inputs "$work/mine_prep" --device cpu --out "$work/mine_prep_out"
+  check eval-inputs-prepared-line grep -q "pictures prepared beyond fitting: [0-9] read smoothed (noisy), 1 with salt-and-pepper specks replaced, 1 with ruled lines taken out, [0-9] redrawn with a wider pen (thin strokes)" "$work/out"
   # The text output names the reading --test-shift asks for (the same line as a test-set eval).
   expect_ok eval-inputs-shift-0-text "$duet" eval --model-dir "$work/img" --inputs "$work/mine" --device cpu --test-shift 0 --out "$work/mine_s0"
   check eval-inputs-shift-0-line grep -q "pictures read as they are (no test-time shifts)" "$work/out"
