@@ -543,27 +543,34 @@ TEST(Images, NoiseEstimateReadsTheNoiseNotTheDigit) {
   EXPECT_EQ(models::estimate_noise_sigma(std::vector<float>{0, 1, 0, 1}, 2, 2), 0.0f);
 }
 
+// The ring digit as an 8-bit picture file: 28x28 light on black as MNIST stores it, or (paper)
+// 4x enlarged to 112x112, ink `darkness` of the way to black on white paper; with Gaussian noise
+// of `sigma` (clipped at black and white) and a share `salt` of the pixels set to black or white,
+// half each, drawn from `rng`.
+std::vector<uint8_t> ring_file(bool paper, float darkness, double sigma, double salt, Rng& rng) {
+  const std::vector<float> ring = ring_digit();
+  const int n = paper ? 112 : 28;
+  std::vector<uint8_t> g(size_t(n) * n);
+  for (int y = 0; y < n; ++y)
+    for (int x = 0; x < n; ++x) {
+      const float ink = ring[size_t(y * 28 / n) * 28 + x * 28 / n];
+      double v = paper ? 1 - darkness * ink : ink;
+      if (sigma > 0) v += sigma * rng.normal();
+      if (salt > 0 && rng.uniform() < salt) v = rng.uniform() < 0.5 ? 0 : 1;
+      g[size_t(y) * n + x] = uint8_t(std::lround(std::clamp(v * 255.0, 0.0, 255.0)));
+    }
+  return g;
+}
+
 // A digit stored with heavy noise (an 8-bit file: the noise clipped at black and white) comes
 // back from to_mnist_form as the clean digit does: the same size (within 2 pixels, 3 at sigma
 // 0.5) and place, no grain left on its background. Without the smoothing the grain is ink:
 // the ink's box spans the picture and the digit comes back shrunk among specks. The same for
 // dark ink on white paper 4x the size.
 TEST(Images, ToMnistFormReadsANoisyPicture) {
-  const std::vector<float> ring = ring_digit();
   for (bool paper : {false, true}) {
     const int n = paper ? 112 : 28;
-    std::vector<float> big(size_t(n) * n);
-    for (int y = 0; y < n; ++y)
-      for (int x = 0; x < n; ++x) {
-        const float v = ring[size_t(y * 28 / n) * 28 + x * 28 / n];
-        big[size_t(y) * n + x] = paper ? 1 - v : v;
-      }
-    auto file = [&](double sigma, Rng& rng) {
-      std::vector<uint8_t> g(big.size());
-      for (size_t i = 0; i < g.size(); ++i)
-        g[i] = uint8_t(std::lround(std::clamp((big[i] + sigma * rng.normal()) * 255.0, 0.0, 255.0)));
-      return g;
-    };
+    auto file = [&](double sigma, Rng& rng) { return ring_file(paper, 1.0f, sigma, 0, rng); };
     Rng none(0);
     models::PictureNotes notes;
     const std::vector<float> clean = models::to_mnist_form(file(0, none), n, n, &notes);
@@ -594,24 +601,9 @@ TEST(Images, ToMnistFormReadsANoisyPicture) {
 // than 2 pixels from the clean digit's) and is not smoothed. Clean pictures, a 1-pixel pen's
 // lines and Gaussian noise (which the smoothing reads) are left to the other steps.
 TEST(Images, ToMnistFormReadsSaltAndPepper) {
-  const std::vector<float> ring = ring_digit();
   for (bool paper : {false, true}) {
     const int n = paper ? 112 : 28;
-    std::vector<float> big(size_t(n) * n);
-    for (int y = 0; y < n; ++y)
-      for (int x = 0; x < n; ++x) {
-        const float v = ring[size_t(y * 28 / n) * 28 + x * 28 / n];
-        big[size_t(y) * n + x] = paper ? 1 - 0.85f * v : v;
-      }
-    auto file = [&](double share, double sigma, Rng& rng) {
-      std::vector<uint8_t> g(big.size());
-      for (size_t i = 0; i < g.size(); ++i) {
-        double v = big[i] + (sigma > 0 ? sigma * rng.normal() : 0.0);
-        if (share > 0 && rng.uniform() < share) v = rng.uniform() < 0.5 ? 0 : 1;
-        g[i] = uint8_t(std::lround(std::clamp(v * 255.0, 0.0, 255.0)));
-      }
-      return g;
-    };
+    auto file = [&](double share, double sigma, Rng& rng) { return ring_file(paper, 0.85f, sigma, share, rng); };
     Rng none(0);
     models::PictureNotes notes;
     const std::vector<float> clean = models::to_mnist_form(file(0, 0, none), n, n, &notes);
@@ -644,7 +636,8 @@ TEST(Images, ToMnistFormReadsSaltAndPepper) {
     }
   }
   models::PictureNotes pen;
-  (void)models::to_mnist_form(models::pen_drawing(ring.data(), 1.0 / 80), models::kPenSide, models::kPenSide, &pen);
+  const std::vector<uint8_t> drawn = models::pen_drawing(ring_digit().data(), 1.0 / 80);
+  (void)models::to_mnist_form(drawn, models::kPenSide, models::kPenSide, &pen);
   EXPECT_EQ(pen.impulses, 0) << "a 1-pixel pen's lines are not specks";
 }
 
