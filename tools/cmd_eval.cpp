@@ -224,6 +224,7 @@ int eval_inputs(models::Task& task, const std::string& kind, const std::string& 
     const LabelledInput* in;
     int prediction;
     std::vector<float> probabilities;
+    std::string prepared;  // pictures: what the preparation did beyond fitting ("smoothed;lines")
     float confidence() const { return probabilities[prediction]; }
   };
   std::vector<Row> rows, wrong;
@@ -232,6 +233,7 @@ int eval_inputs(models::Task& task, const std::string& kind, const std::string& 
   int64_t smoothed = 0, speckled = 0, lined = 0, redrawn = 0;
   for (const LabelledInput& in : inputs) {
     models::Batch b;
+    std::string prepared;
     if (kind == "audio") {
       dsp::WavInfo info;
       const dsp::Audio a = dsp::read_wav(in.path, &info);
@@ -244,10 +246,13 @@ int eval_inputs(models::Task& task, const std::string& kind, const std::string& 
       models::PictureNotes notes;
       b = about_file(in.path, [&] { return dynamic_cast<models::ImageTask&>(task).input_for(gray, w, h, &notes); });
       smoothed += notes.noise > 0, speckled += notes.impulses > 0, lined += notes.lines > 0, redrawn += notes.redrawn;
+      for (auto [done, what] : {std::pair{notes.noise > 0, "smoothed"}, {notes.impulses > 0, "specks"},
+                                {notes.lines > 0, "lines"}, {notes.redrawn, "redrawn"}})
+        if (done) prepared += (prepared.empty() ? "" : ";"), prepared += what;
     }
     const std::vector<float> p = F::softmax(task.forward(b, false, 0)).to_vector<float>();
     const int pred = int(std::max_element(p.begin(), p.end()) - p.begin());
-    rows.push_back({&in, pred, p});
+    rows.push_back({&in, pred, p, prepared});
     if (pred != in.label) wrong.push_back(rows.back());
     ++confusion[in.label][pred];
     if (!in.group.empty()) groups[in.group].first += pred == in.label, ++groups[in.group].second;
@@ -259,10 +264,12 @@ int eval_inputs(models::Task& task, const std::string& kind, const std::string& 
     DUET_CHECK(f, out, "/inputs.csv: cannot open for writing");
     f << "file,label,prediction,confidence";
     write_probability_header(f);
+    if (kind == "image") f << ",prepared";
     f << '\n';
     for (const Row& r : rows) {
       f << csv_field(r.in->path) << ',' << r.in->label << ',' << r.prediction << ',' << r.confidence();
       write_probabilities(f, r.probabilities.data());
+      if (kind == "image") f << ',' << r.prepared;
       f << '\n';
     }
   }
@@ -387,9 +394,10 @@ int cmd_eval(const Argv& argv) {
         "--inputs FOLDER (audio and image models): accuracy on your own files instead of the test set:\n"
         "every .wav (audio) or picture (image: .png, .jpg, .bmp, ...) in FOLDER, named after its digit\n"
         "(7_mine_1.wav, 3_serif.png), read as duet predict reads it; OUT/inputs.csv lists each file's\n"
-        "label, prediction, confidence and class probabilities. The name's second field (7_NAME_...)\n"
-        "groups the results. For pictures it also counts those the preparation read smoothed, cleared\n"
-        "of specks, took ruled lines out of or redrew with a wider pen (JSON: \"prepared\").\n"
+        "label, prediction, confidence and class probabilities, and for a picture what the preparation\n"
+        "did beyond fitting it (smoothed, specks, lines, redrawn; e.g. smoothed;lines); the counts of\n"
+        "those are printed (JSON: \"prepared\"). The name's second field (7_NAME_...) groups the\n"
+        "results.\n"
         "--test-speeds LIST (audio models): hear each clip at these speeds (e.g. 1: the clip alone) and\n"
         "average the log-probabilities, instead of the speeds the model was saved with.\n"
         "--test-shift PX (image models): also read each picture moved PX pixels right, left, down and\n"

@@ -183,14 +183,16 @@ if [ -d "$shared/fsdd" ] && runs image; then
   "$duet" eval --model-dir "$work/img" --inputs "$work/mine" --device cpu --json --out "$work/mine_out" >"$work/mine.json" 2>"$work/err"
   check_json eval-inputs-image "j['count'] == 3 and j['errors'] == 1 and abs(j['accuracy'] - 2 / 3) < 1e-9 and j['per_class_accuracy'] == {'1': 1.0, '7': 0.0} and j['wrong'][0]['file'].endswith('7_wrong.pgm') and j['wrong'][0]['prediction'] == 1 and sorted(j['per_group_accuracy']) == ['bar', 'wrong'] and j['prepared'] == {'smoothed': 0, 'specks_replaced': 0, 'ruled_lines_taken_out': 0, 'redrawn': 0}" "$work/mine.json"
   # inputs.csv: a row per file with its class probabilities (summing to 1; the prediction the
-  # most probable class, the confidence its probability).
+  # most probable class, the confidence its probability) and, last, what the preparation did
+  # (nothing, for these clean pictures).
   python3 - "$work/mine_out/inputs.csv" <<'PY' && passes=$((passes + 1)) || { echo "FAIL eval-inputs-csv"; failures=$((failures + 1)); }
 import csv, sys
 rows = list(csv.reader(open(sys.argv[1])))
-assert rows[0] == ["file", "label", "prediction", "confidence"] + [f"p{c}" for c in range(10)], rows[0]
+assert rows[0] == ["file", "label", "prediction", "confidence"] + [f"p{c}" for c in range(10)] + ["prepared"], rows[0]
 assert len(rows) == 4, len(rows)
 for r in rows[1:]:
-    p = [float(v) for v in r[4:]]
+    assert len(r) == 15 and r[14] == "", r
+    p = [float(v) for v in r[4:14]]
     assert len(p) == 10 and abs(sum(p) - 1) < 1e-4, r
     assert int(r[2]) == p.index(max(p)) and abs(float(r[3]) - max(p)) < 1e-6, r
 PY
@@ -204,6 +206,8 @@ PY
   "$duet" eval --model-dir "$work/img" --inputs "$work/mine_prep" --device cpu --json --out "$work/mine_prep_out" >"$work/prep.json" 2>"$work/err"
   check_json eval-inputs-prepared "j['count'] == 4 and j['prepared']['smoothed'] >= 1 and j['prepared']['specks_replaced'] == 1 and j['prepared']['ruled_lines_taken_out'] == 1 and j['prepared']['redrawn'] >= 1" "$work/prep.json"
   expect_ok eval-inputs-prepared-text "$duet" eval --model-dir "$work/img" --inputs "$work/mine_prep" --device cpu --out "$work/mine_prep_out"
+  python3 -c "import csv,os,sys; r={os.path.basename(row['file'])[2:]: row['prepared'] for row in csv.DictReader(open(sys.argv[1]))}; sys.exit(0 if 'lines' in r['lined1.pgm'].split(';') and 'specks' in r['salt1.pgm'].split(';') and 'smoothed' in r['noisy1.pgm'].split(';') and 'redrawn' in r['thin1.pgm'].split(';') else 1)" \
+    "$work/mine_prep_out/inputs.csv" && passes=$((passes + 1)) || { echo "FAIL eval-inputs-csv-prepared: $(cut -d, -f1,15 "$work/mine_prep_out/inputs.csv" | tr '\n' ' ')"; failures=$((failures + 1)); }
   check eval-inputs-prepared-line grep -q "pictures prepared beyond fitting: [0-9] read smoothed (noisy), 1 with salt-and-pepper specks replaced, 1 with ruled lines taken out, [0-9] redrawn with a wider pen (thin strokes)" "$work/out"
   # The text output names the reading --test-shift asks for (the same line as a test-set eval).
   expect_ok eval-inputs-shift-0-text "$duet" eval --model-dir "$work/img" --inputs "$work/mine" --device cpu --test-shift 0 --out "$work/mine_s0"
