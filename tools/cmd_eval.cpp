@@ -214,6 +214,23 @@ void add_test_views(nlohmann::json& j, models::Task& task) {
   if (auto* i = dynamic_cast<models::ImageTask*>(&task)) j["test_shift"] = i->test_shift();
 }
 
+// What the preparation of a picture did beyond fitting it (models::PictureNotes), as inputs.csv's
+// `prepared` column, --json's "prepared" object and the text summary name each step.
+struct PreparationStep {
+  const char* csv;
+  const char* json;
+  const char* text;
+};
+constexpr std::array<PreparationStep, 4> kPreparationSteps = {{
+    {"smoothed", "smoothed", "read smoothed (noisy)"},
+    {"specks", "specks_replaced", "with salt-and-pepper specks replaced"},
+    {"lines", "ruled_lines_taken_out", "with ruled lines taken out"},
+    {"redrawn", "redrawn", "redrawn with a wider pen (thin strokes)"},
+}};
+std::array<bool, 4> preparation_steps(const models::PictureNotes& n) {
+  return {n.noise > 0, n.impulses > 0, n.lines > 0, n.redrawn};
+}
+
 int eval_inputs(models::Task& task, const std::string& kind, const std::string& folder, const std::string& out,
                 bool json) {
   const std::vector<LabelledInput> inputs = labelled_inputs(folder, kind, "--inputs");
@@ -224,16 +241,13 @@ int eval_inputs(models::Task& task, const std::string& kind, const std::string& 
     const LabelledInput* in;
     int prediction;
     std::vector<float> probabilities;
-    std::string prepared;  // pictures: what the preparation did beyond fitting ("smoothed;lines")
+    std::array<bool, 4> prepared;  // pictures: which of kPreparationSteps were taken
     float confidence() const { return probabilities[prediction]; }
   };
   std::vector<Row> rows, wrong;
-  // How many pictures the preparation smoothed, cleared of specks, took ruled lines out of and
-  // redrew with a wider pen (what duet predict notes one by one).
-  int64_t smoothed = 0, speckled = 0, lined = 0, redrawn = 0;
   for (const LabelledInput& in : inputs) {
     models::Batch b;
-    std::string prepared;
+    std::array<bool, 4> prepared{};
     if (kind == "audio") {
       dsp::WavInfo info;
       const dsp::Audio a = dsp::read_wav(in.path, &info);
@@ -245,10 +259,7 @@ int eval_inputs(models::Task& task, const std::string& kind, const std::string& 
       const std::vector<uint8_t> gray = models::load_gray_image(in.path, &w, &h);
       models::PictureNotes notes;
       b = about_file(in.path, [&] { return dynamic_cast<models::ImageTask&>(task).input_for(gray, w, h, &notes); });
-      smoothed += notes.noise > 0, speckled += notes.impulses > 0, lined += notes.lines > 0, redrawn += notes.redrawn;
-      for (auto [done, what] : {std::pair{notes.noise > 0, "smoothed"}, {notes.impulses > 0, "specks"},
-                                {notes.lines > 0, "lines"}, {notes.redrawn, "redrawn"}})
-        if (done) prepared += (prepared.empty() ? "" : ";"), prepared += what;
+      prepared = preparation_steps(notes);
     }
     const std::vector<float> p = F::softmax(task.forward(b, false, 0)).to_vector<float>();
     const int pred = int(std::max_element(p.begin(), p.end()) - p.begin());
@@ -269,11 +280,19 @@ int eval_inputs(models::Task& task, const std::string& kind, const std::string& 
     for (const Row& r : rows) {
       f << csv_field(r.in->path) << ',' << r.in->label << ',' << r.prediction << ',' << r.confidence();
       write_probabilities(f, r.probabilities.data());
-      if (kind == "image") f << ',' << r.prepared;
+      if (kind == "image") {
+        f << ',';
+        bool first = true;
+        for (size_t k = 0; k < kPreparationSteps.size(); ++k)
+          if (r.prepared[k]) f << (first ? "" : ";") << kPreparationSteps[k].csv, first = false;
+      }
       f << '\n';
     }
   }
   const double accuracy = double(rows.size() - wrong.size()) / double(rows.size());
+  std::array<int64_t, 4> prepared{};  // how many pictures took each step (what predict notes one by one)
+  for (const Row& r : rows)
+    for (size_t k = 0; k < prepared.size(); ++k) prepared[k] += r.prepared[k];
   std::array<int64_t, 10> per_class_count{};
   for (int t = 0; t < 10; ++t)
     for (int p = 0; p < 10; ++p) per_class_count[t] += confusion[t][p];
@@ -288,9 +307,10 @@ int eval_inputs(models::Task& task, const std::string& kind, const std::string& 
       for (auto& [g, c] : groups) j["per_group_accuracy"][g] = double(c.first) / double(c.second);
     }
     add_test_views(j, task);
-    if (kind == "image")
-      j["prepared"] = {{"smoothed", smoothed}, {"specks_replaced", speckled}, {"ruled_lines_taken_out", lined},
-                       {"redrawn", redrawn}};
+    if (kind == "image") {
+      j["prepared"] = nlohmann::json::object();
+      for (size_t k = 0; k < prepared.size(); ++k) j["prepared"][kPreparationSteps[k].json] = prepared[k];
+    }
     j["wrong"] = nlohmann::json::array();
     for (const Row& r : wrong)
       j["wrong"].push_back({{"file", r.in->path}, {"label", r.in->label}, {"prediction", r.prediction},
@@ -300,17 +320,11 @@ int eval_inputs(models::Task& task, const std::string& kind, const std::string& 
   }
   std::printf("%s: accuracy %.2f%% on %zu files of %s\n", kind.c_str(), 100 * accuracy, rows.size(), folder.c_str());
   print_test_views(task);
-  if (smoothed + speckled + lined + redrawn > 0) {
-    std::string said;
-    auto part = [&](int64_t count, const char* what) {
-      if (count > 0) said += (said.empty() ? "" : ", ") + std::to_string(count) + " " + what;
-    };
-    part(smoothed, "read smoothed (noisy)");
-    part(speckled, "with salt-and-pepper specks replaced");
-    part(lined, "with ruled lines taken out");
-    part(redrawn, "redrawn with a wider pen (thin strokes)");
-    std::printf("pictures prepared beyond fitting: %s\n", said.c_str());
-  }
+  std::string said;
+  for (size_t k = 0; k < prepared.size(); ++k)
+    if (prepared[k] > 0)
+      said += (said.empty() ? "" : ", ") + std::to_string(prepared[k]) + " " + kPreparationSteps[k].text;
+  if (!said.empty()) std::printf("pictures prepared beyond fitting: %s\n", said.c_str());
   std::printf("per-class accuracy:");
   for (int t = 0; t < 10; ++t)
     if (per_class_count[t])
