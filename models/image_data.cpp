@@ -710,7 +710,51 @@ std::vector<uint8_t> pen_drawing(const float* digit28, double width) {
   return out;
 }
 
-std::vector<uint8_t> load_gray_image(const std::string& path, int* w, int* h) {
+std::vector<uint8_t> flatten_alpha(const std::vector<uint8_t>& grey_alpha, int w, int h, PictureFile* file) {
+  const size_t n = size_t(w) * h;
+  DUET_CHECK(w > 0 && h > 0 && grey_alpha.size() == 2 * n, "flatten_alpha: expected ", w, "x", h,
+             " grey and alpha pairs, got ", grey_alpha.size(), " bytes");
+  if (file) *file = PictureFile{};
+  std::vector<uint8_t> grey(n);
+  int top = 0;  // the highest alpha
+  bool opaque_everywhere = true;
+  for (size_t i = 0; i < n; ++i) {
+    grey[i] = grey_alpha[2 * i];
+    top = std::max<int>(top, grey_alpha[2 * i + 1]);
+    opaque_everywhere = opaque_everywhere && grey_alpha[2 * i + 1] == 255;
+  }
+  if (opaque_everywhere) return grey;
+  DUET_CHECK(top > 0, "the picture is transparent everywhere: no digit to read");
+  auto opaque = [&](size_t i) { return 2 * int(grey_alpha[2 * i + 1]) >= top; };
+  auto median = [](std::vector<uint8_t> v) {
+    std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+    return int(v[v.size() / 2]);
+  };
+  std::vector<uint8_t> tones, edge;
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      const size_t i = size_t(y) * w + x;
+      if (!opaque(i)) continue;
+      tones.push_back(grey[i]);
+      const bool by_transparent = (x > 0 && !opaque(i - 1)) || (x + 1 < w && !opaque(i + 1)) ||
+                                  (y > 0 && !opaque(i - w)) || (y + 1 < h && !opaque(i + w));
+      if (by_transparent) edge.push_back(grey[i]);
+    }
+  const int m = median(tones);
+  const auto near = std::count_if(tones.begin(), tones.end(), [&](uint8_t t) { return std::abs(t - m) <= 48; });
+  const bool strokes = double(near) >= kUniformInk * double(tones.size());
+  const int bg = strokes ? (m < 128 ? 255 : 0) : median(edge.empty() ? tones : edge);
+  double clear = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const int a = grey_alpha[2 * i + 1];
+    grey[i] = uint8_t((grey[i] * a + bg * (255 - a) + 127) / 255);
+    clear += 255 - a;
+  }
+  if (file) *file = PictureFile{clear / 255 / double(n), bg, strokes};
+  return grey;
+}
+
+std::vector<uint8_t> load_gray_image(const std::string& path, int* w, int* h, PictureFile* file) {
   DUET_CHECK(!std::filesystem::is_directory(path), path, ": is a folder, not a picture");
   std::ifstream in(path, std::ios::binary);
   DUET_CHECK(in, path, ": cannot open the picture");
@@ -728,12 +772,18 @@ std::vector<uint8_t> load_gray_image(const std::string& path, int* w, int* h) {
                width * height / 1000000, " megapixels); duet reads pictures of up to ", kMaxPicturePixels / 1000000,
                " megapixels (shrink it first)");
   }
-  unsigned char* p = stbi_load_from_memory(bytes.data(), int(bytes.size()), w, h, &channels, 1);
+  // Grey and alpha: every format stb_image reads comes as that (alpha 255 where it has none), a
+  // PNG's transparent colour (tRNS) included.
+  unsigned char* p = stbi_load_from_memory(bytes.data(), int(bytes.size()), w, h, &channels, 2);
   DUET_CHECK(p, path, ": cannot read image (", stbi_failure_reason(), ")");
-  std::vector<uint8_t> out(p, p + size_t(*w) * *h);
+  const std::vector<uint8_t> grey_alpha(p, p + 2 * size_t(*w) * *h);
   stbi_image_free(p);
   DUET_CHECK(*w >= 4 && *h >= 4, path, ": image ", *w, "x", *h, " is too small for a digit");
-  return out;
+  try {
+    return flatten_alpha(grey_alpha, *w, *h, file);
+  } catch (const Error& e) {
+    throw Error(path + ": " + e.what());
+  }
 }
 
 float estimate_noise_sigma(const std::vector<float>& v, int w, int h) {

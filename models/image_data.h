@@ -170,11 +170,32 @@ enum class ThinStrokes { kKeep, kRedraw };
 // when given, says whether thin strokes were redrawn (kRedraw only).
 std::vector<float> fit_to_mnist(std::vector<float> ink, int w, int h, ThinStrokes thin = ThinStrokes::kKeep,
                                 bool* redrawn = nullptr);
-// Reads PNG, JPEG, BMP, GIF, TGA or PGM/PPM (stb_image) as grayscale; a picture of more than
-// kMaxPicturePixels (more than any camera but the largest takes), or a JPEG whose Huffman
-// tables would make stb_image 2.27 write past its arrays, is refused before decoding.
+// What load_gray_image made of a picture with transparency (flatten_alpha).
+struct PictureFile {
+  double transparent = 0;  // the share of the picture's area that is transparent (mean of 1 - alpha); 0: opaque
+  int background = -1;     // the grey (0-255) its transparent part was read as; -1: the picture is opaque
+  bool strokes = false;    // its opaque pixels were read as a pen's strokes (else as a picture with its own paper)
+};
+// Reads PNG, JPEG, BMP, GIF, TGA or PGM/PPM (stb_image) as grayscale; a picture with
+// transparency is flattened onto a background first (flatten_alpha), and one transparent
+// everywhere is refused. A picture of more than kMaxPicturePixels (more than any camera but the
+// largest takes), or a JPEG whose Huffman tables would make stb_image 2.27 write past its
+// arrays, is refused before decoding.
 constexpr int64_t kMaxPicturePixels = 100'000'000;
-std::vector<uint8_t> load_gray_image(const std::string& path, int* w, int* h);
+std::vector<uint8_t> load_gray_image(const std::string& path, int* w, int* h, PictureFile* file = nullptr);
+// A w x h picture of grey and alpha pairs (2 bytes a pixel, stb_image's grey + alpha) as grey:
+// each pixel composited onto a background grey, chosen as a viewer would need it to see the
+// digit. Drawing apps and web canvases export a digit's strokes on a transparent background
+// whose stored colour is anything, often black like a black pen's ink. The opaque pixels (alpha
+// at least half the picture's highest) decide: where at least kUniformInk of them lie within
+// 48 grey levels of their median, they are one colour shaped by the alpha channel, the strokes
+// of a pen, and the background is white behind dark strokes and black behind light ones;
+// otherwise they hold a picture of their own (a cut-out of paper with a digit on it), and the
+// background is the median grey of its opaque pixels next to transparent ones, its edge. An
+// opaque picture comes back as its grey, unchanged. `file` (when given) says what was done
+// (background -1 for an opaque picture); a picture with no opaque pixel at all is an error.
+constexpr double kUniformInk = 0.98;
+std::vector<uint8_t> flatten_alpha(const std::vector<uint8_t>& grey_alpha, int w, int h, PictureFile* file = nullptr);
 // Test-time views of a batch of pictures x [B, 1, 28, 28] (on the CPU, any values): the batch
 // moved by `px` pixels right, left, down and up, in that order, the pixels moved in set to
 // `background` (what an empty pixel is after normalisation). Whole-pixel moves copy pixels

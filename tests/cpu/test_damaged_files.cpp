@@ -1,10 +1,11 @@
 // Every reader of bytes from outside (WAV recordings, safetensors checkpoints, MNIST's IDX
-// files plain and gzipped, PNG, JPEG, BMP, TGA, PGM and GIF pictures) on hundreds of damaged copies of a good file:
-// cut short, bits flipped, 32-bit fields overwritten with boundary values, header bytes
-// scrambled, junk after a cut. Each copy must be read or refused with a one-line duet::Error
-// that names the file; none may crash, throw anything else or hang. The sanitizer build
-// (tools/sanitize.sh) runs the same copies under AddressSanitizer and UndefinedBehaviorSanitizer,
-// which also catch a read past a buffer that happens not to crash.
+// files plain and gzipped, PNG (grey, RGB and RGBA with transparency), JPEG, BMP, TGA, PGM and
+// GIF pictures) on hundreds of damaged copies of a good file: cut short, bits flipped, 32-bit
+// fields overwritten with boundary values, header bytes scrambled, junk after a cut. Each copy
+// must be read or refused with a one-line duet::Error that names the file; none may crash,
+// throw anything else or hang. The sanitizer build (tools/sanitize.sh) runs the same copies
+// under AddressSanitizer and UndefinedBehaviorSanitizer, which also catch a read past a buffer
+// that happens not to crash.
 #include <gtest/gtest.h>
 #include <stb_image_write.h>
 #include <zlib.h>
@@ -231,16 +232,17 @@ Bytes a_gif(int w, int h, const std::vector<uint8_t>& index) {
   return b;
 }
 
-// A dark 7 on light paper, 40x48, as grey or RGB PNG, JPEG, BMP, TGA, PGM or GIF.
+// A dark 7 on light paper, 40x48, as grey or RGB PNG, JPEG, BMP, TGA, PGM or GIF; or as an
+// RGBA PNG of the 7's strokes on a transparent canvas (stored as transparent black).
 Bytes a_picture(const std::string& kind) {
-  const int w = 40, h = 48, comp = kind == "png-gray" || kind == "pgm" ? 1 : 3;
-  std::vector<uint8_t> px(size_t(w) * h * comp, 235);
+  const int w = 40, h = 48, comp = kind == "png-gray" || kind == "pgm" ? 1 : kind == "png-rgba" ? 4 : 3;
+  std::vector<uint8_t> px(size_t(w) * h * comp, comp == 4 ? 0 : 235);
   for (int y = 8; y < 40; ++y)
     for (int x = 0; x < w; ++x) {
       const bool bar = y < 12 && x >= 10 && x < 32;
       const bool stem = x >= 30 - (y - 8) / 3 - 2 && x < 30 - (y - 8) / 3 + 2;
       if (bar || stem)
-        for (int c = 0; c < comp; ++c) px[(size_t(y) * w + x) * comp + c] = 20;
+        for (int c = 0; c < comp; ++c) px[(size_t(y) * w + x) * comp + c] = c == 3 ? 255 : 20;
     }
   Bytes out;
   if (kind == "gif") {
@@ -341,7 +343,7 @@ TEST(DamagedFiles, MnistFilesAreReadOrRefused) {
 }
 
 TEST(DamagedFiles, PicturesAreReadOrRefused) {
-  for (const std::string kind : {"png-gray", "png-rgb", "jpeg", "bmp", "tga", "pgm", "gif"}) {
+  for (const std::string kind : {"png-gray", "png-rgb", "png-rgba", "jpeg", "bmp", "tga", "pgm", "gif"}) {
     const Bytes good = a_picture(kind);
     const fs::path good_path = kScratch.path() / (kind + ".good");
     write_file(good_path, good);

@@ -1,0 +1,294 @@
+// Picture files as drawing apps and web canvases write them: a digit's strokes on a transparent
+// background (RGBA, grey + alpha, a palette or a colour key with transparency), a cut-out of
+// paper on a transparent canvas, and opaque pictures, which must read exactly as before.
+#include <gtest/gtest.h>
+#include <stb_image.h>
+#include <stb_image_write.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "engine/error.h"
+#include "models/image_data.h"
+#include "tests/cpu/scratch.h"
+
+using namespace duet;
+namespace fs = std::filesystem;
+using Bytes = std::vector<uint8_t>;
+
+namespace {
+
+const duet_test::ScratchFolder kScratch("duet_picture_files_");
+constexpr int kSide = 64;
+
+void collect(void* context, void* data, int size) {
+  auto* out = static_cast<Bytes*>(context);
+  out->insert(out->end(), static_cast<uint8_t*>(data), static_cast<uint8_t*>(data) + size);
+}
+
+fs::path write_file(const std::string& name, const Bytes& b) {
+  const fs::path p = kScratch.path() / name;
+  std::ofstream(p, std::ios::binary).write(reinterpret_cast<const char*>(b.data()), std::streamsize(b.size()));
+  return p;
+}
+
+// A "0" as a pen leaves it on a 64x64 canvas: how much of each pixel the stroke covers (0-255),
+// an ellipse ring with soft (anti-aliased) edges.
+std::vector<uint8_t> pen_cover() {
+  std::vector<uint8_t> cover(size_t(kSide) * kSide);
+  for (int y = 0; y < kSide; ++y)
+    for (int x = 0; x < kSide; ++x) {
+      const double d = std::hypot((x - 31.5) / 14.0, (y - 31.5) / 22.0);
+      cover[size_t(y) * kSide + x] = uint8_t(std::lround(255 * std::clamp(1.5 - std::abs(d - 1.0) * 12.0, 0.0, 1.0)));
+    }
+  return cover;
+}
+
+// A PNG written by hand (8 bits a sample, no interlace): stb_image_write writes no palette and
+// no transparent colour (tRNS). `rows` holds each row's samples without the filter byte;
+// `chunks` (type, data) go between the header and the pixels.
+Bytes a_png(int w, int h, int colour_type, const Bytes& rows,
+            const std::vector<std::pair<std::string, Bytes>>& chunks) {
+  Bytes out = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  auto chunk = [&](const std::string& type, const Bytes& data) {
+    for (int s = 24; s >= 0; s -= 8) out.push_back(uint8_t(data.size() >> s));
+    Bytes body(type.begin(), type.end());
+    body.insert(body.end(), data.begin(), data.end());
+    out.insert(out.end(), body.begin(), body.end());
+    const uLong crc = crc32(0, body.data(), uInt(body.size()));
+    for (int s = 24; s >= 0; s -= 8) out.push_back(uint8_t(crc >> s));
+  };
+  Bytes header;
+  for (uint32_t v : {uint32_t(w), uint32_t(h)})
+    for (int s = 24; s >= 0; s -= 8) header.push_back(uint8_t(v >> s));
+  header.insert(header.end(), {8, uint8_t(colour_type), 0, 0, 0});
+  chunk("IHDR", header);
+  for (const auto& [type, data] : chunks) chunk(type, data);
+  const size_t stride = rows.size() / size_t(h);
+  Bytes raw;
+  for (int y = 0; y < h; ++y) {
+    raw.push_back(0);  // no filter
+    raw.insert(raw.end(), rows.begin() + long(y * stride), rows.begin() + long((y + 1) * stride));
+  }
+  uLongf size = compressBound(uLong(raw.size()));
+  Bytes packed(size);
+  EXPECT_EQ(compress(packed.data(), &size, raw.data(), uLong(raw.size())), Z_OK);
+  packed.resize(size);
+  chunk("IDAT", packed);
+  chunk("IEND", {});
+  return out;
+}
+
+// A picture of `comp` samples a pixel, each pixel given by `pixel(i)` (i: its index), as a
+// PNG written by stb_image_write.
+Bytes a_stb_png(int w, int h, int comp, const std::function<std::vector<uint8_t>(size_t)>& pixel) {
+  Bytes px;
+  for (size_t i = 0; i < size_t(w) * h; ++i) {
+    const std::vector<uint8_t> p = pixel(i);
+    px.insert(px.end(), p.begin(), p.end());
+  }
+  Bytes out;
+  EXPECT_NE(stbi_write_png_to_func(collect, &out, w, h, comp, px.data(), w * comp), 0);
+  return out;
+}
+
+// The digit as duet reads it (to_mnist_form), each value divided by the largest: pictures of
+// the same strokes at another contrast compare equal.
+std::vector<float> read_digit(const std::vector<uint8_t>& grey, int w, int h) {
+  std::vector<float> d = models::to_mnist_form(grey, w, h);
+  const float top = *std::max_element(d.begin(), d.end());
+  for (float& v : d) v /= top;
+  return d;
+}
+
+double largest_difference(const std::vector<float>& a, const std::vector<float>& b) {
+  double m = 0;
+  for (size_t i = 0; i < a.size(); ++i) m = std::max(m, double(std::abs(a[i] - b[i])));
+  return m;
+}
+
+}  // namespace
+
+// The strokes of a pen on a transparent canvas, whatever colour the file stores in the
+// untouched pixels, are read as the same pen on paper: on white behind dark strokes, on black
+// behind light ones. (Read without the alpha channel, a black pen on a canvas of transparent
+// black is a black picture, which duet refused as blank.)
+TEST(PictureFiles, StrokesOnATransparentCanvasAreReadOnPaper) {
+  const std::vector<uint8_t> cover = pen_cover();
+  std::vector<uint8_t> on_paper(cover.size());  // the same strokes in black on white paper
+  for (size_t i = 0; i < cover.size(); ++i) on_paper[i] = uint8_t(255 - cover[i]);
+  const std::vector<float> expected = read_digit(on_paper, kSide, kSide);
+  double ink_share = 0;
+  for (uint8_t c : cover) ink_share += c / 255.0 / double(cover.size());
+  // The stroke's colour and what is stored where nothing was drawn.
+  struct Canvas {
+    std::string name;
+    std::vector<uint8_t> pen, untouched;  // RGB
+    int background;                       // the background it must be read on
+  };
+  const std::vector<Canvas> canvases = {
+      {"black-pen", {0, 0, 0}, {0, 0, 0}, 255},
+      {"black-pen-white-canvas", {0, 0, 0}, {255, 255, 255}, 255},
+      {"blue-pen", {0, 0, 255}, {0, 0, 0}, 255},
+      {"red-pen-pen-coloured-canvas", {200, 0, 0}, {200, 0, 0}, 255},
+      {"white-pen", {255, 255, 255}, {0, 0, 0}, 0},
+      {"white-pen-white-canvas", {255, 255, 255}, {255, 255, 255}, 0},
+  };
+  std::vector<std::pair<std::string, Bytes>> files;
+  for (const Canvas& c : canvases)
+    files.emplace_back(c.name + ".png", a_stb_png(kSide, kSide, 4, [&](size_t i) {
+                         const std::vector<uint8_t>& rgb = cover[i] ? c.pen : c.untouched;
+                         return std::vector<uint8_t>{rgb[0], rgb[1], rgb[2], cover[i]};
+                       }));
+  // Grey + alpha PNG, and an RGBA TGA.
+  files.emplace_back("grey-alpha.png", a_stb_png(kSide, kSide, 2, [&](size_t i) {
+                       return std::vector<uint8_t>{0, cover[i]};
+                     }));
+  Bytes tga, rgba;
+  for (uint8_t c : cover) rgba.insert(rgba.end(), {0, 0, 0, c});
+  EXPECT_NE(stbi_write_tga_to_func(collect, &tga, kSide, kSide, 4, rgba.data()), 0);
+  files.emplace_back("black-pen.tga", tga);
+  for (const auto& [name, bytes] : files) {
+    SCOPED_TRACE(name);
+    const Canvas* c = nullptr;
+    for (const Canvas& k : canvases)
+      if (name == k.name + ".png") c = &k;
+    int w = 0, h = 0;
+    models::PictureFile file;
+    std::vector<uint8_t> grey;
+    ASSERT_NO_THROW(grey = models::load_gray_image(write_file(name, bytes).string(), &w, &h, &file));
+    ASSERT_EQ(w, kSide);
+    ASSERT_EQ(h, kSide);
+    EXPECT_EQ(file.background, c ? c->background : 255);
+    EXPECT_TRUE(file.strokes);
+    EXPECT_NEAR(file.transparent, 1 - ink_share, 1e-9);
+    std::vector<float> digit;
+    ASSERT_NO_THROW(digit = read_digit(grey, w, h));
+    EXPECT_LT(largest_difference(digit, expected), 0.05);
+  }
+}
+
+// Transparency from a palette (PNG tRNS over PLTE) and from a transparent colour (tRNS in a
+// grey PNG): a dark stroke over a background stored as black but marked transparent.
+TEST(PictureFiles, PaletteAndColourKeyTransparencyAreRead) {
+  const std::vector<uint8_t> cover = pen_cover();
+  std::vector<uint8_t> on_paper(cover.size());
+  for (size_t i = 0; i < cover.size(); ++i) on_paper[i] = cover[i] > 127 ? 30 : 255;  // one grey, no soft edge
+  const std::vector<float> expected = read_digit(on_paper, kSide, kSide);
+  Bytes index(cover.size()), key(cover.size());
+  for (size_t i = 0; i < cover.size(); ++i) index[i] = cover[i] > 127, key[i] = cover[i] > 127 ? 30 : 0;
+  const Bytes palette = {0, 0, 0, 30, 30, 30};  // 0: black, transparent; 1: the stroke's grey
+  const Bytes paletted = a_png(kSide, kSide, 3, index, {{"PLTE", palette}, {"tRNS", {0, 255}}});
+  const Bytes keyed = a_png(kSide, kSide, 0, key, {{"tRNS", {0, 0}}});  // grey 0 is transparent
+  for (const auto& [name, bytes] : {std::pair<std::string, Bytes>{"paletted.png", paletted},
+                                    std::pair<std::string, Bytes>{"keyed.png", keyed}}) {
+    SCOPED_TRACE(name);
+    int w = 0, h = 0;
+    models::PictureFile file;
+    std::vector<uint8_t> grey;
+    ASSERT_NO_THROW(grey = models::load_gray_image(write_file(name, bytes).string(), &w, &h, &file));
+    EXPECT_EQ(file.background, 255);
+    EXPECT_TRUE(file.strokes);
+    EXPECT_EQ(grey, on_paper);
+    EXPECT_EQ(read_digit(grey, w, h), expected);
+  }
+}
+
+// A cut-out of paper with a digit on it, on a transparent canvas: the opaque part is a picture
+// of its own, and the transparent part is read as its paper, so the digit reads as it does on
+// the whole sheet, however large the canvas around it.
+TEST(PictureFiles, ACutOutIsReadOnItsOwnPaper) {
+  const std::vector<uint8_t> cover = pen_cover();
+  constexpr uint8_t kPaper = 230;
+  std::vector<uint8_t> sheet(cover.size());  // the digit on paper filling the picture
+  for (size_t i = 0; i < cover.size(); ++i) sheet[i] = uint8_t(kPaper - cover[i] * 200 / 255);
+  const std::vector<float> expected = models::to_mnist_form(sheet, kSide, kSide);
+  // The cut-out with a transparent margin of 3 pixels, then in the middle of a canvas three
+  // times its size.
+  for (const int canvas : {kSide, 3 * kSide}) {
+    SCOPED_TRACE(canvas);
+    const int off = (canvas - kSide) / 2;
+    const Bytes png = a_stb_png(canvas, canvas, 4, [&](size_t i) {
+      const int x = int(i % canvas) - off, y = int(i / canvas) - off;
+      const bool inside = x >= 3 && y >= 3 && x < kSide - 3 && y < kSide - 3;
+      const uint8_t g = inside ? sheet[size_t(y) * kSide + x] : 0;
+      return std::vector<uint8_t>{g, g, g, uint8_t(inside ? 255 : 0)};
+    });
+    int w = 0, h = 0;
+    models::PictureFile file;
+    std::vector<uint8_t> grey;
+    ASSERT_NO_THROW(grey = models::load_gray_image(write_file("cut-out.png", png).string(), &w, &h, &file));
+    EXPECT_EQ(file.background, kPaper);
+    EXPECT_FALSE(file.strokes);
+    EXPECT_NEAR(file.transparent, 1 - double(kSide - 6) * (kSide - 6) / (double(canvas) * canvas), 1e-9);
+    if (canvas == kSide) {
+      EXPECT_EQ(grey, sheet);  // the margin holds paper only
+      EXPECT_EQ(models::to_mnist_form(grey, w, h), expected);
+    } else {
+      std::vector<float> digit;
+      ASSERT_NO_THROW(digit = models::to_mnist_form(grey, w, h));
+      EXPECT_LT(largest_difference(digit, expected), 0.05);
+    }
+  }
+}
+
+// Opaque pictures (no alpha channel, or one at 255 everywhere) read exactly as stb_image's own
+// grey conversion reads them, in every format, and are said to be opaque.
+TEST(PictureFiles, OpaquePicturesReadAsBefore) {
+  const std::vector<uint8_t> cover = pen_cover();
+  std::vector<std::pair<std::string, Bytes>> files;
+  for (const int comp : {1, 3, 4}) {
+    auto pixel = [&](size_t i) {
+      const uint8_t g = uint8_t(255 - cover[i]);
+      std::vector<uint8_t> p = {g, uint8_t(g / 2 + 100), uint8_t(255 - g / 3), 255};  // coloured ink and paper
+      p.resize(size_t(comp));
+      return p;
+    };
+    files.emplace_back("opaque" + std::to_string(comp) + ".png", a_stb_png(kSide, kSide, comp, pixel));
+    if (comp == 3) {
+      Bytes px, jpg, bmp;
+      for (size_t i = 0; i < cover.size(); ++i) {
+        const std::vector<uint8_t> p = pixel(i);
+        px.insert(px.end(), p.begin(), p.end());
+      }
+      EXPECT_NE(stbi_write_jpg_to_func(collect, &jpg, kSide, kSide, 3, px.data(), 90), 0);
+      EXPECT_NE(stbi_write_bmp_to_func(collect, &bmp, kSide, kSide, 3, px.data()), 0);
+      files.emplace_back("opaque.jpg", jpg);
+      files.emplace_back("opaque.bmp", bmp);
+    }
+  }
+  for (const auto& [name, bytes] : files) {
+    SCOPED_TRACE(name);
+    int w = 0, h = 0, sw = 0, sh = 0, channels = 0;
+    models::PictureFile file;
+    const std::vector<uint8_t> grey = models::load_gray_image(write_file(name, bytes).string(), &w, &h, &file);
+    unsigned char* p = stbi_load_from_memory(bytes.data(), int(bytes.size()), &sw, &sh, &channels, 1);
+    ASSERT_NE(p, nullptr);
+    const std::vector<uint8_t> direct(p, p + size_t(sw) * sh);
+    stbi_image_free(p);
+    EXPECT_EQ(grey, direct);
+    EXPECT_EQ(file.background, -1);
+    EXPECT_EQ(file.transparent, 0);
+  }
+}
+
+TEST(PictureFiles, APictureTransparentEverywhereIsRefused) {
+  const fs::path path = write_file("clear.png", a_stb_png(kSide, kSide, 4, [](size_t i) {
+                                     return std::vector<uint8_t>{uint8_t(i % 256), 0, 0, 0};  // colours, all invisible
+                                   }));
+  int w = 0, h = 0;
+  try {
+    models::load_gray_image(path.string(), &w, &h);
+    ADD_FAILURE() << "a picture transparent everywhere was read";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), path.string() + ": the picture is transparent everywhere: no digit to read");
+  }
+  EXPECT_THROW(models::flatten_alpha(Bytes(10), 2, 3), Error);  // 10 bytes for 2x3 grey + alpha pairs
+}
