@@ -754,6 +754,100 @@ std::vector<uint8_t> flatten_alpha(const std::vector<uint8_t>& grey_alpha, int w
   return grey;
 }
 
+namespace {
+
+// The orientation tag of an EXIF block that starts with its TIFF header (byte order, 42, the
+// first directory's offset): the first directory's entry 0x0112, a SHORT of 1-8; 1 when the
+// block holds none or cannot be read. Every offset is checked against the block.
+int tiff_orientation(const uint8_t* t, size_t n) {
+  if (n < 8) return 1;
+  const bool little = t[0] == 'I' && t[1] == 'I';
+  if (!little && !(t[0] == 'M' && t[1] == 'M')) return 1;
+  auto u16 = [&](size_t i) -> uint32_t { return little ? t[i] | t[i + 1] << 8 : t[i] << 8 | t[i + 1]; };
+  auto u32 = [&](size_t i) -> uint32_t { return little ? u16(i) | u16(i + 2) << 16 : u16(i) << 16 | u16(i + 2); };
+  if (u16(2) != 42) return 1;
+  const size_t directory = u32(4);
+  if (directory > n - 2) return 1;
+  const size_t entries = u16(directory);
+  for (size_t k = 0; k < entries; ++k) {
+    const size_t e = directory + 2 + 12 * k;
+    if (e > n - 12) return 1;
+    if (u16(e) != 0x0112) continue;
+    const uint32_t type = u16(e + 2), count = u32(e + 4), value = u16(e + 8);  // a SHORT sits in the value field
+    return type == 3 && count == 1 && value >= 1 && value <= 8 ? int(value) : 1;
+  }
+  return 1;
+}
+
+}  // namespace
+
+int exif_orientation(const std::vector<uint8_t>& b) {
+  const size_t n = b.size();
+  auto be16 = [&](size_t i) { return size_t(b[i]) << 8 | b[i + 1]; };
+  if (n >= 4 && b[0] == 0xFF && b[1] == 0xD8) {  // JPEG: the segments before the first scan
+    size_t pos = 2;
+    while (pos + 4 <= n && b[pos] == 0xFF) {
+      const uint8_t marker = b[pos + 1];
+      if (marker == 0xFF) {  // a fill byte
+        ++pos;
+        continue;
+      }
+      if (marker == 0xDA || marker == 0xD9) return 1;  // the scan (or the end) comes before any EXIF block
+      if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {
+        pos += 2;
+        continue;
+      }
+      const size_t length = be16(pos + 2);
+      if (length < 2 || length > n - pos - 2) return 1;
+      const uint8_t* data = b.data() + pos + 4;
+      static constexpr uint8_t kExif[6] = {'E', 'x', 'i', 'f', 0, 0};
+      if (marker == 0xE1 && length >= 2 + 6 && std::equal(kExif, kExif + 6, data))
+        return tiff_orientation(data + 6, length - 2 - 6);
+      pos += 2 + length;
+    }
+    return 1;
+  }
+  static constexpr uint8_t kPng[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+  if (n >= 8 && std::equal(kPng, kPng + 8, b.begin())) {  // PNG: an eXIf chunk (raw TIFF), before IEND
+    size_t pos = 8;
+    while (pos + 12 <= n) {
+      const size_t length = be16(pos) << 16 | be16(pos + 2);
+      const std::string type(b.begin() + long(pos + 4), b.begin() + long(pos + 8));
+      if (type == "IEND" || length > n - pos - 12) return 1;
+      if (type == "eXIf") return tiff_orientation(b.data() + pos + 8, length);
+      pos += 12 + length;
+    }
+  }
+  return 1;
+}
+
+std::vector<uint8_t> upright(const std::vector<uint8_t>& grey, int* w, int* h, int orientation) {
+  const int sw = *w, sh = *h;
+  DUET_CHECK(sw > 0 && sh > 0 && grey.size() == size_t(sw) * sh, "upright: expected ", sw, "x", sh, " pixels, got ",
+             grey.size());
+  DUET_CHECK(orientation >= 1 && orientation <= 8, "upright: an EXIF orientation is 1-8, got ", orientation);
+  if (orientation == 1) return grey;
+  const bool swap = orientation >= 5;
+  const int ow = swap ? sh : sw, oh = swap ? sw : sh;
+  std::vector<uint8_t> out(grey.size());
+  for (int y = 0; y < oh; ++y)
+    for (int x = 0; x < ow; ++x) {
+      int sx = x, sy = y;  // the stored pixel shown at (x, y)
+      switch (orientation) {
+        case 2: sx = sw - 1 - x; break;
+        case 3: sx = sw - 1 - x, sy = sh - 1 - y; break;
+        case 4: sy = sh - 1 - y; break;
+        case 5: sx = y, sy = x; break;
+        case 6: sx = y, sy = sh - 1 - x; break;
+        case 7: sx = sw - 1 - y, sy = sh - 1 - x; break;
+        case 8: sx = sw - 1 - y, sy = x; break;
+      }
+      out[size_t(y) * ow + x] = grey[size_t(sy) * sw + sx];
+    }
+  *w = ow, *h = oh;
+  return out;
+}
+
 std::vector<uint8_t> load_gray_image(const std::string& path, int* w, int* h, PictureFile* file) {
   DUET_CHECK(!std::filesystem::is_directory(path), path, ": is a folder, not a picture");
   std::ifstream in(path, std::ios::binary);
@@ -779,11 +873,15 @@ std::vector<uint8_t> load_gray_image(const std::string& path, int* w, int* h, Pi
   const std::vector<uint8_t> grey_alpha(p, p + 2 * size_t(*w) * *h);
   stbi_image_free(p);
   DUET_CHECK(*w >= 4 && *h >= 4, path, ": image ", *w, "x", *h, " is too small for a digit");
+  std::vector<uint8_t> grey;
   try {
-    return flatten_alpha(grey_alpha, *w, *h, file);
+    grey = flatten_alpha(grey_alpha, *w, *h, file);
   } catch (const Error& e) {
     throw Error(path + ": " + e.what());
   }
+  const int orientation = exif_orientation(bytes);
+  if (file) file->orientation = orientation;
+  return upright(grey, w, h, orientation);
 }
 
 float estimate_noise_sigma(const std::vector<float>& v, int w, int h) {

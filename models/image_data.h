@@ -175,10 +175,12 @@ struct PictureFile {
   double transparent = 0;  // the share of the picture's area that is transparent (mean of 1 - alpha); 0: opaque
   int background = -1;     // the grey (0-255) its transparent part was read as; -1: the picture is opaque
   bool strokes = false;    // its opaque pixels were read as a pen's strokes (else as a picture with its own paper)
+  int orientation = 1;     // the EXIF orientation it was turned upright by (1-8; 1: read as stored)
 };
 // Reads PNG, JPEG, BMP, GIF, TGA or PGM/PPM (stb_image) as grayscale; a picture with
 // transparency is flattened onto a background first (flatten_alpha), and one transparent
-// everywhere is refused. A picture of more than kMaxPicturePixels (more than any camera but the
+// everywhere is refused; a photo whose EXIF orientation says it is stored turned or mirrored
+// (exif_orientation) is turned upright, as a viewer shows it. A picture of more than kMaxPicturePixels (more than any camera but the
 // largest takes), or a JPEG whose Huffman tables would make stb_image 2.27 write past its
 // arrays, is refused before decoding.
 constexpr int64_t kMaxPicturePixels = 100'000'000;
@@ -195,6 +197,17 @@ std::vector<uint8_t> load_gray_image(const std::string& path, int* w, int* h, Pi
 // opaque picture comes back as its grey, unchanged. `file` (when given) says what was done
 // (background -1 for an opaque picture); a picture with no opaque pixel at all is an error.
 constexpr double kUniformInk = 0.98;
+// The EXIF orientation (1-8, TIFF tag 0x0112) of a JPEG (APP1 "Exif" segment before the scan)
+// or PNG (eXIf chunk) file's bytes: how the stored pixels must be turned or mirrored to show the
+// picture upright. A phone stores a photo as its sensor saw it and says in this tag how it was
+// held. 1 (as stored) for other formats, a file without the tag, or one whose EXIF block cannot
+// be read (viewers show such a file as stored, too).
+int exif_orientation(const std::vector<uint8_t>& file);
+// A w x h picture shown as EXIF `orientation` (1-8) says: 2 mirrored left to right, 3 turned
+// 180 degrees, 4 mirrored top to bottom, 5 mirrored along its main diagonal, 6 turned 90
+// degrees clockwise, 7 mirrored along its other diagonal, 8 turned 90 degrees anticlockwise;
+// w and h are swapped for 5-8.
+std::vector<uint8_t> upright(const std::vector<uint8_t>& grey, int* w, int* h, int orientation);
 std::vector<uint8_t> flatten_alpha(const std::vector<uint8_t>& grey_alpha, int w, int h, PictureFile* file = nullptr);
 // Test-time views of a batch of pictures x [B, 1, 28, 28] (on the CPU, any values): the batch
 // moved by `px` pixels right, left, down and up, in that order, the pixels moved in set to

@@ -221,21 +221,31 @@ struct PreparationStep {
   const char* json;
   const char* text;
 };
-constexpr std::array<PreparationStep, 5> kPreparationSteps = {{
+constexpr std::array<PreparationStep, 6> kPreparationSteps = {{
     {"transparent", "transparent_flattened", "with a transparent background read as paper"},
+    {"turned", "turned_upright", "turned upright as their EXIF orientation says"},
     {"smoothed", "smoothed", "read smoothed (noisy)"},
     {"specks", "specks_replaced", "with salt-and-pepper specks replaced"},
     {"lines", "ruled_lines_taken_out", "with ruled lines taken out"},
     {"redrawn", "redrawn", "redrawn with a wider pen (thin strokes)"},
 }};
-std::array<bool, 5> preparation_steps(const models::PictureFile& f, const models::PictureNotes& n) {
-  return {f.background >= 0, n.noise > 0, n.impulses > 0, n.lines > 0, n.redrawn};
+std::array<bool, 6> preparation_steps(const models::PictureFile& f, const models::PictureNotes& n) {
+  return {f.background >= 0, f.orientation != 1, n.noise > 0, n.impulses > 0, n.lines > 0, n.redrawn};
 }
 
 // How predict names the background a transparent picture is read on.
 std::string background_name(const models::PictureFile& f) {
   if (f.strokes) return f.background == 255 ? "white, behind its dark strokes" : "black, behind its light strokes";
   return "the grey of its opaque part's edge (" + std::to_string(f.background) + " of 255)";
+}
+
+// What showing a picture upright does to its stored pixels, for EXIF orientations 2-8.
+const char* orientation_name(int orientation) {
+  static constexpr const char* kNames[] = {"as stored", "as stored", "mirrored left to right", "turned 180 degrees",
+                                           "mirrored top to bottom", "mirrored along its main diagonal",
+                                           "turned 90 degrees clockwise", "mirrored along its other diagonal",
+                                           "turned 90 degrees anticlockwise"};
+  return orientation >= 1 && orientation <= 8 ? kNames[orientation] : "as stored";
 }
 
 int eval_inputs(models::Task& task, const std::string& kind, const std::string& folder, const std::string& out,
@@ -248,13 +258,13 @@ int eval_inputs(models::Task& task, const std::string& kind, const std::string& 
     const LabelledInput* in;
     int prediction;
     std::vector<float> probabilities;
-    std::array<bool, 5> prepared;  // pictures: which of kPreparationSteps were taken
+    std::array<bool, 6> prepared;  // pictures: which of kPreparationSteps were taken
     float confidence() const { return probabilities[prediction]; }
   };
   std::vector<Row> rows, wrong;
   for (const LabelledInput& in : inputs) {
     models::Batch b;
-    std::array<bool, 5> prepared{};
+    std::array<bool, 6> prepared{};
     if (kind == "audio") {
       dsp::WavInfo info;
       const dsp::Audio a = dsp::read_wav(in.path, &info);
@@ -298,7 +308,7 @@ int eval_inputs(models::Task& task, const std::string& kind, const std::string& 
     }
   }
   const double accuracy = double(rows.size() - wrong.size()) / double(rows.size());
-  std::array<int64_t, 5> prepared{};  // how many pictures took each step (what predict notes one by one)
+  std::array<int64_t, 6> prepared{};  // how many pictures took each step (what predict notes one by one)
   for (const Row& r : rows)
     for (size_t k = 0; k < prepared.size(); ++k) prepared[k] += r.prepared[k];
   std::array<int64_t, 10> per_class_count{};
@@ -417,9 +427,9 @@ int cmd_eval(const Argv& argv) {
         "every .wav (audio) or picture (image: .png, .jpg, .bmp, ...) in FOLDER, named after its digit\n"
         "(7_mine_1.wav, 3_serif.png), read as duet predict reads it; OUT/inputs.csv lists each file's\n"
         "label, prediction, confidence and class probabilities, and for a picture what the preparation\n"
-        "did beyond fitting it (transparent, smoothed, specks, lines, redrawn; e.g. smoothed;lines);\n"
-        "the counts of those are printed (JSON: \"prepared\"). The name's second field (7_NAME_...)\n"
-        "groups the results.\n"
+        "did beyond fitting it (transparent, turned, smoothed, specks, lines, redrawn; e.g.\n"
+        "smoothed;lines); the counts of those are printed (JSON: \"prepared\"). The name's second\n"
+        "field (7_NAME_...) groups the results.\n"
         "--test-speeds LIST (audio models): hear each clip at these speeds (e.g. 1: the clip alone) and\n"
         "average the log-probabilities, instead of the speeds the model was saved with.\n"
         "--test-shift PX (image models): also read each picture moved PX pixels right, left, down and\n"
@@ -553,6 +563,9 @@ int cmd_predict(const Argv& argv) {
     if (file.background >= 0)
       std::fprintf(stderr, "duet: note: %s: %.0f%% of the picture is transparent; it is read on %s\n",
                    image_path.c_str(), 100 * file.transparent, background_name(file).c_str());
+    if (file.orientation != 1)
+      std::fprintf(stderr, "duet: note: %s: its EXIF orientation is %d; it is read %s, upright as a viewer shows it\n",
+                   image_path.c_str(), file.orientation, orientation_name(file.orientation));
     if (notes.impulses > 0)
       std::fprintf(stderr, "duet: note: %s: %.1f%% of the pixels are specks unlike their neighbours (salt-and-pepper "
                    "noise); they are read as their neighbourhood's median\n", image_path.c_str(), 100 * notes.impulses);

@@ -159,22 +159,29 @@ if [ -d "$shared/fsdd" ] && runs image; then
   check predict-thin-image-note grep -q "thin1.pgm: the digit's strokes are thin; it is read redrawn with a pen as wide as MNIST's" "$work/err"
   # A 1 drawn with a black pen on a transparent canvas (RGBA PNG; the untouched pixels 0,0,0,0,
   # as web canvases export them): read on white paper, and said so. A canvas transparent
-  # everywhere: refused.
+  # everywhere: refused. A 1 stored lying on its side, as a phone stores a photo taken upright,
+  # with EXIF orientation 6 (a grey PNG's eXIf chunk): read turned upright, and said so.
   cat >"$work/canvas.py" <<'PY'
 import struct, sys, zlib
-def png(path, rows):
+def png(path, rows, colour=6, extra=b""):
     chunk = lambda t, d: struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
     raw = b"".join(b"\0" + bytes(r) for r in rows)
-    open(path, "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", len(rows[0]) // 4, len(rows), 8, 6, 0, 0, 0))
-                           + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    size = struct.pack(">II", len(rows[0]) // (4 if colour == 6 else 1), len(rows))
+    open(path, "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", size + bytes([8, colour, 0, 0, 0]))
+                           + (chunk(b"eXIf", extra) if extra else b"") + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 png(sys.argv[1], [[c for x in range(96) for c in ((0, 0, 0, 255) if 44 <= x < 52 and 12 <= y < 84 else (0, 0, 0, 0))] for y in range(96)])
 png(sys.argv[2], [[0] * (4 * 96) for y in range(96)])
+exif = b"MM\0\x2a" + struct.pack(">IH", 8, 1) + struct.pack(">HHIHH", 0x0112, 3, 1, 6, 0) + struct.pack(">I", 0)
+png(sys.argv[3], [[40 if 44 <= y < 52 and 12 <= x < 84 else 235 for x in range(96)] for y in range(96)], 0, exif)
 PY
-  python3 "$work/canvas.py" "$work/canvas1.png" "$work/clear.png"
+  python3 "$work/canvas.py" "$work/canvas1.png" "$work/clear.png" "$work/side1.png"
   "$duet" predict --model-dir "$work/img" --image "$work/canvas1.png" --json --device cpu >"$work/pred_canvas.json" 2>"$work/err"
   check_json predict-transparent-image "j['prediction'] == 1" "$work/pred_canvas.json"
   check predict-transparent-image-note grep -q "canvas1.png: 94% of the picture is transparent; it is read on white, behind its dark strokes" "$work/err"
   expect_fail predict-clear-image "clear.png: the picture is transparent everywhere: no digit to read" "$duet" predict --model-dir "$work/img" --image "$work/clear.png" --device cpu
+  "$duet" predict --model-dir "$work/img" --image "$work/side1.png" --json --device cpu >"$work/pred_side.json" 2>"$work/err"
+  check_json predict-exif-image "j['prediction'] == 1" "$work/pred_side.json"
+  check predict-exif-image-note grep -q "side1.png: its EXIF orientation is 6; it is read turned 90 degrees clockwise, upright as a viewer shows it" "$work/err"
   "$duet" predict --model-dir "$work/img" --image "$work/digit.pgm" --json --device cpu --test-shift 0 >"$work/pred0.json" 2>"$work/err"
   check_json predict-image-shift-0 "j['test_shift'] == 0 and j['probabilities'] != json.load(open('$work/pred.json'))['probabilities']" "$work/pred0.json"
   expect_fail predict-image-on-audio-flag "an image model takes --image FILE" "$duet" predict --model-dir "$work/img" --audio x.wav
@@ -199,7 +206,7 @@ PY
   cp "$work/digit.pgm" "$work/mine/1_bar_a.pgm" && cp "$work/digit.pgm" "$work/mine/1-bar-b.pgm"
   cp "$work/digit.pgm" "$work/mine/7_wrong.pgm" && echo notes >"$work/mine/README.txt"
   "$duet" eval --model-dir "$work/img" --inputs "$work/mine" --device cpu --json --out "$work/mine_out" >"$work/mine.json" 2>"$work/err"
-  check_json eval-inputs-image "j['count'] == 3 and j['errors'] == 1 and abs(j['accuracy'] - 2 / 3) < 1e-9 and j['per_class_accuracy'] == {'1': 1.0, '7': 0.0} and j['wrong'][0]['file'].endswith('7_wrong.pgm') and j['wrong'][0]['prediction'] == 1 and sorted(j['per_group_accuracy']) == ['bar', 'wrong'] and j['prepared'] == {'transparent_flattened': 0, 'smoothed': 0, 'specks_replaced': 0, 'ruled_lines_taken_out': 0, 'redrawn': 0}" "$work/mine.json"
+  check_json eval-inputs-image "j['count'] == 3 and j['errors'] == 1 and abs(j['accuracy'] - 2 / 3) < 1e-9 and j['per_class_accuracy'] == {'1': 1.0, '7': 0.0} and j['wrong'][0]['file'].endswith('7_wrong.pgm') and j['wrong'][0]['prediction'] == 1 and sorted(j['per_group_accuracy']) == ['bar', 'wrong'] and j['prepared'] == {'transparent_flattened': 0, 'turned_upright': 0, 'smoothed': 0, 'specks_replaced': 0, 'ruled_lines_taken_out': 0, 'redrawn': 0}" "$work/mine.json"
   # inputs.csv: a row per file with its class probabilities (summing to 1; the prediction the
   # most probable class, the confidence its probability) and, last, what the preparation did
   # (nothing, for these clean pictures).
@@ -221,13 +228,13 @@ PY
   check eval-inputs-no-preparation-line not grep -q "prepared beyond fitting" "$work/out"
   # The pictures predict notes above, in one folder: eval --inputs counts what was done to them.
   mkdir -p "$work/mine_prep" && for f in lined1 salt1 noisy1 thin1; do cp "$work/$f.pgm" "$work/mine_prep/1_$f.pgm"; done
-  cp "$work/canvas1.png" "$work/mine_prep/1_canvas1.png"
+  cp "$work/canvas1.png" "$work/mine_prep/1_canvas1.png" && cp "$work/side1.png" "$work/mine_prep/1_side1.png"
   "$duet" eval --model-dir "$work/img" --inputs "$work/mine_prep" --device cpu --json --out "$work/mine_prep_out" >"$work/prep.json" 2>"$work/err"
-  check_json eval-inputs-prepared "j['count'] == 5 and j['prepared']['transparent_flattened'] == 1 and j['prepared']['smoothed'] >= 1 and j['prepared']['specks_replaced'] == 1 and j['prepared']['ruled_lines_taken_out'] == 1 and j['prepared']['redrawn'] >= 1" "$work/prep.json"
+  check_json eval-inputs-prepared "j['count'] == 6 and j['prepared']['transparent_flattened'] == 1 and j['prepared']['turned_upright'] == 1 and j['prepared']['smoothed'] >= 1 and j['prepared']['specks_replaced'] == 1 and j['prepared']['ruled_lines_taken_out'] == 1 and j['prepared']['redrawn'] >= 1" "$work/prep.json"
   expect_ok eval-inputs-prepared-text "$duet" eval --model-dir "$work/img" --inputs "$work/mine_prep" --device cpu --out "$work/mine_prep_out"
-  python3 -c "import csv,os,sys; r={os.path.basename(row['file'])[2:]: row['prepared'] for row in csv.DictReader(open(sys.argv[1]))}; sys.exit(0 if 'lines' in r['lined1.pgm'].split(';') and 'specks' in r['salt1.pgm'].split(';') and 'smoothed' in r['noisy1.pgm'].split(';') and 'redrawn' in r['thin1.pgm'].split(';') and 'transparent' in r['canvas1.png'].split(';') else 1)" \
+  python3 -c "import csv,os,sys; r={os.path.basename(row['file'])[2:]: row['prepared'] for row in csv.DictReader(open(sys.argv[1]))}; sys.exit(0 if 'lines' in r['lined1.pgm'].split(';') and 'specks' in r['salt1.pgm'].split(';') and 'smoothed' in r['noisy1.pgm'].split(';') and 'redrawn' in r['thin1.pgm'].split(';') and 'transparent' in r['canvas1.png'].split(';') and 'turned' in r['side1.png'].split(';') else 1)" \
     "$work/mine_prep_out/inputs.csv" && passes=$((passes + 1)) || { echo "FAIL eval-inputs-csv-prepared: $(cut -d, -f1,15 "$work/mine_prep_out/inputs.csv" | tr '\n' ' ')"; failures=$((failures + 1)); }
-  check eval-inputs-prepared-line grep -q "pictures prepared beyond fitting: 1 with a transparent background read as paper, [0-9] read smoothed (noisy), 1 with salt-and-pepper specks replaced, 1 with ruled lines taken out, [0-9] redrawn with a wider pen (thin strokes)" "$work/out"
+  check eval-inputs-prepared-line grep -q "pictures prepared beyond fitting: 1 with a transparent background read as paper, 1 turned upright as their EXIF orientation says, [0-9] read smoothed (noisy), 1 with salt-and-pepper specks replaced, 1 with ruled lines taken out, [0-9] redrawn with a wider pen (thin strokes)" "$work/out"
   # The text output names the reading --test-shift asks for (the same line as a test-set eval).
   expect_ok eval-inputs-shift-0-text "$duet" eval --model-dir "$work/img" --inputs "$work/mine" --device cpu --test-shift 0 --out "$work/mine_s0"
   check eval-inputs-shift-0-line grep -q "pictures read as they are (no test-time shifts)" "$work/out"

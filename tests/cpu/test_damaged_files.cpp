@@ -232,8 +232,9 @@ Bytes a_gif(int w, int h, const std::vector<uint8_t>& index) {
   return b;
 }
 
-// A dark 7 on light paper, 40x48, as grey or RGB PNG, JPEG, BMP, TGA, PGM or GIF; or as an
-// RGBA PNG of the 7's strokes on a transparent canvas (stored as transparent black).
+// A dark 7 on light paper, 40x48, as grey or RGB PNG, JPEG, BMP, TGA, PGM or GIF; as an RGBA
+// PNG of the 7's strokes on a transparent canvas (stored as transparent black); or as a JPEG
+// stored mirrored, with the EXIF orientation that mirrors it back.
 Bytes a_picture(const std::string& kind) {
   const int w = 40, h = 48, comp = kind == "png-gray" || kind == "pgm" ? 1 : kind == "png-rgba" ? 4 : 3;
   std::vector<uint8_t> px(size_t(w) * h * comp, comp == 4 ? 0 : 235);
@@ -250,8 +251,17 @@ Bytes a_picture(const std::string& kind) {
     for (size_t i = 0; i < index.size(); ++i) index[i] = px[i * comp] < 128 ? 3 : 0;
     return a_gif(w, h, index);
   }
-  if (kind == "jpeg") {
+  if (kind == "jpeg" || kind == "jpeg-exif") {
     EXPECT_NE(stbi_write_jpg_to_func(collect, &out, w, h, comp, px.data(), 90), 0);
+    if (kind == "jpeg-exif") {  // an APP1 segment after the start of image: EXIF orientation 2 (mirrored)
+      const Bytes app1 = {0xFF, 0xE1, 0, 34, 'E', 'x', 'i', 'f', 0, 0, 'I', 'I', 42, 0, 8, 0, 0, 0,  // TIFF header
+                          1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0};  // one entry, no next
+      Bytes with(out.size() + app1.size());
+      std::copy(out.begin(), out.begin() + 2, with.begin());
+      std::copy(app1.begin(), app1.end(), with.begin() + 2);
+      std::copy(out.begin() + 2, out.end(), with.begin() + 2 + long(app1.size()));
+      out = with;
+    }
   } else if (kind == "bmp") {
     EXPECT_NE(stbi_write_bmp_to_func(collect, &out, w, h, comp, px.data()), 0);
   } else if (kind == "tga") {
@@ -343,7 +353,7 @@ TEST(DamagedFiles, MnistFilesAreReadOrRefused) {
 }
 
 TEST(DamagedFiles, PicturesAreReadOrRefused) {
-  for (const std::string kind : {"png-gray", "png-rgb", "png-rgba", "jpeg", "bmp", "tga", "pgm", "gif"}) {
+  for (const std::string kind : {"png-gray", "png-rgb", "png-rgba", "jpeg", "jpeg-exif", "bmp", "tga", "pgm", "gif"}) {
     const Bytes good = a_picture(kind);
     const fs::path good_path = kScratch.path() / (kind + ".good");
     write_file(good_path, good);
@@ -354,6 +364,9 @@ TEST(DamagedFiles, PicturesAreReadOrRefused) {
     ASSERT_EQ(h, 48);
     EXPECT_LT(gray[10 * w + 20], 60) << kind << ": the 7's bar";
     EXPECT_GT(gray[2 * w + 2], 200) << kind << ": the paper";
+    const bool mirrored = kind == "jpeg-exif";  // the stem lies at x 21-24 in row 30, at 15-18 mirrored
+    EXPECT_LT(gray[30 * w + (mirrored ? 16 : 22)], 60) << kind << ": the stem";
+    EXPECT_GT(gray[30 * w + (mirrored ? 22 : 16)], 200) << kind << ": beside the stem";
     const Tally t = read_damaged_copies(kind, good, kTrials, [](const std::string& p) {
       int pw = 0, ph = 0;
       const std::vector<uint8_t> gray = models::load_gray_image(p, &pw, &ph);

@@ -1,6 +1,7 @@
-// Picture files as drawing apps and web canvases write them: a digit's strokes on a transparent
-// background (RGBA, grey + alpha, a palette or a colour key with transparency), a cut-out of
-// paper on a transparent canvas, and opaque pictures, which must read exactly as before.
+// Picture files as drawing apps, web canvases and phones write them: a digit's strokes on a
+// transparent background (RGBA, grey + alpha, a palette or a colour key with transparency), a
+// cut-out of paper on a transparent canvas, photos stored turned with an EXIF orientation, and
+// opaque pictures, which must read exactly as before.
 #include <gtest/gtest.h>
 #include <stb_image.h>
 #include <stb_image_write.h>
@@ -291,4 +292,158 @@ TEST(PictureFiles, APictureTransparentEverywhereIsRefused) {
     EXPECT_EQ(std::string(e.what()), path.string() + ": the picture is transparent everywhere: no digit to read");
   }
   EXPECT_THROW(models::flatten_alpha(Bytes(10), 2, 3), Error);  // 10 bytes for 2x3 grey + alpha pairs
+}
+
+namespace {
+
+// An EXIF block (its TIFF header first) whose first directory holds one entry: `tag` of
+// `type` and `count` with `value` in its value field, in little- or big-endian order.
+Bytes a_tiff(bool little, uint16_t value, uint16_t tag = 0x0112, uint16_t type = 3, uint32_t count = 1) {
+  Bytes t;
+  auto put = [&](uint32_t v, int bytes) {
+    for (int k = 0; k < bytes; ++k) t.push_back(uint8_t(v >> (8 * (little ? k : bytes - 1 - k))));
+  };
+  t.insert(t.end(), {uint8_t(little ? 'I' : 'M'), uint8_t(little ? 'I' : 'M')});
+  put(42, 2), put(8, 4);  // the first directory at 8
+  put(1, 2);              // one entry
+  put(tag, 2), put(type, 2), put(count, 4), put(value, 2), put(0, 2);
+  put(0, 4);  // no next directory
+  return t;
+}
+
+// The JPEG with an APP1 segment holding `tiff` ("Exif\0\0" first) right after its start.
+Bytes with_exif(const Bytes& jpeg, const Bytes& tiff) {
+  const size_t length = 2 + 6 + tiff.size();  // the segment's length field counts itself
+  const Bytes head = {0xFF, 0xD8, 0xFF, 0xE1, uint8_t(length >> 8), uint8_t(length), 'E', 'x', 'i', 'f', 0, 0};
+  Bytes out(head.size() + tiff.size() + jpeg.size() - 2);
+  std::copy(head.begin(), head.end(), out.begin());
+  std::copy(tiff.begin(), tiff.end(), out.begin() + long(head.size()));
+  std::copy(jpeg.begin() + 2, jpeg.end(), out.begin() + long(head.size() + tiff.size()));  // after its start of image
+  return out;
+}
+
+// A 40x24 picture no turn or mirror leaves unchanged (every pixel its own value), as a
+// grey JPEG and as stb_image decodes it (the pixels as stored).
+struct StoredPhoto {
+  Bytes jpeg;
+  std::vector<uint8_t> pixels;
+  int w = 40, h = 24;
+};
+StoredPhoto a_stored_photo() {
+  StoredPhoto p;
+  std::vector<uint8_t> px(size_t(p.w) * p.h);
+  for (int y = 0; y < p.h; ++y)
+    for (int x = 0; x < p.w; ++x) px[size_t(y) * p.w + x] = uint8_t(x < 8 || y < 4 ? 20 : 200 + (x * 7 + y * 3) % 50);
+  EXPECT_NE(stbi_write_jpg_to_func(collect, &p.jpeg, p.w, p.h, 1, px.data(), 100), 0);
+  int w = 0, h = 0, c = 0;
+  unsigned char* d = stbi_load_from_memory(p.jpeg.data(), int(p.jpeg.size()), &w, &h, &c, 1);
+  EXPECT_NE(d, nullptr);
+  p.pixels.assign(d, d + size_t(w) * h);
+  stbi_image_free(d);
+  return p;
+}
+
+// Where a viewer shows the stored pixel (x, y) of a w x h picture of EXIF `orientation`, and
+// the shown picture's width.
+std::pair<int, int> shown_at(int x, int y, int w, int h, int orientation) {
+  switch (orientation) {
+    case 2: return {w - 1 - x, y};
+    case 3: return {w - 1 - x, h - 1 - y};
+    case 4: return {x, h - 1 - y};
+    case 5: return {y, x};
+    case 6: return {h - 1 - y, x};  // turned clockwise: the top row becomes the right column
+    case 7: return {h - 1 - y, w - 1 - x};
+    case 8: return {y, w - 1 - x};
+    default: return {x, y};
+  }
+}
+
+}  // namespace
+
+// A photo stored as the sensor saw it, with the EXIF orientation a phone writes, is read as a
+// viewer shows it: each of the eight orientations, in either byte order, in a JPEG's APP1
+// segment and in a PNG's eXIf chunk.
+TEST(PictureFiles, PhotosAreTurnedUprightAsTheirExifSays) {
+  const StoredPhoto stored = a_stored_photo();
+  for (const bool little : {true, false})
+    for (int o = 1; o <= 8; ++o) {
+      SCOPED_TRACE("orientation " + std::to_string(o) + (little ? ", II" : ", MM"));
+      std::vector<uint8_t> expected(stored.pixels.size());
+      const int ew = o >= 5 ? stored.h : stored.w, eh = o >= 5 ? stored.w : stored.h;
+      for (int y = 0; y < stored.h; ++y)
+        for (int x = 0; x < stored.w; ++x) {
+          const auto [sx, sy] = shown_at(x, y, stored.w, stored.h, o);
+          expected[size_t(sy) * ew + sx] = stored.pixels[size_t(y) * stored.w + x];
+        }
+      const Bytes jpeg = with_exif(stored.jpeg, a_tiff(little, uint16_t(o)));
+      EXPECT_EQ(models::exif_orientation(jpeg), o);
+      int w = 0, h = 0;
+      models::PictureFile file;
+      const std::vector<uint8_t> grey = models::load_gray_image(write_file("exif.jpg", jpeg).string(), &w, &h, &file);
+      EXPECT_EQ(file.orientation, o);
+      EXPECT_EQ(w, ew);
+      EXPECT_EQ(h, eh);
+      EXPECT_EQ(grey, expected);
+      // The same pixels as a grey PNG with an eXIf chunk.
+      const Bytes png = a_png(stored.w, stored.h, 0, stored.pixels, {{"eXIf", a_tiff(little, uint16_t(o))}});
+      EXPECT_EQ(models::exif_orientation(png), o);
+      EXPECT_EQ(models::load_gray_image(write_file("exif.png", png).string(), &w, &h), expected);
+    }
+  // Turned clockwise (6), a dark top band becomes a dark right-hand band.
+  int w = 0, h = 0;
+  const std::vector<uint8_t> six =
+      models::load_gray_image(write_file("six.jpg", with_exif(stored.jpeg, a_tiff(true, 6))).string(), &w, &h);
+  EXPECT_LT(six[size_t(20) * w + (w - 2)], 60);  // the band
+  EXPECT_GT(six[size_t(20) * w + 10], 150);      // the rest
+}
+
+// An EXIF block duet cannot use leaves the picture as stored, as viewers leave it: no
+// orientation tag, a value outside 1-8, another type, a damaged header, offsets past the block,
+// a block cut short; and pictures of other kinds have no orientation.
+TEST(PictureFiles, UnusableExifLeavesThePictureAsStored) {
+  const StoredPhoto stored = a_stored_photo();
+  Bytes bad_order = a_tiff(true, 6), bad_magic = a_tiff(true, 6), far_directory = a_tiff(true, 6),
+        many_entries = a_tiff(true, 6), cut_short = a_tiff(true, 6);
+  cut_short.resize(12);  // the directory's first entry cut off
+  bad_order[0] = bad_order[1] = 'X';
+  bad_magic[2] = 43;
+  far_directory[4] = 200;   // the directory at 200, past the 26-byte block
+  many_entries[8] = 5;      // five entries, but one fits
+  many_entries[10] = 0x13;  // and the one there is not the orientation
+  const std::vector<std::pair<std::string, Bytes>> blocks = {
+      {"another tag", a_tiff(true, 6, 0x0110)},
+      {"orientation 0", a_tiff(true, 0)},
+      {"orientation 9", a_tiff(false, 9)},
+      {"a LONG", a_tiff(true, 6, 0x0112, 4)},
+      {"two values", a_tiff(true, 6, 0x0112, 3, 2)},
+      {"bad byte order", bad_order},
+      {"not TIFF", bad_magic},
+      {"directory past the block", far_directory},
+      {"entries past the block", many_entries},
+      {"cut short", cut_short},
+      {"empty", {}},
+  };
+  for (const auto& [what, tiff] : blocks) {
+    SCOPED_TRACE(what);
+    const Bytes jpeg = with_exif(stored.jpeg, tiff);
+    EXPECT_EQ(models::exif_orientation(jpeg), 1);
+    int w = 0, h = 0;
+    models::PictureFile file;
+    EXPECT_EQ(models::load_gray_image(write_file("bad-exif.jpg", jpeg).string(), &w, &h, &file), stored.pixels);
+    EXPECT_EQ(file.orientation, 1);
+  }
+  // "Exif" missing from the segment, and an APP1 segment whose length runs past the file.
+  Bytes unnamed = with_exif(stored.jpeg, a_tiff(true, 6));
+  unnamed[4] = 'X';
+  EXPECT_EQ(models::exif_orientation(unnamed), 1);
+  Bytes cut = with_exif(stored.jpeg, a_tiff(true, 6));
+  cut.resize(20);
+  EXPECT_EQ(models::exif_orientation(cut), 1);
+  EXPECT_EQ(models::exif_orientation(stored.jpeg), 1);  // no EXIF
+  EXPECT_EQ(models::exif_orientation(a_png(4, 4, 0, Bytes(16, 9), {})), 1);
+  EXPECT_EQ(models::exif_orientation(Bytes{'P', '5', '\n'}), 1);
+  EXPECT_EQ(models::exif_orientation({}), 1);
+  int w = 4, h = 4;
+  EXPECT_THROW(models::upright(Bytes(16), &w, &h, 9), Error);
+  EXPECT_THROW(models::upright(Bytes(15), &w, &h, 6), Error);
 }
