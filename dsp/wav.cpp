@@ -105,11 +105,43 @@ float sample_at(const uint8_t* p, const Format& f) {
 
 }  // namespace
 
+std::string audio_format_of(const std::vector<uint8_t>& b) {
+  auto starts = [&](size_t at, const char* magic) {
+    const size_t n = std::strlen(magic);
+    return b.size() >= at + n && std::memcmp(b.data() + at, magic, n) == 0;
+  };
+  if (starts(0, "ID3") || (b.size() >= 2 && b[0] == 0xFF && (b[1] & 0xE6) == 0xE2)) return "an MP3 file";
+  if (starts(0, "fLaC")) return "a FLAC file";
+  if (starts(0, "OggS")) return "an Ogg file (Vorbis or Opus)";
+  if (starts(4, "ftyp")) return "an MP4 file (M4A, AAC, 3GP: a phone's or an app's recording)";
+  if (starts(0, "FORM") && (starts(8, "AIFF") || starts(8, "AIFC"))) return "an AIFF file";
+  if (starts(0, "\x1A\x45\xDF\xA3")) return "a WebM or Matroska file";
+  if (starts(0, "#!AMR")) return "an AMR file (a phone's voice recording)";
+  if (starts(0, "caff")) return "a Core Audio (CAF) file";
+  if (starts(0, "\x30\x26\xB2\x75")) return "a WMA (ASF) file";
+  if (starts(0, "RIFF") && b.size() >= 12 && !starts(8, "WAVE"))
+    return "a RIFF file of type '" + printable(std::string(reinterpret_cast<const char*>(b.data() + 8), 4)) + "'";
+  return "";
+}
+
 Audio decode_wav(const std::vector<uint8_t>& b, const std::string& name, WavInfo* info) {
+  if (const std::string other = audio_format_of(b); !other.empty())
+    throw Error(name + ": " + other + ", not a WAV file; duet reads WAV recordings only (convert it first, e.g. "
+                "ffmpeg -i FILE -ac 1 FILE.wav)");
   DUET_CHECK(b.size() >= 12, name, ": not a WAV file (", b.size(), " bytes, too short for a RIFF header)");
-  DUET_CHECK(std::memcmp(b.data(), "RIFF", 4) == 0 && std::memcmp(b.data() + 8, "WAVE", 4) == 0, name,
+  // RF64 and BW64 are WAV for recordings past 4 GB: the 32-bit sizes are set to 0xFFFFFFFF and
+  // the real ones are in a ds64 chunk, which comes first.
+  const bool rf64 = std::memcmp(b.data(), "RF64", 4) == 0 || std::memcmp(b.data(), "BW64", 4) == 0;
+  DUET_CHECK((std::memcmp(b.data(), "RIFF", 4) == 0 || rf64) && std::memcmp(b.data() + 8, "WAVE", 4) == 0, name,
              ": not a WAV file (no RIFF/WAVE header)");
   const uint32_t riff_size = u32(b.data() + 4);
+  uint64_t ds64_data_size = 0;
+  if (rf64) {
+    DUET_CHECK(b.size() >= 12 + 8 + 24 && std::memcmp(b.data() + 12, "ds64", 4) == 0 && u32(b.data() + 16) >= 24,
+               name, ": ", std::string(reinterpret_cast<const char*>(b.data()), 4),
+               " file without a ds64 chunk (of at least 24 bytes) first");
+    ds64_data_size = u32(b.data() + 28) | uint64_t(u32(b.data() + 32)) << 32;
+  }
   Format fmt;
   bool have_fmt = false;
   const uint8_t* data = nullptr;
@@ -120,7 +152,8 @@ Audio decode_wav(const std::vector<uint8_t>& b, const std::string& name, WavInfo
   uint64_t pos = 12;
   while (pos + 8 <= b.size()) {
     const uint8_t* chunk = b.data() + pos;
-    const uint64_t size = u32(chunk + 4);
+    const bool sized_by_ds64 = rf64 && std::memcmp(chunk, "data", 4) == 0 && u32(chunk + 4) == 0xFFFFFFFFu;
+    const uint64_t size = sized_by_ds64 ? ds64_data_size : u32(chunk + 4);
     const uint64_t there = b.size() - pos - 8;
     if (std::memcmp(chunk, "data", 4) == 0) {
       DUET_CHECK(have_fmt, name, ": WAV has no fmt chunk before its data");

@@ -1,6 +1,6 @@
 // WAV files, read and written by hand.
 //
-// Reads RIFF/WAVE with PCM 8/16/24/32-bit integers, IEEE float 32/64, G.711 mu-law and A-law
+// Reads RIFF/WAVE (and RF64/BW64) with PCM 8/16/24/32-bit integers, IEEE float 32/64, G.711 mu-law and A-law
 // (8-bit telephone recordings) and WAVE_FORMAT_EXTENSIBLE wrapping any of them; any number of
 // channels (averaged to mono); unknown chunks are skipped. Samples come out as float in
 // [-1, 1), scaled like torchaudio.load (int16 / 32768, uint8 (v - 128) / 128, G.711 through
@@ -37,6 +37,11 @@ struct Audio {
 };
 
 Audio read_wav(const std::string& path, WavInfo* info = nullptr);
+// What kind of audio file other than WAV the bytes start like ("an MP3 file", "a FLAC file", an
+// MP4/M4A, Ogg, AIFF, WebM, AMR, CAF or WMA file, a RIFF file of another type), or "" when none:
+// the reader names it in its error, with how to convert it. RF64/BW64 (WAV past 4 GB, its sizes
+// in a ds64 chunk) is read as WAV.
+std::string audio_format_of(const std::vector<uint8_t>& bytes);
 // `name` is used in error messages in place of a path.
 Audio decode_wav(const std::vector<uint8_t>& bytes, const std::string& name, WavInfo* info = nullptr);
 WavInfo read_wav_info(const std::string& path);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -848,6 +849,25 @@ std::vector<uint8_t> upright(const std::vector<uint8_t>& grey, int* w, int* h, i
   return out;
 }
 
+std::string picture_format_of(const std::vector<uint8_t>& b) {
+  auto starts = [&](size_t at, const char* magic, size_t n) {
+    return b.size() >= at + n && std::memcmp(b.data() + at, magic, n) == 0;
+  };
+  if (starts(4, "ftyp", 4) && b.size() >= 12) {
+    const std::string brand(b.begin() + 8, b.begin() + 12);
+    if (brand == "avif" || brand == "avis") return "an AVIF picture";
+    if (brand.rfind("he", 0) == 0 || brand == "mif1" || brand == "msf1") return "a HEIC picture (an iPhone's photo)";
+  }
+  if (starts(0, "RIFF", 4) && starts(8, "WEBP", 4)) return "a WebP picture";
+  if (starts(0, "II*\0", 4) || starts(0, "MM\0*", 4)) return "a TIFF picture";
+  if (starts(0, "\xFF\x0A", 2) || starts(0, "\0\0\0\x0CJXL \r\n\x87\n", 12)) return "a JPEG XL picture";
+  if (starts(0, "\0\0\0\x0CjP  \r\n\x87\n", 12) || starts(0, "\xFF\x4F\xFF\x51", 4)) return "a JPEG 2000 picture";
+  const std::string head(b.begin(), b.begin() + long(std::min<size_t>(b.size(), 256)));
+  if (head.find("<svg") != std::string::npos) return "an SVG drawing";
+  if (starts(0, "%PDF", 4)) return "a PDF document";
+  return "";
+}
+
 std::vector<uint8_t> load_gray_image(const std::string& path, int* w, int* h, PictureFile* file) {
   DUET_CHECK(!std::filesystem::is_directory(path), path, ": is a folder, not a picture");
   std::ifstream in(path, std::ios::binary);
@@ -869,6 +889,10 @@ std::vector<uint8_t> load_gray_image(const std::string& path, int* w, int* h, Pi
   // Grey and alpha: every format stb_image reads comes as that (alpha 255 where it has none), a
   // PNG's transparent colour (tRNS) included.
   unsigned char* p = stbi_load_from_memory(bytes.data(), int(bytes.size()), w, h, &channels, 2);
+  if (!p) {
+    const std::string other = picture_format_of(bytes);
+    DUET_CHECK(other.empty(), path, ": ", other, ", a format duet does not read; convert it to PNG or JPEG first");
+  }
   DUET_CHECK(p, path, ": cannot read image (", stbi_failure_reason(), ")");
   const std::vector<uint8_t> grey_alpha(p, p + 2 * size_t(*w) * *h);
   stbi_image_free(p);

@@ -185,6 +185,10 @@ struct PictureFile {
 // arrays, is refused before decoding.
 constexpr int64_t kMaxPicturePixels = 100'000'000;
 std::vector<uint8_t> load_gray_image(const std::string& path, int* w, int* h, PictureFile* file = nullptr);
+// What kind of picture stb_image does not read the bytes start like ("a HEIC picture (an
+// iPhone's photo)", an AVIF, WebP, TIFF, JPEG XL or JPEG 2000 picture, an SVG drawing, a PDF),
+// or "" when none: load_gray_image names it in its error, with how to convert it.
+std::string picture_format_of(const std::vector<uint8_t>& bytes);
 // A w x h picture of grey and alpha pairs (2 bytes a pixel, stb_image's grey + alpha) as grey:
 // each pixel composited onto a background grey, chosen as a viewer would need it to see the
 // digit. Drawing apps and web canvases export a digit's strokes on a transparent background

@@ -250,7 +250,7 @@ const char* orientation_name(int orientation) {
 
 int eval_inputs(models::Task& task, const std::string& kind, const std::string& folder, const std::string& out,
                 bool json) {
-  const std::vector<LabelledInput> inputs = labelled_inputs(folder, kind, "--inputs");
+  const std::vector<LabelledInput> inputs = labelled_inputs(folder, kind, "--inputs", false);  // noted when first read
   NoGrad ng;
   std::array<std::array<int64_t, 10>, 10> confusion{};
   std::map<std::string, std::pair<int64_t, int64_t>> groups;

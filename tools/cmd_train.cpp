@@ -157,7 +157,7 @@ struct RunSpec {
 // (and after --train-limit), read as FSDD's are (resampled, trimmed; a silent one is an error
 // naming it). Their speaker is "extra" (they are never test clips). Returns how many joined.
 int64_t add_extra_clips(data::Fsdd& ds, data::Split& s, const std::string& folder) {
-  const std::vector<LabelledInput> inputs = labelled_inputs(folder, "audio", "--extra");
+  const std::vector<LabelledInput> inputs = labelled_inputs(folder, "audio", "--extra", false);  // noted when checked
   for (const LabelledInput& in : inputs) {
     s.train.push_back(int64_t(ds.recordings.size()));
     ds.recordings.push_back({in.path, in.label, "extra", 0});
@@ -176,7 +176,7 @@ int64_t add_extra_pictures(data::Mnist& m, int64_t limit, const std::string& fol
     m.pixels.resize(size_t(limit) * 28 * 28);
     m.labels.resize(size_t(limit));
   }
-  const std::vector<LabelledInput> inputs = labelled_inputs(folder, "image", "--extra");
+  const std::vector<LabelledInput> inputs = labelled_inputs(folder, "image", "--extra", false);  // noted when checked
   for (const LabelledInput& in : inputs) {
     std::vector<float> digit;
     try {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 
 #include "engine/error.h"
 #include "models/audio_data.h"
@@ -79,19 +80,27 @@ void make_output_folder(const std::string& dir) {
   DUET_CHECK(!ec, "output folder '", dir, "': cannot create it (", ec.message(), ")");  // a file in the way too
 }
 
-bool has_extension(const std::filesystem::path& p, std::initializer_list<const char*> exts) {
+std::string lower_extension(const std::filesystem::path& p) {
   std::string e = p.extension().string();
   for (char& c : e) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return e;
+}
+
+bool has_extension(const std::filesystem::path& p, std::initializer_list<const char*> exts) {
+  const std::string e = lower_extension(p);
   for (const char* x : exts)
     if (e == x) return true;
   return false;
 }
 
-std::vector<LabelledInput> labelled_inputs(const std::string& folder, const std::string& kind,
-                                           const std::string& flag) {
+std::vector<LabelledInput> labelled_inputs(const std::string& folder, const std::string& kind, const std::string& flag,
+                                           bool note) {
   DUET_CHECK(std::filesystem::is_directory(folder), flag, " ", folder, ": not a folder");
   std::vector<LabelledInput> v;
   int64_t ignored = 0;
+  // Recordings and pictures in formats duet does not read (a phone's M4A or HEIC): counted by
+  // extension, so that the user hears why they were left out and how to convert them.
+  std::map<std::string, int64_t> foreign;
   for (const auto& e : std::filesystem::directory_iterator(folder)) {
     if (!e.is_regular_file()) continue;
     const std::filesystem::path p = e.path();
@@ -100,6 +109,11 @@ std::vector<LabelledInput> labelled_inputs(const std::string& folder, const std:
                           : has_extension(p, {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".pgm", ".ppm", ".tga"});
     if (!ours) {
       ++ignored;
+      const bool other = kind == "audio" ? has_extension(p, {".mp3", ".m4a", ".aac", ".flac", ".ogg", ".opus", ".oga",
+                                                              ".aif", ".aiff", ".amr", ".3gp", ".webm", ".caf", ".wma"})
+                                         : has_extension(p, {".heic", ".heif", ".webp", ".tif", ".tiff", ".avif",
+                                                             ".svg", ".jxl", ".jp2"});
+      if (other) ++foreign[lower_extension(p)];
       continue;
     }
     const std::string name = p.filename().string(), stem = p.stem().string();
@@ -114,8 +128,22 @@ std::vector<LabelledInput> labelled_inputs(const std::string& folder, const std:
     if (stem.size() > 2) in.group = stem.substr(2, stem.find_first_of("_-", 2) - 2);
     v.push_back(in);
   }
+  std::string others;  // "3 .m4a and 1 .mp3 files"
+  int64_t foreign_count = 0;
+  for (const auto& [ext, n] : foreign) {
+    others += (others.empty() ? "" : " and ") + std::to_string(n) + " " + ext;
+    foreign_count += n;
+  }
+  if (!others.empty()) others += foreign_count == 1 ? " file" : " files";
+  const std::string advice = std::string(foreign.size() == 1 ? "a format" : "formats") + " duet does not read; convert " +
+                             (foreign_count == 1 ? "it" : "them") +
+                             (kind == "audio" ? " to WAV first (e.g. ffmpeg -i IN -ac 1 OUT.wav)" : " to PNG or JPEG first");
   DUET_CHECK(!v.empty(), flag, " ", folder, ": no ", kind == "audio" ? ".wav files" : "images (.png, .jpg, ...)",
-             " named like 7_anything", ignored ? " (other files are ignored)" : "");
+             " named like 7_anything",
+             !others.empty() ? " (" + others + ": " + advice + ")" : ignored ? " (other files are ignored)" : "");
+  if (note && !others.empty())
+    std::fprintf(stderr, "duet: note: %s %s: %s left out: %s\n", flag.c_str(), folder.c_str(), others.c_str(),
+                 advice.c_str());
   std::sort(v.begin(), v.end(), [](const LabelledInput& a, const LabelledInput& b) { return a.path < b.path; });
   return v;
 }

@@ -186,6 +186,8 @@ PY
   check_json predict-image-shift-0 "j['test_shift'] == 0 and j['probabilities'] != json.load(open('$work/pred.json'))['probabilities']" "$work/pred0.json"
   expect_fail predict-image-on-audio-flag "an image model takes --image FILE" "$duet" predict --model-dir "$work/img" --audio x.wav
   expect_fail predict-bad-image "junk.png: cannot read image" "$duet" predict --model-dir "$work/img" --image "$work/junk.png"
+  printf '\0\0\0\030ftypheic\0\0\0\0mif1heic' >"$work/photo.heic"
+  expect_fail predict-heic-image "photo.heic: a HEIC picture \\(an iPhone's photo\\), a format duet does not read; convert it to PNG or JPEG first" "$duet" predict --model-dir "$work/img" --image "$work/photo.heic"
   expect_fail predict-image-folder "$work/img: is a folder, not a picture" "$duet" predict --model-dir "$work/img" --image "$work/img"
   # Every field of config.json predict reads, set to wrong values: an answer or one error line.
   check config-fields-image python3 "$(dirname "$0")/check_config_fields.py" "$duet" "$work/img" "$work/cf_img" -- --image "$work/digit.pgm"
@@ -226,14 +228,17 @@ PY
     { echo "FAIL eval-inputs-text: $(head -c 300 "$work/out")"; failures=$((failures + 1)); }
   check eval-inputs-shift-line grep -q "pictures read as they are and moved 1 px right, left, down and up" "$work/out"
   check eval-inputs-no-preparation-line not grep -q "prepared beyond fitting" "$work/out"
+  check eval-inputs-no-left-out-note not grep -q "left out" "$work/err"
   # The pictures predict notes above, in one folder: eval --inputs counts what was done to them.
   mkdir -p "$work/mine_prep" && for f in lined1 salt1 noisy1 thin1; do cp "$work/$f.pgm" "$work/mine_prep/1_$f.pgm"; done
   cp "$work/canvas1.png" "$work/mine_prep/1_canvas1.png" && cp "$work/side1.png" "$work/mine_prep/1_side1.png"
+  : >"$work/mine_prep/1_phone.heic"  # an iPhone's picture format: left out, and said so
   "$duet" eval --model-dir "$work/img" --inputs "$work/mine_prep" --device cpu --json --out "$work/mine_prep_out" >"$work/prep.json" 2>"$work/err"
   check_json eval-inputs-prepared "j['count'] == 6 and j['prepared']['transparent_flattened'] == 1 and j['prepared']['turned_upright'] == 1 and j['prepared']['smoothed'] >= 1 and j['prepared']['specks_replaced'] == 1 and j['prepared']['ruled_lines_taken_out'] == 1 and j['prepared']['redrawn'] >= 1" "$work/prep.json"
   expect_ok eval-inputs-prepared-text "$duet" eval --model-dir "$work/img" --inputs "$work/mine_prep" --device cpu --out "$work/mine_prep_out"
   python3 -c "import csv,os,sys; r={os.path.basename(row['file'])[2:]: row['prepared'] for row in csv.DictReader(open(sys.argv[1]))}; sys.exit(0 if 'lines' in r['lined1.pgm'].split(';') and 'specks' in r['salt1.pgm'].split(';') and 'smoothed' in r['noisy1.pgm'].split(';') and 'redrawn' in r['thin1.pgm'].split(';') and 'transparent' in r['canvas1.png'].split(';') and 'turned' in r['side1.png'].split(';') else 1)" \
     "$work/mine_prep_out/inputs.csv" && passes=$((passes + 1)) || { echo "FAIL eval-inputs-csv-prepared: $(cut -d, -f1,15 "$work/mine_prep_out/inputs.csv" | tr '\n' ' ')"; failures=$((failures + 1)); }
+  check eval-inputs-heic-note grep -q "mine_prep: 1 .heic file left out: a format duet does not read; convert it to PNG or JPEG first" "$work/err"
   check eval-inputs-prepared-line grep -q "pictures prepared beyond fitting: 1 with a transparent background read as paper, 1 turned upright as their EXIF orientation says, [0-9] read smoothed (noisy), 1 with salt-and-pepper specks replaced, 1 with ruled lines taken out, [0-9] redrawn with a wider pen (thin strokes)" "$work/out"
   # The text output names the reading --test-shift asks for (the same line as a test-set eval).
   expect_ok eval-inputs-shift-0-text "$duet" eval --model-dir "$work/img" --inputs "$work/mine" --device cpu --test-shift 0 --out "$work/mine_s0"
@@ -425,6 +430,17 @@ PY
   cp "$work/junk.png" "$work/mine_badwav/4_junk.wav"
   expect_fail eval-inputs-bad-wav "4_junk.wav: not a WAV file" "$duet" eval --model-dir "$work/aud" --inputs "$work/mine_badwav" --device cpu
   expect_fail eval-inputs-no-wav "no .wav files" "$duet" eval --model-dir "$work/aud" --inputs "$work/pics"
+  # A phone's recordings (M4A) and an MP3: named, with how to convert them, whether given alone
+  # or left out of a folder beside WAV files.
+  mkdir -p "$work/mine_m4a" "$work/mine_mixed"
+  python3 -c "open('$work/mine_m4a/3_phone.m4a','wb').write(b'\\0\\0\\0\\x20ftypM4A ' + bytes(24))"
+  cp "$work/mine_m4a/3_phone.m4a" "$work/mine_mixed/" && printf 'ID3\3\0\0\0\0\0\0' >"$work/mine_mixed/4_song.mp3"
+  cp "$shared/fsdd/recordings/7_theo_3.wav" "$work/mine_mixed/"
+  expect_fail eval-inputs-only-m4a "no .wav files named like 7_anything \\(1 .m4a file: a format duet does not read; convert it to WAV first \\(e.g. ffmpeg -i IN -ac 1 OUT.wav\\)\\)" "$duet" eval --model-dir "$work/aud" --inputs "$work/mine_m4a"
+  "$duet" eval --model-dir "$work/aud" --inputs "$work/mine_mixed" --device cpu --json --out "$work/mine_mixed_out" >"$work/mixed.json" 2>"$work/err"
+  check_json eval-inputs-mixed "j['count'] == 1" "$work/mixed.json"
+  check eval-inputs-mixed-note grep -q "mine_mixed: 1 .m4a and 1 .mp3 files left out: formats duet does not read; convert them to WAV first" "$work/err"
+  expect_fail predict-m4a "3_phone.m4a: an MP4 file \\(M4A, AAC, 3GP: a phone's or an app's recording\\), not a WAV file; duet reads WAV recordings only" "$duet" predict --model-dir "$work/aud" --audio "$work/mine_m4a/3_phone.m4a"
   # --extra FOLDER: the user's own recordings join the training set (after --train-limit).
   expect_ok train-audio-extra "$duet" train --model audio --split official --epochs 1 --train-limit 50 --extra "$work/mine_wav" \
     --device cpu --data "$shared" --out "$work/aud_extra"

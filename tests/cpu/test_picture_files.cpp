@@ -447,3 +447,39 @@ TEST(PictureFiles, UnusableExifLeavesThePictureAsStored) {
   EXPECT_THROW(models::upright(Bytes(16), &w, &h, 9), Error);
   EXPECT_THROW(models::upright(Bytes(15), &w, &h, 6), Error);
 }
+
+// A picture in a format duet does not read (an iPhone's HEIC, a WebP from a web page, a TIFF
+// scan) is named, with how to convert it, rather than called an unknown or corrupt image.
+TEST(PictureFiles, OtherPictureFormatsAreNamed) {
+  const std::vector<std::pair<Bytes, std::string>> files = {
+      {{0, 0, 0, 24, 'f', 't', 'y', 'p', 'h', 'e', 'i', 'c', 0, 0, 0, 0}, "a HEIC picture (an iPhone's photo)"},
+      {{0, 0, 0, 24, 'f', 't', 'y', 'p', 'm', 'i', 'f', '1', 0, 0, 0, 0}, "a HEIC picture (an iPhone's photo)"},
+      {{0, 0, 0, 28, 'f', 't', 'y', 'p', 'a', 'v', 'i', 'f', 0, 0, 0, 0}, "an AVIF picture"},
+      {{'R', 'I', 'F', 'F', 16, 0, 0, 0, 'W', 'E', 'B', 'P', 'V', 'P', '8', ' '}, "a WebP picture"},
+      {{'I', 'I', '*', 0, 8, 0, 0, 0}, "a TIFF picture"},
+      {{'M', 'M', 0, '*', 0, 0, 0, 8}, "a TIFF picture"},
+      {{0xFF, 0x0A, 0xFA, 0x7F}, "a JPEG XL picture"},
+      {{0, 0, 0, 0x0C, 'J', 'X', 'L', ' ', '\r', '\n', 0x87, '\n'}, "a JPEG XL picture"},
+      {{0, 0, 0, 0x0C, 'j', 'P', ' ', ' ', '\r', '\n', 0x87, '\n'}, "a JPEG 2000 picture"},
+      {{'<', '?', 'x', 'm', 'l', ' ', '?', '>', '<', 's', 'v', 'g', '>'}, "an SVG drawing"},
+      {{'%', 'P', 'D', 'F', '-', '1', '.', '7'}, "a PDF document"},
+  };
+  for (const auto& [bytes, kind] : files) {
+    SCOPED_TRACE(kind);
+    EXPECT_EQ(models::picture_format_of(bytes), kind);
+    const fs::path path = write_file("other", bytes);
+    int w = 0, h = 0;
+    try {
+      models::load_gray_image(path.string(), &w, &h);
+      ADD_FAILURE() << "read";
+    } catch (const Error& e) {
+      EXPECT_EQ(std::string(e.what()),
+                path.string() + ": " + kind + ", a format duet does not read; convert it to PNG or JPEG first");
+    }
+  }
+  // The formats it reads are not taken for others.
+  const StoredPhoto stored = a_stored_photo();
+  EXPECT_EQ(models::picture_format_of(stored.jpeg), "");
+  EXPECT_EQ(models::picture_format_of(a_png(4, 4, 0, Bytes(16, 9), {})), "");
+  EXPECT_EQ(models::picture_format_of({}), "");
+}

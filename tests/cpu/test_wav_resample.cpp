@@ -320,6 +320,62 @@ TEST(Wav, MalformedFilesAreRefusedWithTheReason) {
   EXPECT_THROW(read_wav("/nonexistent/x.wav"), Error);
 }
 
+// A recording in another format (a phone's M4A, an MP3, a FLAC) is named, with how to convert
+// it, rather than called a damaged WAV.
+TEST(Wav, OtherAudioFormatsAreNamed) {
+  const std::vector<std::pair<std::vector<uint8_t>, std::string>> files = {
+      {{'I', 'D', '3', 4, 0, 0, 0, 0, 0, 0}, "an MP3 file"},
+      {{0xFF, 0xFB, 0x90, 0x64, 0, 0, 0, 0, 0, 0, 0, 0}, "an MP3 file"},  // an MP3 frame without ID3 tags
+      {{'f', 'L', 'a', 'C', 0, 0, 0, 34}, "a FLAC file"},
+      {{'O', 'g', 'g', 'S', 0, 2}, "an Ogg file (Vorbis or Opus)"},
+      {{0, 0, 0, 32, 'f', 't', 'y', 'p', 'M', '4', 'A', ' '}, "an MP4 file (M4A, AAC, 3GP"},
+      {{'F', 'O', 'R', 'M', 0, 0, 0, 4, 'A', 'I', 'F', 'F'}, "an AIFF file"},
+      {{0x1A, 0x45, 0xDF, 0xA3, 0x9F}, "a WebM or Matroska file"},
+      {{'#', '!', 'A', 'M', 'R', '\n'}, "an AMR file"},
+      {{'c', 'a', 'f', 'f', 0, 1}, "a Core Audio (CAF) file"},
+      {{0x30, 0x26, 0xB2, 0x75, 0x8E, 0x66}, "a WMA (ASF) file"},
+      {{'R', 'I', 'F', 'F', 4, 0, 0, 0, 'A', 'V', 'I', ' '}, "a RIFF file of type 'AVI '"},
+  };
+  for (const auto& [bytes, kind] : files) {
+    EXPECT_NE(audio_format_of(bytes).find(kind), std::string::npos) << kind;
+    expect_wav_error(bytes, kind);
+    expect_wav_error(bytes, "not a WAV file; duet reads WAV recordings only (convert it first, e.g. ffmpeg");
+  }
+  EXPECT_EQ(audio_format_of(encode_wav({0.1f, -0.1f}, 8000)), "");
+  EXPECT_EQ(audio_format_of({}), "");
+}
+
+// RF64 and BW64 (WAV for recordings past 4 GB) give their sizes in a ds64 chunk: read as the
+// same recording in a RIFF file, with no note.
+TEST(Wav, Rf64AndBw64AreReadByTheirDs64Sizes) {
+  WavBuilder plain;
+  plain.data = {1, 0, 2, 0, 0xFF, 0x7F, 0, 0x80, 7, 0};
+  const Audio expected = decode_wav(plain.build(), "plain.wav");
+  for (const char* magic : {"RF64", "BW64"}) {
+    SCOPED_TRACE(magic);
+    WavBuilder big = plain;
+    std::vector<uint8_t> ds64;
+    WavBuilder::put(ds64, 0xFFFFFFFFu, 8);        // the RIFF size (not read)
+    WavBuilder::put(ds64, plain.data.size(), 8);  // the data size
+    WavBuilder::put(ds64, 5, 8);                  // the sample count
+    WavBuilder::put(ds64, 0, 4);                  // no table
+    big.extra_before_fmt = {{"ds64", ds64}};
+    big.data_size_override = big.riff_size_override = 0xFFFFFFFFu;
+    std::vector<uint8_t> bytes = big.build();
+    std::memcpy(bytes.data(), magic, 4);
+    WavInfo info;
+    const Audio a = decode_wav(bytes, "big.wav", &info);
+    EXPECT_EQ(a.samples, expected.samples);
+    EXPECT_EQ(a.sample_rate, 8000);
+    EXPECT_EQ(info.note, "");
+    // Without its ds64 chunk first: refused.
+    WavBuilder bare = plain;
+    std::vector<uint8_t> no_ds64 = bare.build();
+    std::memcpy(no_ds64.data(), magic, 4);
+    expect_wav_error(no_ds64, std::string(magic) + " file without a ds64 chunk (of at least 24 bytes) first");
+  }
+}
+
 namespace {
 std::vector<float> sine(double hz, int rate, int n) {
   std::vector<float> x(n);
