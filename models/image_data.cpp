@@ -923,6 +923,46 @@ float estimate_noise_sigma(const std::vector<float>& v, int w, int h) {
   return r[r.size() / 2] / (0.6745f * 6);
 }
 
+int clear_stray_marks(std::vector<float>& ink, int w, int h) {
+  DUET_CHECK(int64_t(ink.size()) == int64_t(w) * h && w > 0 && h > 0, "clear_stray_marks: bad picture size");
+  const float bg = background_level(ink);
+  float peak = 0;
+  for (float v : ink) peak = std::max(peak, v - bg);
+  if (peak <= 0) return 0;
+  std::vector<uint8_t> mask(ink.size());
+  for (size_t i = 0; i < ink.size(); ++i) mask[i] = ink[i] - bg > 0.2f * peak;  // fit_to_mnist's box counts these
+  const std::vector<InkPiece> pieces = ink_pieces(mask, w, h);
+  if (pieces.size() < 2) return 0;
+  std::vector<double> mass(pieces.size(), 0.0);
+  for (size_t p = 0; p < pieces.size(); ++p)
+    for (size_t i : pieces[p].pixels) mass[p] += ink[i] - bg;
+  const size_t main = size_t(std::max_element(mass.begin(), mass.end()) - mass.begin());
+  std::vector<bool> kept(pieces.size(), false);
+  kept[main] = true;
+  InkBox digit = pieces[main].box;
+  const int gap = std::max(1, int(std::lround(kStrayGap * std::max(digit.width(), digit.height()))));
+  for (bool grew = true; grew;) {  // pieces near the digit join it, and the digit grows
+    grew = false;
+    for (size_t p = 0; p < pieces.size(); ++p) {
+      const InkBox& b = pieces[p].box;
+      const bool near = b.x0 <= digit.x1 + gap && b.x1 >= digit.x0 - gap && b.y0 <= digit.y1 + gap &&
+                        b.y1 >= digit.y0 - gap;
+      if (kept[p] || !(near || mass[p] >= kStrayMass * mass[main])) continue;
+      kept[p] = grew = true;
+      digit = {std::min(digit.x0, b.x0), std::min(digit.y0, b.y0), std::max(digit.x1, b.x1), std::max(digit.y1, b.y1)};
+    }
+  }
+  const int cleared = int(std::count(kept.begin(), kept.end(), false));
+  if (cleared == 0) return 0;
+  // Everything outside the digit's box, grown by a pixel of MNIST's field (or the gap, if less),
+  // is cleared: the marks and the faint edges around them.
+  const int m = std::min(gap, int(std::ceil(std::max(w, h) / 28.0)));
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x)
+      if (x < digit.x0 - m || x > digit.x1 + m || y < digit.y0 - m || y > digit.y1 + m) ink[size_t(y) * w + x] = bg;
+  return cleared;
+}
+
 std::vector<float> to_mnist_form(const std::vector<uint8_t>& gray, int w, int h, PictureNotes* notes) {
   DUET_CHECK(int64_t(gray.size()) == int64_t(w) * h && w > 0 && h > 0, "to_mnist_form: bad image size");
   if (notes) *notes = PictureNotes{};
@@ -995,10 +1035,12 @@ std::vector<float> to_mnist_form(const std::vector<uint8_t>& gray, int w, int h,
   for (size_t i = 0; i < ink.size(); ++i)
     ink[i] = std::max(0.0f, ink[i] - paper[i] - residual) / (invert ? std::max(0.05f, 1.0f - paper[i]) : 1.0f);
   // A notebook's lines and squares, then what is left of noise or lines (a corner's end of a
-  // tilted line too short to be followed) away from the digit.
+  // tilted line too short to be followed) away from the digit, then marks apart from it.
   const int lines = remove_ruled_lines(ink, seen, w, h);
   if (notes) notes->lines = lines;
   if (lines > 0 || residual > 0 || specks) clear_specks(ink, w, h, std::max(w, h) / 28.0);
+  const int strays = clear_stray_marks(ink, w, h);
+  if (notes) notes->strays = strays;
   return fit_to_mnist(std::move(ink), w, h, ThinStrokes::kRedraw, notes ? &notes->redrawn : nullptr);
 }
 

@@ -137,8 +137,20 @@ struct PictureNotes {
   float noise = 0;       // the noise's estimated sigma where the picture was smoothed, else 0
   int lines = 0;         // ruled lines (rows and columns) taken out
   double impulses = 0;   // the share of the pixels replaced as salt-and-pepper noise, else 0
+  int strays = 0;        // marks apart from the digit cleared (clear_stray_marks)
 };
 std::vector<float> to_mnist_form(const std::vector<uint8_t>& gray, int w, int h, PictureNotes* notes = nullptr);
+// Marks apart from the digit (an ink blot, part of a neighbouring character cut by the crop, a
+// stray stroke) would count as ink: the box would reach them, and the digit come out small and off
+// centre. In a w x h picture of light ink on a dark background, the digit is the 8-connected piece
+// of ink (above a fifth of the peak over the background, what fit_to_mnist's box counts) holding
+// the most of it, joined by every piece whose box comes within kStrayGap of that piece's longer
+// side of the digit's box so far (a broken stroke, a 5's flag, a 4 drawn in two strokes), or that
+// holds at least kStrayMass of the first piece's ink; everything outside the digit's box, grown by
+// a pixel of MNIST's 28-pixel field, is set to the background. Returns how many pieces were left
+// out (0: the picture is unchanged).
+constexpr double kStrayGap = 0.2, kStrayMass = 0.2;
+int clear_stray_marks(std::vector<float>& ink, int w, int h);
 // The sigma of white noise in a w x h picture (values 0-1): the median absolute response of a
 // 3x3 Laplacian (Immerkaer's mask 1 -2 1 / -2 4 -2 / 1 -2 1, whose response to white noise of
 // sigma s spreads 6 s) over 0.6745 (a normal value's median absolute deviation) x 6. Even paper,

@@ -52,24 +52,23 @@ std::vector<uint8_t> centrelines(std::vector<uint8_t> m, int w, int h) {
   return m;
 }
 
-std::vector<uint8_t> ink_mask(const std::vector<float>& ink, int w, int h, double min_share) {
-  DUET_CHECK(int64_t(ink.size()) == int64_t(w) * h && w > 0 && h > 0, "ink_mask: bad picture size");
-  std::vector<uint8_t> mask(ink.size());
-  size_t total = 0;
-  for (size_t i = 0; i < ink.size(); ++i) total += mask[i] = ink[i] > 0.2f;
-  // Label the 8-connected pieces one by one (flood fill) and drop the small ones.
-  std::vector<uint8_t> seen(ink.size(), 0);
-  std::vector<size_t> piece, stack;
-  for (size_t start = 0; start < mask.size(); ++start) {
+std::vector<InkPiece> ink_pieces(const std::vector<uint8_t>& mask, int w, int h) {
+  DUET_CHECK(int64_t(mask.size()) == int64_t(w) * h && w > 0 && h > 0, "ink_pieces: bad mask size");
+  std::vector<InkPiece> pieces;
+  std::vector<uint8_t> seen(mask.size(), 0);
+  std::vector<size_t> stack;
+  for (size_t start = 0; start < mask.size(); ++start) {  // flood fill from each unseen ink pixel
     if (!mask[start] || seen[start]) continue;
-    piece.clear();
+    InkPiece piece{{}, InkBox{w, h, -1, -1}};
     stack.assign(1, start);
     seen[start] = 1;
     while (!stack.empty()) {
       const size_t i = stack.back();
       stack.pop_back();
-      piece.push_back(i);
+      piece.pixels.push_back(i);
       const int x = int(i % size_t(w)), y = int(i / size_t(w));
+      InkBox& b = piece.box;
+      b.x0 = std::min(b.x0, x), b.x1 = std::max(b.x1, x), b.y0 = std::min(b.y0, y), b.y1 = std::max(b.y1, y);
       for (int k = 0; k < 8; ++k) {
         const int xx = x + kDx[k], yy = y + kDy[k];
         if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
@@ -77,9 +76,19 @@ std::vector<uint8_t> ink_mask(const std::vector<float>& ink, int w, int h, doubl
         if (mask[j] && !seen[j]) seen[j] = 1, stack.push_back(j);
       }
     }
-    if (double(piece.size()) < min_share * double(total))
-      for (size_t i : piece) mask[i] = 0;
+    pieces.push_back(std::move(piece));
   }
+  return pieces;
+}
+
+std::vector<uint8_t> ink_mask(const std::vector<float>& ink, int w, int h, double min_share) {
+  DUET_CHECK(int64_t(ink.size()) == int64_t(w) * h && w > 0 && h > 0, "ink_mask: bad picture size");
+  std::vector<uint8_t> mask(ink.size());
+  size_t total = 0;
+  for (size_t i = 0; i < ink.size(); ++i) total += mask[i] = ink[i] > 0.2f;
+  for (const InkPiece& piece : ink_pieces(mask, w, h))  // the small pieces dropped
+    if (double(piece.pixels.size()) < min_share * double(total))
+      for (size_t i : piece.pixels) mask[i] = 0;
   return mask;
 }
 

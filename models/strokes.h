@@ -43,6 +43,14 @@ constexpr double kPenWidth = 2.3;
 // until only centrelines one pixel wide (8-connected) remain. Values 0 and 1.
 std::vector<uint8_t> centrelines(std::vector<uint8_t> mask, int w, int h);
 
+// The 8-connected pieces of a w x h mask (non-zero: ink), in the order of their first pixel
+// (row by row): each piece's pixels (indices into the mask) and bounding box.
+struct InkPiece {
+  std::vector<size_t> pixels;
+  InkBox box;
+};
+std::vector<InkPiece> ink_pieces(const std::vector<uint8_t>& mask, int w, int h);
+
 // The ink of `ink` as a mask (values above 0.2, as fit_to_mnist's box), without specks: the
 // 8-connected pieces holding less than `min_share` of the ink's pixels (1%: sensor noise, dust).
 std::vector<uint8_t> ink_mask(const std::vector<float>& ink, int w, int h, double min_share = 0.01);

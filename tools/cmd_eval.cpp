@@ -221,16 +221,17 @@ struct PreparationStep {
   const char* json;
   const char* text;
 };
-constexpr std::array<PreparationStep, 6> kPreparationSteps = {{
+constexpr std::array<PreparationStep, 7> kPreparationSteps = {{
     {"transparent", "transparent_flattened", "with a transparent background read as paper"},
     {"turned", "turned_upright", "turned upright as their EXIF orientation says"},
     {"smoothed", "smoothed", "read smoothed (noisy)"},
     {"specks", "specks_replaced", "with salt-and-pepper specks replaced"},
     {"lines", "ruled_lines_taken_out", "with ruled lines taken out"},
+    {"strays", "stray_marks_left_out", "with marks apart from the digit left out"},
     {"redrawn", "redrawn", "redrawn with a wider pen (thin strokes)"},
 }};
-std::array<bool, 6> preparation_steps(const models::PictureFile& f, const models::PictureNotes& n) {
-  return {f.background >= 0, f.orientation != 1, n.noise > 0, n.impulses > 0, n.lines > 0, n.redrawn};
+std::array<bool, 7> preparation_steps(const models::PictureFile& f, const models::PictureNotes& n) {
+  return {f.background >= 0, f.orientation != 1, n.noise > 0, n.impulses > 0, n.lines > 0, n.strays > 0, n.redrawn};
 }
 
 // How predict names the background a transparent picture is read on.
@@ -258,13 +259,13 @@ int eval_inputs(models::Task& task, const std::string& kind, const std::string& 
     const LabelledInput* in;
     int prediction;
     std::vector<float> probabilities;
-    std::array<bool, 6> prepared;  // pictures: which of kPreparationSteps were taken
+    std::array<bool, 7> prepared;  // pictures: which of kPreparationSteps were taken
     float confidence() const { return probabilities[prediction]; }
   };
   std::vector<Row> rows, wrong;
   for (const LabelledInput& in : inputs) {
     models::Batch b;
-    std::array<bool, 6> prepared{};
+    std::array<bool, 7> prepared{};
     if (kind == "audio") {
       dsp::WavInfo info;
       const dsp::Audio a = dsp::read_wav(in.path, &info);
@@ -308,7 +309,7 @@ int eval_inputs(models::Task& task, const std::string& kind, const std::string& 
     }
   }
   const double accuracy = double(rows.size() - wrong.size()) / double(rows.size());
-  std::array<int64_t, 6> prepared{};  // how many pictures took each step (what predict notes one by one)
+  std::array<int64_t, 7> prepared{};  // how many pictures took each step (what predict notes one by one)
   for (const Row& r : rows)
     for (size_t k = 0; k < prepared.size(); ++k) prepared[k] += r.prepared[k];
   std::array<int64_t, 10> per_class_count{};
@@ -427,7 +428,7 @@ int cmd_eval(const Argv& argv) {
         "every .wav (audio) or picture (image: .png, .jpg, .bmp, ...) in FOLDER, named after its digit\n"
         "(7_mine_1.wav, 3_serif.png), read as duet predict reads it; OUT/inputs.csv lists each file's\n"
         "label, prediction, confidence and class probabilities, and for a picture what the preparation\n"
-        "did beyond fitting it (transparent, turned, smoothed, specks, lines, redrawn; e.g.\n"
+        "did beyond fitting it (transparent, turned, smoothed, specks, lines, strays, redrawn; e.g.\n"
         "smoothed;lines); the counts of those are printed (JSON: \"prepared\"). The name's second\n"
         "field (7_NAME_...) groups the results.\n"
         "--test-speeds LIST (audio models): hear each clip at these speeds (e.g. 1: the clip alone) and\n"
@@ -575,6 +576,9 @@ int cmd_predict(const Argv& argv) {
     if (notes.lines > 0)
       std::fprintf(stderr, "duet: note: %s: %d ruled line%s taken out before the digit was looked for\n",
                    image_path.c_str(), notes.lines, notes.lines == 1 ? "" : "s");
+    if (notes.strays > 0)
+      std::fprintf(stderr, "duet: note: %s: %d mark%s apart from the digit (an ink blot, part of another character) "
+                   "left out\n", image_path.c_str(), notes.strays, notes.strays == 1 ? "" : "s");
     if (notes.redrawn)
       std::fprintf(stderr, "duet: note: %s: the digit's strokes are thin; it is read redrawn with a pen as wide as "
                    "MNIST's\n", image_path.c_str());

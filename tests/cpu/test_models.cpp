@@ -726,6 +726,58 @@ TEST(Images, ToMnistFormReadsADigitInAPrintedBox) {
   }
 }
 
+// Marks apart from the digit (an ink blot, part of a neighbouring character at the crop's edge)
+// are left out, so the digit is fitted and centred as without them; pieces of the digit itself
+// stay: a small one near it (a broken stroke) and a large one further off (a 5's detached
+// stroke). Without the step, the box reaches the marks and the digit comes back small.
+TEST(Images, ToMnistFormLeavesOutStrayMarks) {
+  const std::vector<float> ring = ring_digit();
+  const int n = 112;
+  // The ring drawn twice its size in the middle of the picture (its box about x 44-67, y 38-71),
+  // dark on paper, with extra ink where `mark` says.
+  auto picture = [&](const std::function<bool(int, int)>& mark) {
+    std::vector<uint8_t> g(size_t(n) * n);
+    for (int y = 0; y < n; ++y)
+      for (int x = 0; x < n; ++x) {
+        const bool inside = x >= 28 && x < 84 && y >= 28 && y < 84;
+        const double dark = std::max(inside ? double(ring[size_t((y - 28) / 2) * 28 + (x - 28) / 2]) : 0.0,
+                                     mark(x, y) ? 1.0 : 0.0);
+        g[size_t(y) * n + x] = uint8_t(std::lround(255 * (1 - 0.85 * dark)));
+      }
+    return g;
+  };
+  auto blot = [](int x, int y) { return (x - 12) * (x - 12) + (y - 14) * (y - 14) <= 9; };  // radius 3, far off
+  auto edge = [](int x, int y) { return x < 10 && y >= 90 && y < 93; };                  // from the left edge
+  auto near_tick = [](int x, int y) { return x >= 70 && x < 73 && y >= 50 && y < 53; };  // 3 px right of the ring
+  auto far_bar = [](int x, int y) { return x >= 90 && x < 96 && y >= 30 && y < 80; };    // large, 23 px off
+  const std::vector<float> clean = models::to_mnist_form(picture([](int, int) { return false; }), n, n);
+  struct Case {
+    const char* what;
+    std::function<bool(int, int)> mark;
+    int strays;
+  };
+  const std::vector<Case> cases = {
+      {"blot", blot, 1},
+      {"edge", edge, 1},
+      {"blot and edge", [&](int x, int y) { return blot(x, y) || edge(x, y); }, 2},
+      {"tick near the ring", near_tick, 0},
+      {"large bar", far_bar, 0},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    models::PictureNotes notes;
+    const std::vector<float> back = models::to_mnist_form(picture(c.mark), n, n, &notes);
+    EXPECT_EQ(notes.strays, c.strays);
+    if (c.strays > 0) {
+      double largest = 0;
+      for (size_t i = 0; i < back.size(); ++i) largest = std::max(largest, double(std::abs(back[i] - clean[i])));
+      EXPECT_LT(largest, 0.05);  // the digit as without the marks
+    } else {
+      EXPECT_GT(ink_box(back, 0.5).width, ink_box(clean, 0.5).width);  // the piece stays in the box
+    }
+  }
+}
+
 // A long thin stroke from edge to edge of a close crop (a 1) looks like a ruled line, but it
 // is the darkest ink of the picture, and ink as dark as that is kept where a line is taken
 // out: the bar comes back 20 pixels tall.
