@@ -1,8 +1,8 @@
 // WAV files, read and written by hand.
 //
-// Reads RIFF/WAVE (and RF64/BW64) with PCM 8/16/24/32-bit integers, IEEE float 32/64, G.711 mu-law and A-law
-// (8-bit telephone recordings) and WAVE_FORMAT_EXTENSIBLE wrapping any of them; any number of
-// channels (averaged to mono); unknown chunks are skipped. Samples come out as float in
+// Reads RIFF/WAVE (and RF64/BW64) with PCM 8/16/24/32-bit integers, IEEE float 32/64, G.711
+// mu-law and A-law (8-bit telephone recordings) and WAVE_FORMAT_EXTENSIBLE wrapping any of
+// them; any number of channels (averaged to mono); unknown chunks are skipped. Samples come out as float in
 // [-1, 1), scaled like torchaudio.load (int16 / 32768, uint8 (v - 128) / 128, G.711 through
 // its 16-bit expansion / 32768, ...); float files as stored (a value past 1 is kept, as
 // torchaudio.load keeps it; NaN or infinity is an error). Every size field is checked against

@@ -182,7 +182,8 @@ enum class ThinStrokes { kKeep, kRedraw };
 // when given, says whether thin strokes were redrawn (kRedraw only).
 std::vector<float> fit_to_mnist(std::vector<float> ink, int w, int h, ThinStrokes thin = ThinStrokes::kKeep,
                                 bool* redrawn = nullptr);
-// What load_gray_image made of a picture with transparency (flatten_alpha).
+// What load_gray_image did to a picture beyond decoding it: its transparency flattened
+// (flatten_alpha), its EXIF orientation applied (upright).
 struct PictureFile {
   double transparent = 0;  // the share of the picture's area that is transparent (mean of 1 - alpha); 0: opaque
   int background = -1;     // the grey (0-255) its transparent part was read as; -1: the picture is opaque
@@ -192,9 +193,10 @@ struct PictureFile {
 // Reads PNG, JPEG, BMP, GIF, TGA or PGM/PPM (stb_image) as grayscale; a picture with
 // transparency is flattened onto a background first (flatten_alpha), and one transparent
 // everywhere is refused; a photo whose EXIF orientation says it is stored turned or mirrored
-// (exif_orientation) is turned upright, as a viewer shows it. A picture of more than kMaxPicturePixels (more than any camera but the
-// largest takes), or a JPEG whose Huffman tables would make stb_image 2.27 write past its
-// arrays, is refused before decoding.
+// (exif_orientation) is turned upright, as a viewer shows it. A picture of more than
+// kMaxPicturePixels (more than any camera but the largest takes), or a JPEG whose Huffman
+// tables would make stb_image 2.27 write past its arrays, is refused before decoding; a picture
+// in a format stb_image does not read is named (picture_format_of).
 constexpr int64_t kMaxPicturePixels = 100'000'000;
 std::vector<uint8_t> load_gray_image(const std::string& path, int* w, int* h, PictureFile* file = nullptr);
 // What kind of picture stb_image does not read the bytes start like ("a HEIC picture (an
