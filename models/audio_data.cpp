@@ -24,6 +24,7 @@ nlohmann::json AudioRecipe::to_json() const {
           {"centre", centre},
           {"band_norm", band_norm},
           {"trim_silence", trim},
+          {"remove_clicks", declick},
           {"highpass_hz", highpass_hz},
           {"standardize", standardize},
           {"test_speeds", test_speeds},
@@ -43,6 +44,7 @@ AudioRecipe AudioRecipe::from_json(const nlohmann::json& j) {
     r.standardize = j.at("standardize");
     r.band_norm = j.value("band_norm", false);
     r.trim = j.value("trim_silence", false);  // models saved before trimming existed did not trim
+    r.declick = j.value("remove_clicks", false);  // nor remove clicks, before that existed
     r.highpass_hz = j.value("highpass_hz", 0.0);  // nor before the high-pass existed
     // Models saved before test-time views existed were evaluated on the clip alone.
     r.test_speeds = j.value("test_speeds", std::vector<double>{});
@@ -109,6 +111,7 @@ AudioRecipe audio_recipe(const std::string& name) {
     r.frontend.top_db = 80;
     r.band_norm = true;
     r.trim = true;
+    r.declick = true;
     r.standardize = true;
     r.test_speeds = {0.92, 1.0, 1.08};  // the ends of the training's speed range, and the clip
   } else {
@@ -149,6 +152,45 @@ std::pair<int64_t, int64_t> word_bounds(const std::vector<float>& x, int rate, d
   return {first * hop, std::min(n, last * hop + frame)};
 }
 
+std::vector<float> without_clicks(const std::vector<float>& x, int rate, int* clicks) {
+  if (clicks) *clicks = 0;
+  const int64_t n = int64_t(x.size()), frame = std::max<int64_t>(1, rate * 32 / 1000), hop = std::max<int64_t>(1, frame / 4);
+  if (n <= frame) return x;
+  const std::vector<double> prefix = energy_prefix(x);
+  std::vector<double> energy;
+  for (int64_t s = 0; s + frame <= n; s += hop) energy.push_back(prefix[s + frame] - prefix[s]);
+  const double peak = *std::max_element(energy.begin(), energy.end());
+  if (peak <= 0) return x;
+  const double floor = peak * 1e-4;  // 40 dB below the loudest frame, as word_bounds
+  // The stretches of sound: runs of frames above the floor, those less than kClickGap apart
+  // joined (the silences inside a word, such as the closure before the t of "eight").
+  struct Stretch {
+    int64_t from, to;  // samples
+    double energy = 0;
+  };
+  std::vector<Stretch> stretches;
+  const int64_t join = int64_t(kClickGap * rate);
+  for (size_t f = 0; f < energy.size(); ++f) {
+    if (energy[f] < floor) continue;
+    const int64_t from = int64_t(f) * hop, to = std::min(n, from + frame);
+    if (!stretches.empty() && from - stretches.back().to < join) stretches.back().to = to;
+    else stretches.push_back({from, to});
+  }
+  if (stretches.size() < 2) return x;
+  // The word is the longest stretch (a click can hold more energy than a quiet word).
+  for (Stretch& s : stretches) s.energy = prefix[s.to] - prefix[s.from];
+  const auto word = std::max_element(stretches.begin(), stretches.end(), [](const Stretch& a, const Stretch& b) {
+    return std::pair(a.to - a.from, a.energy) < std::pair(b.to - b.from, b.energy);
+  });
+  std::vector<float> y = x;
+  for (auto s = stretches.begin(); s != stretches.end(); ++s) {
+    if (s == word || double(s->to - s->from - frame) > kClickLength * rate) continue;  // its frames' starts' span
+    std::fill(y.begin() + s->from, y.begin() + s->to, 0.0f);
+    if (clicks) ++*clicks;
+  }
+  return y;
+}
+
 std::vector<float> trim_silence(const std::vector<float>& x, int rate, double floor_db, double margin_s) {
   const auto [first, last] = word_bounds(x, rate, floor_db);
   const int64_t margin = int64_t(margin_s * rate);
@@ -187,7 +229,8 @@ void check_audible(const std::vector<float>& samples) {
 std::vector<float> recipe_clip(const std::vector<float>& samples, int rate, const AudioRecipe& r) {
   std::vector<float> x = rate == r.sample_rate ? samples : dsp::resample(samples, rate, r.sample_rate);
   if (r.highpass_hz > 0) x = dsp::highpass(x, r.sample_rate, r.highpass_hz);
-  return r.trim ? trim_silence(x, r.sample_rate) : x;
+  if (!r.trim) return x;
+  return trim_silence(r.declick ? without_clicks(x, r.sample_rate) : x, r.sample_rate);
 }
 
 std::vector<float> fit_to_window(const std::vector<float>& x, const AudioRecipe& r) {

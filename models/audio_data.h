@@ -22,6 +22,7 @@ struct AudioRecipe {
   bool centre = true;            // short clips are centred in their window (else padded at the end)
   bool band_norm = false;        // per-band mean removal (dsp::subtract_band_means) before that
   bool trim = false;             // trailing and leading silence trimmed first (trim_silence)
+  bool declick = false;          // with trim, clicks apart from the word silenced before (without_clicks)
   double highpass_hz = 0;        // > 0: DC and what lies below this removed first (dsp::highpass)
   bool standardize = true;       // per-clip standardisation of the features
   // Test-time views: evaluation and prediction play each clip at these speeds (resampling
@@ -45,7 +46,8 @@ void check_warp_range(double lo, double hi);
 // "duet": 8 kHz done right: 1 s at 8 kHz, n_fft 256, hop 64, 64 mels up to 4 kHz,
 // top_db 80, per-band mean removal and per-clip standardisation. Silence before and after
 // the word is trimmed, so the word itself is centred; clips still longer than the window keep
-// their loudest stretch (see loudest_window). Evaluated at speeds 0.92, 1 and 1.08.
+// their loudest stretch (see loudest_window); clicks apart from the word (without_clicks) are
+// silenced before the trimming. Evaluated at speeds 0.92, 1 and 1.08.
 AudioRecipe audio_recipe(const std::string& name);
 
 // The spectrum of added noise: white (flat) or pink (power falling as 1/f, equal power per
@@ -152,7 +154,8 @@ void check_audible(const std::vector<float>& samples);
 // evaluation batches).
 std::vector<float> prepare_wave(const std::vector<float>& samples, int rate, const AudioRecipe& recipe);
 // The clip as the recipe keeps it in memory: resampled to the recipe's rate, high-passed
-// when recipe.highpass_hz > 0 and, with recipe.trim, trimmed of silence.
+// when recipe.highpass_hz > 0 and, with recipe.trim, trimmed of silence (after clicks apart
+// from the word are silenced, with recipe.declick).
 // prepare_wave = fit_to_window(recipe_clip(...)).
 std::vector<float> recipe_clip(const std::vector<float>& samples, int rate, const AudioRecipe& recipe);
 std::vector<float> fit_to_window(const std::vector<float>& clip, const AudioRecipe& recipe);
@@ -160,6 +163,17 @@ std::vector<float> fit_to_window(const std::vector<float>& clip, const AudioReci
 // back to rate, so speed < 1 is slower and lower, as from a longer vocal tract. The
 // training's speed perturbation and the test-time views both use it.
 std::vector<float> at_speed(const std::vector<float>& clip, double speed, int rate);
+// A click apart from the word (a key pressed to stop the recording, a tap on the microphone)
+// would count as sound: silence trimming would keep everything up to it, the word would sit off
+// centre in its window, and its burst would spread over every mel band. The clip's stretches of
+// sound (runs of 32 ms frames within 40 dB of the loudest, those less than kClickGap seconds
+// apart joined: the silences inside a word, such as the closure before the t of "eight") are
+// found; every stretch but the longest (the word: a click can hold more energy than a quiet
+// word) whose frames all start within kClickLength seconds (a burst of up to about 20 ms) is set
+// to silence. `clicks` (when given) says how many. The duet recipe
+// does this before it trims the silence (recipe_clip).
+constexpr double kClickGap = 0.12, kClickLength = 0.05;
+std::vector<float> without_clicks(const std::vector<float>& x, int rate, int* clicks = nullptr);
 // The stretch from the first to the last 32 ms frame whose energy is within `floor_db` of the
 // loudest frame's, widened by `margin_s` on each side (within the clip): what is left of a
 // recording once the silence (or the low hiss) before and after the word is cut off. A clip

@@ -2306,6 +2306,45 @@ TEST(Audio, SilenceAroundTheWordIsTrimmedSoTheWordIsCentred) {
   EXPECT_FALSE(models::AudioRecipe::from_json(old).trim);
 }
 
+// A click apart from the word (a key pressed to stop the recording), even one holding more
+// energy than a quiet word, is silenced before the trimming, so the clip the recipe keeps is the
+// word's; the silence inside a word (the closure before the t of "eight") and a word without a
+// click are left as they are; the choice travels with the model, and folders from before it
+// existed do not remove clicks.
+TEST(Audio, ClicksApartFromTheWordAreSilencedBeforeTrimming) {
+  auto tone = [](std::vector<float>& x, int from, int to, double amp) {
+    for (int i = from; i < to; ++i) x[size_t(i)] = float(amp * std::sin(2 * M_PI * 400 * i / 8000.0));
+  };
+  std::vector<float> word(12000, 0.0f);
+  tone(word, 2000, 6000, 0.05);  // a quiet word of 0.5 s
+  std::vector<float> clicked = word;
+  for (int i = 0; i < 24; ++i) clicked[size_t(8400 + i)] = (i % 2 ? -0.9f : 0.9f) * float(1 - i / 24.0);  // 3 ms, 0.3 s on
+  int clicks = -1;
+  EXPECT_EQ(models::without_clicks(clicked, 8000, &clicks), word);
+  EXPECT_EQ(clicks, 1);
+  EXPECT_EQ(models::without_clicks(word, 8000, &clicks), word);
+  EXPECT_EQ(clicks, 0);
+  // "eight": the vowel, 80 ms of closure, then the t's 15 ms burst: one stretch, kept whole.
+  std::vector<float> eight(12000, 0.0f);
+  tone(eight, 2000, 5000, 0.2);
+  tone(eight, 5640, 5760, 0.1);
+  EXPECT_EQ(models::without_clicks(eight, 8000, &clicks), eight);
+  EXPECT_EQ(clicks, 0);
+  // The duet recipe keeps the same clip with and without the click; without the step the click
+  // is kept, the word off centre in a longer clip.
+  const models::AudioRecipe r = models::audio_recipe("duet");
+  EXPECT_TRUE(r.declick);
+  EXPECT_EQ(models::recipe_clip(clicked, 8000, r), models::recipe_clip(word, 8000, r));
+  models::AudioRecipe plain = r;
+  plain.declick = false;
+  EXPECT_GT(models::recipe_clip(clicked, 8000, plain).size(), models::recipe_clip(word, 8000, plain).size() + 2000);
+  EXPECT_FALSE(models::audio_recipe("course").declick);
+  EXPECT_TRUE(models::AudioRecipe::from_json(r.to_json()).declick);
+  nlohmann::json old = r.to_json();
+  old.erase("remove_clicks");
+  EXPECT_FALSE(models::AudioRecipe::from_json(old).declick);
+}
+
 // --highpass: the recipe's cut-off filters every clip before trimming (a DC offset and a
 // 50 Hz hum under a word are gone from the clip the network hears), travels with the model,
 // and folders from before it existed do not filter.
