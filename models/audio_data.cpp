@@ -127,6 +127,22 @@ static std::vector<double> energy_prefix(const std::vector<float>& x) {
   return prefix;
 }
 
+// The energies of x's 32 ms frames, a quarter frame apart (what word_bounds and without_clicks
+// read), with the energy prefix of x; no frames when x is not longer than one.
+struct Frames {
+  int64_t frame = 1, hop = 1;
+  std::vector<double> prefix, energy;
+};
+static Frames frame_energies(const std::vector<float>& x, int rate) {
+  Frames f;
+  f.frame = std::max<int64_t>(1, rate * 32 / 1000), f.hop = std::max<int64_t>(1, f.frame / 4);
+  const int64_t n = int64_t(x.size());
+  if (n <= f.frame) return f;
+  f.prefix = energy_prefix(x);
+  for (int64_t s = 0; s + f.frame <= n; s += f.hop) f.energy.push_back(f.prefix[s + f.frame] - f.prefix[s]);
+  return f;
+}
+
 int64_t loudest_window(const std::vector<float>& x, int64_t length) {
   const int64_t n = int64_t(x.size());
   if (length <= 0 || n <= length) return 0;
@@ -138,11 +154,9 @@ int64_t loudest_window(const std::vector<float>& x, int64_t length) {
 }
 
 std::pair<int64_t, int64_t> word_bounds(const std::vector<float>& x, int rate, double floor_db) {
-  const int64_t n = int64_t(x.size()), frame = std::max<int64_t>(1, rate * 32 / 1000), hop = std::max<int64_t>(1, frame / 4);
-  if (n <= frame) return {0, n};
-  const std::vector<double> prefix = energy_prefix(x);
-  std::vector<double> energy;
-  for (int64_t s = 0; s + frame <= n; s += hop) energy.push_back(prefix[s + frame] - prefix[s]);
+  const int64_t n = int64_t(x.size());
+  const auto [frame, hop, prefix, energy] = frame_energies(x, rate);
+  if (energy.empty()) return {0, n};
   const double peak = *std::max_element(energy.begin(), energy.end());
   if (peak <= 0) return {0, n};
   const double floor = peak * std::pow(10.0, -floor_db / 10.0);
@@ -154,11 +168,9 @@ std::pair<int64_t, int64_t> word_bounds(const std::vector<float>& x, int rate, d
 
 std::vector<float> without_clicks(const std::vector<float>& x, int rate, int* clicks) {
   if (clicks) *clicks = 0;
-  const int64_t n = int64_t(x.size()), frame = std::max<int64_t>(1, rate * 32 / 1000), hop = std::max<int64_t>(1, frame / 4);
-  if (n <= frame) return x;
-  const std::vector<double> prefix = energy_prefix(x);
-  std::vector<double> energy;
-  for (int64_t s = 0; s + frame <= n; s += hop) energy.push_back(prefix[s + frame] - prefix[s]);
+  const int64_t n = int64_t(x.size());
+  const auto [frame, hop, prefix, energy] = frame_energies(x, rate);
+  if (energy.empty()) return x;
   const double peak = *std::max_element(energy.begin(), energy.end());
   if (peak <= 0) return x;
   const double floor = peak * 1e-4;  // 40 dB below the loudest frame, as word_bounds
