@@ -207,6 +207,14 @@ std::vector<float> gaussian_blur(const std::vector<float>& v, int w, int h, doub
   });
 }
 
+// Every pixel of a w x h picture further than `margin` pixels outside `box` set to `value`.
+void clear_outside(std::vector<float>& ink, int w, int h, const InkBox& box, int margin, float value) {
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x)
+      if (x < box.x0 - margin || x > box.x1 + margin || y < box.y0 - margin || y > box.y1 + margin)
+        ink[size_t(y) * w + x] = value;
+}
+
 // What is left of the noise of a smoothed picture (w x h, light ink on an even dark
 // background) is blobs a few pixels wide (of salt-and-pepper noise after the medians, the
 // clusters of specks they missed): everything outside the bounding box of the ink's
@@ -219,10 +227,7 @@ void clear_specks(std::vector<float>& ink, int w, int h, double margin) {
   for (size_t i = 0; i < ink.size(); ++i) unit[i] = ink[i] / peak;
   const InkBox box = ink_box(ink_mask(unit, w, h, 0.1), w, h, uint8_t(0));
   if (box.empty()) return;
-  const int m = int(std::ceil(margin));
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x)
-      if (x < box.x0 - m || x > box.x1 + m || y < box.y0 - m || y > box.y1 + m) ink[size_t(y) * w + x] = 0;
+  clear_outside(ink, w, h, box, int(std::ceil(margin)), 0.0f);
 }
 
 // Salt-and-pepper noise (dust on a scan, dead pixels, a file's bit errors) is single pixels at
@@ -403,16 +408,16 @@ float background_level(const std::vector<float>& ink) {
   return dark[dark.size() / 2];
 }
 
-// stb_image 2.27 (Debian's libstb-dev) writes past a Huffman table of a JPEG whose table
-// segment declares more than 256 codes (stb_image 2.28 refuses it): every such segment of a
-// JPEG is checked first, and the file refused naming `path`. Other files pass.
-void check_jpeg_tables(const std::vector<uint8_t>& b, const std::string& path) {
-  if (b.size() < 4 || b[0] != 0xFF || b[1] != 0xD8) return;  // not a JPEG
-  // Walked as stb_image walks it: any byte that does not start a marker is passed over one at
-  // a time (padding, damage, entropy-coded data, whose 0xFF bytes are followed by 0 or a
-  // restart marker); a segment is skipped by its length field; bytes past the end read as 0.
+// The segments of a JPEG (bytes starting with its start-of-image marker), walked as stb_image
+// walks them: any byte that does not start a marker is passed over one at a time (padding,
+// damage, entropy-coded data, whose 0xFF bytes are followed by 0 or a restart marker); a
+// segment is skipped by its length field; the walk ends at the end-of-image marker or the end
+// of the file. `visit(marker, at, length)` sees each segment with a length field (`at`: the
+// field's offset; bytes past the end of the file read as 0) and returns false to stop.
+template <typename Visit>
+void walk_jpeg_segments(const std::vector<uint8_t>& b, Visit visit) {
   const size_t n = b.size();
-  auto at = [&](size_t i) -> uint32_t { return i < n ? b[i] : 0; };
+  auto at = [&](size_t i) -> size_t { return i < n ? b[i] : 0; };
   size_t pos = 2;
   while (pos < n) {
     if (b[pos++] != 0xFF) continue;
@@ -422,6 +427,20 @@ void check_jpeg_tables(const std::vector<uint8_t>& b, const std::string& path) {
     if (marker == 0xD9) return;                                                            // end of image
     if (marker == 0x00 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) continue;  // no segment
     const size_t length = at(pos) << 8 | at(pos + 1);
+    if (!visit(marker, pos, length)) return;
+    pos += std::max<size_t>(length, 2);
+  }
+}
+
+bool is_jpeg(const std::vector<uint8_t>& b) { return b.size() >= 4 && b[0] == 0xFF && b[1] == 0xD8; }
+
+// stb_image 2.27 (Debian's libstb-dev) writes past a Huffman table of a JPEG whose table
+// segment declares more than 256 codes (stb_image 2.28 refuses it): every such segment of a
+// JPEG is checked first, and the file refused naming `path`. Other files pass.
+void check_jpeg_tables(const std::vector<uint8_t>& b, const std::string& path) {
+  if (!is_jpeg(b)) return;
+  auto at = [&](size_t i) -> uint32_t { return i < b.size() ? b[i] : 0; };
+  walk_jpeg_segments(b, [&](uint8_t marker, size_t pos, size_t length) {
     if (marker == 0xC4) {  // DHT: tables of (class/id, 16 code counts, the codes)
       for (int64_t left = int64_t(length) - 2, q = int64_t(pos) + 2; left > 0;) {
         int codes = 0;
@@ -430,8 +449,8 @@ void check_jpeg_tables(const std::vector<uint8_t>& b, const std::string& path) {
         q += 17 + codes, left -= 17 + codes;
       }
     }
-    pos += std::max<size_t>(length, 2);
-  }
+    return true;
+  });
 }
 
 }  // namespace
@@ -785,28 +804,17 @@ int tiff_orientation(const uint8_t* t, size_t n) {
 int exif_orientation(const std::vector<uint8_t>& b) {
   const size_t n = b.size();
   auto be16 = [&](size_t i) { return size_t(b[i]) << 8 | b[i + 1]; };
-  if (n >= 4 && b[0] == 0xFF && b[1] == 0xD8) {  // JPEG: the segments before the first scan
-    size_t pos = 2;
-    while (pos + 4 <= n && b[pos] == 0xFF) {
-      const uint8_t marker = b[pos + 1];
-      if (marker == 0xFF) {  // a fill byte
-        ++pos;
-        continue;
-      }
-      if (marker == 0xDA || marker == 0xD9) return 1;  // the scan (or the end) comes before any EXIF block
-      if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {
-        pos += 2;
-        continue;
-      }
-      const size_t length = be16(pos + 2);
-      if (length < 2 || length > n - pos - 2) return 1;
-      const uint8_t* data = b.data() + pos + 4;
+  if (is_jpeg(b)) {  // JPEG: an APP1 "Exif" segment before the first scan
+    int orientation = 1;
+    walk_jpeg_segments(b, [&](uint8_t marker, size_t pos, size_t length) {
+      if (marker == 0xDA || length < 2 || length > n - pos) return false;  // the scan, or a segment past the end
       static constexpr uint8_t kExif[6] = {'E', 'x', 'i', 'f', 0, 0};
-      if (marker == 0xE1 && length >= 2 + 6 && std::equal(kExif, kExif + 6, data))
-        return tiff_orientation(data + 6, length - 2 - 6);
-      pos += 2 + length;
-    }
-    return 1;
+      const uint8_t* data = b.data() + pos + 2;
+      if (marker != 0xE1 || length < 2 + 6 || !std::equal(kExif, kExif + 6, data)) return true;
+      orientation = tiff_orientation(data + 6, length - 2 - 6);
+      return false;
+    });
+    return orientation;
   }
   static constexpr uint8_t kPng[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
   if (n >= 8 && std::equal(kPng, kPng + 8, b.begin())) {  // PNG: an eXIf chunk (raw TIFF), before IEND
@@ -956,10 +964,7 @@ int clear_stray_marks(std::vector<float>& ink, int w, int h) {
   if (cleared == 0) return 0;
   // Everything outside the digit's box, grown by a pixel of MNIST's field (or the gap, if less),
   // is cleared: the marks and the faint edges around them.
-  const int m = std::min(gap, int(std::ceil(std::max(w, h) / 28.0)));
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x)
-      if (x < digit.x0 - m || x > digit.x1 + m || y < digit.y0 - m || y > digit.y1 + m) ink[size_t(y) * w + x] = bg;
+  clear_outside(ink, w, h, digit, std::min(gap, int(std::ceil(std::max(w, h) / 28.0))), bg);
   return cleared;
 }
 
