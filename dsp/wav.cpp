@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "dsp/flac.h"
 #include "engine/error.h"
 
 namespace duet::dsp {
@@ -110,8 +111,8 @@ std::string audio_format_of(const std::vector<uint8_t>& b) {
     const size_t n = std::strlen(magic);
     return b.size() >= at + n && std::memcmp(b.data() + at, magic, n) == 0;
   };
+  if (is_flac(b)) return "a FLAC file";  // before MP3: some taggers put an ID3 tag before a FLAC stream
   if (starts(0, "ID3") || (b.size() >= 2 && b[0] == 0xFF && (b[1] & 0xE6) == 0xE2)) return "an MP3 file";
-  if (starts(0, "fLaC")) return "a FLAC file";
   if (starts(0, "OggS")) return "an Ogg file (Vorbis or Opus)";
   if (starts(4, "ftyp")) return "an MP4 file (M4A, AAC, 3GP: a phone's or an app's recording)";
   if (starts(0, "FORM") && (starts(8, "AIFF") || starts(8, "AIFC"))) return "an AIFF file";
@@ -126,8 +127,8 @@ std::string audio_format_of(const std::vector<uint8_t>& b) {
 
 Audio decode_wav(const std::vector<uint8_t>& b, const std::string& name, WavInfo* info) {
   if (const std::string other = audio_format_of(b); !other.empty())
-    throw Error(name + ": " + other + ", not a WAV file; duet reads WAV recordings only (convert it first, e.g. "
-                "ffmpeg -i FILE -ac 1 FILE.wav)");
+    throw Error(name + ": " + other + ", not a WAV file; duet reads WAV and FLAC recordings (convert it first, "
+                "e.g. ffmpeg -i FILE -ac 1 FILE.wav)");
   DUET_CHECK(b.size() >= 12, name, ": not a WAV file (", b.size(), " bytes, too short for a RIFF header)");
   // RF64 and BW64 are WAV for recordings past 4 GB: the 32-bit sizes are set to 0xFFFFFFFF and
   // the real ones are in a ds64 chunk, which comes first.
@@ -201,11 +202,11 @@ Audio decode_wav(const std::vector<uint8_t>& b, const std::string& name, WavInfo
 }
 
 static std::vector<uint8_t> read_bytes(const std::string& path) {
-  DUET_CHECK(!std::filesystem::is_directory(path), path, ": is a folder, not a WAV file");
+  DUET_CHECK(!std::filesystem::is_directory(path), path, ": is a folder, not a WAV or FLAC file");
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   DUET_CHECK(in, path, ": cannot open");
   const auto size = in.tellg();
-  DUET_CHECK(size >= 0 && size < (std::streamoff(1) << 32), path, ": file too large for a WAV");
+  DUET_CHECK(size >= 0 && size < (std::streamoff(1) << 32), path, ": file of 4 GB or more, too large for a recording duet reads");
   std::vector<uint8_t> b(static_cast<size_t>(size));
   in.seekg(0);
   in.read(reinterpret_cast<char*>(b.data()), size);
@@ -214,6 +215,12 @@ static std::vector<uint8_t> read_bytes(const std::string& path) {
 }
 
 Audio read_wav(const std::string& path, WavInfo* info) { return decode_wav(read_bytes(path), path, info); }
+
+Audio decode_audio(const std::vector<uint8_t>& bytes, const std::string& name, WavInfo* info) {
+  return is_flac(bytes) ? decode_flac(bytes, name, info) : decode_wav(bytes, name, info);
+}
+
+Audio read_audio(const std::string& path, WavInfo* info) { return decode_audio(read_bytes(path), path, info); }
 
 WavInfo read_wav_info(const std::string& path) {
   WavInfo info;

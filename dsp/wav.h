@@ -39,12 +39,18 @@ struct Audio {
 Audio read_wav(const std::string& path, WavInfo* info = nullptr);
 // What kind of audio file other than WAV the bytes start like ("an MP3 file", "a FLAC file", an
 // MP4/M4A, Ogg, AIFF, WebM, AMR, CAF or WMA file, a RIFF file of another type), or "" when none:
-// the reader names it in its error, with how to convert it. RF64/BW64 (WAV past 4 GB, its sizes
-// in a ds64 chunk) is read as WAV.
+// the WAV reader names it in its error, with how to convert it (read_audio reads FLAC itself).
+// RF64/BW64 (WAV past 4 GB, its sizes in a ds64 chunk) is read as WAV.
 std::string audio_format_of(const std::vector<uint8_t>& bytes);
 // `name` is used in error messages in place of a path.
 Audio decode_wav(const std::vector<uint8_t>& bytes, const std::string& name, WavInfo* info = nullptr);
 WavInfo read_wav_info(const std::string& path);
+
+// A recording in either format duet reads, told apart by its bytes (not its name): WAV
+// (decode_wav) or FLAC (decode_flac, dsp/flac.h; WavInfo::encoding "flac"). What every command
+// that takes the user's recordings reads them with.
+Audio read_audio(const std::string& path, WavInfo* info = nullptr);
+Audio decode_audio(const std::vector<uint8_t>& bytes, const std::string& name, WavInfo* info = nullptr);
 
 // A recording's level: its peak (largest |sample|), its mean (the DC offset) and how many
 // samples lie within 1% of the peak. A recording clipped at its input holds runs of samples

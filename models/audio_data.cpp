@@ -342,7 +342,7 @@ AudioSet::AudioSet(const data::Fsdd& ds, const std::vector<int64_t>& indices, co
   for (int64_t k = 0; k < int64_t(indices.size()); ++k) {
     const auto& rec = ds.recordings[indices[k]];
     try {
-      dsp::Audio a = dsp::read_wav(rec.path);
+      dsp::Audio a = dsp::read_audio(rec.path);
       try {
         check_audible(a.samples);  // a silent clip would teach its label to nothing
       } catch (const Error& e) {

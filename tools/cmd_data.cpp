@@ -1,4 +1,4 @@
-// Data commands: info (data set or one WAV), show (waveform + mel spectrogram picture),
+// Data commands: info (data set or one recording), show (waveform + mel spectrogram picture),
 // split (train/test CSV files).
 #include <algorithm>
 #include <array>
@@ -25,7 +25,7 @@ namespace {
 
 int info_wav(const std::string& path) {
   dsp::WavInfo w;
-  const dsp::Audio a = dsp::read_wav(path, &w);
+  const dsp::Audio a = dsp::read_audio(path, &w);
   std::printf("file:        %s\n", path.c_str());
   std::printf("sample rate: %d Hz\n", w.sample_rate);
   std::printf("channels:    %d\n", w.channels);
@@ -56,11 +56,11 @@ int cmd_info(const Argv& argv) {
   if (args.flag("help")) {
     std::printf(
         "usage: duet info [--data DIR]     summary of the data sets (loads and checks every file)\n"
-        "       duet info FILE.wav         one recording's format, level and DC offset\n");
+        "       duet info FILE.wav|flac    one recording's format, level and DC offset\n");
     return 0;
   }
   if (!args.positional().empty()) {
-    DUET_CHECK(args.positional().size() == 1, "info: give one WAV file, got ", args.positional().size());
+    DUET_CHECK(args.positional().size() == 1, "info: give one recording (WAV or FLAC), got ", args.positional().size());
     return info_wav(args.positional()[0]);
   }
   const std::string root = data::resolve_data_dir(args.str("data", ""));
@@ -167,7 +167,7 @@ int cmd_show(const Argv& argv) {
   Args args(argv, {"out", "sample-rate", "n-fft", "hop", "n-mels"}, {"help", "fbank"}, "show");
   if (args.flag("help") || args.positional().size() != 1) {
     std::printf(
-        "usage: duet show FILE.wav [-o|--out OUT.png] [--fbank] [--sample-rate HZ] [--n-fft N] [--hop N] [--n-mels N]\n"
+        "usage: duet show FILE.wav|flac [-o|--out OUT.png] [--fbank] [--sample-rate HZ] [--n-fft N] [--hop N] [--n-mels N]\n"
         "Draws the waveform and its mel spectrogram in dB (default: torchaudio's MelSpectrogram()\n"
         "defaults, as the course). --fbank draws the mel filterbank instead of the spectrogram.\n"
         "--sample-rate defaults to the file's rate.\n");
@@ -175,7 +175,7 @@ int cmd_show(const Argv& argv) {
   }
   const std::string path = args.positional()[0];
   dsp::WavInfo info;
-  dsp::Audio a = dsp::read_wav(path, &info);
+  dsp::Audio a = dsp::read_audio(path, &info);
   dsp::FrontendConfig c;
   c.sample_rate = int(args.integer("sample-rate", a.sample_rate, 1, 1000000));
   c.n_fft = int(args.integer("n-fft", 400, 2, 65536));

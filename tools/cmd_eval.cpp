@@ -182,8 +182,8 @@ auto about_file(const std::string& path, Fn&& fn) -> decltype(fn()) {
   }
 }
 
-// A WAV whose header gave no usable data size (streamed to a pipe, or cut short) was read to the
-// end of the file: a note on stderr says so (stdout, JSON included, is unchanged).
+// A WAV whose header gave no usable data size (streamed to a pipe, or cut short), or a FLAC file
+// cut short, was read to its end: a note on stderr says so (stdout, JSON included, is unchanged).
 void note_wav_header(const std::string& path, const dsp::WavInfo& info) {
   if (!info.note.empty()) std::fprintf(stderr, "duet: note: %s: %s\n", path.c_str(), info.note.c_str());
 }
@@ -268,7 +268,7 @@ int eval_inputs(models::Task& task, const std::string& kind, const std::string& 
     std::array<bool, 7> prepared{};
     if (kind == "audio") {
       dsp::WavInfo info;
-      const dsp::Audio a = dsp::read_wav(in.path, &info);
+      const dsp::Audio a = dsp::read_audio(in.path, &info);
       note_wav_header(in.path, info);
       note_clipping(in.path, a);
       b = about_file(in.path, [&] { return dynamic_cast<models::AudioTask&>(task).input_for(a.samples, a.sample_rate); });
@@ -425,7 +425,7 @@ int cmd_eval(const Argv& argv) {
         "(OUT/disagreements.csv); OUT defaults to the model folder. --hard checks that the model was\n"
         "trained on the hard benchmark (duet train --model fusion --hard), whose inputs it then uses.\n"
         "--inputs FOLDER (audio and image models): accuracy on your own files instead of the test set:\n"
-        "every .wav (audio) or picture (image: .png, .jpg, .bmp, ...) in FOLDER, named after its digit\n"
+        "every .wav or .flac (audio) or picture (image: .png, .jpg, .bmp, ...) in FOLDER, named after its digit\n"
         "(7_mine_1.wav, 3_serif.png), read as duet predict reads it; OUT/inputs.csv lists each file's\n"
         "label, prediction, confidence and class probabilities, and for a picture what the preparation\n"
         "did beyond fitting it (transparent, turned, smoothed, specks, lines, strays, redrawn; e.g.\n"
@@ -525,10 +525,10 @@ int cmd_predict(const Argv& argv) {
   Args args(argv, {"model-dir", "audio", "image", "device", "test-speeds", "test-shift"}, {"help", "json"}, "predict");
   if (args.flag("help")) {
     std::printf(
-        "usage: duet predict --model-dir DIR [--audio FILE.wav] [--image FILE.png|jpg] [--json] [--test-speeds LIST]\n"
+        "usage: duet predict --model-dir DIR [--audio FILE.wav|flac] [--image FILE.png|jpg] [--json] [--test-speeds LIST]\n"
         "                    [--test-shift PX] [--device cuda|cpu]\n"
-        "Class probabilities and the predicted digit. Audio: any WAV duet reads (resampled as\n"
-        "needed). Images: any size and polarity, brought to MNIST form. Fusion models take either\n"
+        "Class probabilities and the predicted digit. Audio: any WAV or FLAC duet reads (resampled\n"
+        "as needed). Images: any size and polarity, brought to MNIST form. Fusion models take either\n"
         "or both, and report each modality's probabilities and the modality weights.\n"
         "--test-speeds LIST (audio models): hear the clip at these speeds instead of the model's own.\n"
         "--test-shift PX (image models): also read the picture moved PX pixels right, left, down and up\n"
@@ -551,7 +551,7 @@ int cmd_predict(const Argv& argv) {
   const std::string audio_path = args.str("audio", ""), image_path = args.str("image", "");
   if (has_audio) {
     dsp::WavInfo info;
-    audio = dsp::read_wav(audio_path, &info);
+    audio = dsp::read_audio(audio_path, &info);
     note_wav_header(audio_path, info);
     note_clipping(audio_path, audio);
     about_file(audio_path, [&] { models::check_audible(audio.samples); });

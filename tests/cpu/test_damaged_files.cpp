@@ -1,6 +1,6 @@
-// Every reader of bytes from outside (WAV recordings, safetensors checkpoints, MNIST's IDX
-// files plain and gzipped, PNG (grey, RGB and RGBA with transparency), JPEG, BMP, TGA, PGM and
-// GIF pictures) on hundreds of damaged copies of a good file: cut short, bits flipped, 32-bit
+// Every reader of bytes from outside (WAV and FLAC recordings, safetensors checkpoints, MNIST's
+// IDX files plain and gzipped, PNG (grey, RGB and RGBA with transparency), JPEG, BMP, TGA, PGM
+// and GIF pictures) on hundreds of damaged copies of a good file: cut short, bits flipped, 32-bit
 // fields overwritten with boundary values, header bytes scrambled, junk after a cut. Each copy
 // must be read or refused with a one-line duet::Error that names the file; none may crash,
 // throw anything else or hang. The sanitizer build (tools/sanitize.sh) runs the same copies
@@ -12,6 +12,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -20,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "dsp/flac.h"
 #include "dsp/wav.h"
 #include "engine/checkpoint.h"
 #include "engine/error.h"
@@ -138,6 +140,28 @@ Bytes a_wav() {
   std::vector<float> s(800);
   for (size_t i = 0; i < s.size(); ++i) s[i] = 0.5f * std::sin(0.07f * float(i));
   return dsp::encode_wav(s, 8000);
+}
+
+// A FLAC stream from the reference encoder (empty when flac is not installed): 16-bit, in
+// frames of 192 samples, one channel (a_wav's samples) or two (mid/side and the other stereo
+// decorrelations, the side channel a bit wider).
+Bytes a_flac(int channels) {
+  const fs::path dir = kScratch.path() / "flac_source";
+  fs::create_directories(dir);
+  const fs::path raw = dir / (std::to_string(channels) + ".raw"), out = dir / (std::to_string(channels) + ".flac");
+  Bytes pcm;
+  for (int i = 0; i < 2000; ++i)
+    for (int c = 0; c < channels; ++c) {
+      const auto v = int16_t(std::lround(12000 * std::sin(0.07 * i) + 3000 * c * std::sin(0.013 * i)));
+      pcm.push_back(uint8_t(v & 0xFF)), pcm.push_back(uint8_t((v >> 8) & 0xFF));
+    }
+  write_file(raw, pcm);
+  const std::string cmd =
+      "flac -s -f -b 192 -m --force-raw-format --endian=little --sign=signed --bps=16 "
+      "--sample-rate=8000 --channels=" +
+      std::to_string(channels) + " -o " + out.string() + " " + raw.string() + " 2>/dev/null";
+  if (std::system(cmd.c_str()) != 0) return {};
+  return read_file(out);
 }
 
 // A WAV with more of what the reader handles: a LIST chunk before fmt, a fact chunk between
@@ -307,6 +331,25 @@ TEST(DamagedFiles, WavRecordingsAreReadOrRefused) {
       for (float v : a.samples)
         DUET_CHECK(std::isfinite(v) && (info.encoding == "float" || std::abs(v) <= 1.0f), "sample ", v, " from ",
                    info.encoding);
+    });
+    expect_both_outcomes(what, t, kTrials);
+  }
+}
+
+TEST(DamagedFiles, FlacRecordingsAreReadOrRefused) {
+  if (std::system("flac --version >/dev/null 2>&1") != 0) {
+    if (std::getenv("CI")) FAIL() << "flac is not installed (tools/setup.sh installs it)";
+    GTEST_SKIP() << "flac (the reference encoder) is not installed; tools/setup.sh installs it";
+  }
+  for (const auto& [what, good] : {std::pair<std::string, Bytes>{"flac-mono", a_flac(1)},
+                                   std::pair<std::string, Bytes>{"flac-stereo", a_flac(2)}}) {
+    ASSERT_FALSE(good.empty()) << what << ": flac wrote nothing";
+    ASSERT_NO_THROW(dsp::decode_flac(good, what)) << what << ": the undamaged file must read";
+    const Tally t = read_damaged_copies(what, good, kTrials, [](const std::string& p) {
+      dsp::WavInfo info;
+      const dsp::Audio a = dsp::read_audio(p, &info);  // a copy whose marker is damaged goes to the WAV reader
+      DUET_CHECK(a.sample_rate > 0, "no rate");
+      for (float v : a.samples) DUET_CHECK(std::isfinite(v) && std::abs(v) <= 1.0f, "sample ", v);
     });
     expect_both_outcomes(what, t, kTrials);
   }
