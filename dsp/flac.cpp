@@ -1,5 +1,6 @@
 #include "dsp/flac.h"
 
+#include <array>
 #include <cstring>
 
 #include "engine/error.h"
@@ -22,7 +23,12 @@ class BitReader {
     if (pos_ + uint64_t(n) > uint64_t(n_) * 8) throw Truncated{};
     const size_t byte = size_t(pos_ >> 3);
     uint64_t w = 0;
-    for (size_t i = 0; i < 8; ++i) w = (w << 8) | (byte + i < n_ ? p_[byte + i] : 0);
+    if (byte + 8 <= n_) {  // the next 8 bytes, most significant first
+      std::memcpy(&w, p_ + byte, 8);
+      w = __builtin_bswap64(w);
+    } else {
+      for (size_t i = 0; i < 8; ++i) w = (w << 8) | (byte + i < n_ ? p_[byte + i] : 0);
+    }
     pos_ += uint64_t(n);
     return uint32_t((w << (pos_ - uint64_t(n) - uint64_t(byte) * 8)) >> (64 - n));
   }
@@ -207,11 +213,18 @@ uint8_t flac_crc8(const uint8_t* p, size_t n) {
 }
 
 uint16_t flac_crc16(const uint8_t* p, size_t n) {
+  // A byte at a time through a table (the CRC-16 covers every byte of the file's frames).
+  static const auto table = [] {
+    std::array<uint16_t, 256> t{};
+    for (int b = 0; b < 256; ++b) {
+      uint16_t crc = uint16_t(b << 8);
+      for (int k = 0; k < 8; ++k) crc = uint16_t(crc & 0x8000 ? (crc << 1) ^ 0x8005 : crc << 1);
+      t[size_t(b)] = crc;
+    }
+    return t;
+  }();
   uint16_t crc = 0;
-  for (size_t i = 0; i < n; ++i) {
-    crc ^= uint16_t(p[i] << 8);
-    for (int k = 0; k < 8; ++k) crc = uint16_t(crc & 0x8000 ? (crc << 1) ^ 0x8005 : crc << 1);
-  }
+  for (size_t i = 0; i < n; ++i) crc = uint16_t((crc << 8) ^ table[(crc >> 8) ^ p[i]]);
   return crc;
 }
 
