@@ -931,8 +931,39 @@ float estimate_noise_sigma(const std::vector<float>& v, int w, int h) {
   return r[r.size() / 2] / (0.6745f * 6);
 }
 
-int clear_stray_marks(std::vector<float>& ink, int w, int h) {
+namespace {
+
+// How many of the heavy pieces stand in a row as digits written side by side (0 if fewer than 2).
+int count_side_by_side(const std::vector<InkPiece>& pieces, const std::vector<double>& mass, size_t main) {
+  std::vector<const InkBox*> heavy;
+  int tallest = 0;
+  for (size_t p = 0; p < pieces.size(); ++p)
+    if (mass[p] >= kStrayMass * mass[main]) {
+      heavy.push_back(&pieces[p].box);
+      tallest = std::max(tallest, pieces[p].box.height());
+    }
+  const InkBox& first = pieces[main].box;
+  std::vector<const InkBox*> row;  // tall pieces on the first piece's line, left to right
+  for (const InkBox* b : heavy) {
+    const int overlap = std::min(b->y1, first.y1) - std::max(b->y0, first.y0) + 1;
+    if (b->height() >= kSideBySideHeight * tallest && 2 * overlap >= std::min(b->height(), first.height()))
+      row.push_back(b);
+  }
+  std::sort(row.begin(), row.end(), [](const InkBox* a, const InkBox* b) { return a->x0 < b->x0; });
+  int count = row.empty() ? 0 : 1;
+  int right = row.empty() ? 0 : row[0]->x1;  // the right edge of the pieces so far
+  for (size_t k = 1; k < row.size(); ++k) {
+    if (row[k]->x0 - right - 1 >= kSideBySideGap * tallest) ++count;  // apart from everything left of it
+    right = std::max(right, row[k]->x1);
+  }
+  return count >= 2 ? count : 0;
+}
+
+}  // namespace
+
+int clear_stray_marks(std::vector<float>& ink, int w, int h, int* side_by_side) {
   DUET_CHECK(int64_t(ink.size()) == int64_t(w) * h && w > 0 && h > 0, "clear_stray_marks: bad picture size");
+  if (side_by_side) *side_by_side = 0;
   const float bg = background_level(ink);
   float peak = 0;
   for (float v : ink) peak = std::max(peak, v - bg);
@@ -945,6 +976,7 @@ int clear_stray_marks(std::vector<float>& ink, int w, int h) {
   for (size_t p = 0; p < pieces.size(); ++p)
     for (size_t i : pieces[p].pixels) mass[p] += ink[i] - bg;
   const size_t main = size_t(std::max_element(mass.begin(), mass.end()) - mass.begin());
+  if (side_by_side) *side_by_side = count_side_by_side(pieces, mass, main);
   std::vector<bool> kept(pieces.size(), false);
   kept[main] = true;
   InkBox digit = pieces[main].box;
@@ -1044,8 +1076,9 @@ std::vector<float> to_mnist_form(const std::vector<uint8_t>& gray, int w, int h,
   const int lines = remove_ruled_lines(ink, seen, w, h);
   if (notes) notes->lines = lines;
   if (lines > 0 || residual > 0 || specks) clear_specks(ink, w, h, std::max(w, h) / 28.0);
-  const int strays = clear_stray_marks(ink, w, h);
-  if (notes) notes->strays = strays;
+  int side_by_side = 0;
+  const int strays = clear_stray_marks(ink, w, h, &side_by_side);
+  if (notes) notes->strays = strays, notes->side_by_side = side_by_side;
   return fit_to_mnist(std::move(ink), w, h, ThinStrokes::kRedraw, notes ? &notes->redrawn : nullptr);
 }
 

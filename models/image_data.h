@@ -138,6 +138,7 @@ struct PictureNotes {
   int lines = 0;         // ruled lines (rows and columns) taken out
   double impulses = 0;   // the share of the pixels replaced as salt-and-pepper noise, else 0
   int strays = 0;        // marks apart from the digit cleared (clear_stray_marks)
+  int side_by_side = 0;  // digit-sized pieces of ink side by side (a number, not one digit), else 0
 };
 std::vector<float> to_mnist_form(const std::vector<uint8_t>& gray, int w, int h, PictureNotes* notes = nullptr);
 // Marks apart from the digit (an ink blot, part of a neighbouring character cut by the crop, a
@@ -149,8 +150,15 @@ std::vector<float> to_mnist_form(const std::vector<uint8_t>& gray, int w, int h,
 // holds at least kStrayMass of the first piece's ink; everything outside the digit's box, grown by
 // a pixel of MNIST's 28-pixel field, is set to the background. Returns how many pieces were left
 // out (0: the picture is unchanged).
-constexpr double kStrayGap = 0.2, kStrayMass = 0.2;
-int clear_stray_marks(std::vector<float>& ink, int w, int h);
+//
+// `side_by_side` (when given) is set to how many of the kept pieces look like digits written
+// side by side (a number such as 12 or 305, which duet reads as one digit), else 0: pieces
+// holding at least kStrayMass of the first piece's ink and at least kSideBySideHeight of the
+// tallest such piece's height, standing in a row (each overlapping the first piece vertically
+// by half its height) with gaps of at least kSideBySideGap of that height between them. A
+// digit in one piece, a 4 drawn in two strokes or a 5 with its flag apart is not such a row.
+constexpr double kStrayGap = 0.2, kStrayMass = 0.2, kSideBySideHeight = 0.5, kSideBySideGap = 0.1;
+int clear_stray_marks(std::vector<float>& ink, int w, int h, int* side_by_side = nullptr);
 // The sigma of white noise in a w x h picture (values 0-1): the median absolute response of a
 // 3x3 Laplacian (Immerkaer's mask 1 -2 1 / -2 4 -2 / 1 -2 1, whose response to white noise of
 // sigma s spreads 6 s) over 0.6745 (a normal value's median absolute deviation) x 6. Even paper,

@@ -214,14 +214,15 @@ void add_test_views(nlohmann::json& j, models::Task& task) {
   if (auto* i = dynamic_cast<models::ImageTask*>(&task)) j["test_shift"] = i->test_shift();
 }
 
-// What the preparation of a picture did beyond fitting it (models::PictureNotes), as inputs.csv's
-// `prepared` column, --json's "prepared" object and the text summary name each step.
+// What the preparation of a picture did beyond fitting it, or found (digits side by side), as
+// models::PictureNotes says; inputs.csv's `prepared` column, --json's "prepared" object and the
+// text summary name each step.
 struct PreparationStep {
   const char* csv;
   const char* json;
   const char* text;
 };
-constexpr std::array<PreparationStep, 7> kPreparationSteps = {{
+constexpr std::array<PreparationStep, 8> kPreparationSteps = {{
     {"transparent", "transparent_flattened", "with a transparent background read as paper"},
     {"turned", "turned_upright", "turned upright as their EXIF orientation says"},
     {"smoothed", "smoothed", "read smoothed (noisy)"},
@@ -229,9 +230,11 @@ constexpr std::array<PreparationStep, 7> kPreparationSteps = {{
     {"lines", "ruled_lines_taken_out", "with ruled lines taken out"},
     {"strays", "stray_marks_left_out", "with marks apart from the digit left out"},
     {"redrawn", "redrawn", "redrawn with a wider pen (thin strokes)"},
+    {"side_by_side", "digits_side_by_side", "holding digits side by side (read together as one)"},
 }};
-std::array<bool, 7> preparation_steps(const models::PictureFile& f, const models::PictureNotes& n) {
-  return {f.background >= 0, f.orientation != 1, n.noise > 0, n.impulses > 0, n.lines > 0, n.strays > 0, n.redrawn};
+std::array<bool, 8> preparation_steps(const models::PictureFile& f, const models::PictureNotes& n) {
+  return {f.background >= 0, f.orientation != 1, n.noise > 0,  n.impulses > 0,
+          n.lines > 0,       n.strays > 0,       n.redrawn,    n.side_by_side > 0};
 }
 
 // How predict names the background a transparent picture is read on.
@@ -259,13 +262,13 @@ int eval_inputs(models::Task& task, const std::string& kind, const std::string& 
     const LabelledInput* in;
     int prediction;
     std::vector<float> probabilities;
-    std::array<bool, 7> prepared;  // pictures: which of kPreparationSteps were taken
+    std::array<bool, 8> prepared;  // pictures: which of kPreparationSteps were taken (or found)
     float confidence() const { return probabilities[prediction]; }
   };
   std::vector<Row> rows, wrong;
   for (const LabelledInput& in : inputs) {
     models::Batch b;
-    std::array<bool, 7> prepared{};
+    std::array<bool, 8> prepared{};
     if (kind == "audio") {
       dsp::WavInfo info;
       const dsp::Audio a = dsp::read_audio(in.path, &info);
@@ -309,7 +312,7 @@ int eval_inputs(models::Task& task, const std::string& kind, const std::string& 
     }
   }
   const double accuracy = double(rows.size() - wrong.size()) / double(rows.size());
-  std::array<int64_t, 7> prepared{};  // how many pictures took each step (what predict notes one by one)
+  std::array<int64_t, 8> prepared{};  // how many pictures took each step (what predict notes one by one)
   for (const Row& r : rows)
     for (size_t k = 0; k < prepared.size(); ++k) prepared[k] += r.prepared[k];
   std::array<int64_t, 10> per_class_count{};
@@ -425,12 +428,12 @@ int cmd_eval(const Argv& argv) {
         "(OUT/disagreements.csv); OUT defaults to the model folder. --hard checks that the model was\n"
         "trained on the hard benchmark (duet train --model fusion --hard), whose inputs it then uses.\n"
         "--inputs FOLDER (audio and image models): accuracy on your own files instead of the test set:\n"
-        "every .wav or .flac (audio) or picture (image: .png, .jpg, .bmp, ...) in FOLDER, named after its digit\n"
-        "(7_mine_1.wav, 3_serif.png), read as duet predict reads it; OUT/inputs.csv lists each file's\n"
-        "label, prediction, confidence and class probabilities, and for a picture what the preparation\n"
-        "did beyond fitting it (transparent, turned, smoothed, specks, lines, strays, redrawn; e.g.\n"
-        "smoothed;lines); the counts of those are printed (JSON: \"prepared\"). The name's second\n"
-        "field (7_NAME_...) groups the results.\n"
+        "every .wav or .flac (audio) or picture (image: .png, .jpg, .bmp, ...) in FOLDER, named after\n"
+        "its digit (7_mine_1.wav, 3_serif.png), read as duet predict reads it; OUT/inputs.csv lists each\n"
+        "file's label, prediction, confidence and class probabilities, and for a picture what the\n"
+        "preparation did beyond fitting it or found (transparent, turned, smoothed, specks, lines,\n"
+        "strays, redrawn, side_by_side; e.g. smoothed;lines); the counts of those are printed (JSON:\n"
+        "\"prepared\"). The name's second field (7_NAME_...) groups the results.\n"
         "--test-speeds LIST (audio models): hear each clip at these speeds (e.g. 1: the clip alone) and\n"
         "average the log-probabilities, instead of the speeds the model was saved with.\n"
         "--test-shift PX (image models): also read each picture moved PX pixels right, left, down and\n"
@@ -582,6 +585,10 @@ int cmd_predict(const Argv& argv) {
     if (notes.redrawn)
       std::fprintf(stderr, "duet: note: %s: the digit's strokes are thin; it is read redrawn with a pen as wide as "
                    "MNIST's\n", image_path.c_str());
+    if (notes.side_by_side > 0)
+      std::fprintf(stderr, "duet: note: %s: the picture seems to hold %d digits side by side; duet reads one digit "
+                   "per picture, and reads these together as one (crop the picture to one digit)\n",
+                   image_path.c_str(), notes.side_by_side);
   }
   const std::vector<double> speeds = test_speeds_flag(args, kind);
   const int shift = test_shift_flag(args, kind);

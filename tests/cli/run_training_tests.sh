@@ -158,6 +158,11 @@ if [ -d "$shared/fsdd" ] && runs image; then
   "$duet" predict --model-dir "$work/img" --image "$work/blot1.pgm" --json --device cpu >"$work/pred_blot.json" 2>"$work/err"
   check_json predict-blot-image "j['prediction'] == 1" "$work/pred_blot.json"
   check predict-blot-image-note grep -q "blot1.pgm: 1 mark apart from the digit (an ink blot, part of another character) left out" "$work/err"
+  check predict-blot-not-side-by-side not grep -q "side by side" "$work/err"
+  # 11 (two 1s side by side): read as one digit, and said so.
+  python3 -c "open('$work/pair.pgm','wb').write(b'P5\n112 112\n255\n' + bytes(40 if (30 <= x < 38 or 70 <= x < 78) and 16 <= y < 96 else 235 for y in range(112) for x in range(112)))"
+  expect_ok predict-side-by-side "$duet" predict --model-dir "$work/img" --image "$work/pair.pgm" --device cpu
+  check predict-side-by-side-note grep -q "pair.pgm: the picture seems to hold 2 digits side by side; duet reads one digit per picture, and reads these together as one (crop the picture to one digit)" "$work/err"
   # A 1 drawn with a 1-pixel pen on a 200x200 canvas: redrawn at MNIST's width, and said so.
   python3 -c "open('$work/thin1.pgm','wb').write(b'P5\n200 200\n255\n' + bytes(40 if 95 <= x <= 95 + y // 60 and 20 <= y < 180 else 235 for y in range(200) for x in range(200)))"
   "$duet" predict --model-dir "$work/img" --image "$work/thin1.pgm" --json --device cpu >"$work/pred_thin.json" 2>"$work/err"
@@ -214,7 +219,7 @@ PY
   cp "$work/digit.pgm" "$work/mine/1_bar_a.pgm" && cp "$work/digit.pgm" "$work/mine/1-bar-b.pgm"
   cp "$work/digit.pgm" "$work/mine/7_wrong.pgm" && echo notes >"$work/mine/README.txt"
   "$duet" eval --model-dir "$work/img" --inputs "$work/mine" --device cpu --json --out "$work/mine_out" >"$work/mine.json" 2>"$work/err"
-  check_json eval-inputs-image "j['count'] == 3 and j['errors'] == 1 and abs(j['accuracy'] - 2 / 3) < 1e-9 and j['per_class_accuracy'] == {'1': 1.0, '7': 0.0} and j['wrong'][0]['file'].endswith('7_wrong.pgm') and j['wrong'][0]['prediction'] == 1 and sorted(j['per_group_accuracy']) == ['bar', 'wrong'] and j['prepared'] == {'transparent_flattened': 0, 'turned_upright': 0, 'smoothed': 0, 'specks_replaced': 0, 'ruled_lines_taken_out': 0, 'stray_marks_left_out': 0, 'redrawn': 0}" "$work/mine.json"
+  check_json eval-inputs-image "j['count'] == 3 and j['errors'] == 1 and abs(j['accuracy'] - 2 / 3) < 1e-9 and j['per_class_accuracy'] == {'1': 1.0, '7': 0.0} and j['wrong'][0]['file'].endswith('7_wrong.pgm') and j['wrong'][0]['prediction'] == 1 and sorted(j['per_group_accuracy']) == ['bar', 'wrong'] and j['prepared'] == {'transparent_flattened': 0, 'turned_upright': 0, 'smoothed': 0, 'specks_replaced': 0, 'ruled_lines_taken_out': 0, 'stray_marks_left_out': 0, 'redrawn': 0, 'digits_side_by_side': 0}" "$work/mine.json"
   # inputs.csv: a row per file with its class probabilities (summing to 1; the prediction the
   # most probable class, the confidence its probability) and, last, what the preparation did
   # (nothing, for these clean pictures).
@@ -236,16 +241,16 @@ PY
   check eval-inputs-no-preparation-line not grep -q "prepared beyond fitting" "$work/out"
   check eval-inputs-no-left-out-note not grep -q "left out" "$work/err"
   # The pictures predict notes above, in one folder: eval --inputs counts what was done to them.
-  mkdir -p "$work/mine_prep" && for f in lined1 salt1 noisy1 thin1 blot1; do cp "$work/$f.pgm" "$work/mine_prep/1_$f.pgm"; done
+  mkdir -p "$work/mine_prep" && for f in lined1 salt1 noisy1 thin1 blot1 pair; do cp "$work/$f.pgm" "$work/mine_prep/1_$f.pgm"; done
   cp "$work/canvas1.png" "$work/mine_prep/1_canvas1.png" && cp "$work/side1.png" "$work/mine_prep/1_side1.png"
   : >"$work/mine_prep/1_phone.heic"  # an iPhone's picture format: left out, and said so
   "$duet" eval --model-dir "$work/img" --inputs "$work/mine_prep" --device cpu --json --out "$work/mine_prep_out" >"$work/prep.json" 2>"$work/err"
-  check_json eval-inputs-prepared "j['count'] == 7 and j['prepared']['stray_marks_left_out'] >= 1 and j['prepared']['transparent_flattened'] == 1 and j['prepared']['turned_upright'] == 1 and j['prepared']['smoothed'] >= 1 and j['prepared']['specks_replaced'] == 1 and j['prepared']['ruled_lines_taken_out'] == 1 and j['prepared']['redrawn'] >= 1" "$work/prep.json"
+  check_json eval-inputs-prepared "j['count'] == 8 and j['prepared']['digits_side_by_side'] == 1 and j['prepared']['stray_marks_left_out'] >= 1 and j['prepared']['transparent_flattened'] == 1 and j['prepared']['turned_upright'] == 1 and j['prepared']['smoothed'] >= 1 and j['prepared']['specks_replaced'] == 1 and j['prepared']['ruled_lines_taken_out'] == 1 and j['prepared']['redrawn'] >= 1" "$work/prep.json"
   expect_ok eval-inputs-prepared-text "$duet" eval --model-dir "$work/img" --inputs "$work/mine_prep" --device cpu --out "$work/mine_prep_out"
-  python3 -c "import csv,os,sys; r={os.path.basename(row['file'])[2:]: row['prepared'] for row in csv.DictReader(open(sys.argv[1]))}; sys.exit(0 if 'lines' in r['lined1.pgm'].split(';') and 'specks' in r['salt1.pgm'].split(';') and 'smoothed' in r['noisy1.pgm'].split(';') and 'redrawn' in r['thin1.pgm'].split(';') and 'transparent' in r['canvas1.png'].split(';') and 'turned' in r['side1.png'].split(';') and 'strays' in r['blot1.pgm'].split(';') else 1)" \
+  python3 -c "import csv,os,sys; r={os.path.basename(row['file'])[2:]: row['prepared'] for row in csv.DictReader(open(sys.argv[1]))}; sys.exit(0 if 'lines' in r['lined1.pgm'].split(';') and 'specks' in r['salt1.pgm'].split(';') and 'smoothed' in r['noisy1.pgm'].split(';') and 'redrawn' in r['thin1.pgm'].split(';') and 'transparent' in r['canvas1.png'].split(';') and 'turned' in r['side1.png'].split(';') and 'strays' in r['blot1.pgm'].split(';') and r['pair.pgm'].split(';') == ['side_by_side'] else 1)" \
     "$work/mine_prep_out/inputs.csv" && passes=$((passes + 1)) || { echo "FAIL eval-inputs-csv-prepared: $(cut -d, -f1,15 "$work/mine_prep_out/inputs.csv" | tr '\n' ' ')"; failures=$((failures + 1)); }
   check eval-inputs-heic-note grep -q "mine_prep: 1 .heic file left out: a format duet does not read; convert it to PNG or JPEG first" "$work/err"
-  check eval-inputs-prepared-line grep -q "pictures prepared beyond fitting: 1 with a transparent background read as paper, 1 turned upright as their EXIF orientation says, [0-9] read smoothed (noisy), 1 with salt-and-pepper specks replaced, 1 with ruled lines taken out, [0-9] with marks apart from the digit left out, [0-9] redrawn with a wider pen (thin strokes)" "$work/out"
+  check eval-inputs-prepared-line grep -q "pictures prepared beyond fitting: 1 with a transparent background read as paper, 1 turned upright as their EXIF orientation says, [0-9] read smoothed (noisy), 1 with salt-and-pepper specks replaced, 1 with ruled lines taken out, [0-9] with marks apart from the digit left out, [0-9] redrawn with a wider pen (thin strokes), 1 holding digits side by side (read together as one)" "$work/out"
   # The text output names the reading --test-shift asks for (the same line as a test-set eval).
   expect_ok eval-inputs-shift-0-text "$duet" eval --model-dir "$work/img" --inputs "$work/mine" --device cpu --test-shift 0 --out "$work/mine_s0"
   check eval-inputs-shift-0-line grep -q "pictures read as they are (no test-time shifts)" "$work/out"

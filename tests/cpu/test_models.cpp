@@ -754,20 +754,21 @@ TEST(Images, ToMnistFormLeavesOutStrayMarks) {
   struct Case {
     const char* what;
     std::function<bool(int, int)> mark;
-    int strays;
+    int strays, side_by_side;
   };
   const std::vector<Case> cases = {
-      {"blot", blot, 1},
-      {"edge", edge, 1},
-      {"blot and edge", [&](int x, int y) { return blot(x, y) || edge(x, y); }, 2},
-      {"tick near the ring", near_tick, 0},
-      {"large bar", far_bar, 0},
+      {"blot", blot, 1, 0},
+      {"edge", edge, 1, 0},
+      {"blot and edge", [&](int x, int y) { return blot(x, y) || edge(x, y); }, 2, 0},
+      {"tick near the ring", near_tick, 0, 0},
+      {"large bar", far_bar, 0, 2},  // 0 and 1 side by side: kept, and noted
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.what);
     models::PictureNotes notes;
     const std::vector<float> back = models::to_mnist_form(picture(c.mark), n, n, &notes);
     EXPECT_EQ(notes.strays, c.strays);
+    EXPECT_EQ(notes.side_by_side, c.side_by_side);
     if (c.strays > 0) {
       double largest = 0;
       for (size_t i = 0; i < back.size(); ++i) largest = std::max(largest, double(std::abs(back[i] - clean[i])));
@@ -775,6 +776,62 @@ TEST(Images, ToMnistFormLeavesOutStrayMarks) {
     } else {
       EXPECT_GT(ink_box(back, 0.5).width, ink_box(clean, 0.5).width);  // the piece stays in the box
     }
+  }
+}
+
+// Digits written side by side (a number) are read together as one digit, and the notes say how
+// many there seem to be; a digit in pieces (a 4 in two strokes, a 5 with its flag apart, a ring
+// broken at top and bottom) and digits stacked or touching are not such a row.
+TEST(Images, DigitsSideBySideAreNoted) {
+  const int w = 200, h = 100;
+  auto ring = [](double cx, double cy) {  // a 0 of 24 x 40 pixels, strokes 4 wide
+    return [=](int x, int y) {
+      const double d = std::hypot((x - cx) / 12.0, (y - cy) / 20.0);
+      return std::abs(d - 1.0) * 16 < 2;
+    };
+  };
+  auto bar = [](int x0, int x1, int y0, int y1) {
+    return [=](int x, int y) { return x >= x0 && x < x1 && y >= y0 && y < y1; };
+  };
+  using Mark = std::function<bool(int, int)>;
+  auto any = [](std::vector<Mark> marks) {
+    return Mark([marks](int x, int y) {
+      for (const Mark& m : marks)
+        if (m(x, y)) return true;
+      return false;
+    });
+  };
+  struct Case {
+    const char* what;
+    Mark ink;
+    int side_by_side;
+  };
+  const Mark ring_broken = [&](int x, int y) { return ring(100, 50)(x, y) && std::abs(x - 100) > 1; };
+  const std::vector<Case> cases = {
+      {"one ring", ring(100, 50), 0},
+      {"10", any({bar(60, 65, 30, 70), ring(100, 50)}), 2},
+      {"00, 16 px apart", any({ring(70, 50), ring(110, 50)}), 2},
+      {"000", any({ring(40, 50), ring(80, 50), ring(120, 50)}), 3},
+      {"11, 6 px apart (more than a tenth of their height)", any({bar(90, 94, 30, 70), bar(100, 104, 30, 70)}), 2},
+      {"11, 3 px apart", any({bar(90, 94, 30, 70), bar(97, 101, 30, 70)}), 0},
+      {"00 touching", any({ring(88, 50), ring(111, 50)}), 0},
+      {"a 4 in two strokes", any({bar(80, 84, 20, 60), bar(80, 120, 56, 60), bar(104, 108, 30, 80)}), 0},
+      {"a 5 with its flag apart", any({bar(92, 96, 28, 50), ring(100, 62), bar(97, 118, 20, 24)}), 0},
+      {"a ring broken at top and bottom", ring_broken, 0},
+      {"0 over 0 (stacked)", any({ring(100, 25), ring(100, 75)}), 0},
+      {"0 and a blot beside it", any({ring(100, 50), bar(140, 146, 48, 54)}), 0},
+      {"0 and a dash beside it (heavy, not tall)", any({ring(100, 50), bar(130, 150, 46, 54)}), 0},
+      {"0 and a hairline beside it (tall, not heavy)", any({ring(100, 50), bar(140, 141, 30, 70)}), 0},
+      {"0 and 1 on different lines", any({ring(60, 30), bar(120, 124, 45, 90)}), 0},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    std::vector<uint8_t> g(size_t(w) * h);
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) g[size_t(y) * w + x] = c.ink(x, y) ? 30 : 230;
+    models::PictureNotes notes;
+    (void)models::to_mnist_form(g, w, h, &notes);
+    EXPECT_EQ(notes.side_by_side, c.side_by_side);
   }
 }
 
