@@ -155,7 +155,8 @@ void read_subframe(BitReader& r, int block, int bits, int64_t* out, const std::s
     for (int i = 0; i < block; ++i) out[i] = r.signed_bits(b);
   } else if (type >= 8 && type <= 12) {  // FIXED, order 0-4
     const int order = int(type - 8);
-    DUET_CHECK(order <= block, where, ": fixed predictor of order ", order, " in a block of ", block, " samples");
+    DUET_CHECK(order <= block, where, ": fixed predictor of order ", order, " in a block of ", block,
+               " samples (damaged file)");
     switch (order) {
       case 0: predicted(0, [](const int64_t*) { return int64_t(0); }); break;
       case 1: predicted(1, [](const int64_t* s) { return s[-1]; }); break;
@@ -165,7 +166,7 @@ void read_subframe(BitReader& r, int block, int bits, int64_t* out, const std::s
     }
   } else if (type >= 32) {  // LPC, order 1-32
     const int order = int(type - 31);
-    DUET_CHECK(order <= block, where, ": LPC of order ", order, " in a block of ", block, " samples");
+    DUET_CHECK(order <= block, where, ": LPC of order ", order, " in a block of ", block, " samples (damaged file)");
     // The warm-up samples come before the coefficients in the stream.
     for (int i = 0; i < order; ++i) out[i] = r.signed_bits(b);
     const int precision = int(r.bits(4)) + 1;
