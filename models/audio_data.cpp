@@ -229,6 +229,27 @@ std::vector<float> overdrive(const std::vector<float>& x, double db) {
   return y;
 }
 
+std::vector<float> with_click(const std::vector<float>& x, int rate, double gap_s, bool after, double level, double ms,
+                              Rng& rng) {
+  DUET_CHECK(rate > 0 && gap_s >= 0 && level > 0 && level <= 1 && ms > 0, "with_click: rate ", rate, ", gap ", gap_s,
+             " s, level ", level, ", ", ms, " ms: expected a positive rate and length, a gap >= 0 and a level in (0, 1]");
+  const size_t gap = size_t(std::lround(gap_s * rate)), n = std::max<size_t>(1, size_t(std::lround(ms * rate / 1000)));
+  std::vector<float> burst(n);
+  for (size_t i = 0; i < n; ++i) burst[i] = float(rng.uniform(-1.0, 1.0) * level * (1.0 - double(i) / double(n)));
+  std::vector<float> y;
+  y.reserve(x.size() + gap + n);
+  if (after) {  // the word, the gap, the burst
+    y = x;
+    y.resize(x.size() + gap, 0.0f);
+    y.insert(y.end(), burst.begin(), burst.end());
+  } else {  // the burst, the gap, the word
+    y = burst;
+    y.resize(n + gap, 0.0f);
+    y.insert(y.end(), x.begin(), x.end());
+  }
+  return y;
+}
+
 void check_audible(const std::vector<float>& samples) {
   DUET_CHECK(!samples.empty(), "the recording holds no samples: no word to hear");
   const double peak = dsp::peak_level(samples);
@@ -432,6 +453,13 @@ Tensor AudioSet::batch(const std::vector<int64_t>& idx, const AudioAugment& aug,
       // Drawn only when overdrive is asked for, so that training without it keeps its draws.
       if (aug.overdrive_prob > 0 && rng.uniform() < aug.overdrive_prob)
         x = overdrive(x, rng.uniform(0.0, aug.overdrive_max_db));
+      // Drawn only when clicks are asked for, so that training without them keeps its draws.
+      if (aug.click_prob > 0 && rng.uniform() < aug.click_prob) {
+        const double gap = rng.uniform(0.0, aug.click_max_gap), ms = rng.uniform(1.0, 6.0);
+        const bool after = rng.uniform() < 0.5;
+        const double level = std::min(1.0, dsp::peak_level(x) * std::exp(rng.uniform(std::log(0.5), std::log(4.0))));
+        if (level > 0) x = with_click(x, rate, gap, after, level, ms, rng);
+      }
       const double gain = std::pow(10.0, rng.uniform(-aug.gain_db, aug.gain_db) / 20.0);
       for (float& v : x) v = float(v * gain);
       if (rng.uniform() < aug.noise_prob) {

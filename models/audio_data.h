@@ -82,6 +82,11 @@ struct AudioAugment {
   // overdrive_max_db above full scale and clipped there (overdrive), as a microphone input
   // turned up too far records a loud voice; after the room, before the noise.
   double overdrive_prob = 0, overdrive_max_db = 24;
+  // Clicks: with this chance a click (with_click: a burst of 1-6 ms, 0.5-4 times the clip's
+  // peak) is heard 0 to click_max_gap s after the word or before it, as a key or button that
+  // starts or stops a recording sounds; close enough to the word that the click step
+  // (without_clicks) keeps it. After the overdrive, before the gain and the noise.
+  double click_prob = 0, click_max_gap = 0.15;
   // Vocal-tract length perturbation: each clip's spectrum warped along the frequency axis by
   // a factor drawn from [warp_min, warp_max] (dsp::warp_bins; > 1 moves the formants up, as a
   // shorter vocal tract does, without the speed perturbation's change of tempo). 1, 1: none.
@@ -192,6 +197,11 @@ std::vector<float> cut_word(const std::vector<float>& x, int rate, double fracti
 // recording overdriven at its input (the training's --overdrive augmentation; tools/mic.py
 // writes test clips so). Silence stays silence.
 std::vector<float> overdrive(const std::vector<float>& x, double db);
+// x with a click `gap_s` (>= 0) seconds after its end (after) or before its start: silence, then
+// a burst of white noise `ms` long (> 0) decaying linearly from `level` (a share of full scale,
+// in (0, 1]). The training's --clicks augmentation.
+std::vector<float> with_click(const std::vector<float>& x, int rate, double gap_s, bool after, double level, double ms,
+                              Rng& rng);
 // The clip (at the recipe's rate) heard in a room (dsp::room_response drawn from rng, then
 // dsp::convolve): the word followed by its reverberation, trimmed of what lies 40 dB below
 // the loudest frame when the recipe trims, as recipe_clip trims a recording.

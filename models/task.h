@@ -133,6 +133,10 @@ class AudioTask : public Task {
   static constexpr double kDefaultOverdrive = 0.3;
   void set_overdrive_share(double share);
   double overdrive_share() const { return augment_.overdrive_prob; }
+  // The share (0..1) of training clips with a click near the word (AudioAugment::click_prob;
+  // only with augment; default 0).
+  void set_click_share(double share);
+  double click_share() const { return augment_.click_prob; }
   // Test batch with per-clip effects (robustness evaluation).
   Batch degraded_test_batch(const std::vector<int64_t>& idx, Rng& rng, const ClipEffects& fx);
   Normalizer& normalizer() { return norm_; }

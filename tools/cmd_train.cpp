@@ -102,6 +102,8 @@ const char* kUsage =
     "                  or end, as a recording started late or stopped early; default 0)\n"
     "                  [--overdrive P] (share of training clips amplified until their peak lies 0-24 dB\n"
     "                  above full scale, and clipped there, as an input turned up too far; audio:duet default 0.3)\n"
+    "                  [--clicks P] (share of training clips with a click of 1-6 ms up to 0.15 s before or after\n"
+    "                  the word, as a key that starts or stops a recording; default 0)\n"
     "                  [--train-limit N] [--test-fraction F] [--data DIR] [--out DIR]\n"
     "                  fusion only: [--fusion early|concat|attention|late] [--init-audio DIR] [--init-image DIR]\n"
     "                  [--modality-dropout P] [--hard [--hard-snr DB] [--hard-energy F]]\n"
@@ -136,6 +138,7 @@ struct RunSpec {
   std::optional<double> reverb;                           // audio: --reverb P
   double cut_word = 0;                                    // audio: --cut-word P
   std::optional<double> overdrive;                        // audio: --overdrive P
+  double clicks = 0;                                      // audio: --clicks P
   std::optional<double> printed;                          // image: --printed P
   double lowres = 0;                                      // image: --lowres P
   std::optional<double> widen;                            // image: --widen P
@@ -234,6 +237,7 @@ std::unique_ptr<models::Task> make_task(const RunSpec& r, nlohmann::json& split_
     if (r.reverb) t->set_reverb_share(*r.reverb);
     t->set_cut_share(r.cut_word);
     if (r.overdrive) t->set_overdrive_share(*r.overdrive);
+    t->set_click_share(r.clicks);
     return t;
   }
   return models::make_fusion_task(r.arch, ds, s, r.data_dir, r.augment, r.seed, r.fusion);
@@ -254,6 +258,8 @@ nlohmann::json train_config(const RunSpec& r, const models::Task& task) {
     t["reverb"] = a->reverb_share();
     t["cut_word"] = a->cut_share();
     t["overdrive"] = a->overdrive_share();
+    // Written when in use only, as vtlp: a training started before --clicks existed resumes.
+    if (a->click_share() > 0) t["clicks"] = a->click_share();
     // Written when in use only (absent means none): the recipe of a training started before
     // --vtlp existed still matches its flags on --resume.
     if (a->warps()) t["vtlp"] = {a->warp_range().first, a->warp_range().second};
@@ -351,6 +357,9 @@ std::optional<models::EvalResult> run_one(const RunSpec& r, const std::string& l
     std::printf("  overdrive: %g%% of the training clips amplified until their peak lies 0-24 dB above full scale, "
                 "clipped\n",
                 100 * audio_task->overdrive_share());
+  if (audio_task && r.augment && audio_task->click_share() > 0)
+    std::printf("  clicks: %g%% of the training clips with a click of 1-6 ms up to 0.15 s before or after the word\n",
+                100 * audio_task->click_share());
   if (audio_task && !audio_task->recipe().test_speeds.empty() &&
       audio_task->recipe().test_speeds != std::vector<double>{1.0})
     std::printf("  test clips heard at speeds %s\n", describe_test_speeds(audio_task->recipe().test_speeds).c_str());
@@ -479,7 +488,7 @@ int train_command(const Argv& argv, bool resume) {
              "train-limit", "test-fraction", "data", "out", "fusion", "init-audio", "init-image", "modality-dropout",
              "hard-snr", "hard-energy", "channels", "mixup", "average-last", "n-fft", "augment-noise",
              "augment-noise-max", "test-speeds", "speed-range", "pink-noise", "printed", "reverb", "cut-word", "lowres",
-             "widen", "thicken", "test-shift", "resume", "stop-after", "highpass", "overdrive", "vtlp", "extra"},
+             "widen", "thicken", "test-shift", "resume", "stop-after", "highpass", "overdrive", "vtlp", "extra", "clicks"},
             {"help", "nesterov", "no-augment", "no-band-norm", "no-trim", "hard", "profile"}, "train");
   if (args.flag("help")) {
     std::printf("%s", kUsage);
@@ -564,6 +573,11 @@ int train_command(const Argv& argv, bool resume) {
     DUET_CHECK(r.model == "audio", "--overdrive applies to --model audio (it clips training clips), not ", r.model);
     DUET_CHECK(r.augment, "--overdrive is training augmentation; ", no_augmentation_reason(r));
     r.overdrive = args.number("overdrive", 0, 0, 1);
+  }
+  if (args.has("clicks")) {
+    DUET_CHECK(r.model == "audio", "--clicks applies to --model audio (it adds clicks to training clips), not ", r.model);
+    DUET_CHECK(r.augment, "--clicks is training augmentation; ", no_augmentation_reason(r));
+    r.clicks = args.number("clicks", 0, 0, 1);
   }
   if (args.has("printed")) {
     DUET_CHECK(r.model == "image", "--printed applies to --model image (it mixes printed digits into the handwriting), not ",

@@ -72,6 +72,10 @@ expect_fail overdrive-not-number "--overdrive expects a number" "$duet" train --
 expect_fail overdrive-image "--overdrive applies to --model audio .*not image" "$duet" train --model image --overdrive 0.3
 expect_fail overdrive-fusion "--overdrive applies to --model audio .*not fusion" "$duet" train --model fusion --overdrive 0.3
 expect_fail overdrive-no-augment "--overdrive is training augmentation; drop --no-augment" "$duet" train --model audio --no-augment --overdrive 0.3
+expect_fail clicks-range "--clicks must be in \\[0, 1\\]" "$duet" train --model audio --clicks 2
+expect_fail clicks-not-number "--clicks expects a number" "$duet" train --model audio --clicks many
+expect_fail clicks-image "--clicks applies to --model audio .*not image" "$duet" train --model image --clicks 0.3
+expect_fail clicks-no-augment "--clicks is training augmentation; drop --no-augment" "$duet" train --model audio --no-augment --clicks 0.3
 expect_fail vtlp-range "--vtlp expects MIN,MAX with 0.7 <= MIN <= MAX <= 1.4, such as 0.9,1.2 .*got '0.5,1.2'" "$duet" train --model audio --vtlp 0.5,1.2
 expect_fail vtlp-order "--vtlp expects MIN,MAX .*got '1.2,0.9'" "$duet" train --model audio --vtlp 1.2,0.9
 expect_fail vtlp-one-number "--vtlp expects MIN,MAX .*got '1.1'" "$duet" train --model audio --vtlp 1.1

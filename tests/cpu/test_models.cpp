@@ -2402,6 +2402,37 @@ TEST(Audio, ClicksApartFromTheWordAreSilencedBeforeTrimming) {
   EXPECT_FALSE(models::AudioRecipe::from_json(old).declick);
 }
 
+// --clicks: with_click puts a decaying burst after (or before) the clip, a gap of silence
+// between; one close to the word is what the click step keeps (the augmentation trains on it).
+TEST(Audio, WithClickAddsABurstNearTheWord) {
+  std::vector<float> word(4000);
+  for (size_t i = 0; i < word.size(); ++i) word[i] = float(0.2 * std::sin(2 * M_PI * 400 * double(i) / 8000.0));
+  Rng rng(1);
+  const std::vector<float> after = models::with_click(word, 8000, 0.05, true, 0.5, 2.0, rng);
+  ASSERT_EQ(after.size(), 4000u + 400u + 16u);  // the word, 0.05 s, 2 ms
+  EXPECT_TRUE(std::equal(word.begin(), word.end(), after.begin()));
+  EXPECT_TRUE(std::all_of(after.begin() + 4000, after.begin() + 4400, [](float v) { return v == 0; }));
+  int loud = 0;
+  for (size_t i = 0; i < 16; ++i) {
+    const float v = std::abs(after[4400 + i]);
+    EXPECT_LE(v, 0.5f * float(1 - i / 16.0) + 1e-6f) << i;  // decaying from the level
+    loud += v > 0.05f;
+  }
+  EXPECT_GE(loud, 8);
+  const std::vector<float> before = models::with_click(word, 8000, 0.1, false, 1.0, 1.0, rng);
+  ASSERT_EQ(before.size(), 8u + 800u + 4000u);  // 1 ms, 0.1 s, the word
+  EXPECT_TRUE(std::equal(word.begin(), word.end(), before.begin() + 808));
+  EXPECT_TRUE(std::all_of(before.begin() + 8, before.begin() + 808, [](float v) { return v == 0; }));
+  EXPECT_GT(std::abs(before[0]) + std::abs(before[1]), 0.0f);
+  // A click this close joins the word's stretch: the click step keeps it.
+  int clicks = -1;
+  EXPECT_EQ(models::without_clicks(after, 8000, &clicks), after);
+  EXPECT_EQ(clicks, 0);
+  EXPECT_THROW(models::with_click(word, 8000, -0.1, true, 0.5, 2.0, rng), Error);
+  EXPECT_THROW(models::with_click(word, 8000, 0.1, true, 1.5, 2.0, rng), Error);
+  EXPECT_THROW(models::with_click(word, 8000, 0.1, true, 0.5, 0.0, rng), Error);
+}
+
 // --highpass: the recipe's cut-off filters every clip before trimming (a DC offset and a
 // 50 Hz hum under a word are gone from the clip the network hears), travels with the model,
 // and folders from before it existed do not filter.
