@@ -222,7 +222,7 @@ struct PreparationStep {
   const char* json;
   const char* text;
 };
-constexpr std::array<PreparationStep, 8> kPreparationSteps = {{
+constexpr auto kPreparationSteps = std::to_array<PreparationStep>({
     {"transparent", "transparent_flattened", "with a transparent background read as paper"},
     {"turned", "turned_upright", "turned upright as their EXIF orientation says"},
     {"smoothed", "smoothed", "read smoothed (noisy)"},
@@ -231,8 +231,9 @@ constexpr std::array<PreparationStep, 8> kPreparationSteps = {{
     {"strays", "stray_marks_left_out", "with marks apart from the digit left out"},
     {"redrawn", "redrawn", "redrawn with a wider pen (thin strokes)"},
     {"side_by_side", "digits_side_by_side", "holding digits side by side (read together as one)"},
-}};
-std::array<bool, 8> preparation_steps(const models::PictureFile& f, const models::PictureNotes& n) {
+});
+using PreparedSteps = std::array<bool, kPreparationSteps.size()>;  // which of them one picture took
+PreparedSteps preparation_steps(const models::PictureFile& f, const models::PictureNotes& n) {
   return {f.background >= 0, f.orientation != 1, n.noise > 0,  n.impulses > 0,
           n.lines > 0,       n.strays > 0,       n.redrawn,    n.side_by_side > 0};
 }
@@ -262,13 +263,13 @@ int eval_inputs(models::Task& task, const std::string& kind, const std::string& 
     const LabelledInput* in;
     int prediction;
     std::vector<float> probabilities;
-    std::array<bool, 8> prepared;  // pictures: which of kPreparationSteps were taken (or found)
+    PreparedSteps prepared;  // pictures: which of kPreparationSteps were taken (or found)
     float confidence() const { return probabilities[prediction]; }
   };
   std::vector<Row> rows, wrong;
   for (const LabelledInput& in : inputs) {
     models::Batch b;
-    std::array<bool, 8> prepared{};
+    PreparedSteps prepared{};
     if (kind == "audio") {
       dsp::WavInfo info;
       const dsp::Audio a = dsp::read_audio(in.path, &info);
@@ -312,7 +313,7 @@ int eval_inputs(models::Task& task, const std::string& kind, const std::string& 
     }
   }
   const double accuracy = double(rows.size() - wrong.size()) / double(rows.size());
-  std::array<int64_t, 8> prepared{};  // how many pictures took each step (what predict notes one by one)
+  std::array<int64_t, kPreparationSteps.size()> prepared{};  // how many pictures took each step (what predict notes one by one)
   for (const Row& r : rows)
     for (size_t k = 0; k < prepared.size(); ++k) prepared[k] += r.prepared[k];
   std::array<int64_t, 10> per_class_count{};

@@ -27,6 +27,7 @@
 #include "engine/error.h"
 #include "models/datasets.h"
 #include "models/image_data.h"
+#include "tests/cpu/reference_flac.h"
 #include "tests/cpu/scratch.h"
 
 using namespace duet;
@@ -156,11 +157,7 @@ Bytes a_flac(int channels) {
       pcm.push_back(uint8_t(v & 0xFF)), pcm.push_back(uint8_t((v >> 8) & 0xFF));
     }
   write_file(raw, pcm);
-  const std::string cmd =
-      "flac -s -f -b 192 -m --force-raw-format --endian=little --sign=signed --bps=16 "
-      "--sample-rate=8000 --channels=" +
-      std::to_string(channels) + " -o " + out.string() + " " + raw.string() + " 2>/dev/null";
-  if (std::system(cmd.c_str()) != 0) return {};
+  if (!duet_test::encode_raw_flac(raw.string(), out.string(), channels, 16, 8000, "-b 192 -m").empty()) return {};
   return read_file(out);
 }
 
@@ -337,10 +334,7 @@ TEST(DamagedFiles, WavRecordingsAreReadOrRefused) {
 }
 
 TEST(DamagedFiles, FlacRecordingsAreReadOrRefused) {
-  if (std::system("flac --version >/dev/null 2>&1") != 0) {
-    if (std::getenv("CI")) FAIL() << "flac is not installed (tools/setup.sh installs it)";
-    GTEST_SKIP() << "flac (the reference encoder) is not installed; tools/setup.sh installs it";
-  }
+  DUET_REQUIRE_REFERENCE_FLAC();
   for (const auto& [what, good] : {std::pair<std::string, Bytes>{"flac-mono", a_flac(1)},
                                    std::pair<std::string, Bytes>{"flac-stereo", a_flac(2)}}) {
     ASSERT_FALSE(good.empty()) << what << ": flac wrote nothing";
