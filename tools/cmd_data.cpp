@@ -29,7 +29,10 @@ int info_wav(const std::string& path) {
   std::printf("file:        %s\n", path.c_str());
   std::printf("sample rate: %d Hz\n", w.sample_rate);
   std::printf("channels:    %d\n", w.channels);
-  std::printf("encoding:    %s, %d bits\n", w.encoding.c_str(), w.bits_per_sample);
+  if (w.bits_per_sample > 0)
+    std::printf("encoding:    %s, %d bits\n", w.encoding.c_str(), w.bits_per_sample);
+  else
+    std::printf("encoding:    %s\n", w.encoding.c_str());  // MP3 has no bit depth
   std::printf("samples:     %lld per channel\n", (long long)w.frames);
   std::printf("duration:    %.3f s\n", w.seconds());
   if (!w.note.empty()) std::printf("header:      %s\n", w.note.c_str());
@@ -55,12 +58,12 @@ int cmd_info(const Argv& argv) {
   Args args(argv, {"data"}, {"help"}, "info");
   if (args.flag("help")) {
     std::printf(
-        "usage: duet info [--data DIR]     summary of the data sets (loads and checks every file)\n"
-        "       duet info FILE.wav|flac    one recording's format, level and DC offset\n");
+        "usage: duet info [--data DIR]       summary of the data sets (loads and checks every file)\n"
+        "       duet info FILE.wav|flac|mp3  one recording's format, level and DC offset\n");
     return 0;
   }
   if (!args.positional().empty()) {
-    DUET_CHECK(args.positional().size() == 1, "info: give one recording (WAV or FLAC), got ", args.positional().size());
+    DUET_CHECK(args.positional().size() == 1, "info: give one recording (WAV, FLAC or MP3), got ", args.positional().size());
     return info_wav(args.positional()[0]);
   }
   const std::string root = data::resolve_data_dir(args.str("data", ""));
@@ -167,7 +170,7 @@ int cmd_show(const Argv& argv) {
   Args args(argv, {"out", "sample-rate", "n-fft", "hop", "n-mels"}, {"help", "fbank"}, "show");
   if (args.flag("help") || args.positional().size() != 1) {
     std::printf(
-        "usage: duet show FILE.wav|flac [-o|--out OUT.png] [--fbank] [--sample-rate HZ] [--n-fft N] [--hop N] [--n-mels N]\n"
+        "usage: duet show FILE.wav|flac|mp3 [-o|--out OUT.png] [--fbank] [--sample-rate HZ] [--n-fft N] [--hop N] [--n-mels N]\n"
         "Draws the waveform and its mel spectrogram in dB (default: torchaudio's MelSpectrogram()\n"
         "defaults, as the course). --fbank draws the mel filterbank instead of the spectrogram.\n"
         "--sample-rate defaults to the file's rate.\n");

@@ -1,4 +1,4 @@
-// Every reader of bytes from outside (WAV and FLAC recordings, safetensors checkpoints, MNIST's
+// Every reader of bytes from outside (WAV, FLAC and MP3 recordings, safetensors checkpoints, MNIST's
 // IDX files plain and gzipped, PNG (grey, RGB and RGBA with transparency), JPEG, BMP, TGA, PGM
 // and GIF pictures) on hundreds of damaged copies of a good file: cut short, bits flipped, 32-bit
 // fields overwritten with boundary values, header bytes scrambled, junk after a cut. Each copy
@@ -22,12 +22,14 @@
 #include <vector>
 
 #include "dsp/flac.h"
+#include "dsp/mp3.h"
 #include "dsp/wav.h"
 #include "engine/checkpoint.h"
 #include "engine/error.h"
 #include "models/datasets.h"
 #include "models/image_data.h"
 #include "tests/cpu/reference_flac.h"
+#include "tests/cpu/reference_mp3.h"
 #include "tests/cpu/scratch.h"
 
 using namespace duet;
@@ -158,6 +160,22 @@ Bytes a_flac(int channels) {
     }
   write_file(raw, pcm);
   if (!duet_test::encode_raw_flac(raw.string(), out.string(), channels, 16, 8000, "-b 192 -m").empty()) return {};
+  return read_file(out);
+}
+
+// An MP3 from the reference encoder (empty when lame is not installed): 8 kHz mono (MPEG-2.5),
+// or 44.1 kHz joint stereo with every frame CRC-protected (MPEG-1, a LAME tag in its first frame).
+Bytes an_mp3(int channels) {
+  const fs::path dir = kScratch.path() / "mp3_source";
+  fs::create_directories(dir);
+  const fs::path wav = dir / (std::to_string(channels) + ".wav"), out = dir / (std::to_string(channels) + ".mp3");
+  const int rate = channels == 1 ? 8000 : 44100;
+  std::vector<int16_t> pcm;
+  for (int i = 0; i < rate / 2; ++i)
+    for (int c = 0; c < channels; ++c)
+      pcm.push_back(int16_t(std::lround(12000 * std::sin(0.07 * i) + 3000 * c * std::sin(0.013 * i))));
+  duet_test::write_pcm16_wav(wav.string(), pcm, channels, rate);
+  if (!duet_test::encode_mp3(wav.string(), out.string(), channels == 1 ? "-b 16" : "-m j -p").empty()) return {};
   return read_file(out);
 }
 
@@ -346,6 +364,26 @@ TEST(DamagedFiles, FlacRecordingsAreReadOrRefused) {
       for (float v : a.samples) DUET_CHECK(std::isfinite(v) && std::abs(v) <= 1.0f, "sample ", v);
     });
     expect_both_outcomes(what, t, kTrials);
+  }
+}
+
+// MP3 frames carry no check of their audio data (only an optional CRC of the header and side
+// information), so most damage to it reads, as in every MP3 decoder: what must hold is that a
+// damaged copy reads to finite samples or is refused with one line naming the file.
+TEST(DamagedFiles, Mp3RecordingsAreReadOrRefused) {
+  DUET_REQUIRE_REFERENCE_MP3();
+  for (const auto& [what, good] : {std::pair<std::string, Bytes>{"mp3-mono", an_mp3(1)},
+                                   std::pair<std::string, Bytes>{"mp3-stereo-crc", an_mp3(2)}}) {
+    ASSERT_FALSE(good.empty()) << what << ": lame wrote nothing";
+    ASSERT_NO_THROW(dsp::decode_mp3(good, what)) << what << ": the undamaged file must read";
+    const Tally t = read_damaged_copies(what, good, kTrials, [](const std::string& p) {
+      dsp::WavInfo info;
+      const dsp::Audio a = dsp::read_audio(p, &info);  // a copy whose first bytes are damaged may go to the WAV reader
+      DUET_CHECK(a.sample_rate > 0, "no rate");
+      for (float v : a.samples) DUET_CHECK(std::isfinite(v), "sample ", v);
+    });
+    EXPECT_GT(t.refused, kTrials / 10) << what;
+    EXPECT_GT(t.read, kTrials / 10) << what;
   }
 }
 

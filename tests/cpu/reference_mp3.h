@@ -1,0 +1,53 @@
+// The reference MP3 encoder and decoder (`lame` and `mpg123`, which tools/setup.sh installs) for
+// the tests that read what the encoder writes and compare with what the decoder makes of it.
+#pragma once
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace duet_test {
+
+inline bool reference_mp3_installed() {
+  return std::system("lame --version >/dev/null 2>&1") == 0 && std::system("mpg123 --version >/dev/null 2>&1") == 0;
+}
+
+// Writes 16-bit PCM (channels interleaved) as a WAV file, for the encoder to read.
+inline void write_pcm16_wav(const std::string& path, const std::vector<int16_t>& pcm, int channels, int rate) {
+  std::ofstream f(path, std::ios::binary);
+  auto put = [&](uint32_t v, int bytes) {
+    for (int i = 0; i < bytes; ++i) f.put(char(v >> (8 * i)));
+  };
+  const uint32_t data = uint32_t(pcm.size() * 2);
+  f.write("RIFF", 4), put(36 + data, 4), f.write("WAVEfmt ", 8), put(16, 4), put(1, 2), put(uint32_t(channels), 2);
+  put(uint32_t(rate), 4), put(uint32_t(rate * channels * 2), 4), put(uint32_t(channels * 2), 2), put(16, 2);
+  f.write("data", 4), put(data, 4);
+  f.write(reinterpret_cast<const char*>(pcm.data()), std::streamsize(data));
+}
+
+// Encodes the WAV file `wav` into `out` with lame's `options`; the command, or "" when lame succeeded.
+inline std::string encode_mp3(const std::string& wav, const std::string& out, const std::string& options) {
+  const std::string cmd = "lame --quiet " + options + " " + wav + " " + out + " >/dev/null 2>&1";
+  return std::system(cmd.c_str()) == 0 ? "" : cmd;
+}
+
+// Decodes `mp3` with mpg123 into a 32-bit float WAV `out` (gapless, as mpg123 decodes by
+// default); the command, or "" when mpg123 succeeded.
+inline std::string decode_reference_mp3(const std::string& mp3, const std::string& out) {
+  const std::string cmd = "mpg123 -q -e f32 -w " + out + " " + mp3 + " >/dev/null 2>&1";
+  return std::system(cmd.c_str()) == 0 ? "" : cmd;
+}
+
+}  // namespace duet_test
+
+// In a test body: without the encoder and decoder, skip (a failure under CI, where setup.sh
+// installs them).
+#define DUET_REQUIRE_REFERENCE_MP3()                                                                         \
+  if (!duet_test::reference_mp3_installed()) {                                                               \
+    if (std::getenv("CI")) FAIL() << "lame or mpg123 is not installed (tools/setup.sh installs them)";       \
+    GTEST_SKIP() << "lame and mpg123 (the reference encoder and decoder) are not installed; tools/setup.sh " \
+                    "installs them";                                                                         \
+  }
