@@ -15,6 +15,7 @@
 #include "dsp/flac.h"
 #include "dsp/wav.h"
 #include "engine/error.h"
+#include "bit_writer.h"
 #include "reference_flac.h"
 #include "scratch.h"
 
@@ -23,27 +24,7 @@ using namespace duet::dsp;
 
 namespace {
 
-// Bits, most significant first, as FLAC writes them.
-struct BitWriter {
-  std::vector<uint8_t> bytes;
-  int used = 8;  // bits used in the last byte
-  void put(uint64_t v, int n) {
-    for (int i = n - 1; i >= 0; --i) {
-      if (used == 8) {
-        bytes.push_back(0);
-        used = 0;
-      }
-      if ((v >> i) & 1) bytes.back() |= uint8_t(0x80 >> used);
-      ++used;
-    }
-  }
-  void put_signed(int64_t v, int n) { put(uint64_t(v) & (n == 64 ? ~0ull : (1ull << n) - 1), n); }
-  void unary(uint64_t zeros) {
-    for (uint64_t i = 0; i < zeros; ++i) put(0, 1);
-    put(1, 1);
-  }
-  void align() { used = 8; }
-};
+using duet_test::BitWriter;
 
 // One channel's subframe as the test wants it written.
 struct Sub {

@@ -21,6 +21,7 @@
 #include "dsp/mp3.h"
 #include "dsp/wav.h"
 #include "engine/error.h"
+#include "bit_writer.h"
 #include "reference_mp3.h"
 #include "scratch.h"
 
@@ -31,17 +32,7 @@ namespace {
 
 using Bytes = std::vector<uint8_t>;
 
-struct BitWriter {
-  Bytes bytes;
-  int used = 8;
-  void put(uint32_t v, int n) {
-    for (int i = n - 1; i >= 0; --i) {
-      if (used == 8) bytes.push_back(0), used = 0;
-      if ((v >> i) & 1) bytes.back() |= uint8_t(0x80 >> used);
-      ++used;
-    }
-  }
-};
+using duet_test::BitWriter;
 
 // The CRC-16 (0x8005, from 0xFFFF) of a frame's header's last two bytes and its side information.
 uint16_t frame_crc(const Bytes& frame, int side_bytes) {
@@ -379,7 +370,7 @@ TEST(Mp3, ToldApartFromWavAndFlac) {
     decode_wav(mp3, "clip.wav");
     ADD_FAILURE() << "decode_wav read an MP3";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("an MP3 file, not a WAV file; duet reads WAV, FLAC and MP3"),
+    EXPECT_NE(std::string(e.what()).find("an MP3 file, not a WAV file; duet reads WAV, FLAC, MP3 and AAC (M4A)"),
               std::string::npos)
         << e.what();
   }
