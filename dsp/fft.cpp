@@ -14,19 +14,41 @@ namespace {
 struct PlanCache {
   std::mutex mu;
   std::map<int, FftPlans> plans;
+  std::map<int, fftw_plan> dct4;
   ~PlanCache() {
     for (auto& [n, p] : plans) {
       fftw_destroy_plan(p.forward);
       fftw_destroy_plan(p.inverse);
     }
+    for (auto& [n, p] : dct4) fftw_destroy_plan(p);
     fftw_cleanup();
   }
 };
 
+PlanCache& plan_cache() {
+  static PlanCache cache;
+  return cache;
+}
+
 }  // namespace
 
+fftw_plan dct4_plan(int n) {
+  PlanCache& cache = plan_cache();
+  std::lock_guard<std::mutex> lock(cache.mu);
+  auto it = cache.dct4.find(n);
+  if (it != cache.dct4.end()) return it->second;
+  double* a = fftw_alloc_real(size_t(n));
+  double* b = fftw_alloc_real(size_t(n));
+  const fftw_plan p = fftw_plan_r2r_1d(n, a, b, FFTW_REDFT11, FFTW_ESTIMATE | FFTW_UNALIGNED);
+  fftw_free(a);
+  fftw_free(b);
+  DUET_CHECK(p, "FFTW could not plan a DCT-IV of ", n, " points");
+  cache.dct4.emplace(n, p);
+  return p;
+}
+
 FftPlans fft_plans(int n) {
-  static PlanCache cache;
+  PlanCache& cache = plan_cache();
   std::lock_guard<std::mutex> lock(cache.mu);
   auto it = cache.plans.find(n);
   if (it != cache.plans.end()) return it->second;

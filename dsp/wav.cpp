@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "dsp/aac.h"
 #include "dsp/flac.h"
 #include "dsp/mp3.h"
 #include "engine/error.h"
@@ -128,8 +129,8 @@ std::string audio_format_of(const std::vector<uint8_t>& b) {
 
 Audio decode_wav(const std::vector<uint8_t>& b, const std::string& name, WavInfo* info) {
   if (const std::string other = audio_format_of(b); !other.empty())
-    throw Error(name + ": " + other + ", not a WAV file; duet reads WAV, FLAC and MP3 recordings (convert it "
-                "first, e.g. ffmpeg -i FILE -ac 1 FILE.wav)");
+    throw Error(name + ": " + other + ", not a WAV file; duet reads WAV, FLAC, MP3 and AAC (M4A) "
+                "recordings (convert it first, e.g. ffmpeg -i FILE -ac 1 FILE.wav)");
   DUET_CHECK(b.size() >= 12, name, ": not a WAV file (", b.size(), " bytes, too short for a RIFF header)");
   // RF64 and BW64 are WAV for recordings past 4 GB: the 32-bit sizes are set to 0xFFFFFFFF and
   // the real ones are in a ds64 chunk, which comes first.
@@ -203,7 +204,7 @@ Audio decode_wav(const std::vector<uint8_t>& b, const std::string& name, WavInfo
 }
 
 static std::vector<uint8_t> read_bytes(const std::string& path) {
-  DUET_CHECK(!std::filesystem::is_directory(path), path, ": is a folder, not a recording (WAV, FLAC or MP3)");
+  DUET_CHECK(!std::filesystem::is_directory(path), path, ": is a folder, not a recording (WAV, FLAC, MP3 or M4A)");
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   DUET_CHECK(in, path, ": cannot open");
   const auto size = in.tellg();
@@ -220,6 +221,7 @@ Audio read_wav(const std::string& path, WavInfo* info) { return decode_wav(read_
 Audio decode_audio(const std::vector<uint8_t>& bytes, const std::string& name, WavInfo* info) {
   if (is_flac(bytes)) return decode_flac(bytes, name, info);
   if (is_mpeg_audio(bytes)) return decode_mp3(bytes, name, info);
+  if (is_aac(bytes)) return decode_aac(bytes, name, info);
   return decode_wav(bytes, name, info);
 }
 

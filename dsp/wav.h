@@ -39,8 +39,8 @@ struct Audio {
 Audio read_wav(const std::string& path, WavInfo* info = nullptr);
 // What kind of audio file other than WAV the bytes start like ("an MP3 file", "a FLAC file", an
 // MP4/M4A, Ogg, AIFF, WebM, AMR, CAF or WMA file, a RIFF file of another type), or "" when none:
-// the WAV reader names it in its error, with how to convert it (read_audio reads FLAC and MP3
-// itself).
+// the WAV reader names it in its error, with how to convert it (read_audio reads FLAC, MP3 and
+// AAC itself).
 // RF64/BW64 (WAV past 4 GB, its sizes in a ds64 chunk) is read as WAV.
 std::string audio_format_of(const std::vector<uint8_t>& bytes);
 // `name` is used in error messages in place of a path.
@@ -48,8 +48,9 @@ Audio decode_wav(const std::vector<uint8_t>& bytes, const std::string& name, Wav
 WavInfo read_wav_info(const std::string& path);
 
 // A recording in any format duet reads, told apart by its bytes (not its name): WAV
-// (decode_wav), FLAC (decode_flac, dsp/flac.h; WavInfo::encoding "flac") or MP3 (decode_mp3,
-// dsp/mp3.h). What every command that takes the user's recordings reads them with.
+// (decode_wav), FLAC (decode_flac, dsp/flac.h; WavInfo::encoding "flac"), MP3 (decode_mp3,
+// dsp/mp3.h) or AAC in M4A or ADTS (decode_aac, dsp/aac.h). What every command that takes the
+// user's recordings reads them with.
 Audio read_audio(const std::string& path, WavInfo* info = nullptr);
 Audio decode_audio(const std::vector<uint8_t>& bytes, const std::string& name, WavInfo* info = nullptr);
 

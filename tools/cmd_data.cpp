@@ -58,12 +58,12 @@ int cmd_info(const Argv& argv) {
   Args args(argv, {"data"}, {"help"}, "info");
   if (args.flag("help")) {
     std::printf(
-        "usage: duet info [--data DIR]       summary of the data sets (loads and checks every file)\n"
-        "       duet info FILE.wav|flac|mp3  one recording's format, level and DC offset\n");
+        "usage: duet info [--data DIR]     summary of the data sets (loads and checks every file)\n"
+        "       duet info FILE             one recording's format, level and DC offset (WAV/FLAC/MP3/M4A)\n");
     return 0;
   }
   if (!args.positional().empty()) {
-    DUET_CHECK(args.positional().size() == 1, "info: give one recording (WAV, FLAC or MP3), got ", args.positional().size());
+    DUET_CHECK(args.positional().size() == 1, "info: give one recording (WAV, FLAC, MP3 or M4A/AAC), got ", args.positional().size());
     return info_wav(args.positional()[0]);
   }
   const std::string root = data::resolve_data_dir(args.str("data", ""));
@@ -170,7 +170,7 @@ int cmd_show(const Argv& argv) {
   Args args(argv, {"out", "sample-rate", "n-fft", "hop", "n-mels"}, {"help", "fbank"}, "show");
   if (args.flag("help") || args.positional().size() != 1) {
     std::printf(
-        "usage: duet show FILE.wav|flac|mp3 [-o|--out OUT.png] [--fbank] [--sample-rate HZ] [--n-fft N] [--hop N] [--n-mels N]\n"
+        "usage: duet show FILE.wav|flac|mp3|m4a [-o|--out OUT.png] [--fbank] [--sample-rate HZ] [--n-fft N] [--hop N] [--n-mels N]\n"
         "Draws the waveform and its mel spectrogram in dB (default: torchaudio's MelSpectrogram()\n"
         "defaults, as the course). --fbank draws the mel filterbank instead of the spectrogram.\n"
         "--sample-rate defaults to the file's rate.\n");

@@ -182,8 +182,8 @@ auto about_file(const std::string& path, Fn&& fn) -> decltype(fn()) {
   }
 }
 
-// A WAV whose header gave no usable data size (streamed to a pipe, or cut short), a FLAC or MP3
-// file cut short, or an MP3 with damaged stretches skipped, was read to its end: a note on stderr says so (stdout, JSON included, is unchanged).
+// A WAV whose header gave no usable data size (streamed to a pipe, or cut short), a FLAC, MP3 or
+// AAC file cut short, or an MP3 with damaged stretches skipped, was read to its end: a note on stderr says so (stdout, JSON included, is unchanged).
 void note_wav_header(const std::string& path, const dsp::WavInfo& info) {
   if (!info.note.empty()) std::fprintf(stderr, "duet: note: %s: %s\n", path.c_str(), info.note.c_str());
 }
@@ -429,7 +429,7 @@ int cmd_eval(const Argv& argv) {
         "(OUT/disagreements.csv); OUT defaults to the model folder. --hard checks that the model was\n"
         "trained on the hard benchmark (duet train --model fusion --hard), whose inputs it then uses.\n"
         "--inputs FOLDER (audio and image models): accuracy on your own files instead of the test set:\n"
-        "every .wav, .flac or .mp3 (audio) or picture (image: .png, .jpg, .bmp, ...) in FOLDER, named after\n"
+        "every .wav, .flac, .mp3, .m4a or .aac (audio) or picture (image: .png, .jpg, .bmp, ...) in FOLDER, named after\n"
         "its digit (7_mine_1.wav, 3_serif.png), read as duet predict reads it; OUT/inputs.csv lists each\n"
         "file's label, prediction, confidence and class probabilities, and for a picture what the\n"
         "preparation did beyond fitting it or found (transparent, turned, smoothed, specks, lines,\n"
@@ -529,9 +529,9 @@ int cmd_predict(const Argv& argv) {
   Args args(argv, {"model-dir", "audio", "image", "device", "test-speeds", "test-shift"}, {"help", "json"}, "predict");
   if (args.flag("help")) {
     std::printf(
-        "usage: duet predict --model-dir DIR [--audio FILE.wav|flac|mp3] [--image FILE.png|jpg] [--json] [--test-speeds LIST]\n"
+        "usage: duet predict --model-dir DIR [--audio FILE.wav|flac|mp3|m4a] [--image FILE.png|jpg] [--json] [--test-speeds LIST]\n"
         "                    [--test-shift PX] [--device cuda|cpu]\n"
-        "Class probabilities and the predicted digit. Audio: any WAV, FLAC or MP3 duet reads (resampled\n"
+        "Class probabilities and the predicted digit. Audio: any WAV, FLAC, MP3 or AAC (M4A) duet reads (resampled\n"
         "as needed). Images: any size and polarity, brought to MNIST form. Fusion models take either\n"
         "or both, and report each modality's probabilities and the modality weights.\n"
         "--test-speeds LIST (audio models): hear the clip at these speeds instead of the model's own.\n"

@@ -98,19 +98,19 @@ std::vector<LabelledInput> labelled_inputs(const std::string& folder, const std:
   DUET_CHECK(std::filesystem::is_directory(folder), flag, " ", folder, ": not a folder");
   std::vector<LabelledInput> v;
   int64_t ignored = 0;
-  // Recordings and pictures in formats duet does not read (a phone's M4A or HEIC): counted by
+  // Recordings and pictures in formats duet does not read (an Ogg file, a phone's HEIC): counted by
   // extension, so that the user hears why they were left out and how to convert them.
   std::map<std::string, int64_t> foreign;
   for (const auto& e : std::filesystem::directory_iterator(folder)) {
     if (!e.is_regular_file()) continue;
     const std::filesystem::path p = e.path();
     const bool ours = kind == "audio"
-                          ? has_extension(p, {".wav", ".flac", ".mp3"})
+                          ? has_extension(p, {".wav", ".flac", ".mp3", ".m4a", ".aac"})
                           : has_extension(p, {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".pgm", ".ppm", ".tga"});
     if (!ours) {
       ++ignored;
-      const bool other = kind == "audio" ? has_extension(p, {".m4a", ".aac", ".ogg", ".opus", ".oga", ".aif",
-                                                              ".aiff", ".amr", ".3gp", ".webm", ".caf", ".wma"})
+      const bool other = kind == "audio" ? has_extension(p, {".ogg", ".opus", ".oga", ".aif", ".aiff", ".amr",
+                                                              ".3gp", ".webm", ".caf", ".wma"})
                                          : has_extension(p, {".heic", ".heif", ".webp", ".tif", ".tiff", ".avif",
                                                              ".svg", ".jxl", ".jp2"});
       if (other) ++foreign[lower_extension(p)];
@@ -128,7 +128,7 @@ std::vector<LabelledInput> labelled_inputs(const std::string& folder, const std:
     if (stem.size() > 2) in.group = stem.substr(2, stem.find_first_of("_-", 2) - 2);
     v.push_back(in);
   }
-  std::string others;  // "3 .m4a and 1 .ogg files"
+  std::string others;  // "3 .ogg and 1 .amr files"
   int64_t foreign_count = 0;
   for (const auto& [ext, n] : foreign) {
     others += (others.empty() ? "" : " and ") + std::to_string(n) + " " + ext;
@@ -138,7 +138,7 @@ std::vector<LabelledInput> labelled_inputs(const std::string& folder, const std:
   const std::string advice = std::string(foreign.size() == 1 ? "a format" : "formats") + " duet does not read; convert " +
                              (foreign_count == 1 ? "it" : "them") +
                              (kind == "audio" ? " to WAV first (e.g. ffmpeg -i IN -ac 1 OUT.wav)" : " to PNG or JPEG first");
-  DUET_CHECK(!v.empty(), flag, " ", folder, ": no ", kind == "audio" ? ".wav, .flac or .mp3 files" : "images (.png, .jpg, ...)",
+  DUET_CHECK(!v.empty(), flag, " ", folder, ": no ", kind == "audio" ? ".wav, .flac, .mp3, .m4a or .aac files" : "images (.png, .jpg, ...)",
              " named like 7_anything",
              !others.empty() ? " (" + others + ": " + advice + ")" : ignored ? " (other files are ignored)" : "");
   if (note && !others.empty())

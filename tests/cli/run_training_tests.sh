@@ -357,7 +357,7 @@ PY
   expect_fail eval-test-shift-audio "--test-shift applies to image models, not audio models" "$duet" eval --model-dir "$work/aud" --test-shift 1
   expect_fail predict-test-shift-audio "--test-shift applies to image models, not audio models" "$duet" predict --model-dir "$work/aud" --audio "$shared/fsdd/recordings/7_theo_3.wav" --test-shift 1
   expect_fail predict-audio-bad-wav "not a WAV file" "$duet" predict --model-dir "$work/aud" --audio "$work/junk.png"
-  expect_fail predict-audio-folder "$work/aud: is a folder, not a recording \\(WAV, FLAC or MP3\\)" "$duet" predict --model-dir "$work/aud" --audio "$work/aud"
+  expect_fail predict-audio-folder "$work/aud: is a folder, not a recording \\(WAV, FLAC, MP3 or M4A\\)" "$duet" predict --model-dir "$work/aud" --audio "$work/aud"
   # Recordings with no word in them are refused, naming the file: no samples, digital
   # silence, nothing above -80 dBFS (here -84 dBFS).
   expect_fail predict-audio-no-samples "nosamples.wav: the recording holds no samples" "$duet" predict --model-dir "$work/aud" --audio "$work/nosamples.wav"
@@ -489,20 +489,57 @@ PY
   else
     echo "skip: lame or mpg123 not installed; the MP3 checks need them (tools/setup.sh installs them)"
   fi
+  # AAC: the same clips through ffmpeg's encoder (which tools/setup.sh installs) as M4A and ADTS,
+  # one left as WAV; a clip reads as ffmpeg's decoder reads it; an M4A cut short keeps its whole
+  # frames; Apple Lossless in an M4A is named.
+  if command -v ffmpeg >/dev/null; then
+    mkdir -p "$work/mine_aac"
+    ffmpeg -hide_banner -loglevel error -nostdin -y -i "$shared/fsdd/recordings/7_theo_3.wav" -c:a aac -b:a 32k "$work/mine_aac/7_theo_3.m4a"
+    ffmpeg -hide_banner -loglevel error -nostdin -y -i "$shared/fsdd/recordings/2_jackson_1.wav" -c:a aac -b:a 24k "$work/mine_aac/2_jackson_1.aac"
+    cp "$shared/fsdd/recordings/2_george_0.wav" "$work/mine_aac/"
+    "$duet" eval --model-dir "$work/aud" --inputs "$work/mine_aac" --device cpu --json --out "$work/mine_aac_out" >"$work/mine_aac.json" 2>"$work/err"
+    check_json eval-inputs-aac "j['count'] == 3 and sorted(j['per_group_accuracy']) == ['george', 'jackson', 'theo']" "$work/mine_aac.json"
+    # ffmpeg's decoding, cut to the edit list's length (ffmpeg keeps the padding after it), as a
+    # float WAV: predict reads the M4A as it reads that WAV.
+    samples=$("$duet" info "$work/mine_aac/7_theo_3.m4a" | sed -n 's/^samples: *\([0-9]*\) per channel/\1/p')
+    ffmpeg -hide_banner -loglevel error -nostdin -y -i "$work/mine_aac/7_theo_3.m4a" -f f32le "$work/7_theo_3_ffmpeg.f32"
+    python3 -c "
+import struct
+d = open('$work/7_theo_3_ffmpeg.f32', 'rb').read()[:4 * $samples]
+fmt = struct.pack('<HHIIHH', 3, 1, 8000, 32000, 4, 32)
+open('$work/7_theo_3_ffmpeg.wav', 'wb').write(b'RIFF' + struct.pack('<I', 36 + len(d)) + b'WAVEfmt ' + struct.pack('<I', 16) + fmt + b'data' + struct.pack('<I', len(d)) + d)"
+    "$duet" predict --model-dir "$work/aud" --audio "$work/mine_aac/7_theo_3.m4a" --json --device cpu >"$work/apred_m4a.json" 2>"$work/err"
+    "$duet" predict --model-dir "$work/aud" --audio "$work/7_theo_3_ffmpeg.wav" --json --device cpu >"$work/apred_ffmpeg.json" 2>"$work/err"
+    check_json predict-m4a-as-ffmpeg "max(abs(p - q) for p, q in zip(j['probabilities'], json.load(open('$work/apred_ffmpeg.json'))['probabilities'])) < 1e-4" "$work/apred_m4a.json"
+    check info-m4a grep -q "encoding:    AAC-LC (M4A)" <("$duet" info "$work/mine_aac/7_theo_3.m4a")
+    ffmpeg -hide_banner -loglevel error -nostdin -y -i "$shared/fsdd/recordings/7_theo_3.wav" -c:a aac -movflags +faststart "$work/7_fast.m4a"
+    python3 -c "b = open('$work/7_fast.m4a', 'rb').read(); open('$work/7_cut.m4a', 'wb').write(b[:len(b) - 200])"
+    expect_ok predict-m4a-cut "$duet" predict --model-dir "$work/aud" --audio "$work/7_cut.m4a" --device cpu
+    check predict-m4a-cut-note grep -q "7_cut.m4a: the file is cut short in AAC frame [0-9]*; the frames before it are read" "$work/err"
+    ffmpeg -hide_banner -loglevel error -nostdin -y -i "$shared/fsdd/recordings/7_theo_3.wav" -c:a alac "$work/7_alac.m4a"
+    expect_fail predict-alac "7_alac.m4a: an MP4 file whose audio is 'alac' \\(Apple Lossless\\), not AAC" "$duet" predict --model-dir "$work/aud" --audio "$work/7_alac.m4a"
+  elif [ -n "${CI:-}" ]; then
+    echo "FAIL aac: ffmpeg is not installed (tools/setup.sh installs it)"; failures=$((failures + 1))
+  else
+    echo "skip: ffmpeg not installed; the AAC checks need it (tools/setup.sh installs it)"
+  fi
   cp "$work/junk.png" "$work/mine_badwav/4_junk.wav"
   expect_fail eval-inputs-bad-wav "4_junk.wav: not a WAV file" "$duet" eval --model-dir "$work/aud" --inputs "$work/mine_badwav" --device cpu
-  expect_fail eval-inputs-no-wav "no .wav, .flac or .mp3 files" "$duet" eval --model-dir "$work/aud" --inputs "$work/pics"
-  # A phone's recordings (M4A) and an Ogg file: named, with how to convert them, whether given
-  # alone or left out of a folder beside WAV files.
-  mkdir -p "$work/mine_m4a" "$work/mine_mixed"
-  python3 -c "open('$work/mine_m4a/3_phone.m4a','wb').write(b'\\0\\0\\0\\x20ftypM4A ' + bytes(24))"
-  cp "$work/mine_m4a/3_phone.m4a" "$work/mine_mixed/" && printf 'OggS\0\2' >"$work/mine_mixed/4_note.ogg"
+  expect_fail eval-inputs-no-wav "no .wav, .flac, .mp3, .m4a or .aac files" "$duet" eval --model-dir "$work/aud" --inputs "$work/pics"
+  # An Ogg file and an AMR file (a phone's voice codec): named, with how to convert them, whether
+  # given alone or left out of a folder beside WAV files.
+  mkdir -p "$work/mine_ogg" "$work/mine_mixed"
+  printf 'OggS\0\2' >"$work/mine_ogg/3_note.ogg"
+  cp "$work/mine_ogg/3_note.ogg" "$work/mine_mixed/" && printf '#!AMR\n' >"$work/mine_mixed/4_call.amr"
   cp "$shared/fsdd/recordings/7_theo_3.wav" "$work/mine_mixed/"
-  expect_fail eval-inputs-only-m4a "no .wav, .flac or .mp3 files named like 7_anything \\(1 .m4a file: a format duet does not read; convert it to WAV first \\(e.g. ffmpeg -i IN -ac 1 OUT.wav\\)\\)" "$duet" eval --model-dir "$work/aud" --inputs "$work/mine_m4a"
+  expect_fail eval-inputs-only-ogg "no .wav, .flac, .mp3, .m4a or .aac files named like 7_anything \\(1 .ogg file: a format duet does not read; convert it to WAV first \\(e.g. ffmpeg -i IN -ac 1 OUT.wav\\)\\)" "$duet" eval --model-dir "$work/aud" --inputs "$work/mine_ogg"
   "$duet" eval --model-dir "$work/aud" --inputs "$work/mine_mixed" --device cpu --json --out "$work/mine_mixed_out" >"$work/mixed.json" 2>"$work/err"
   check_json eval-inputs-mixed "j['count'] == 1" "$work/mixed.json"
-  check eval-inputs-mixed-note grep -q "mine_mixed: 1 .m4a and 1 .ogg files left out: formats duet does not read; convert them to WAV first" "$work/err"
-  expect_fail predict-m4a "3_phone.m4a: an MP4 file \\(M4A, AAC, 3GP: a phone's or an app's recording\\), not a WAV file; duet reads WAV, FLAC and MP3 recordings" "$duet" predict --model-dir "$work/aud" --audio "$work/mine_m4a/3_phone.m4a"
+  check eval-inputs-mixed-note grep -q "mine_mixed: 1 .amr and 1 .ogg files left out: formats duet does not read; convert them to WAV first" "$work/err"
+  expect_fail predict-ogg "3_note.ogg: an Ogg file \\(Vorbis or Opus\\), not a WAV file; duet reads WAV, FLAC, MP3 and AAC \\(M4A\\) recordings" "$duet" predict --model-dir "$work/aud" --audio "$work/mine_ogg/3_note.ogg"
+  # An M4A file without its index (a recording stopped before the app wrote it): refused, naming it.
+  python3 -c "open('$work/3_phone.m4a','wb').write(b'\\0\\0\\0\\x20ftypM4A ' + bytes(24))"
+  expect_fail predict-m4a-no-index "3_phone.m4a: an MP4 file with no 'moov' box" "$duet" predict --model-dir "$work/aud" --audio "$work/3_phone.m4a"
   # --extra FOLDER: the user's own recordings join the training set (after --train-limit).
   expect_ok train-audio-extra "$duet" train --model audio --split official --epochs 1 --train-limit 50 --extra "$work/mine_wav" \
     --device cpu --data "$shared" --out "$work/aud_extra"
@@ -513,7 +550,7 @@ PY
     --epochs 1 --train-limit 50 --extra "$work/mine_silent" --device cpu --data "$shared" --out "$work/x"
   expect_fail train-audio-extra-bad-wav "4_junk.wav: not a WAV file" "$duet" train --model audio --split official --epochs 1 \
     --train-limit 50 --extra "$work/mine_badwav" --device cpu --data "$shared" --out "$work/x"
-  expect_fail train-audio-extra-pictures "--extra .*pics: no .wav, .flac or .mp3 files named like 7_anything" "$duet" train --model audio \
+  expect_fail train-audio-extra-pictures "--extra .*pics: no .wav, .flac, .mp3, .m4a or .aac files named like 7_anything" "$duet" train --model audio \
     --extra "$work/pics" --device cpu --data "$shared" --out "$work/x"
   expect_fail eval-bad-split "no speaker 'nobody'" "$duet" eval --model-dir "$work/aud" --data "$shared" --split speaker:nobody
 

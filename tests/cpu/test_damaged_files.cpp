@@ -1,4 +1,4 @@
-// Every reader of bytes from outside (WAV, FLAC and MP3 recordings, safetensors checkpoints, MNIST's
+// Every reader of bytes from outside (WAV, FLAC, MP3 and AAC recordings, safetensors checkpoints, MNIST's
 // IDX files plain and gzipped, PNG (grey, RGB and RGBA with transparency), JPEG, BMP, TGA, PGM
 // and GIF pictures) on hundreds of damaged copies of a good file: cut short, bits flipped, 32-bit
 // fields overwritten with boundary values, header bytes scrambled, junk after a cut. Each copy
@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "dsp/aac.h"
 #include "dsp/flac.h"
 #include "dsp/mp3.h"
 #include "dsp/wav.h"
@@ -28,6 +29,7 @@
 #include "engine/error.h"
 #include "models/datasets.h"
 #include "models/image_data.h"
+#include "tests/cpu/reference_aac.h"
 #include "tests/cpu/reference_flac.h"
 #include "tests/cpu/reference_mp3.h"
 #include "tests/cpu/scratch.h"
@@ -176,6 +178,23 @@ Bytes an_mp3(int channels) {
       pcm.push_back(int16_t(std::lround(12000 * std::sin(0.07 * i) + 3000 * c * std::sin(0.013 * i))));
   duet_test::write_pcm16_wav(wav.string(), pcm, channels, rate);
   if (!duet_test::encode_mp3(wav.string(), out.string(), channels == 1 ? "-b 16" : "-m j -p").empty()) return {};
+  return read_file(out);
+}
+
+// An AAC file from ffmpeg's encoder (empty when ffmpeg is not installed): 16 kHz stereo in an
+// M4A file with its index first, or 8 kHz mono as ADTS.
+Bytes an_aac(const std::string& container) {
+  const fs::path dir = kScratch.path() / "aac_source";
+  fs::create_directories(dir);
+  const int channels = container == "m4a" ? 2 : 1, rate = container == "m4a" ? 16000 : 8000;
+  const fs::path wav = dir / (container + ".wav"), out = dir / ("clip." + container);
+  std::vector<int16_t> pcm;
+  for (int i = 0; i < rate / 2; ++i)
+    for (int c = 0; c < channels; ++c)
+      pcm.push_back(int16_t(std::lround(12000 * std::sin(0.07 * i) + 3000 * c * std::sin(0.013 * i))));
+  duet_test::write_pcm16_wav(wav.string(), pcm, channels, rate);
+  if (!duet_test::ffmpeg("-i " + wav.string() + " -c:a aac -b:a 32k -movflags +faststart " + out.string()).empty())
+    return {};
   return read_file(out);
 }
 
@@ -384,6 +403,25 @@ TEST(DamagedFiles, Mp3RecordingsAreReadOrRefused) {
     });
     EXPECT_GT(t.refused, kTrials / 10) << what;
     EXPECT_GT(t.read, kTrials / 10) << what;
+  }
+}
+
+// AAC frames carry no check of their data either (ADTS's optional CRC is not checked): a
+// damaged copy must read to finite samples or be refused with one line naming the file.
+TEST(DamagedFiles, AacRecordingsAreReadOrRefused) {
+  DUET_REQUIRE_REFERENCE_FFMPEG();
+  for (const std::string container : {"m4a", "aac"}) {
+    const Bytes good = an_aac(container);
+    ASSERT_FALSE(good.empty()) << container << ": ffmpeg wrote nothing";
+    ASSERT_NO_THROW(dsp::decode_aac(good, container)) << container << ": the undamaged file must read";
+    const Tally t = read_damaged_copies("aac-" + container, good, kTrials, [](const std::string& p) {
+      dsp::WavInfo info;
+      const dsp::Audio a = dsp::read_audio(p, &info);
+      DUET_CHECK(a.sample_rate > 0, "no rate");
+      for (float v : a.samples) DUET_CHECK(std::isfinite(v), "sample ", v);
+    });
+    EXPECT_GT(t.refused, kTrials / 10) << container;
+    EXPECT_GT(t.read, kTrials / 10) << container;
   }
 }
 
