@@ -8,6 +8,7 @@
 #include <numbers>
 
 #include "dsp/aac_tables.h"
+#include "dsp/bit_reader.h"
 #include "dsp/fft.h"
 #include "engine/error.h"
 
@@ -28,76 +29,19 @@ struct Damaged {
 // ---------------------------------------------------------------------------------------------
 // Bits and Huffman codes
 
-class Bits {
- public:
-  Bits(const uint8_t* p, size_t n) : p_(p), n_bits_(uint64_t(n) * 8) {}
-  uint32_t bits(int n) {
-    if (n == 0) return 0;
-    if (pos_ + uint64_t(n) > n_bits_) throw Damaged{"its data ends in the middle of an element"};
-    uint32_t v = 0;
-    for (int i = 0; i < n; ++i, ++pos_) v = (v << 1) | ((p_[pos_ >> 3] >> (7 - (pos_ & 7))) & 1);
-    return v;
-  }
-  uint32_t bit() { return bits(1); }
-  void skip(uint64_t n) {
-    if (pos_ + n > n_bits_) throw Damaged{"its data ends in the middle of an element"};
-    pos_ += n;
-  }
-  void align() { pos_ = (pos_ + 7) & ~uint64_t(7); }
-  uint64_t pos() const { return pos_; }
-
- private:
-  const uint8_t* p_;
-  uint64_t n_bits_, pos_ = 0;
-};
-
-// A prefix code as a binary tree: node n's children are child[2n] and child[2n + 1]; a child
-// >= 0 is another node, ~value a leaf.
-struct Tree {
-  std::vector<int32_t> child;
-  int decode(Bits& in) const {
-    int32_t node = 0;
-    for (;;) {
-      const int32_t next = child[size_t(2 * node) + in.bit()];
-      if (next < 0) return ~next;
-      node = next;
-    }
-  }
-};
-
-template <typename Code>
-Tree build_tree(const Code* codes, const uint8_t* lengths, int count) {
-  Tree t;
-  t.child.assign(2, 0);
-  for (int value = 0; value < count; ++value) {
-    int32_t node = 0;
-    for (int i = lengths[value] - 1; i >= 0; --i) {
-      const size_t slot = size_t(2 * node) + ((codes[value] >> i) & 1);
-      if (i == 0) {
-        t.child[slot] = ~value;
-      } else {
-        if (t.child[slot] == 0) {  // 0 is the root, never a child: a free slot
-          t.child[slot] = int32_t(t.child.size() / 2);
-          t.child.resize(t.child.size() + 2, 0);
-        }
-        node = t.child[slot];
-      }
-    }
-  }
-  return t;
-}
+using Bits = BitReader;
 
 struct Tables {
-  Tree scalefactor;
-  std::array<Tree, 12> spectral;
+  PrefixCode scalefactor;
+  std::array<PrefixCode, 12> spectral;
   float pow43[8192];
   float sine_long[1024], kbd_long[1024], sine_short[128], kbd_short[128];  // rising halves
 
   Tables() {
-    scalefactor = build_tree(aac_tables::kScalefactorCodes, aac_tables::kScalefactorBits, 121);
+    scalefactor = PrefixCode(aac_tables::kScalefactorCodes, aac_tables::kScalefactorBits, 121);
     for (int i = 1; i < 12; ++i) {
       const Codebook& c = aac_tables::kCodebooks[i];
-      spectral[size_t(i)] = build_tree(c.codes, c.bits, c.size);
+      spectral[size_t(i)] = PrefixCode(c.codes, c.bits, c.size);
     }
     for (int i = 0; i < 8192; ++i) pow43[i] = float(std::pow(double(i), 4.0 / 3.0));
     sine(sine_long, 2048);
@@ -634,7 +578,7 @@ Config read_audio_specific_config(const uint8_t* p, size_t n, const std::string&
       throw Error(where +
                   ": channels given by a program configuration element, which duet's AAC decoder does not read" +
                   kConvert);
-  } catch (const Damaged&) {
+  } catch (const BitsRanOut&) {
     throw Error(where + ": its AudioSpecificConfig is cut short");
   }
   return c;
@@ -859,6 +803,8 @@ Audio decode_aac(const std::vector<uint8_t>& b, const std::string& name, WavInfo
       for (int i = 0; i < blocks; ++i) frames.decode(in);
     } catch (const Damaged& d) {
       throw Error(where(at) + ": " + d.what);
+    } catch (const BitsRanOut&) {
+      throw Error(where(at) + ": its data ends in the middle of an element");
     }
   };
   if (b.size() >= 8 && std::memcmp(&b[4], "ftyp", 4) == 0) {

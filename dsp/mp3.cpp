@@ -6,6 +6,7 @@
 #include <cstring>
 #include <numbers>
 
+#include "dsp/bit_reader.h"
 #include "dsp/flac.h"
 #include "dsp/mp3_tables.h"
 #include "engine/error.h"
@@ -89,72 +90,18 @@ struct Damaged {
   std::string what;
 };
 
-// Most significant bit first, over main data assembled from the bit reservoir.
-class Bits {
- public:
-  Bits(const uint8_t* p, size_t n) : p_(p), n_bits_(uint64_t(n) * 8) {}
-  uint32_t bits(int n) {
-    if (n == 0) return 0;
-    if (pos_ + uint64_t(n) > n_bits_) throw Damaged{"its data runs past the end of the frames it may use"};
-    uint32_t v = 0;
-    for (int i = 0; i < n; ++i, ++pos_) v = (v << 1) | ((p_[pos_ >> 3] >> (7 - (pos_ & 7))) & 1);
-    return v;
-  }
-  uint32_t bit() { return bits(1); }
-  uint64_t pos() const { return pos_; }
-  uint64_t size() const { return n_bits_; }
-  void seek(uint64_t pos) { pos_ = pos; }
-
- private:
-  const uint8_t* p_;
-  uint64_t n_bits_, pos_ = 0;
-};
-
-// A Huffman table as a binary tree: node n's children are tree[2n] and tree[2n + 1]; a child
-// >= 0 is another node, ~value a leaf.
-struct Tree {
-  std::vector<int32_t> child;
-  int decode(Bits& in) const {
-    int32_t node = 0;
-    for (;;) {
-      const int32_t next = child[size_t(2 * node) + in.bit()];
-      if (next < 0) return ~next;
-      node = next;
-    }
-  }
-};
-
-Tree build_tree(const uint16_t* codes, const uint8_t* lengths, int count) {
-  Tree t;
-  t.child.assign(2, 0);
-  for (int value = 0; value < count; ++value) {
-    int32_t node = 0;
-    for (int i = lengths[value] - 1; i >= 0; --i) {
-      const size_t slot = size_t(2 * node) + ((codes[value] >> i) & 1);
-      if (i == 0) {
-        t.child[slot] = ~value;
-      } else {
-        if (t.child[slot] == 0) {  // 0 is the root, never a child: a free slot
-          t.child[slot] = int32_t(t.child.size() / 2);
-          t.child.resize(t.child.size() + 2, 0);
-        }
-        node = t.child[slot];
-      }
-    }
-  }
-  return t;
-}
+using Bits = BitReader;
 
 struct Trees {
-  std::array<Tree, 32> big;  // by the table numbers of the side information
-  std::array<Tree, 2> count1;
+  std::array<PrefixCode, 32> big;  // by the table numbers of the side information
+  std::array<PrefixCode, 2> count1;
   Trees() {
     for (int i = 0; i < 32; ++i) {
       const Huffman& h = mp3_tables::kBigValues[i];
-      if (h.size) big[i] = build_tree(h.codes, h.lengths, h.size * h.size);
+      if (h.size) big[size_t(i)] = PrefixCode(h.codes, h.lengths, h.size * h.size);
     }
     for (int i = 0; i < 2; ++i)
-      count1[i] = build_tree(mp3_tables::kCount1[i].codes, mp3_tables::kCount1[i].lengths, 16);
+      count1[size_t(i)] = PrefixCode(mp3_tables::kCount1[i].codes, mp3_tables::kCount1[i].lengths, 16);
   }
 };
 
@@ -680,6 +627,8 @@ Audio decode_mp3(const std::vector<uint8_t>& b, const std::string& name, WavInfo
         }
       } catch (const Damaged& d) {
         throw Error(where(frames, p) + ": damaged (" + d.what + ")");
+      } catch (const BitsRanOut&) {
+        throw Error(where(frames, p) + ": damaged (its data runs past the end of the frames it may use)");
       }
     }
     if (reservoir.size() > 8192) reservoir.erase(reservoir.begin(), reservoir.end() - 4096);

@@ -3,29 +3,13 @@
 #pragma once
 #include <gtest/gtest.h>
 
-#include <cstdint>
 #include <cstdlib>
-#include <fstream>
 #include <string>
-#include <vector>
 
 namespace duet_test {
 
 inline bool reference_mp3_installed() {
   return std::system("lame --version >/dev/null 2>&1") == 0 && std::system("mpg123 --version >/dev/null 2>&1") == 0;
-}
-
-// Writes 16-bit PCM (channels interleaved) as a WAV file, for the encoder to read.
-inline void write_pcm16_wav(const std::string& path, const std::vector<int16_t>& pcm, int channels, int rate) {
-  std::ofstream f(path, std::ios::binary);
-  auto put = [&](uint32_t v, int bytes) {
-    for (int i = 0; i < bytes; ++i) f.put(char(v >> (8 * i)));
-  };
-  const uint32_t data = uint32_t(pcm.size() * 2);
-  f.write("RIFF", 4), put(36 + data, 4), f.write("WAVEfmt ", 8), put(16, 4), put(1, 2), put(uint32_t(channels), 2);
-  put(uint32_t(rate), 4), put(uint32_t(rate * channels * 2), 4), put(uint32_t(channels * 2), 2), put(16, 2);
-  f.write("data", 4), put(data, 4);
-  f.write(reinterpret_cast<const char*>(pcm.data()), std::streamsize(data));
 }
 
 // Encodes the WAV file `wav` into `out` with lame's `options`; the command, or "" when lame succeeded.

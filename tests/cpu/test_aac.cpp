@@ -16,12 +16,12 @@
 #include <vector>
 
 #include "bit_writer.h"
+#include "codec_signals.h"
 #include "dsp/aac.h"
 #include "dsp/aac_tables.h"
 #include "dsp/wav.h"
 #include "engine/error.h"
 #include "reference_aac.h"
-#include "reference_mp3.h"
 #include "scratch.h"
 
 using namespace duet;
@@ -229,20 +229,8 @@ TEST(Aac, ReadsWhatTheReferenceEncoderWritesAsTheReferenceDecoderDoes) {
     const std::string what = "case " + std::to_string(k) + " (" + std::to_string(c.rate) + " Hz, " +
                              std::to_string(c.channels) + " ch, " + c.bitrate + " " + c.container + " " + c.options +
                              ")";
-    // Tones with bursts of noise (transients, coded in short windows) and a stretch of noise
-    // (coded with noise substitution), the channels apart, as 16-bit PCM.
     const int n = c.rate * 3 / 2;
-    std::mt19937 rng{uint32_t(k)};
-    std::normal_distribution<double> noise(0, 0.3);
-    std::vector<int16_t> pcm(size_t(n) * size_t(c.channels));
-    for (int i = 0; i < n; ++i)
-      for (int ch = 0; ch < c.channels; ++ch) {
-        const double t = double(i) / c.rate;
-        double v = 0.3 * std::sin(2 * std::numbers::pi * (300 + 150 * ch) * t) * (std::fmod(t, 0.4) < 0.25 ? 1 : 0.2);
-        if (std::fmod(t + 0.05 * ch, 0.3) < 0.004) v += noise(rng);
-        if (t > 1.1) v = 0.3 * noise(rng);
-        pcm[size_t(i) * size_t(c.channels) + size_t(ch)] = int16_t(std::lround(std::clamp(v, -1.0, 1.0) * 32000));
-      }
+    const std::vector<int16_t> pcm = duet_test::codec_test_signal(c.rate, c.channels, n, uint32_t(k), 1.1);
     const std::string stem = dir + "/" + std::to_string(k), wav = stem + ".wav", coded = stem + "." + c.container,
                       ref = stem + ".f32";
     duet_test::write_pcm16_wav(wav, pcm, c.channels, c.rate);

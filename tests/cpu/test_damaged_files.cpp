@@ -29,6 +29,7 @@
 #include "engine/error.h"
 #include "models/datasets.h"
 #include "models/image_data.h"
+#include "tests/cpu/codec_signals.h"
 #include "tests/cpu/reference_aac.h"
 #include "tests/cpu/reference_flac.h"
 #include "tests/cpu/reference_mp3.h"
@@ -312,8 +313,9 @@ Bytes a_picture(const std::string& kind) {
   if (kind == "jpeg" || kind == "jpeg-exif") {
     EXPECT_NE(stbi_write_jpg_to_func(collect, &out, w, h, comp, px.data(), 90), 0);
     if (kind == "jpeg-exif") {  // an APP1 segment after the start of image: EXIF orientation 2 (mirrored)
-      const Bytes app1 = {0xFF, 0xE1, 0, 34, 'E', 'x', 'i', 'f', 0, 0, 'I', 'I', 42, 0, 8, 0, 0, 0,  // TIFF header
-                          1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0};  // one entry, no next
+      const Bytes app1 = {
+          0xFF, 0xE1, 0,    34,   'E', 'x', 'i', 'f', 0, 0, 'I', 'I', 42, 0, 8, 0, 0, 0,   // TIFF header
+          1,    0,    0x12, 0x01, 3,   0,   1,   0,   0, 0, 2,   0,   0,  0, 0, 0, 0, 0};  // one entry, no next
       Bytes with(out.size() + app1.size());
       std::copy(out.begin(), out.begin() + 2, with.begin());
       std::copy(app1.begin(), app1.end(), with.begin() + 2);
