@@ -784,8 +784,15 @@ Track read_mp4(const std::vector<uint8_t>& b, const std::string& name) {
 
 }  // namespace
 
+// Where the stream starts: past any ID3v2 tags (some tools put one before an ADTS stream).
+static size_t after_tags(const std::vector<uint8_t>& b) {
+  size_t at = 0;
+  while (size_t tag = id3v2_size(b, at)) at += tag;
+  return at;
+}
+
 bool is_aac(const std::vector<uint8_t>& b) {
-  return (b.size() >= 8 && std::memcmp(&b[4], "ftyp", 4) == 0) || adts_at(b, 0);
+  return (b.size() >= 8 && std::memcmp(&b[4], "ftyp", 4) == 0) || adts_at(b, after_tags(b));
 }
 
 Audio decode_aac(const std::vector<uint8_t>& b, const std::string& name, WavInfo* info) {
@@ -825,7 +832,7 @@ Audio decode_aac(const std::vector<uint8_t>& b, const std::string& name, WavInfo
   } else {
     container = "ADTS";
     Config first;
-    for (size_t at = 0; at < b.size();) {
+    for (size_t at = after_tags(b); at < b.size();) {
       if (!adts_at(b, at)) {
         DUET_CHECK(frame > 0, name, ": not an ADTS stream (no frame header at its start)");
         throw Error(name + ": AAC frame " + std::to_string(frame + 1) + " (byte " + std::to_string(at) +

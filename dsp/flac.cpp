@@ -195,13 +195,6 @@ constexpr int kBlockSizes[16] = {0,   192, 576,  1152, 2304, 4608, -8,    -16,
 constexpr int kRates[12] = {0, 88200, 176400, 192000, 8000, 16000, 22050, 24000, 32000, 44100, 48000, 96000};
 constexpr int kSampleBits[8] = {0, 8, 12, -1, 16, 20, 24, 32};
 
-size_t id3_size(const std::vector<uint8_t>& b) {
-  if (b.size() < 10 || std::memcmp(b.data(), "ID3", 3) != 0) return 0;
-  const size_t size =
-      (size_t(b[6] & 0x7F) << 21) | (size_t(b[7] & 0x7F) << 14) | (size_t(b[8] & 0x7F) << 7) | size_t(b[9] & 0x7F);
-  return 10 + size + ((b[5] & 0x10) ? 10 : 0);  // a footer, when flagged, repeats the header
-}
-
 }  // namespace
 
 uint8_t flac_crc8(const uint8_t* p, size_t n) {
@@ -230,7 +223,7 @@ uint16_t flac_crc16(const uint8_t* p, size_t n) {
 }
 
 bool is_flac(const std::vector<uint8_t>& b) {
-  const size_t at = id3_size(b);
+  const size_t at = id3v2_size(b);
   return b.size() >= at + 4 && std::memcmp(b.data() + at, "fLaC", 4) == 0;
 }
 
@@ -238,7 +231,7 @@ Audio decode_flac(const std::vector<uint8_t>& b, const std::string& name, WavInf
   DUET_CHECK(is_flac(b), name, ": not a FLAC file (no fLaC marker)");
   const uint8_t* p = b.data();
   const size_t n = b.size();
-  size_t pos = id3_size(b) + 4;
+  size_t pos = id3v2_size(b) + 4;
   // Metadata: STREAMINFO first, then any others (seek table, tags, pictures), skipped.
   StreamInfo si;
   bool have_info = false, last = false;

@@ -66,14 +66,6 @@ bool parse_header(const uint8_t* p, Header* h) {
   return true;
 }
 
-size_t id3v2_size(const std::vector<uint8_t>& b, size_t at) {
-  if (b.size() < at + 10 || std::memcmp(b.data() + at, "ID3", 3) != 0) return 0;
-  const uint8_t* s = b.data() + at + 6;
-  if ((s[0] | s[1] | s[2] | s[3]) & 0x80) return 0;
-  const size_t size = (size_t(s[0]) << 21) | (size_t(s[1]) << 14) | (size_t(s[2]) << 7) | s[3];
-  return 10 + size + ((b[at + 5] & 0x10) ? 10 : 0);  // footer
-}
-
 // Tags that follow the last frame: ID3v1 ("TAG", 128 bytes), APEv2, Lyrics3, another ID3v2.
 bool tag_at(const std::vector<uint8_t>& b, size_t at) {
   auto starts = [&](const char* s) {
@@ -491,7 +483,10 @@ std::string layer_name(int layer) {
 
 bool is_mpeg_audio(const std::vector<uint8_t>& b) {
   if (is_flac(b)) return false;
-  if (id3v2_size(b, 0) > 0) return true;
+  size_t at = 0;
+  while (size_t tag = id3v2_size(b, at)) at += tag;
+  // After a tag, anything but an ADTS (AAC) stream is for the MP3 decoder to read or refuse.
+  if (at > 0) return !(at + 2 <= b.size() && b[at] == 0xFF && (b[at + 1] & 0xF6) == 0xF0);
   Header h;
   return b.size() >= 4 && parse_header(b.data(), &h);
 }

@@ -108,6 +108,14 @@ float sample_at(const uint8_t* p, const Format& f) {
 
 }  // namespace
 
+size_t id3v2_size(const std::vector<uint8_t>& b, size_t at) {
+  if (b.size() < 10 || at > b.size() - 10 || std::memcmp(b.data() + at, "ID3", 3) != 0) return 0;
+  const uint8_t* s = b.data() + at + 6;
+  if ((s[0] | s[1] | s[2] | s[3]) & 0x80) return 0;  // a size's bytes keep their top bit clear
+  const size_t size = (size_t(s[0]) << 21) | (size_t(s[1]) << 14) | (size_t(s[2]) << 7) | s[3];
+  return 10 + size + ((b[at + 5] & 0x10) ? 10 : 0);  // a footer, when flagged, repeats the header
+}
+
 std::string audio_format_of(const std::vector<uint8_t>& b) {
   auto starts = [&](size_t at, const char* magic) {
     const size_t n = std::strlen(magic);

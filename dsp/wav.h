@@ -43,6 +43,9 @@ Audio read_wav(const std::string& path, WavInfo* info = nullptr);
 // AAC itself).
 // RF64/BW64 (WAV past 4 GB, its sizes in a ds64 chunk) is read as WAV.
 std::string audio_format_of(const std::vector<uint8_t>& bytes);
+// The size of the ID3v2 tag at `at` (header, body and footer), or 0 when there is none (taggers
+// put one before MP3, FLAC and ADTS streams).
+size_t id3v2_size(const std::vector<uint8_t>& bytes, size_t at = 0);
 // `name` is used in error messages in place of a path.
 Audio decode_wav(const std::vector<uint8_t>& bytes, const std::string& name, WavInfo* info = nullptr);
 WavInfo read_wav_info(const std::string& path);

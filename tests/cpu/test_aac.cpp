@@ -19,6 +19,7 @@
 #include "codec_signals.h"
 #include "dsp/aac.h"
 #include "dsp/aac_tables.h"
+#include "dsp/mp3.h"
 #include "dsp/wav.h"
 #include "engine/error.h"
 #include "reference_aac.h"
@@ -197,6 +198,15 @@ TEST(Aac, ElementsSkippedAndRefused) {
   EXPECT_EQ(decode_aac(Bytes(three.begin(), three.end() - 2), "x", &info).samples.size(), size_t(2 * 1024));
   EXPECT_EQ(info.note, "the file is cut short in AAC frame 3; the frames before it are read");
   EXPECT_EQ(error_of(repeat(adts(block(2), 4, 2, 2, true), 2)), "");  // CRC-protected frames
+  // An ID3 tag before the stream (some tools write one): skipped, and the stream is not taken for MP3.
+  Bytes tagged = {'I', 'D', '3', 4, 0, 0, 0, 0, 0, 20};
+  tagged.resize(30, 'x');
+  const Bytes two = repeat(good, 2);
+  tagged.insert(tagged.end(), two.begin(), two.end());
+  EXPECT_TRUE(is_aac(tagged));
+  EXPECT_FALSE(is_mpeg_audio(tagged));
+  EXPECT_EQ(decode_audio(tagged, "x.aac", &info).samples.size(), size_t(2 * 1024));
+  EXPECT_EQ(info.encoding, "AAC-LC (ADTS)");
 }
 
 TEST(Aac, ReadsWhatTheReferenceEncoderWritesAsTheReferenceDecoderDoes) {
