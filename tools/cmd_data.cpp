@@ -32,7 +32,7 @@ int info_wav(const std::string& path) {
   if (w.bits_per_sample > 0)
     std::printf("encoding:    %s, %d bits\n", w.encoding.c_str(), w.bits_per_sample);
   else
-    std::printf("encoding:    %s\n", w.encoding.c_str());  // MP3 has no bit depth
+    std::printf("encoding:    %s\n", w.encoding.c_str());  // MP3 and AAC have no bit depth
   std::printf("samples:     %lld per channel\n", (long long)w.frames);
   std::printf("duration:    %.3f s\n", w.seconds());
   if (!w.note.empty()) std::printf("header:      %s\n", w.note.c_str());
@@ -63,7 +63,8 @@ int cmd_info(const Argv& argv) {
     return 0;
   }
   if (!args.positional().empty()) {
-    DUET_CHECK(args.positional().size() == 1, "info: give one recording (WAV, FLAC, MP3 or M4A/AAC), got ", args.positional().size());
+    DUET_CHECK(args.positional().size() == 1, "info: give one recording (WAV, FLAC, MP3 or M4A/AAC), got ",
+               args.positional().size());
     return info_wav(args.positional()[0]);
   }
   const std::string root = data::resolve_data_dir(args.str("data", ""));
