@@ -784,15 +784,9 @@ Track read_mp4(const std::vector<uint8_t>& b, const std::string& name) {
 
 }  // namespace
 
-// Where the stream starts: past any ID3v2 tags (some tools put one before an ADTS stream).
-static size_t after_tags(const std::vector<uint8_t>& b) {
-  size_t at = 0;
-  while (size_t tag = id3v2_size(b, at)) at += tag;
-  return at;
-}
-
 bool is_aac(const std::vector<uint8_t>& b) {
-  return (b.size() >= 8 && std::memcmp(&b[4], "ftyp", 4) == 0) || adts_at(b, after_tags(b));
+  // Some tools put an ID3 tag before an ADTS stream.
+  return (b.size() >= 8 && std::memcmp(&b[4], "ftyp", 4) == 0) || adts_at(b, after_id3v2_tags(b));
 }
 
 Audio decode_aac(const std::vector<uint8_t>& b, const std::string& name, WavInfo* info) {
@@ -832,7 +826,7 @@ Audio decode_aac(const std::vector<uint8_t>& b, const std::string& name, WavInfo
   } else {
     container = "ADTS";
     Config first;
-    for (size_t at = after_tags(b); at < b.size();) {
+    for (size_t at = after_id3v2_tags(b); at < b.size();) {
       if (!adts_at(b, at)) {
         DUET_CHECK(frame > 0, name, ": not an ADTS stream (no frame header at its start)");
         throw Error(name + ": AAC frame " + std::to_string(frame + 1) + " (byte " + std::to_string(at) +
@@ -871,18 +865,13 @@ Audio decode_aac(const std::vector<uint8_t>& b, const std::string& name, WavInfo
     }
   }
   DUET_CHECK(!frames.pcm.empty(), name, ": no AAC frames", note.empty() ? "" : " (the file is cut short in its first)");
-  const size_t nch = frames.pcm.size();
-  size_t total = frames.pcm[0].size();
-  for (auto& c : frames.pcm) c.resize(total, 0.0f);
+  // Every channel holds every frame (Frames::decode pads one missing from a frame with silence).
+  const size_t total = frames.pcm[0].size();
   const size_t begin = std::min(total, size_t(std::max<int64_t>(skip, 0)));
   size_t length = total - begin;
   if (keep >= 0) length = std::min(length, size_t(keep));
-  Audio a;
-  a.sample_rate = rate;
-  a.samples.assign(length, 0.0f);
-  for (const auto& c : frames.pcm)
-    for (size_t i = 0; i < length; ++i) a.samples[i] += c[begin + i] / float(nch);
-  if (info) *info = {rate, int(nch), 0, "AAC-LC (" + container + ")", int64_t(length), note};
+  Audio a = mono_from_channels(frames.pcm, rate, begin, length);
+  if (info) *info = {rate, int(frames.pcm.size()), 0, "AAC-LC (" + container + ")", int64_t(length), note};
   return a;
 }
 

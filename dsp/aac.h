@@ -26,7 +26,8 @@
 
 namespace duet::dsp {
 
-// Whether the bytes start like an MP4/M4A/3GP file ("ftyp" at byte 4) or an ADTS frame.
+// Whether the bytes start like an MP4/M4A/3GP file ("ftyp" at byte 4) or an ADTS frame (after
+// any ID3v2 tags).
 bool is_aac(const std::vector<uint8_t>& bytes);
 
 // WavInfo::encoding names the codec and container ("AAC-LC (M4A)", "AAC-LC (ADTS)");

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <numbers>
 
+#include "dsp/aac.h"
 #include "dsp/bit_reader.h"
 #include "dsp/flac.h"
 #include "dsp/mp3_tables.h"
@@ -475,6 +476,27 @@ uint16_t crc16(uint16_t crc, const uint8_t* p, size_t n) {
   return crc;
 }
 
+// Whether the frame f (the stream's first, `bytes` long) is a Xing/Info or VBRI frame, which
+// describes a VBR stream rather than holding audio; a LAME tag's encoder delay and padding go to
+// *delay and *padding. The Xing tag follows the side information; LAME puts it there without
+// counting a CRC's 2 bytes.
+bool is_vbr_header(const Header& h, const uint8_t* f, size_t bytes, int* delay, int* padding) {
+  const size_t side_end = size_t(h.side_bytes()) + 4;
+  for (const size_t xing : {side_end + (h.crc ? 2 : 0), side_end}) {
+    if (xing + 8 > bytes || (std::memcmp(f + xing, "Xing", 4) != 0 && std::memcmp(f + xing, "Info", 4) != 0)) continue;
+    const uint32_t flags = (uint32_t(f[xing + 4]) << 24) | (f[xing + 5] << 16) | (f[xing + 6] << 8) | f[xing + 7];
+    const size_t at =
+        xing + 8 + (flags & 1 ? 4 : 0) + (flags & 2 ? 4 : 0) + (flags & 4 ? 100 : 0) + (flags & 8 ? 4 : 0);
+    if (at + 24 <= bytes && (std::memcmp(f + at, "LAME", 4) == 0 || std::memcmp(f + at, "Lavc", 4) == 0 ||
+                             std::memcmp(f + at, "Lavf", 4) == 0)) {
+      *delay = (f[at + 21] << 4) | (f[at + 22] >> 4);
+      *padding = ((f[at + 22] & 0x0F) << 8) | f[at + 23];
+    }
+    return true;
+  }
+  return bytes >= 4 + 32 + 4 && std::memcmp(f + 36, "VBRI", 4) == 0;
+}
+
 std::string layer_name(int layer) {
   return layer == 1 ? "layer I (MP1)" : layer == 2 ? "layer II (MP2)" : "layer III (MP3)";
 }
@@ -482,18 +504,16 @@ std::string layer_name(int layer) {
 }  // namespace
 
 bool is_mpeg_audio(const std::vector<uint8_t>& b) {
-  if (is_flac(b)) return false;
-  size_t at = 0;
-  while (size_t tag = id3v2_size(b, at)) at += tag;
-  // After a tag, anything but an ADTS (AAC) stream is for the MP3 decoder to read or refuse.
-  if (at > 0) return !(at + 2 <= b.size() && b[at] == 0xFF && (b[at + 1] & 0xF6) == 0xF0);
+  // A tag can stand before FLAC and ADTS (AAC) streams too; after a tag, anything else is for the
+  // MP3 decoder to read or refuse.
+  if (is_flac(b) || is_aac(b)) return false;
+  if (after_id3v2_tags(b) > 0) return true;
   Header h;
   return b.size() >= 4 && parse_header(b.data(), &h);
 }
 
 Audio decode_mp3(const std::vector<uint8_t>& b, const std::string& name, WavInfo* info) {
-  size_t pos = 0;
-  while (size_t tag = id3v2_size(b, pos)) pos += tag;
+  const size_t pos = after_id3v2_tags(b);
   DUET_CHECK(pos < b.size(), name, ": an ID3 tag and no audio after it (", b.size(), " bytes)");
   const size_t first = find_frame(b, pos, nullptr);
   DUET_CHECK(first != std::string::npos, name, ": no MPEG audio frame found", pos ? " after its ID3 tag" : "",
@@ -543,27 +563,7 @@ Audio decode_mp3(const std::vector<uint8_t>& b, const std::string& name, WavInfo
       const uint16_t got = crc16(crc16(0xFFFF, f + 2, 2), f + side_at, size_t(h.side_bytes()));
       DUET_CHECK(got == want, where(frames, p), ": CRC mismatch (the frame is damaged)");
     }
-    // A Xing/Info or VBRI frame (the first) describes a VBR stream rather than holding audio. The
-    // Xing tag follows the side information; LAME puts it there without counting a CRC's 2 bytes.
-    const uint8_t* after_side = nullptr;
-    for (const size_t at : {side_at + size_t(h.side_bytes()), 4 + size_t(h.side_bytes())})
-      if (frames == 1 && !after_side && at + 8 <= bytes &&
-          (std::memcmp(f + at, "Xing", 4) == 0 || std::memcmp(f + at, "Info", 4) == 0))
-        after_side = f + at;
-    if (after_side) {
-      const uint32_t flags =
-          (uint32_t(after_side[4]) << 24) | (after_side[5] << 16) | (after_side[6] << 8) | after_side[7];
-      size_t at = size_t(after_side - f) + 8 + (flags & 1 ? 4 : 0) + (flags & 2 ? 4 : 0) + (flags & 4 ? 100 : 0) +
-                  (flags & 8 ? 4 : 0);
-      if (at + 24 <= bytes && (std::memcmp(f + at, "LAME", 4) == 0 || std::memcmp(f + at, "Lavc", 4) == 0 ||
-                               std::memcmp(f + at, "Lavf", 4) == 0)) {
-        delay = (f[at + 21] << 4) | (f[at + 22] >> 4);
-        padding = ((f[at + 22] & 0x0F) << 8) | f[at + 23];
-      }
-      p += bytes;
-      continue;
-    }
-    if (frames == 1 && bytes >= 4 + 32 + 4 && std::memcmp(f + 36, "VBRI", 4) == 0) {
+    if (frames == 1 && is_vbr_header(h, f, bytes, &delay, &padding)) {
       p += bytes;
       continue;
     }
@@ -638,11 +638,7 @@ Audio decode_mp3(const std::vector<uint8_t>& b, const std::string& name, WavInfo
     total = pcm[0].size() >= size_t(delay + padding) ? pcm[0].size() - size_t(delay + padding) : 0;
     total = std::min(total, pcm[0].size() - begin);
   }
-  Audio a;
-  a.sample_rate = stream.rate();
-  a.samples.assign(total, 0.0f);
-  for (int c = 0; c < nch; ++c)
-    for (size_t i = 0; i < total; ++i) a.samples[i] += pcm[size_t(c)][begin + i] / float(nch);
+  Audio a = mono_from_channels(pcm, stream.rate(), begin, total);
 
   if (info) {
     std::string note;

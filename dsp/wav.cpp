@@ -116,6 +116,23 @@ size_t id3v2_size(const std::vector<uint8_t>& b, size_t at) {
   return 10 + size + ((b[at + 5] & 0x10) ? 10 : 0);  // a footer, when flagged, repeats the header
 }
 
+size_t after_id3v2_tags(const std::vector<uint8_t>& b) {
+  size_t at = 0;
+  while (size_t tag = id3v2_size(b, at)) at += tag;
+  return at;
+}
+
+Audio mono_from_channels(const std::vector<std::vector<float>>& channels, int sample_rate, size_t begin,
+                         size_t length) {
+  Audio a;
+  a.sample_rate = sample_rate;
+  a.samples.assign(length, 0.0f);
+  const float count = float(channels.size());
+  for (const std::vector<float>& c : channels)
+    for (size_t i = 0; i < length; ++i) a.samples[i] += c[begin + i] / count;
+  return a;
+}
+
 std::string audio_format_of(const std::vector<uint8_t>& b) {
   auto starts = [&](size_t at, const char* magic) {
     const size_t n = std::strlen(magic);

@@ -46,6 +46,11 @@ std::string audio_format_of(const std::vector<uint8_t>& bytes);
 // The size of the ID3v2 tag at `at` (header, body and footer), or 0 when there is none (taggers
 // put one before MP3, FLAC and ADTS streams).
 size_t id3v2_size(const std::vector<uint8_t>& bytes, size_t at = 0);
+// Where a stream starts: past every ID3v2 tag at the start of the bytes (0 when there is none).
+size_t after_id3v2_tags(const std::vector<uint8_t>& bytes);
+// A decoder's channels (each as long as the first) averaged to mono, from sample `begin` for
+// `length` samples.
+Audio mono_from_channels(const std::vector<std::vector<float>>& channels, int sample_rate, size_t begin, size_t length);
 // `name` is used in error messages in place of a path.
 Audio decode_wav(const std::vector<uint8_t>& bytes, const std::string& name, WavInfo* info = nullptr);
 WavInfo read_wav_info(const std::string& path);
