@@ -124,6 +124,7 @@ AudioTask::AudioTask(const std::string& arch, const data::Fsdd& ds, const std::v
   augment_.enabled = augment;
   augment_.reverb_prob = kDefaultReverb;
   augment_.overdrive_prob = kDefaultOverdrive;
+  augment_.click_prob = kDefaultClicks;
   train_ = std::make_unique<AudioSet>(ds, train, recipe_);
   test_ = std::make_unique<AudioSet>(ds, test, recipe_);
   net_ = build_network(arch, recipe_.input_shape(), seed, params_, "", net_options_);

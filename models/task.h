@@ -134,7 +134,8 @@ class AudioTask : public Task {
   void set_overdrive_share(double share);
   double overdrive_share() const { return augment_.overdrive_prob; }
   // The share (0..1) of training clips with a click near the word (AudioAugment::click_prob;
-  // only with augment; default 0).
+  // only with augment). audio:duet's default is kDefaultClicks (docs/training.md, Clicks).
+  static constexpr double kDefaultClicks = 0.3;
   void set_click_share(double share);
   double click_share() const { return augment_.click_prob; }
   // Test batch with per-clip effects (robustness evaluation).

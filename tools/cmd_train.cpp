@@ -103,7 +103,7 @@ const char* kUsage =
     "                  [--overdrive P] (share of training clips amplified until their peak lies 0-24 dB\n"
     "                  above full scale, and clipped there, as an input turned up too far; audio:duet default 0.3)\n"
     "                  [--clicks P] (share of training clips with a click of 1-6 ms up to 0.15 s before or after\n"
-    "                  the word, as a key that starts or stops a recording; default 0)\n"
+    "                  the word, as a key that starts or stops a recording; audio:duet default 0.3)\n"
     "                  [--train-limit N] [--test-fraction F] [--data DIR] [--out DIR]\n"
     "                  fusion only: [--fusion early|concat|attention|late] [--init-audio DIR] [--init-image DIR]\n"
     "                  [--modality-dropout P] [--hard [--hard-snr DB] [--hard-energy F]]\n"
@@ -138,7 +138,7 @@ struct RunSpec {
   std::optional<double> reverb;                           // audio: --reverb P
   double cut_word = 0;                                    // audio: --cut-word P
   std::optional<double> overdrive;                        // audio: --overdrive P
-  double clicks = 0;                                      // audio: --clicks P
+  std::optional<double> clicks;                           // audio: --clicks P
   std::optional<double> printed;                          // image: --printed P
   double lowres = 0;                                      // image: --lowres P
   std::optional<double> widen;                            // image: --widen P
@@ -237,7 +237,7 @@ std::unique_ptr<models::Task> make_task(const RunSpec& r, nlohmann::json& split_
     if (r.reverb) t->set_reverb_share(*r.reverb);
     t->set_cut_share(r.cut_word);
     if (r.overdrive) t->set_overdrive_share(*r.overdrive);
-    t->set_click_share(r.clicks);
+    if (r.clicks) t->set_click_share(*r.clicks);
     return t;
   }
   return models::make_fusion_task(r.arch, ds, s, r.data_dir, r.augment, r.seed, r.fusion);
@@ -258,7 +258,8 @@ nlohmann::json train_config(const RunSpec& r, const models::Task& task) {
     t["reverb"] = a->reverb_share();
     t["cut_word"] = a->cut_share();
     t["overdrive"] = a->overdrive_share();
-    // Written when in use only, as vtlp: a training started before --clicks existed resumes.
+    // Written when in use only, as vtlp: with --clicks 0 the recipe is that of a training
+    // started before --clicks existed.
     if (a->click_share() > 0) t["clicks"] = a->click_share();
     // Written when in use only (absent means none): the recipe of a training started before
     // --vtlp existed still matches its flags on --resume.

@@ -565,7 +565,7 @@ open('$work/7_theo_3_ffmpeg.wav', 'wb').write(b'RIFF' + struct.pack('<I', 36 + l
   check_json audio-vtlp-config "j['train']['vtlp'] == [0.9, 1.2]" "$work/aud_ch/config.json"
   check_json audio-default-no-vtlp "'vtlp' not in j['train']" "$work/aud/config.json"
   check_json audio-clicks-config "j['train']['clicks'] == 0.5" "$work/aud_ch/config.json"
-  check_json audio-default-no-clicks "'clicks' not in j['train']" "$work/aud/config.json"
+  check_json audio-default-clicks "j['train']['clicks'] == 0.3" "$work/aud/config.json"
   check_json audio-channels-config "j['channels'] == [8, 16]" "$work/aud_ch/config.json"
   check_json audio-default-channels "j['channels'] == [16, 32, 64, 64]" "$work/aud/config.json"
   check_json audio-speed-range-config "j['train']['speed_range'] == [0.9, 1.1]" "$work/aud_ch/config.json"

@@ -2433,6 +2433,31 @@ TEST(Audio, WithClickAddsABurstNearTheWord) {
   EXPECT_THROW(models::with_click(word, 8000, 0.1, true, 0.5, 0.0, rng), Error);
 }
 
+// The training's clicks reach the features (with every other augmentation off, the clips the
+// network hears differ from the clean ones), and audio:duet trains on a share kDefaultClicks of
+// clicked clips unless told otherwise; shares outside [0, 1] refused.
+TEST(Audio, ClickAugmentationReachesTheFeaturesAndIsAudioDuetsDefault) {
+  TinySpeakerSplit tiny;
+  models::AudioSet set(tiny.ds, {0, 1, 2, 3}, models::audio_recipe("duet"));
+  auto features = [&](double prob) {
+    models::AudioAugment a = augmentation_without_draws();
+    a.click_prob = prob;
+    Rng rng(3);
+    return set.batch({0, 1, 2, 3}, a, rng, Device::cpu).to_vector<float>();
+  };
+  const std::vector<float> plain = features(0);
+  EXPECT_EQ(largest_difference(features(0), plain), 0.0);
+  EXPECT_GT(largest_difference(features(1), plain), 0.5);
+
+  models::AudioTask t("audio:duet", tiny.ds, tiny.split.train, tiny.split.test, true, 1);
+  EXPECT_EQ(t.click_share(), models::AudioTask::kDefaultClicks);
+  EXPECT_GT(t.click_share(), 0.0);
+  t.set_click_share(0);
+  EXPECT_EQ(t.click_share(), 0.0);
+  EXPECT_THROW(t.set_click_share(1.5), Error);
+  EXPECT_THROW(t.set_click_share(-0.1), Error);
+}
+
 // --highpass: the recipe's cut-off filters every clip before trimming (a DC offset and a
 // 50 Hz hum under a word are gone from the clip the network hears), travels with the model,
 // and folders from before it existed do not filter.
