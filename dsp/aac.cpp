@@ -383,23 +383,11 @@ void joint_stereo(const Decoder& d, Stream& l, Stream& r, int ms_present, const 
 // The filterbank
 
 // IMDCT of n/2 lines to n samples, (2 / n) sum_k X[k] cos(2 pi / n (i + n0)(k + 1/2)) with
-// n0 = (n / 2 + 1) / 2, through a DCT-IV of n/2 points.
+// n0 = (n / 2 + 1) / 2 (dsp::imdct_frame).
 void imdct(const float* x, int n, double* out) {
-  const int m = n / 2;
-  double in[1024], u[1024];
-  for (int k = 0; k < m; ++k) in[k] = x[k];
-  fftw_execute_r2r(dct4_plan(m), in, u);  // 2 sum_k X[k] cos(pi / m (j + 1/2)(k + 1/2))
-  const double scale = 0.5 / m;
-  for (int i = 0; i < n; ++i) {
-    double v;
-    if (i < m / 2)
-      v = u[i + m / 2];
-    else if (i < 3 * m / 2)
-      v = -u[3 * m / 2 - 1 - i];
-    else
-      v = -u[i - 3 * m / 2];
-    out[i] = v * scale;
-  }
+  double in[1024];
+  for (int k = 0; k < n / 2; ++k) in[k] = x[k];
+  imdct_frame(in, n / 2, out);
 }
 
 struct ChannelState {

@@ -2,6 +2,7 @@
 
 #include <map>
 #include <mutex>
+#include <vector>
 
 #include "engine/error.h"
 
@@ -45,6 +46,33 @@ fftw_plan dct4_plan(int n) {
   DUET_CHECK(p, "FFTW could not plan a DCT-IV of ", n, " points");
   cache.dct4.emplace(n, p);
   return p;
+}
+
+void mdct_frame(const double* z, int m, double* x) {
+  // Fold the 2m samples into the m inputs of a DCT-IV (the MDCT's time-domain aliasing).
+  std::vector<double> u(size_t(m) * 2);
+  double* v = u.data() + m;
+  for (int j = 0; j < m / 2; ++j) v[j] = -z[3 * m / 2 - 1 - j] - z[3 * m / 2 + j];
+  for (int j = m / 2; j < m; ++j) v[j] = z[j - m / 2] - z[3 * m / 2 - 1 - j];
+  fftw_execute_r2r(dct4_plan(m), v, u.data());  // 2 sum_j v[j] cos(pi / m (j + 1/2)(k + 1/2))
+  for (int k = 0; k < m; ++k) x[k] = 0.5 * u[size_t(k)];
+}
+
+void imdct_frame(const double* x, int m, double* out) {
+  std::vector<double> in(x, x + m);
+  std::vector<double> u(static_cast<size_t>(m));
+  fftw_execute_r2r(dct4_plan(m), in.data(), u.data());  // 2 sum_k X[k] cos(pi / m (j + 1/2)(k + 1/2))
+  const double scale = 0.5 / m;
+  for (int i = 0; i < 2 * m; ++i) {
+    double v;
+    if (i < m / 2)
+      v = u[size_t(i + m / 2)];
+    else if (i < 3 * m / 2)
+      v = -u[size_t(3 * m / 2 - 1 - i)];
+    else
+      v = -u[size_t(i - 3 * m / 2)];
+    out[i] = v * scale;
+  }
 }
 
 FftPlans fft_plans(int n) {

@@ -1,5 +1,5 @@
 // FFTW plans shared by the CPU front-end (dsp/features.cpp), the room convolution
-// (dsp/room.cpp) and the AAC decoder's IMDCT (dsp/aac.cpp). FFTW's planner is not thread-safe, so plans are made once per size under a
+// (dsp/room.cpp) and the MDCTs of the AAC decoder (dsp/aac.cpp) and lossy coding (dsp/lossy.cpp). FFTW's planner is not thread-safe, so plans are made once per size under a
 // lock; executing them concurrently with the new-array interface (fftw_execute_dft_r2c/c2r)
 // on buffers from fftw_alloc_* is safe.
 #pragma once
@@ -19,5 +19,14 @@ FftPlans fft_plans(int n);
 // The plan for an n-point DCT-IV (FFTW_REDFT11: y[k] = 2 sum_j x[j] cos(pi/n (j + 1/2)(k + 1/2))),
 // made on first use and kept; planned unaligned, so fftw_execute_r2r may run it on any buffers.
 fftw_plan dct4_plan(int n);
+
+// The MDCT of 2m samples z (windowed already) to m coefficients,
+//   X[k] = sum_n z[n] cos(pi / m (n + 1/2 + m/2)(k + 1/2)),
+// and its inverse to 2m samples (to be windowed and overlap-added),
+//   out[n] = (1 / m) sum_k X[k] cos(pi / m (n + 1/2 + m/2)(k + 1/2)),
+// each through an m-point DCT-IV (dct4_plan); m even. Used by the AAC decoder (dsp/aac.cpp)
+// and the lossy coding of training clips (dsp/lossy.cpp).
+void mdct_frame(const double* z, int m, double* x);
+void imdct_frame(const double* x, int m, double* out);
 
 }  // namespace duet::dsp

@@ -6,6 +6,7 @@
 
 #include "dsp/filter.h"
 #include "dsp/resample.h"
+#include "dsp/lossy.h"
 #include "dsp/room.h"
 #include "dsp/wav.h"
 #include "engine/error.h"
@@ -459,6 +460,14 @@ Tensor AudioSet::batch(const std::vector<int64_t>& idx, const AudioAugment& aug,
         const bool after = rng.uniform() < 0.5;
         const double level = std::min(1.0, dsp::peak_level(x) * std::exp(rng.uniform(std::log(0.5), std::log(4.0))));
         if (level > 0) x = with_click(x, rate, gap, after, level, ms, rng);
+      }
+      // Drawn only when lossy coding is asked for, so that training without it keeps its draws.
+      if (aug.lossy_prob > 0 && rng.uniform() < aug.lossy_prob) {
+        const double hop_s = std::exp(rng.uniform(std::log(aug.lossy_hop_min_s), std::log(aug.lossy_hop_max_s)));
+        const int hop = 32 * std::max(1, int(std::lround(hop_s * rate / 32)));  // a few transform sizes
+        const double snr = rng.uniform(aug.lossy_snr_min_db, aug.lossy_snr_max_db);
+        const double cutoff = rng.uniform(std::min(aug.lossy_cutoff_min_hz, rate / 2.0), rate / 2.0);
+        x = dsp::lossy_coded(x, rate, cutoff, snr, hop);
       }
       const double gain = std::pow(10.0, rng.uniform(-aug.gain_db, aug.gain_db) / 20.0);
       for (float& v : x) v = float(v * gain);

@@ -87,6 +87,13 @@ struct AudioAugment {
   // starts or stops a recording sounds; close enough to the word that the click step
   // (without_clicks) keeps it. After the overdrive, before the gain and the noise.
   double click_prob = 0, click_max_gap = 0.15;
+  // Lossy coding: with this chance the clip is heard as a low-bitrate coder returns it
+  // (dsp::lossy_coded): frames of lossy_hop_min_s to lossy_hop_max_s (log-uniform; MP3's
+  // granule is 72 ms at 8 kHz, AAC's frame 128 ms), every band left lossy_snr_min_db to
+  // lossy_snr_max_db above its quantisation noise, nothing above a cut-off drawn from
+  // lossy_cutoff_min_hz to the Nyquist frequency. After the clicks, before the gain and the noise.
+  double lossy_prob = 0, lossy_hop_min_s = 0.016, lossy_hop_max_s = 0.128;
+  double lossy_snr_min_db = 0, lossy_snr_max_db = 15, lossy_cutoff_min_hz = 2500;
   // Vocal-tract length perturbation: each clip's spectrum warped along the frequency axis by
   // a factor drawn from [warp_min, warp_max] (dsp::warp_bins; > 1 moves the formants up, as a
   // shorter vocal tract does, without the speed perturbation's change of tempo). 1, 1: none.

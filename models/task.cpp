@@ -195,6 +195,11 @@ void AudioTask::set_click_share(double share) {
   augment_.click_prob = share;
 }
 
+void AudioTask::set_lossy_share(double share) {
+  DUET_CHECK(share >= 0 && share <= 1, "lossy-coding share: expected 0 to 1, got ", share);
+  augment_.lossy_prob = share;
+}
+
 // The recipe's test-time speeds, or the clip alone.
 static std::vector<double> view_speeds(const AudioRecipe& r) {
   return r.test_speeds.empty() ? std::vector<double>{1.0} : r.test_speeds;

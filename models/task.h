@@ -138,6 +138,10 @@ class AudioTask : public Task {
   static constexpr double kDefaultClicks = 0.3;
   void set_click_share(double share);
   double click_share() const { return augment_.click_prob; }
+  // The share (0..1) of training clips heard as a low-bitrate coder returns them
+  // (AudioAugment::lossy_prob; only with augment; default 0).
+  void set_lossy_share(double share);
+  double lossy_share() const { return augment_.lossy_prob; }
   // Test batch with per-clip effects (robustness evaluation).
   Batch degraded_test_batch(const std::vector<int64_t>& idx, Rng& rng, const ClipEffects& fx);
   Normalizer& normalizer() { return norm_; }

@@ -104,6 +104,8 @@ const char* kUsage =
     "                  above full scale, and clipped there, as an input turned up too far; audio:duet default 0.3)\n"
     "                  [--clicks P] (share of training clips with a click of 1-6 ms up to 0.15 s before or after\n"
     "                  the word, as a key that starts or stops a recording; audio:duet default 0.3)\n"
+    "                  [--lossy P] (share of training clips heard as a low-bitrate coder (MP3, AAC at\n"
+    "                  8-16 kbit/s) returns them: coarse quantisation in frames of 16-128 ms, no top band; default 0)\n"
     "                  [--train-limit N] [--test-fraction F] [--data DIR] [--out DIR]\n"
     "                  fusion only: [--fusion early|concat|attention|late] [--init-audio DIR] [--init-image DIR]\n"
     "                  [--modality-dropout P] [--hard [--hard-snr DB] [--hard-energy F]]\n"
@@ -139,6 +141,7 @@ struct RunSpec {
   double cut_word = 0;                                    // audio: --cut-word P
   std::optional<double> overdrive;                        // audio: --overdrive P
   std::optional<double> clicks;                           // audio: --clicks P
+  double lossy = 0;                                       // audio: --lossy P
   std::optional<double> printed;                          // image: --printed P
   double lowres = 0;                                      // image: --lowres P
   std::optional<double> widen;                            // image: --widen P
@@ -238,6 +241,7 @@ std::unique_ptr<models::Task> make_task(const RunSpec& r, nlohmann::json& split_
     t->set_cut_share(r.cut_word);
     if (r.overdrive) t->set_overdrive_share(*r.overdrive);
     if (r.clicks) t->set_click_share(*r.clicks);
+    t->set_lossy_share(r.lossy);
     return t;
   }
   return models::make_fusion_task(r.arch, ds, s, r.data_dir, r.augment, r.seed, r.fusion);
@@ -261,6 +265,7 @@ nlohmann::json train_config(const RunSpec& r, const models::Task& task) {
     // Written when in use only, as vtlp: with --clicks 0 the recipe is that of a training
     // started before --clicks existed.
     if (a->click_share() > 0) t["clicks"] = a->click_share();
+    if (a->lossy_share() > 0) t["lossy"] = a->lossy_share();  // likewise, before --lossy
     // Written when in use only (absent means none): the recipe of a training started before
     // --vtlp existed still matches its flags on --resume.
     if (a->warps()) t["vtlp"] = {a->warp_range().first, a->warp_range().second};
@@ -361,6 +366,9 @@ std::optional<models::EvalResult> run_one(const RunSpec& r, const std::string& l
   if (audio_task && r.augment && audio_task->click_share() > 0)
     std::printf("  clicks: %g%% of the training clips with a click of 1-6 ms up to 0.15 s before or after the word\n",
                 100 * audio_task->click_share());
+  if (audio_task && r.augment && audio_task->lossy_share() > 0)
+    std::printf("  lossy coding: %g%% of the training clips heard as a low-bitrate coder returns them\n",
+                100 * audio_task->lossy_share());
   if (audio_task && !audio_task->recipe().test_speeds.empty() &&
       audio_task->recipe().test_speeds != std::vector<double>{1.0})
     std::printf("  test clips heard at speeds %s\n", describe_test_speeds(audio_task->recipe().test_speeds).c_str());
@@ -489,7 +497,8 @@ int train_command(const Argv& argv, bool resume) {
              "train-limit", "test-fraction", "data", "out", "fusion", "init-audio", "init-image", "modality-dropout",
              "hard-snr", "hard-energy", "channels", "mixup", "average-last", "n-fft", "augment-noise",
              "augment-noise-max", "test-speeds", "speed-range", "pink-noise", "printed", "reverb", "cut-word", "lowres",
-             "widen", "thicken", "test-shift", "resume", "stop-after", "highpass", "overdrive", "vtlp", "extra", "clicks"},
+             "widen", "thicken", "test-shift", "resume", "stop-after", "highpass", "overdrive", "vtlp", "extra", "clicks",
+             "lossy"},
             {"help", "nesterov", "no-augment", "no-band-norm", "no-trim", "hard", "profile"}, "train");
   if (args.flag("help")) {
     std::printf("%s", kUsage);
@@ -579,6 +588,11 @@ int train_command(const Argv& argv, bool resume) {
     DUET_CHECK(r.model == "audio", "--clicks applies to --model audio (it adds clicks to training clips), not ", r.model);
     DUET_CHECK(r.augment, "--clicks is training augmentation; ", no_augmentation_reason(r));
     r.clicks = args.number("clicks", 0, 0, 1);
+  }
+  if (args.has("lossy")) {
+    DUET_CHECK(r.model == "audio", "--lossy applies to --model audio (it codes training clips), not ", r.model);
+    DUET_CHECK(r.augment, "--lossy is training augmentation; ", no_augmentation_reason(r));
+    r.lossy = args.number("lossy", 0, 0, 1);
   }
   if (args.has("printed")) {
     DUET_CHECK(r.model == "image", "--printed applies to --model image (it mixes printed digits into the handwriting), not ",

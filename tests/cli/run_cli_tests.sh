@@ -76,6 +76,11 @@ expect_fail clicks-range "--clicks must be in \\[0, 1\\]" "$duet" train --model 
 expect_fail clicks-not-number "--clicks expects a number" "$duet" train --model audio --clicks many
 expect_fail clicks-image "--clicks applies to --model audio .*not image" "$duet" train --model image --clicks 0.3
 expect_fail clicks-no-augment "--clicks is training augmentation; drop --no-augment" "$duet" train --model audio --no-augment --clicks 0.3
+expect_fail lossy-range "--lossy must be in \\[0, 1\\]" "$duet" train --model audio --lossy 2
+expect_fail lossy-not-number "--lossy expects a number" "$duet" train --model audio --lossy half
+expect_fail lossy-image "--lossy applies to --model audio .*not image" "$duet" train --model image --lossy 0.3
+expect_fail lossy-no-augment "--lossy is training augmentation; drop --no-augment" "$duet" train --model audio --no-augment --lossy 0.3
+expect_fail lossy-seed "--lossy is training augmentation; audio:seed trains without any" "$duet" train --model audio --arch audio:seed --lossy 0.3
 expect_fail vtlp-range "--vtlp expects MIN,MAX with 0.7 <= MIN <= MAX <= 1.4, such as 0.9,1.2 .*got '0.5,1.2'" "$duet" train --model audio --vtlp 0.5,1.2
 expect_fail vtlp-order "--vtlp expects MIN,MAX .*got '1.2,0.9'" "$duet" train --model audio --vtlp 1.2,0.9
 expect_fail vtlp-one-number "--vtlp expects MIN,MAX .*got '1.1'" "$duet" train --model audio --vtlp 1.1

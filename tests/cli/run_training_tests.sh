@@ -555,7 +555,7 @@ open('$work/7_theo_3_ffmpeg.wav', 'wb').write(b'RIFF' + struct.pack('<I', 36 + l
   expect_fail eval-bad-split "no speaker 'nobody'" "$duet" eval --model-dir "$work/aud" --data "$shared" --split speaker:nobody
 
   # Channel counts: a two-block audio:duet is trained, recorded in config.json and rebuilt by eval.
-  expect_ok train-audio-channels "$duet" train --model audio --channels 8,16 --speed-range 0.9,1.1 --pink-noise 0.5 --reverb 0.5 --cut-word 0.4 --overdrive 0.2 --clicks 0.5 --vtlp 0.9,1.2 --highpass 80 --split official --epochs 1 --train-limit 300 --device cpu --data "$shared" --out "$work/aud_ch"
+  expect_ok train-audio-channels "$duet" train --model audio --channels 8,16 --speed-range 0.9,1.1 --pink-noise 0.5 --reverb 0.5 --cut-word 0.4 --overdrive 0.2 --clicks 0.5 --lossy 0.4 --vtlp 0.9,1.2 --highpass 80 --split official --epochs 1 --train-limit 300 --device cpu --data "$shared" --out "$work/aud_ch"
   check train-audio-highpass-line grep -q "high-pass: each clip's DC offset and what lies below 80 Hz removed" "$work/out"
   check train-audio-reverb-line grep -q "rooms: 50% of the training clips heard in a random room" "$work/out"
   check train-audio-cut-word-line grep -q "cut words: 40% of the training clips lose up to 30% of the word" "$work/out"
@@ -566,6 +566,9 @@ open('$work/7_theo_3_ffmpeg.wav', 'wb').write(b'RIFF' + struct.pack('<I', 36 + l
   check_json audio-default-no-vtlp "'vtlp' not in j['train']" "$work/aud/config.json"
   check_json audio-clicks-config "j['train']['clicks'] == 0.5" "$work/aud_ch/config.json"
   check_json audio-default-clicks "j['train']['clicks'] == 0.3" "$work/aud/config.json"
+  check train-audio-lossy-line grep -q "lossy coding: 40% of the training clips heard as a low-bitrate coder returns them" "$work/out"
+  check_json audio-lossy-config "j['train']['lossy'] == 0.4" "$work/aud_ch/config.json"
+  check_json audio-default-no-lossy "'lossy' not in j['train']" "$work/aud/config.json"
   check_json audio-channels-config "j['channels'] == [8, 16]" "$work/aud_ch/config.json"
   check_json audio-default-channels "j['channels'] == [16, 32, 64, 64]" "$work/aud/config.json"
   check_json audio-speed-range-config "j['train']['speed_range'] == [0.9, 1.1]" "$work/aud_ch/config.json"
