@@ -440,3 +440,53 @@ TEST(Aac, WindowSequencesAndShapesFollowTheStandard) {
   EXPECT_GT(peak, 1e-6);
   EXPECT_LT(worst, 1e-4 * peak) << "peak " << peak;
 }
+
+// Perceptual noise substitution: a band coded with the noise codebook (13) is filled with
+// noise whose energy is 2^(energy / 2), the standard's law, on the same scale as a quantised
+// line: a noise band of energy 2^(n / 2) sounds as loud as one line of amplitude 2^(n / 4)
+// (a value of 1 at scalefactor n + 100), over a stream of long sine windows (an orthogonal
+// transform, so energies carry over). ffmpeg's encoder writes its noise bands near silent,
+// so its files do not check the scale.
+TEST(Aac, NoiseBandsCarryTheEnergyTheirScalefactorSays) {
+  const aac_tables::Codebook& cb1 = aac_tables::kCodebooks[1];
+  // 24 frames at 44.1 kHz of one SCE: bands 0-9 zero, band 10 (lines 40-47) noise of energy
+  // `n` or a line of value 1 at scalefactor n + 100 (the global gain).
+  auto stream = [&](int n, bool noise) {
+    Bytes s;
+    for (int f = 0; f < 24; ++f) {
+      BitWriter w;
+      const int gain = noise ? 180 : n + 100;
+      w.put(0, 3), w.put(0, 4), w.put(uint64_t(gain), 8);
+      w.put(0, 1), w.put(0, 2), w.put(0, 1);  // long window, sine shape
+      w.put(11, 6), w.put(0, 1);              // max_sfb 11, no prediction
+      w.put(0, 4), w.put(10, 5);              // bands 0-9: the zero codebook
+      w.put(noise ? 13 : 1, 4), w.put(1, 5);  // band 10: noise, or codebook 1
+      if (noise)
+        w.put(uint64_t(n - (gain - 90) + 256), 9);  // the first noise energy: 9 bits, offset 256
+      else
+        w.put(0, 1);  // scalefactor difference 0
+      w.put(0, 3);    // no pulse, TNS or gain control
+      if (!noise) {
+        w.put(cb1.codes[2 * 27 + 9 + 3 + 1], cb1.bits[2 * 27 + 9 + 3 + 1]);  // (1, 0, 0, 0)
+        w.put(cb1.codes[27 + 9 + 3 + 1], cb1.bits[27 + 9 + 3 + 1]);          // (0, 0, 0, 0)
+      }
+      w.put(7, 3);
+      const Bytes frame = adts(w.bytes, 4, 1);
+      s.insert(s.end(), frame.begin(), frame.end());
+    }
+    return decode_aac(s, "x").samples;
+  };
+  auto energy = [](const std::vector<float>& x) {
+    double e = 0;
+    for (float v : x) e += double(v) * v;
+    return e;
+  };
+  for (int n : {60, 80}) {
+    const std::vector<float> noise = stream(n, true), line = stream(n, false);
+    ASSERT_EQ(noise.size(), line.size());
+    EXPECT_GT(energy(line), 0.0);
+    EXPECT_NEAR(energy(noise) / energy(line), 1.0, 0.05) << "noise energy " << n;
+  }
+  // Four steps of the noise energy are a factor 4 in energy (2^(4 / 2)).
+  EXPECT_NEAR(energy(stream(84, true)) / energy(stream(80, true)), 4.0, 0.2);
+}
