@@ -1,7 +1,8 @@
 // FFTW plans shared by the CPU front-end (dsp/features.cpp), the room convolution
-// (dsp/room.cpp) and the MDCTs of the AAC decoder (dsp/aac.cpp) and lossy coding (dsp/lossy.cpp). FFTW's planner is not thread-safe, so plans are made once per size under a
-// lock; executing them concurrently with the new-array interface (fftw_execute_dft_r2c/c2r)
-// on buffers from fftw_alloc_* is safe.
+// (dsp/room.cpp) and the MDCTs of the AAC decoder (dsp/aac.cpp) and of lossy coding
+// (dsp/lossy.cpp). FFTW's planner is not thread-safe, so plans are made once per size under a
+// lock; executing them concurrently with the new-array interface is safe
+// (fftw_execute_dft_r2c/c2r on buffers from fftw_alloc_*, fftw_execute_r2r on any).
 #pragma once
 #include <fftw3.h>
 

@@ -5,8 +5,8 @@
 #include <cstdio>
 
 #include "dsp/filter.h"
-#include "dsp/resample.h"
 #include "dsp/lossy.h"
+#include "dsp/resample.h"
 #include "dsp/room.h"
 #include "dsp/wav.h"
 #include "engine/error.h"
