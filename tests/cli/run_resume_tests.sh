@@ -108,6 +108,11 @@ python3 -c "import json,sys; j=json.load(open(sys.argv[1])); j['recipe']['train'
   "$work/part/run.json" "$work/olddefaults/run.json"
 expect_fail resume-other-recipe "$work/olddefaults/run.json: this training started with another recipe than the same flags make with this duet \\(train.overdrive: 0.0 then, 0.3 now: .*train it again without --resume" "$duet" train --resume "$work/olddefaults"
 check resume-other-recipe-kept test -s "$work/olddefaults/resume.safetensors"
+# Likewise a training started before audio:duet put clicks in 30% of its clips (no clicks in its recipe).
+mkdir -p "$work/noclicks" && cp "$work/part/resume.safetensors" "$work/noclicks/"
+python3 -c "import json,sys; j=json.load(open(sys.argv[1])); del j['recipe']['train']['clicks']; json.dump(j,open(sys.argv[2],'w'))" \
+  "$work/part/run.json" "$work/noclicks/run.json"
+expect_fail resume-before-clicks "$work/noclicks/run.json: this training started with another recipe than the same flags make with this duet \\(train.clicks: absent then, 0.3 now: " "$duet" train --resume "$work/noclicks"
 python3 -c "import json,sys; j=json.load(open(sys.argv[1])); del j['recipe']; json.dump(j,open(sys.argv[2],'w'))" \
   "$work/part/run.json" "$work/norecipe/run.json"
 expect_ok resume-no-recipe "$duet" train --resume "$work/norecipe"
