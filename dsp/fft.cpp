@@ -1,5 +1,6 @@
 #include "dsp/fft.h"
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <vector>
@@ -48,29 +49,38 @@ fftw_plan dct4_plan(int n) {
   return p;
 }
 
+// Per-thread room for a transform's m inputs and m outputs: decoding and the training's data
+// path call the MDCTs once per frame, so they reuse it instead of allocating each time.
+static double* dct4_scratch(int m) {
+  thread_local std::vector<double> scratch;
+  if (scratch.size() < size_t(2 * m)) scratch.resize(size_t(2 * m));
+  return scratch.data();
+}
+
 void mdct_frame(const double* z, int m, double* x) {
   // Fold the 2m samples into the m inputs of a DCT-IV (the MDCT's time-domain aliasing).
-  std::vector<double> u(size_t(m) * 2);
-  double* v = u.data() + m;
+  double* u = dct4_scratch(m);
+  double* v = u + m;
   for (int j = 0; j < m / 2; ++j) v[j] = -z[3 * m / 2 - 1 - j] - z[3 * m / 2 + j];
   for (int j = m / 2; j < m; ++j) v[j] = z[j - m / 2] - z[3 * m / 2 - 1 - j];
-  fftw_execute_r2r(dct4_plan(m), v, u.data());  // 2 sum_j v[j] cos(pi / m (j + 1/2)(k + 1/2))
-  for (int k = 0; k < m; ++k) x[k] = 0.5 * u[size_t(k)];
+  fftw_execute_r2r(dct4_plan(m), v, u);  // 2 sum_j v[j] cos(pi / m (j + 1/2)(k + 1/2))
+  for (int k = 0; k < m; ++k) x[k] = 0.5 * u[k];
 }
 
 void imdct_frame(const double* x, int m, double* out) {
-  std::vector<double> in(x, x + m);
-  std::vector<double> u(static_cast<size_t>(m));
-  fftw_execute_r2r(dct4_plan(m), in.data(), u.data());  // 2 sum_k X[k] cos(pi / m (j + 1/2)(k + 1/2))
+  double* in = dct4_scratch(m);
+  double* u = in + m;
+  std::copy(x, x + m, in);
+  fftw_execute_r2r(dct4_plan(m), in, u);  // 2 sum_k X[k] cos(pi / m (j + 1/2)(k + 1/2))
   const double scale = 0.5 / m;
   for (int i = 0; i < 2 * m; ++i) {
     double v;
     if (i < m / 2)
-      v = u[size_t(i + m / 2)];
+      v = u[i + m / 2];
     else if (i < 3 * m / 2)
-      v = -u[size_t(3 * m / 2 - 1 - i)];
+      v = -u[3 * m / 2 - 1 - i];
     else
-      v = -u[size_t(i - 3 * m / 2)];
+      v = -u[i - 3 * m / 2];
     out[i] = v * scale;
   }
 }

@@ -52,6 +52,15 @@ models::AudioAugment augmentation_without_draws() {
   return a;
 }
 
+// The training features of clips 0-3 of `set` with every random step off but what `turn_on`
+// sets in the augmentation, from the same generator each call.
+std::vector<float> features_with(models::AudioSet& set, const std::function<void(models::AudioAugment&)>& turn_on) {
+  models::AudioAugment a = augmentation_without_draws();
+  turn_on(a);
+  Rng rng(3);
+  return set.batch({0, 1, 2, 3}, a, rng, Device::cpu).to_vector<float>();
+}
+
 double largest_difference(const std::vector<float>& a, const std::vector<float>& b) {
   EXPECT_EQ(a.size(), b.size());
   double d = 0;
@@ -2439,12 +2448,7 @@ TEST(Audio, WithClickAddsABurstNearTheWord) {
 TEST(Audio, ClickAugmentationReachesTheFeaturesAndIsAudioDuetsDefault) {
   TinySpeakerSplit tiny;
   models::AudioSet set(tiny.ds, {0, 1, 2, 3}, models::audio_recipe("duet"));
-  auto features = [&](double prob) {
-    models::AudioAugment a = augmentation_without_draws();
-    a.click_prob = prob;
-    Rng rng(3);
-    return set.batch({0, 1, 2, 3}, a, rng, Device::cpu).to_vector<float>();
-  };
+  auto features = [&](double prob) { return features_with(set, [&](models::AudioAugment& a) { a.click_prob = prob; }); };
   const std::vector<float> plain = features(0);
   EXPECT_EQ(largest_difference(features(0), plain), 0.0);
   EXPECT_GT(largest_difference(features(1), plain), 0.5);
@@ -2465,10 +2469,9 @@ TEST(Audio, LossyCodingAugmentationReachesTheFeatures) {
   TinySpeakerSplit tiny;
   models::AudioSet set(tiny.ds, {0, 1, 2, 3}, models::audio_recipe("duet"));
   auto features = [&](double prob, double snr_min, double snr_max) {
-    models::AudioAugment a = augmentation_without_draws();
-    a.lossy_prob = prob, a.lossy_snr_min_db = snr_min, a.lossy_snr_max_db = snr_max;
-    Rng rng(3);
-    return set.batch({0, 1, 2, 3}, a, rng, Device::cpu).to_vector<float>();
+    return features_with(set, [&](models::AudioAugment& a) {
+      a.lossy_prob = prob, a.lossy_snr_min_db = snr_min, a.lossy_snr_max_db = snr_max;
+    });
   };
   const std::vector<float> plain = features(0, 0, 15);
   const double coarse = largest_difference(features(1, 0, 15), plain);
@@ -2625,10 +2628,7 @@ TEST(Audio, OverdriveAugmentationReachesTheFeatures) {
   TinySpeakerSplit tiny;
   models::AudioSet set(tiny.ds, {0, 1, 2, 3}, models::audio_recipe("duet"));
   auto features = [&](double prob, double max_db) {
-    models::AudioAugment a = augmentation_without_draws();
-    a.overdrive_prob = prob, a.overdrive_max_db = max_db;
-    Rng rng(3);
-    return set.batch({0, 1, 2, 3}, a, rng, Device::cpu).to_vector<float>();
+    return features_with(set, [&](models::AudioAugment& a) { a.overdrive_prob = prob, a.overdrive_max_db = max_db; });
   };
   const std::vector<float> plain = features(0, 24);
   EXPECT_LT(largest_difference(features(1, 0), plain), 1e-3);   // scaled only
