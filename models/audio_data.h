@@ -91,7 +91,8 @@ struct AudioAugment {
   // (dsp::lossy_coded): frames of lossy_hop_min_s to lossy_hop_max_s (log-uniform; MP3's
   // granule is 72 ms at 8 kHz, AAC's frame 128 ms), every band left lossy_snr_min_db to
   // lossy_snr_max_db above its quantisation noise, nothing above a cut-off drawn from
-  // lossy_cutoff_min_hz to the Nyquist frequency. After the clicks, before the gain and the noise.
+  // lossy_cutoff_min_hz to the Nyquist frequency. Drawn after the clicks; the whole window is
+  // coded last, its noise included (a noisy recording saved at a low bitrate).
   double lossy_prob = 0, lossy_hop_min_s = 0.016, lossy_hop_max_s = 0.128;
   double lossy_snr_min_db = 0, lossy_snr_max_db = 15, lossy_cutoff_min_hz = 2500;
   // Vocal-tract length perturbation: each clip's spectrum warped along the frequency axis by

@@ -265,7 +265,12 @@ nlohmann::json train_config(const RunSpec& r, const models::Task& task) {
     // Written when in use only, as vtlp: with --clicks 0 the recipe is that of a training
     // started before --clicks existed.
     if (a->click_share() > 0) t["clicks"] = a->click_share();
-    if (a->lossy_share() > 0) t["lossy"] = a->lossy_share();  // likewise, before --lossy
+    if (a->lossy_share() > 0) {
+      t["lossy"] = a->lossy_share();  // likewise, before --lossy
+      // The coder hears the noise too: a --lossy training started when it coded the clean clip
+      // (no lossy_after_noise in its recipe) is not resumed with this duet's.
+      t["lossy_after_noise"] = true;
+    }
     // Written when in use only (absent means none): the recipe of a training started before
     // --vtlp existed still matches its flags on --resume.
     if (a->warps()) t["vtlp"] = {a->warp_range().first, a->warp_range().second};

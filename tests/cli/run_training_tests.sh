@@ -567,7 +567,7 @@ open('$work/7_theo_3_ffmpeg.wav', 'wb').write(b'RIFF' + struct.pack('<I', 36 + l
   check_json audio-clicks-config "j['train']['clicks'] == 0.5" "$work/aud_ch/config.json"
   check_json audio-default-clicks "j['train']['clicks'] == 0.3" "$work/aud/config.json"
   check train-audio-lossy-line grep -q "lossy coding: 40% of the training clips heard as a low-bitrate coder returns them" "$work/out"
-  check_json audio-lossy-config "j['train']['lossy'] == 0.4" "$work/aud_ch/config.json"
+  check_json audio-lossy-config "j['train']['lossy'] == 0.4 and j['train']['lossy_after_noise'] is True" "$work/aud_ch/config.json"
   check_json audio-default-no-lossy "'lossy' not in j['train']" "$work/aud/config.json"
   check_json audio-channels-config "j['channels'] == [8, 16]" "$work/aud_ch/config.json"
   check_json audio-default-channels "j['channels'] == [16, 32, 64, 64]" "$work/aud/config.json"

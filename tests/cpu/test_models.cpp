@@ -2487,6 +2487,35 @@ TEST(Audio, LossyCodingAugmentationReachesTheFeatures) {
   EXPECT_THROW(t.set_lossy_share(-0.1), Error);
 }
 
+// The coder hears the window with its noise, as a noisy recording saved at a low bitrate: the
+// band above a clip's cut-off is empty in the features, noise included (noise added after the
+// coding, as before, filled it to the level it has without coding).
+TEST(Audio, LossyCodingCodesTheNoisyWindow) {
+  TinySpeakerSplit tiny;
+  models::AudioRecipe r = models::audio_recipe("duet");
+  r.standardize = r.band_norm = false;  // the features in dB
+  models::AudioSet set(tiny.ds, {0, 1, 2, 3}, r);
+  auto features = [&](double lossy) {
+    return features_with(set, [&](models::AudioAugment& a) {
+      a.noise_prob = 1, a.snr_min_db = a.snr_max_db = 0;
+      a.lossy_prob = lossy, a.lossy_snr_min_db = a.lossy_snr_max_db = 20;
+    });
+  };
+  const std::vector<float> noisy = features(0), coded = features(1);
+  const int64_t bins = r.frontend.bins(), frames = int64_t(noisy.size()) / (4 * bins);
+  // The mean level of the top mel band (around 3.9 kHz) in clip b, in dB.
+  auto top_band = [&](const std::vector<float>& f, int b) {
+    double sum = 0;
+    for (int64_t t = 0; t < frames; ++t) sum += f[size_t((b * bins + bins - 1) * frames + t)];
+    return sum / double(frames);
+  };
+  double largest_drop = 0;
+  for (int b = 0; b < 4; ++b) largest_drop = std::max(largest_drop, top_band(noisy, b) - top_band(coded, b));
+  // Each clip's cut-off is drawn from 2.5 kHz to the Nyquist frequency: with these draws at
+  // least one of the four lies below the top band.
+  EXPECT_GT(largest_drop, 30.0);
+}
+
 // --highpass: the recipe's cut-off filters every clip before trimming (a DC offset and a
 // 50 Hz hum under a word are gone from the clip the network hears), travels with the model,
 // and folders from before it existed do not filter.
