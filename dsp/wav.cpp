@@ -9,6 +9,7 @@
 #include "dsp/aac.h"
 #include "dsp/flac.h"
 #include "dsp/mp3.h"
+#include "dsp/vorbis.h"
 #include "engine/error.h"
 
 namespace duet::dsp {
@@ -247,6 +248,7 @@ Audio decode_audio(const std::vector<uint8_t>& bytes, const std::string& name, W
   if (is_flac(bytes)) return decode_flac(bytes, name, info);
   if (is_mpeg_audio(bytes)) return decode_mp3(bytes, name, info);
   if (is_aac(bytes)) return decode_aac(bytes, name, info);
+  if (is_ogg(bytes)) return decode_vorbis(bytes, name, info);
   return decode_wav(bytes, name, info);
 }
 

@@ -7,7 +7,7 @@ set -euo pipefail
 
 debs=(cmake ninja-build g++ pkg-config zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev
       libfftw3-dev libstb-dev nlohmann-json3-dev libopenblas-dev python3 python3-pip fonts-dejavu-core
-      espeak-ng flite flac lame mpg123 ffmpeg)
+      espeak-ng flite flac lame mpg123 ffmpeg vorbis-tools)
 missing=()
 for p in "${debs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
