@@ -68,6 +68,7 @@ struct Codebook {
       in.read(1);
       return in.end() ? -1 : single;
     }
+    if (tree.empty()) return -1;  // a book with no used entries holds no code
     int32_t node = 0;
     for (;;) {
       const uint32_t b = in.read(1);
@@ -150,6 +151,10 @@ Codebook read_codebook(Bits& in) {
       int32_t node = 0;
       for (int i = 0; i < length; ++i) {
         const size_t slot = size_t(2 * node) + ((codes[size_t(e)] >> (31 - i)) & 1);
+        // The rule above gives a prefix code; should a code ever be another's prefix, the book
+        // is refused rather than a leaf taken for a node.
+        if (c.tree[slot] < 0 || (i == length - 1 && c.tree[slot] != 0))
+          throw Damaged{"a codebook whose codes are not a prefix code"};
         if (i == length - 1) {
           c.tree[slot] = ~e;
         } else {
@@ -794,10 +799,10 @@ Audio decode_vorbis(const std::vector<uint8_t>& b, const std::string& name, WavI
   if (!chosen) {
     DUET_CHECK(any_first_page, name, ": an Ogg file without a stream's first page");
     DUET_CHECK(!first_codec.empty(), name, ": an Ogg file of a codec duet does not know (not Vorbis, Opus, FLAC or "
-               "Speex); duet reads Ogg Vorbis, WAV, FLAC, MP3 and AAC (M4A) recordings (convert it first, e.g. "
+               "Speex); duet reads WAV, FLAC, MP3, AAC (M4A) and Ogg Vorbis recordings (convert it first, e.g. "
                "ffmpeg -i FILE -ac 1 FILE.wav)");
     throw Error(name + ": an Ogg " + first_codec + " " + (first_codec == "Theora" ? "video" : "recording") +
-                "; duet reads Ogg Vorbis, WAV, FLAC, MP3 and AAC (M4A) recordings (convert it first, e.g. ffmpeg -i "
+                "; duet reads WAV, FLAC, MP3, AAC (M4A) and Ogg Vorbis recordings (convert it first, e.g. ffmpeg -i "
                 "FILE -ac 1 FILE.wav)");
   }
   DUET_CHECK(packets.size() >= 3, name, ": an Ogg Vorbis file without its three headers (", packets.size(),

@@ -7,11 +7,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <numbers>
 #include <random>
 #include <string>
 #include <vector>
@@ -226,6 +228,221 @@ TEST(Vorbis, SilentStreamsTakeTheirLengthFromBlocksAndGranules) {
   EXPECT_EQ(info.encoding, "Vorbis (Ogg)");
 }
 
+// A stream with sound, built bit by bit and decoded here by the specification's formulas as
+// they read, to check what the encoders never write (residue format 0, residue vectors that
+// start past bin 0, lookup type 1 with sequence_p, an ordered codebook, coupled channels coded
+// in format 1 when one of them is silent, a stream that starts part-way) and the IMDCT, windows
+// and overlap on their own. Blocks of 128 (both sizes); the floor a constant line at step
+// 2 * 127; residue partitions of 4 bins, classification 1 coded with one book in pass 0.
+struct ToneStream {
+  int channels = 1, residue_type = 1, book = 1;  // book 1: lookup type 2; book 2: lookup type 1, sequence_p
+  int begin = 8, partitions = 3;
+  bool coupled = false;
+  std::vector<bool> used = {true, true};  // each channel's floor
+};
+
+constexpr int kToneN = 128, kToneHalf = 64, kToneY = 127;
+
+// A packed codebook float: mantissa * 2^(exponent - 788).
+uint32_t float32_pack(int mantissa, int exponent) { return uint32_t(exponent) << 21 | uint32_t(mantissa); }
+
+Bytes tone_identification(int channels) {
+  Stream s;
+  s.channels = channels, s.short_exp = s.long_exp = 7;
+  return identification(s);
+}
+
+Bytes tone_setup(const ToneStream& t) {
+  LsbWriter w;
+  w.put(5, 8), w.text("vorbis");
+  w.put(2, 8);  // three codebooks
+  // 0: the classbook, 1 dimension, 2 entries of length 1.
+  w.put(0x564342, 24), w.put(1, 16), w.put(2, 24), w.put(0, 1), w.put(0, 1), w.put(0, 5), w.put(0, 5), w.put(0, 4);
+  // 1: 2 dimensions, 4 entries, lengths ordered: one of 1, one of 2, two of 3 (codes 0, 10, 110,
+  // 111); lookup type 2, minimum 0, delta 1, 2-bit values: (0, 0), (1, 0), (0, 1), (2, 3).
+  w.put(0x564342, 24), w.put(2, 16), w.put(4, 24), w.put(1, 1), w.put(0, 5), w.put(1, 3), w.put(1, 2), w.put(2, 2);
+  w.put(2, 4), w.put(float32_pack(0, 0), 32), w.put(float32_pack(1, 788), 32), w.put(1, 4), w.put(0, 1);
+  for (int v : {0, 0, 1, 0, 0, 1, 2, 3}) w.put(uint64_t(v), 2);
+  // 2: 2 dimensions, 4 entries, sparse lengths (all 2); lookup type 1 (2 values a dimension: 1
+  // and 3), minimum -1, delta 1, sequence_p: entry e is (m[e % 2] - 1, m[e / 2] - 1 + the first).
+  w.put(0x564342, 24), w.put(2, 16), w.put(4, 24), w.put(0, 1), w.put(1, 1);
+  for (int e = 0; e < 4; ++e) w.put(1, 1), w.put(1, 5);
+  w.put(1, 4), w.put(float32_pack(1, 788) | 0x80000000u, 32), w.put(float32_pack(1, 788), 32), w.put(1, 4), w.put(1, 1);
+  w.put(1, 2), w.put(3, 2);
+  w.put(0, 6), w.put(0, 16);                   // one time-domain transform
+  w.put(0, 6), w.put(1, 16);                   // one floor, type 1:
+  w.put(0, 5), w.put(1, 2), w.put(6, 4);       // no partitions, multiplier 2, 6 range bits
+  w.put(0, 6), w.put(uint64_t(t.residue_type), 16);
+  w.put(uint64_t(t.begin), 24), w.put(uint64_t(t.begin + 4 * t.partitions), 24), w.put(3, 24);
+  w.put(1, 6), w.put(0, 8);                    // 2 classifications, classbook 0
+  w.put(0, 3), w.put(0, 1), w.put(1, 3), w.put(0, 1);  // class 0: no books; class 1: pass 0
+  w.put(uint64_t(t.book), 8);
+  w.put(0, 6), w.put(0, 16), w.put(0, 1);
+  if (t.coupled)
+    w.put(1, 1), w.put(0, 8), w.put(0, 1), w.put(1, 1);
+  else
+    w.put(0, 1);
+  w.put(0, 2), w.put(0, 8), w.put(0, 8), w.put(0, 8);
+  w.put(0, 6), w.put(0, 1), w.put(0, 16), w.put(0, 16), w.put(0, 8);  // one mode: short, mapping 0
+  w.put(1, 1);
+  return w.bytes;
+}
+
+// The value vectors of books 1 and 2, as the setup above defines them.
+std::array<float, 2> tone_vector(int book, int e) {
+  static const float kBook1[4][2] = {{0, 0}, {1, 0}, {0, 1}, {2, 3}};
+  if (book == 1) return {kBook1[e][0], kBook1[e][1]};
+  const float m[2] = {1, 3};
+  const float first = m[e % 2] - 1;
+  return {first, m[e / 2] - 1 + first};
+}
+
+// One audio packet with random classifications and entries, and the residue vectors (before
+// coupling) that the specification says it codes.
+Bytes tone_packet(const ToneStream& t, std::mt19937& rng, std::vector<std::vector<double>>& residue) {
+  LsbWriter w;
+  w.put(0, 1);
+  for (int c = 0; c < t.channels; ++c) {
+    if (t.used[size_t(c)])
+      w.put(1, 1), w.put(kToneY, 7), w.put(kToneY, 7);
+    else
+      w.put(0, 1);
+  }
+  residue.assign(size_t(t.channels), std::vector<double>(kToneHalf, 0.0));
+  // Which vectors are coded: a channel whose floor is used, and both of a coupled pair when
+  // either is; format 2 codes one vector of the channels interleaved.
+  std::vector<bool> coded(t.used.begin(), t.used.begin() + t.channels);
+  if (t.coupled && (coded[0] || coded[1])) coded[0] = coded[1] = true;
+  const int vectors = t.residue_type == 2 ? 1 : t.channels;
+  const size_t length = size_t(kToneHalf * (t.residue_type == 2 ? t.channels : 1));
+  std::vector<std::vector<double>> v(size_t(vectors), std::vector<double>(length, 0.0));
+  std::vector<bool> decode(size_t(vectors), true);
+  if (t.residue_type != 2)
+    for (int c = 0; c < vectors; ++c) decode[size_t(c)] = coded[size_t(c)];
+  for (int p = 0; p < t.partitions; ++p) {
+    std::vector<int> classes(size_t(vectors), 0);
+    for (int c = 0; c < vectors; ++c)
+      if (decode[size_t(c)]) w.put(uint64_t(classes[size_t(c)] = int(rng() % 2)), 1);
+    for (int c = 0; c < vectors; ++c) {
+      if (!decode[size_t(c)] || classes[size_t(c)] == 0) continue;
+      const int at = t.begin + 4 * p;
+      for (int i = 0; i < 2; ++i) {
+        const int e = int(rng() % 4);
+        // The codeword, its first bit first: book 1's 0, 10, 110, 111; book 2's 00, 01, 10, 11.
+        static const int kCodes[2][4][2] = {{{0, 1}, {2, 2}, {6, 3}, {7, 3}}, {{0, 2}, {1, 2}, {2, 2}, {3, 2}}};
+        const auto [code, bits] = kCodes[t.book - 1][e];
+        for (int b = bits - 1; b >= 0; --b) w.put(uint64_t((code >> b) & 1), 1);
+        const std::array<float, 2> x = tone_vector(t.book, e);
+        for (int j = 0; j < 2; ++j)
+          v[size_t(c)][size_t(at + (t.residue_type == 0 ? i + 2 * j : 2 * i + j))] += x[size_t(j)];
+      }
+    }
+  }
+  for (int c = 0; c < t.channels; ++c)
+    for (int k = 0; k < kToneHalf; ++k)
+      residue[size_t(c)][size_t(k)] =
+          t.residue_type == 2 ? v[0][size_t(k * t.channels + c)] : v[size_t(c)][size_t(k)];
+  return w.bytes;
+}
+
+// What the blocks of tone_packet decode to, by the specification's formulas: inverse coupling,
+// the floor, the IMDCT as a direct sum, the window, and the overlap of block halves; channels
+// averaged.
+std::vector<double> tone_reference(const ToneStream& t, std::vector<std::vector<std::vector<double>>> blocks) {
+  const double floor = std::pow(10.0, (2 * kToneY - 255) * (140.0 / 256.0) / 20.0);
+  std::vector<double> out, previous(kToneHalf, 0.0);
+  for (size_t b = 0; b < blocks.size(); ++b) {
+    std::vector<std::vector<double>>& r = blocks[b];
+    if (t.coupled)
+      for (int k = 0; k < kToneHalf; ++k) {
+        const double m = r[0][size_t(k)], a = r[1][size_t(k)];
+        double new_m, new_a;
+        if (m > 0) {
+          if (a > 0) new_m = m, new_a = m - a;
+          else new_a = m, new_m = m + a;
+        } else {
+          if (a > 0) new_m = m, new_a = m + a;
+          else new_a = m, new_m = m - a;
+        }
+        r[0][size_t(k)] = new_m, r[1][size_t(k)] = new_a;
+      }
+    std::vector<double> block(kToneN, 0.0);
+    for (int c = 0; c < t.channels; ++c) {
+      if (!t.used[size_t(c)]) continue;
+      for (int i = 0; i < kToneN; ++i) {
+        double y = 0;
+        for (int k = 0; k < kToneHalf; ++k)
+          y += r[size_t(c)][size_t(k)] * floor *
+               std::cos(2 * std::numbers::pi / kToneN * (i + 0.5 + kToneN / 4.0) * (k + 0.5));
+        const double rise = std::sin(std::numbers::pi / 2 * (i % kToneHalf + 0.5) / kToneHalf +
+                                     (i < kToneHalf ? 0 : std::numbers::pi / 2));
+        block[size_t(i)] += y * std::sin(std::numbers::pi / 2 * rise * rise) / t.channels;
+      }
+    }
+    if (b > 0)
+      for (int i = 0; i < kToneHalf; ++i) out.push_back(previous[size_t(i)] + block[size_t(i)]);
+    previous.assign(block.begin() + kToneHalf, block.end());
+  }
+  return out;
+}
+
+TEST(Vorbis, BlocksWithSoundDecodeAsTheSpecificationSays) {
+  const auto check = [](const ToneStream& t, const std::string& what) {
+    std::mt19937 rng{uint32_t(what.size())};
+    std::vector<Bytes> audio;
+    std::vector<std::vector<std::vector<double>>> residues;
+    for (int b = 0; b < 6; ++b) {
+      residues.emplace_back();
+      audio.push_back(tone_packet(t, rng, residues.back()));
+    }
+    const std::vector<double> want = tone_reference(t, residues);
+    ASSERT_EQ(want.size(), size_t(5 * kToneHalf)) << what;
+    const Bytes headers = cat({page({tone_identification(t.channels)}, 0, 0, kFirst),
+                               page({comment(), tone_setup(t)}, 0, 1, 0)});
+    // All six blocks on one page; then on two pages whose granule positions say the stream
+    // starts 24 samples into the first block's output (a stream cut from a longer one).
+    for (bool cut : {false, true}) {
+      const Bytes b =
+          cut ? cat({headers, page({audio.begin(), audio.begin() + 3}, 2 * kToneHalf - 24, 2, 0),
+                     page({audio.begin() + 3, audio.end()}, 5 * kToneHalf - 24, 3, kLast)})
+              : cat({headers, page(audio, 5 * kToneHalf, 2, kLast)});
+      WavInfo info;
+      const Audio a = decode_vorbis(b, "x.ogg", &info);
+      const size_t skip = cut ? 24 : 0;
+      ASSERT_EQ(a.samples.size(), want.size() - skip) << what << (cut ? ", cut" : "");
+      double worst = 0, peak = 0;
+      for (size_t i = 0; i < a.samples.size(); ++i) {
+        worst = std::max(worst, std::abs(a.samples[i] - want[i + skip]));
+        peak = std::max(peak, std::abs(want[i + skip]));
+      }
+      EXPECT_GT(peak, 1.0) << what;
+      EXPECT_LT(worst, 1e-5 * peak) << what << (cut ? ", cut" : "");
+      EXPECT_EQ(info.channels, t.channels) << what;
+    }
+  };
+  ToneStream t;
+  for (int type : {0, 1}) {
+    t.residue_type = type;
+    for (int book : {1, 2}) {
+      t.book = book;
+      check(t, "mono, residue " + std::to_string(type) + ", book " + std::to_string(book));
+    }
+  }
+  t.channels = 2, t.coupled = true, t.book = 2;
+  t.residue_type = 1;
+  check(t, "coupled, residue 1");
+  t.used = {true, false};
+  check(t, "coupled, residue 1, second channel silent");
+  t.used = {false, true};
+  check(t, "coupled, residue 1, first channel silent");
+  t.residue_type = 2, t.partitions = 20, t.used = {true, true};
+  check(t, "coupled, residue 2");
+  t.used = {true, false};
+  check(t, "coupled, residue 2, second channel silent");
+  t.coupled = false, t.residue_type = 0, t.partitions = 3;
+  check(t, "two channels apart, residue 0, second silent");
+}
+
 TEST(Vorbis, HeadersThatBreakTheSpecificationAreRefused) {
   const auto with = [](auto change) {
     Stream s;
@@ -233,13 +450,15 @@ TEST(Vorbis, HeadersThatBreakTheSpecificationAreRefused) {
     return error_of(file(s, {{packets(kShape, s.channels), kShapeSamples}}));
   };
   EXPECT_EQ(with([](Stream&) {}), "");
-  EXPECT_TRUE(holds(with([](Stream& s) { s.version = 1; }), "x.ogg: Vorbis identification header: Vorbis version 1 (0 expected)"));
+  EXPECT_TRUE(holds(with([](Stream& s) { s.version = 1; }),
+                    "x.ogg: Vorbis identification header: Vorbis version 1 (0 expected)"));
   EXPECT_TRUE(holds(with([](Stream& s) { s.channels = 0; }), "identification header: 0 channels"));
   EXPECT_TRUE(holds(with([](Stream& s) { s.rate = 500; }), "a sample rate of 500 Hz"));
   EXPECT_TRUE(holds(with([](Stream& s) { s.short_exp = 5; }), "block sizes 2^5 and 2^8"));
   EXPECT_TRUE(holds(with([](Stream& s) { s.short_exp = 9; }), "block sizes 2^9 and 2^8"));
   EXPECT_TRUE(holds(with([](Stream& s) { s.long_exp = 14; }), "block sizes 2^6 and 2^14"));
-  EXPECT_TRUE(holds(with([](Stream& s) { s.sync = 0x564343; }), "x.ogg: Vorbis setup header: a codebook without its sync pattern"));
+  EXPECT_TRUE(holds(with([](Stream& s) { s.sync = 0x564343; }),
+                    "x.ogg: Vorbis setup header: a codebook without its sync pattern"));
   const std::string floor0 = with([](Stream& s) { s.floor_type = 0; });
   EXPECT_TRUE(holds(floor0, "setup header: floor type 0"));
   EXPECT_TRUE(holds(floor0, "ffmpeg -i FILE -ac 1 FILE.wav"));
@@ -251,9 +470,11 @@ TEST(Vorbis, HeadersThatBreakTheSpecificationAreRefused) {
   const Stream s;
   Bytes bad_comment = comment();
   bad_comment[0] = 4;
-  EXPECT_TRUE(holds(error_of(cat({page({identification(s)}, 0, 0, kFirst), page({bad_comment, setup(s)}, 0, 1, 0),
-                            page(packets(kShape, 1), kShapeSamples, 2, kLast)})), "x.ogg: Vorbis comment header: not the comment header where it should be"));
-  EXPECT_TRUE(holds(error_of(cat({page({identification(s)}, 0, 0, kFirst), page({comment()}, 0, 1, kLast)})), "x.ogg: an Ogg Vorbis file without its three headers (2 packets; cut short?)"));
+  EXPECT_EQ(error_of(cat({page({identification(s)}, 0, 0, kFirst), page({bad_comment, setup(s)}, 0, 1, 0),
+                          page(packets(kShape, 1), kShapeSamples, 2, kLast)})),
+            "x.ogg: Vorbis comment header: not the comment header where it should be");
+  EXPECT_EQ(error_of(cat({page({identification(s)}, 0, 0, kFirst), page({comment()}, 0, 1, kLast)})),
+            "x.ogg: an Ogg Vorbis file without its three headers (2 packets; cut short?)");
 }
 
 TEST(Vorbis, OggPagesAreCheckedAndForeignStreamsNamed) {
@@ -303,7 +524,7 @@ TEST(Vorbis, OggPagesAreCheckedAndForeignStreamsNamed) {
   EXPECT_TRUE(is_ogg(opus));
   EXPECT_FALSE(is_ogg(Bytes{'R', 'I', 'F', 'F'}));
   EXPECT_EQ(error_of(cat({opus, page({Bytes(20, 1)}, 960, 1, kLast, 9)})),
-            "x.ogg: an Ogg Opus recording; duet reads Ogg Vorbis, WAV, FLAC, MP3 and AAC (M4A) recordings (convert "
+            "x.ogg: an Ogg Opus recording; duet reads WAV, FLAC, MP3, AAC (M4A) and Ogg Vorbis recordings (convert "
             "it first, e.g. ffmpeg -i FILE -ac 1 FILE.wav)");
   EXPECT_TRUE(holds(error_of(foreign("\x7F" "FLAC\x01\x00")), "x.ogg: an Ogg FLAC recording; duet reads"));
   EXPECT_TRUE(holds(error_of(foreign("Speex   1.2")), "x.ogg: an Ogg Speex recording"));
