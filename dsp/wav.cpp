@@ -155,7 +155,7 @@ std::string audio_format_of(const std::vector<uint8_t>& b) {
 
 Audio decode_wav(const std::vector<uint8_t>& b, const std::string& name, WavInfo* info) {
   if (const std::string other = audio_format_of(b); !other.empty())
-    throw Error(name + ": " + other + ", not a WAV file; duet reads WAV, FLAC, MP3 and AAC (M4A) "
+    throw Error(name + ": " + other + ", not a WAV file; duet reads WAV, FLAC, MP3, AAC (M4A) and Ogg Vorbis "
                 "recordings (convert it first, e.g. ffmpeg -i FILE -ac 1 FILE.wav)");
   DUET_CHECK(b.size() >= 12, name, ": not a WAV file (", b.size(), " bytes, too short for a RIFF header)");
   // RF64 and BW64 are WAV for recordings past 4 GB: the 32-bit sizes are set to 0xFFFFFFFF and
@@ -230,7 +230,8 @@ Audio decode_wav(const std::vector<uint8_t>& b, const std::string& name, WavInfo
 }
 
 static std::vector<uint8_t> read_bytes(const std::string& path) {
-  DUET_CHECK(!std::filesystem::is_directory(path), path, ": is a folder, not a recording (WAV, FLAC, MP3 or M4A)");
+  DUET_CHECK(!std::filesystem::is_directory(path), path,
+             ": is a folder, not a recording (WAV, FLAC, MP3, M4A or Ogg Vorbis)");
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   DUET_CHECK(in, path, ": cannot open");
   const auto size = in.tellg();

@@ -5,8 +5,10 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <map>
 
+#include "dsp/vorbis.h"
 #include "engine/error.h"
 #include "models/audio_data.h"
 
@@ -93,6 +95,16 @@ bool has_extension(const std::filesystem::path& p, std::initializer_list<const c
   return false;
 }
 
+// The codec of an Ogg file's first stream (dsp::ogg_codec on its first bytes): "" when the file
+// cannot be opened or its first page read.
+static std::string ogg_codec_of(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::vector<uint8_t> head(4096);
+  in.read(reinterpret_cast<char*>(head.data()), std::streamsize(head.size()));
+  head.resize(size_t(in.gcount()));
+  return dsp::ogg_codec(head);
+}
+
 std::vector<LabelledInput> labelled_inputs(const std::string& folder, const std::string& kind, const std::string& flag,
                                            bool note) {
   DUET_CHECK(std::filesystem::is_directory(folder), flag, " ", folder, ": not a folder");
@@ -104,8 +116,13 @@ std::vector<LabelledInput> labelled_inputs(const std::string& folder, const std:
   for (const auto& e : std::filesystem::directory_iterator(folder)) {
     if (!e.is_regular_file()) continue;
     const std::filesystem::path p = e.path();
+    // An Ogg file is read when its first stream is Vorbis; Opus (a voice note's usual codec) and
+    // the others are named with their codec. One whose first page cannot be read is read anyway,
+    // so that the reader says what is wrong with it.
+    const std::string codec = kind == "audio" && has_extension(p, {".ogg", ".oga", ".opus"}) ? ogg_codec_of(p) : "";
     const bool ours = kind == "audio"
-                          ? has_extension(p, {".wav", ".flac", ".mp3", ".m4a", ".aac"})
+                          ? has_extension(p, {".wav", ".flac", ".mp3", ".m4a", ".aac"}) ||
+                                (has_extension(p, {".ogg", ".oga", ".opus"}) && (codec.empty() || codec == "Vorbis"))
                           : has_extension(p, {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".pgm", ".ppm", ".tga"});
     if (!ours) {
       ++ignored;
@@ -113,7 +130,7 @@ std::vector<LabelledInput> labelled_inputs(const std::string& folder, const std:
                                                               ".3gp", ".webm", ".caf", ".wma"})
                                          : has_extension(p, {".heic", ".heif", ".webp", ".tif", ".tiff", ".avif",
                                                              ".svg", ".jxl", ".jp2"});
-      if (other) ++foreign[lower_extension(p)];
+      if (other) ++foreign[lower_extension(p) + (codec.empty() ? "" : " (" + codec + ")")];
       continue;
     }
     const std::string name = p.filename().string(), stem = p.stem().string();
@@ -138,7 +155,8 @@ std::vector<LabelledInput> labelled_inputs(const std::string& folder, const std:
   const std::string advice = std::string(foreign.size() == 1 ? "a format" : "formats") + " duet does not read; convert " +
                              (foreign_count == 1 ? "it" : "them") +
                              (kind == "audio" ? " to WAV first (e.g. ffmpeg -i IN -ac 1 OUT.wav)" : " to PNG or JPEG first");
-  DUET_CHECK(!v.empty(), flag, " ", folder, ": no ", kind == "audio" ? ".wav, .flac, .mp3, .m4a or .aac files" : "images (.png, .jpg, ...)",
+  DUET_CHECK(!v.empty(), flag, " ", folder, ": no ",
+             kind == "audio" ? ".wav, .flac, .mp3, .m4a, .aac or .ogg (Vorbis) files" : "images (.png, .jpg, ...)",
              " named like 7_anything",
              !others.empty() ? " (" + others + ": " + advice + ")" : ignored ? " (other files are ignored)" : "");
   if (note && !others.empty())

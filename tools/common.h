@@ -41,10 +41,10 @@ struct LabelledInput {
   std::string path, group;
   int label = -1;
 };
-// The .wav, .flac, .mp3, .m4a and .aac files (kind "audio") or pictures (kind "image") of `folder`, sorted by
-// path; other files are ignored. A file of that kind whose name does not start with its digit,
-// a folder that is not one or holds none are errors naming `flag` (the option that gave the
-// folder). Files in formats duet does not read (.ogg, .opus, .amr, ...; .heic, .webp, .tiff, ...)
+// The .wav, .flac, .mp3, .m4a, .aac and Ogg Vorbis (.ogg, .oga) files (kind "audio") or pictures (kind
+// "image") of `folder`, sorted by path; other files are ignored. A file of that kind whose name does not start
+// with its digit, a folder that is not one or holds none are errors naming `flag` (the option that gave the
+// folder). Files in formats duet does not read (Ogg Opus, .amr, ...; .heic, .webp, .tiff, ...)
 // are counted and named, with how to convert them: in the error when the folder holds nothing
 // else, else (with `note`) in a note on stderr.
 std::vector<LabelledInput> labelled_inputs(const std::string& folder, const std::string& kind, const std::string& flag,

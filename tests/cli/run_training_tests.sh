@@ -357,7 +357,7 @@ PY
   expect_fail eval-test-shift-audio "--test-shift applies to image models, not audio models" "$duet" eval --model-dir "$work/aud" --test-shift 1
   expect_fail predict-test-shift-audio "--test-shift applies to image models, not audio models" "$duet" predict --model-dir "$work/aud" --audio "$shared/fsdd/recordings/7_theo_3.wav" --test-shift 1
   expect_fail predict-audio-bad-wav "not a WAV file" "$duet" predict --model-dir "$work/aud" --audio "$work/junk.png"
-  expect_fail predict-audio-folder "$work/aud: is a folder, not a recording \\(WAV, FLAC, MP3 or M4A\\)" "$duet" predict --model-dir "$work/aud" --audio "$work/aud"
+  expect_fail predict-audio-folder "$work/aud: is a folder, not a recording \\(WAV, FLAC, MP3, M4A or Ogg Vorbis\\)" "$duet" predict --model-dir "$work/aud" --audio "$work/aud"
   # Recordings with no word in them are refused, naming the file: no samples, digital
   # silence, nothing above -80 dBFS (here -84 dBFS).
   expect_fail predict-audio-no-samples "nosamples.wav: the recording holds no samples" "$duet" predict --model-dir "$work/aud" --audio "$work/nosamples.wav"
@@ -518,25 +518,62 @@ open('$work/7_theo_3_ffmpeg.wav', 'wb').write(b'RIFF' + struct.pack('<I', 36 + l
     check predict-m4a-cut-note grep -q "7_cut.m4a: the file is cut short in AAC frame [0-9]*; the frames before it are read" "$work/err"
     ffmpeg -hide_banner -loglevel error -nostdin -y -i "$shared/fsdd/recordings/7_theo_3.wav" -c:a alac "$work/7_alac.m4a"
     expect_fail predict-alac "7_alac.m4a: an MP4 file whose audio is 'alac' \\(Apple Lossless\\), not AAC" "$duet" predict --model-dir "$work/aud" --audio "$work/7_alac.m4a"
+    # Ogg Vorbis: clips through ffmpeg's libvorbis as .ogg and .oga beside a WAV; a clip reads as
+    # ffmpeg's decoder reads it; a file cut short keeps the packets of its whole pages.
+    mkdir -p "$work/mine_vorbis"
+    ffmpeg -hide_banner -loglevel error -nostdin -y -i "$shared/fsdd/recordings/7_theo_3.wav" -c:a libvorbis -q:a 2 "$work/mine_vorbis/7_theo_3.ogg"
+    ffmpeg -hide_banner -loglevel error -nostdin -y -i "$shared/fsdd/recordings/2_jackson_1.wav" -c:a libvorbis -q:a 0 -f ogg "$work/mine_vorbis/2_jackson_1.oga"
+    cp "$shared/fsdd/recordings/2_george_0.wav" "$work/mine_vorbis/"
+    "$duet" eval --model-dir "$work/aud" --inputs "$work/mine_vorbis" --device cpu --json --out "$work/mine_vorbis_out" >"$work/mine_vorbis.json" 2>"$work/err"
+    check_json eval-inputs-vorbis "j['count'] == 3 and sorted(j['per_group_accuracy']) == ['george', 'jackson', 'theo']" "$work/mine_vorbis.json"
+    samples=$("$duet" info "$work/mine_vorbis/7_theo_3.ogg" | sed -n 's/^samples: *\([0-9]*\) per channel/\1/p')
+    ffmpeg -hide_banner -loglevel error -nostdin -y -i "$work/mine_vorbis/7_theo_3.ogg" -f f32le "$work/7_theo_3_vorbis.f32"
+    python3 -c "
+import struct
+d = open('$work/7_theo_3_vorbis.f32', 'rb').read()[:4 * $samples]
+fmt = struct.pack('<HHIIHH', 3, 1, 8000, 32000, 4, 32)
+open('$work/7_theo_3_vorbis.wav', 'wb').write(b'RIFF' + struct.pack('<I', 36 + len(d)) + b'WAVEfmt ' + struct.pack('<I', 16) + fmt + b'data' + struct.pack('<I', len(d)) + d)"
+    "$duet" predict --model-dir "$work/aud" --audio "$work/mine_vorbis/7_theo_3.ogg" --json --device cpu >"$work/apred_ogg.json" 2>"$work/err"
+    "$duet" predict --model-dir "$work/aud" --audio "$work/7_theo_3_vorbis.wav" --json --device cpu >"$work/apred_vorbis_wav.json" 2>"$work/err"
+    check_json predict-ogg-as-ffmpeg "max(abs(p - q) for p, q in zip(j['probabilities'], json.load(open('$work/apred_vorbis_wav.json'))['probabilities'])) < 1e-4" "$work/apred_ogg.json"
+    check info-ogg grep -q "encoding:    Vorbis (Ogg)" <("$duet" info "$work/mine_vorbis/7_theo_3.ogg")
+    ffmpeg -hide_banner -loglevel error -nostdin -y -i "$shared/fsdd/recordings/7_theo_3.wav" -c:a libvorbis -page_duration 100000 "$work/7_pages.ogg"
+    python3 -c "b = open('$work/7_pages.ogg', 'rb').read(); open('$work/7_cut.ogg', 'wb').write(b[:len(b) - 100])"
+    expect_ok predict-ogg-cut "$duet" predict --model-dir "$work/aud" --audio "$work/7_cut.ogg" --device cpu
+    check predict-ogg-cut-note grep -q "7_cut.ogg: the file ends inside Ogg page [0-9]* (byte [0-9]*; cut short?): the packets before it read" "$work/err"
+    python3 -c "b = bytearray(open('$work/7_pages.ogg', 'rb').read()); b[len(b) // 2] ^= 1; open('$work/7_bad.ogg', 'wb').write(bytes(b))"
+    expect_fail predict-ogg-crc "7_bad.ogg: Ogg page [0-9]+ \\(byte [0-9]+\\): its CRC does not match its bytes \\(damaged\\)" "$duet" predict --model-dir "$work/aud" --audio "$work/7_bad.ogg"
   elif [ -n "${CI:-}" ]; then
     echo "FAIL aac: ffmpeg is not installed (tools/setup.sh installs it)"; failures=$((failures + 1))
   else
-    echo "skip: ffmpeg not installed; the AAC checks need it (tools/setup.sh installs it)"
+    echo "skip: ffmpeg not installed; the AAC and Ogg Vorbis checks need it (tools/setup.sh installs it)"
   fi
   cp "$work/junk.png" "$work/mine_badwav/4_junk.wav"
   expect_fail eval-inputs-bad-wav "4_junk.wav: not a WAV file" "$duet" eval --model-dir "$work/aud" --inputs "$work/mine_badwav" --device cpu
-  expect_fail eval-inputs-no-wav "no .wav, .flac, .mp3, .m4a or .aac files" "$duet" eval --model-dir "$work/aud" --inputs "$work/pics"
-  # An Ogg file and an AMR file (a phone's voice codec): named, with how to convert them, whether
-  # given alone or left out of a folder beside WAV files.
+  expect_fail eval-inputs-no-wav "no .wav, .flac, .mp3, .m4a, .aac or .ogg \\(Vorbis\\) files" "$duet" eval --model-dir "$work/aud" --inputs "$work/pics"
+  # An Ogg Opus file (a voice note) and an AMR file (a phone's voice codec): named, with how to
+  # convert them, whether given alone or left out of a folder beside WAV files. The Opus file is
+  # its first page: OpusHead, with the page's CRC.
   mkdir -p "$work/mine_ogg" "$work/mine_mixed"
-  printf 'OggS\0\2' >"$work/mine_ogg/3_note.ogg"
+  python3 -c "
+import struct
+def crc(b):
+    c = 0
+    for x in b:
+        c ^= x << 24
+        for _ in range(8):
+            c = ((c << 1) ^ 0x04C11DB7 if c & 0x80000000 else c << 1) & 0xFFFFFFFF
+    return c
+body = b'OpusHead' + bytes([1, 1, 0x38, 1, 0x40, 0x1F, 0, 0, 0, 0, 0])
+page = b'OggS' + bytes([0, 2]) + struct.pack('<qIII', 0, 1, 0, 0) + bytes([1, len(body)]) + body
+open('$work/mine_ogg/3_note.ogg', 'wb').write(page[:22] + struct.pack('<I', crc(page)) + page[26:])"
   cp "$work/mine_ogg/3_note.ogg" "$work/mine_mixed/" && printf '#!AMR\n' >"$work/mine_mixed/4_call.amr"
   cp "$shared/fsdd/recordings/7_theo_3.wav" "$work/mine_mixed/"
-  expect_fail eval-inputs-only-ogg "no .wav, .flac, .mp3, .m4a or .aac files named like 7_anything \\(1 .ogg file: a format duet does not read; convert it to WAV first \\(e.g. ffmpeg -i IN -ac 1 OUT.wav\\)\\)" "$duet" eval --model-dir "$work/aud" --inputs "$work/mine_ogg"
+  expect_fail eval-inputs-only-ogg "no .wav, .flac, .mp3, .m4a, .aac or .ogg \\(Vorbis\\) files named like 7_anything \\(1 .ogg \\(Opus\\) file: a format duet does not read; convert it to WAV first \\(e.g. ffmpeg -i IN -ac 1 OUT.wav\\)\\)" "$duet" eval --model-dir "$work/aud" --inputs "$work/mine_ogg"
   "$duet" eval --model-dir "$work/aud" --inputs "$work/mine_mixed" --device cpu --json --out "$work/mine_mixed_out" >"$work/mixed.json" 2>"$work/err"
   check_json eval-inputs-mixed "j['count'] == 1" "$work/mixed.json"
-  check eval-inputs-mixed-note grep -q "mine_mixed: 1 .amr and 1 .ogg files left out: formats duet does not read; convert them to WAV first" "$work/err"
-  expect_fail predict-ogg "3_note.ogg: an Ogg file \\(Vorbis or Opus\\), not a WAV file; duet reads WAV, FLAC, MP3 and AAC \\(M4A\\) recordings" "$duet" predict --model-dir "$work/aud" --audio "$work/mine_ogg/3_note.ogg"
+  check eval-inputs-mixed-note grep -q "mine_mixed: 1 .amr and 1 .ogg (Opus) files left out: formats duet does not read; convert them to WAV first" "$work/err"
+  expect_fail predict-ogg "3_note.ogg: an Ogg Opus recording; duet reads WAV, FLAC, MP3, AAC \\(M4A\\) and Ogg Vorbis recordings" "$duet" predict --model-dir "$work/aud" --audio "$work/mine_ogg/3_note.ogg"
   # An M4A file without its index (a recording stopped before the app wrote it): refused, naming it.
   python3 -c "open('$work/3_phone.m4a','wb').write(b'\\0\\0\\0\\x20ftypM4A ' + bytes(24))"
   expect_fail predict-m4a-no-index "3_phone.m4a: an MP4 file with no 'moov' box" "$duet" predict --model-dir "$work/aud" --audio "$work/3_phone.m4a"
@@ -550,7 +587,7 @@ open('$work/7_theo_3_ffmpeg.wav', 'wb').write(b'RIFF' + struct.pack('<I', 36 + l
     --epochs 1 --train-limit 50 --extra "$work/mine_silent" --device cpu --data "$shared" --out "$work/x"
   expect_fail train-audio-extra-bad-wav "4_junk.wav: not a WAV file" "$duet" train --model audio --split official --epochs 1 \
     --train-limit 50 --extra "$work/mine_badwav" --device cpu --data "$shared" --out "$work/x"
-  expect_fail train-audio-extra-pictures "--extra .*pics: no .wav, .flac, .mp3, .m4a or .aac files named like 7_anything" "$duet" train --model audio \
+  expect_fail train-audio-extra-pictures "--extra .*pics: no .wav, .flac, .mp3, .m4a, .aac or .ogg \\(Vorbis\\) files named like 7_anything" "$duet" train --model audio \
     --extra "$work/pics" --device cpu --data "$shared" --out "$work/x"
   expect_fail eval-bad-split "no speaker 'nobody'" "$duet" eval --model-dir "$work/aud" --data "$shared" --split speaker:nobody
 

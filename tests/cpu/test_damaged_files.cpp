@@ -1,11 +1,11 @@
-// Every reader of bytes from outside (WAV, FLAC, MP3 and AAC recordings, safetensors checkpoints, MNIST's
-// IDX files plain and gzipped, PNG (grey, RGB and RGBA with transparency), JPEG, BMP, TGA, PGM
-// and GIF pictures) on hundreds of damaged copies of a good file: cut short, bits flipped, 32-bit
-// fields overwritten with boundary values, header bytes scrambled, junk after a cut. Each copy
-// must be read or refused with a one-line duet::Error that names the file; none may crash,
-// throw anything else or hang. The sanitizer build (tools/sanitize.sh) runs the same copies
-// under AddressSanitizer and UndefinedBehaviorSanitizer, which also catch a read past a buffer
-// that happens not to crash.
+// Every reader of bytes from outside (WAV, FLAC, MP3, AAC and Ogg Vorbis recordings, safetensors
+// checkpoints, MNIST's IDX files plain and gzipped, PNG (grey, RGB and RGBA with transparency),
+// JPEG, BMP, TGA, PGM and GIF pictures) on hundreds of damaged copies of a good file: cut short,
+// bits flipped, 32-bit fields overwritten with boundary values, header bytes scrambled, junk
+// after a cut. Each copy must be read or refused with a one-line duet::Error that names the
+// file; none may crash, throw anything else or hang. The sanitizer build (tools/sanitize.sh)
+// runs the same copies under AddressSanitizer and UndefinedBehaviorSanitizer, which also catch
+// a read past a buffer that happens not to crash.
 #include <gtest/gtest.h>
 #include <stb_image_write.h>
 #include <zlib.h>
@@ -24,6 +24,7 @@
 #include "dsp/aac.h"
 #include "dsp/flac.h"
 #include "dsp/mp3.h"
+#include "dsp/vorbis.h"
 #include "dsp/wav.h"
 #include "engine/checkpoint.h"
 #include "engine/error.h"
@@ -195,6 +196,23 @@ Bytes an_aac(const std::string& container) {
       pcm.push_back(int16_t(std::lround(12000 * std::sin(0.07 * i) + 3000 * c * std::sin(0.013 * i))));
   duet_test::write_pcm16_wav(wav.string(), pcm, channels, rate);
   if (!duet_test::ffmpeg("-i " + wav.string() + " -c:a aac -b:a 32k -movflags +faststart " + out.string()).empty())
+    return {};
+  return read_file(out);
+}
+
+// An Ogg Vorbis file from libvorbis (through ffmpeg; empty when ffmpeg is not installed): half a
+// second at 8 kHz, one channel or two, in pages of 0.1 s so that a cut leaves whole pages.
+Bytes an_ogg_vorbis(int channels) {
+  const fs::path dir = kScratch.path() / "vorbis_source";
+  fs::create_directories(dir);
+  const fs::path wav = dir / (std::to_string(channels) + ".wav"), out = dir / (std::to_string(channels) + ".ogg");
+  std::vector<int16_t> pcm;
+  for (int i = 0; i < 4000; ++i)
+    for (int c = 0; c < channels; ++c)
+      pcm.push_back(int16_t(std::lround(12000 * std::sin(0.07 * i) + 3000 * c * std::sin(0.013 * i))));
+  duet_test::write_pcm16_wav(wav.string(), pcm, channels, 8000);
+  if (!duet_test::ffmpeg("-i " + wav.string() + " -c:a libvorbis -q:a 1 -page_duration 100000 " + out.string())
+           .empty())
     return {};
   return read_file(out);
 }
@@ -424,6 +442,26 @@ TEST(DamagedFiles, AacRecordingsAreReadOrRefused) {
     });
     EXPECT_GT(t.refused, kTrials / 10) << container;
     EXPECT_GT(t.read, kTrials / 10) << container;
+  }
+}
+
+// Ogg pages carry a CRC: a changed byte is refused at its page, a file cut short keeps the
+// packets of its whole pages (Vorbis.DamagedPacketsAreReadOrRefused damages the packets under
+// valid CRCs).
+TEST(DamagedFiles, VorbisRecordingsAreReadOrRefused) {
+  DUET_REQUIRE_REFERENCE_FFMPEG();
+  for (int channels : {1, 2}) {
+    const std::string what = "vorbis-" + std::to_string(channels);
+    const Bytes good = an_ogg_vorbis(channels);
+    ASSERT_FALSE(good.empty()) << what << ": ffmpeg wrote nothing";
+    ASSERT_NO_THROW(dsp::decode_vorbis(good, what)) << what << ": the undamaged file must read";
+    const Tally t = read_damaged_copies(what, good, kTrials, [](const std::string& p) {
+      dsp::WavInfo info;
+      const dsp::Audio a = dsp::read_audio(p, &info);  // a copy whose first bytes are damaged goes to the WAV reader
+      DUET_CHECK(a.sample_rate > 0, "no rate");
+      for (float v : a.samples) DUET_CHECK(std::isfinite(v), "sample ", v);
+    });
+    expect_both_outcomes(what, t, kTrials);
   }
 }
 
