@@ -1,6 +1,6 @@
 // FFTW plans shared by the CPU front-end (dsp/features.cpp), the room convolution
-// (dsp/room.cpp) and the MDCTs of the AAC decoder (dsp/aac.cpp) and of lossy coding
-// (dsp/lossy.cpp). FFTW's planner is not thread-safe, so plans are made once per size under a
+// (dsp/room.cpp) and the MDCTs of the AAC and Vorbis decoders (dsp/aac.cpp, dsp/vorbis.cpp)
+// and of lossy coding (dsp/lossy.cpp). FFTW's planner is not thread-safe, so plans are made once per size under a
 // lock; executing them concurrently with the new-array interface is safe
 // (fftw_execute_dft_r2c/c2r on buffers from fftw_alloc_*, fftw_execute_r2r on any).
 #pragma once
@@ -25,8 +25,9 @@ fftw_plan dct4_plan(int n);
 //   X[k] = sum_n z[n] cos(pi / m (n + 1/2 + m/2)(k + 1/2)),
 // and its inverse to 2m samples (to be windowed and overlap-added),
 //   out[n] = (1 / m) sum_k X[k] cos(pi / m (n + 1/2 + m/2)(k + 1/2)),
-// each through an m-point DCT-IV (dct4_plan); m even. Used by the AAC decoder (dsp/aac.cpp)
-// and the lossy coding of training clips (dsp/lossy.cpp).
+// each through an m-point DCT-IV (dct4_plan); m even. Used by the AAC and Vorbis decoders
+// (dsp/aac.cpp, dsp/vorbis.cpp; Vorbis's IMDCT is m times this one) and the lossy coding of
+// training clips (dsp/lossy.cpp).
 void mdct_frame(const double* z, int m, double* x);
 void imdct_frame(const double* x, int m, double* out);
 

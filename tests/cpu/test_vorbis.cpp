@@ -616,7 +616,7 @@ TEST(Vorbis, ReadsWhatTheEncodersWriteAsTheReferenceDecodersDo) {
     std::string encoder, options;  // "libvorbis" and "vorbis" through ffmpeg; "oggenc"
   } cases[] = {
       {44100, 2, "libvorbis", "-q:a 5"},  {48000, 2, "libvorbis", "-q:a 0"},  {22050, 1, "libvorbis", "-q:a 3"},
-      {16000, 1, "libvorbis", "-q:a -1"}, {8000, 1, "libvorbis", "-q:a 10"},  {11025, 2, "libvorbis", "-q:a 2"},
+      {16000, 1, "libvorbis", "-q:a 1"}, {8000, 1, "libvorbis", "-q:a 10"},  {11025, 2, "libvorbis", "-q:a 2"},
       {32000, 6, "libvorbis", "-q:a 4"},  {96000, 2, "libvorbis", "-q:a 6"},  {48000, 3, "libvorbis", "-q:a 3"},
       {44100, 1, "libvorbis", "-b:a 32k"}, {44100, 2, "vorbis", "-strict -2"}, {8000, 2, "vorbis", "-strict -2"},
       {8000, 1, "oggenc", "-q 3"},        {16000, 2, "oggenc", "--managed -b 48"}, {24000, 4, "oggenc", "-q -1"},
