@@ -24,6 +24,11 @@ class Bits {
  public:
   Bits(const uint8_t* p, size_t n) : p_(p), n_bits_(uint64_t(n) * 8) {}
   uint32_t read(int n) {  // n in 0..32
+    if (pos_ + 64 <= n_bits_) {  // the eight bytes from the current one are there
+      const uint32_t v = uint32_t(word() & ((uint64_t(1) << n) - 1));
+      pos_ += uint64_t(n);
+      return v;
+    }
     uint32_t v = 0;
     for (int i = 0; i < n; ++i, ++pos_) {
       if (pos_ >= n_bits_) {
@@ -36,6 +41,13 @@ class Bits {
   }
   bool end() const { return end_; }
   uint64_t left() const { return pos_ < n_bits_ ? n_bits_ - pos_ : 0; }
+  // The next 56 bits or more, the next bit lowest, without reading them; only with left() >= 64.
+  uint64_t word() const {
+    uint64_t w;
+    std::memcpy(&w, p_ + (pos_ >> 3), 8);
+    return w >> (pos_ & 7);
+  }
+  void skip(int n) { pos_ += uint64_t(n); }
 
  private:
   const uint8_t* p_;
@@ -61,6 +73,32 @@ struct Codebook {
   std::vector<int32_t> tree;
   int single = -1;             // the entry of a book with one used entry (its code is one bit)
   std::vector<float> vectors;  // entries x dims values, for books with a lookup table
+  // The tree walked kFast bits at a time: for each kFast-bit string (the first bit lowest),
+  // the entry and code length when a code ends within it (length > 0), no code (length < 0),
+  // or the node reached after it (length 0).
+  static constexpr int kFast = 8;
+  struct Step {
+    int32_t value = 0;
+    int8_t length = 0;
+  };
+  std::vector<Step> fast;
+
+  void build_fast() {
+    fast.assign(size_t(1) << kFast, Step{});
+    for (uint32_t bits = 0; bits < fast.size(); ++bits) {
+      int32_t node = 0;
+      Step& step = fast[bits];
+      for (int i = 0; i < kFast; ++i) {
+        const int32_t next = tree[size_t(2 * node) + ((bits >> i) & 1)];
+        if (next <= 0) {
+          step = next < 0 ? Step{~next, int8_t(i + 1)} : Step{0, -1};
+          break;
+        }
+        step = Step{next, 0};
+        node = next;
+      }
+    }
+  }
 
   // The next entry, or -1 at the end of the packet or on a code the book does not hold.
   int decode(Bits& in) const {
@@ -70,6 +108,13 @@ struct Codebook {
     }
     if (tree.empty()) return -1;  // a book with no used entries holds no code
     int32_t node = 0;
+    if (in.left() >= 64) {
+      const Step& step = fast[in.word() & ((1u << kFast) - 1)];
+      if (step.length < 0) return -1;
+      in.skip(step.length > 0 ? step.length : kFast);
+      if (step.length > 0) return step.value;
+      node = step.value;
+    }
     for (;;) {
       const uint32_t b = in.read(1);
       if (in.end()) return -1;
@@ -166,6 +211,7 @@ Codebook read_codebook(Bits& in) {
         }
       }
     }
+    c.build_fast();
   }
   const uint32_t lookup = in.read(4);
   if (lookup > 2) throw Damaged{"codebook lookup type " + std::to_string(lookup) + " (0, 1 or 2 expected)"};
@@ -556,6 +602,7 @@ struct Decoder {
   int64_t centre = 0;                   // the current block's centre, where the output ends
   int previous_n = 0;                   // 0 before the first block
   std::vector<std::vector<float>> tail;  // the previous block's second half, windowed, per channel
+  std::array<std::vector<double>, 8> windows;  // by block size and the neighbours' (made on first use)
 
   explicit Decoder(const Setup& setup) : s(setup), out(size_t(setup.channels)), tail(size_t(setup.channels)) {}
 
@@ -611,10 +658,13 @@ struct Decoder {
     const int left_n = mode.long_block && !previous_long ? short_n / 2 : half;
     const int right_n = mode.long_block && !next_long ? short_n / 2 : half;
     const int left_start = n / 4 - left_n / 2, right_start = n * 3 / 4 - right_n / 2;
-    std::vector<double> window(size_t(n), 0.0);
-    for (int i = 0; i < left_n; ++i) window[size_t(left_start + i)] = slope(i, left_n);
-    for (int i = left_start + left_n; i < right_start; ++i) window[size_t(i)] = 1;
-    for (int i = 0; i < right_n; ++i) window[size_t(right_start + i)] = slope(right_n - 1 - i, right_n);
+    std::vector<double>& window = windows[size_t(4 * mode.long_block + 2 * previous_long + next_long)];
+    if (window.empty()) {
+      window.assign(size_t(n), 0.0);
+      for (int i = 0; i < left_n; ++i) window[size_t(left_start + i)] = slope(i, left_n);
+      for (int i = left_start + left_n; i < right_start; ++i) window[size_t(i)] = 1;
+      for (int i = 0; i < right_n; ++i) window[size_t(right_start + i)] = slope(right_n - 1 - i, right_n);
+    }
     // The samples this block gives: from the previous centre to this one (none for the first).
     const int64_t step = previous_n ? previous_n / 4 + n / 4 : 0;
     std::vector<double> x(halves), y(2 * halves);
