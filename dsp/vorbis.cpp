@@ -760,33 +760,29 @@ const char* codec_of_packet(const uint8_t* p, size_t n) {
   return "";
 }
 
-}  // namespace
+// An Ogg file's first Vorbis stream: its packets, each with the granule position of the page it
+// ends on when it is that page's last packet (-1 otherwise). Pages of other streams are passed
+// over; a page that breaks the container is Damaged, named by its number and byte.
+struct OggPacket {
+  std::vector<uint8_t> data;
+  int64_t granule = -1;
+  bool last_page = false;  // it ends on the stream's last page
+};
 
-bool is_ogg(const std::vector<uint8_t>& b) { return b.size() >= 4 && std::memcmp(b.data(), "OggS", 4) == 0; }
+struct OggStream {
+  std::vector<OggPacket> packets;
+  bool found = false;           // a Vorbis stream was found
+  bool any_first_page = false;  // some stream's first page was read
+  std::string first_codec;      // the codec of the file's first stream (codec_of_packet)
+  std::string note;             // the file cut short, or other streams chained after
+};
 
-std::string ogg_codec(const std::vector<uint8_t>& b) {
-  if (b.size() < 27 || !is_ogg(b)) return "";
-  const size_t segments = b[26], body = 27 + segments;
-  if (b.size() <= body) return "";
-  return codec_of_packet(b.data() + body, b.size() - body);
-}
-
-Audio decode_vorbis(const std::vector<uint8_t>& b, const std::string& name, WavInfo* info) {
-  DUET_CHECK(is_ogg(b), name, ": not an Ogg file (no OggS page at its start)");
-  // The packets of the first Vorbis stream, each with the granule position of the page it ends
-  // on when it is that page's last packet (-1 otherwise).
-  struct Packet {
-    std::vector<uint8_t> data;
-    int64_t granule = -1;
-    bool last_page = false;
-  };
-  std::vector<Packet> packets;
-  std::string note;
-  bool chosen = false, any_first_page = false;
+OggStream first_vorbis_stream(const std::vector<uint8_t>& b) {
+  OggStream o;
+  std::vector<OggPacket>& packets = o.packets;
   uint32_t serial = 0, expected_sequence = 0;
   std::vector<uint8_t> partial;  // a packet continued on the next page
   bool have_partial = false;
-  std::string first_codec;
   int page_number = 0;
   size_t at = 0;
   try {
@@ -794,19 +790,19 @@ Audio decode_vorbis(const std::vector<uint8_t>& b, const std::string& name, WavI
       Page page;
       ++page_number;
       if (!read_page(b, at, page)) {
-        note = "the file ends inside Ogg page " + std::to_string(page_number) + " (byte " + std::to_string(at) +
-               "; cut short?): the packets before it read";
+        o.note = "the file ends inside Ogg page " + std::to_string(page_number) + " (byte " + std::to_string(at) +
+                 "; cut short?): the packets before it read";
         break;
       }
       const uint8_t* body = b.data() + page.body;
-      if (!chosen && (page.flags & 0x02)) {  // a stream's first page: its first packet names the codec
+      if (!o.found && (page.flags & 0x02)) {  // a stream's first page: its first packet names the codec
         const std::string codec = codec_of_packet(body, page.size - (page.body - at));
-        if (!any_first_page) first_codec = codec;
-        any_first_page = true;
-        if (codec == "Vorbis") chosen = true, serial = page.serial, expected_sequence = page.sequence;
+        if (!o.any_first_page) o.first_codec = codec;
+        o.any_first_page = true;
+        if (codec == "Vorbis") o.found = true, serial = page.serial, expected_sequence = page.sequence;
       }
-      if (!chosen && !(page.flags & 0x02)) break;  // past the first pages of every stream: none is Vorbis
-      if (!chosen || page.serial != serial) {
+      if (!o.found && !(page.flags & 0x02)) break;  // past the first pages of every stream: none is Vorbis
+      if (!o.found || page.serial != serial) {
         at += page.size;
         continue;
       }
@@ -839,19 +835,42 @@ Audio decode_vorbis(const std::vector<uint8_t>& b, const std::string& name, WavI
       if (page.flags & 0x04) {  // the stream's last page; what follows is another stream's, or not Ogg
         if (last_complete >= 0) packets[size_t(last_complete)].last_page = true;
         if (b.size() >= at + 27 && std::memcmp(b.data() + at, "OggS", 4) == 0 && (b[at + 5] & 0x02))
-          note = "another stream is chained after the first: only the first read";
+          o.note = "another stream is chained after the first: only the first read";
         break;
       }
     }
   } catch (const Damaged& d) {
-    throw Error(name + ": Ogg page " + std::to_string(page_number) + " (byte " + std::to_string(at) + "): " + d.what);
+    throw Damaged{"Ogg page " + std::to_string(page_number) + " (byte " + std::to_string(at) + "): " + d.what};
   }
-  if (!chosen) {
-    DUET_CHECK(any_first_page, name, ": an Ogg file without a stream's first page");
-    DUET_CHECK(!first_codec.empty(), name, ": an Ogg file of a codec duet does not know (not Vorbis, Opus, FLAC or "
+  return o;
+}
+
+}  // namespace
+
+bool is_ogg(const std::vector<uint8_t>& b) { return b.size() >= 4 && std::memcmp(b.data(), "OggS", 4) == 0; }
+
+std::string ogg_codec(const std::vector<uint8_t>& b) {
+  if (b.size() < 27 || !is_ogg(b)) return "";
+  const size_t segments = b[26], body = 27 + segments;
+  if (b.size() <= body) return "";
+  return codec_of_packet(b.data() + body, b.size() - body);
+}
+
+Audio decode_vorbis(const std::vector<uint8_t>& b, const std::string& name, WavInfo* info) {
+  DUET_CHECK(is_ogg(b), name, ": not an Ogg file (no OggS page at its start)");
+  OggStream ogg;
+  try {
+    ogg = first_vorbis_stream(b);
+  } catch (const Damaged& d) {
+    throw Error(name + ": " + d.what);
+  }
+  const std::vector<OggPacket>& packets = ogg.packets;
+  if (!ogg.found) {
+    DUET_CHECK(ogg.any_first_page, name, ": an Ogg file without a stream's first page");
+    DUET_CHECK(!ogg.first_codec.empty(), name, ": an Ogg file of a codec duet does not know (not Vorbis, Opus, FLAC or "
                "Speex); duet reads WAV, FLAC, MP3, AAC (M4A) and Ogg Vorbis recordings (convert it first, e.g. "
                "ffmpeg -i FILE -ac 1 FILE.wav)");
-    throw Error(name + ": an Ogg " + first_codec + " " + (first_codec == "Theora" ? "video" : "recording") +
+    throw Error(name + ": an Ogg " + ogg.first_codec + " " + (ogg.first_codec == "Theora" ? "video" : "recording") +
                 "; duet reads WAV, FLAC, MP3, AAC (M4A) and Ogg Vorbis recordings (convert it first, e.g. ffmpeg -i "
                 "FILE -ac 1 FILE.wav)");
   }
@@ -893,7 +912,7 @@ Audio decode_vorbis(const std::vector<uint8_t>& b, const std::string& name, WavI
   for (int c = 0; c < setup.channels; ++c) channels[size_t(c)] = std::move(decoder.out[size_t(c)]);
   Audio a = mono_from_channels(channels, setup.rate, size_t(begin), size_t(stop - begin));
   for (float v : a.samples) DUET_CHECK(std::isfinite(v), name, ": Vorbis decoding gave a non-finite sample (damaged?)");
-  if (info) *info = {setup.rate, setup.channels, 0, "Vorbis (Ogg)", stop - begin, note};
+  if (info) *info = {setup.rate, setup.channels, 0, "Vorbis (Ogg)", stop - begin, ogg.note};
   return a;
 }
 

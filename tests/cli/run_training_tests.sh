@@ -499,18 +499,23 @@ PY
     cp "$shared/fsdd/recordings/2_george_0.wav" "$work/mine_aac/"
     "$duet" eval --model-dir "$work/aud" --inputs "$work/mine_aac" --device cpu --json --out "$work/mine_aac_out" >"$work/mine_aac.json" 2>"$work/err"
     check_json eval-inputs-aac "j['count'] == 3 and sorted(j['per_group_accuracy']) == ['george', 'jackson', 'theo']" "$work/mine_aac.json"
-    # ffmpeg's decoding, cut to the edit list's length (ffmpeg keeps the padding after it), as a
-    # float WAV: predict reads the M4A as it reads that WAV.
-    samples=$("$duet" info "$work/mine_aac/7_theo_3.m4a" | sed -n 's/^samples: *\([0-9]*\) per channel/\1/p')
-    ffmpeg -hide_banner -loglevel error -nostdin -y -i "$work/mine_aac/7_theo_3.m4a" -f f32le "$work/7_theo_3_ffmpeg.f32"
-    python3 -c "
+    # predict_as_ffmpeg NAME FILE (an 8 kHz clip): predict reads FILE as it reads ffmpeg's
+    # decoding of it, cut to the length duet reads (ffmpeg keeps the padding after an M4A's edit
+    # list), as a float WAV.
+    predict_as_ffmpeg() {
+      local name=$1 file=$2 samples
+      samples=$("$duet" info "$file" | sed -n 's/^samples: *\([0-9]*\) per channel/\1/p')
+      ffmpeg -hide_banner -loglevel error -nostdin -y -i "$file" -f f32le "$work/$name.f32"
+      python3 -c "
 import struct
-d = open('$work/7_theo_3_ffmpeg.f32', 'rb').read()[:4 * $samples]
+d = open('$work/$name.f32', 'rb').read()[:4 * $samples]
 fmt = struct.pack('<HHIIHH', 3, 1, 8000, 32000, 4, 32)
-open('$work/7_theo_3_ffmpeg.wav', 'wb').write(b'RIFF' + struct.pack('<I', 36 + len(d)) + b'WAVEfmt ' + struct.pack('<I', 16) + fmt + b'data' + struct.pack('<I', len(d)) + d)"
-    "$duet" predict --model-dir "$work/aud" --audio "$work/mine_aac/7_theo_3.m4a" --json --device cpu >"$work/apred_m4a.json" 2>"$work/err"
-    "$duet" predict --model-dir "$work/aud" --audio "$work/7_theo_3_ffmpeg.wav" --json --device cpu >"$work/apred_ffmpeg.json" 2>"$work/err"
-    check_json predict-m4a-as-ffmpeg "max(abs(p - q) for p, q in zip(j['probabilities'], json.load(open('$work/apred_ffmpeg.json'))['probabilities'])) < 1e-4" "$work/apred_m4a.json"
+open('$work/$name.wav', 'wb').write(b'RIFF' + struct.pack('<I', 36 + len(d)) + b'WAVEfmt ' + struct.pack('<I', 16) + fmt + b'data' + struct.pack('<I', len(d)) + d)"
+      "$duet" predict --model-dir "$work/aud" --audio "$file" --json --device cpu >"$work/$name.json" 2>"$work/err"
+      "$duet" predict --model-dir "$work/aud" --audio "$work/$name.wav" --json --device cpu >"$work/${name}_ffmpeg.json" 2>"$work/err"
+      check_json "$name" "max(abs(p - q) for p, q in zip(j['probabilities'], json.load(open('$work/${name}_ffmpeg.json'))['probabilities'])) < 1e-4" "$work/$name.json"
+    }
+    predict_as_ffmpeg predict-m4a-as-ffmpeg "$work/mine_aac/7_theo_3.m4a"
     check info-m4a grep -q "encoding:    AAC-LC (M4A)" <("$duet" info "$work/mine_aac/7_theo_3.m4a")
     ffmpeg -hide_banner -loglevel error -nostdin -y -i "$shared/fsdd/recordings/7_theo_3.wav" -c:a aac -movflags +faststart "$work/7_fast.m4a"
     python3 -c "b = open('$work/7_fast.m4a', 'rb').read(); open('$work/7_cut.m4a', 'wb').write(b[:len(b) - 200])"
@@ -526,16 +531,7 @@ open('$work/7_theo_3_ffmpeg.wav', 'wb').write(b'RIFF' + struct.pack('<I', 36 + l
     cp "$shared/fsdd/recordings/2_george_0.wav" "$work/mine_vorbis/"
     "$duet" eval --model-dir "$work/aud" --inputs "$work/mine_vorbis" --device cpu --json --out "$work/mine_vorbis_out" >"$work/mine_vorbis.json" 2>"$work/err"
     check_json eval-inputs-vorbis "j['count'] == 3 and sorted(j['per_group_accuracy']) == ['george', 'jackson', 'theo']" "$work/mine_vorbis.json"
-    samples=$("$duet" info "$work/mine_vorbis/7_theo_3.ogg" | sed -n 's/^samples: *\([0-9]*\) per channel/\1/p')
-    ffmpeg -hide_banner -loglevel error -nostdin -y -i "$work/mine_vorbis/7_theo_3.ogg" -f f32le "$work/7_theo_3_vorbis.f32"
-    python3 -c "
-import struct
-d = open('$work/7_theo_3_vorbis.f32', 'rb').read()[:4 * $samples]
-fmt = struct.pack('<HHIIHH', 3, 1, 8000, 32000, 4, 32)
-open('$work/7_theo_3_vorbis.wav', 'wb').write(b'RIFF' + struct.pack('<I', 36 + len(d)) + b'WAVEfmt ' + struct.pack('<I', 16) + fmt + b'data' + struct.pack('<I', len(d)) + d)"
-    "$duet" predict --model-dir "$work/aud" --audio "$work/mine_vorbis/7_theo_3.ogg" --json --device cpu >"$work/apred_ogg.json" 2>"$work/err"
-    "$duet" predict --model-dir "$work/aud" --audio "$work/7_theo_3_vorbis.wav" --json --device cpu >"$work/apred_vorbis_wav.json" 2>"$work/err"
-    check_json predict-ogg-as-ffmpeg "max(abs(p - q) for p, q in zip(j['probabilities'], json.load(open('$work/apred_vorbis_wav.json'))['probabilities'])) < 1e-4" "$work/apred_ogg.json"
+    predict_as_ffmpeg predict-ogg-as-ffmpeg "$work/mine_vorbis/7_theo_3.ogg"
     check info-ogg grep -q "encoding:    Vorbis (Ogg)" <("$duet" info "$work/mine_vorbis/7_theo_3.ogg")
     ffmpeg -hide_banner -loglevel error -nostdin -y -i "$shared/fsdd/recordings/7_theo_3.wav" -c:a libvorbis -page_duration 100000 "$work/7_pages.ogg"
     python3 -c "b = open('$work/7_pages.ogg', 'rb').read(); open('$work/7_cut.ogg', 'wb').write(b[:len(b) - 100])"
