@@ -336,6 +336,7 @@ struct Mode {
 
 struct Setup {
   int channels = 0, rate = 0;
+  int32_t nominal_bitrate = 0;  // bit/s; 0 or less: not given
   std::array<int, 2> blocksize{};
   std::vector<Codebook> books;
   std::vector<Floor1> floors;
@@ -358,7 +359,9 @@ void read_identification(const std::vector<uint8_t>& p, Setup& s) {
     throw Damaged{"Vorbis version " + std::to_string(version) + " (0 expected)"};
   s.channels = int(in.read(8));
   s.rate = int(in.read(32));
-  in.read(32), in.read(32), in.read(32);  // bitrates: maximum, nominal, minimum
+  in.read(32);  // maximum bitrate
+  s.nominal_bitrate = int32_t(in.read(32));
+  in.read(32);  // minimum bitrate
   const int b0 = int(in.read(4)), b1 = int(in.read(4));
   if (!in.read(1) || in.end()) throw Damaged{"an identification header cut short"};
   if (s.channels == 0) throw Damaged{"0 channels"};
@@ -912,7 +915,10 @@ Audio decode_vorbis(const std::vector<uint8_t>& b, const std::string& name, WavI
   for (int c = 0; c < setup.channels; ++c) channels[size_t(c)] = std::move(decoder.out[size_t(c)]);
   Audio a = mono_from_channels(channels, setup.rate, size_t(begin), size_t(stop - begin));
   for (float v : a.samples) DUET_CHECK(std::isfinite(v), name, ": Vorbis decoding gave a non-finite sample (damaged?)");
-  if (info) *info = {setup.rate, setup.channels, 0, "Vorbis (Ogg)", stop - begin, ogg.note};
+  const std::string encoding =
+      "Vorbis (Ogg)" +
+      (setup.nominal_bitrate > 0 ? ", " + std::to_string((setup.nominal_bitrate + 500) / 1000) + " kbit/s nominal" : "");
+  if (info) *info = {setup.rate, setup.channels, 0, encoding, stop - begin, ogg.note};
   return a;
 }
 

@@ -33,7 +33,8 @@ bool is_ogg(const std::vector<uint8_t>& bytes);
 // those. Reads only the first page (the first 300 bytes or so are enough).
 std::string ogg_codec(const std::vector<uint8_t>& bytes);
 
-// WavInfo::encoding is "Vorbis (Ogg)"; bits_per_sample is 0. `name` is used in error messages in
+// WavInfo::encoding is "Vorbis (Ogg)", with the encoder's nominal bitrate when the stream gives
+// one ("Vorbis (Ogg), 22 kbit/s nominal"); bits_per_sample is 0. `name` is used in error messages in
 // place of a path.
 Audio decode_vorbis(const std::vector<uint8_t>& bytes, const std::string& name, WavInfo* info = nullptr);
 
