@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "dsp/aac.h"
+#include "dsp/aiff.h"
 #include "dsp/flac.h"
 #include "dsp/mp3.h"
 #include "dsp/vorbis.h"
@@ -20,8 +21,8 @@ uint16_t u16(const uint8_t* p) { return uint16_t(p[0] | (p[1] << 8)); }
 
 constexpr uint16_t kPcm = 1, kFloat = 3, kALaw = 6, kMuLaw = 7, kExtensible = 0xFFFE;
 
-// ITU-T G.711 expansions to 16-bit linear values (the tables every telephony codec uses):
-// mu-law reaches +-32124, A-law +-32256; divided by 32768 like 16-bit PCM.
+}  // namespace
+
 int mulaw_to_linear(uint8_t u) {
   u = uint8_t(~u);
   int t = ((u & 0x0F) << 3) + 0x84;
@@ -37,6 +38,8 @@ int alaw_to_linear(uint8_t a) {
   if (seg > 1) t <<= seg - 1;
   return (a & 0x80) ? t : -t;
 }
+
+namespace {
 
 const char* encoding_name(uint16_t tag) {
   switch (tag) {
@@ -155,7 +158,7 @@ std::string audio_format_of(const std::vector<uint8_t>& b) {
 
 Audio decode_wav(const std::vector<uint8_t>& b, const std::string& name, WavInfo* info) {
   if (const std::string other = audio_format_of(b); !other.empty())
-    throw Error(name + ": " + other + ", not a WAV file; duet reads WAV, FLAC, MP3, AAC (M4A) and Ogg Vorbis "
+    throw Error(name + ": " + other + ", not a WAV file; duet reads WAV, AIFF, FLAC, MP3, AAC (M4A) and Ogg Vorbis "
                 "recordings (convert it first, e.g. ffmpeg -i FILE -ac 1 FILE.wav)");
   DUET_CHECK(b.size() >= 12, name, ": not a WAV file (", b.size(), " bytes, too short for a RIFF header)");
   // RF64 and BW64 are WAV for recordings past 4 GB: the 32-bit sizes are set to 0xFFFFFFFF and
@@ -231,7 +234,7 @@ Audio decode_wav(const std::vector<uint8_t>& b, const std::string& name, WavInfo
 
 static std::vector<uint8_t> read_bytes(const std::string& path) {
   DUET_CHECK(!std::filesystem::is_directory(path), path,
-             ": is a folder, not a recording (WAV, FLAC, MP3, M4A or Ogg Vorbis)");
+             ": is a folder, not a recording (WAV, AIFF, FLAC, MP3, M4A or Ogg Vorbis)");
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   DUET_CHECK(in, path, ": cannot open");
   const auto size = in.tellg();
@@ -250,6 +253,7 @@ Audio decode_audio(const std::vector<uint8_t>& bytes, const std::string& name, W
   if (is_mpeg_audio(bytes)) return decode_mp3(bytes, name, info);
   if (is_aac(bytes)) return decode_aac(bytes, name, info);
   if (is_ogg(bytes)) return decode_vorbis(bytes, name, info);
+  if (is_aiff(bytes)) return decode_aiff(bytes, name, info);
   return decode_wav(bytes, name, info);
 }
 

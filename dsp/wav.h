@@ -39,10 +39,14 @@ struct Audio {
 Audio read_wav(const std::string& path, WavInfo* info = nullptr);
 // What kind of audio file other than WAV the bytes start like ("an MP3 file", "a FLAC file", an
 // MP4/M4A, Ogg, AIFF, WebM, AMR, CAF or WMA file, a RIFF file of another type), or "" when none:
-// the WAV reader names it in its error, with how to convert it (read_audio reads FLAC, MP3 and
-// AAC itself).
+// the WAV reader names it in its error, with how to convert it (read_audio reads AIFF, FLAC, MP3,
+// AAC and Ogg Vorbis itself).
 // RF64/BW64 (WAV past 4 GB, its sizes in a ds64 chunk) is read as WAV.
 std::string audio_format_of(const std::vector<uint8_t>& bytes);
+// ITU-T G.711 expansions to 16-bit linear values (the tables every telephony codec uses):
+// mu-law reaches +-32124, A-law +-32256; divided by 32768 like 16-bit PCM.
+int mulaw_to_linear(uint8_t u);
+int alaw_to_linear(uint8_t a);
 // The size of the ID3v2 tag at `at` (header, body and footer), or 0 when there is none (taggers
 // put one before MP3, FLAC and ADTS streams).
 size_t id3v2_size(const std::vector<uint8_t>& bytes, size_t at = 0);
@@ -56,9 +60,10 @@ Audio decode_wav(const std::vector<uint8_t>& bytes, const std::string& name, Wav
 WavInfo read_wav_info(const std::string& path);
 
 // A recording in any format duet reads, told apart by its bytes (not its name): WAV
-// (decode_wav), FLAC (decode_flac, dsp/flac.h; WavInfo::encoding "flac"), MP3 (decode_mp3,
-// dsp/mp3.h) or AAC in M4A or ADTS (decode_aac, dsp/aac.h). What every command that takes the
-// user's recordings reads them with.
+// (decode_wav), AIFF (decode_aiff, dsp/aiff.h), FLAC (decode_flac, dsp/flac.h; WavInfo::encoding
+// "flac"), MP3 (decode_mp3, dsp/mp3.h), AAC in M4A or ADTS (decode_aac, dsp/aac.h) or Ogg Vorbis
+// (decode_vorbis, dsp/vorbis.h). What every command that takes the user's recordings reads them
+// with.
 Audio read_audio(const std::string& path, WavInfo* info = nullptr);
 Audio decode_audio(const std::vector<uint8_t>& bytes, const std::string& name, WavInfo* info = nullptr);
 

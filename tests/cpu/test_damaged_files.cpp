@@ -1,4 +1,4 @@
-// Every reader of bytes from outside (WAV, FLAC, MP3, AAC and Ogg Vorbis recordings, safetensors
+// Every reader of bytes from outside (WAV, AIFF, FLAC, MP3, AAC and Ogg Vorbis recordings, safetensors
 // checkpoints, MNIST's IDX files plain and gzipped, PNG (grey, RGB and RGBA with transparency),
 // JPEG, BMP, TGA, PGM and GIF pictures) on hundreds of damaged copies of a good file: cut short,
 // bits flipped, 32-bit fields overwritten with boundary values, header bytes scrambled, junk
@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "dsp/aac.h"
+#include "dsp/aiff.h"
 #include "dsp/flac.h"
 #include "dsp/mp3.h"
 #include "dsp/vorbis.h"
@@ -198,6 +199,34 @@ Bytes an_aac(const std::string& container) {
   if (!duet_test::ffmpeg("-i " + wav.string() + " -c:a aac -b:a 32k -movflags +faststart " + out.string()).empty())
     return {};
   return read_file(out);
+}
+
+// An AIFF-C file of two channels in 16-bit little-endian PCM ('sowt') at 11025 Hz, with a NAME
+// chunk of odd size before COMM and an SSND offset: every field the AIFF reader walks.
+Bytes an_aiff() {
+  auto be = [](Bytes& b, uint64_t v, int n) {
+    for (int i = n - 1; i >= 0; --i) b.push_back(uint8_t(v >> (8 * i)));
+  };
+  Bytes comm, ssnd;
+  be(comm, 2, 2), be(comm, 400, 4), be(comm, 16, 2);
+  be(comm, 16383 + 13, 2), be(comm, uint64_t(11025) << (63 - 13), 8);  // 11025 as an 80-bit float
+  comm.insert(comm.end(), {'s', 'o', 'w', 't', 0, 0});
+  be(ssnd, 2, 4), be(ssnd, 0, 4), ssnd.push_back(0), ssnd.push_back(0);
+  for (int i = 0; i < 400; ++i)
+    for (int c = 0; c < 2; ++c) {
+      const auto v = uint16_t(int16_t(std::lround(12000 * std::sin(0.07 * i + c))));
+      ssnd.push_back(uint8_t(v)), ssnd.push_back(uint8_t(v >> 8));
+    }
+  Bytes body = {'A', 'I', 'F', 'C', 'N', 'A', 'M', 'E', 0, 0, 0, 3, 'a', 'b', 'c', 0};
+  for (const auto& [id, chunk] : {std::pair<const char*, const Bytes*>{"COMM", &comm}, {"SSND", &ssnd}}) {
+    body.insert(body.end(), id, id + 4);
+    be(body, chunk->size(), 4);
+    body.insert(body.end(), chunk->begin(), chunk->end());
+  }
+  Bytes b = {'F', 'O', 'R', 'M'};
+  be(b, body.size(), 4);
+  b.insert(b.end(), body.begin(), body.end());
+  return b;
 }
 
 // An Ogg Vorbis file from libvorbis (through ffmpeg; empty when ffmpeg is not installed): half a
@@ -443,6 +472,17 @@ TEST(DamagedFiles, AacRecordingsAreReadOrRefused) {
     EXPECT_GT(t.refused, kTrials / 10) << container;
     EXPECT_GT(t.read, kTrials / 10) << container;
   }
+}
+
+TEST(DamagedFiles, AiffRecordingsAreReadOrRefused) {
+  const Bytes good = an_aiff();
+  ASSERT_EQ(dsp::decode_aiff(good, "aiff").samples.size(), size_t(400));
+  const Tally t = read_damaged_copies("aiff", good, kTrials, [](const std::string& p) {
+    const dsp::Audio a = dsp::read_audio(p);  // a copy whose first bytes are damaged goes to the WAV reader
+    DUET_CHECK(a.sample_rate > 0, "no rate");
+    for (float v : a.samples) DUET_CHECK(std::isfinite(v) && std::abs(v) <= 1.0f, "sample ", v);
+  });
+  expect_both_outcomes("aiff", t, kTrials);
 }
 
 // Ogg pages carry a CRC: a changed byte is refused at its page, a file cut short keeps the
