@@ -870,12 +870,13 @@ Audio decode_vorbis(const std::vector<uint8_t>& b, const std::string& name, WavI
   const std::vector<OggPacket>& packets = ogg.packets;
   if (!ogg.found) {
     DUET_CHECK(ogg.any_first_page, name, ": an Ogg file without a stream's first page");
-    DUET_CHECK(!ogg.first_codec.empty(), name, ": an Ogg file of a codec duet does not know (not Vorbis, Opus, FLAC or "
-               "Speex); duet reads WAV, FLAC, MP3, AAC (M4A) and Ogg Vorbis recordings (convert it first, e.g. "
-               "ffmpeg -i FILE -ac 1 FILE.wav)");
+    const char* reads =
+        "duet reads WAV, AIFF, FLAC, MP3, AAC (M4A) and Ogg Vorbis recordings (convert it first, e.g. ffmpeg -i FILE "
+        "-ac 1 FILE.wav)";
+    DUET_CHECK(!ogg.first_codec.empty(), name,
+               ": an Ogg file of a codec duet does not know (not Vorbis, Opus, FLAC or Speex); ", reads);
     throw Error(name + ": an Ogg " + ogg.first_codec + " " + (ogg.first_codec == "Theora" ? "video" : "recording") +
-                "; duet reads WAV, FLAC, MP3, AAC (M4A) and Ogg Vorbis recordings (convert it first, e.g. ffmpeg -i "
-                "FILE -ac 1 FILE.wav)");
+                "; " + reads);
   }
   DUET_CHECK(packets.size() >= 3, name, ": an Ogg Vorbis file without its three headers (", packets.size(),
              " packets; cut short?)");
@@ -915,9 +916,9 @@ Audio decode_vorbis(const std::vector<uint8_t>& b, const std::string& name, WavI
   for (int c = 0; c < setup.channels; ++c) channels[size_t(c)] = std::move(decoder.out[size_t(c)]);
   Audio a = mono_from_channels(channels, setup.rate, size_t(begin), size_t(stop - begin));
   for (float v : a.samples) DUET_CHECK(std::isfinite(v), name, ": Vorbis decoding gave a non-finite sample (damaged?)");
-  const std::string encoding =
-      "Vorbis (Ogg)" +
-      (setup.nominal_bitrate > 0 ? ", " + std::to_string((setup.nominal_bitrate + 500) / 1000) + " kbit/s nominal" : "");
+  std::string encoding = "Vorbis (Ogg)";
+  if (setup.nominal_bitrate > 0)
+    encoding += ", " + std::to_string((setup.nominal_bitrate + 500) / 1000) + " kbit/s nominal";
   if (info) *info = {setup.rate, setup.channels, 0, encoding, stop - begin, ogg.note};
   return a;
 }
