@@ -904,7 +904,9 @@ Audio decode_vorbis(const std::vector<uint8_t>& b, const std::string& name, WavI
     } catch (const Damaged& d) {
       throw Error(name + ": Vorbis audio packet " + std::to_string(i - 2) + ": " + d.what);
     }
-    if (packets[i].granule < 0) continue;
+    // -1: no packet ends on the page; past 2^62 (760,000 years at 192 kHz) a damaged field, also
+    // ignored (it would overflow the arithmetic below).
+    if (packets[i].granule < 0 || packets[i].granule >= (int64_t(1) << 62)) continue;
     if (!offset_known && !packets[i].last_page) offset = packets[i].granule - decoder.centre;
     offset_known = true;
     if (packets[i].last_page) end = packets[i].granule - offset;

@@ -204,6 +204,13 @@ TEST(Vorbis, SilentStreamsTakeTheirLengthFromBlocksAndGranules) {
   // what the blocks give adds nothing.
   EXPECT_EQ(decode_vorbis(file(mono, {{packets(kShape, 1), 390}}), "x").samples.size(), size_t(390));
   EXPECT_EQ(decode_vorbis(file(mono, {{packets(kShape, 1), 1000}}), "x").samples.size(), size_t(kShapeSamples));
+  // A damaged granule position near 2^63 is no position: the last page's ends the stream.
+  EXPECT_EQ(decode_vorbis(file(mono, {{packets("SLL", 1), int64_t(0x7FFFFFFFFFFFFFF0)}, {packets("SSL", 1), 390}}),
+                          "x").samples.size(),
+            size_t(390));
+  EXPECT_EQ(decode_vorbis(file(mono, {{packets("SLL", 1), 0}, {packets("SSL", 1), int64_t(0x7FFFFFFFFFFFFFF0)}}),
+                          "x").samples.size(),
+            size_t(kShapeSamples - 208));
   // Two audio pages: the first's granule position (150 after 208 samples) says the stream
   // starts part-way: the first 58 samples are dropped, and the last page's (332) still ends it
   // 10 samples before the blocks do.
