@@ -724,7 +724,9 @@ TEST(Vorbis, DamagedPacketsAreReadOrRefused) {
       }
       const std::string name = dir + "/copy.ogg";
       try {
-        const Audio a = decode_vorbis(paged(p, last_granule), name);
+        // Every seventh copy also ends on a granule position of any 64 bits.
+        const int64_t granule = trial % 7 == 6 ? int64_t(uint64_t(rng()) << 32 | rng()) : last_granule;
+        const Audio a = decode_vorbis(paged(p, granule), name);
         for (float v : a.samples) ASSERT_TRUE(std::isfinite(v)) << "trial " << trial;
         ++read;
       } catch (const Error& e) {
