@@ -1,9 +1,9 @@
 // The Ogg Vorbis decoder: streams built here header by header (silent ones, whose lengths only
-// the block sizes and granule positions fix; headers that break the specification; damaged,
-// missing and foreign Ogg pages), and files that the encoders write (libvorbis through ffmpeg
-// and oggenc, and ffmpeg's own encoder), decoded as libvorbis (oggdec) and ffmpeg decode them;
-// and those files' packets damaged and paged again with valid CRCs, which must read or be
-// refused with one line.
+// the block sizes and granule positions fix; ones with sound, bit by bit, against the
+// specification's formulas; headers that break the specification; damaged, missing and foreign
+// Ogg pages), and files that the encoders write (libvorbis through ffmpeg and oggenc, and
+// ffmpeg's own encoder), decoded as libvorbis (oggdec) and ffmpeg decode them; and those files'
+// packets damaged and paged again with valid CRCs, which must read or be refused with one line.
 #include <gtest/gtest.h>
 
 #include <algorithm>
