@@ -871,7 +871,7 @@ Audio decode_vorbis(const std::vector<uint8_t>& b, const std::string& name, WavI
   if (!ogg.found) {
     DUET_CHECK(ogg.any_first_page, name, ": an Ogg file without a stream's first page");
     const char* reads =
-        "duet reads WAV, AIFF, FLAC, MP3, AAC (M4A) and Ogg Vorbis recordings (convert it first, e.g. ffmpeg -i FILE "
+        "duet reads WAV, AIFF, CAF, FLAC, MP3, AAC (M4A) and Ogg Vorbis recordings (convert it first, e.g. ffmpeg -i FILE "
         "-ac 1 FILE.wav)";
     DUET_CHECK(!ogg.first_codec.empty(), name,
                ": an Ogg file of a codec duet does not know (not Vorbis, Opus, FLAC or Speex); ", reads);

@@ -8,6 +8,7 @@
 
 #include "dsp/aac.h"
 #include "dsp/aiff.h"
+#include "dsp/caf.h"
 #include "dsp/flac.h"
 #include "dsp/mp3.h"
 #include "dsp/vorbis.h"
@@ -158,7 +159,7 @@ std::string audio_format_of(const std::vector<uint8_t>& b) {
 
 Audio decode_wav(const std::vector<uint8_t>& b, const std::string& name, WavInfo* info) {
   if (const std::string other = audio_format_of(b); !other.empty())
-    throw Error(name + ": " + other + ", not a WAV file; duet reads WAV, AIFF, FLAC, MP3, AAC (M4A) and Ogg Vorbis "
+    throw Error(name + ": " + other + ", not a WAV file; duet reads WAV, AIFF, CAF, FLAC, MP3, AAC (M4A) and Ogg Vorbis "
                 "recordings (convert it first, e.g. ffmpeg -i FILE -ac 1 FILE.wav)");
   DUET_CHECK(b.size() >= 12, name, ": not a WAV file (", b.size(), " bytes, too short for a RIFF header)");
   // RF64 and BW64 are WAV for recordings past 4 GB: the 32-bit sizes are set to 0xFFFFFFFF and
@@ -234,7 +235,7 @@ Audio decode_wav(const std::vector<uint8_t>& b, const std::string& name, WavInfo
 
 static std::vector<uint8_t> read_bytes(const std::string& path) {
   DUET_CHECK(!std::filesystem::is_directory(path), path,
-             ": is a folder, not a recording (WAV, AIFF, FLAC, MP3, M4A or Ogg Vorbis)");
+             ": is a folder, not a recording (WAV, AIFF, CAF, FLAC, MP3, M4A or Ogg Vorbis)");
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   DUET_CHECK(in, path, ": cannot open");
   const auto size = in.tellg();
@@ -254,6 +255,7 @@ Audio decode_audio(const std::vector<uint8_t>& bytes, const std::string& name, W
   if (is_aac(bytes)) return decode_aac(bytes, name, info);
   if (is_ogg(bytes)) return decode_vorbis(bytes, name, info);
   if (is_aiff(bytes)) return decode_aiff(bytes, name, info);
+  if (is_caf(bytes)) return decode_caf(bytes, name, info);
   return decode_wav(bytes, name, info);
 }
 

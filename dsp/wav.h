@@ -39,8 +39,8 @@ struct Audio {
 Audio read_wav(const std::string& path, WavInfo* info = nullptr);
 // What kind of audio file other than WAV the bytes start like ("an MP3 file", "a FLAC file", an
 // MP4/M4A, Ogg, AIFF, WebM, AMR, CAF or WMA file, a RIFF file of another type), or "" when none:
-// the WAV reader names it in its error, with how to convert it (read_audio reads AIFF, FLAC, MP3,
-// AAC and Ogg Vorbis itself).
+// the WAV reader names it in its error, with how to convert it (read_audio reads AIFF, CAF, FLAC,
+// MP3, AAC and Ogg Vorbis itself).
 // RF64/BW64 (WAV past 4 GB, its sizes in a ds64 chunk) is read as WAV.
 std::string audio_format_of(const std::vector<uint8_t>& bytes);
 // ITU-T G.711 expansions to 16-bit linear values (the tables every telephony codec uses):
@@ -60,7 +60,7 @@ Audio decode_wav(const std::vector<uint8_t>& bytes, const std::string& name, Wav
 WavInfo read_wav_info(const std::string& path);
 
 // A recording in any format duet reads, told apart by its bytes (not its name): WAV
-// (decode_wav), AIFF (decode_aiff, dsp/aiff.h), FLAC (decode_flac, dsp/flac.h; WavInfo::encoding
+// (decode_wav), AIFF (decode_aiff, dsp/aiff.h), CAF (decode_caf, dsp/caf.h), FLAC (decode_flac, dsp/flac.h; WavInfo::encoding
 // "flac"), MP3 (decode_mp3, dsp/mp3.h), AAC in M4A or ADTS (decode_aac, dsp/aac.h) or Ogg Vorbis
 // (decode_vorbis, dsp/vorbis.h). What every command that takes the user's recordings reads them
 // with.

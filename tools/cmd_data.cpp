@@ -59,11 +59,11 @@ int cmd_info(const Argv& argv) {
   if (args.flag("help")) {
     std::printf(
         "usage: duet info [--data DIR]     summary of the data sets (loads and checks every file)\n"
-        "       duet info FILE             one recording's format, level and DC offset (WAV/AIFF/FLAC/MP3/M4A/Ogg)\n");
+        "       duet info FILE             one recording's format, level and DC offset (WAV/AIFF/CAF/FLAC/MP3/M4A/Ogg)\n");
     return 0;
   }
   if (!args.positional().empty()) {
-    DUET_CHECK(args.positional().size() == 1, "info: give one recording (WAV, AIFF, FLAC, MP3, M4A/AAC or Ogg Vorbis), got ",
+    DUET_CHECK(args.positional().size() == 1, "info: give one recording (WAV, AIFF, CAF, FLAC, MP3, M4A/AAC or Ogg Vorbis), got ",
                args.positional().size());
     return info_wav(args.positional()[0]);
   }

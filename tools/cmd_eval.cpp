@@ -429,7 +429,7 @@ int cmd_eval(const Argv& argv) {
         "(OUT/disagreements.csv); OUT defaults to the model folder. --hard checks that the model was\n"
         "trained on the hard benchmark (duet train --model fusion --hard), whose inputs it then uses.\n"
         "--inputs FOLDER (audio and image models): accuracy on your own files instead of the test set:\n"
-        "every .wav, .aiff, .flac, .mp3, .m4a, .aac or .ogg (audio) or picture (image: .png, .jpg, .bmp, ...) in\n"
+        "every .wav, .aiff, .caf, .flac, .mp3, .m4a, .aac or .ogg (audio) or picture (image: .png, .jpg, ...) in\n"
         "FOLDER, named after its digit (7_mine_1.wav, 3_serif.png), read as duet predict reads it; OUT/inputs.csv\n"
         "lists each file's label, prediction, confidence and class probabilities, and for a picture what the\n"
         "preparation did beyond fitting it or found (transparent, turned, smoothed, specks, lines,\n"
@@ -529,10 +529,10 @@ int cmd_predict(const Argv& argv) {
   Args args(argv, {"model-dir", "audio", "image", "device", "test-speeds", "test-shift"}, {"help", "json"}, "predict");
   if (args.flag("help")) {
     std::printf(
-        "usage: duet predict --model-dir DIR [--audio FILE.wav|aiff|flac|mp3|m4a|ogg] [--image FILE.png|jpg] [--json]\n"
+        "usage: duet predict --model-dir DIR [--audio FILE.wav|aiff|caf|flac|mp3|m4a|ogg] [--image FILE.png|jpg] [--json]\n"
         "                    [--test-speeds LIST] [--test-shift PX] [--device cuda|cpu]\n"
-        "Class probabilities and the predicted digit. Audio: any WAV, AIFF, FLAC, MP3, AAC (M4A) or Ogg Vorbis duet\n"
-        "reads (resampled as needed). Images: any size and polarity, brought to MNIST form. Fusion models take either\n"
+        "Class probabilities and the predicted digit. Audio: any WAV, AIFF, CAF, FLAC, MP3, AAC (M4A) or Ogg Vorbis\n"
+        "duet reads (resampled as needed). Images: any size and polarity, brought to MNIST form. Fusion models take either\n"
         "or both, and report each modality's probabilities and the modality weights.\n"
         "--test-speeds LIST (audio models): hear the clip at these speeds instead of the model's own.\n"
         "--test-shift PX (image models): also read the picture moved PX pixels right, left, down and up\n"

@@ -120,14 +120,14 @@ std::vector<LabelledInput> labelled_inputs(const std::string& folder, const std:
     // the others are named with their codec. One whose first page cannot be read is read anyway,
     // so that the reader says what is wrong with it.
     const std::string codec = kind == "audio" && has_extension(p, {".ogg", ".oga", ".opus"}) ? ogg_codec_of(p) : "";
-    const bool ours = kind == "audio"
-                          ? has_extension(p, {".wav", ".aif", ".aiff", ".aifc", ".flac", ".mp3", ".m4a", ".aac"}) ||
-                                (has_extension(p, {".ogg", ".oga", ".opus"}) && (codec.empty() || codec == "Vorbis"))
-                          : has_extension(p, {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".pgm", ".ppm", ".tga"});
+    const bool audio_ours =
+        has_extension(p, {".wav", ".aif", ".aiff", ".aifc", ".caf", ".flac", ".mp3", ".m4a", ".aac"}) ||
+        (has_extension(p, {".ogg", ".oga", ".opus"}) && (codec.empty() || codec == "Vorbis"));
+    const bool ours = kind == "audio" ? audio_ours
+                                      : has_extension(p, {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".pgm", ".ppm", ".tga"});
     if (!ours) {
       ++ignored;
-      const bool other = kind == "audio" ? has_extension(p, {".ogg", ".opus", ".oga", ".amr", ".3gp", ".webm",
-                                                              ".caf", ".wma"})
+      const bool other = kind == "audio" ? has_extension(p, {".ogg", ".opus", ".oga", ".amr", ".3gp", ".webm", ".wma"})
                                          : has_extension(p, {".heic", ".heif", ".webp", ".tif", ".tiff", ".avif",
                                                              ".svg", ".jxl", ".jp2"});
       if (other) ++foreign[lower_extension(p) + (codec.empty() ? "" : " (" + codec + ")")];
@@ -156,7 +156,7 @@ std::vector<LabelledInput> labelled_inputs(const std::string& folder, const std:
                              (foreign_count == 1 ? "it" : "them") +
                              (kind == "audio" ? " to WAV first (e.g. ffmpeg -i IN -ac 1 OUT.wav)" : " to PNG or JPEG first");
   DUET_CHECK(!v.empty(), flag, " ", folder, ": no ",
-             kind == "audio" ? ".wav, .aiff, .flac, .mp3, .m4a, .aac or .ogg (Vorbis) files"
+             kind == "audio" ? ".wav, .aiff, .caf, .flac, .mp3, .m4a, .aac or .ogg (Vorbis) files"
                              : "images (.png, .jpg, ...)",
              " named like 7_anything",
              !others.empty() ? " (" + others + ": " + advice + ")" : ignored ? " (other files are ignored)" : "");

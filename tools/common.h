@@ -41,7 +41,7 @@ struct LabelledInput {
   std::string path, group;
   int label = -1;
 };
-// The .wav, .aiff, .flac, .mp3, .m4a, .aac and Ogg Vorbis (.ogg, .oga) files (kind "audio") or pictures (kind
+// The .wav, .aiff, .caf, .flac, .mp3, .m4a, .aac and Ogg Vorbis (.ogg, .oga) files (kind "audio") or pictures (kind
 // "image") of `folder`, sorted by path; other files are ignored. A file of that kind whose name does not start
 // with its digit, a folder that is not one or holds none are errors naming `flag` (the option that gave the
 // folder). Files in formats duet does not read (Ogg Opus, .amr, ...; .heic, .webp, .tiff, ...)

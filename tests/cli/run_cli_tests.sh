@@ -145,7 +145,7 @@ printf 'RIFF\040\000\000\000WAVEfm\nt\377\377\000\000' >"$work/wavs/newline.wav"
 expect_fail info-wav-newline-in-chunk-id "newline.wav: chunk 'fm\\\\x0at' claims 65535 bytes" "$duet" info "$work/wavs/newline.wav"
 expect_fail info-missing-wav "nope.wav: cannot open" "$duet" info "$work/wavs/nope.wav"
 expect_fail show-missing "nope.wav: cannot open" "$duet" show "$work/wavs/nope.wav"
-expect_fail info-folder "$work/wavs: is a folder, not a recording \\(WAV, AIFF, FLAC, MP3, M4A or Ogg Vorbis\\)" "$duet" info "$work/wavs"
+expect_fail info-folder "$work/wavs: is a folder, not a recording \\(WAV, AIFF, CAF, FLAC, MP3, M4A or Ogg Vorbis\\)" "$duet" info "$work/wavs"
 # The level line: peak and DC offset (a tone of peak 0.5 on an offset of 0.1), silence, no samples.
 python3 - "$work/wavs" <<'PY'
 import math, struct, sys

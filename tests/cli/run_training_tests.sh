@@ -357,7 +357,7 @@ PY
   expect_fail eval-test-shift-audio "--test-shift applies to image models, not audio models" "$duet" eval --model-dir "$work/aud" --test-shift 1
   expect_fail predict-test-shift-audio "--test-shift applies to image models, not audio models" "$duet" predict --model-dir "$work/aud" --audio "$shared/fsdd/recordings/7_theo_3.wav" --test-shift 1
   expect_fail predict-audio-bad-wav "not a WAV file" "$duet" predict --model-dir "$work/aud" --audio "$work/junk.png"
-  expect_fail predict-audio-folder "$work/aud: is a folder, not a recording \\(WAV, AIFF, FLAC, MP3, M4A or Ogg Vorbis\\)" "$duet" predict --model-dir "$work/aud" --audio "$work/aud"
+  expect_fail predict-audio-folder "$work/aud: is a folder, not a recording \\(WAV, AIFF, CAF, FLAC, MP3, M4A or Ogg Vorbis\\)" "$duet" predict --model-dir "$work/aud" --audio "$work/aud"
   # Recordings with no word in them are refused, naming the file: no samples, digital
   # silence, nothing above -80 dBFS (here -84 dBFS).
   expect_fail predict-audio-no-samples "nosamples.wav: the recording holds no samples" "$duet" predict --model-dir "$work/aud" --audio "$work/nosamples.wav"
@@ -539,23 +539,26 @@ open('$work/$name.wav', 'wb').write(b'RIFF' + struct.pack('<I', 36 + len(d)) + b
     check predict-ogg-cut-note grep -q "7_cut.ogg: the file ends inside Ogg page [0-9]* (byte [0-9]*; cut short?): the packets before it read" "$work/err"
     python3 -c "b = bytearray(open('$work/7_pages.ogg', 'rb').read()); b[len(b) // 2] ^= 1; open('$work/7_bad.ogg', 'wb').write(bytes(b))"
     expect_fail predict-ogg-crc "7_bad.ogg: Ogg page [0-9]+ \\(byte [0-9]+\\): its CRC does not match its bytes \\(damaged\\)" "$duet" predict --model-dir "$work/aud" --audio "$work/7_bad.ogg"
-    # AIFF (a Mac's recordings): big-endian PCM and AIFF-C float clips read through eval --inputs,
-    # predict (as ffmpeg decodes them) and info.
-    mkdir -p "$work/mine_aiff"
-    ffmpeg -hide_banner -loglevel error -nostdin -y -i "$shared/fsdd/recordings/7_theo_3.wav" -c:a pcm_s16be "$work/mine_aiff/7_theo_3.aiff"
-    ffmpeg -hide_banner -loglevel error -nostdin -y -i "$shared/fsdd/recordings/2_jackson_1.wav" -c:a pcm_f32be -f aiff "$work/mine_aiff/2_jackson_1.aif"
-    "$duet" eval --model-dir "$work/aud" --inputs "$work/mine_aiff" --device cpu --json --out "$work/mine_aiff_out" >"$work/mine_aiff.json" 2>"$work/err"
-    check_json eval-inputs-aiff "j['count'] == 2 and sorted(j['per_group_accuracy']) == ['jackson', 'theo']" "$work/mine_aiff.json"
-    predict_as_ffmpeg predict-aiff-as-ffmpeg "$work/mine_aiff/7_theo_3.aiff"
-    check info-aiff grep -q "encoding:    float (AIFF-C), 32 bits" <("$duet" info "$work/mine_aiff/2_jackson_1.aif")
+    # AIFF and CAF (a Mac's and an iPhone app's recordings): big-endian PCM, AIFF-C float and CAF
+    # little-endian PCM clips read through eval --inputs, predict (as ffmpeg decodes them) and info.
+    mkdir -p "$work/mine_apple"
+    ffmpeg -hide_banner -loglevel error -nostdin -y -i "$shared/fsdd/recordings/7_theo_3.wav" -c:a pcm_s16be "$work/mine_apple/7_theo_3.aiff"
+    ffmpeg -hide_banner -loglevel error -nostdin -y -i "$shared/fsdd/recordings/2_jackson_1.wav" -c:a pcm_f32be -f aiff "$work/mine_apple/2_jackson_1.aif"
+    ffmpeg -hide_banner -loglevel error -nostdin -y -i "$shared/fsdd/recordings/2_george_0.wav" -c:a pcm_s16le "$work/mine_apple/2_george_0.caf"
+    "$duet" eval --model-dir "$work/aud" --inputs "$work/mine_apple" --device cpu --json --out "$work/mine_apple_out" >"$work/mine_apple.json" 2>"$work/err"
+    check_json eval-inputs-aiff-caf "j['count'] == 3 and sorted(j['per_group_accuracy']) == ['george', 'jackson', 'theo']" "$work/mine_apple.json"
+    predict_as_ffmpeg predict-aiff-as-ffmpeg "$work/mine_apple/7_theo_3.aiff"
+    predict_as_ffmpeg predict-caf-as-ffmpeg "$work/mine_apple/2_george_0.caf"
+    check info-aiff grep -q "encoding:    float (AIFF-C), 32 bits" <("$duet" info "$work/mine_apple/2_jackson_1.aif")
+    check info-caf grep -q "encoding:    pcm (CAF), 16 bits" <("$duet" info "$work/mine_apple/2_george_0.caf")
   elif [ -n "${CI:-}" ]; then
     echo "FAIL aac: ffmpeg is not installed (tools/setup.sh installs it)"; failures=$((failures + 1))
   else
-    echo "skip: ffmpeg not installed; the AAC, Ogg Vorbis and AIFF checks need it (tools/setup.sh installs it)"
+    echo "skip: ffmpeg not installed; the AAC, Ogg Vorbis, AIFF and CAF checks need it (tools/setup.sh installs it)"
   fi
   cp "$work/junk.png" "$work/mine_badwav/4_junk.wav"
   expect_fail eval-inputs-bad-wav "4_junk.wav: not a WAV file" "$duet" eval --model-dir "$work/aud" --inputs "$work/mine_badwav" --device cpu
-  expect_fail eval-inputs-no-wav "no .wav, .aiff, .flac, .mp3, .m4a, .aac or .ogg \\(Vorbis\\) files" "$duet" eval --model-dir "$work/aud" --inputs "$work/pics"
+  expect_fail eval-inputs-no-wav "no .wav, .aiff, .caf, .flac, .mp3, .m4a, .aac or .ogg \\(Vorbis\\) files" "$duet" eval --model-dir "$work/aud" --inputs "$work/pics"
   # An Ogg Opus file (a voice note) and an AMR file (a phone's voice codec): named, with how to
   # convert them, whether given alone or left out of a folder beside WAV files. The Opus file is
   # its first page: OpusHead, with the page's CRC.
@@ -574,11 +577,11 @@ page = b'OggS' + bytes([0, 2]) + struct.pack('<qIII', 0, 1, 0, 0) + bytes([1, le
 open('$work/mine_ogg/3_note.ogg', 'wb').write(page[:22] + struct.pack('<I', crc(page)) + page[26:])"
   cp "$work/mine_ogg/3_note.ogg" "$work/mine_mixed/" && printf '#!AMR\n' >"$work/mine_mixed/4_call.amr"
   cp "$shared/fsdd/recordings/7_theo_3.wav" "$work/mine_mixed/"
-  expect_fail eval-inputs-only-ogg "no .wav, .aiff, .flac, .mp3, .m4a, .aac or .ogg \\(Vorbis\\) files named like 7_anything \\(1 .ogg \\(Opus\\) file: a format duet does not read; convert it to WAV first \\(e.g. ffmpeg -i IN -ac 1 OUT.wav\\)\\)" "$duet" eval --model-dir "$work/aud" --inputs "$work/mine_ogg"
+  expect_fail eval-inputs-only-ogg "no .wav, .aiff, .caf, .flac, .mp3, .m4a, .aac or .ogg \\(Vorbis\\) files named like 7_anything \\(1 .ogg \\(Opus\\) file: a format duet does not read; convert it to WAV first \\(e.g. ffmpeg -i IN -ac 1 OUT.wav\\)\\)" "$duet" eval --model-dir "$work/aud" --inputs "$work/mine_ogg"
   "$duet" eval --model-dir "$work/aud" --inputs "$work/mine_mixed" --device cpu --json --out "$work/mine_mixed_out" >"$work/mixed.json" 2>"$work/err"
   check_json eval-inputs-mixed "j['count'] == 1" "$work/mixed.json"
   check eval-inputs-mixed-note grep -q "mine_mixed: 1 .amr and 1 .ogg (Opus) files left out: formats duet does not read; convert them to WAV first" "$work/err"
-  expect_fail predict-ogg "3_note.ogg: an Ogg Opus recording; duet reads WAV, AIFF, FLAC, MP3, AAC \\(M4A\\) and Ogg Vorbis recordings" "$duet" predict --model-dir "$work/aud" --audio "$work/mine_ogg/3_note.ogg"
+  expect_fail predict-ogg "3_note.ogg: an Ogg Opus recording; duet reads WAV, AIFF, CAF, FLAC, MP3, AAC \\(M4A\\) and Ogg Vorbis recordings" "$duet" predict --model-dir "$work/aud" --audio "$work/mine_ogg/3_note.ogg"
   # An M4A file without its index (a recording stopped before the app wrote it): refused, naming it.
   python3 -c "open('$work/3_phone.m4a','wb').write(b'\\0\\0\\0\\x20ftypM4A ' + bytes(24))"
   expect_fail predict-m4a-no-index "3_phone.m4a: an MP4 file with no 'moov' box" "$duet" predict --model-dir "$work/aud" --audio "$work/3_phone.m4a"
@@ -592,7 +595,7 @@ open('$work/mine_ogg/3_note.ogg', 'wb').write(page[:22] + struct.pack('<I', crc(
     --epochs 1 --train-limit 50 --extra "$work/mine_silent" --device cpu --data "$shared" --out "$work/x"
   expect_fail train-audio-extra-bad-wav "4_junk.wav: not a WAV file" "$duet" train --model audio --split official --epochs 1 \
     --train-limit 50 --extra "$work/mine_badwav" --device cpu --data "$shared" --out "$work/x"
-  expect_fail train-audio-extra-pictures "--extra .*pics: no .wav, .aiff, .flac, .mp3, .m4a, .aac or .ogg \\(Vorbis\\) files named like 7_anything" "$duet" train --model audio \
+  expect_fail train-audio-extra-pictures "--extra .*pics: no .wav, .aiff, .caf, .flac, .mp3, .m4a, .aac or .ogg \\(Vorbis\\) files named like 7_anything" "$duet" train --model audio \
     --extra "$work/pics" --device cpu --data "$shared" --out "$work/x"
   expect_fail eval-bad-split "no speaker 'nobody'" "$duet" eval --model-dir "$work/aud" --data "$shared" --split speaker:nobody
 

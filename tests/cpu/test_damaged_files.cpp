@@ -1,5 +1,5 @@
-// Every reader of bytes from outside (WAV, AIFF, FLAC, MP3, AAC and Ogg Vorbis recordings, safetensors
-// checkpoints, MNIST's IDX files plain and gzipped, PNG (grey, RGB and RGBA with transparency),
+// Every reader of bytes from outside (WAV, AIFF, CAF, FLAC, MP3, AAC and Ogg Vorbis recordings,
+// safetensors checkpoints, MNIST's IDX files plain and gzipped, PNG (grey, RGB and RGBA with transparency),
 // JPEG, BMP, TGA, PGM and GIF pictures) on hundreds of damaged copies of a good file: cut short,
 // bits flipped, 32-bit fields overwritten with boundary values, header bytes scrambled, junk
 // after a cut. Each copy must be read or refused with a one-line duet::Error that names the
@@ -23,6 +23,7 @@
 
 #include "dsp/aac.h"
 #include "dsp/aiff.h"
+#include "dsp/caf.h"
 #include "dsp/flac.h"
 #include "dsp/mp3.h"
 #include "dsp/vorbis.h"
@@ -226,6 +227,34 @@ Bytes an_aiff() {
   Bytes b = {'F', 'O', 'R', 'M'};
   be(b, body.size(), 4);
   b.insert(b.end(), body.begin(), body.end());
+  return b;
+}
+
+// A CAF file of two channels of little-endian 32-bit float at 16 kHz, with a free chunk between
+// desc and data.
+Bytes a_caf() {
+  auto be = [](Bytes& b, uint64_t v, int n) {
+    for (int i = n - 1; i >= 0; --i) b.push_back(uint8_t(v >> (8 * i)));
+  };
+  Bytes b = {'c', 'a', 'f', 'f', 0, 1, 0, 0, 'd', 'e', 's', 'c'};
+  be(b, 32, 8);
+  const double rate = 16000;
+  uint64_t rate_bits;
+  std::memcpy(&rate_bits, &rate, 8);
+  be(b, rate_bits, 8);
+  b.insert(b.end(), {'l', 'p', 'c', 'm'});
+  be(b, 3, 4), be(b, 8, 4), be(b, 1, 4), be(b, 2, 4), be(b, 32, 4);  // float, little-endian; 8 bytes a frame
+  b.insert(b.end(), {'f', 'r', 'e', 'e'});
+  be(b, 3, 8), b.insert(b.end(), 3, 0);
+  b.insert(b.end(), {'d', 'a', 't', 'a'});
+  be(b, 4 + 400 * 8, 8), be(b, 0, 4);
+  for (int i = 0; i < 400; ++i)
+    for (int c = 0; c < 2; ++c) {
+      const float v = 0.4f * std::sin(0.05f * float(i) + float(c));
+      uint32_t u;
+      std::memcpy(&u, &v, 4);
+      for (int k = 0; k < 4; ++k) b.push_back(uint8_t(u >> (8 * k)));
+    }
   return b;
 }
 
@@ -483,6 +512,17 @@ TEST(DamagedFiles, AiffRecordingsAreReadOrRefused) {
     for (float v : a.samples) DUET_CHECK(std::isfinite(v) && std::abs(v) <= 1.0f, "sample ", v);
   });
   expect_both_outcomes("aiff", t, kTrials);
+}
+
+TEST(DamagedFiles, CafRecordingsAreReadOrRefused) {
+  const Bytes good = a_caf();
+  ASSERT_EQ(dsp::decode_caf(good, "caf").samples.size(), size_t(400));
+  const Tally t = read_damaged_copies("caf", good, kTrials, [](const std::string& p) {
+    const dsp::Audio a = dsp::read_audio(p);  // float samples: finite, whatever their size
+    DUET_CHECK(a.sample_rate > 0, "no rate");
+    for (float v : a.samples) DUET_CHECK(std::isfinite(v), "sample ", v);
+  });
+  expect_both_outcomes("caf", t, kTrials);
 }
 
 // Ogg pages carry a CRC: a changed byte is refused at its page, a file cut short keeps the

@@ -372,7 +372,7 @@ TEST(Mp3, ToldApartFromWavAndFlac) {
     ADD_FAILURE() << "decode_wav read an MP3";
   } catch (const Error& e) {
     EXPECT_NE(
-        std::string(e.what()).find("an MP3 file, not a WAV file; duet reads WAV, AIFF, FLAC, MP3, AAC (M4A) and Ogg"),
+        std::string(e.what()).find("an MP3 file, not a WAV file; duet reads WAV, AIFF, CAF, FLAC, MP3, AAC (M4A)"),
         std::string::npos)
         << e.what();
   }

@@ -540,7 +540,7 @@ TEST(Vorbis, OggPagesAreCheckedAndForeignStreamsNamed) {
   EXPECT_TRUE(is_ogg(opus));
   EXPECT_FALSE(is_ogg(Bytes{'R', 'I', 'F', 'F'}));
   EXPECT_EQ(error_of(cat({opus, page({Bytes(20, 1)}, 960, 1, kLast, 9)})),
-            "x.ogg: an Ogg Opus recording; duet reads WAV, AIFF, FLAC, MP3, AAC (M4A) and Ogg Vorbis recordings "
+            "x.ogg: an Ogg Opus recording; duet reads WAV, AIFF, CAF, FLAC, MP3, AAC (M4A) and Ogg Vorbis recordings "
             "(convert it first, e.g. ffmpeg -i FILE -ac 1 FILE.wav)");
   EXPECT_TRUE(holds(error_of(foreign("\x7F" "FLAC\x01\x00")), "x.ogg: an Ogg FLAC recording; duet reads"));
   EXPECT_TRUE(holds(error_of(foreign("Speex   1.2")), "x.ogg: an Ogg Speex recording"));

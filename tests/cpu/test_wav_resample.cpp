@@ -339,7 +339,7 @@ TEST(Wav, OtherAudioFormatsAreNamed) {
   for (const auto& [bytes, kind] : files) {
     EXPECT_NE(audio_format_of(bytes).find(kind), std::string::npos) << kind;
     expect_wav_error(bytes, kind);
-    expect_wav_error(bytes, "not a WAV file; duet reads WAV, AIFF, FLAC, MP3, AAC (M4A) and Ogg Vorbis recordings (convert it first, e.g. ffmpeg");
+    expect_wav_error(bytes, "not a WAV file; duet reads WAV, AIFF, CAF, FLAC, MP3, AAC (M4A) and Ogg Vorbis recordings (convert it first, e.g. ffmpeg");
   }
   EXPECT_EQ(audio_format_of(encode_wav({0.1f, -0.1f}, 8000)), "");
   EXPECT_EQ(audio_format_of({}), "");
