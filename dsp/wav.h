@@ -60,10 +60,10 @@ Audio decode_wav(const std::vector<uint8_t>& bytes, const std::string& name, Wav
 WavInfo read_wav_info(const std::string& path);
 
 // A recording in any format duet reads, told apart by its bytes (not its name): WAV
-// (decode_wav), AIFF (decode_aiff, dsp/aiff.h), CAF (decode_caf, dsp/caf.h), FLAC (decode_flac, dsp/flac.h; WavInfo::encoding
-// "flac"), MP3 (decode_mp3, dsp/mp3.h), AAC in M4A or ADTS (decode_aac, dsp/aac.h) or Ogg Vorbis
-// (decode_vorbis, dsp/vorbis.h). What every command that takes the user's recordings reads them
-// with.
+// (decode_wav), AIFF (decode_aiff, dsp/aiff.h), CAF (decode_caf, dsp/caf.h), FLAC (decode_flac,
+// dsp/flac.h; WavInfo::encoding "flac"), MP3 (decode_mp3, dsp/mp3.h), AAC in M4A or ADTS
+// (decode_aac, dsp/aac.h) or Ogg Vorbis (decode_vorbis, dsp/vorbis.h). What every command that
+// takes the user's recordings reads them with.
 Audio read_audio(const std::string& path, WavInfo* info = nullptr);
 Audio decode_audio(const std::vector<uint8_t>& bytes, const std::string& name, WavInfo* info = nullptr);
 

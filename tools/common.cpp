@@ -123,8 +123,8 @@ std::vector<LabelledInput> labelled_inputs(const std::string& folder, const std:
     const bool audio_ours =
         has_extension(p, {".wav", ".aif", ".aiff", ".aifc", ".caf", ".flac", ".mp3", ".m4a", ".aac"}) ||
         (has_extension(p, {".ogg", ".oga", ".opus"}) && (codec.empty() || codec == "Vorbis"));
-    const bool ours = kind == "audio" ? audio_ours
-                                      : has_extension(p, {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".pgm", ".ppm", ".tga"});
+    const bool image_ours = has_extension(p, {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".pgm", ".ppm", ".tga"});
+    const bool ours = kind == "audio" ? audio_ours : image_ours;
     if (!ours) {
       ++ignored;
       const bool other = kind == "audio" ? has_extension(p, {".ogg", ".opus", ".oga", ".amr", ".3gp", ".webm", ".wma"})
