@@ -6,16 +6,13 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <fstream>
-#include <iterator>
-#include <limits>
 #include <string>
 #include <vector>
 
-#include "codec_signals.h"
 #include "dsp/aiff.h"
 #include "dsp/wav.h"
 #include "engine/error.h"
+#include "ffmpeg_pcm.h"
 #include "reference_aac.h"
 #include "scratch.h"
 
@@ -208,36 +205,13 @@ TEST(Aiff, WhatBreaksTheFormatIsRefused) {
   EXPECT_EQ(error_of(short_comm).rfind("x.aiff: COMM chunk of 10 bytes (18 expected at least)", 0), size_t(0));
 }
 
-Bytes read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return Bytes(std::istreambuf_iterator<char>(f), {});
-}
-
 TEST(Aiff, ReadsWhatFfmpegWritesAsFfmpegReadsIt) {
   DUET_REQUIRE_REFERENCE_FFMPEG();
   duet_test::ScratchFolder scratch("duet_aiff_");
-  const std::string dir = scratch.path().string();
-  const std::string wav = dir + "/in.wav";
-  duet_test::write_pcm16_wav(wav, duet_test::codec_test_signal(16000, 2, 16000, 5, 0.7), 2, 16000);
-  for (const char* codec : {"pcm_s16be", "pcm_s24be", "pcm_s32be", "pcm_s8", "pcm_f32be", "pcm_f64be", "pcm_alaw",
-                            "pcm_mulaw", "pcm_s16le"}) {
-    const std::string aiff = dir + "/" + codec + ".aiff", ref = dir + "/" + codec + ".f32";
-    ASSERT_EQ(duet_test::ffmpeg("-i " + wav + " -c:a " + codec + " " + aiff), "") << codec;
-    ASSERT_EQ(duet_test::ffmpeg("-i " + aiff + " -f f32le " + ref), "") << codec;
-    WavInfo info;
-    const Audio a = read_audio(aiff, &info);
-    const Bytes f = read_file(ref);
-    ASSERT_EQ(a.samples.size() * 8, f.size()) << codec;  // two channels of float
-    double worst = 0;
-    for (size_t i = 0; i < a.samples.size(); ++i) {
-      float l, r;
-      std::memcpy(&l, &f[8 * i], 4), std::memcpy(&r, &f[8 * i + 4], 4);
-      worst = std::max(worst, double(std::abs(a.samples[i] - (l + r) / 2)));
-    }
-    EXPECT_LT(worst, 1e-6) << codec;
-    EXPECT_EQ(a.sample_rate, 16000) << codec;
-    EXPECT_EQ(info.channels, 2) << codec;
-  }
+  duet_test::expect_reads_as_ffmpeg(scratch.path().string(), "aiff",
+                                    {"pcm_s16be", "pcm_s24be", "pcm_s32be", "pcm_s8", "pcm_f32be", "pcm_f64be",
+                                     "pcm_alaw", "pcm_mulaw", "pcm_s16le"},
+                                    5);
 }
 
 }  // namespace
