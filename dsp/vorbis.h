@@ -1,6 +1,6 @@
 // Ogg Vorbis recordings, decoded by hand.
 //
-// Ogg Vorbis is how Wikimedia Commons and Wiktionary keep most of their spoken words (a word's
+// Ogg Vorbis is how Wikimedia Commons and Wiktionary keep many of their spoken words (a word's
 // pronunciation in many voices and accents), and what some recorders and games save. The
 // decoder follows the Vorbis I specification and RFC 3533 (the Ogg container): Ogg pages (every
 // page's CRC checked, packets spanning pages, the first Vorbis stream of a multiplexed file),
