@@ -19,7 +19,6 @@ using aac_tables::Bands;
 using aac_tables::Codebook;
 
 constexpr double kPi = std::numbers::pi;
-const char* const kConvert = " (convert it first, e.g. ffmpeg -i FILE -ac 1 FILE.wav)";
 
 // An error inside a frame; the caller adds the file and frame.
 struct Damaged {
@@ -554,18 +553,18 @@ Config read_audio_specific_config(const uint8_t* p, size_t n, const std::string&
     if (c.rate_index == 15) in.bits(24);
     c.channels = int(in.bits(4));
     if (c.object_type == 5 || c.object_type == 29)
-      throw Error(where + ": HE-AAC (SBR), which duet's AAC decoder does not read" + kConvert);
+      throw Error(where + ": HE-AAC (SBR), which duet's AAC decoder does not read" + kConvertAdvice);
     if (c.object_type != 2)
       throw Error(where + ": AAC object type " + std::to_string(c.object_type) +
-                  " (duet's AAC decoder reads AAC-LC, type 2)" + kConvert);
+                  " (duet's AAC decoder reads AAC-LC, type 2)" + kConvertAdvice);
     if (c.rate_index > 11) throw Error(where + ": a sample rate AAC-LC does not code with its scalefactor bands");
-    if (in.bit()) throw Error(where + ": 960-sample frames, which duet's AAC decoder does not read" + kConvert);
+    if (in.bit()) throw Error(where + ": 960-sample frames, which duet's AAC decoder does not read" + kConvertAdvice);
     if (in.bit()) in.bits(14);  // depends on core coder
     in.bit();                   // extension flag
     if (c.channels == 0)
       throw Error(where +
                   ": channels given by a program configuration element, which duet's AAC decoder does not read" +
-                  kConvert);
+                  kConvertAdvice);
   } catch (const BitsRanOut&) {
     throw Error(where + ": its AudioSpecificConfig is cut short");
   }
@@ -691,9 +690,9 @@ Track read_mp4(const std::vector<uint8_t>& b, const std::string& name) {
         DUET_CHECK(length >= 13, name, ": a damaged decoder configuration ('esds')");
         const uint8_t object = b[at];
         if (object == 0x69 || object == 0x6B)
-          throw Error(name + ": MP3 audio in an MP4 file, which duet does not unpack" + kConvert);
+          throw Error(name + ": MP3 audio in an MP4 file, which duet does not unpack" + kConvertAdvice);
         DUET_CHECK(object == 0x40 || object == 0x66 || object == 0x67, name, ": MP4 audio of object type ", int(object),
-                   ", not AAC", kConvert);
+                   ", not AAC", kConvertAdvice);
         at += 13;
       } else if (tag == 5) {
         t.config = read_audio_specific_config(&b[at], length, name);
@@ -765,7 +764,7 @@ Track read_mp4(const std::vector<uint8_t>& b, const std::string& name) {
                         : other == "Opus"                    ? "Opus"
                         : other == ".mp3"                    ? "MP3 in an MP4 file"
                                                              : "a codec duet does not read";
-    throw Error(name + ": an MP4 file whose audio is '" + other + "' (" + codec + "), not AAC" + kConvert);
+    throw Error(name + ": an MP4 file whose audio is '" + other + "' (" + codec + "), not AAC" + kConvertAdvice);
   }
   throw Error(name + ": an MP4 file with no audio track (a video or another kind of MP4?)");
 }
@@ -831,7 +830,7 @@ Audio decode_aac(const std::vector<uint8_t>& b, const std::string& name, WavInfo
       const int blocks = (h[6] & 3) + 1;
       if (frame == 1) {
         DUET_CHECK(c.object_type == 2, name, ": AAC object type ", c.object_type,
-                   " (duet's AAC decoder reads AAC-LC, type 2)", kConvert);
+                   " (duet's AAC decoder reads AAC-LC, type 2)", kConvertAdvice);
         DUET_CHECK(c.rate_index <= 11, name, ": a sample rate AAC-LC does not code with its scalefactor bands");
         first = c;
         frames.decoder.rate_index = c.rate_index;

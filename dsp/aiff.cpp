@@ -22,11 +22,9 @@ double extended80(const uint8_t* p) {
   return p[0] & 0x80 ? -v : v;
 }
 
-enum class Kind { kBigEndian, kLittleEndian, kUnsigned8, kFloat32, kFloat64, kMuLaw, kALaw };
-
+// A sample coding and the word WavInfo::encoding gives it.
 struct Coding {
-  Kind kind = Kind::kBigEndian;
-  int bytes = 0;  // per sample
+  PcmCoding pcm;
   const char* word = "pcm";
 };
 
@@ -34,53 +32,25 @@ std::string printable_type(const uint8_t* p) { return printable(std::string(rein
 
 // What an AIFF-C compression type holds, for `bits` from the COMM chunk.
 Coding coding_of(const uint8_t* type, int bits, const std::string& name) {
+  using Kind = PcmCoding::Kind;
   const auto is = [&](const char* t) { return std::memcmp(type, t, 4) == 0; };
   const int pcm_bytes = (bits + 7) / 8;
-  if (is("NONE") || is("twos")) return {Kind::kBigEndian, pcm_bytes, "pcm"};
-  if (is("in24")) return {Kind::kBigEndian, 3, "pcm"};
-  if (is("in32")) return {Kind::kBigEndian, 4, "pcm"};
-  if (is("sowt")) return {Kind::kLittleEndian, pcm_bytes, "pcm little-endian"};
-  if (is("raw ")) return {Kind::kUnsigned8, 1, "pcm unsigned"};
-  if (is("fl32") || is("FL32")) return {Kind::kFloat32, 4, "float"};
-  if (is("fl64") || is("FL64")) return {Kind::kFloat64, 8, "float"};
-  if (is("ulaw") || is("ULAW")) return {Kind::kMuLaw, 1, "mu-law"};
-  if (is("alaw") || is("ALAW")) return {Kind::kALaw, 1, "a-law"};
+  if (is("NONE") || is("twos")) return {{Kind::kSigned, pcm_bytes, false}, "pcm"};
+  if (is("in24")) return {{Kind::kSigned, 3, false}, "pcm"};
+  if (is("in32")) return {{Kind::kSigned, 4, false}, "pcm"};
+  if (is("sowt")) return {{Kind::kSigned, pcm_bytes, true}, "pcm little-endian"};
+  if (is("raw ")) return {{Kind::kUnsigned8, 1, false}, "pcm unsigned"};
+  if (is("fl32") || is("FL32")) return {{Kind::kFloat, 4, false}, "float"};
+  if (is("fl64") || is("FL64")) return {{Kind::kFloat, 8, false}, "float"};
+  if (is("ulaw") || is("ULAW")) return {{Kind::kMuLaw, 1, false}, "mu-law"};
+  if (is("alaw") || is("ALAW")) return {{Kind::kALaw, 1, false}, "a-law"};
   const std::string what = is("ima4")                         ? " (Apple IMA ADPCM)"
                            : is("MAC3") || is("MAC6")         ? " (MACE)"
                            : is("QDM2") || is("QDMC")         ? " (QDesign)"
                            : is("GSM ")                       ? " (GSM)"
                                                               : "";
   fail(name, ": an AIFF-C file compressed as '", printable_type(type), "'", what,
-       "; duet reads uncompressed, float and G.711 AIFF (convert it first, e.g. ffmpeg -i FILE -ac 1 FILE.wav)");
-}
-
-float sample_at(const uint8_t* p, const Coding& c) {
-  switch (c.kind) {
-    case Kind::kUnsigned8: return float(int(p[0]) - 128) / 128.0f;
-    case Kind::kMuLaw: return float(mulaw_to_linear(p[0])) / 32768.0f;
-    case Kind::kALaw: return float(alaw_to_linear(p[0])) / 32768.0f;
-    case Kind::kFloat32: {
-      const uint32_t u = be32(p);
-      float f;
-      std::memcpy(&f, &u, 4);
-      return f;
-    }
-    case Kind::kFloat64: {
-      const uint64_t u = uint64_t(be32(p)) << 32 | be32(p + 4);
-      double d;
-      std::memcpy(&d, &u, 8);
-      return float(d);
-    }
-    default: {  // signed integers, left-justified in c.bytes bytes
-      uint32_t u = 0;
-      for (int i = 0; i < c.bytes; ++i) {
-        const int at = c.kind == Kind::kBigEndian ? i : c.bytes - 1 - i;
-        u = u << 8 | p[at];
-      }
-      u <<= 8 * (4 - c.bytes);
-      return float(double(int32_t(u)) / 2147483648.0);
-    }
-  }
+       "; duet reads uncompressed, float and G.711 AIFF", kConvertAdvice);
 }
 
 }  // namespace
@@ -124,12 +94,13 @@ Audio decode_aiff(const std::vector<uint8_t>& b, const std::string& name, WavInf
   const uint32_t frames = be32(comm + 2);
   const double rate = extended80(comm + 8);
   DUET_CHECK(channels >= 1, name, ": AIFF with ", channels, " channels");
-  const Coding coding = aifc ? coding_of(comm + 18, bits, name) : Coding{Kind::kBigEndian, (bits + 7) / 8, "pcm"};
-  const bool pcm = coding.kind == Kind::kBigEndian || coding.kind == Kind::kLittleEndian;
+  const Coding coding =
+      aifc ? coding_of(comm + 18, bits, name) : Coding{{PcmCoding::Kind::kSigned, (bits + 7) / 8, false}, "pcm"};
+  const bool pcm = coding.pcm.kind == PcmCoding::Kind::kSigned;
   DUET_CHECK(bits >= 1 && bits <= (pcm ? 32 : 64), name, ": AIFF samples of ", bits, " bits (1-32 expected)");
   DUET_CHECK(std::isfinite(rate) && std::lround(rate) >= kMinWavRate && std::lround(rate) <= kMaxWavRate, name,
              ": AIFF sample rate ", rate, " Hz (", kMinWavRate, "-", kMaxWavRate, " expected)");
-  const uint64_t frame_bytes = uint64_t(channels) * uint64_t(coding.bytes);
+  const uint64_t frame_bytes = uint64_t(channels) * uint64_t(coding.pcm.bytes);
   uint64_t readable = 0;
   const uint8_t* data = nullptr;
   if (frames > 0) {
@@ -150,12 +121,7 @@ Audio decode_aiff(const std::vector<uint8_t>& b, const std::string& name, WavInf
   }
   Audio a;
   a.sample_rate = int(std::lround(rate));
-  a.samples.resize(size_t(n));
-  for (uint64_t i = 0; i < n; ++i) {
-    float acc = 0;
-    for (int c = 0; c < channels; ++c) acc += sample_at(data + i * frame_bytes + uint64_t(c) * coding.bytes, coding);
-    a.samples[size_t(i)] = acc / float(channels);
-  }
+  a.samples = pcm_to_mono(data, n, channels, coding.pcm);
   for (float v : a.samples) DUET_CHECK(std::isfinite(v), name, ": AIFF holds a non-finite float sample");
   if (info)
     *info = {a.sample_rate, channels, bits, std::string(coding.word) + (aifc ? " (AIFF-C)" : " (AIFF)"), int64_t(n),

@@ -81,7 +81,7 @@ Audio decode_caf(const std::vector<uint8_t>& b, const std::string& name, WavInfo
   const bool lpcm = id == "lpcm", mulaw = id == "ulaw", alaw = id == "alaw";
   if (!lpcm && !mulaw && !alaw)
     fail(name, ": a CAF file of '", id, "' audio", format_name(id),
-         "; duet reads linear PCM, float and G.711 CAF (convert it first, e.g. ffmpeg -i FILE -ac 1 FILE.wav)");
+         "; duet reads linear PCM, float and G.711 CAF", kConvertAdvice);
   DUET_CHECK(channels >= 1 && channels <= 1024, name, ": CAF with ", channels, " channels");
   DUET_CHECK(std::isfinite(rate) && std::lround(rate) >= kMinWavRate && std::lround(rate) <= kMaxWavRate, name,
              ": CAF sample rate ", rate, " Hz (", kMinWavRate, "-", kMaxWavRate, " expected)");
@@ -100,32 +100,9 @@ Audio decode_caf(const std::vector<uint8_t>& b, const std::string& name, WavInfo
     note = "the data chunk ends " + std::to_string(data_size % bytes_per_packet) + " bytes into a frame; left out";
   Audio a;
   a.sample_rate = int(std::lround(rate));
-  a.samples.resize(size_t(frames));
-  for (uint64_t i = 0; i < frames; ++i) {
-    double acc = 0;
-    for (uint32_t c = 0; c < channels; ++c) {
-      const uint8_t* p = data + i * bytes_per_packet + uint64_t(c) * bytes;
-      if (mulaw || alaw) {
-        acc += (mulaw ? mulaw_to_linear(p[0]) : alaw_to_linear(p[0])) / 32768.0;
-        continue;
-      }
-      uint64_t u = 0;
-      for (uint32_t k = 0; k < bytes; ++k) u = u << 8 | p[little ? bytes - 1 - k : k];
-      if (is_float && bytes == 4) {
-        float f;
-        const uint32_t w = uint32_t(u);
-        std::memcpy(&f, &w, 4);
-        acc += f;
-      } else if (is_float) {
-        double d;
-        std::memcpy(&d, &u, 8);
-        acc += d;
-      } else {
-        acc += double(int32_t(uint32_t(u << (32 - 8 * bytes)))) / 2147483648.0;  // signed, as WAV's 16-bit / 32768
-      }
-    }
-    a.samples[size_t(i)] = float(acc / channels);
-  }
+  using Kind = PcmCoding::Kind;
+  const Kind kind = is_float ? Kind::kFloat : mulaw ? Kind::kMuLaw : alaw ? Kind::kALaw : Kind::kSigned;
+  a.samples = pcm_to_mono(data, frames, int(channels), PcmCoding{kind, int(bytes), little});
   for (float v : a.samples) DUET_CHECK(std::isfinite(v), name, ": CAF holds a non-finite float sample");
   const std::string word = is_float                 ? "float"
                            : mulaw                  ? "mu-law"

@@ -524,7 +524,7 @@ Audio decode_mp3(const std::vector<uint8_t>& b, const std::string& name, WavInfo
     return name + ": frame " + std::to_string(frame) + " (byte " + std::to_string(at) + ")";
   };
   DUET_CHECK(stream.layer == 3, name, ": MPEG audio ", layer_name(stream.layer),
-             ", not layer III (MP3); duet reads MP3 (convert it first, e.g. ffmpeg -i FILE -ac 1 FILE.wav)");
+             ", not layer III (MP3); duet reads MP3", kConvertAdvice);
 
   const int nch = stream.channels(), ngr = stream.granules();
   std::vector<std::vector<float>> pcm(static_cast<size_t>(nch));

@@ -66,8 +66,7 @@ float float32_unpack(uint32_t x) {
 }
 
 struct Codebook {
-  int dims = 0, entries = 0;
-  std::vector<uint8_t> lengths;  // per entry; 0 = unused
+  int dims = 0;
   // The prefix code as a binary tree: node k's children are tree[2k] and tree[2k + 1]; a child > 0
   // is another node, ~entry (< 0) a leaf, 0 no code (the root is never a child).
   std::vector<int32_t> tree;
@@ -144,32 +143,32 @@ Codebook read_codebook(Bits& in) {
   Codebook c;
   if (in.read(24) != 0x564342) throw Damaged{"a codebook without its sync pattern"};
   c.dims = int(in.read(16));
-  c.entries = int(in.read(24));
-  if (c.dims == 0 || c.entries == 0) throw Damaged{"a codebook of 0 dimensions or entries"};
+  const int entries = int(in.read(24));
+  if (c.dims == 0 || entries == 0) throw Damaged{"a codebook of 0 dimensions or entries"};
   const bool ordered = in.read(1);
-  if (!ordered && uint64_t(c.entries) > in.left()) throw Damaged{"a codebook larger than its header"};
-  c.lengths.assign(size_t(c.entries), 0);
+  if (!ordered && uint64_t(entries) > in.left()) throw Damaged{"a codebook larger than its header"};
+  std::vector<uint8_t> lengths(size_t(entries), 0);  // per entry; 0 = unused
   if (ordered) {  // ordered: runs of entries of lengths 1, 2, 3, ...
     int entry = 0, length = int(in.read(5)) + 1;
-    while (entry < c.entries && !in.end()) {
-      const int run = int(in.read(ilog(uint32_t(c.entries - entry))));
-      if (length > 32 || run > c.entries - entry) throw Damaged{"an ordered codebook's lengths run past its entries"};
-      std::fill_n(c.lengths.begin() + entry, run, uint8_t(length));
+    while (entry < entries && !in.end()) {
+      const int run = int(in.read(ilog(uint32_t(entries - entry))));
+      if (length > 32 || run > entries - entry) throw Damaged{"an ordered codebook's lengths run past its entries"};
+      std::fill_n(lengths.begin() + entry, run, uint8_t(length));
       entry += run;
       ++length;
     }
   } else {
     const bool sparse = in.read(1);
-    for (uint8_t& l : c.lengths)
+    for (uint8_t& l : lengths)
       if (!sparse || in.read(1)) l = uint8_t(in.read(5) + 1);
   }
   // Codes in entry order, each the first free code of its length (the specification's rule):
   // free[l] is the next free code of length l, its bits at the top of the word.
   std::array<uint32_t, 33> free{};
-  std::vector<uint32_t> codes(size_t(c.entries), 0);
+  std::vector<uint32_t> codes(size_t(entries), 0);
   int used = 0;
-  for (int e = 0; e < c.entries; ++e) {
-    const int length = c.lengths[size_t(e)];
+  for (int e = 0; e < entries; ++e) {
+    const int length = lengths[size_t(e)];
     if (length == 0) continue;
     if (used++ == 0) {
       for (int l = 1; l <= length; ++l) free[size_t(l)] = uint32_t(1) << (32 - l);
@@ -185,14 +184,14 @@ Codebook read_codebook(Bits& in) {
     codes[size_t(e)] = code;
   }
   if (used == 1) {
-    c.single = int(std::find_if(c.lengths.begin(), c.lengths.end(), [](uint8_t l) { return l > 0; }) -
-                   c.lengths.begin());
+    c.single = int(std::find_if(lengths.begin(), lengths.end(), [](uint8_t l) { return l > 0; }) -
+                   lengths.begin());
   } else if (used > 1) {
     for (int l = 1; l <= 32; ++l)
       if (free[size_t(l)] != 0) throw Damaged{"a codebook whose codes leave some bit strings without an entry"};
     c.tree.assign(2, 0);
-    for (int e = 0; e < c.entries; ++e) {
-      const int length = c.lengths[size_t(e)];
+    for (int e = 0; e < entries; ++e) {
+      const int length = lengths[size_t(e)];
       int32_t node = 0;
       for (int i = 0; i < length; ++i) {
         const size_t slot = size_t(2 * node) + ((codes[size_t(e)] >> (31 - i)) & 1);
@@ -219,13 +218,13 @@ Codebook read_codebook(Bits& in) {
     const float minimum = float32_unpack(in.read(32)), delta = float32_unpack(in.read(32));
     const int value_bits = int(in.read(4)) + 1;
     const bool sequence = in.read(1);
-    const uint64_t values = lookup == 1 ? uint64_t(lookup1_values(c.entries, c.dims)) : uint64_t(c.entries) * c.dims;
-    if (values * uint64_t(value_bits) > in.left() || uint64_t(c.entries) * c.dims > (uint64_t(1) << 24))
+    const uint64_t values = lookup == 1 ? uint64_t(lookup1_values(entries, c.dims)) : uint64_t(entries) * c.dims;
+    if (values * uint64_t(value_bits) > in.left() || uint64_t(entries) * c.dims > (uint64_t(1) << 24))
       throw Damaged{"a codebook's lookup table larger than its header"};
     std::vector<uint32_t> multiplicands(values);
     for (uint32_t& m : multiplicands) m = in.read(value_bits);
-    c.vectors.resize(size_t(c.entries) * size_t(c.dims));
-    for (int e = 0; e < c.entries; ++e) {
+    c.vectors.resize(size_t(entries) * size_t(c.dims));
+    for (int e = 0; e < entries; ++e) {
       float last = 0;
       uint64_t divisor = 1;
       for (int d = 0; d < c.dims; ++d) {
@@ -870,13 +869,11 @@ Audio decode_vorbis(const std::vector<uint8_t>& b, const std::string& name, WavI
   const std::vector<OggPacket>& packets = ogg.packets;
   if (!ogg.found) {
     DUET_CHECK(ogg.any_first_page, name, ": an Ogg file without a stream's first page");
-    const char* reads =
-        "duet reads WAV, AIFF, CAF, FLAC, MP3, AAC (M4A) and Ogg Vorbis recordings (convert it first, e.g. ffmpeg -i FILE "
-        "-ac 1 FILE.wav)";
     DUET_CHECK(!ogg.first_codec.empty(), name,
-               ": an Ogg file of a codec duet does not know (not Vorbis, Opus, FLAC or Speex); ", reads);
-    throw Error(name + ": an Ogg " + ogg.first_codec + " " + (ogg.first_codec == "Theora" ? "video" : "recording") +
-                "; " + reads);
+               ": an Ogg file of a codec duet does not know (not Vorbis, Opus, FLAC or Speex); duet reads ",
+               kAudioFormatsRead, " recordings", kConvertAdvice);
+    fail(name, ": an Ogg ", ogg.first_codec, " ", ogg.first_codec == "Theora" ? "video" : "recording", "; duet reads ",
+         kAudioFormatsRead, " recordings", kConvertAdvice);
   }
   DUET_CHECK(packets.size() >= 3, name, ": an Ogg Vorbis file without its three headers (", packets.size(),
              " packets; cut short?)");

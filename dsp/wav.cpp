@@ -40,6 +40,43 @@ int alaw_to_linear(uint8_t a) {
   return (a & 0x80) ? t : -t;
 }
 
+const char* const kConvertAdvice = " (convert it first, e.g. ffmpeg -i FILE -ac 1 FILE.wav)";
+const char* const kAudioFormatsRead = "WAV, AIFF, CAF, FLAC, MP3, AAC (M4A) and Ogg Vorbis";
+
+std::vector<float> pcm_to_mono(const uint8_t* data, uint64_t frames, int channels, const PcmCoding& c) {
+  using Kind = PcmCoding::Kind;
+  auto sample = [&](const uint8_t* p) -> float {
+    switch (c.kind) {
+      case Kind::kUnsigned8: return float(int(p[0]) - 128) / 128.0f;
+      case Kind::kMuLaw: return float(mulaw_to_linear(p[0])) / 32768.0f;
+      case Kind::kALaw: return float(alaw_to_linear(p[0])) / 32768.0f;
+      default: break;
+    }
+    uint64_t u = 0;
+    for (int i = 0; i < c.bytes; ++i) u = u << 8 | p[c.little_endian ? c.bytes - 1 - i : i];
+    if (c.kind == Kind::kFloat && c.bytes == 4) {
+      const uint32_t w = uint32_t(u);
+      float f;
+      std::memcpy(&f, &w, 4);
+      return f;
+    }
+    if (c.kind == Kind::kFloat) {
+      double d;
+      std::memcpy(&d, &u, 8);
+      return float(d);
+    }
+    return float(double(int32_t(uint32_t(u << (32 - 8 * c.bytes)))) / 2147483648.0);  // signed, left-justified
+  };
+  std::vector<float> mono(static_cast<size_t>(frames));
+  const uint64_t frame_bytes = uint64_t(channels) * uint64_t(c.bytes);
+  for (uint64_t i = 0; i < frames; ++i) {
+    float acc = 0;
+    for (int ch = 0; ch < channels; ++ch) acc += sample(data + i * frame_bytes + uint64_t(ch) * uint64_t(c.bytes));
+    mono[size_t(i)] = acc / float(channels);
+  }
+  return mono;
+}
+
 namespace {
 
 const char* encoding_name(uint16_t tag) {
@@ -159,8 +196,7 @@ std::string audio_format_of(const std::vector<uint8_t>& b) {
 
 Audio decode_wav(const std::vector<uint8_t>& b, const std::string& name, WavInfo* info) {
   if (const std::string other = audio_format_of(b); !other.empty())
-    throw Error(name + ": " + other + ", not a WAV file; duet reads WAV, AIFF, CAF, FLAC, MP3, AAC (M4A) and Ogg Vorbis "
-                "recordings (convert it first, e.g. ffmpeg -i FILE -ac 1 FILE.wav)");
+    fail(name, ": ", other, ", not a WAV file; duet reads ", kAudioFormatsRead, " recordings", kConvertAdvice);
   DUET_CHECK(b.size() >= 12, name, ": not a WAV file (", b.size(), " bytes, too short for a RIFF header)");
   // RF64 and BW64 are WAV for recordings past 4 GB: the 32-bit sizes are set to 0xFFFFFFFF and
   // the real ones are in a ds64 chunk, which comes first.

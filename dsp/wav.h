@@ -47,6 +47,20 @@ std::string audio_format_of(const std::vector<uint8_t>& bytes);
 // mu-law reaches +-32124, A-law +-32256; divided by 32768 like 16-bit PCM.
 int mulaw_to_linear(uint8_t u);
 int alaw_to_linear(uint8_t a);
+// How the AIFF and CAF readers' files store one uncompressed sample: a signed integer of `bytes`
+// bytes (scaled as WAV's: int16 / 32768, int24 / 2^23, ...), unsigned 8-bit ((v - 128) / 128),
+// IEEE float of 4 or 8 bytes (as stored), or G.711 (one byte); either byte order.
+struct PcmCoding {
+  enum class Kind { kSigned, kUnsigned8, kFloat, kMuLaw, kALaw } kind = Kind::kSigned;
+  int bytes = 2;
+  bool little_endian = false;
+};
+// `frames` frames of `channels` interleaved samples from `data`, averaged to mono.
+std::vector<float> pcm_to_mono(const uint8_t* data, uint64_t frames, int channels, const PcmCoding& coding);
+// What the readers append to a refusal: how to convert the file into one duet reads.
+extern const char* const kConvertAdvice;  // " (convert it first, e.g. ffmpeg -i FILE -ac 1 FILE.wav)"
+// The formats read_audio reads, as the readers' refusals name them.
+extern const char* const kAudioFormatsRead;  // "WAV, AIFF, CAF, FLAC, MP3, AAC (M4A) and Ogg Vorbis"
 // The size of the ID3v2 tag at `at` (header, body and footer), or 0 when there is none (taggers
 // put one before MP3, FLAC and ADTS streams).
 size_t id3v2_size(const std::vector<uint8_t>& bytes, size_t at = 0);
