@@ -551,6 +551,11 @@ open('$work/$name.wav', 'wb').write(b'RIFF' + struct.pack('<I', 36 + len(d)) + b
     predict_as_ffmpeg predict-caf-as-ffmpeg "$work/mine_apple/2_george_0.caf"
     check info-aiff grep -q "encoding:    float (AIFF-C), 32 bits" <("$duet" info "$work/mine_apple/2_jackson_1.aif")
     check info-caf grep -q "encoding:    pcm (CAF), 16 bits" <("$duet" info "$work/mine_apple/2_george_0.caf")
+    # Compressed CAF and an AIFF whose COMM chunk claims more than the file holds: one-line refusals.
+    ffmpeg -hide_banner -loglevel error -nostdin -y -i "$shared/fsdd/recordings/7_theo_3.wav" -c:a alac -f caf "$work/7_alac.caf"
+    expect_fail predict-caf-alac "7_alac.caf: a CAF file of 'alac' audio \\(Apple Lossless\\); duet reads linear PCM, float and G.711 CAF" "$duet" predict --model-dir "$work/aud" --audio "$work/7_alac.caf"
+    python3 -c "b = bytearray(open('$work/mine_apple/7_theo_3.aiff', 'rb').read()); i = b.index(b'COMM'); b[i + 4:i + 8] = (10**6).to_bytes(4, 'big'); open('$work/7_bad.aiff', 'wb').write(bytes(b))"
+    expect_fail predict-aiff-bad-comm "7_bad.aiff: chunk 'COMM' claims 1000000 bytes but the file ends after [0-9]+ \\(truncated\\?\\)" "$duet" predict --model-dir "$work/aud" --audio "$work/7_bad.aiff"
   elif [ -n "${CI:-}" ]; then
     echo "FAIL aac: ffmpeg is not installed (tools/setup.sh installs it)"; failures=$((failures + 1))
   else
