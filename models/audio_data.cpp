@@ -204,6 +204,89 @@ std::vector<float> without_clicks(const std::vector<float>& x, int rate, int* cl
   return y;
 }
 
+std::vector<std::pair<int64_t, int64_t>> word_stretches(const std::vector<float>& x, int rate, double gap_s) {
+  DUET_CHECK(rate > 0 && gap_s >= 0, "word_stretches: rate ", rate, ", gap ", gap_s,
+             " s: expected a positive rate and a gap >= 0");
+  const int64_t n = int64_t(x.size());
+  const auto [frame, hop, prefix, energy] = frame_energies(x, rate);
+  std::vector<std::pair<int64_t, int64_t>> words;
+  if (energy.empty()) {  // too short to frame: one word, if it holds anything
+    if (dsp::peak_level(x) > 0) words.push_back({0, n});
+    return words;
+  }
+  const double peak = *std::max_element(energy.begin(), energy.end());
+  if (peak <= 0) return words;
+  std::vector<double> sorted = energy;
+  std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 10, sorted.end());
+  const double background = sorted[sorted.size() / 10];
+  const double floor =  // a word reaches above it
+      std::max(peak * 1e-4, std::min(background * std::pow(10.0, kWordFloorAboveNoise / 10), std::sqrt(background * peak)));
+  const double edge = std::min(floor, std::max(peak * 1e-4, background * std::pow(10.0, kWordEdgeAboveNoise / 10)));
+  // A stretch runs from its first frame above `edge` to its last; its sound starts in the last hop
+  // of its first frame (the frame before, a hop earlier, is below) and ends in the first hop of its
+  // last frame, so the gap between two stretches is the silence between them.
+  struct Stretch {
+    int64_t first, last;  // frames
+    double loudest;       // its loudest frame's energy
+  };
+  const int64_t frames = int64_t(energy.size());
+  auto start = [&](int64_t f) { return f == 0 ? 0 : f * hop + frame - hop; };
+  auto end = [&](int64_t f) { return f + 1 == frames ? n : f * hop + hop; };
+  std::vector<Stretch> runs;  // runs of frames above the edge that reach above the floor
+  for (int64_t f = 0; f < frames; ++f) {
+    if (energy[f] < edge) continue;
+    if (!runs.empty() && f == runs.back().last + 1)
+      runs.back().last = f, runs.back().loudest = std::max(runs.back().loudest, energy[f]);
+    else
+      runs.push_back({f, f, energy[f]});
+  }
+  std::vector<Stretch> stretches;  // those less than `gap_s` apart joined
+  const int64_t join = int64_t(gap_s * rate);
+  for (const Stretch& r : runs) {
+    if (r.loudest < floor) continue;
+    if (!stretches.empty() && start(r.first) - end(stretches.back().last) < join)
+      stretches.back().last = r.last, stretches.back().loudest = std::max(stretches.back().loudest, r.loudest);
+    else
+      stretches.push_back(r);
+  }
+  const double quiet = peak * std::pow(10.0, -kWordQuiet / 10);
+  for (const Stretch& s : stretches)  // a click: its frames all start within kClickLength
+    if (double((s.last - s.first) * hop) > kClickLength * rate && s.loudest >= quiet)
+      words.push_back({start(s.first), std::max(start(s.first), end(s.last))});
+  if (words.empty() && !stretches.empty()) {  // only short sounds: the loudest is the word
+    const auto loudest = std::max_element(stretches.begin(), stretches.end(),
+                                          [](const Stretch& a, const Stretch& b) { return a.loudest < b.loudest; });
+    words.push_back({start(loudest->first), std::max(start(loudest->first), end(loudest->last))});
+  }
+  return words;
+}
+
+std::vector<float> word_in_context(const std::vector<float>& x, int rate,
+                                   const std::vector<std::pair<int64_t, int64_t>>& words, size_t k, double seconds) {
+  const int64_t n = int64_t(x.size());
+  DUET_CHECK(k < words.size() && rate > 0 && seconds >= 0, "word_in_context: word ", k, " of ", words.size(),
+             ", rate ", rate, ", ", seconds, " s");
+  const int64_t margin = int64_t(kWordMargin * rate);
+  const int64_t lo = k == 0 ? 0 : (words[k - 1].second + words[k].first) / 2;
+  const int64_t hi = k + 1 == words.size() ? n : (words[k].second + words[k + 1].first) / 2;
+  const int64_t from = std::clamp<int64_t>(words[k].first - margin, lo, n);
+  const int64_t to = std::clamp<int64_t>(words[k].second + margin, from, std::max(from, hi));
+  std::vector<float> background;  // x outside every word and its margins
+  int64_t next = 0;
+  for (const auto& [a, b] : words) {
+    const int64_t quiet_to = std::clamp<int64_t>(a - margin, next, n);
+    background.insert(background.end(), x.begin() + next, x.begin() + quiet_to);
+    next = std::clamp<int64_t>(b + margin, next, n);
+  }
+  background.insert(background.end(), x.begin() + next, x.end());
+  const int64_t length = std::max<int64_t>(to - from, std::llround(seconds * rate));
+  const int64_t left = (length - (to - from)) / 2;
+  std::vector<float> y(size_t(length), 0.0f);
+  for (int64_t i = 0; !background.empty() && i < length; ++i) y[i] = background[size_t(i) % background.size()];
+  std::copy(x.begin() + from, x.begin() + to, y.begin() + left);
+  return y;
+}
+
 std::vector<float> trim_silence(const std::vector<float>& x, int rate, double floor_db, double margin_s) {
   const auto [first, last] = word_bounds(x, rate, floor_db);
   const int64_t margin = int64_t(margin_s * rate);

@@ -187,6 +187,29 @@ std::vector<float> at_speed(const std::vector<float>& clip, double speed, int ra
 // does this before it trims the silence (recipe_clip).
 constexpr double kClickGap = 0.12, kClickLength = 0.05;
 std::vector<float> without_clicks(const std::vector<float>& x, int rate, int* clicks = nullptr);
+// The words of a recording of several digits said in a row (a number, a PIN, a phone number),
+// in order: [from, to) in samples. The stretches of sound are runs of 32 ms frames (a quarter
+// frame apart) above a floor: 40 dB below the loudest frame, or where that is higher,
+// kWordFloorAboveNoise dB above the recording's background (its quietest tenth of frames), or
+// halfway (in dB) from the background to the loudest frame when that is lower (a noisy
+// recording, or one without pauses), reaching out on either side to where the frames fall to
+// kWordEdgeAboveNoise dB above the background (or the floor, if lower). Stretches less than kWordGap seconds apart
+// are one word (the silences inside a word: the closure before the t of "eight", the k of
+// "six"); a click (a stretch whose frames all start within kClickLength seconds) and a
+// stretch whose loudest frame lies more than kWordQuiet dB below the loudest (a breath, a
+// rustle) are not words. Words said without a pause between them come back as one.
+// duet predict --number reads each word (docs/training.md, Numbers).
+constexpr double kWordGap = 0.2, kWordFloorAboveNoise = 12, kWordEdgeAboveNoise = 4, kWordQuiet = 30;
+std::vector<std::pair<int64_t, int64_t>> word_stretches(const std::vector<float>& x, int rate,
+                                                        double gap_s = kWordGap);
+// Word k of x's `words` (word_stretches) as a recording of that word alone, `seconds` long (longer
+// when the word is): the word with up to kWordMargin seconds of x on each side (never past halfway
+// to a neighbouring word), centred, and around it x's background (its samples outside every word
+// and its margins, repeated as often as needed; silence when there are none). A model then hears
+// the recording's own noise around the word, not silence, as it hears a recording of one word.
+constexpr double kWordMargin = 0.1;
+std::vector<float> word_in_context(const std::vector<float>& x, int rate,
+                                   const std::vector<std::pair<int64_t, int64_t>>& words, size_t k, double seconds);
 // The stretch from the first to the last 32 ms frame whose energy is within `floor_db` of the
 // loudest frame's, widened by `margin_s` on each side (within the clip): what is left of a
 // recording once the silence (or the low hiss) before and after the word is cut off. A clip

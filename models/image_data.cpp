@@ -933,31 +933,40 @@ float estimate_noise_sigma(const std::vector<float>& v, int w, int h) {
 
 namespace {
 
-// How many of the heavy pieces stand in a row as digits written side by side (0 if fewer than 2).
-int count_side_by_side(const std::vector<InkPiece>& pieces, const std::vector<double>& mass, size_t main) {
-  std::vector<const InkBox*> heavy;
+// The heavy pieces that stand in a row as digits written side by side, grouped into digits left to right
+// (a piece that starts less than kSideBySideGap of the tallest's height right of everything left of it
+// belongs to the digit before it); fewer than 2 groups: not a row.
+std::vector<std::vector<size_t>> side_by_side_row(const std::vector<InkPiece>& pieces, const std::vector<double>& mass,
+                                                  size_t main) {
   int tallest = 0;
   for (size_t p = 0; p < pieces.size(); ++p)
-    if (mass[p] >= kStrayMass * mass[main]) {
-      heavy.push_back(&pieces[p].box);
-      tallest = std::max(tallest, pieces[p].box.height());
-    }
+    if (mass[p] >= kStrayMass * mass[main]) tallest = std::max(tallest, pieces[p].box.height());
   const InkBox& first = pieces[main].box;
-  std::vector<const InkBox*> row;  // tall pieces on the first piece's line, left to right
-  for (const InkBox* b : heavy) {
-    const int overlap = std::min(b->y1, first.y1) - std::max(b->y0, first.y0) + 1;
-    if (b->height() >= kSideBySideHeight * tallest && 2 * overlap >= std::min(b->height(), first.height()))
-      row.push_back(b);
+  std::vector<size_t> row;  // tall heavy pieces on the first piece's line
+  for (size_t p = 0; p < pieces.size(); ++p) {
+    const InkBox& b = pieces[p].box;
+    const int overlap = std::min(b.y1, first.y1) - std::max(b.y0, first.y0) + 1;
+    if (mass[p] >= kStrayMass * mass[main] && b.height() >= kSideBySideHeight * tallest &&
+        2 * overlap >= std::min(b.height(), first.height()))
+      row.push_back(p);
   }
-  std::sort(row.begin(), row.end(), [](const InkBox* a, const InkBox* b) { return a->x0 < b->x0; });
-  int count = row.empty() ? 0 : 1;
-  int right = row.empty() ? 0 : row[0]->x1;  // the right edge of the pieces so far
-  for (size_t k = 1; k < row.size(); ++k) {
-    if (row[k]->x0 - right - 1 >= kSideBySideGap * tallest) ++count;  // apart from everything left of it
-    right = std::max(right, row[k]->x1);
+  std::sort(row.begin(), row.end(), [&](size_t a, size_t b) { return pieces[a].box.x0 < pieces[b].box.x0; });
+  std::vector<std::vector<size_t>> digits;
+  int right = 0;  // the right edge of the pieces so far
+  for (size_t p : row) {
+    if (digits.empty() || pieces[p].box.x0 - right - 1 >= kSideBySideGap * tallest) digits.emplace_back();
+    digits.back().push_back(p);  // apart from everything left of it: a new digit
+    right = std::max(right, pieces[p].box.x1);
   }
-  return count >= 2 ? count : 0;
+  return digits;
 }
+
+// A picture as light ink on an even dark background at the size its ink is looked for at: what
+// to_mnist_form does before it looks for the digit. `scale`: the picture's pixels per pixel here.
+struct CleanPicture {
+  std::vector<float> ink;
+  int w, h, scale;
+};
 
 }  // namespace
 
@@ -976,7 +985,10 @@ int clear_stray_marks(std::vector<float>& ink, int w, int h, int* side_by_side) 
   for (size_t p = 0; p < pieces.size(); ++p)
     for (size_t i : pieces[p].pixels) mass[p] += ink[i] - bg;
   const size_t main = size_t(std::max_element(mass.begin(), mass.end()) - mass.begin());
-  if (side_by_side) *side_by_side = count_side_by_side(pieces, mass, main);
+  if (side_by_side) {
+    const size_t row = side_by_side_row(pieces, mass, main).size();
+    *side_by_side = row >= 2 ? int(row) : 0;
+  }
   std::vector<bool> kept(pieces.size(), false);
   kept[main] = true;
   InkBox digit = pieces[main].box;
@@ -1000,7 +1012,9 @@ int clear_stray_marks(std::vector<float>& ink, int w, int h, int* side_by_side) 
   return cleared;
 }
 
-std::vector<float> to_mnist_form(const std::vector<uint8_t>& gray, int w, int h, PictureNotes* notes) {
+namespace {
+
+CleanPicture clean_picture(const std::vector<uint8_t>& gray, int w, int h, PictureNotes* notes) {
   DUET_CHECK(int64_t(gray.size()) == int64_t(w) * h && w > 0 && h > 0, "to_mnist_form: bad image size");
   if (notes) *notes = PictureNotes{};
   // Polarity from the border: MNIST digits are light ink on a dark background. A dark border
@@ -1076,10 +1090,113 @@ std::vector<float> to_mnist_form(const std::vector<uint8_t>& gray, int w, int h,
   const int lines = remove_ruled_lines(ink, seen, w, h);
   if (notes) notes->lines = lines;
   if (lines > 0 || residual > 0 || specks) clear_specks(ink, w, h, std::max(w, h) / 28.0);
+  return {std::move(ink), w, h, f};
+}
+
+}  // namespace
+
+std::vector<float> to_mnist_form(const std::vector<uint8_t>& gray, int w, int h, PictureNotes* notes) {
+  auto [ink, cw, ch, scale] = clean_picture(gray, w, h, notes);
   int side_by_side = 0;
-  const int strays = clear_stray_marks(ink, w, h, &side_by_side);
+  const int strays = clear_stray_marks(ink, cw, ch, &side_by_side);
   if (notes) notes->strays = strays, notes->side_by_side = side_by_side;
-  return fit_to_mnist(std::move(ink), w, h, ThinStrokes::kRedraw, notes ? &notes->redrawn : nullptr);
+  return fit_to_mnist(std::move(ink), cw, ch, ThinStrokes::kRedraw, notes ? &notes->redrawn : nullptr);
+}
+
+std::vector<WrittenDigit> number_digits(const std::vector<uint8_t>& gray, int w, int h, PictureNotes* notes) {
+  auto [ink, cw, ch, scale] = clean_picture(gray, w, h, notes);
+  auto in_picture = [&](const InkBox& b) {  // a box here as a box of the picture's pixels
+    return InkBox{b.x0 * scale, b.y0 * scale, std::min(w - 1, (b.x1 + 1) * scale - 1),
+                  std::min(h - 1, (b.y1 + 1) * scale - 1)};
+  };
+  const float bg = background_level(ink);
+  float peak = 0;
+  for (float v : ink) peak = std::max(peak, v - bg);
+  std::vector<InkPiece> pieces;
+  std::vector<double> mass;
+  std::vector<std::vector<size_t>> row;
+  if (peak > 0) {
+    std::vector<uint8_t> mask(ink.size());
+    for (size_t i = 0; i < ink.size(); ++i) mask[i] = ink[i] - bg > 0.2f * peak;  // as clear_stray_marks
+    pieces = ink_pieces(mask, cw, ch);
+    mass.assign(pieces.size(), 0.0);
+    for (size_t p = 0; p < pieces.size(); ++p)
+      for (size_t i : pieces[p].pixels) mass[p] += ink[i] - bg;
+    if (!pieces.empty())
+      row = side_by_side_row(pieces, mass, size_t(std::max_element(mass.begin(), mass.end()) - mass.begin()));
+  }
+  if (row.size() < 2) {  // one digit: read as to_mnist_form reads it
+    int side_by_side = 0;
+    const int strays = clear_stray_marks(ink, cw, ch, &side_by_side);
+    if (notes) notes->strays = strays, notes->side_by_side = 0;
+    const InkBox box = ink_box(ink, cw, ch, bg + 0.2f * peak);
+    WrittenDigit d;
+    d.pixels = fit_to_mnist(std::move(ink), cw, ch, ThinStrokes::kRedraw, &d.redrawn);
+    d.box = in_picture(box);
+    if (notes) notes->redrawn = d.redrawn;
+    return {d};
+  }
+  // Each digit of the row takes the other pieces near it (a 5's flag, a 4's second stroke, the dot
+  // of a broken stroke), as clear_stray_marks grows one digit: the piece's box within kStrayGap of
+  // the digit's longer side of the digit's box; a piece near two digits goes to the one it overlaps
+  // more across. Pieces near none are marks apart from the number.
+  std::vector<int> digit_of(pieces.size(), -1);
+  std::vector<InkBox> boxes;
+  for (size_t g = 0; g < row.size(); ++g) {
+    InkBox b = pieces[row[g][0]].box;
+    for (size_t p : row[g]) {
+      digit_of[p] = int(g);
+      const InkBox& q = pieces[p].box;
+      b = {std::min(b.x0, q.x0), std::min(b.y0, q.y0), std::max(b.x1, q.x1), std::max(b.y1, q.y1)};
+    }
+    boxes.push_back(b);
+  }
+  for (bool grew = true; grew;) {
+    grew = false;
+    for (size_t p = 0; p < pieces.size(); ++p) {
+      if (digit_of[p] >= 0) continue;
+      const InkBox& q = pieces[p].box;
+      int best = -1, best_overlap = 0;
+      for (size_t g = 0; g < boxes.size(); ++g) {
+        const InkBox& b = boxes[g];
+        const int gap = std::max(1, int(std::lround(kStrayGap * std::max(b.width(), b.height()))));
+        if (q.x0 > b.x1 + gap || q.x1 < b.x0 - gap || q.y0 > b.y1 + gap || q.y1 < b.y0 - gap) continue;
+        const int overlap = std::min(q.x1, b.x1) - std::max(q.x0, b.x0);  // negative: apart across
+        if (best < 0 || overlap > best_overlap) best = int(g), best_overlap = overlap;
+      }
+      if (best < 0) continue;
+      digit_of[p] = best, grew = true;
+      InkBox& b = boxes[best];
+      b = {std::min(b.x0, q.x0), std::min(b.y0, q.y0), std::max(b.x1, q.x1), std::max(b.y1, q.y1)};
+    }
+  }
+  if (notes) {
+    notes->strays = int(std::count(digit_of.begin(), digit_of.end(), -1));
+    notes->side_by_side = int(row.size());
+  }
+  // Each digit: its box, grown by a pixel of the 20-pixel box it is fitted into, with the ink of
+  // every other piece in it set to the background, fitted into MNIST's field.
+  std::vector<WrittenDigit> digits;
+  for (size_t g = 0; g < boxes.size(); ++g) {
+    const InkBox& b = boxes[g];
+    const int m = std::max(1, int(std::lround(std::max(b.width(), b.height()) / 20.0)));
+    const int x0 = std::max(0, b.x0 - m), y0 = std::max(0, b.y0 - m);
+    const int x1 = std::min(cw - 1, b.x1 + m), y1 = std::min(ch - 1, b.y1 + m);
+    std::vector<float> other = ink;
+    for (size_t p = 0; p < pieces.size(); ++p)
+      if (digit_of[p] != int(g))
+        for (size_t i : pieces[p].pixels) other[i] = bg;
+    const int dw = x1 - x0 + 1, dh = y1 - y0 + 1;
+    std::vector<float> crop(size_t(dw) * dh);
+    for (int y = 0; y < dh; ++y)
+      std::copy_n(other.begin() + size_t(y0 + y) * cw + x0, dw, crop.begin() + size_t(y) * dw);
+    WrittenDigit d;
+    d.pixels = fit_to_mnist(std::move(crop), dw, dh, ThinStrokes::kRedraw, &d.redrawn);
+    d.box = in_picture(b);
+    if (notes) notes->redrawn = notes->redrawn || d.redrawn;
+    digits.push_back(std::move(d));
+  }
+  return digits;
 }
 
 std::vector<float> fit_to_mnist(std::vector<float> ink, int w, int h, ThinStrokes thin, bool* redrawn) {

@@ -8,6 +8,7 @@
 #include "engine/rng.h"
 #include "engine/tensor.h"
 #include "models/datasets.h"
+#include "models/strokes.h"
 
 namespace duet::models {
 
@@ -141,6 +142,20 @@ struct PictureNotes {
   int side_by_side = 0;  // digit-sized pieces of ink side by side (a number, not one digit), else 0
 };
 std::vector<float> to_mnist_form(const std::vector<uint8_t>& gray, int w, int h, PictureNotes* notes = nullptr);
+// A picture of a number (digits written side by side: 12, 305, a PIN) as its digits, left to right:
+// each brought to MNIST form as to_mnist_form brings a picture of one digit, with the same cleaning
+// (polarity, noise, light, ruled lines) done once for the whole picture. The digits are the row
+// clear_stray_marks notes (`side_by_side`), each taking the smaller pieces near it (a 5's flag, a
+// 4's second stroke) as clear_stray_marks grows a digit; marks near no digit are left out
+// (notes->strays). A picture without such a row is one digit, read exactly as to_mnist_form reads it.
+// Digits that touch are one piece and read as one. `box`: the digit's ink in the picture's pixels.
+// Throws when the picture is blank.
+struct WrittenDigit {
+  std::vector<float> pixels;  // 28x28 in [0, 1]
+  InkBox box;
+  bool redrawn = false;       // thin strokes redrawn with a pen as wide as MNIST's
+};
+std::vector<WrittenDigit> number_digits(const std::vector<uint8_t>& gray, int w, int h, PictureNotes* notes = nullptr);
 // Marks apart from the digit (an ink blot, part of a neighbouring character cut by the crop, a
 // stray stroke) would count as ink: the box would reach them, and the digit come out small and off
 // centre. In a w x h picture of light ink on a dark background, the digit is the 8-connected piece

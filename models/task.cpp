@@ -352,8 +352,12 @@ nlohmann::json ImageTask::config() const {
 }
 
 Batch ImageTask::input_for(const std::vector<uint8_t>& gray, int w, int h, PictureNotes* notes) const {
+  return input_for(to_mnist_form(gray, w, h, notes));
+}
+
+Batch ImageTask::input_for(const std::vector<float>& digit28) const {
   Batch b;
-  add_views(b, image_input(to_mnist_form(gray, w, h, notes), mean_, std_, Device::cpu));
+  add_views(b, image_input(digit28, mean_, std_, Device::cpu));
   return b;
 }
 

@@ -525,15 +525,48 @@ int cmd_eval(const Argv& argv) {
   return 0;
 }
 
+// What the preparation of a picture did beyond fitting it (to_mnist_form, number_digits), on stderr.
+void note_picture(const std::string& image_path, const models::PictureFile& file, const models::PictureNotes& notes,
+                  bool number) {
+  if (file.background >= 0)
+    std::fprintf(stderr, "duet: note: %s: %.0f%% of the picture is transparent; it is read on %s\n",
+                 image_path.c_str(), 100 * file.transparent, background_name(file).c_str());
+  if (file.orientation != 1)
+    std::fprintf(stderr, "duet: note: %s: its EXIF orientation is %d; it is read %s, upright as a viewer shows it\n",
+                 image_path.c_str(), file.orientation, orientation_name(file.orientation));
+  if (notes.impulses > 0)
+    std::fprintf(stderr, "duet: note: %s: %.1f%% of the pixels are specks unlike their neighbours (salt-and-pepper "
+                 "noise); they are read as their neighbourhood's median\n", image_path.c_str(), 100 * notes.impulses);
+  if (notes.noise > 0)
+    std::fprintf(stderr, "duet: note: %s: the picture is noisy (noise estimate %.2f); it is read smoothed\n",
+                 image_path.c_str(), notes.noise);
+  if (notes.lines > 0)
+    std::fprintf(stderr, "duet: note: %s: %d ruled line%s taken out before the digit was looked for\n",
+                 image_path.c_str(), notes.lines, notes.lines == 1 ? "" : "s");
+  if (notes.strays > 0)
+    std::fprintf(stderr, "duet: note: %s: %d mark%s apart from the digit%s (an ink blot, part of another character) "
+                 "left out\n", image_path.c_str(), notes.strays, notes.strays == 1 ? "" : "s", number ? "s" : "");
+  if (notes.redrawn)
+    std::fprintf(stderr, "duet: note: %s: the %s strokes are thin; %s read redrawn with a pen as wide as MNIST's\n",
+                 image_path.c_str(), number ? "digits'" : "digit's", number ? "they are" : "it is");
+  if (notes.side_by_side > 0 && !number)
+    std::fprintf(stderr, "duet: note: %s: the picture seems to hold %d digits side by side; duet reads one digit "
+                 "per picture, and reads these together as one (crop the picture to one digit)\n",
+                 image_path.c_str(), notes.side_by_side);
+}
+
 int cmd_predict(const Argv& argv) {
-  Args args(argv, {"model-dir", "audio", "image", "device", "test-speeds", "test-shift"}, {"help", "json"}, "predict");
+  Args args(argv, {"model-dir", "audio", "image", "device", "test-speeds", "test-shift"}, {"help", "json", "number"},
+            "predict");
   if (args.flag("help")) {
     std::printf(
         "usage: duet predict --model-dir DIR [--audio FILE.wav|aiff|caf|flac|mp3|m4a|ogg] [--image FILE.png|jpg] [--json]\n"
-        "                    [--test-speeds LIST] [--test-shift PX] [--device cuda|cpu]\n"
+        "                    [--number] [--test-speeds LIST] [--test-shift PX] [--device cuda|cpu]\n"
         "Class probabilities and the predicted digit. Audio: any WAV, AIFF, CAF, FLAC, MP3, AAC (M4A) or Ogg Vorbis\n"
         "duet reads (resampled as needed). Images: any size and polarity, brought to MNIST form. Fusion models take either\n"
         "or both, and report each modality's probabilities and the modality weights.\n"
+        "--number (audio and image models): read several digits: words said in a row with a pause between them\n"
+        "(0.2 s or more), or digits written side by side apart from each other; each is read as one input is.\n"
         "--test-speeds LIST (audio models): hear the clip at these speeds instead of the model's own.\n"
         "--test-shift PX (image models): also read the picture moved PX pixels right, left, down and up\n"
         "and average the five readings (0: the picture as it is) instead of the model's own shift.\n");
@@ -547,11 +580,15 @@ int cmd_predict(const Argv& argv) {
   DUET_CHECK(kind != "audio" || (has_audio && !has_image), "predict: an audio model takes --audio FILE.wav (only)");
   DUET_CHECK(kind != "image" || (has_image && !has_audio), "predict: an image model takes --image FILE (only)");
   DUET_CHECK(has_audio || has_image, "predict: give --audio FILE.wav and/or --image FILE");
+  const bool number = args.flag("number");
+  DUET_CHECK(!number || kind != "fusion", "predict: --number reads several digits with an audio or an image model; ",
+             dir, " holds a fusion model (it reads one digit from a recording and a picture together)");
   // Read the inputs before loading the model: a wrong file, a silent recording or a blank
   // picture fails fast.
   dsp::Audio audio;
   std::vector<uint8_t> gray;
   int w = 0, h = 0;
+  std::vector<models::WrittenDigit> digits;  // --number with a picture
   const std::string audio_path = args.str("audio", ""), image_path = args.str("image", "");
   if (has_audio) {
     dsp::WavInfo info;
@@ -564,42 +601,68 @@ int cmd_predict(const Argv& argv) {
     models::PictureFile file;
     gray = models::load_gray_image(image_path, &w, &h, &file);
     models::PictureNotes notes;
-    about_file(image_path, [&] { (void)models::to_mnist_form(gray, w, h, &notes); });
-    if (file.background >= 0)
-      std::fprintf(stderr, "duet: note: %s: %.0f%% of the picture is transparent; it is read on %s\n",
-                   image_path.c_str(), 100 * file.transparent, background_name(file).c_str());
-    if (file.orientation != 1)
-      std::fprintf(stderr, "duet: note: %s: its EXIF orientation is %d; it is read %s, upright as a viewer shows it\n",
-                   image_path.c_str(), file.orientation, orientation_name(file.orientation));
-    if (notes.impulses > 0)
-      std::fprintf(stderr, "duet: note: %s: %.1f%% of the pixels are specks unlike their neighbours (salt-and-pepper "
-                   "noise); they are read as their neighbourhood's median\n", image_path.c_str(), 100 * notes.impulses);
-    if (notes.noise > 0)
-      std::fprintf(stderr, "duet: note: %s: the picture is noisy (noise estimate %.2f); it is read smoothed\n",
-                   image_path.c_str(), notes.noise);
-    if (notes.lines > 0)
-      std::fprintf(stderr, "duet: note: %s: %d ruled line%s taken out before the digit was looked for\n",
-                   image_path.c_str(), notes.lines, notes.lines == 1 ? "" : "s");
-    if (notes.strays > 0)
-      std::fprintf(stderr, "duet: note: %s: %d mark%s apart from the digit (an ink blot, part of another character) "
-                   "left out\n", image_path.c_str(), notes.strays, notes.strays == 1 ? "" : "s");
-    if (notes.redrawn)
-      std::fprintf(stderr, "duet: note: %s: the digit's strokes are thin; it is read redrawn with a pen as wide as "
-                   "MNIST's\n", image_path.c_str());
-    if (notes.side_by_side > 0)
-      std::fprintf(stderr, "duet: note: %s: the picture seems to hold %d digits side by side; duet reads one digit "
-                   "per picture, and reads these together as one (crop the picture to one digit)\n",
-                   image_path.c_str(), notes.side_by_side);
+    if (number) digits = about_file(image_path, [&] { return models::number_digits(gray, w, h, &notes); });
+    else about_file(image_path, [&] { (void)models::to_mnist_form(gray, w, h, &notes); });
+    note_picture(image_path, file, notes, number);
   }
   const std::vector<double> speeds = test_speeds_flag(args, kind);
   const int shift = test_shift_flag(args, kind);
   auto task = load_model_dir(dir, choose_device(args.str("device", "")), "");
   apply_test_views(*task, speeds, shift);
-  if (has_audio) note_long_recording(audio_path, audio, *task);
+  if (has_audio && !number) note_long_recording(audio_path, audio, *task);
   NoGrad ng;
   nlohmann::json j;
   auto probs_of = [](const Tensor& logits) { return F::softmax(logits).to_vector<float>(); };
   auto argmax = [](const std::vector<float>& p) { return int(std::max_element(p.begin(), p.end()) - p.begin()); };
+  if (number) {
+    j = {{"number", ""}, {"digits", nlohmann::json::array()}};
+    auto add_digit = [&](const models::Batch& b, nlohmann::json where) {
+      auto p = probs_of(task->forward(b, false, 0));
+      where["prediction"] = argmax(p), where["probabilities"] = p;
+      j["number"] = j["number"].get<std::string>() + char('0' + argmax(p));
+      j["digits"].push_back(where);
+    };
+    if (has_audio) {
+      auto& a = dynamic_cast<models::AudioTask&>(*task);
+      const auto words = models::word_stretches(audio.samples, audio.sample_rate);
+      DUET_CHECK(!words.empty(), audio_path, ": no word found (the recording holds no stretch of sound)");
+      const double window = double(a.recipe().num_samples) / a.recipe().sample_rate;
+      for (size_t k = 0; k < words.size(); ++k) {
+        const double seconds = double(words[k].second - words[k].first) / audio.sample_rate;
+        if (seconds > window)
+          std::fprintf(stderr, "duet: note: %s: word %zu lasts %.2f s, longer than the model hears (%.2f s): digits "
+                       "said without a pause between them are heard as one (pause %.1f s between digits)\n",
+                       audio_path.c_str(), k + 1, seconds, window, models::kWordGap);
+        add_digit(a.input_for(models::word_in_context(audio.samples, audio.sample_rate, words, k, window),
+                              audio.sample_rate),
+                  {{"start_s", double(words[k].first) / audio.sample_rate},
+                   {"end_s", double(words[k].second) / audio.sample_rate}});
+      }
+    } else {
+      for (const models::WrittenDigit& d : digits)
+        add_digit(dynamic_cast<models::ImageTask&>(*task).input_for(d.pixels),
+                  {{"box", {d.box.x0, d.box.y0, d.box.x1, d.box.y1}}});
+    }
+    add_test_views(j, *task);
+    if (args.flag("json")) {
+      std::printf("%s\n", j.dump().c_str());
+      return 0;
+    }
+    std::printf("number: %s\n", j["number"].get<std::string>().c_str());
+    for (size_t k = 0; k < j["digits"].size(); ++k) {
+      const nlohmann::json& d = j["digits"][k];
+      const auto p = d["probabilities"].get<std::vector<float>>();
+      const int digit = d["prediction"].get<int>();
+      if (has_audio)
+        std::printf("digit %zu: %d (%.3f), said %.2f-%.2f s\n", k + 1, digit, p[digit], d["start_s"].get<double>(),
+                    d["end_s"].get<double>());
+      else
+        std::printf("digit %zu: %d (%.3f), written at x %d-%d, y %d-%d\n", k + 1, digit, p[digit],
+                    d["box"][0].get<int>(), d["box"][2].get<int>(), d["box"][1].get<int>(), d["box"][3].get<int>());
+    }
+    print_test_views(*task);
+    return 0;
+  }
   if (auto* f = dynamic_cast<models::FusionTask*>(task.get())) {
     models::Batch b = f->single(has_audio ? &audio.samples : nullptr, audio.sample_rate, has_image ? &gray : nullptr, w, h);
     models::FusionOutputs o = f->outputs(b);

@@ -164,6 +164,14 @@ if [ -d "$shared/fsdd" ] && runs image; then
   expect_ok predict-side-by-side "$duet" predict --model-dir "$work/img" --image "$work/pair.pgm" --device cpu
   check predict-side-by-side-note grep -q "pair.pgm: the picture seems to hold 2 digits side by side; duet reads one digit per picture, and reads these together as one (crop the picture to one digit)" "$work/err"
   # A 1 drawn with a 1-pixel pen on a 200x200 canvas: redrawn at MNIST's width, and said so.
+  # --number: the two bars read one by one, where they stand; one digit read as predict reads it.
+  "$duet" predict --model-dir "$work/img" --image "$work/pair.pgm" --number --json --device cpu >"$work/pair_n.json" 2>"$work/err"
+  check_json predict-image-number "len(j['digits']) == 2 and [d['box'] for d in j['digits']] == [[30, 16, 37, 95], [70, 16, 77, 95]] and [d['prediction'] for d in j['digits']] == [int(c) for c in j['number']]" "$work/pair_n.json"
+  check predict-image-number-no-note not grep -q "side by side" "$work/err"
+  "$duet" predict --model-dir "$work/img" --image "$work/digit.pgm" --number --json --device cpu >"$work/one_n.json" 2>"$work/err"
+  check_json predict-image-number-one "len(j['digits']) == 1 and j['digits'][0]['probabilities'] == json.load(open('$work/pred.json'))['probabilities']" "$work/one_n.json"
+  "$duet" predict --model-dir "$work/img" --image "$work/pair.pgm" --number --device cpu >"$work/out" 2>"$work/err"
+  check predict-image-number-text grep -qE "^digit 2: [0-9] \([01]\.[0-9]{3}\), written at x 70-77, y 16-95$" "$work/out"
   python3 -c "open('$work/thin1.pgm','wb').write(b'P5\n200 200\n255\n' + bytes(40 if 95 <= x <= 95 + y // 60 and 20 <= y < 180 else 235 for y in range(200) for x in range(200)))"
   "$duet" predict --model-dir "$work/img" --image "$work/thin1.pgm" --json --device cpu >"$work/pred_thin.json" 2>"$work/err"
   check_json predict-thin-image "j['prediction'] == 1" "$work/pred_thin.json"
@@ -376,6 +384,14 @@ PY
   "$duet" predict --model-dir "$work/aud" --audio "$work/three.wav" --json --device cpu >"$work/three.json" 2>"$work/err"
   check_json predict-audio-long "0 <= j['prediction'] <= 9 and len(j['probabilities']) == 10" "$work/three.json"
   check predict-audio-long-note grep -qE "three.wav: the sound lasts [0-9.]+ s once the silence around it is trimmed; the model hears its loudest 1.00 s" "$work/err"
+  # --number: the same three words read one by one, in order, without the long-recording note.
+  "$duet" predict --model-dir "$work/aud" --audio "$work/three.wav" --number --json --device cpu >"$work/three_n.json" 2>"$work/err"
+  check_json predict-audio-number "len(j['number']) == 3 and [d['prediction'] for d in j['digits']] == [int(c) for c in j['number']] and all(0 <= a['start_s'] < a['end_s'] < b['start_s'] for a, b in zip(j['digits'], j['digits'][1:])) and all(abs(sum(d['probabilities']) - 1) < 1e-4 for d in j['digits'])" "$work/three_n.json"
+  check predict-audio-number-no-note not grep -q 'note:' "$work/err"
+  "$duet" predict --model-dir "$work/aud" --audio "$work/three.wav" --number --device cpu >"$work/out" 2>"$work/err"
+  check predict-audio-number-text grep -qE "^number: [0-9]{3}$" "$work/out"
+  check predict-audio-number-words grep -qE "^digit 3: [0-9] \([01]\.[0-9]{3}\), said [0-9.]+-[0-9.]+ s$" "$work/out"
+  expect_fail predict-audio-number-silent "zeros.wav: the recording is silent" "$duet" predict --model-dir "$work/aud" --audio "$work/zeros.wav" --number
   "$duet" predict --model-dir "$work/aud" --audio "$shared/fsdd/recordings/7_theo_3.wav" --device cpu >"$work/out" 2>"$work/err"
   check predict-audio-short-no-note not grep -q 'note:' "$work/err"
   # Other ways a recording arrives: streamed to a pipe (the header's sizes left unset, read to
@@ -665,6 +681,7 @@ if [ -d "$shared/fsdd" ] && runs fusion; then
   check_json predict-fusion "abs(j['modality_weights']['audio'] + j['modality_weights']['image'] - 1) < 1e-4 and len(j['audio_probabilities']) == 10" "$work/fpred.json"
   check config-fields-fusion python3 "$(dirname "$0")/check_config_fields.py" "$duet" "$work/fus" "$work/cf_fus" -- \
     --audio "$shared/fsdd/recordings/1_george_3.wav" --image "$work/digit.pgm"
+  expect_fail predict-fusion-number "predict: --number reads several digits with an audio or an image model; $work/fus holds a fusion model" "$duet" predict --model-dir "$work/fus" --audio "$work/zeros.wav" --number
   expect_fail predict-fusion-silent "zeros.wav: the recording is silent" "$duet" predict --model-dir "$work/fus" --audio "$work/zeros.wav" --image "$work/digit.pgm"
   expect_fail eval-hard-on-plain "was not trained with --hard" "$duet" eval --model-dir "$work/fus" --data "$shared" --hard
   expect_fail fusion-bad-strategy "unknown fusion strategy 'middle'" "$duet" train --model fusion --fusion middle \

@@ -791,25 +791,38 @@ TEST(Images, ToMnistFormLeavesOutStrayMarks) {
 // Digits written side by side (a number) are read together as one digit, and the notes say how
 // many there seem to be; a digit in pieces (a 4 in two strokes, a 5 with its flag apart, a ring
 // broken at top and bottom) and digits stacked or touching are not such a row.
+namespace {
+
+// Marks for drawing digits in the picture tests: a 0 of 24 x 40 pixels (strokes 4 wide), a bar, several together.
+using Mark = std::function<bool(int, int)>;
+Mark ring(double cx, double cy) {
+  return [=](int x, int y) {
+    const double d = std::hypot((x - cx) / 12.0, (y - cy) / 20.0);
+    return std::abs(d - 1.0) * 16 < 2;
+  };
+}
+Mark bar(int x0, int x1, int y0, int y1) {
+  return [=](int x, int y) { return x >= x0 && x < x1 && y >= y0 && y < y1; };
+}
+Mark any(std::vector<Mark> marks) {
+  return [marks](int x, int y) {
+    for (const Mark& m : marks)
+      if (m(x, y)) return true;
+    return false;
+  };
+}
+// Dark ink on light paper.
+std::vector<uint8_t> drawn(const Mark& ink, int w, int h) {
+  std::vector<uint8_t> g(size_t(w) * h);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) g[size_t(y) * w + x] = ink(x, y) ? 30 : 230;
+  return g;
+}
+
+}  // namespace
+
 TEST(Images, DigitsSideBySideAreNoted) {
   const int w = 200, h = 100;
-  auto ring = [](double cx, double cy) {  // a 0 of 24 x 40 pixels, strokes 4 wide
-    return [=](int x, int y) {
-      const double d = std::hypot((x - cx) / 12.0, (y - cy) / 20.0);
-      return std::abs(d - 1.0) * 16 < 2;
-    };
-  };
-  auto bar = [](int x0, int x1, int y0, int y1) {
-    return [=](int x, int y) { return x >= x0 && x < x1 && y >= y0 && y < y1; };
-  };
-  using Mark = std::function<bool(int, int)>;
-  auto any = [](std::vector<Mark> marks) {
-    return Mark([marks](int x, int y) {
-      for (const Mark& m : marks)
-        if (m(x, y)) return true;
-      return false;
-    });
-  };
   struct Case {
     const char* what;
     Mark ink;
@@ -835,13 +848,71 @@ TEST(Images, DigitsSideBySideAreNoted) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.what);
-    std::vector<uint8_t> g(size_t(w) * h);
-    for (int y = 0; y < h; ++y)
-      for (int x = 0; x < w; ++x) g[size_t(y) * w + x] = c.ink(x, y) ? 30 : 230;
     models::PictureNotes notes;
-    (void)models::to_mnist_form(g, w, h, &notes);
+    (void)models::to_mnist_form(drawn(c.ink, w, h), w, h, &notes);
     EXPECT_EQ(notes.side_by_side, c.side_by_side);
   }
+}
+
+// duet predict --number: a picture of a number is read digit by digit, each digit as a picture of it
+// alone is read; a picture of one digit is read exactly as to_mnist_form reads it.
+TEST(Images, NumberDigitsReadEachDigitOfANumber) {
+  const int w = 200, h = 100;
+  auto max_diff = [](const std::vector<float>& a, const std::vector<float>& b) {
+    float d = 0;
+    for (size_t i = 0; i < a.size(); ++i) d = std::max(d, std::abs(a[i] - b[i]));
+    return d;
+  };
+  // "10": the bar and the ring, each as it reads alone on the same paper.
+  models::PictureNotes notes;
+  auto digits = models::number_digits(drawn(any({bar(60, 65, 30, 70), ring(100, 50)}), w, h), w, h, &notes);
+  ASSERT_EQ(digits.size(), 2u);
+  EXPECT_EQ(notes.side_by_side, 2);
+  EXPECT_EQ(notes.strays, 0);
+  EXPECT_LT(max_diff(digits[0].pixels, models::to_mnist_form(drawn(bar(60, 65, 30, 70), w, h), w, h)), 0.02f);
+  EXPECT_LT(max_diff(digits[1].pixels, models::to_mnist_form(drawn(ring(100, 50), w, h), w, h)), 0.02f);
+  EXPECT_EQ(digits[0].box.x0, 60);
+  EXPECT_EQ(digits[0].box.x1, 64);
+  EXPECT_EQ(digits[0].box.y0, 30);
+  EXPECT_EQ(digits[0].box.y1, 69);
+  EXPECT_EQ(digits[1].box.x0, 87);  // the ring reaches 13 pixels either side of its centre
+  EXPECT_EQ(digits[1].box.x1, 113);
+  // "55", each 5's flag apart from its body: each flag goes with its own digit.
+  auto five = [&](int cx) { return any({bar(cx - 8, cx - 4, 28, 50), ring(cx, 62), bar(cx - 3, cx + 18, 20, 24)}); };
+  digits = models::number_digits(drawn(any({five(50), five(130)}), w, h), w, h, &notes);
+  ASSERT_EQ(digits.size(), 2u);
+  for (size_t k = 0; k < 2; ++k) {
+    SCOPED_TRACE(k);
+    const int cx = k == 0 ? 50 : 130;
+    EXPECT_EQ(digits[k].box.x0, cx - 13);
+    EXPECT_EQ(digits[k].box.x1, cx + 17);
+    EXPECT_EQ(digits[k].box.y0, 20);
+    EXPECT_LT(max_diff(digits[k].pixels, models::to_mnist_form(drawn(five(cx), w, h), w, h)), 0.02f);
+  }
+  // "000" and a blot apart from them: three digits, the blot left out.
+  digits = models::number_digits(drawn(any({ring(40, 50), ring(80, 50), ring(120, 50), bar(180, 186, 88, 94)}), w, h),
+                                 w, h, &notes);
+  EXPECT_EQ(digits.size(), 3u);
+  EXPECT_EQ(notes.strays, 1);
+  // One digit (and a 0 and a 1 on different lines, not a row): read as to_mnist_form reads it.
+  for (const Mark& one : {ring(100, 50), any({ring(60, 30), bar(120, 124, 45, 90)})}) {
+    const std::vector<uint8_t> g = drawn(one, w, h);
+    models::PictureNotes single;
+    digits = models::number_digits(g, w, h, &notes);
+    ASSERT_EQ(digits.size(), 1u);
+    EXPECT_EQ(digits[0].pixels, models::to_mnist_form(g, w, h, &single));
+    EXPECT_EQ(notes.side_by_side, 0);
+    EXPECT_EQ(notes.strays, single.strays);
+  }
+  // A large picture: boxes in its own pixels (it is read shrunk 3 times).
+  const int W = 600, H = 300;
+  digits = models::number_digits(drawn(any({bar(180, 195, 90, 210), bar(300, 315, 90, 210)}), W, H), W, H);
+  ASSERT_EQ(digits.size(), 2u);
+  EXPECT_NEAR(digits[0].box.x0, 180, 3);
+  EXPECT_NEAR(digits[0].box.x1, 194, 3);
+  EXPECT_NEAR(digits[1].box.x0, 300, 3);
+  EXPECT_NEAR(digits[1].box.y1, 209, 3);
+  EXPECT_THROW(models::number_digits(std::vector<uint8_t>(size_t(w) * h, 200), w, h), Error);
 }
 
 // A long thin stroke from edge to edge of a close crop (a 1) looks like a ruled line, but it
@@ -2409,6 +2480,89 @@ TEST(Audio, ClicksApartFromTheWordAreSilencedBeforeTrimming) {
   nlohmann::json old = r.to_json();
   old.erase("remove_clicks");
   EXPECT_FALSE(models::AudioRecipe::from_json(old).declick);
+}
+
+// A number said digit by digit: word_stretches finds each word (with its silences inside), and
+// leaves out a click and a breath; words too close together are one.
+TEST(Audio, WordStretchesFindEachWordOfANumber) {
+  const int rate = 8000;
+  auto tone = [](std::vector<float>& x, int from, int to, double amp) {
+    for (int i = from; i < to; ++i) x[size_t(i)] += float(amp * std::sin(2 * M_PI * 400 * i / 8000.0));
+  };
+  auto near = [](int64_t got, int64_t want) { return std::abs(got - want) <= 80; };  // a hop and a bit
+  std::vector<float> x(40000, 0.0f);
+  tone(x, 4000, 8000, 0.3);    // word 1: 0.5-1.0 s
+  tone(x, 12000, 14400, 0.2);  // word 2: 1.5-1.8 s, 0.1 s closure, 15 ms burst ("eight")
+  tone(x, 15200, 15320, 0.1);
+  tone(x, 20000, 24000, 0.05);  // word 3: 2.5-3.0 s, 15.6 dB quieter
+  for (int i = 0; i < 24; ++i) x[size_t(28000 + i)] = (i % 2 ? -0.9f : 0.9f) * float(1 - i / 24.0);  // a click at 3.5 s
+  tone(x, 32000, 34000, 0.005);  // a breath 35.6 dB below word 1
+  auto words = models::word_stretches(x, rate);
+  ASSERT_EQ(words.size(), 3u);
+  const std::vector<std::pair<int64_t, int64_t>> want = {{4000, 8000}, {12000, 15320}, {20000, 24000}};
+  for (size_t k = 0; k < 3; ++k) {
+    SCOPED_TRACE(k);
+    EXPECT_TRUE(near(words[k].first, want[k].first)) << words[k].first;
+    EXPECT_TRUE(near(words[k].second, want[k].second)) << words[k].second;
+  }
+  // Half a second apart at gap 0.6: all one.
+  EXPECT_EQ(models::word_stretches(x, rate, 0.6).size(), 1u);
+  // With a gap shorter than "eight"'s closure, its burst is a stretch of its own (a click: left out).
+  EXPECT_EQ(models::word_stretches(x, rate, 0.05).size(), 3u);
+  // The same number in white noise 30 dB below word 1's peak (word 3 about 13 dB above it): the
+  // floor rises above the noise, the words reach out to where they fall into it.
+  std::vector<float> noisy = x;
+  Rng rng(5);
+  for (float& v : noisy) v += float(rng.normal() * 0.3 * std::pow(10.0, -30 / 20.0));
+  words = models::word_stretches(noisy, rate);
+  ASSERT_EQ(words.size(), 3u);
+  for (size_t k = 0; k < 3; ++k) {
+    SCOPED_TRACE(k);
+    EXPECT_TRUE(std::abs(words[k].first - want[k].first) <= 400) << words[k].first;
+    EXPECT_TRUE(std::abs(words[k].second - want[k].second) <= 400) << words[k].second;
+  }
+  // Nothing to hear, one short sound, a bad rate.
+  EXPECT_TRUE(models::word_stretches(std::vector<float>(8000, 0.0f), rate).empty());
+  EXPECT_TRUE(models::word_stretches({}, rate).empty());
+  EXPECT_EQ(models::word_stretches({0.5f, -0.5f}, rate), (std::vector<std::pair<int64_t, int64_t>>{{0, 2}}));
+  EXPECT_THROW(models::word_stretches(x, 0), Error);
+}
+
+// Each word of a number is heard as a recording of it alone: centred, with the recording's own
+// background (not silence) around it.
+TEST(Audio, WordInContextSurroundsTheWordWithTheRecordingsBackground) {
+  const int rate = 8000;
+  std::vector<float> x(24000);
+  Rng rng(3);
+  for (float& v : x) v = float(rng.normal() * 0.001);  // the background
+  for (int i = 4000; i < 8000; ++i) x[size_t(i)] += float(0.3 * std::sin(2 * M_PI * 400 * i / 8000.0));
+  for (int i = 14000; i < 18000; ++i) x[size_t(i)] += float(0.3 * std::sin(2 * M_PI * 300 * i / 8000.0));
+  const auto words = models::word_stretches(x, rate);
+  ASSERT_EQ(words.size(), 2u);
+  const std::vector<float> y = models::word_in_context(x, rate, words, 1, 1.5);
+  ASSERT_EQ(y.size(), 12000u);
+  // The word with its margins, centred.
+  const int64_t margin = int64_t(models::kWordMargin * rate);
+  const int64_t from = words[1].first - margin, to = words[1].second + margin, left = (12000 - (to - from)) / 2;
+  EXPECT_TRUE(std::equal(x.begin() + from, x.begin() + to, y.begin() + left));
+  // Around it the background: as loud as x's, never word 1's tone.
+  double around = 0, background = 0;
+  for (int64_t i = 0; i < left; ++i) around += double(y[size_t(i)]) * y[size_t(i)];
+  for (int i = 0; i < 3000; ++i) background += double(x[size_t(i)]) * x[size_t(i)];
+  EXPECT_NEAR(around / double(left), background / 3000, 0.3 * background / 3000);
+  // The first word: its margin on the left is cut at the recording's start.
+  const std::vector<float> first = models::word_in_context(x, rate, words, 0, 0.1);
+  EXPECT_EQ(first.size(), size_t(words[0].second + margin - (words[0].first - margin)));
+  // A clean recording: silence around the word, as a single-word recording has.
+  std::vector<float> clean(24000, 0.0f);
+  for (int i = 4000; i < 8000; ++i) clean[size_t(i)] = float(0.3 * std::sin(2 * M_PI * 400 * i / 8000.0));
+  const auto one = models::word_stretches(clean, rate);
+  ASSERT_EQ(one.size(), 1u);
+  const std::vector<float> z = models::word_in_context(clean, rate, one, 0, 2.0);
+  EXPECT_EQ(z.size(), 16000u);
+  EXPECT_EQ(z.front(), 0.0f);
+  EXPECT_EQ(z.back(), 0.0f);
+  EXPECT_THROW(models::word_in_context(clean, rate, one, 1, 1.0), Error);
 }
 
 // --clicks: with_click puts a decaying burst after (or before) the clip, a gap of silence
