@@ -933,11 +933,12 @@ float estimate_noise_sigma(const std::vector<float>& v, int w, int h) {
 
 namespace {
 
-// The heavy pieces that stand in a row as digits written side by side, grouped into digits left to right
-// (a piece that starts less than kSideBySideGap of the tallest's height right of everything left of it
-// belongs to the digit before it); fewer than 2 groups: not a row.
+// The pieces holding at least `row_mass` of the heaviest's ink that stand in a row as digits written side
+// by side, grouped into digits left to right (a piece that starts less than kSideBySideGap of the
+// tallest heavy piece's height right of everything left of it belongs to the digit before it); fewer
+// than 2 groups: not a row.
 std::vector<std::vector<size_t>> side_by_side_row(const std::vector<InkPiece>& pieces, const std::vector<double>& mass,
-                                                  size_t main) {
+                                                  size_t main, double row_mass = kStrayMass) {
   int tallest = 0;
   for (size_t p = 0; p < pieces.size(); ++p)
     if (mass[p] >= kStrayMass * mass[main]) tallest = std::max(tallest, pieces[p].box.height());
@@ -946,7 +947,7 @@ std::vector<std::vector<size_t>> side_by_side_row(const std::vector<InkPiece>& p
   for (size_t p = 0; p < pieces.size(); ++p) {
     const InkBox& b = pieces[p].box;
     const int overlap = std::min(b.y1, first.y1) - std::max(b.y0, first.y0) + 1;
-    if (mass[p] >= kStrayMass * mass[main] && b.height() >= kSideBySideHeight * tallest &&
+    if (mass[p] >= row_mass * mass[main] && b.height() >= kSideBySideHeight * tallest &&
         2 * overlap >= std::min(b.height(), first.height()))
       row.push_back(p);
   }
@@ -1123,7 +1124,8 @@ std::vector<WrittenDigit> number_digits(const std::vector<uint8_t>& gray, int w,
     for (size_t p = 0; p < pieces.size(); ++p)
       for (size_t i : pieces[p].pixels) mass[p] += ink[i] - bg;
     if (!pieces.empty())
-      row = side_by_side_row(pieces, mass, size_t(std::max_element(mass.begin(), mass.end()) - mass.begin()));
+      row = side_by_side_row(pieces, mass, size_t(std::max_element(mass.begin(), mass.end()) - mass.begin()),
+                             kNumberMass);
   }
   if (row.size() < 2) {  // one digit: read as to_mnist_form reads it
     int side_by_side = 0;

@@ -145,11 +145,13 @@ std::vector<float> to_mnist_form(const std::vector<uint8_t>& gray, int w, int h,
 // A picture of a number (digits written side by side: 12, 305, a PIN) as its digits, left to right:
 // each brought to MNIST form as to_mnist_form brings a picture of one digit, with the same cleaning
 // (polarity, noise, light, ruled lines) done once for the whole picture. The digits are the row
-// clear_stray_marks notes (`side_by_side`), each taking the smaller pieces near it (a 5's flag, a
+// clear_stray_marks notes (`side_by_side`), but counting pieces from kNumberMass of the heaviest's
+// ink (a 1 drawn thin beside bold digits), each taking the smaller pieces near it (a 5's flag, a
 // 4's second stroke) as clear_stray_marks grows a digit; marks near no digit are left out
 // (notes->strays). A picture without such a row is one digit, read exactly as to_mnist_form reads it.
 // Digits that touch are one piece and read as one. `box`: the digit's ink in the picture's pixels.
 // Throws when the picture is blank.
+constexpr double kNumberMass = 0.1;
 struct WrittenDigit {
   std::vector<float> pixels;  // 28x28 in [0, 1]
   InkBox box;

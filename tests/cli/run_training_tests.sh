@@ -391,6 +391,18 @@ PY
   "$duet" predict --model-dir "$work/aud" --audio "$work/three.wav" --number --device cpu >"$work/out" 2>"$work/err"
   check predict-audio-number-text grep -qE "^number: [0-9]{3}$" "$work/out"
   check predict-audio-number-words grep -qE "^digit 3: [0-9] \([01]\.[0-9]{3}\), said [0-9.]+-[0-9.]+ s$" "$work/out"
+  # Three words 50 ms apart (then a fourth after a pause) are one word, longer than the window: noted.
+  python3 - "$shared/fsdd/recordings" "$work/together.wav" <<'PY'
+import sys, wave
+out = b''
+for name, gap in (('4_george_5.wav', 400), ('2_george_7.wav', 400), ('7_george_9.wav', 4000), ('1_george_9.wav', 0)):
+    w = wave.open(sys.argv[1] + '/' + name)
+    out += w.readframes(w.getnframes()) + b'\0\0' * gap
+w = wave.open(sys.argv[2], 'wb'); w.setnchannels(1); w.setsampwidth(2); w.setframerate(8000); w.writeframes(out); w.close()
+PY
+  "$duet" predict --model-dir "$work/aud" --audio "$work/together.wav" --number --json --device cpu >"$work/together.json" 2>"$work/err"
+  check_json predict-audio-number-together "len(j['digits']) == 2" "$work/together.json"
+  check predict-audio-number-together-note grep -qE "together.wav: word 1 lasts 1\.[0-9]{2} s, longer than the model hears \(1\.00 s\): digits said without a pause between them are heard as one \(pause 0\.2 s between digits\)" "$work/err"
   expect_fail predict-audio-number-silent "zeros.wav: the recording is silent" "$duet" predict --model-dir "$work/aud" --audio "$work/zeros.wav" --number
   "$duet" predict --model-dir "$work/aud" --audio "$shared/fsdd/recordings/7_theo_3.wav" --device cpu >"$work/out" 2>"$work/err"
   check predict-audio-short-no-note not grep -q 'note:' "$work/err"

@@ -889,6 +889,25 @@ TEST(Images, NumberDigitsReadEachDigitOfANumber) {
     EXPECT_EQ(digits[k].box.y0, 20);
     EXPECT_LT(max_diff(digits[k].pixels, models::to_mnist_form(drawn(five(cx), w, h), w, h)), 0.02f);
   }
+  // A 1 drawn with a 1-pixel pen beside a 0 (a ninth of its ink): a digit of the number, though
+  // Digits side by side does not count it (a hairline beside one digit).
+  const Mark thin_one = any({bar(60, 61, 30, 70), ring(100, 50)});
+  digits = models::number_digits(drawn(thin_one, w, h), w, h, &notes);
+  EXPECT_EQ(digits.size(), 2u);
+  (void)models::to_mnist_form(drawn(thin_one, w, h), w, h, &notes);
+  EXPECT_EQ(notes.side_by_side, 0);
+  // 00 with a short stroke above, between them but over the second more: it goes with the second.
+  digits = models::number_digits(drawn(any({ring(70, 50), ring(110, 50), bar(90, 104, 24, 28)}), w, h), w, h, &notes);
+  ASSERT_EQ(digits.size(), 2u);
+  EXPECT_EQ(digits[0].box.y0, 28);  // the ring reaches 22 pixels above its centre
+  EXPECT_EQ(digits[1].box.y0, 24);
+  EXPECT_EQ(digits[1].box.x0, 90);
+  // A 5 whose flag reaches over the 1 beside it: the 5's box holds the 1, which is taken out of it.
+  const Mark long_five = any({bar(52, 56, 28, 50), ring(60, 62), bar(57, 100, 20, 24)});
+  digits = models::number_digits(drawn(any({long_five, bar(92, 96, 30, 70)}), w, h), w, h, &notes);
+  ASSERT_EQ(digits.size(), 2u);
+  EXPECT_EQ(digits[0].box.x1, 99);
+  EXPECT_LT(max_diff(digits[0].pixels, models::to_mnist_form(drawn(long_five, w, h), w, h)), 0.02f);
   // "000" and a blot apart from them: three digits, the blot left out.
   digits = models::number_digits(drawn(any({ring(40, 50), ring(80, 50), ring(120, 50), bar(180, 186, 88, 94)}), w, h),
                                  w, h, &notes);
@@ -2521,6 +2540,26 @@ TEST(Audio, WordStretchesFindEachWordOfANumber) {
     EXPECT_TRUE(std::abs(words[k].first - want[k].first) <= 400) << words[k].first;
     EXPECT_TRUE(std::abs(words[k].second - want[k].second) <= 400) << words[k].second;
   }
+  // A word with soft ends (20 dB below its middle, about 7 dB above the noise): the word reaches out
+  // to them, though they lie under the floor (12 dB above the noise).
+  std::vector<float> soft(24000, 0.0f);
+  tone(soft, 6000, 8000, 0.03);
+  tone(soft, 8000, 10000, 0.3);
+  tone(soft, 10000, 12000, 0.03);
+  for (float& v : soft) v += float(rng.normal() * 0.0095);
+  words = models::word_stretches(soft, rate);
+  ASSERT_EQ(words.size(), 1u);
+  EXPECT_TRUE(std::abs(words[0].first - 6000) <= 200) << words[0].first;
+  EXPECT_TRUE(std::abs(words[0].second - 12000) <= 200) << words[0].second;
+  // Noise 16 dB under the loudest word and a word 10.5 dB above the noise: the floor lies halfway
+  // from the noise to the loudest frame (8 dB above the noise), not 12 dB above it, and both
+  // words are found.
+  std::vector<float> loud_noise(32000, 0.0f);
+  const double sigma = 0.01;
+  tone(loud_noise, 6000, 10000, 8.83 * sigma);
+  tone(loud_noise, 18000, 22000, 4.52 * sigma);
+  for (float& v : loud_noise) v += float(rng.normal() * sigma);
+  EXPECT_EQ(models::word_stretches(loud_noise, rate).size(), 2u);
   // Nothing to hear, one short sound, a bad rate.
   EXPECT_TRUE(models::word_stretches(std::vector<float>(8000, 0.0f), rate).empty());
   EXPECT_TRUE(models::word_stretches({}, rate).empty());
