@@ -198,6 +198,15 @@ void note_clipping(const std::string& path, const dsp::Audio& audio) {
                  path.c_str(), (long long)l.near_peak, 1000 * l.near_peak_seconds(), 20 * std::log10(l.peak));
 }
 
+// A user's recording (predict, eval --inputs), with the notes on how it was read.
+dsp::Audio read_noted_audio(const std::string& path) {
+  dsp::WavInfo info;
+  dsp::Audio audio = dsp::read_audio(path, &info);
+  note_wav_header(path, info);
+  note_clipping(path, audio);
+  return audio;
+}
+
 // duet eval --inputs FOLDER: an audio or image model on the user's own labelled files, each
 // brought to the model's input exactly as duet predict brings it.
 // For an audio model the speeds its clips are heard at, for an image model the shifts its
@@ -253,6 +262,84 @@ const char* orientation_name(int orientation) {
   return orientation >= 1 && orientation <= 8 ? kNames[orientation] : "as stored";
 }
 
+// What the preparation of a picture did beyond fitting it (to_mnist_form, number_digits), on stderr.
+void note_picture(const std::string& image_path, const models::PictureFile& file, const models::PictureNotes& notes,
+                  bool number) {
+  if (file.background >= 0)
+    std::fprintf(stderr, "duet: note: %s: %.0f%% of the picture is transparent; it is read on %s\n",
+                 image_path.c_str(), 100 * file.transparent, background_name(file).c_str());
+  if (file.orientation != 1)
+    std::fprintf(stderr, "duet: note: %s: its EXIF orientation is %d; it is read %s, upright as a viewer shows it\n",
+                 image_path.c_str(), file.orientation, orientation_name(file.orientation));
+  if (notes.impulses > 0)
+    std::fprintf(stderr, "duet: note: %s: %.1f%% of the pixels are specks unlike their neighbours (salt-and-pepper "
+                 "noise); they are read as their neighbourhood's median\n", image_path.c_str(), 100 * notes.impulses);
+  if (notes.noise > 0)
+    std::fprintf(stderr, "duet: note: %s: the picture is noisy (noise estimate %.2f); it is read smoothed\n",
+                 image_path.c_str(), notes.noise);
+  if (notes.lines > 0)
+    std::fprintf(stderr, "duet: note: %s: %d ruled line%s taken out before the digit was looked for\n",
+                 image_path.c_str(), notes.lines, notes.lines == 1 ? "" : "s");
+  if (notes.strays > 0)
+    std::fprintf(stderr, "duet: note: %s: %d mark%s apart from the digit%s (an ink blot, part of another character) "
+                 "left out\n", image_path.c_str(), notes.strays, notes.strays == 1 ? "" : "s", number ? "s" : "");
+  if (notes.redrawn)
+    std::fprintf(stderr, "duet: note: %s: the %s strokes are thin; %s read redrawn with a pen as wide as MNIST's\n",
+                 image_path.c_str(), number ? "digits'" : "digit's", number ? "they are" : "it is");
+  if (notes.side_by_side > 0 && !number)
+    std::fprintf(stderr, "duet: note: %s: the picture seems to hold %d digits side by side; duet reads one digit "
+                 "per picture, and reads these together as one (crop the picture to one digit)\n",
+                 image_path.c_str(), notes.side_by_side);
+}
+
+// --number (predict, eval --inputs): one digit of a number, read as one input is, and where it lies.
+struct NumberDigit {
+  int prediction;
+  std::vector<float> probabilities;
+  nlohmann::json where;  // a word's {"start_s", "end_s"}, a written digit's {"box"}
+};
+
+NumberDigit read_digit(models::Task& task, const models::Batch& b, nlohmann::json where) {
+  std::vector<float> p = F::softmax(task.forward(b, false, 0)).to_vector<float>();
+  const int prediction = int(std::max_element(p.begin(), p.end()) - p.begin());
+  return {prediction, std::move(p), std::move(where)};
+}
+
+// The words of a recording (models::word_stretches), each heard in the recording's own background
+// (models::word_in_context); a word longer than the model's window is noted on stderr.
+std::vector<NumberDigit> said_number(models::AudioTask& task, const dsp::Audio& audio, const std::string& path) {
+  const auto words = models::word_stretches(audio.samples, audio.sample_rate);
+  DUET_CHECK(!words.empty(), path, ": no word found (the recording holds no stretch of sound)");
+  const double window = double(task.recipe().num_samples) / task.recipe().sample_rate;
+  std::vector<NumberDigit> digits;
+  for (size_t k = 0; k < words.size(); ++k) {
+    const double seconds = double(words[k].second - words[k].first) / audio.sample_rate;
+    if (seconds > window)
+      std::fprintf(stderr, "duet: note: %s: word %zu lasts %.2f s, longer than the model hears (%.2f s): digits said "
+                   "without a pause between them are heard as one (pause %.1f s between digits)\n", path.c_str(),
+                   k + 1, seconds, window, models::kWordGap);
+    const models::Batch b =
+        task.input_for(models::word_in_context(audio.samples, audio.sample_rate, words, k, window), audio.sample_rate);
+    digits.push_back(read_digit(task, b, {{"start_s", double(words[k].first) / audio.sample_rate},
+                                          {"end_s", double(words[k].second) / audio.sample_rate}}));
+  }
+  return digits;
+}
+
+// The digits of a picture (models::number_digits), each read as a picture of one digit is.
+std::vector<NumberDigit> written_number(models::ImageTask& task, const std::vector<models::WrittenDigit>& written) {
+  std::vector<NumberDigit> digits;
+  for (const models::WrittenDigit& d : written)
+    digits.push_back(read_digit(task, task.input_for(d.pixels), {{"box", {d.box.x0, d.box.y0, d.box.x1, d.box.y1}}}));
+  return digits;
+}
+
+std::string number_of(const std::vector<NumberDigit>& digits) {
+  std::string n;
+  for (const NumberDigit& d : digits) n += char('0' + d.prediction);
+  return n;
+}
+
 int eval_inputs(models::Task& task, const std::string& kind, const std::string& folder, const std::string& out,
                 bool json) {
   const std::vector<LabelledInput> inputs = labelled_inputs(folder, kind, "--inputs", false);  // noted when first read
@@ -271,10 +358,7 @@ int eval_inputs(models::Task& task, const std::string& kind, const std::string& 
     models::Batch b;
     PreparedSteps prepared{};
     if (kind == "audio") {
-      dsp::WavInfo info;
-      const dsp::Audio a = dsp::read_audio(in.path, &info);
-      note_wav_header(in.path, info);
-      note_clipping(in.path, a);
+      const dsp::Audio a = read_noted_audio(in.path);
       b = about_file(in.path, [&] { return dynamic_cast<models::AudioTask&>(task).input_for(a.samples, a.sample_rate); });
     } else {
       int w = 0, h = 0;
@@ -363,6 +447,83 @@ int eval_inputs(models::Task& task, const std::string& kind, const std::string& 
   return 0;
 }
 
+// duet eval --inputs FOLDER --number: files named after their number (427_mine.wav, 305_form.png), each read as
+// duet predict --number reads it. A number is right when every digit is found and read right; the digits' accuracy
+// counts the numbers whose digits were all found.
+int eval_number_inputs(models::Task& task, const std::string& kind, const std::string& folder, const std::string& out,
+                       bool json) {
+  const std::vector<LabelledInput> inputs = labelled_inputs(folder, kind, "--inputs", false, true);
+  NoGrad ng;
+  struct Row {
+    const LabelledInput* in;
+    std::string read;
+    double confidence;  // the least sure digit's probability
+  };
+  std::vector<Row> rows, wrong;
+  int64_t counted = 0, digits = 0, digits_right = 0;
+  std::map<std::string, std::pair<int64_t, int64_t>> groups;
+  for (const LabelledInput& in : inputs) {
+    std::vector<NumberDigit> found;
+    if (kind == "audio") {
+      const dsp::Audio a = read_noted_audio(in.path);
+      found = about_file(in.path, [&] {
+        models::check_audible(a.samples);
+        return said_number(dynamic_cast<models::AudioTask&>(task), a, in.path);
+      });
+    } else {
+      int w = 0, h = 0;
+      const std::vector<uint8_t> gray = models::load_gray_image(in.path, &w, &h);
+      const auto written = about_file(in.path, [&] { return models::number_digits(gray, w, h); });
+      found = written_number(dynamic_cast<models::ImageTask&>(task), written);
+    }
+    Row r{&in, number_of(found), 1.0};
+    for (const NumberDigit& d : found) r.confidence = std::min(r.confidence, double(d.probabilities[d.prediction]));
+    if (r.read.size() == in.number.size()) {
+      ++counted, digits += int64_t(in.number.size());
+      for (size_t k = 0; k < in.number.size(); ++k) digits_right += r.read[k] == in.number[k];
+    }
+    rows.push_back(r);
+    if (r.read != in.number) wrong.push_back(r);
+    if (!in.group.empty()) groups[in.group].first += r.read == in.number, ++groups[in.group].second;
+  }
+  make_output_folder(out);
+  {
+    std::ofstream f(out + "/inputs.csv");
+    DUET_CHECK(f, out, "/inputs.csv: cannot open for writing");
+    f << "file,number,read,least_confidence\n";
+    for (const Row& r : rows)
+      f << csv_field(r.in->path) << ',' << r.in->number << ',' << r.read << ',' << r.confidence << '\n';
+  }
+  const double n = double(rows.size());
+  const double accuracy = double(rows.size() - wrong.size()) / n, count_right = double(counted) / n;
+  const double digit_accuracy = digits ? double(digits_right) / double(digits) : 0.0;
+  if (json) {
+    nlohmann::json j = {{"accuracy", accuracy},         {"count", rows.size()},
+                        {"count_right", count_right},   {"digit_accuracy", digit_accuracy},
+                        {"errors", wrong.size()}};
+    if (!groups.empty()) {
+      j["per_group_accuracy"] = nlohmann::json::object();
+      for (auto& [g, c] : groups) j["per_group_accuracy"][g] = double(c.first) / double(c.second);
+    }
+    add_test_views(j, task);
+    j["wrong"] = nlohmann::json::array();
+    for (const Row& r : wrong) j["wrong"].push_back({{"file", r.in->path}, {"number", r.in->number}, {"read", r.read}});
+    std::printf("%s\n", j.dump().c_str());
+    return 0;
+  }
+  std::printf("%s: %.2f%% of %zu numbers read right (%s); every digit found in %.2f%%, and %.2f%% of their digits "
+              "read right\n", kind.c_str(), 100 * accuracy, rows.size(), folder.c_str(), 100 * count_right,
+              100 * digit_accuracy);
+  print_test_views(task);
+  if (groups.size() > 1) print_per_group(groups, "per-group accuracy (the name's second field)");
+  for (size_t k = 0; k < std::min<size_t>(wrong.size(), 10); ++k)
+    std::printf("  wrong: %s %s as %s\n", wrong[k].in->path.c_str(), kind == "audio" ? "heard" : "read",
+                wrong[k].read.c_str());
+  if (wrong.size() > 10) std::printf("  ... and %zu more\n", wrong.size() - 10);
+  std::printf("wrote %s/inputs.csv\n", out.c_str());
+  return 0;
+}
+
 // --test-speeds LIST (eval, predict): an audio model hears its clips at these speeds instead
 // of those it was saved with; refused for other models before anything loads.
 std::vector<double> test_speeds_flag(const Args& args, const std::string& kind) {
@@ -404,11 +565,12 @@ void note_long_recording(const std::string& path, const dsp::Audio& audio, model
 
 int cmd_eval(const Argv& argv) {
   Args args(argv, {"model-dir", "data", "split", "device", "out", "seed", "inputs", "test-speeds", "test-shift"},
-            {"help", "json", "hard", "robustness"}, "eval");
+            {"help", "json", "hard", "robustness", "number"}, "eval");
   if (args.flag("help")) {
     std::printf(
         "usage: duet eval --model-dir DIR [--data DIR] [--split SPEC] [--device cpu|cuda] [--json] [--out DIR]\n"
-        "                 [--robustness] [--seed N] [--hard] [--inputs FOLDER] [--test-speeds LIST] [--test-shift PX]\n"
+        "                 [--robustness] [--seed N] [--hard] [--inputs FOLDER [--number]] [--test-speeds LIST]\n"
+        "                 [--test-shift PX]\n"
         "Recomputes test accuracy from a trained model (the split it was trained with, unless --split),\n"
         "per class and (audio) per speaker, and lists the misclassified examples in OUT/errors.csv\n"
         "and every test example's class probabilities in OUT/predictions.csv.\n"
@@ -435,6 +597,10 @@ int cmd_eval(const Argv& argv) {
         "preparation did beyond fitting it or found (transparent, turned, smoothed, specks, lines,\n"
         "strays, redrawn, side_by_side; e.g. smoothed;lines); the counts of those are printed (JSON:\n"
         "\"prepared\"). The name's second field (7_NAME_...) groups the results.\n"
+        "--number (with --inputs): files named after a number (427_mine.wav, 305_form.png), each read as duet\n"
+        "predict --number reads it; the share of numbers read right (JSON \"accuracy\"), of numbers whose digits\n"
+        "were all found (\"count_right\") and of those digits read right (\"digit_accuracy\"); OUT/inputs.csv lists\n"
+        "each file's number and reading.\n"
         "--test-speeds LIST (audio models): hear each clip at these speeds (e.g. 1: the clip alone) and\n"
         "average the log-probabilities, instead of the speeds the model was saved with.\n"
         "--test-shift PX (image models): also read each picture moved PX pixels right, left, down and\n"
@@ -457,7 +623,8 @@ int cmd_eval(const Argv& argv) {
     DUET_CHECK(kind == "audio" || kind == "image", "eval: --inputs takes an audio or image model; ", dir, " holds a ",
                kind, " model (duet predict reads one recording and one picture)");
     const std::string folder = args.str("inputs", "");
-    labelled_inputs(folder, kind, "--inputs");  // a wrong folder fails before the model loads
+    const bool number = args.flag("number");
+    labelled_inputs(folder, kind, "--inputs", true, number);  // a wrong folder fails before the model loads
     // The folder the model trained on (duet train --extra): its accuracy there is not a test.
     const nlohmann::json data = config.value("data", nlohmann::json::object());
     std::error_code ec;
@@ -469,8 +636,11 @@ int cmd_eval(const Argv& argv) {
                    dir.c_str(), folder.c_str());
     auto task = load_model_dir(dir, device, "");
     apply_test_views(*task, speeds, shift);
+    if (number) return eval_number_inputs(*task, kind, folder, args.str("out", dir), args.flag("json"));
     return eval_inputs(*task, kind, folder, args.str("out", dir), args.flag("json"));
   }
+  DUET_CHECK(!args.flag("number"), "eval: --number reads the numbers of --inputs FOLDER (files named like "
+             "427_mine.wav); the test set holds single digits");
   auto task = load_model_dir(dir, device, data::resolve_data_dir(args.str("data", "")), args.str("split", ""));
   apply_test_views(*task, speeds, shift);
   const uint64_t seed = uint64_t(args.integer("seed", 0, 0, INT64_MAX));
@@ -525,36 +695,6 @@ int cmd_eval(const Argv& argv) {
   return 0;
 }
 
-// What the preparation of a picture did beyond fitting it (to_mnist_form, number_digits), on stderr.
-void note_picture(const std::string& image_path, const models::PictureFile& file, const models::PictureNotes& notes,
-                  bool number) {
-  if (file.background >= 0)
-    std::fprintf(stderr, "duet: note: %s: %.0f%% of the picture is transparent; it is read on %s\n",
-                 image_path.c_str(), 100 * file.transparent, background_name(file).c_str());
-  if (file.orientation != 1)
-    std::fprintf(stderr, "duet: note: %s: its EXIF orientation is %d; it is read %s, upright as a viewer shows it\n",
-                 image_path.c_str(), file.orientation, orientation_name(file.orientation));
-  if (notes.impulses > 0)
-    std::fprintf(stderr, "duet: note: %s: %.1f%% of the pixels are specks unlike their neighbours (salt-and-pepper "
-                 "noise); they are read as their neighbourhood's median\n", image_path.c_str(), 100 * notes.impulses);
-  if (notes.noise > 0)
-    std::fprintf(stderr, "duet: note: %s: the picture is noisy (noise estimate %.2f); it is read smoothed\n",
-                 image_path.c_str(), notes.noise);
-  if (notes.lines > 0)
-    std::fprintf(stderr, "duet: note: %s: %d ruled line%s taken out before the digit was looked for\n",
-                 image_path.c_str(), notes.lines, notes.lines == 1 ? "" : "s");
-  if (notes.strays > 0)
-    std::fprintf(stderr, "duet: note: %s: %d mark%s apart from the digit%s (an ink blot, part of another character) "
-                 "left out\n", image_path.c_str(), notes.strays, notes.strays == 1 ? "" : "s", number ? "s" : "");
-  if (notes.redrawn)
-    std::fprintf(stderr, "duet: note: %s: the %s strokes are thin; %s read redrawn with a pen as wide as MNIST's\n",
-                 image_path.c_str(), number ? "digits'" : "digit's", number ? "they are" : "it is");
-  if (notes.side_by_side > 0 && !number)
-    std::fprintf(stderr, "duet: note: %s: the picture seems to hold %d digits side by side; duet reads one digit "
-                 "per picture, and reads these together as one (crop the picture to one digit)\n",
-                 image_path.c_str(), notes.side_by_side);
-}
-
 int cmd_predict(const Argv& argv) {
   Args args(argv, {"model-dir", "audio", "image", "device", "test-speeds", "test-shift"}, {"help", "json", "number"},
             "predict");
@@ -588,20 +728,17 @@ int cmd_predict(const Argv& argv) {
   dsp::Audio audio;
   std::vector<uint8_t> gray;
   int w = 0, h = 0;
-  std::vector<models::WrittenDigit> digits;  // --number with a picture
+  std::vector<models::WrittenDigit> written;  // --number with a picture
   const std::string audio_path = args.str("audio", ""), image_path = args.str("image", "");
   if (has_audio) {
-    dsp::WavInfo info;
-    audio = dsp::read_audio(audio_path, &info);
-    note_wav_header(audio_path, info);
-    note_clipping(audio_path, audio);
+    audio = read_noted_audio(audio_path);
     about_file(audio_path, [&] { models::check_audible(audio.samples); });
   }
   if (has_image) {
     models::PictureFile file;
     gray = models::load_gray_image(image_path, &w, &h, &file);
     models::PictureNotes notes;
-    if (number) digits = about_file(image_path, [&] { return models::number_digits(gray, w, h, &notes); });
+    if (number) written = about_file(image_path, [&] { return models::number_digits(gray, w, h, &notes); });
     else about_file(image_path, [&] { (void)models::to_mnist_form(gray, w, h, &notes); });
     note_picture(image_path, file, notes, number);
   }
@@ -615,33 +752,14 @@ int cmd_predict(const Argv& argv) {
   auto probs_of = [](const Tensor& logits) { return F::softmax(logits).to_vector<float>(); };
   auto argmax = [](const std::vector<float>& p) { return int(std::max_element(p.begin(), p.end()) - p.begin()); };
   if (number) {
-    j = {{"number", ""}, {"digits", nlohmann::json::array()}};
-    auto add_digit = [&](const models::Batch& b, nlohmann::json where) {
-      auto p = probs_of(task->forward(b, false, 0));
-      where["prediction"] = argmax(p), where["probabilities"] = p;
-      j["number"] = j["number"].get<std::string>() + char('0' + argmax(p));
-      j["digits"].push_back(where);
-    };
-    if (has_audio) {
-      auto& a = dynamic_cast<models::AudioTask&>(*task);
-      const auto words = models::word_stretches(audio.samples, audio.sample_rate);
-      DUET_CHECK(!words.empty(), audio_path, ": no word found (the recording holds no stretch of sound)");
-      const double window = double(a.recipe().num_samples) / a.recipe().sample_rate;
-      for (size_t k = 0; k < words.size(); ++k) {
-        const double seconds = double(words[k].second - words[k].first) / audio.sample_rate;
-        if (seconds > window)
-          std::fprintf(stderr, "duet: note: %s: word %zu lasts %.2f s, longer than the model hears (%.2f s): digits "
-                       "said without a pause between them are heard as one (pause %.1f s between digits)\n",
-                       audio_path.c_str(), k + 1, seconds, window, models::kWordGap);
-        add_digit(a.input_for(models::word_in_context(audio.samples, audio.sample_rate, words, k, window),
-                              audio.sample_rate),
-                  {{"start_s", double(words[k].first) / audio.sample_rate},
-                   {"end_s", double(words[k].second) / audio.sample_rate}});
-      }
-    } else {
-      for (const models::WrittenDigit& d : digits)
-        add_digit(dynamic_cast<models::ImageTask&>(*task).input_for(d.pixels),
-                  {{"box", {d.box.x0, d.box.y0, d.box.x1, d.box.y1}}});
+    const std::vector<NumberDigit> digits =
+        has_audio ? said_number(dynamic_cast<models::AudioTask&>(*task), audio, audio_path)
+                  : written_number(dynamic_cast<models::ImageTask&>(*task), written);
+    j = {{"number", number_of(digits)}, {"digits", nlohmann::json::array()}};
+    for (const NumberDigit& d : digits) {
+      nlohmann::json one = d.where;
+      one["prediction"] = d.prediction, one["probabilities"] = d.probabilities;
+      j["digits"].push_back(one);
     }
     add_test_views(j, *task);
     if (args.flag("json")) {

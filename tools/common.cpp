@@ -106,7 +106,7 @@ static std::string ogg_codec_of(const std::filesystem::path& p) {
 }
 
 std::vector<LabelledInput> labelled_inputs(const std::string& folder, const std::string& kind, const std::string& flag,
-                                           bool note) {
+                                           bool note, bool number) {
   DUET_CHECK(std::filesystem::is_directory(folder), flag, " ", folder, ": not a folder");
   std::vector<LabelledInput> v;
   int64_t ignored = 0;
@@ -133,16 +133,21 @@ std::vector<LabelledInput> labelled_inputs(const std::string& folder, const std:
       if (other) ++foreign[lower_extension(p) + (codec.empty() ? "" : " (" + codec + ")")];
       continue;
     }
-    const std::string name = p.filename().string(), stem = p.stem().string();
-    const bool labelled =
-        std::isdigit(static_cast<unsigned char>(name[0])) && (stem.size() == 1 || stem[1] == '_' || stem[1] == '-');
-    DUET_CHECK(labelled, flag, ": ", p.string(), ": the name must start with its digit and '_' (like 7_mine_1",
+    const std::string stem = p.stem().string();
+    size_t digits = 0;  // the label's length: 1, or with `number` every digit the name starts with
+    while (digits < stem.size() && (digits < 1 || number) && std::isdigit(static_cast<unsigned char>(stem[digits])))
+      ++digits;
+    const bool labelled = digits > 0 && (stem.size() == digits || stem[digits] == '_' || stem[digits] == '-');
+    DUET_CHECK(labelled, flag, ": ", p.string(),
+               number ? ": the name must start with its number and '_' (like 427_mine_1"
+                      : ": the name must start with its digit and '_' (like 7_mine_1",
                p.extension().string(), ")");
     LabelledInput in;
     in.path = p.string();
-    in.label = name[0] - '0';
+    in.label = stem[0] - '0';
+    if (number) in.number = stem.substr(0, digits);
     // The group: the name's second field (FSDD's speaker, a font's name), if there is one.
-    if (stem.size() > 2) in.group = stem.substr(2, stem.find_first_of("_-", 2) - 2);
+    if (stem.size() > digits + 1) in.group = stem.substr(digits + 1, stem.find_first_of("_-", digits + 1) - digits - 1);
     v.push_back(in);
   }
   std::string others;  // "3 .ogg and 1 .amr files"

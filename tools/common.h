@@ -40,14 +40,16 @@ bool has_extension(const std::filesystem::path& p, std::initializer_list<const c
 struct LabelledInput {
   std::string path, group;
   int label = -1;
+  std::string number;  // with `number`: the digits the name starts with (427_mine.wav: "427")
 };
 // The .wav, .aiff, .caf, .flac, .mp3, .m4a, .aac and Ogg Vorbis (.ogg, .oga) files (kind "audio") or pictures (kind
 // "image") of `folder`, sorted by path; other files are ignored. A file of that kind whose name does not start
 // with its digit, a folder that is not one or holds none are errors naming `flag` (the option that gave the
 // folder). Files in formats duet does not read (Ogg Opus, .amr, ...; .heic, .webp, .tiff, ...)
 // are counted and named, with how to convert them: in the error when the folder holds nothing
-// else, else (with `note`) in a note on stderr.
+// else, else (with `note`) in a note on stderr. With `number`, a name starts with a number of any length instead
+// of one digit (427_mine.wav; eval --inputs --number): `number` holds it, `label` its first digit.
 std::vector<LabelledInput> labelled_inputs(const std::string& folder, const std::string& kind, const std::string& flag,
-                                           bool note = true);
+                                           bool note = true, bool number = false);
 
 }  // namespace duet::cli
