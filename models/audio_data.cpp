@@ -240,14 +240,42 @@ std::vector<std::pair<int64_t, int64_t>> word_stretches(const std::vector<float>
     else
       runs.push_back({f, f, energy[f]});
   }
-  std::vector<Stretch> stretches;  // those less than `gap_s` apart joined
-  const int64_t join = int64_t(gap_s * rate);
-  for (const Stretch& r : runs) {
-    if (r.loudest < floor) continue;
-    if (!stretches.empty() && start(r.first) - end(stretches.back().last) < join)
-      stretches.back().last = r.last, stretches.back().loudest = std::max(stretches.back().loudest, r.loudest);
-    else
-      stretches.push_back(r);
+  std::vector<Stretch> kept;  // the runs that reach the floor
+  for (const Stretch& r : runs)
+    if (r.loudest >= floor) kept.push_back(r);
+  using Group = std::pair<size_t, size_t>;  // kept[first..last]
+  auto joined = [&](size_t from, size_t to, double gap) {  // kept[from, to) joined where less than `gap` s apart
+    std::vector<Group> out;
+    for (size_t i = from; i < to; ++i) {
+      if (!out.empty() && double(start(kept[i].first) - end(kept[out.back().second].last)) < gap * rate)
+        out.back().second = i;
+      else
+        out.push_back({i, i});
+    }
+    return out;
+  };
+  auto seconds = [&](Group g) { return double(end(kept[g.second].last) - start(kept[g.first].first)) / rate; };
+  // A stretch longer than a word (kLongWord) is words said with short pauses: it is split at the
+  // first of kSplitGaps that leaves parts all at least kShortWord long.
+  std::vector<Group> groups;
+  for (const Group& g : joined(0, kept.size(), gap_s)) {
+    std::vector<Group> parts;
+    for (double split : seconds(g) > kLongWord ? kSplitGaps : std::array<double, 2>{}) {
+      if (split <= 0) break;
+      parts = joined(g.first, g.second + 1, split);
+      if (parts.size() >= 2 &&
+          std::all_of(parts.begin(), parts.end(), [&](const Group& q) { return seconds(q) >= kShortWord; }))
+        break;
+      parts.clear();
+    }
+    if (parts.empty()) parts.push_back(g);
+    groups.insert(groups.end(), parts.begin(), parts.end());
+  }
+  std::vector<Stretch> stretches;
+  for (auto [a, b] : groups) {
+    Stretch st{kept[a].first, kept[b].last, 0};
+    for (size_t i = a; i <= b; ++i) st.loudest = std::max(st.loudest, kept[i].loudest);
+    stretches.push_back(st);
   }
   const double quiet = peak * std::pow(10.0, -kWordQuiet / 10);
   for (const Stretch& s : stretches)  // a click: its frames all start within kClickLength

@@ -1,6 +1,7 @@
 // Spoken digits as model inputs: the recipe that turns any WAV into features, the
 // augmentations used in training, and an in-memory set of clips that makes batches.
 #pragma once
+#include <array>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -193,13 +194,18 @@ std::vector<float> without_clicks(const std::vector<float>& x, int rate, int* cl
 // kWordFloorAboveNoise dB above the recording's background (its quietest tenth of frames), or
 // halfway (in dB) from the background to the loudest frame when that is lower (a noisy
 // recording, or one without pauses), reaching out on either side to where the frames fall to
-// kWordEdgeAboveNoise dB above the background (or the floor, if lower). Stretches less than kWordGap seconds apart
-// are one word (the silences inside a word: the closure before the t of "eight", the k of
-// "six"); a click (a stretch whose frames all start within kClickLength seconds) and a
-// stretch whose loudest frame lies more than kWordQuiet dB below the loudest (a breath, a
-// rustle) are not words. Words said without a pause between them come back as one.
-// duet predict --number reads each word (docs/training.md, Numbers).
+// kWordEdgeAboveNoise dB above the background (or the floor, if lower). Stretches less than
+// kWordGap seconds apart are one word (the silences inside a word: the closure before the t of
+// "eight", the k of "six"); but a word longer than kLongWord seconds (longer than 99% of FSDD's
+// words) is taken for words said with short pauses and split at pauses of kSplitGaps[0], else
+// kSplitGaps[1], seconds where that leaves parts all at least kShortWord long. A click (a
+// stretch whose frames all start within kClickLength seconds) and a stretch whose loudest frame
+// lies more than kWordQuiet dB below the loudest (a breath, a rustle) are not words. Words said
+// without a pause between them come back as one. duet predict --number reads each word
+// (docs/training.md, Numbers).
 constexpr double kWordGap = 0.2, kWordFloorAboveNoise = 12, kWordEdgeAboveNoise = 4, kWordQuiet = 30;
+constexpr double kLongWord = 0.6, kShortWord = 0.2;
+constexpr std::array<double, 2> kSplitGaps = {0.1, 0.05};
 std::vector<std::pair<int64_t, int64_t>> word_stretches(const std::vector<float>& x, int rate,
                                                         double gap_s = kWordGap);
 // Word k of x's `words` (word_stretches) as a recording of that word alone, `seconds` long (longer

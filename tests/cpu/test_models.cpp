@@ -2524,8 +2524,24 @@ TEST(Audio, WordStretchesFindEachWordOfANumber) {
     EXPECT_TRUE(near(words[k].first, want[k].first)) << words[k].first;
     EXPECT_TRUE(near(words[k].second, want[k].second)) << words[k].second;
   }
-  // Half a second apart at gap 0.6: all one.
-  EXPECT_EQ(models::word_stretches(x, rate, 0.6).size(), 1u);
+  // Words said with short pauses (0.1 s, under kWordGap) make a stretch longer than a word
+  // (kLongWord): it is split at its pauses. A long "eight" (its vowel, a closure, its burst) is
+  // not: the burst is shorter than a word (kShortWord). Two short words as close together
+  // (0.54 s in all) are not longer than one word: one.
+  std::vector<float> close(16000, 0.0f);
+  tone(close, 2000, 5200, 0.3);
+  tone(close, 6000, 9200, 0.3);
+  words = models::word_stretches(close, rate);
+  ASSERT_EQ(words.size(), 2u);
+  EXPECT_TRUE(near(words[0].second, 5200) && near(words[1].first, 6000)) << words[0].second << " " << words[1].first;
+  std::vector<float> long_eight(16000, 0.0f);
+  tone(long_eight, 2000, 6400, 0.3);
+  tone(long_eight, 7040, 7840, 0.2);
+  EXPECT_EQ(models::word_stretches(long_eight, rate).size(), 1u);
+  std::vector<float> short_close(16000, 0.0f);
+  tone(short_close, 2000, 3760, 0.3);
+  tone(short_close, 4560, 6320, 0.3);
+  EXPECT_EQ(models::word_stretches(short_close, rate).size(), 1u);
   // With a gap shorter than "eight"'s closure, its burst is a stretch of its own (a click: left out).
   EXPECT_EQ(models::word_stretches(x, rate, 0.05).size(), 3u);
   // The same number in white noise 30 dB below word 1's peak (word 3 about 13 dB above it): the
