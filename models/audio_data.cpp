@@ -220,7 +220,8 @@ std::vector<std::pair<int64_t, int64_t>> word_stretches(const std::vector<float>
   std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 10, sorted.end());
   const double background = sorted[sorted.size() / 10];
   const double floor =  // a word reaches above it
-      std::max(peak * 1e-4, std::min(background * std::pow(10.0, kWordFloorAboveNoise / 10), std::sqrt(background * peak)));
+      std::max(peak * 1e-4,
+               std::min(background * std::pow(10.0, kWordFloorAboveNoise / 10), std::sqrt(background * peak)));
   const double edge = std::min(floor, std::max(peak * 1e-4, background * std::pow(10.0, kWordEdgeAboveNoise / 10)));
   // A stretch runs from its first frame above `edge` to its last; its sound starts in the last hop
   // of its first frame (the frame before, a hop earlier, is below) and ends in the first hop of its
@@ -232,7 +233,7 @@ std::vector<std::pair<int64_t, int64_t>> word_stretches(const std::vector<float>
   const int64_t frames = int64_t(energy.size());
   auto start = [&](int64_t f) { return f == 0 ? 0 : f * hop + frame - hop; };
   auto end = [&](int64_t f) { return f + 1 == frames ? n : f * hop + hop; };
-  std::vector<Stretch> runs;  // runs of frames above the edge that reach above the floor
+  std::vector<Stretch> runs;  // runs of frames above the edge
   for (int64_t f = 0; f < frames; ++f) {
     if (energy[f] < edge) continue;
     if (!runs.empty() && f == runs.back().last + 1)
@@ -260,14 +261,14 @@ std::vector<std::pair<int64_t, int64_t>> word_stretches(const std::vector<float>
   std::vector<Group> groups;
   for (const Group& g : joined(0, kept.size(), gap_s)) {
     std::vector<Group> parts;
-    for (double split : seconds(g) > kLongWord ? kSplitGaps : std::array<double, 2>{}) {
-      if (split <= 0) break;
-      parts = joined(g.first, g.second + 1, split);
-      if (parts.size() >= 2 &&
-          std::all_of(parts.begin(), parts.end(), [&](const Group& q) { return seconds(q) >= kShortWord; }))
-        break;
-      parts.clear();
-    }
+    if (seconds(g) > kLongWord)
+      for (double split : kSplitGaps) {
+        parts = joined(g.first, g.second + 1, split);
+        if (parts.size() >= 2 &&
+            std::all_of(parts.begin(), parts.end(), [&](const Group& q) { return seconds(q) >= kShortWord; }))
+          break;
+        parts.clear();
+      }
     if (parts.empty()) parts.push_back(g);
     groups.insert(groups.end(), parts.begin(), parts.end());
   }
