@@ -9,6 +9,14 @@ shared=${DUET_DATA:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/data}
 part=${3:-all}
 case $part in all | image | audio | fusion) ;; *) echo "run_training_tests.sh: unknown part '$part'" >&2; exit 2 ;; esac
 runs() { [ "$part" = all ] || [ "$part" = "$1" ]; }
+# eval --inputs FOLDER --number with MODEL (NAME MODEL FOLDER): the JSON summary in $work/BASENAME.json agrees with
+# FOLDER_out/inputs.csv, and the text run succeeds (its output in $work/out).
+eval_numbers() {
+  local name=$1 model=$2 folder=$3
+  "$duet" eval --model-dir "$model" --inputs "$folder" --number --json --device cpu --out "${folder}_out" >"$work/$(basename "$folder").json" 2>"$work/err"
+  check "$name-sums" python3 "$(dirname "$0")/check_number_eval.py" "$work/$(basename "$folder").json" "${folder}_out/inputs.csv"
+  expect_ok "$name-text" "$duet" eval --model-dir "$model" --inputs "$folder" --number --device cpu --out "${folder}_out"
+}
 
 # Inputs every part uses: a hand-drawn-style "1" (a dark vertical stroke on a light 40x50
 # canvas, the opposite polarity to MNIST), a folder with it named as a 1, a file that is
@@ -174,11 +182,9 @@ if [ -d "$shared/fsdd" ] && runs image; then
   check predict-image-number-text grep -qE "^digit 2: [0-9] \([01]\.[0-9]{3}\), written at x 70-77, y 16-95$" "$work/out"
   # eval --inputs --number: pictures named after their number, read as predict --number reads them.
   mkdir -p "$work/numbers_img" && cp "$work/pair.pgm" "$work/numbers_img/11_pair.pgm" && cp "$work/digit.pgm" "$work/numbers_img/1_bar.pgm"
-  "$duet" eval --model-dir "$work/img" --inputs "$work/numbers_img" --number --json --device cpu --out "$work/numbers_img_out" >"$work/numbers_img.json" 2>"$work/err"
+  eval_numbers eval-inputs-number-image "$work/img" "$work/numbers_img"
   check_json eval-inputs-number-image "j['count'] == 2 and j['count_right'] == 1.0 and 0 <= j['digit_accuracy'] <= 1 and 0 <= j['accuracy'] <= 1 and j['errors'] == len(j['wrong'])" "$work/numbers_img.json"
   check eval-inputs-number-image-csv grep -qE "^.*11_pair.pgm,11,[0-9]{2},[0-9.e-]+$" "$work/numbers_img_out/inputs.csv"
-  check eval-inputs-number-image-sums python3 "$(dirname "$0")/check_number_eval.py" "$work/numbers_img.json" "$work/numbers_img_out/inputs.csv"
-  expect_ok eval-inputs-number-image-text "$duet" eval --model-dir "$work/img" --inputs "$work/numbers_img" --number --device cpu --out "$work/numbers_img_out"
   check eval-inputs-number-image-line grep -qE "^image: [0-9.]+% of 2 numbers read right \(.*numbers_img\); every digit found in 100.00%, and [0-9.]+% of their digits read right$" "$work/out"
   mkdir -p "$work/numbers_bad" && cp "$work/digit.pgm" "$work/numbers_bad/x12.pgm"
   expect_fail eval-inputs-number-bad-name "numbers_bad/x12.pgm: the name must start with its number and '_' \(like 427_mine_1.pgm\)" "$duet" eval --model-dir "$work/img" --inputs "$work/numbers_bad" --number
@@ -415,11 +421,9 @@ PY
   check_json predict-audio-number-together "len(j['digits']) == 2" "$work/together.json"
   check predict-audio-number-together-note grep -qE "together.wav: word 1 lasts 1\.[0-9]{2} s, longer than the model hears \(1\.00 s\): digits said without a pause between them are heard as one \(pause 0\.2 s between digits\)" "$work/err"
   mkdir -p "$work/numbers_aud" && cp "$work/three.wav" "$work/numbers_aud/123_george.wav" && cp "$shared/fsdd/recordings/7_theo_3.wav" "$work/numbers_aud/7_theo.wav"
-  "$duet" eval --model-dir "$work/aud" --inputs "$work/numbers_aud" --number --json --device cpu --out "$work/numbers_aud_out" >"$work/numbers_aud.json" 2>"$work/err"
+  eval_numbers eval-inputs-number-audio "$work/aud" "$work/numbers_aud"
   check_json eval-inputs-number-audio "j['count'] == 2 and j['count_right'] == 1.0 and set(j['per_group_accuracy']) == {'george', 'theo'} and j['test_speeds'] == [0.92, 1.0, 1.08]" "$work/numbers_aud.json"
   check eval-inputs-number-audio-csv grep -qE "123_george.wav,123,[0-9]{3},[0-9.e-]+$" "$work/numbers_aud_out/inputs.csv"
-  check eval-inputs-number-audio-sums python3 "$(dirname "$0")/check_number_eval.py" "$work/numbers_aud.json" "$work/numbers_aud_out/inputs.csv"
-  expect_ok eval-inputs-number-audio-text "$duet" eval --model-dir "$work/aud" --inputs "$work/numbers_aud" --number --device cpu --out "$work/numbers_aud_out"
   check eval-inputs-number-audio-groups grep -q "per-group accuracy (the name's second field):" "$work/out"
   expect_fail predict-audio-number-silent "zeros.wav: the recording is silent" "$duet" predict --model-dir "$work/aud" --audio "$work/zeros.wav" --number
   "$duet" predict --model-dir "$work/aud" --audio "$shared/fsdd/recordings/7_theo_3.wav" --device cpu >"$work/out" 2>"$work/err"
