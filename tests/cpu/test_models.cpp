@@ -934,6 +934,46 @@ TEST(Images, NumberDigitsReadEachDigitOfANumber) {
   EXPECT_THROW(models::number_digits(std::vector<uint8_t>(size_t(w) * h, 200), w, h), Error);
 }
 
+// Any picture (blots and strokes of random sizes, levels and places, either polarity, noise):
+// number_digits gives digits in MNIST's field, left to right, their boxes within the picture, or
+// says the picture is blank.
+TEST(Images, NumberDigitsOfAnyPictureStayInside) {
+  Rng rng(12);
+  for (int trial = 0; trial < 200; ++trial) {
+    SCOPED_TRACE(trial);
+    const int w = 8 + int(rng.randint(trial % 10 == 0 ? 600 : 200)), h = 8 + int(rng.randint(150));
+    const bool dark_ink = rng.uniform(0, 1) < 0.5;
+    std::vector<uint8_t> g(size_t(w) * h, dark_ink ? 230 : 20);
+    const int marks = int(rng.randint(8));
+    for (int m = 0; m < marks; ++m) {
+      const int x0 = int(rng.randint(w)), y0 = int(rng.randint(h));
+      const int x1 = std::min(w, x0 + 1 + int(rng.randint(w / 3 + 1))), y1 = std::min(h, y0 + 1 + int(rng.randint(h)));
+      const uint8_t ink = uint8_t(dark_ink ? rng.randint(100) : 155 + rng.randint(100));
+      for (int y = y0; y < y1; ++y)
+        for (int x = x0; x < x1; ++x) g[size_t(y) * w + x] = ink;
+    }
+    if (trial % 4 == 0)
+      for (uint8_t& v : g) v = uint8_t(std::clamp(double(v) + rng.normal() * 40, 0.0, 255.0));
+    std::vector<models::WrittenDigit> digits;
+    try {
+      digits = models::number_digits(g, w, h);
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("blank"), std::string::npos) << e.what();
+      continue;
+    }
+    ASSERT_FALSE(digits.empty());
+    EXPECT_LE(int(digits.size()), std::max(1, marks));  // a digit takes at least one mark
+    for (size_t k = 0; k < digits.size(); ++k) {
+      const models::WrittenDigit& d = digits[k];
+      ASSERT_EQ(d.pixels.size(), 784u);
+      EXPECT_TRUE(std::all_of(d.pixels.begin(), d.pixels.end(), [](float v) { return v >= 0 && v <= 1; }));
+      EXPECT_TRUE(d.box.x0 >= 0 && d.box.x0 <= d.box.x1 && d.box.x1 < w) << d.box.x0 << " " << d.box.x1;
+      EXPECT_TRUE(d.box.y0 >= 0 && d.box.y0 <= d.box.y1 && d.box.y1 < h) << d.box.y0 << " " << d.box.y1;
+      if (k > 0) EXPECT_LE(digits[k - 1].box.x0, d.box.x0);
+    }
+  }
+}
+
 // A long thin stroke from edge to edge of a close crop (a 1) looks like a ruled line, but it
 // is the darkest ink of the picture, and ink as dark as that is kept where a line is taken
 // out: the bar comes back 20 pixels tall.
@@ -2618,6 +2658,37 @@ TEST(Audio, WordInContextSurroundsTheWordWithTheRecordingsBackground) {
   EXPECT_EQ(z.front(), 0.0f);
   EXPECT_EQ(z.back(), 0.0f);
   EXPECT_THROW(models::word_in_context(clean, rate, one, 1, 1.0), Error);
+}
+
+// Any recording (bursts of noise of random lengths and levels, silences, a few samples, one
+// sample): the words lie in order within it, and each is heard within a window that holds it.
+TEST(Audio, WordStretchesOfAnyRecordingAreOrderedAndHeldInTheirWindows) {
+  Rng rng(11);
+  for (int trial = 0; trial < 300; ++trial) {
+    SCOPED_TRACE(trial);
+    const int rate = trial % 3 == 0 ? 16000 : 8000;
+    std::vector<float> x(size_t(rng.randint(trial < 20 ? 300 : 40000)));
+    for (size_t i = 0; i < x.size();) {  // stretches of sound and silence
+      const size_t len = size_t(1 + rng.randint(4000));
+      const double level = rng.uniform(0, 1) < 0.4 ? 0 : std::pow(10.0, rng.uniform(-4, 0));
+      for (size_t j = i; j < std::min(x.size(), i + len); ++j) x[j] = float(rng.normal() * level);
+      i += len;
+    }
+    const auto words = models::word_stretches(x, rate);
+    int64_t last = 0;
+    for (const auto& [from, to] : words) {
+      EXPECT_LE(last, from);
+      EXPECT_LE(from, to);
+      EXPECT_LE(to, int64_t(x.size()));
+      last = to;
+    }
+    for (size_t k = 0; k < words.size(); ++k) {
+      const std::vector<float> y = models::word_in_context(x, rate, words, k, 1.0);
+      EXPECT_GE(int64_t(y.size()), int64_t(rate));  // a second at least
+      EXPECT_GE(int64_t(y.size()), words[k].second - words[k].first);
+      EXPECT_TRUE(std::search(y.begin(), y.end(), x.begin() + words[k].first, x.begin() + words[k].second) != y.end());
+    }
+  }
 }
 
 // --clicks: with_click puts a decaying burst after (or before) the clip, a gap of silence
