@@ -12,6 +12,7 @@
 #include "dsp/features.h"
 #include "dsp/wav.h"
 #include "engine/error.h"
+#include "models/audio_data.h"
 #include "models/datasets.h"
 #include "tools/args.h"
 #include "tools/common.h"
@@ -168,12 +169,14 @@ int cmd_split(const Argv& argv) {
 }
 
 int cmd_show(const Argv& argv) {
-  Args args(argv, {"out", "sample-rate", "n-fft", "hop", "n-mels"}, {"help", "fbank"}, "show");
+  Args args(argv, {"out", "sample-rate", "n-fft", "hop", "n-mels"}, {"help", "fbank", "words"}, "show");
   if (args.flag("help") || args.positional().size() != 1) {
     std::printf(
-        "usage: duet show FILE.wav|flac|mp3|m4a [-o|--out OUT.png] [--fbank] [--sample-rate HZ] [--n-fft N] [--hop N] [--n-mels N]\n"
+        "usage: duet show FILE.wav|flac|mp3|m4a [-o|--out OUT.png] [--fbank] [--words] [--sample-rate HZ] [--n-fft N]\n"
+        "                 [--hop N] [--n-mels N]\n"
         "Draws the waveform and its mel spectrogram in dB (default: torchaudio's MelSpectrogram()\n"
         "defaults, as the course). --fbank draws the mel filterbank instead of the spectrogram.\n"
+        "--words lists the words duet predict --number would read and marks them above the waveform.\n"
         "--sample-rate defaults to the file's rate.\n");
     return args.flag("help") ? 0 : 2;
   }
@@ -196,6 +199,15 @@ int cmd_show(const Argv& argv) {
   std::printf("spectrogram:  [1, %lld, %lld]  (%s)\n", (long long)M, (long long)T, c.describe().c_str());
   std::printf("duration:     %.3f s\n", info.seconds());
   if (!info.note.empty()) std::printf("header:       %s\n", info.note.c_str());
+  std::vector<std::pair<int64_t, int64_t>> words;
+  if (args.flag("words")) {
+    words = models::word_stretches(a.samples, a.sample_rate);
+    std::printf("words:        %zu", words.size());
+    for (const auto& [from, to] : words)
+      std::printf("%s %.2f-%.2f s", &from == &words.front().first ? ":" : ",", double(from) / a.sample_rate,
+                  double(to) / a.sample_rate);
+    std::printf("\n");
+  }
 
   plot::Image img(900, 640);
   plot::Series wave_series("waveform", plot::palette(0));
@@ -204,12 +216,20 @@ int cmd_show(const Argv& argv) {
     wave_series.x.push_back(double(i) / a.sample_rate);
     wave_series.y.push_back(a.samples[i]);
   }
+  std::vector<plot::Series> shown = {wave_series};
+  const double top = 1.05 * std::max(1e-6, dsp::peak_level(a.samples));
+  for (const auto& [from, to] : words) {  // a bar above each word
+    plot::Series w("word", plot::palette(1));
+    w.x = {double(from) / a.sample_rate, double(to) / a.sample_rate};
+    w.y = {top, top};
+    shown.push_back(w);
+  }
   plot::Axes ax;
-  ax.title = "Waveform: " + fs::path(path).filename().string();
+  ax.title = "Waveform: " + fs::path(path).filename().string() + (args.flag("words") ? " (words found: bars)" : "");
   ax.xlabel = "time (s)";
   ax.ylabel = "amplitude";
   ax.legend = false;
-  plot::line_chart(img, {0, 0, 900, 240}, ax, {wave_series});
+  plot::line_chart(img, {0, 0, 900, 240}, ax, shown);
   plot::Heatmap h;
   if (args.flag("fbank")) {
     auto fb = dsp::mel_filterbank(c);

@@ -235,6 +235,20 @@ if [ -d "$shared/fsdd" ]; then
   expect_ok info-wav "$duet" info "$shared/fsdd/recordings/0_george_0.wav"
   expect_ok show "$duet" show "$shared/fsdd/recordings/0_george_0.wav" -o "$work/show.png"
   expect_ok show-fbank "$duet" show "$shared/fsdd/recordings/0_george_0.wav" --fbank -o "$work/fbank.png"
+  # --words: two of george's words 0.4 s apart, listed and drawn (the picture differs from the one without).
+  python3 - "$shared/fsdd/recordings" "$work/two_words.wav" <<'PY'
+import sys, wave
+out = b''
+for name in ('0_george_0.wav', '1_george_0.wav'):
+    w = wave.open(sys.argv[1] + '/' + name)
+    out += w.readframes(w.getnframes()) + b'\0\0' * 3200
+w = wave.open(sys.argv[2], 'wb'); w.setnchannels(1); w.setsampwidth(2); w.setframerate(8000); w.writeframes(out); w.close()
+PY
+  expect_ok show-words "$duet" show "$work/two_words.wav" --words -o "$work/words.png"
+  check show-words-listed grep -qE "^words: +2: [0-9.]+-[0-9.]+ s, [0-9.]+-[0-9.]+ s$" "$work/out"
+  expect_ok show-no-words "$duet" show "$work/two_words.wav" -o "$work/no_words.png"
+  check show-no-words-listed not grep -q "^words:" "$work/out"
+  check show-words-drawn not cmp -s "$work/words.png" "$work/no_words.png"
   expect_fail show-bad-nfft "--n-fft must be in" "$duet" show "$shared/fsdd/recordings/0_george_0.wav" --n-fft 1
   expect_fail show-short "too short for n_fft" "$duet" show "$shared/fsdd/recordings/0_george_0.wav" --n-fft 65536
 fi
