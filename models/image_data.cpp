@@ -962,6 +962,28 @@ std::vector<std::vector<size_t>> side_by_side_row(const std::vector<InkPiece>& p
   return digits;
 }
 
+// The 8-connected pieces of a picture's ink (above a fifth of the peak over the background level: what
+// fit_to_mnist's box counts) and the ink each holds over the background; no pieces in a blank picture.
+struct WeighedPieces {
+  float bg = 0, peak = 0;
+  std::vector<InkPiece> pieces;
+  std::vector<double> mass;
+  size_t heaviest() const { return size_t(std::max_element(mass.begin(), mass.end()) - mass.begin()); }
+};
+WeighedPieces weighed_pieces(const std::vector<float>& ink, int w, int h) {
+  WeighedPieces wp;
+  wp.bg = background_level(ink);
+  for (float v : ink) wp.peak = std::max(wp.peak, v - wp.bg);
+  if (wp.peak <= 0) return wp;
+  std::vector<uint8_t> mask(ink.size());
+  for (size_t i = 0; i < ink.size(); ++i) mask[i] = ink[i] - wp.bg > 0.2f * wp.peak;
+  wp.pieces = ink_pieces(mask, w, h);
+  wp.mass.assign(wp.pieces.size(), 0.0);
+  for (size_t p = 0; p < wp.pieces.size(); ++p)
+    for (size_t i : wp.pieces[p].pixels) wp.mass[p] += ink[i] - wp.bg;
+  return wp;
+}
+
 // A picture as light ink on an even dark background at the size its ink is looked for at: what
 // to_mnist_form does before it looks for the digit. `scale`: the picture's pixels per pixel here.
 struct CleanPicture {
@@ -974,18 +996,12 @@ struct CleanPicture {
 int clear_stray_marks(std::vector<float>& ink, int w, int h, int* side_by_side) {
   DUET_CHECK(int64_t(ink.size()) == int64_t(w) * h && w > 0 && h > 0, "clear_stray_marks: bad picture size");
   if (side_by_side) *side_by_side = 0;
-  const float bg = background_level(ink);
-  float peak = 0;
-  for (float v : ink) peak = std::max(peak, v - bg);
-  if (peak <= 0) return 0;
-  std::vector<uint8_t> mask(ink.size());
-  for (size_t i = 0; i < ink.size(); ++i) mask[i] = ink[i] - bg > 0.2f * peak;  // fit_to_mnist's box counts these
-  const std::vector<InkPiece> pieces = ink_pieces(mask, w, h);
+  const WeighedPieces weighed = weighed_pieces(ink, w, h);
+  const std::vector<InkPiece>& pieces = weighed.pieces;
+  const std::vector<double>& mass = weighed.mass;
+  const float bg = weighed.bg;
   if (pieces.size() < 2) return 0;
-  std::vector<double> mass(pieces.size(), 0.0);
-  for (size_t p = 0; p < pieces.size(); ++p)
-    for (size_t i : pieces[p].pixels) mass[p] += ink[i] - bg;
-  const size_t main = size_t(std::max_element(mass.begin(), mass.end()) - mass.begin());
+  const size_t main = weighed.heaviest();
   if (side_by_side) {
     const size_t row = side_by_side_row(pieces, mass, main).size();
     *side_by_side = row >= 2 ? int(row) : 0;
@@ -1110,23 +1126,12 @@ std::vector<WrittenDigit> number_digits(const std::vector<uint8_t>& gray, int w,
     return InkBox{b.x0 * scale, b.y0 * scale, std::min(w - 1, (b.x1 + 1) * scale - 1),
                   std::min(h - 1, (b.y1 + 1) * scale - 1)};
   };
-  const float bg = background_level(ink);
-  float peak = 0;
-  for (float v : ink) peak = std::max(peak, v - bg);
-  std::vector<InkPiece> pieces;
-  std::vector<double> mass;
-  std::vector<std::vector<size_t>> row;
-  if (peak > 0) {
-    std::vector<uint8_t> mask(ink.size());
-    for (size_t i = 0; i < ink.size(); ++i) mask[i] = ink[i] - bg > 0.2f * peak;  // as clear_stray_marks
-    pieces = ink_pieces(mask, cw, ch);
-    mass.assign(pieces.size(), 0.0);
-    for (size_t p = 0; p < pieces.size(); ++p)
-      for (size_t i : pieces[p].pixels) mass[p] += ink[i] - bg;
-    if (!pieces.empty())
-      row = side_by_side_row(pieces, mass, size_t(std::max_element(mass.begin(), mass.end()) - mass.begin()),
-                             kNumberMass);
-  }
+  const WeighedPieces weighed = weighed_pieces(ink, cw, ch);
+  const std::vector<InkPiece>& pieces = weighed.pieces;
+  const float bg = weighed.bg, peak = weighed.peak;
+  const std::vector<std::vector<size_t>> row =
+      pieces.empty() ? std::vector<std::vector<size_t>>{}
+                     : side_by_side_row(pieces, weighed.mass, weighed.heaviest(), kNumberMass);
   if (row.size() < 2) {  // one digit: read as to_mnist_form reads it
     int side_by_side = 0;
     const int strays = clear_stray_marks(ink, cw, ch, &side_by_side);
