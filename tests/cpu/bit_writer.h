@@ -1,5 +1,5 @@
 // Bits written most significant first, as FLAC, MP3 and AAC streams hold them: what the decoder
-// tests build their streams with.
+// tests build their streams with; and whole big-endian fields, as AIFF, CAF and MNIST's files hold them.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -26,5 +26,10 @@ struct BitWriter {
   }
   void align() { used = 8; }
 };
+
+// v as a big-endian field of `bytes` bytes appended to b.
+inline void put_be(std::vector<uint8_t>& b, uint64_t v, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i) b.push_back(uint8_t(v >> (8 * i)));
+}
 
 }  // namespace duet_test

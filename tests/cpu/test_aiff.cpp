@@ -12,6 +12,7 @@
 #include "dsp/aiff.h"
 #include "dsp/wav.h"
 #include "engine/error.h"
+#include "bit_writer.h"
 #include "ffmpeg_pcm.h"
 #include "reference_aac.h"
 #include "scratch.h"
@@ -23,9 +24,7 @@ namespace {
 
 using Bytes = std::vector<uint8_t>;
 
-void put_be(Bytes& b, uint64_t v, int bytes) {
-  for (int i = bytes - 1; i >= 0; --i) b.push_back(uint8_t(v >> (8 * i)));
-}
+using duet_test::put_be;
 
 // A positive integer rate as an 80-bit extended float.
 Bytes extended(uint32_t rate) {

@@ -32,6 +32,7 @@
 #include "engine/error.h"
 #include "models/datasets.h"
 #include "models/image_data.h"
+#include "tests/cpu/bit_writer.h"
 #include "tests/cpu/codec_signals.h"
 #include "tests/cpu/reference_aac.h"
 #include "tests/cpu/reference_flac.h"
@@ -311,24 +312,20 @@ Bytes an_extensible_float_wav() {
   return b;
 }
 
-void put_be32(Bytes& b, uint32_t v) {
-  for (int i = 3; i >= 0; --i) b.push_back(uint8_t(v >> (8 * i)));
-}
-
 Bytes idx_images(int n) {
   Bytes b;
-  put_be32(b, 2051);
-  put_be32(b, uint32_t(n));
-  put_be32(b, 28);
-  put_be32(b, 28);
+  duet_test::put_be(b, 2051, 4);
+  duet_test::put_be(b, uint32_t(n), 4);
+  duet_test::put_be(b, 28, 4);
+  duet_test::put_be(b, 28, 4);
   for (int i = 0; i < n * 784; ++i) b.push_back(uint8_t((i * 37) % 251));
   return b;
 }
 
 Bytes idx_labels(int n) {
   Bytes b;
-  put_be32(b, 2049);
-  put_be32(b, uint32_t(n));
+  duet_test::put_be(b, 2049, 4);
+  duet_test::put_be(b, uint32_t(n), 4);
   for (int i = 0; i < n; ++i) b.push_back(uint8_t(i % 10));
   return b;
 }
