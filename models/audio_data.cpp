@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 #include "dsp/filter.h"
 #include "dsp/lossy.h"
@@ -314,6 +315,86 @@ std::vector<float> word_in_context(const std::vector<float>& x, int rate,
   for (int64_t i = 0; !background.empty() && i < length; ++i) y[i] = background[size_t(i) % background.size()];
   std::copy(x.begin() + from, x.begin() + to, y.begin() + left);
   return y;
+}
+
+std::vector<WordCut> word_cuts(const std::vector<float>& x, int rate, int64_t from, int64_t to) {
+  const int64_t n = int64_t(x.size());
+  DUET_CHECK(rate > 0 && 0 <= from && from <= to && to <= n, "word_cuts: stretch ", from, "-", to, " of ", n,
+             " samples at ", rate, " Hz");
+  const auto [frame, hop, prefix, energy] = frame_energies(x, rate);
+  std::vector<WordCut> cuts;
+  const int64_t frames = int64_t(energy.size());
+  const int64_t spacing = std::max<int64_t>(1, std::llround(kCutSpacing * rate / hop));
+  const int64_t reach = std::max<int64_t>(1, std::llround(kCutReach * rate / hop));
+  const int64_t inside = std::llround(kShortestWord * rate);
+  for (int64_t f = 0; f < frames; ++f) {
+    const int64_t at = f * hop + frame / 2;  // the frame's middle
+    if (at - from < inside || to - at < inside) continue;
+    bool lowest = true;
+    double left = 0, right = 0;  // the loudest frames within reach on each side
+    for (int64_t g = std::max<int64_t>(0, f - reach); g <= std::min(frames - 1, f + reach); ++g) {
+      if (std::abs(g - f) <= spacing && (energy[g] < energy[f] || (energy[g] == energy[f] && g < f))) lowest = false;
+      if (g < f) left = std::max(left, energy[g]);
+      if (g > f) right = std::max(right, energy[g]);
+    }
+    const double dip_db = 10 * std::log10(std::min(left, right) / std::max(energy[f], 1e-30));
+    if (lowest && dip_db >= kCutDip) cuts.push_back({at, dip_db});
+  }
+  return cuts;
+}
+
+std::vector<std::pair<int64_t, int64_t>> cut_run_together(const std::vector<float>& x, int rate,
+                                                          std::vector<std::pair<int64_t, int64_t>> words,
+                                                          double seconds, const WordReader& log_p, int* cut) {
+  DUET_CHECK(rate > 0 && seconds > 0, "cut_run_together: rate ", rate, ", ", seconds, " s");
+  for (size_t k = 0; k < words.size(); ++k) {
+    const auto [from, to] = words[k];
+    if (double(to - from) <= kRunTogether * rate) continue;
+    const std::vector<WordCut> cuts = word_cuts(x, rate, from, to);
+    if (cuts.empty()) continue;
+    std::vector<int64_t> at{from};  // the stretch's ends and its cuts
+    for (const WordCut& c : cuts) at.push_back(c.at);
+    at.push_back(to);
+    const size_t m = at.size() - 1;
+    // Every piece [at[i], at[j]) a cutting can hold, heard as word_in_context hears it among the
+    // other pieces of the stretch (its margins stop at a cut; the background is the same).
+    std::vector<std::pair<size_t, size_t>> pieces;
+    std::vector<std::vector<float>> clips;
+    for (size_t i = 0; i < m; ++i)
+      for (size_t j = i + 1; j <= m; ++j) {
+        const double length = double(at[j] - at[i]) / rate;
+        if (!(i == 0 && j == m) && (length < kShortestWord || length > seconds)) continue;
+        std::vector<std::pair<int64_t, int64_t>> around(words.begin(), words.begin() + k);
+        if (i > 0) around.push_back({from, at[i]});
+        around.push_back({at[i], at[j]});
+        if (j < m) around.push_back({at[j], to});
+        around.insert(around.end(), words.begin() + k + 1, words.end());
+        clips.push_back(word_in_context(x, rate, around, k + (i > 0), seconds));
+        pieces.push_back({i, j});
+      }
+    const std::vector<double> lp = log_p(clips);
+    DUET_CHECK(lp.size() == clips.size(), "cut_run_together: the reader gave ", lp.size(), " readings for ",
+               clips.size(), " recordings");
+    // best[j]: the best score of a cutting of [from, at[j]); back[j]: where its last piece starts.
+    std::vector<double> best(m + 1, -std::numeric_limits<double>::infinity());
+    std::vector<size_t> back(m + 1, 0);
+    best[0] = 0;
+    for (size_t p = 0; p < pieces.size(); ++p) {  // pieces come in order of their start
+      const auto [i, j] = pieces[p];
+      const double length_term = std::log(double(at[j] - at[i]) / rate / kTypicalWord);
+      const double score = best[i] + lp[p] - kWordCost - kLengthCost * length_term * length_term +
+                           (i > 0 ? kDipWorth * cuts[i - 1].dip_db : 0.0);
+      if (score > best[j]) best[j] = score, back[j] = i;
+    }
+    std::vector<std::pair<int64_t, int64_t>> found;
+    for (size_t j = m; j > 0; j = back[j]) found.insert(found.begin(), {at[back[j]], at[j]});
+    if (found.size() < 2) continue;
+    if (cut) ++*cut;
+    words.erase(words.begin() + k);
+    words.insert(words.begin() + k, found.begin(), found.end());
+    k += found.size() - 1;
+  }
+  return words;
 }
 
 std::vector<float> trim_silence(const std::vector<float>& x, int rate, double floor_db, double margin_s) {

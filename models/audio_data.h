@@ -2,6 +2,7 @@
 // augmentations used in training, and an in-memory set of clips that makes batches.
 #pragma once
 #include <array>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -216,6 +217,34 @@ std::vector<std::pair<int64_t, int64_t>> word_stretches(const std::vector<float>
 constexpr double kWordMargin = 0.1;
 std::vector<float> word_in_context(const std::vector<float>& x, int rate,
                                    const std::vector<std::pair<int64_t, int64_t>>& words, size_t k, double seconds);
+// Where a stretch of sound [from, to) of x (a word of word_stretches) could be cut if it holds words
+// said without a pause between them: the middles of the 32 ms frames (a quarter frame apart) that are
+// the quietest within kCutSpacing seconds on either side and at least kCutDip dB below the loudest
+// frame within kCutReach seconds on each side (a dip between two syllables or two words), at least
+// kShortestWord seconds inside the stretch; in order, each with its depth (dB below the lower of
+// the two loudest frames). cut_run_together picks among them.
+constexpr double kCutSpacing = 0.03, kCutDip = 3, kCutReach = 0.1, kShortestWord = 0.1;
+struct WordCut {
+  int64_t at;     // sample
+  double dip_db;  // >= kCutDip
+};
+std::vector<WordCut> word_cuts(const std::vector<float>& x, int rate, int64_t from, int64_t to);
+// `words` (word_stretches of x) with each stretch longer than kRunTogether seconds (longer than any
+// of FSDD's 3000 words) cut into the words said in it without a pause, where a model reads them
+// best. `log_p` gives, for recordings of one word each (`seconds` long, word_in_context), the
+// log-probability of the digit the model reads in each. A cutting of a stretch at some of its
+// word_cuts scores, for each piece (kShortestWord to `seconds` long; the whole stretch always
+// counts), the model's log-probability, minus kWordCost, minus kLengthCost * ln(length /
+// kTypicalWord)^2 (a word's length: FSDD's words are 0.27 s long give or take a factor of 1.5),
+// plus kDipWorth per dB of each cut's dip; the best-scoring cutting is kept (a stretch whose
+// pieces the model reads no better than the whole stays whole). `cut`, when given, counts the
+// stretches cut.
+constexpr double kRunTogether = 0.7, kTypicalWord = 0.27;
+constexpr double kWordCost = 1.5, kLengthCost = 3, kDipWorth = 0.05;
+using WordReader = std::function<std::vector<double>(const std::vector<std::vector<float>>&)>;
+std::vector<std::pair<int64_t, int64_t>> cut_run_together(const std::vector<float>& x, int rate,
+                                                          std::vector<std::pair<int64_t, int64_t>> words,
+                                                          double seconds, const WordReader& log_p, int* cut = nullptr);
 // The stretch from the first to the last 32 ms frame whose energy is within `floor_db` of the
 // loudest frame's, widened by `margin_s` on each side (within the clip): what is left of a
 // recording once the silence (or the low hiss) before and after the word is cut off. A clip

@@ -239,12 +239,25 @@ nlohmann::json AudioTask::config() const {
 }
 
 Batch AudioTask::input_for(const std::vector<float>& samples, int rate) const {
-  check_audible(samples);
-  const std::vector<float> clip = recipe_clip(samples, rate, recipe_);
+  return input_for(std::vector<std::vector<float>>{samples}, rate);
+}
+
+Batch AudioTask::input_for(const std::vector<std::vector<float>>& samples, int rate) const {
+  DUET_CHECK(!samples.empty(), "input_for: no waveforms");
+  std::vector<std::vector<float>> clips;
+  for (const std::vector<float>& s : samples) {
+    check_audible(s);
+    clips.push_back(recipe_clip(s, rate, recipe_));
+  }
   Batch b;
   for (double speed : view_speeds(recipe_)) {
-    const std::vector<float> x = fit_to_window(at_speed(clip, speed, recipe_.sample_rate), recipe_);
-    Tensor w = Tensor::from_vector<float>(x, {1, int64_t(x.size())}, device_);
+    std::vector<float> x;
+    for (const std::vector<float>& clip : clips) {
+      const std::vector<float> one = fit_to_window(at_speed(clip, speed, recipe_.sample_rate), recipe_);
+      x.insert(x.end(), one.begin(), one.end());
+    }
+    const int64_t n = int64_t(clips.size());
+    Tensor w = Tensor::from_vector<float>(x, {n, int64_t(x.size()) / n}, device_);
     Tensor f = audio_features(w, recipe_);  // forward() applies the training-set normalisation
     if (!b.audio.defined()) b.audio = f;
     else b.views.push_back(f);

@@ -103,6 +103,8 @@ class AudioTask : public Task {
   // Model input for one waveform (any rate): features [1, 1, bins, frames] on the task's
   // device, with the test-time views, as test_batch makes them (forward normalises them).
   Batch input_for(const std::vector<float>& samples, int rate) const;
+  // The same for several waveforms at once (features [N, 1, bins, frames], one forward for all).
+  Batch input_for(const std::vector<std::vector<float>>& clips, int rate) const;
   // Evaluation and prediction play clips at these speeds (check_test_speeds; {1}: the clip
   // alone) instead of the recipe's; saved with the model when set before training ends.
   void set_test_speeds(const std::vector<double>& speeds);

@@ -2096,8 +2096,26 @@ TEST(Models, SilentRecordingsAreRefused) {
   auto& [ds, split] = tiny;
   models::AudioTask t("audio:duet", ds, split.train, split.test, false, 1);
   EXPECT_THROW(t.input_for(std::vector<float>(8000, 0.0f), 8000), Error);
-  EXPECT_THROW(t.input_for({}, 8000), Error);
+  EXPECT_THROW(t.input_for(std::vector<float>{}, 8000), Error);
   EXPECT_NO_THROW(t.input_for(quiet, 8000));
+  // Several recordings at once: each row and view as the recording alone makes it; a silent one
+  // among them, or none at all, is refused.
+  std::vector<float> word(6000, 0.0f);
+  for (size_t k = 2000; k < 4000; ++k) word[k] = 0.3f * std::sin(0.2f * float(k));
+  const models::Batch both = t.input_for(std::vector<std::vector<float>>{quiet, word}, 8000);
+  ASSERT_EQ(both.audio.shape()[0], 2);
+  ASSERT_EQ(both.views.size(), t.input_for(word, 8000).views.size());
+  for (int r = 0; r < 2; ++r) {
+    const models::Batch one = t.input_for(r == 0 ? quiet : word, 8000);
+    const std::vector<float> all = both.audio.to_vector<float>(), alone = one.audio.to_vector<float>();
+    EXPECT_TRUE(std::equal(alone.begin(), alone.end(), all.begin() + r * int64_t(alone.size())));
+    for (size_t v = 0; v < one.views.size(); ++v) {
+      const std::vector<float> vs = both.views[v].to_vector<float>(), va = one.views[v].to_vector<float>();
+      EXPECT_TRUE(std::equal(va.begin(), va.end(), vs.begin() + r * int64_t(va.size())));
+    }
+  }
+  EXPECT_THROW(t.input_for(std::vector<std::vector<float>>{word, std::vector<float>(8000, 0.0f)}, 8000), Error);
+  EXPECT_THROW(t.input_for(std::vector<std::vector<float>>{}, 8000), Error);
 }
 
 // audio:duet's channel counts: one conv block per entry, checked, written to config.json and
@@ -2658,6 +2676,153 @@ TEST(Audio, WordInContextSurroundsTheWordWithTheRecordingsBackground) {
   EXPECT_EQ(z.front(), 0.0f);
   EXPECT_EQ(z.back(), 0.0f);
   EXPECT_THROW(models::word_in_context(clean, rate, one, 1, 1.0), Error);
+}
+
+// Words said without a pause between them: each rises and falls, so the stretch they make dips
+// between them; word_cuts finds the dips (and a syllable's dip inside a word), not a steady
+// sound's ripple.
+namespace {
+// A word of `seconds` at `hz` from sample `at`, rising and falling (sin^2); with a syllable, its
+// level dips to a tenth in the middle.
+void add_word(std::vector<float>& x, int64_t at, double seconds, double hz, bool syllables = false) {
+  const int64_t n = int64_t(seconds * 8000);
+  for (int64_t i = 0; i < n; ++i) {
+    const double t = double(i) / double(n);
+    double level = 0.3 * std::pow(std::sin(M_PI * t), 2);
+    if (syllables) level *= 1 - 0.9 * std::exp(-std::pow((t - 0.5) * seconds / 0.02, 2));
+    x[size_t(at + i)] += float(level * std::sin(2 * M_PI * hz * double(at + i) / 8000));
+  }
+}
+}  // namespace
+
+TEST(Audio, WordCutsFindTheDipsBetweenWordsSaidWithoutAPause) {
+  const int rate = 8000;
+  std::vector<float> x(16000, 0.0f);
+  for (int k = 0; k < 3; ++k) add_word(x, 2000 + 2400 * k, 0.3, 400 + 300 * k);  // 0.25-1.15 s
+  const auto words = models::word_stretches(x, rate);
+  ASSERT_EQ(words.size(), 1u);
+  const auto cuts = models::word_cuts(x, rate, words[0].first, words[0].second);
+  ASSERT_EQ(cuts.size(), 2u);
+  for (size_t k = 0; k < 2; ++k) {
+    SCOPED_TRACE(k);
+    EXPECT_LE(std::abs(cuts[k].at - (4400 + 2400 * int64_t(k))), 64);  // within a hop of where the words meet
+    EXPECT_GT(cuts[k].dip_db, 20);
+  }
+  // A syllable's dip inside a word is a cut too; the model tells them apart (cut_run_together).
+  std::vector<float> seven(8000, 0.0f);
+  add_word(seven, 1000, 0.6, 400, true);
+  const auto inside = models::word_cuts(seven, rate, 1000, 5800);
+  ASSERT_EQ(inside.size(), 1u);
+  EXPECT_LE(std::abs(inside[0].at - 3400), 64);
+  // A steady tone with a 2 dB ripple (less than kCutDip): no cut; none within kShortestWord of the
+  // stretch's ends either (the cuts of x, looked for in its first word and a bit).
+  std::vector<float> steady(8000, 0.0f);
+  for (int i = 0; i < 8000; ++i)
+    steady[size_t(i)] = float(0.3 * (1 - 0.2 * (1 + std::sin(2 * M_PI * 5 * i / 8000.0)) / 2) *
+                              std::sin(2 * M_PI * 400 * i / 8000.0));
+  EXPECT_TRUE(models::word_cuts(steady, rate, 0, 8000).empty());
+  EXPECT_TRUE(models::word_cuts(x, rate, 2000, 5100).empty());
+  EXPECT_TRUE(models::word_cuts(x, rate, 3000, 3000).empty());
+  EXPECT_THROW(models::word_cuts(x, rate, 3000, 2000), Error);
+  EXPECT_THROW(models::word_cuts(x, rate, 0, 16001), Error);
+  EXPECT_THROW(models::word_cuts(x, 0, 0, 100), Error);
+}
+
+// cut_run_together cuts a stretch longer than a word where the model reads one digit in each piece,
+// keeps it whole where the model reads the whole best, and leaves words of a word's length alone.
+TEST(Audio, CutRunTogetherCutsWhereTheModelReadsOneWordInEachPiece) {
+  const int rate = 8000;
+  auto power_at = [](const std::vector<float>& clip, double hz) {  // the tone's share of the power
+    double re = 0, im = 0, all = 1e-12;
+    for (size_t i = 0; i < clip.size(); ++i) {
+      re += clip[i] * std::cos(2 * M_PI * hz * double(i) / 8000), im += clip[i] * std::sin(2 * M_PI * hz * double(i) / 8000);
+      all += double(clip[i]) * clip[i];
+    }
+    return 2 * (re * re + im * im) / double(clip.size()) / all;
+  };
+  int calls = 0;
+  size_t heard = 0;
+  // A model that reads one digit surely in a recording of one tone, and nothing surely in two.
+  const models::WordReader one_tone = [&](const std::vector<std::vector<float>>& clips) {
+    ++calls, heard += clips.size();
+    std::vector<double> log_p;
+    for (const auto& c : clips) {
+      int tones = 0;
+      for (double hz : {400.0, 700.0, 1000.0}) tones += power_at(c, hz) > 0.05;
+      log_p.push_back(tones == 1 ? 0.0 : -20.0);
+    }
+    return log_p;
+  };
+  // Three words of 0.3 s back to back: cut where they meet, each piece a word.
+  std::vector<float> x(16000, 0.0f);
+  for (int k = 0; k < 3; ++k) add_word(x, 2000 + 2400 * k, 0.3, 400 + 300 * k);
+  const auto stretches = models::word_stretches(x, rate);
+  ASSERT_EQ(stretches.size(), 1u);
+  int cut = 0;
+  auto words = models::cut_run_together(x, rate, stretches, 1.0, one_tone, &cut);
+  ASSERT_EQ(words.size(), 3u);
+  EXPECT_EQ(cut, 1);
+  EXPECT_EQ(words.front().first, stretches[0].first);
+  EXPECT_EQ(words.back().second, stretches[0].second);
+  for (size_t k = 0; k < 2; ++k) {
+    EXPECT_EQ(words[k].second, words[k + 1].first);
+    EXPECT_LE(std::abs(words[k].second - (4400 + 2400 * int64_t(k))), 64);
+  }
+  EXPECT_EQ(calls, 1);  // all pieces read at once
+  EXPECT_EQ(heard, 6u);  // the whole, and pieces between the two cuts and the ends
+  // A long word with two syllables (0.6 s) and a short word (0.2 s) after it: the piece that holds
+  // the second syllable and the short word reads as two tones, so the cut between the words is
+  // taken; a model sure of every piece would have the length of a word decide.
+  std::vector<float> y(12000, 0.0f);
+  add_word(y, 1000, 0.6, 400, true);
+  add_word(y, 5800, 0.2, 1000);
+  const auto two = models::word_stretches(y, rate);
+  ASSERT_EQ(two.size(), 1u);
+  words = models::cut_run_together(y, rate, two, 1.0, one_tone);
+  ASSERT_GE(words.size(), 2u);
+  EXPECT_LE(std::abs(words[words.size() - 2].second - 5800), 64);
+  // A model sure of every piece: the words' lengths decide. With a hum between the words (their
+  // dips about 20 dB), the stretch of 0.9 s is three words of 0.3 s (a word's length) rather than one.
+  const models::WordReader sure = [](const std::vector<std::vector<float>>& clips) {
+    return std::vector<double>(clips.size(), 0.0);
+  };
+  std::vector<float> hummed = x;
+  for (int i = 2000; i < 9200; ++i) hummed[size_t(i)] += float(0.02 * std::sin(2 * M_PI * 2000 * i / 8000.0));
+  const auto hum_stretch = models::word_stretches(hummed, rate);
+  ASSERT_EQ(hum_stretch.size(), 1u);
+  const auto hum_cuts = models::word_cuts(hummed, rate, hum_stretch[0].first, hum_stretch[0].second);
+  ASSERT_EQ(hum_cuts.size(), 2u);
+  EXPECT_LT(hum_cuts[0].dip_db, 25);
+  EXPECT_EQ(models::cut_run_together(hummed, rate, hum_stretch, 1.0, sure).size(), 3u);
+  // A model that reads only the whole surely keeps it whole; so does a stretch no longer than
+  // kRunTogether (the model is not asked) or one without dips.
+  const models::WordReader whole_only = [&](const std::vector<std::vector<float>>& clips) {
+    std::vector<double> log_p;
+    for (const auto& c : clips)
+      log_p.push_back(power_at(c, 400) > 0.05 && power_at(c, 1000) > 0.05 ? 0.0 : -20.0);  // the whole, or not
+    return log_p;
+  };
+  cut = 0;
+  EXPECT_EQ(models::cut_run_together(x, rate, stretches, 1.0, whole_only, &cut), stretches);
+  EXPECT_EQ(cut, 0);
+  calls = 0;
+  std::vector<float> short_pair(12000, 0.0f);
+  add_word(short_pair, 2000, 0.3, 400);
+  add_word(short_pair, 4400, 0.3, 1000);
+  const auto pair = models::word_stretches(short_pair, rate);
+  ASSERT_EQ(pair.size(), 1u);
+  ASSERT_LE(double(pair[0].second - pair[0].first), models::kRunTogether * rate);
+  EXPECT_EQ(models::cut_run_together(short_pair, rate, pair, 1.0, one_tone), pair);
+  std::vector<float> steady(12000, 0.0f);
+  for (int i = 2000; i < 10000; ++i) steady[size_t(i)] = float(0.3 * std::sin(2 * M_PI * 400 * i / 8000.0));
+  const auto hum = models::word_stretches(steady, rate);
+  EXPECT_EQ(models::cut_run_together(steady, rate, hum, 1.0, one_tone), hum);
+  EXPECT_EQ(calls, 0);
+  // A reader that gives the wrong number of readings, a bad rate or window.
+  const models::WordReader short_reader = [](const std::vector<std::vector<float>>&) { return std::vector<double>{0}; };
+  EXPECT_THROW(models::cut_run_together(x, rate, stretches, 1.0, short_reader), Error);
+  EXPECT_THROW(models::cut_run_together(x, 0, stretches, 1.0, one_tone), Error);
+  EXPECT_THROW(models::cut_run_together(x, rate, stretches, 0, one_tone), Error);
 }
 
 // Any recording (bursts of noise of random lengths and levels, silences, a few samples, one
