@@ -305,21 +305,49 @@ NumberDigit read_digit(models::Task& task, const models::Batch& b, nlohmann::jso
   return {prediction, std::move(p), std::move(where)};
 }
 
-// The words of a recording (models::word_stretches), each heard in the recording's own background
-// (models::word_in_context); a word longer than the model's window is noted on stderr.
+// The log-probability of the digit the model reads in each of several recordings of one word.
+std::vector<double> likeliest_digits(models::AudioTask& task, const std::vector<std::vector<float>>& clips, int rate) {
+  constexpr size_t kBatch = 64;
+  std::vector<double> log_p;
+  for (size_t s = 0; s < clips.size(); s += kBatch) {
+    const std::vector<std::vector<float>> some(clips.begin() + s, clips.begin() + std::min(clips.size(), s + kBatch));
+    const std::vector<float> p = F::softmax(task.forward(task.input_for(some, rate), false, 0)).to_vector<float>();
+    for (size_t r = 0; r < some.size(); ++r)
+      log_p.push_back(std::log(std::max(double(*std::max_element(p.begin() + r * 10, p.begin() + r * 10 + 10)), 1e-30)));
+  }
+  return log_p;
+}
+
+// The words of a recording (models::word_stretches; stretches longer than a word cut where the model
+// reads the words said in them best, models::cut_run_together), each heard in the recording's own
+// background (models::word_in_context); one word is the recording read as predict reads it. A word
+// longer than the model's window is noted on stderr.
 std::vector<NumberDigit> said_number(models::AudioTask& task, const dsp::Audio& audio, const std::string& path) {
-  const auto words = models::word_stretches(audio.samples, audio.sample_rate);
-  DUET_CHECK(!words.empty(), path, ": no word found (the recording holds no stretch of sound)");
   const double window = double(task.recipe().num_samples) / task.recipe().sample_rate;
+  const int rate = audio.sample_rate;
+  const auto stretches = models::word_stretches(audio.samples, rate);
+  DUET_CHECK(!stretches.empty(), path, ": no word found (the recording holds no stretch of sound)");
+  int cut = 0;
+  const auto words = models::cut_run_together(
+      audio.samples, rate, stretches, window, [&](const auto& clips) { return likeliest_digits(task, clips, rate); },
+      &cut);
+  if (cut > 0)
+    std::fprintf(stderr, "duet: note: %s: %d stretch%s of sound longer than a word %s cut into the %zu words said "
+                 "without a pause where the model reads them best (a pause of %.1f s between digits reads surer)\n",
+                 path.c_str(), cut, cut == 1 ? "" : "es", cut == 1 ? "is" : "are", words.size() - stretches.size() + cut,
+                 models::kWordGap);
   std::vector<NumberDigit> digits;
   for (size_t k = 0; k < words.size(); ++k) {
     const double seconds = double(words[k].second - words[k].first) / audio.sample_rate;
     if (seconds > window)
-      std::fprintf(stderr, "duet: note: %s: word %zu lasts %.2f s, longer than the model hears (%.2f s): digits said "
-                   "without a pause between them are heard as one (pause %.1f s between digits)\n", path.c_str(),
-                   k + 1, seconds, window, models::kWordGap);
-    const models::Batch b =
-        task.input_for(models::word_in_context(audio.samples, audio.sample_rate, words, k, window), audio.sample_rate);
+      std::fprintf(stderr, "duet: note: %s: word %zu lasts %.2f s, longer than the model hears (%.2f s): it is "
+                   "read as one digit (pause %.1f s between digits)\n", path.c_str(), k + 1, seconds, window,
+                   models::kWordGap);
+    // One word: the recording read as predict reads it (a recording with little silence around the
+    // word, such as FSDD's, has no background word_in_context could trust).
+    const models::Batch b = words.size() == 1
+                                ? task.input_for(audio.samples, rate)
+                                : task.input_for(models::word_in_context(audio.samples, rate, words, k, window), rate);
     digits.push_back(read_digit(task, b, {{"start_s", double(words[k].first) / audio.sample_rate},
                                           {"end_s", double(words[k].second) / audio.sample_rate}}));
   }
