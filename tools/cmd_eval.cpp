@@ -731,8 +731,9 @@ int cmd_predict(const Argv& argv) {
         "Class probabilities and the predicted digit. Audio: any WAV, AIFF, CAF, FLAC, MP3, AAC (M4A) or Ogg Vorbis\n"
         "duet reads (resampled as needed). Images: any size and polarity, brought to MNIST form. Fusion models take either\n"
         "or both, and report each modality's probabilities and the modality weights.\n"
-        "--number (audio and image models): read several digits: words said in a row with a pause between them\n"
-        "(0.2 s or more), or digits written side by side apart from each other; each is read as one input is.\n"
+        "--number (audio and image models): read several digits: words said in a row (a pause of 0.2 s or more\n"
+        "between them reads surest; words said without one are cut where the model reads them best), or digits\n"
+        "written side by side apart from each other; each is read as one input is.\n"
         "--test-speeds LIST (audio models): hear the clip at these speeds instead of the model's own.\n"
         "--test-shift PX (image models): also read the picture moved PX pixels right, left, down and up\n"
         "and average the five readings (0: the picture as it is) instead of the model's own shift.\n");
