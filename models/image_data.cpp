@@ -1120,7 +1120,8 @@ std::vector<float> to_mnist_form(const std::vector<uint8_t>& gray, int w, int h,
   return fit_to_mnist(std::move(ink), cw, ch, ThinStrokes::kRedraw, notes ? &notes->redrawn : nullptr);
 }
 
-std::vector<WrittenDigit> number_digits(const std::vector<uint8_t>& gray, int w, int h, PictureNotes* notes) {
+std::vector<WrittenDigit> number_digits(const std::vector<uint8_t>& gray, int w, int h, PictureNotes* notes,
+                                        const DigitReader& read) {
   auto [ink, cw, ch, scale] = clean_picture(gray, w, h, notes);
   auto in_picture = [&](const InkBox& b) {  // a box here as a box of the picture's pixels
     return InkBox{b.x0 * scale, b.y0 * scale, std::min(w - 1, (b.x1 + 1) * scale - 1),
@@ -1132,11 +1133,41 @@ std::vector<WrittenDigit> number_digits(const std::vector<uint8_t>& gray, int w,
   const std::vector<std::vector<size_t>> row =
       pieces.empty() ? std::vector<std::vector<size_t>>{}
                      : side_by_side_row(pieces, weighed.mass, weighed.heaviest(), kNumberMass);
-  if (row.size() < 2) {  // one digit: read as to_mnist_form reads it
+  // The digits of a crop of the cleaned picture whose top left corner lies at (x0, y0): one, or
+  // where read is given and they touch, the parts cut_touching finds.
+  auto cut_digits = [&](const std::vector<float>& crop, int dw, int dh, int x0, int y0) {
+    std::vector<WrittenDigit> parts;
+    const std::vector<std::pair<int, int>> cut = cut_touching(crop, dw, dh, read);
+    if (cut.size() < 2) return parts;
+    for (const auto& [from, to] : cut) {
+      const int pw = to - from;
+      std::vector<float> part(size_t(pw) * dh);
+      for (int y = 0; y < dh; ++y)
+        std::copy_n(crop.begin() + size_t(y) * dw + from, pw, part.begin() + size_t(y) * pw);
+      const float part_bg = background_level(part);
+      const InkBox b = ink_box(part, pw, dh, part_bg + 0.2f * (*std::max_element(part.begin(), part.end()) - part_bg));
+      WrittenDigit d;
+      d.pixels = fit_to_mnist(std::move(part), pw, dh, ThinStrokes::kRedraw, &d.redrawn);
+      d.box = in_picture({x0 + from + b.x0, y0 + b.y0, x0 + from + b.x1, y0 + b.y1});
+      d.cut = true;
+      parts.push_back(std::move(d));
+    }
+    return parts;
+  };
+  if (row.size() < 2) {  // one digit: read as to_mnist_form reads it (unless it is digits that touch)
     int side_by_side = 0;
     const int strays = clear_stray_marks(ink, cw, ch, &side_by_side);
     if (notes) notes->strays = strays, notes->side_by_side = 0;
     const InkBox box = ink_box(ink, cw, ch, bg + 0.2f * peak);
+    if (read) {
+      std::vector<WrittenDigit> parts = cut_digits(ink, cw, ch, 0, 0);
+      if (parts.size() >= 2) {
+        if (notes) notes->side_by_side = int(parts.size());
+        for (const WrittenDigit& d : parts)
+          if (notes) notes->redrawn = notes->redrawn || d.redrawn;
+        return parts;
+      }
+    }
     WrittenDigit d;
     d.pixels = fit_to_mnist(std::move(ink), cw, ch, ThinStrokes::kRedraw, &d.redrawn);
     d.box = in_picture(box);
@@ -1197,13 +1228,93 @@ std::vector<WrittenDigit> number_digits(const std::vector<uint8_t>& gray, int w,
     std::vector<float> crop(size_t(dw) * dh);
     for (int y = 0; y < dh; ++y)
       std::copy_n(other.begin() + size_t(y0 + y) * cw + x0, dw, crop.begin() + size_t(y) * dw);
-    WrittenDigit d;
-    d.pixels = fit_to_mnist(std::move(crop), dw, dh, ThinStrokes::kRedraw, &d.redrawn);
-    d.box = in_picture(b);
-    if (notes) notes->redrawn = notes->redrawn || d.redrawn;
-    digits.push_back(std::move(d));
+    std::vector<WrittenDigit> parts;
+    if (read) parts = cut_digits(crop, dw, dh, x0, y0);
+    if (parts.size() < 2) {
+      WrittenDigit d;
+      d.pixels = fit_to_mnist(std::move(crop), dw, dh, ThinStrokes::kRedraw, &d.redrawn);
+      d.box = in_picture(b);
+      parts = {std::move(d)};
+    }
+    for (WrittenDigit& d : parts) {
+      if (notes) notes->redrawn = notes->redrawn || d.redrawn;
+      digits.push_back(std::move(d));
+    }
   }
+  if (notes) notes->side_by_side = int(digits.size());
   return digits;
+}
+
+std::vector<std::pair<int, int>> cut_touching(const std::vector<float>& ink, int dw, int dh, const DigitReader& read) {
+  DUET_CHECK(int64_t(ink.size()) == int64_t(dw) * dh && dw > 0 && dh > 0, "cut_touching: bad picture size");
+  const float bg = background_level(ink);
+  float peak = 0;
+  for (float v : ink) peak = std::max(peak, v - bg);
+  const InkBox box = ink_box(ink, dw, dh, bg + 0.2f * peak);
+  if (peak <= 0 || box.empty()) return {{0, dw}};
+  const std::vector<std::pair<int, int>> whole = {{box.x0, box.x1 + 1}};
+  const int height = box.height();
+  if (!read || box.width() <= kTouchingAspect * height) return whole;
+  std::vector<double> mass(size_t(dw), 0.0);  // each column's ink, as ink_box counts it
+  for (int y = 0; y < dh; ++y)
+    for (int x = 0; x < dw; ++x)
+      if (const float v = ink[size_t(y) * dw + x] - bg; v > 0.2f * peak) mass[size_t(x)] += v;
+  const double most = *std::max_element(mass.begin(), mass.end());
+  const int reach = std::max(1, int(std::lround(height / 10.0)));
+  const int narrow = std::max(1, int(std::lround(kNarrowestDigit * height)));
+  // The ink's ends and the cuts (a cut at x parts [.., x) from [x, ..)): every `reach` columns (digits
+  // may touch where their strokes are heavy), and the columns with the least ink within `reach`.
+  std::vector<int> at{box.x0};
+  const int first = box.x0 + narrow, last = box.x1 + 1 - narrow;
+  for (int x = first; x <= last; ++x) {
+    bool lowest = true;
+    for (int y = std::max(first, x - reach); lowest && y <= std::min(last, x + reach); ++y)
+      lowest = mass[size_t(y)] > mass[size_t(x)] || (mass[size_t(y)] == mass[size_t(x)] && y >= x);
+    if ((x - first) % reach == 0 || lowest) at.push_back(x);
+  }
+  at.push_back(box.x1 + 1);
+  const size_t m = at.size() - 1;
+  if (m < 2) return whole;
+  // Every part [at[i], at[j]) with ink, brought to MNIST form and read together.
+  std::vector<std::pair<size_t, size_t>> parts;
+  std::vector<std::vector<float>> digits;
+  for (size_t i = 0; i < m; ++i)
+    for (size_t j = i + 1; j <= m; ++j) {
+      const int pw = at[j] - at[i];
+      if (pw < narrow || (pw > kWidestDigit * height && !(i == 0 && j == m))) continue;
+      std::vector<float> part(size_t(pw) * dh);
+      for (int y = 0; y < dh; ++y)
+        std::copy_n(ink.begin() + size_t(y) * dw + at[i], pw, part.begin() + size_t(y) * pw);
+      float part_peak = 0;
+      for (float& v : part) part_peak = std::max(part_peak, v = std::max(0.0f, v - bg));
+      if (part_peak <= 0.1f * peak) continue;  // no ink: no part a cutting can hold
+      // A digit of a number is at least kSideBySideHeight of the tallest digit's height (a 2's
+      // foot, a 5's flag cut off alone is not one).
+      if (ink_box(part, pw, dh, 0.2f * peak).height() < kSideBySideHeight * height) continue;
+      try {
+        digits.push_back(fit_to_mnist(std::move(part), pw, dh, ThinStrokes::kRedraw));
+      } catch (const Error&) {  // too faint to fit: no part either
+        continue;
+      }
+      parts.push_back({i, j});
+    }
+  const std::vector<double> lp = read(digits);
+  DUET_CHECK(lp.size() == digits.size(), "cut_touching: the reader gave ", lp.size(), " readings for ", digits.size(),
+             " digits");
+  std::vector<double> best(m + 1, -std::numeric_limits<double>::infinity());
+  std::vector<size_t> back(m + 1, 0);
+  best[0] = 0;
+  for (size_t p = 0; p < parts.size(); ++p) {  // in order of their left edge
+    const auto [i, j] = parts[p];
+    const double aspect = double(at[j] - at[i]) / height;
+    const double wide = aspect > 1 ? std::log(aspect) : 0.0;
+    const double score = best[i] + lp[p] - kWideCost * wide * wide -
+                         (i > 0 ? kCutInkCost * mass[size_t(at[i])] / most : 0.0);
+    if (score > best[j]) best[j] = score, back[j] = i;
+  }
+  std::vector<std::pair<int, int>> cut;
+  for (size_t j = m; j > 0; j = back[j]) cut.insert(cut.begin(), {at[back[j]], at[j]});
+  return cut;
 }
 
 std::vector<float> fit_to_mnist(std::vector<float> ink, int w, int h, ThinStrokes thin, bool* redrawn) {

@@ -2,6 +2,7 @@
 // affine transforms), and bringing any picture of a digit to MNIST form.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -149,15 +150,34 @@ std::vector<float> to_mnist_form(const std::vector<uint8_t>& gray, int w, int h,
 // ink (a 1 drawn thin beside bold digits), each taking the smaller pieces near it (a 5's flag, a
 // 4's second stroke) as clear_stray_marks grows a digit; marks near no digit are left out
 // (notes->strays). A picture without such a row is one digit, read exactly as to_mnist_form reads it.
-// Digits that touch are one piece and read as one. `box`: the digit's ink in the picture's pixels.
-// Throws when the picture is blank.
+// Digits that touch are one piece: with `read` (a model), a piece wider than a digit is cut where
+// the model reads one digit in each part (cut_touching); without, it reads as one. `box`: the
+// digit's ink in the picture's pixels. Throws when the picture is blank.
 constexpr double kNumberMass = 0.1;
 struct WrittenDigit {
   std::vector<float> pixels;  // 28x28 in [0, 1]
   InkBox box;
   bool redrawn = false;       // thin strokes redrawn with a pen as wide as MNIST's
+  bool cut = false;           // cut from digits that touch (cut_touching)
 };
-std::vector<WrittenDigit> number_digits(const std::vector<uint8_t>& gray, int w, int h, PictureNotes* notes = nullptr);
+// For 28x28 digits in [0, 1], the log-probability of the digit a model reads in each.
+using DigitReader = std::function<std::vector<double>(const std::vector<std::vector<float>>&)>;
+std::vector<WrittenDigit> number_digits(const std::vector<uint8_t>& gray, int w, int h, PictureNotes* notes = nullptr,
+                                        const DigitReader& read = {});
+// Where digits that touch, written as one piece of ink (light on dark, dw x dh), part: the
+// columns [from, to) of each digit, left to right; the whole ink box when the piece is not wider
+// than kTouchingAspect times its height or no cutting reads better. Cuts lie every tenth of the
+// height and at each column with the least ink within a tenth of the height, at least
+// kNarrowestDigit times the height from the ink's ends; each part is at least that wide, at most
+// kWidestDigit times the height (the whole always counts), and its ink at least kSideBySideHeight
+// of the height tall (a 2's foot or a 5's flag cut off alone is not a digit). A cutting scores,
+// per part (its ink brought to MNIST form), the model's log-probability, minus kWideCost *
+// ln(width / height)^2 for a part wider than tall (few digits are much wider than tall), minus
+// kCutInkCost times the ink each cut goes through (as a share of the inkiest column's); the
+// best-scoring cutting is kept. Every part is read in one call of `read`.
+constexpr double kTouchingAspect = 1.25, kNarrowestDigit = 0.15, kWidestDigit = 1.6;
+constexpr double kWideCost = 3, kCutInkCost = 2;
+std::vector<std::pair<int, int>> cut_touching(const std::vector<float>& ink, int dw, int dh, const DigitReader& read);
 // Marks apart from the digit (an ink blot, part of a neighbouring character cut by the crop, a
 // stray stroke) would count as ink: the box would reach them, and the digit come out small and off
 // centre. In a w x h picture of light ink on a dark background, the digit is the 8-connected piece

@@ -374,4 +374,16 @@ Batch ImageTask::input_for(const std::vector<float>& digit28) const {
   return b;
 }
 
+Batch ImageTask::input_for(const std::vector<std::vector<float>>& digits28) const {
+  DUET_CHECK(!digits28.empty(), "input_for: no digits");
+  std::vector<float> v;
+  for (const std::vector<float>& d : digits28) {
+    const std::vector<float> one = image_input(d, mean_, std_, Device::cpu).to_vector<float>();
+    v.insert(v.end(), one.begin(), one.end());
+  }
+  Batch b;
+  add_views(b, Tensor::from_vector<float>(v, {int64_t(digits28.size()), 1, 28, 28}, Device::cpu));
+  return b;
+}
+
 }  // namespace duet::models

@@ -209,6 +209,8 @@ class ImageTask : public Task {
   Batch input_for(const std::vector<uint8_t>& gray, int w, int h, PictureNotes* notes = nullptr) const;
   // The same for a digit already in MNIST form (28x28 in [0, 1]: one of number_digits' digits).
   Batch input_for(const std::vector<float>& digit28) const;
+  // The same for several digits at once ([N, 1, 28, 28], one forward for all).
+  Batch input_for(const std::vector<std::vector<float>>& digits28) const;
   // Evaluation and prediction also read each picture moved by this many pixels right, left,
   // down and up (shifted_views) and average the five readings' log-probabilities; 0: the
   // picture alone. Saved with the model; new trainings use kDefaultTestShift, folders saved

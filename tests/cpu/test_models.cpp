@@ -934,6 +934,98 @@ TEST(Images, NumberDigitsReadEachDigitOfANumber) {
   EXPECT_THROW(models::number_digits(std::vector<uint8_t>(size_t(w) * h, 200), w, h), Error);
 }
 
+// Digits that touch are one piece of ink; with a model, number_digits cuts it where the model reads
+// one digit in each part (cut_touching), and without one reads it as one digit.
+TEST(Images, CutTouchingCutsWhereTheModelReadsOneDigitInEachPart) {
+  const int w = 200, h = 100;
+  int calls = 0;
+  // A model that reads a ring surely (taller than wide, ink left, right, above and below an empty
+  // middle) and nothing else.
+  const models::DigitReader rings = [&](const std::vector<std::vector<float>>& digits) {
+    ++calls;
+    std::vector<double> log_p;
+    for (const std::vector<float>& d : digits) {
+      auto inked = [&](int x0, int x1, int y0, int y1) {
+        for (int y = y0; y <= y1; ++y)
+          for (int x = x0; x <= x1; ++x)
+            if (d[size_t(y) * 28 + x] > 0.5f) return true;
+        return false;
+      };
+      const bool ring = !inked(12, 15, 12, 15) && inked(0, 9, 13, 14) && inked(18, 27, 13, 14) &&
+                        inked(13, 14, 0, 4) && inked(13, 14, 23, 27) && !inked(0, 3, 0, 27) && !inked(24, 27, 0, 27);
+      log_p.push_back(ring ? 0.0 : -20.0);
+    }
+    return log_p;
+  };
+  // "000" touching (centres 27 px apart, each ring 27 px wide): cut where the rings meet.
+  const std::vector<uint8_t> zeros = drawn(any({ring(73, 50), ring(100, 50), ring(127, 50)}), w, h);
+  models::PictureNotes notes;
+  auto digits = models::number_digits(zeros, w, h, &notes, rings);
+  ASSERT_EQ(digits.size(), 3u);
+  EXPECT_EQ(notes.side_by_side, 3);
+  EXPECT_EQ(calls, 1);  // every part read at once
+  for (size_t k = 0; k < 3; ++k) {
+    SCOPED_TRACE(k);
+    EXPECT_TRUE(digits[k].cut);
+    const int cx = 73 + 27 * int(k);
+    EXPECT_NEAR(digits[k].box.x0, cx - 13, 2);
+    EXPECT_NEAR(digits[k].box.x1, cx + 13, 2);
+    EXPECT_EQ(digits[k].box.y0, 28);
+  }
+  // Without a model: one digit, read as to_mnist_form reads it; with a model that reads every part
+  // equally unsurely, whole too (each part adds its doubt and each cut its ink); with one sure of
+  // every part, the width decides: cut into parts no wider than tall.
+  digits = models::number_digits(zeros, w, h, &notes);
+  ASSERT_EQ(digits.size(), 1u);
+  EXPECT_FALSE(digits[0].cut);
+  EXPECT_EQ(digits[0].pixels, models::to_mnist_form(zeros, w, h));
+  const models::DigitReader unsure = [](const std::vector<std::vector<float>>& d) {
+    return std::vector<double>(d.size(), -2.0);
+  };
+  EXPECT_EQ(models::number_digits(zeros, w, h, &notes, unsure).size(), 1u);
+  const models::DigitReader sure = [](const std::vector<std::vector<float>>& d) {
+    return std::vector<double>(d.size(), 0.0);
+  };
+  digits = models::number_digits(zeros, w, h, &notes, sure);
+  EXPECT_EQ(digits.size(), 2u);  // the fewest cuts, through the least ink
+  for (const models::WrittenDigit& d : digits) EXPECT_LE(d.box.width(), d.box.height() + 1);
+  // A solid block 1.4 times as wide as tall: every cut goes through as much ink as the inkiest
+  // column, which costs more than its width: whole.
+  EXPECT_EQ(models::number_digits(drawn(bar(60, 123, 30, 75), w, h), w, h, &notes, sure).size(), 1u);
+  // An L with a long foot (wider than tall): a part of the foot alone is no digit (not half as tall
+  // as the L), so even a model sure of every part reads it whole.
+  EXPECT_EQ(models::number_digits(drawn(any({bar(60, 65, 30, 70), bar(60, 125, 65, 70)}), w, h), w, h, &notes, sure)
+                .size(),
+            1u);
+  // A 0 apart from "000" touching: the touching ones alone are cut.
+  digits = models::number_digits(drawn(any({ring(25, 50), ring(100, 50), ring(127, 50), ring(154, 50)}), w, h), w, h,
+                                 &notes, rings);
+  ASSERT_EQ(digits.size(), 4u);
+  EXPECT_FALSE(digits[0].cut);
+  EXPECT_TRUE(digits[1].cut && digits[2].cut && digits[3].cut);
+  // A piece no wider than kTouchingAspect times its height (one ring, 00 overlapping more) is not
+  // asked about.
+  calls = 0;
+  EXPECT_EQ(models::number_digits(drawn(ring(100, 50), w, h), w, h, &notes, rings).size(), 1u);
+  EXPECT_EQ(models::number_digits(drawn(any({ring(92, 50), ring(108, 50)}), w, h), w, h, &notes, rings).size(), 1u);
+  EXPECT_EQ(calls, 0);
+  // cut_touching itself: the whole ink box without a reader or when narrow, a blank crop whole, a
+  // reader giving the wrong number of readings, a bad size.
+  std::vector<float> crop(size_t(w) * h, 0.0f);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) crop[size_t(y) * w + x] = zeros[size_t(y) * w + x] < 128 ? 1.0f : 0.0f;
+  const auto whole = models::cut_touching(crop, w, h, {});
+  ASSERT_EQ(whole.size(), 1u);
+  EXPECT_NEAR(whole[0].first, 60, 1);
+  EXPECT_NEAR(whole[0].second, 141, 1);
+  EXPECT_EQ(models::cut_touching(crop, w, h, rings).size(), 3u);
+  EXPECT_EQ(models::cut_touching(std::vector<float>(size_t(w) * h, 0.0f), w, h, rings),
+            (std::vector<std::pair<int, int>>{{0, w}}));
+  const models::DigitReader short_reader = [](const std::vector<std::vector<float>>&) { return std::vector<double>{0}; };
+  EXPECT_THROW(models::cut_touching(crop, w, h, short_reader), Error);
+  EXPECT_THROW(models::cut_touching(crop, w, h - 1, rings), Error);
+}
+
 // Any picture (blots and strokes of random sizes, levels and places, either polarity, noise):
 // number_digits gives digits in MNIST's field, left to right, their boxes within the picture, or
 // says the picture is blank.
@@ -2019,6 +2111,29 @@ TEST(Models, UnimodalRobustnessDegradesTheModelsOwnModality) {
   EXPECT_THROW(models::evaluate_degraded(im, audio[5], 7, 3), Error);
   EXPECT_THROW(models::evaluate_degraded(im, audio[7], 7, 3), Error);
   EXPECT_THROW(models::evaluate_degraded(im, audio[9], 7, 3), Error);
+}
+
+// Several digits read at once (predict --number reads every part of touching digits in one batch):
+// each row and shifted view as the digit alone makes it; none at all is refused.
+TEST(Models, ImageInputForSeveralDigitsStacksTheirViews) {
+  const std::string root = make_tiny_data().string();
+  models::ImageTask im("image:duet", data::load_mnist(root, "train"), data::load_mnist(root, "test"), -1, false, 1);
+  std::vector<float> a(784, 0.0f), b(784, 0.0f);
+  for (int i = 300; i < 500; ++i) a[size_t(i)] = 1.0f, b[size_t(783 - i)] = 0.5f;
+  const models::Batch both = im.input_for(std::vector<std::vector<float>>{a, b});
+  ASSERT_EQ(both.image.shape()[0], 2);
+  for (int r = 0; r < 2; ++r) {
+    const models::Batch one = im.input_for(r == 0 ? a : b);
+    ASSERT_EQ(both.views.size(), one.views.size());
+    const std::vector<float> all = both.image.to_vector<float>(), alone = one.image.to_vector<float>();
+    EXPECT_TRUE(std::equal(alone.begin(), alone.end(), all.begin() + r * 784));
+    for (size_t v = 0; v < one.views.size(); ++v) {
+      const std::vector<float> vs = both.views[v].to_vector<float>(), va = one.views[v].to_vector<float>();
+      EXPECT_TRUE(std::equal(va.begin(), va.end(), vs.begin() + r * 784));
+    }
+  }
+  EXPECT_THROW(im.input_for(std::vector<std::vector<float>>{}), Error);
+  EXPECT_THROW(im.input_for(std::vector<std::vector<float>>{a, std::vector<float>(10)}), Error);
 }
 
 // --n-fft: audio:duet's STFT size changes the recipe (the window spans the FFT), keeps the
