@@ -354,8 +354,26 @@ std::vector<NumberDigit> said_number(models::AudioTask& task, const dsp::Audio& 
   return digits;
 }
 
-// The digits of a picture (models::number_digits), each read as a picture of one digit is.
-std::vector<NumberDigit> written_number(models::ImageTask& task, const std::vector<models::WrittenDigit>& written) {
+// The digits of a picture (models::number_digits; digits that touch cut where the model reads them
+// best, models::cut_touching), each read as a picture of one digit is; a cut is noted on stderr.
+std::vector<NumberDigit> written_number(models::ImageTask& task, const std::vector<uint8_t>& gray, int w, int h,
+                                        const std::string& path, models::PictureNotes* notes) {
+  const models::DigitReader likeliest = [&](const std::vector<std::vector<float>>& pictures) {
+    constexpr size_t kBatch = 256;
+    std::vector<double> log_p;
+    for (size_t s = 0; s < pictures.size(); s += kBatch) {
+      const std::vector<std::vector<float>> some(pictures.begin() + s,
+                                                 pictures.begin() + std::min(pictures.size(), s + kBatch));
+      const std::vector<float> p = F::softmax(task.forward(task.input_for(some), false, 0)).to_vector<float>();
+      for (size_t r = 0; r < some.size(); ++r)
+        log_p.push_back(std::log(std::max(double(*std::max_element(p.begin() + r * 10, p.begin() + r * 10 + 10)), 1e-30)));
+    }
+    return log_p;
+  };
+  const auto written = about_file(path, [&] { return models::number_digits(gray, w, h, notes, likeliest); });
+  if (const auto cut = std::count_if(written.begin(), written.end(), [](const auto& d) { return d.cut; }); cut > 0)
+    std::fprintf(stderr, "duet: note: %s: ink that holds digits that touch is cut into %d digits where the model "
+                 "reads them best (digits written apart read surer)\n", path.c_str(), int(cut));
   std::vector<NumberDigit> digits;
   for (const models::WrittenDigit& d : written)
     digits.push_back(read_digit(task, task.input_for(d.pixels), {{"box", {d.box.x0, d.box.y0, d.box.x1, d.box.y1}}}));
@@ -499,8 +517,7 @@ int eval_number_inputs(models::Task& task, const std::string& kind, const std::s
     } else {
       int w = 0, h = 0;
       const std::vector<uint8_t> gray = models::load_gray_image(in.path, &w, &h);
-      const auto written = about_file(in.path, [&] { return models::number_digits(gray, w, h); });
-      found = written_number(dynamic_cast<models::ImageTask&>(task), written);
+      found = written_number(dynamic_cast<models::ImageTask&>(task), gray, w, h, in.path, nullptr);
     }
     Row r{&in, number_of(found), 1.0};
     for (const NumberDigit& d : found) r.confidence = std::min(r.confidence, double(d.probabilities[d.prediction]));
@@ -733,7 +750,7 @@ int cmd_predict(const Argv& argv) {
         "or both, and report each modality's probabilities and the modality weights.\n"
         "--number (audio and image models): read several digits: words said in a row (a pause of 0.2 s or more\n"
         "between them reads surest; words said without one are cut where the model reads them best), or digits\n"
-        "written side by side apart from each other; each is read as one input is.\n"
+        "written side by side (digits that touch cut the same way); each is read as one input is.\n"
         "--test-speeds LIST (audio models): hear the clip at these speeds instead of the model's own.\n"
         "--test-shift PX (image models): also read the picture moved PX pixels right, left, down and up\n"
         "and average the five readings (0: the picture as it is) instead of the model's own shift.\n");
@@ -755,19 +772,18 @@ int cmd_predict(const Argv& argv) {
   dsp::Audio audio;
   std::vector<uint8_t> gray;
   int w = 0, h = 0;
-  std::vector<models::WrittenDigit> written;  // --number with a picture
+  models::PictureFile file;
+  models::PictureNotes notes;
   const std::string audio_path = args.str("audio", ""), image_path = args.str("image", "");
   if (has_audio) {
     audio = read_noted_audio(audio_path);
     about_file(audio_path, [&] { models::check_audible(audio.samples); });
   }
   if (has_image) {
-    models::PictureFile file;
     gray = models::load_gray_image(image_path, &w, &h, &file);
-    models::PictureNotes notes;
-    if (number) written = about_file(image_path, [&] { return models::number_digits(gray, w, h, &notes); });
+    if (number) about_file(image_path, [&] { (void)models::number_digits(gray, w, h, &notes); });
     else about_file(image_path, [&] { (void)models::to_mnist_form(gray, w, h, &notes); });
-    note_picture(image_path, file, notes, number);
+    if (!number) note_picture(image_path, file, notes, number);  // --number: once the digits are read
   }
   const std::vector<double> speeds = test_speeds_flag(args, kind);
   const int shift = test_shift_flag(args, kind);
@@ -779,9 +795,13 @@ int cmd_predict(const Argv& argv) {
   auto probs_of = [](const Tensor& logits) { return F::softmax(logits).to_vector<float>(); };
   auto argmax = [](const std::vector<float>& p) { return int(std::max_element(p.begin(), p.end()) - p.begin()); };
   if (number) {
-    const std::vector<NumberDigit> digits =
-        has_audio ? said_number(dynamic_cast<models::AudioTask&>(*task), audio, audio_path)
-                  : written_number(dynamic_cast<models::ImageTask&>(*task), written);
+    std::vector<NumberDigit> digits;
+    if (has_audio) {
+      digits = said_number(dynamic_cast<models::AudioTask&>(*task), audio, audio_path);
+    } else {
+      digits = written_number(dynamic_cast<models::ImageTask&>(*task), gray, w, h, image_path, &notes);
+      note_picture(image_path, file, notes, number);
+    }
     j = {{"number", number_of(digits)}, {"digits", nlohmann::json::array()}};
     for (const NumberDigit& d : digits) {
       nlohmann::json one = d.where;

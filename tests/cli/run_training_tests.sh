@@ -180,6 +180,12 @@ if [ -d "$shared/fsdd" ] && runs image; then
   check_json predict-image-number-one "len(j['digits']) == 1 and j['digits'][0]['probabilities'] == json.load(open('$work/pred.json'))['probabilities']" "$work/one_n.json"
   "$duet" predict --model-dir "$work/img" --image "$work/pair.pgm" --number --device cpu >"$work/out" 2>"$work/err"
   check predict-image-number-text grep -qE "^digit 2: [0-9] \([01]\.[0-9]{3}\), written at x 70-77, y 16-95$" "$work/out"
+  # Four bars joined by a crossbar (one piece of ink, wider than tall): cut where the model reads a
+  # digit in each part (noted); the parts abut.
+  python3 -c "open('$work/comb.pgm','wb').write(b'P5\n200 112\n255\n' + bytes(40 if ((x - 30) % 40 < 8 and 30 <= x < 158 and 16 <= y < 96) or (30 <= x < 158 and 52 <= y < 56) else 235 for y in range(112) for x in range(200)))"
+  "$duet" predict --model-dir "$work/img" --image "$work/comb.pgm" --number --json --device cpu >"$work/comb.json" 2>"$work/err"
+  check_json predict-image-number-touching "len(j['digits']) >= 2 and len(j['number']) == len(j['digits']) and j['digits'][0]['box'][0] == 30 and j['digits'][-1]['box'][2] == 157 and all(a['box'][2] + 1 == b['box'][0] for a, b in zip(j['digits'], j['digits'][1:]))" "$work/comb.json"
+  check predict-image-number-touching-note grep -qE "comb.pgm: ink that holds digits that touch is cut into [2-9] digits where the model reads them best \(digits written apart read surer\)" "$work/err"
   # eval --inputs --number: pictures named after their number, read as predict --number reads them.
   mkdir -p "$work/numbers_img" && cp "$work/pair.pgm" "$work/numbers_img/11_pair.pgm" && cp "$work/digit.pgm" "$work/numbers_img/1_bar.pgm"
   eval_numbers eval-inputs-number-image "$work/img" "$work/numbers_img"
