@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -305,14 +306,16 @@ NumberDigit read_digit(models::Task& task, const models::Batch& b, nlohmann::jso
   return {prediction, std::move(p), std::move(where)};
 }
 
-// The log-probability of the digit the model reads in each of several recordings of one word.
-std::vector<double> likeliest_digits(models::AudioTask& task, const std::vector<std::vector<float>>& clips, int rate) {
+// The log-probability of the digit the model reads in each of `count` inputs (--number's cuttings),
+// `inputs(from, to)` making the batch of inputs [from, to).
+std::vector<double> likeliest_digits(models::Task& task, size_t count,
+                                     const std::function<models::Batch(size_t, size_t)>& inputs) {
   constexpr size_t kBatch = 64;
   std::vector<double> log_p;
-  for (size_t s = 0; s < clips.size(); s += kBatch) {
-    const std::vector<std::vector<float>> some(clips.begin() + s, clips.begin() + std::min(clips.size(), s + kBatch));
-    const std::vector<float> p = F::softmax(task.forward(task.input_for(some, rate), false, 0)).to_vector<float>();
-    for (size_t r = 0; r < some.size(); ++r)
+  for (size_t s = 0; s < count; s += kBatch) {
+    const size_t n = std::min(count - s, kBatch);
+    const std::vector<float> p = F::softmax(task.forward(inputs(s, s + n), false, 0)).to_vector<float>();
+    for (size_t r = 0; r < n; ++r)
       log_p.push_back(std::log(std::max(double(*std::max_element(p.begin() + r * 10, p.begin() + r * 10 + 10)), 1e-30)));
   }
   return log_p;
@@ -329,7 +332,12 @@ std::vector<NumberDigit> said_number(models::AudioTask& task, const dsp::Audio& 
   DUET_CHECK(!stretches.empty(), path, ": no word found (the recording holds no stretch of sound)");
   int cut = 0;
   const auto words = models::cut_run_together(
-      audio.samples, rate, stretches, window, [&](const auto& clips) { return likeliest_digits(task, clips, rate); },
+      audio.samples, rate, stretches, window,
+      [&](const auto& clips) {
+        return likeliest_digits(task, clips.size(), [&](size_t from, size_t to) {
+          return task.input_for(std::vector<std::vector<float>>(clips.begin() + from, clips.begin() + to), rate);
+        });
+      },
       &cut);
   if (cut > 0)
     std::fprintf(stderr, "duet: note: %s: %d stretch%s of sound longer than a word %s cut into the %zu words said "
@@ -359,16 +367,9 @@ std::vector<NumberDigit> said_number(models::AudioTask& task, const dsp::Audio& 
 std::vector<NumberDigit> written_number(models::ImageTask& task, const std::vector<uint8_t>& gray, int w, int h,
                                         const std::string& path, models::PictureNotes* notes) {
   const models::DigitReader likeliest = [&](const std::vector<std::vector<float>>& pictures) {
-    constexpr size_t kBatch = 256;
-    std::vector<double> log_p;
-    for (size_t s = 0; s < pictures.size(); s += kBatch) {
-      const std::vector<std::vector<float>> some(pictures.begin() + s,
-                                                 pictures.begin() + std::min(pictures.size(), s + kBatch));
-      const std::vector<float> p = F::softmax(task.forward(task.input_for(some), false, 0)).to_vector<float>();
-      for (size_t r = 0; r < some.size(); ++r)
-        log_p.push_back(std::log(std::max(double(*std::max_element(p.begin() + r * 10, p.begin() + r * 10 + 10)), 1e-30)));
-    }
-    return log_p;
+    return likeliest_digits(task, pictures.size(), [&](size_t from, size_t to) {
+      return task.input_for(std::vector<std::vector<float>>(pictures.begin() + from, pictures.begin() + to));
+    });
   };
   const auto written = about_file(path, [&] { return models::number_digits(gray, w, h, notes, likeliest); });
   if (const auto cut = std::count_if(written.begin(), written.end(), [](const auto& d) { return d.cut; }); cut > 0)
