@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <limits>
 
 #include "dsp/filter.h"
 #include "dsp/lossy.h"
@@ -11,6 +10,7 @@
 #include "dsp/room.h"
 #include "dsp/wav.h"
 #include "engine/error.h"
+#include "models/cutting.h"
 #include "models/examples.h"
 
 namespace duet::models {
@@ -375,19 +375,15 @@ std::vector<std::pair<int64_t, int64_t>> cut_run_together(const std::vector<floa
     const std::vector<double> lp = log_p(clips);
     DUET_CHECK(lp.size() == clips.size(), "cut_run_together: the reader gave ", lp.size(), " readings for ",
                clips.size(), " recordings");
-    // best[j]: the best score of a cutting of [from, at[j]); back[j]: where its last piece starts.
-    std::vector<double> best(m + 1, -std::numeric_limits<double>::infinity());
-    std::vector<size_t> back(m + 1, 0);
-    best[0] = 0;
-    for (size_t p = 0; p < pieces.size(); ++p) {  // pieces come in order of their start
+    std::vector<double> scores;
+    for (size_t p = 0; p < pieces.size(); ++p) {
       const auto [i, j] = pieces[p];
       const double length_term = std::log(double(at[j] - at[i]) / rate / kTypicalWord);
-      const double score = best[i] + lp[p] - kWordCost - kLengthCost * length_term * length_term +
-                           (i > 0 ? kDipWorth * cuts[i - 1].dip_db : 0.0);
-      if (score > best[j]) best[j] = score, back[j] = i;
+      scores.push_back(lp[p] - kWordCost - kLengthCost * length_term * length_term +
+                       (i > 0 ? kDipWorth * cuts[i - 1].dip_db : 0.0));
     }
     std::vector<std::pair<int64_t, int64_t>> found;
-    for (size_t j = m; j > 0; j = back[j]) found.insert(found.begin(), {at[back[j]], at[j]});
+    for (const auto& [i, j] : best_cutting(m, pieces, scores)) found.push_back({at[i], at[j]});
     if (found.size() < 2) continue;
     if (cut) ++*cut;
     words.erase(words.begin() + k);

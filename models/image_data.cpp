@@ -11,6 +11,7 @@
 
 #include "engine/error.h"
 #include "engine/ops/gemm.h"
+#include "models/cutting.h"
 #include "models/examples.h"
 #include "models/printed_digits.h"
 #include "models/strokes.h"
@@ -1208,10 +1209,7 @@ std::vector<WrittenDigit> number_digits(const std::vector<uint8_t>& gray, int w,
       b = {std::min(b.x0, q.x0), std::min(b.y0, q.y0), std::max(b.x1, q.x1), std::max(b.y1, q.y1)};
     }
   }
-  if (notes) {
-    notes->strays = int(std::count(digit_of.begin(), digit_of.end(), -1));
-    notes->side_by_side = int(row.size());
-  }
+  if (notes) notes->strays = int(std::count(digit_of.begin(), digit_of.end(), -1));
   // Each digit: its box, grown by a pixel of the 20-pixel box it is fitted into, with the ink of
   // every other piece in it set to the background, fitted into MNIST's field.
   std::vector<WrittenDigit> digits;
@@ -1301,19 +1299,15 @@ std::vector<std::pair<int, int>> cut_touching(const std::vector<float>& ink, int
   const std::vector<double> lp = read(digits);
   DUET_CHECK(lp.size() == digits.size(), "cut_touching: the reader gave ", lp.size(), " readings for ", digits.size(),
              " digits");
-  std::vector<double> best(m + 1, -std::numeric_limits<double>::infinity());
-  std::vector<size_t> back(m + 1, 0);
-  best[0] = 0;
-  for (size_t p = 0; p < parts.size(); ++p) {  // in order of their left edge
+  std::vector<double> scores;
+  for (size_t p = 0; p < parts.size(); ++p) {
     const auto [i, j] = parts[p];
     const double aspect = double(at[j] - at[i]) / height;
     const double wide = aspect > 1 ? std::log(aspect) : 0.0;
-    const double score = best[i] + lp[p] - kWideCost * wide * wide -
-                         (i > 0 ? kCutInkCost * mass[size_t(at[i])] / most : 0.0);
-    if (score > best[j]) best[j] = score, back[j] = i;
+    scores.push_back(lp[p] - kWideCost * wide * wide - (i > 0 ? kCutInkCost * mass[size_t(at[i])] / most : 0.0));
   }
   std::vector<std::pair<int, int>> cut;
-  for (size_t j = m; j > 0; j = back[j]) cut.insert(cut.begin(), {at[back[j]], at[j]});
+  for (const auto& [i, j] : best_cutting(m, parts, scores)) cut.push_back({at[i], at[j]});
   return cut;
 }
 
