@@ -985,13 +985,6 @@ WeighedPieces weighed_pieces(const std::vector<float>& ink, int w, int h) {
   return wp;
 }
 
-// A picture as light ink on an even dark background at the size its ink is looked for at: what
-// to_mnist_form does before it looks for the digit. `scale`: the picture's pixels per pixel here.
-struct CleanPicture {
-  std::vector<float> ink;
-  int w, h, scale;
-};
-
 }  // namespace
 
 int clear_stray_marks(std::vector<float>& ink, int w, int h, int* side_by_side) {
@@ -1029,8 +1022,6 @@ int clear_stray_marks(std::vector<float>& ink, int w, int h, int* side_by_side) 
   clear_outside(ink, w, h, digit, std::min(gap, int(std::ceil(std::max(w, h) / 28.0))), bg);
   return cleared;
 }
-
-namespace {
 
 CleanPicture clean_picture(const std::vector<uint8_t>& gray, int w, int h, PictureNotes* notes) {
   DUET_CHECK(int64_t(gray.size()) == int64_t(w) * h && w > 0 && h > 0, "to_mnist_form: bad image size");
@@ -1110,8 +1101,6 @@ CleanPicture clean_picture(const std::vector<uint8_t>& gray, int w, int h, Pictu
   if (lines > 0 || residual > 0 || specks) clear_specks(ink, w, h, std::max(w, h) / 28.0);
   return {std::move(ink), w, h, f};
 }
-
-}  // namespace
 
 std::vector<float> to_mnist_form(const std::vector<uint8_t>& gray, int w, int h, PictureNotes* notes) {
   auto [ink, cw, ch, scale] = clean_picture(gray, w, h, notes);

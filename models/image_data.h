@@ -143,6 +143,17 @@ struct PictureNotes {
   int side_by_side = 0;  // digit-sized pieces of ink side by side (a number, not one digit), else 0
 };
 std::vector<float> to_mnist_form(const std::vector<uint8_t>& gray, int w, int h, PictureNotes* notes = nullptr);
+// The picture as to_mnist_form and number_digits have it before they look for the digits: light
+// ink on an even dark background in [0, 1] (polarity fixed, shrunk to at most 256 pixels a side,
+// specks and noise taken out, light evened, ruled lines removed), w x h; `scale`: the given
+// picture's pixels per pixel here (a pixel (x, y) here covers the given picture's [x * scale,
+// (x + 1) * scale) across, likewise down). `notes` as to_mnist_form sets them, but for the strays
+// and the digits side by side (found later). Throws when the size is wrong. (duet show draws it.)
+struct CleanPicture {
+  std::vector<float> ink;
+  int w, h, scale;
+};
+CleanPicture clean_picture(const std::vector<uint8_t>& gray, int w, int h, PictureNotes* notes = nullptr);
 // A picture of a number (digits written side by side: 12, 305, a PIN) as its digits, left to right:
 // each brought to MNIST form as to_mnist_form brings a picture of one digit, with the same cleaning
 // (polarity, noise, light, ruled lines) done once for the whole picture. The digits are the row

@@ -204,6 +204,9 @@ void line_chart(Image& img, Rect area, const Axes& ax, const std::vector<Series>
       for (size_t i = 0; i < s.x.size(); ++i)
         if (std::isfinite(s.y[i])) img.fill({int(X(s.x[i])) - 2, int(Y(std::clamp(s.y[i], ymin, ymax))) - 2, 5, 5}, s.color);
   }
+  for (const auto& l : ax.labels)
+    if (std::isfinite(l.x) && std::isfinite(l.y))
+      img.text(int(X(l.x)), int(Y(std::clamp(l.y, ymin, ymax))) - 11, l.text, kBlack, 1, 1);
   if (ax.legend && !series.empty()) {
     int w = 0;
     for (const auto& s : series) w = std::max(w, text_width(s.label));

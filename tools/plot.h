@@ -59,6 +59,11 @@ struct Axes {
   bool legend = true;
   bool legend_bottom = false;  // the legend in the lower right corner instead of the upper right
   std::vector<std::string> xtick_labels;  // when set: categorical ticks at x = 0, 1, ...
+  struct Label {
+    double x, y;
+    std::string text;
+  };
+  std::vector<Label> labels;  // text centred just above the point (x, y) of the data
 };
 
 void line_chart(Image& img, Rect area, const Axes& axes, const std::vector<Series>& series);

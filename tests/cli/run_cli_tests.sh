@@ -172,6 +172,33 @@ check info-wav-piped-header grep -q "header:      the data chunk's size field sa
 check info-wav-no-header-note not grep -q "header:" <("$duet" info "$work/wavs/offset.wav")
 expect_ok show-wav-piped "$duet" show "$work/wavs/piped.wav" -o "$work/piped.png"
 check show-wav-piped-header grep -q "header:       the data chunk's size field says 4294967295 bytes" "$work/out"
+# show PICTURE: the picture as read, as cleaned and the 28 x 28 digit the model reads; --number: each
+# digit found, boxed (two bars 40 px apart on a 300 x 150 canvas, shrunk twice to at most 256 a side).
+mkdir -p "$work/pics"
+python3 -c "open('$work/pics/pair.pgm','wb').write(b'P5\n300 150\n255\n' + bytes(40 if (100 <= x < 112 or 180 <= x < 192) and 30 <= y < 130 else 235 for y in range(150) for x in range(300)))"
+python3 -c "open('$work/pics/blank.pgm','wb').write(b'P5\n64 64\n255\n' + bytes([235] * 4096))"
+duet_path=$(readlink -f "$duet")
+(cd "$work/pics" && "$duet_path" show pair.pgm >"$work/out" 2>"$work/err")
+check show-picture-default-name test -s "$work/pics/pair_show.png"
+check show-picture-sizes grep -q "^cleaned:      150 x 75 pixels (2 x 2 of the picture's each), light ink on dark$" "$work/out"
+check show-picture-one-digit not grep -q "^digits:" "$work/out"
+check show-picture-side-by-side-note grep -q "pair.pgm: the picture seems to hold 2 digits side by side" "$work/err"
+expect_ok show-picture-number "$duet" show "$work/pics/pair.pgm" --number -o "$work/pics/pair_n.png"
+check show-picture-number-digits grep -qE "^digits: +2: x 100-111, y 30-129, x 180-191, y 30-129$" "$work/out"
+check show-picture-number-drawn not cmp -s "$work/pics/pair_n.png" "$work/pics/pair_show.png"
+check show-picture-number-no-note not grep -q "side by side" "$work/err"
+expect_fail show-picture-over-itself "show: the picture would be written over .*pair.pgm \\(the file shown\\); give another -o OUT.png" \
+  "$duet" show "$work/pics/pair.pgm" -o "$work/pics/../pics/pair.pgm"
+check show-picture-not-overwritten grep -q "^P5" "$work/pics/pair.pgm"
+expect_fail show-picture-fbank "show: --fbank is for recordings; .*pair.pgm is a picture" "$duet" show "$work/pics/pair.pgm" --fbank
+expect_fail show-picture-nfft "show: --n-fft is for recordings; .*pair.pgm is a picture" "$duet" show "$work/pics/pair.pgm" --n-fft 512
+expect_fail show-picture-words "show: --words is for recordings; for the digits of a picture give --number" \
+  "$duet" show "$work/pics/pair.pgm" --words
+expect_fail show-picture-blank "blank.pgm: .*blank" "$duet" show "$work/pics/blank.pgm" -o "$work/pics/b.png"
+check show-picture-blank-nothing-written not test -e "$work/pics/b.png"
+printf 'RIFF\x10\x00\x00\x00WEBPVP8 ' >"$work/pics/photo.webp"
+expect_fail show-picture-webp "photo.webp: .*WebP" "$duet" show "$work/pics/photo.webp" -o "$work/pics/w.png"
+expect_fail show-picture-no-model "model folder '$work/nomodel' does not exist" "$duet" show "$work/pics/pair.pgm" --model-dir "$work/nomodel"
 expect_ok info-wav-mulaw "$duet" info "$work/wavs/mulaw.wav"
 check info-wav-mulaw-encoding grep -q "encoding:    mu-law, 8 bits" "$work/out"
 check info-wav-mulaw-level grep -q "level:       peak -0.2 dBFS" "$work/out"

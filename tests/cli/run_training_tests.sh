@@ -186,6 +186,16 @@ if [ -d "$shared/fsdd" ] && runs image; then
   "$duet" predict --model-dir "$work/img" --image "$work/comb.pgm" --number --json --device cpu >"$work/comb.json" 2>"$work/err"
   check_json predict-image-number-touching "len(j['digits']) >= 2 and len(j['number']) == len(j['digits']) and j['digits'][0]['box'][0] == 30 and j['digits'][-1]['box'][2] == 157 and all(a['box'][2] + 1 == b['box'][0] for a, b in zip(j['digits'], j['digits'][1:]))" "$work/comb.json"
   check predict-image-number-touching-note grep -qE "comb.pgm: ink that holds digits that touch is cut into [2-9] digits where the model reads them best \(digits written apart read surer\)" "$work/err"
+  # show --model-dir: the digit or the digits the model reads, as predict reads them, drawn.
+  expect_ok show-image-model "$duet" show "$work/digit.pgm" --model-dir "$work/img" --device cpu -o "$work/digit_show.png"
+  check show-image-model-read grep -qE "^read: +$(python3 -c "import json; j = json.load(open('$work/pred.json')); p = j['prediction']; print('%d \\\\(%.2f\\\\)' % (p, j['probabilities'][p]))")$" "$work/out"
+  expect_ok show-image-number-model "$duet" show "$work/comb.pgm" --number --model-dir "$work/img" --device cpu -o "$work/comb_show.png"
+  check show-image-number-read grep -qE "^read: +$(python3 -c "import json; print(json.load(open('$work/comb.json'))['number'])")$" "$work/out"
+  check show-image-number-boxes grep -qE "^digits: +$(python3 -c "import json; print(len(json.load(open('$work/comb.json'))['digits']))"): x 30-" "$work/out"
+  check show-image-number-cut-note grep -q "comb.pgm: ink that holds digits that touch is cut into" "$work/err"
+  check show-image-number-drawn test -s "$work/comb_show.png"
+  expect_fail show-image-model-recording "show: --model-dir $work/img holds an image model; .*7_theo_3.wav is a recording: give an audio model" \
+    "$duet" show "$shared/fsdd/recordings/7_theo_3.wav" --model-dir "$work/img"
   # eval --inputs --number: pictures named after their number, read as predict --number reads them.
   mkdir -p "$work/numbers_img" && cp "$work/pair.pgm" "$work/numbers_img/11_pair.pgm" && cp "$work/digit.pgm" "$work/numbers_img/1_bar.pgm"
   eval_numbers eval-inputs-number-image "$work/img" "$work/numbers_img"
@@ -434,6 +444,18 @@ PY
   "$duet" predict --model-dir "$work/aud" --audio "$work/together.wav" --number --json --device cpu >"$work/together.json" 2>"$work/err"
   check_json predict-audio-number-together "len(j['digits']) >= 3 and all(a['end_s'] == b['start_s'] for a, b in zip(j['digits'][:-2], j['digits'][1:-1])) and j['digits'][-2]['end_s'] + 0.4 < j['digits'][-1]['start_s']" "$work/together.json"
   check predict-audio-number-together-note grep -qE "together.wav: 1 stretch of sound longer than a word is cut into the [2-9] words said without a pause where the model reads them best \(a pause of 0\.2 s between digits reads surer\)" "$work/err"
+  # show --words --model-dir: the words as predict --number reads them (the stretch cut), each with its digit.
+  expect_ok show-audio-words-model "$duet" show "$work/together.wav" --words --model-dir "$work/aud" --device cpu -o "$work/together.png"
+  check show-audio-words-read grep -qE "^read: +$(python3 -c "import json; print(json.load(open('$work/together.json'))['number'])")$" "$work/out"
+  check show-audio-words-listed grep -qE "^words: +$(python3 -c "import json; d = json.load(open('$work/together.json'))['digits']; print('%d: ' % len(d) + ', '.join('%.2f-%.2f s read %d \\\\(%.2f\\\\)' % (w['start_s'], w['end_s'], w['prediction'], w['probabilities'][w['prediction']]) for w in d))")$" "$work/out"
+  check show-audio-words-cut-note grep -q "together.wav: 1 stretch of sound longer than a word is cut into" "$work/err"
+  expect_ok show-audio-model "$duet" show "$shared/fsdd/recordings/7_theo_3.wav" --model-dir "$work/aud" --device cpu -o "$work/theo.png"
+  check show-audio-model-read grep -qE "^read: +$(python3 -c "import json; j = json.load(open('$work/apred.json')); p = j['prediction']; print('%d \\\\(%.2f\\\\)' % (p, j['probabilities'][p]))")$" "$work/out"
+  check show-audio-model-no-words not grep -q "^words:" "$work/out"
+  python3 -c "open('$work/bar.pgm','wb').write(b'P5\n40 50\n255\n' + bytes(40 if 18 <= x < 22 and 8 <= y < 42 else 235 for y in range(50) for x in range(40)))"
+  expect_fail show-audio-model-picture "show: --model-dir $work/aud holds an audio model; .*bar.pgm is a picture: give an image model" \
+    "$duet" show "$work/bar.pgm" --model-dir "$work/aud"
+  expect_fail show-audio-model-silent "zeros.wav: the recording is silent" "$duet" show "$work/zeros.wav" --model-dir "$work/aud"
   # One word (FSDD's clips hold little silence around it): read as predict reads the recording.
   for clip in 7_theo_3 3_nicolas_6; do
     "$duet" predict --model-dir "$work/aud" --audio "$shared/fsdd/recordings/$clip.wav" --json --device cpu >"$work/one.json" 2>"$work/err"
@@ -741,6 +763,8 @@ if [ -d "$shared/fsdd" ] && runs fusion; then
   check config-fields-fusion python3 "$(dirname "$0")/check_config_fields.py" "$duet" "$work/fus" "$work/cf_fus" -- \
     --audio "$shared/fsdd/recordings/1_george_3.wav" --image "$work/digit.pgm"
   expect_fail predict-fusion-number "predict: --number reads several digits with an audio or an image model; $work/fus holds a fusion model" "$duet" predict --model-dir "$work/fus" --audio "$work/zeros.wav" --number
+  expect_fail show-fusion-model "show: --model-dir $work/fus holds a fusion model; .*digit.pgm is a picture: give an image model" \
+    "$duet" show "$work/digit.pgm" --model-dir "$work/fus"
   expect_fail predict-fusion-silent "zeros.wav: the recording is silent" "$duet" predict --model-dir "$work/fus" --audio "$work/zeros.wav" --image "$work/digit.pgm"
   expect_fail eval-hard-on-plain "was not trained with --hard" "$duet" eval --model-dir "$work/fus" --data "$shared" --hard
   expect_fail fusion-bad-strategy "unknown fusion strategy 'middle'" "$duet" train --model fusion --fusion middle \

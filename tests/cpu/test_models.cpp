@@ -419,6 +419,40 @@ TEST(Images, ToMnistFormCentresAndFixesPolarity) {
   EXPECT_THROW(models::to_mnist_form(blank, w, h), Error);
 }
 
+// clean_picture (what duet show draws): light ink on a dark background, the picture shrunk to at
+// most 256 pixels a side, `scale` of its pixels to one.
+TEST(Images, CleanPictureIsThePictureTheDigitIsLookedForIn) {
+  const int w = 600, h = 300;  // a dark bar on white paper, shrunk 3 times to 200 x 100
+  std::vector<uint8_t> g(size_t(w) * h, 240);
+  for (int y = 60; y < 240; ++y)
+    for (int x = 300; x < 330; ++x) g[size_t(y) * w + x] = 30;
+  models::PictureNotes notes;
+  notes.strays = 5;  // cleared: clean_picture sets every note it knows and zeroes the rest
+  const models::CleanPicture c = models::clean_picture(g, w, h, &notes);
+  ASSERT_EQ(c.scale, 3);
+  ASSERT_EQ(c.w, 200);
+  ASSERT_EQ(c.h, 100);
+  ASSERT_EQ(c.ink.size(), size_t(200) * 100);
+  EXPECT_EQ(notes.strays, 0);
+  EXPECT_EQ(notes.lines, 0);
+  EXPECT_EQ(notes.noise, 0);
+  for (int y = 0; y < 100; ++y)
+    for (int x = 0; x < 200; ++x) {
+      const bool bar = x >= 100 && x < 110 && y >= 20 && y < 80;
+      if (bar) EXPECT_GT(c.ink[size_t(y) * 200 + x], 0.8f) << x << "," << y;
+      else EXPECT_LT(c.ink[size_t(y) * 200 + x], 0.05f) << x << "," << y;
+    }
+  // Light ink on black is kept as it is (at full size: 256 pixels a side or fewer).
+  std::vector<uint8_t> light(size_t(64) * 48, 10);
+  for (int y = 10; y < 40; ++y) light[size_t(y) * 64 + 30] = 250;
+  const models::CleanPicture l = models::clean_picture(light, 64, 48);
+  EXPECT_EQ(l.scale, 1);
+  EXPECT_EQ(l.w, 64);
+  EXPECT_GT(l.ink[size_t(20) * 64 + 30], 0.8f);
+  EXPECT_LT(l.ink[size_t(20) * 64 + 10], 0.05f);
+  EXPECT_THROW(models::clean_picture(light, 64, 47), Error);
+}
+
 // Every index of a set of n examples, in order.
 std::vector<int64_t> all_indices(int64_t n) {
   std::vector<int64_t> idx(static_cast<size_t>(n));
