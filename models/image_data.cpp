@@ -277,10 +277,13 @@ std::optional<std::vector<float>> without_impulses(const std::vector<float>& v, 
 // across a close crop is thicker). Along the run and the line on each side of it (what the rounding
 // of the slope leaves), each line's level (its median) is taken out of `ink`, the ink crossing it
 // kept: v -> (v - level) / (1 - level), in units of the peak, so a "line" as dark as the darkest
-// ink (the one stroke of a 1 cropped close) stays. Then the same for columns. Pictures under
+// ink (the one stroke of a 1 cropped close) stays. In a picture smoothed with a Gaussian of
+// `spread` pixels (0: not smoothed), each line also spread over the kLineSpread x spread lines
+// beyond: those are taken out too, each at its own level (its median above the darker of the
+// lines `gap` away). Then the same for columns. Pictures under
 // kMinLinedPicture pixels a side are left as they are. Returns how many lines (runs of rows or
 // columns) were taken out.
-int remove_ruled_lines(std::vector<float>& ink, const std::vector<float>& seen, int w, int h) {
+int remove_ruled_lines(std::vector<float>& ink, const std::vector<float>& seen, int w, int h, double spread) {
   if (std::min(w, h) < kMinLinedPicture) return 0;
   const float peak = *std::max_element(ink.begin(), ink.end());
   if (peak <= 0) return 0;
@@ -288,6 +291,7 @@ int remove_ruled_lines(std::vector<float>& ink, const std::vector<float>& seen, 
   for (bool rows : {true, false}) {
     const int n = rows ? h : w, len = rows ? w : h;  // lines, and the pixels along one
     const int thickest = std::max(2, n / 16), gap = thickest + 1, edge = std::max(2, len / 16);
+    const int reach = int(std::ceil(kLineSpread * spread));  // lines a smoothed line spreads to beyond its run
     const int most = int(std::lround(len * std::tan(kSteepestLine * M_PI / 180)));  // the largest drift along a line
     auto index = [&](int line, int i) { return rows ? size_t(line) * w + i : size_t(i) * w + line; };
     std::vector<float> values(static_cast<size_t>(len));
@@ -345,13 +349,24 @@ int remove_ruled_lines(std::vector<float>& ink, const std::vector<float>& seen, 
       if (count > best) best = count, best_drift = d, best_level = level;
     }
     if (best == 0) continue;
+    std::vector<char> spread_done(size_t(n), 0);
     for (int l = 0; l < n;) {
       int end = l;
       while (end < n && best_level[size_t(end)] > 0) ++end;
       if (end > l && end - l <= thickest) {
         ++taken;
-        for (int m = std::max(0, l - 1); m < std::min(n, end + 1); ++m) {  // the run and a line each side
-          const float q = best_level[size_t(std::clamp(m, l, end - 1))];
+        // The run and a line each side, and in a smoothed picture the lines it spread to (once, and
+        // none of another run's), each at its own level.
+        for (int m = std::max(0, l - 1 - reach); m < std::min(n, end + 1 + reach); ++m) {
+          float q = best_level[size_t(std::clamp(m, l, end - 1))];
+          if (m < l - 1 || m > end) {
+            if (spread_done[size_t(m)] || best_level[size_t(m)] > 0) continue;
+            spread_done[size_t(m)] = 1;
+            int count = 0;
+            for (int i = 0; i < len; ++i)
+              if (const int k = at(m, best_drift, i); k >= 0 && k < n) values[size_t(count++)] = ridge(k, i);
+            q = count > 0 ? std::clamp(quantile(0, count, count / 2), 0.0f, 0.99f) : 0.0f;
+          }
           for (int i = 0; i < len; ++i)
             if (const int k = at(m, best_drift, i); k >= 0 && k < n) {
               float& v = ink[index(k, i)];
@@ -1075,8 +1090,9 @@ CleanPicture clean_picture(const std::vector<uint8_t>& gray, int w, int h, Pictu
   // is taken off with the paper's level below. (Chosen on noisy MNIST test pictures:
   // docs/training.md, Noisy pictures.)
   float residual = 0;
+  double blur = 0;
   if (const float sigma = estimate_noise_sigma(ink, w, h); sigma > kNoisyPicture) {
-    const double blur = (0.6 + 2.0 * sigma) * std::max(w, h) / 28.0;
+    blur = (0.6 + 2.0 * sigma) * std::max(w, h) / 28.0;
     ink = gaussian_blur(ink, w, h, blur);
     residual = float(1.5 * sigma / (2 * std::sqrt(M_PI) * blur));  // 1.5 x white noise's sigma after the blur
     if (notes) notes->noise = sigma;
@@ -1096,7 +1112,7 @@ CleanPicture clean_picture(const std::vector<uint8_t>& gray, int w, int h, Pictu
     ink[i] = std::max(0.0f, ink[i] - paper[i] - residual) / (invert ? std::max(0.05f, 1.0f - paper[i]) : 1.0f);
   // A notebook's lines and squares, then what is left of noise or lines (a corner's end of a
   // tilted line too short to be followed) away from the digit, then marks apart from it.
-  const int lines = remove_ruled_lines(ink, seen, w, h);
+  const int lines = remove_ruled_lines(ink, seen, w, h, blur);
   if (notes) notes->lines = lines;
   if (lines > 0 || residual > 0 || specks) clear_specks(ink, w, h, std::max(w, h) / 28.0);
   return {std::move(ink), w, h, f};

@@ -228,6 +228,10 @@ constexpr int kMinLinedPicture = 56;
 // to_mnist_form follows ruled lines at every slope of up to this many degrees (a page
 // photographed askew).
 constexpr double kSteepestLine = 15;
+// In a picture smoothed for its noise, a ruled line spreads over the lines this many times the
+// smoothing's sigma beyond the run of lines found: to_mnist_form takes those out too, each at its
+// own level.
+constexpr double kLineSpread = 2;
 // What fit_to_mnist does with a digit of thin strokes: shrinks it as it is, or redraws it
 // (redraw_thin_strokes). Pictures from outside take kRedraw; the digits duet makes from
 // MNIST's for training and tests keep theirs.
