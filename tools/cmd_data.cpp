@@ -257,7 +257,8 @@ int show_recording(const Args& args, const std::string& path, const std::string&
     shown.push_back(w);
     if (task) ax.labels.push_back({(w.x[0] + w.x[1]) / 2, top, reading_of(digits[k])});
   }
-  if (task) ax.ymin = -top * 1.1, ax.ymax = top * 1.25, ax.xmin = 0, ax.xmax = std::max(1e-6, double(n) / a.sample_rate);
+  if (task)  // room above the bars for their digits
+    ax.ymin = -top * 1.1, ax.ymax = top * 1.25, ax.xmin = 0, ax.xmax = std::max(1e-6, double(n) / a.sample_rate);
   ax.title = "Waveform: " + fs::path(path).filename().string() +
              (!words_asked ? (task ? ", read " + reading_of(digits[0]) : "")
                            : task ? ", read " + number_of(digits) + " (bars: words)" : " (words found: bars)");
@@ -441,6 +442,8 @@ int cmd_show(const Argv& argv) {
     return args.flag("help") ? 0 : 2;
   }
   const std::string path = args.positional()[0];
+  DUET_CHECK(!args.has("device") || args.has("model-dir"),
+             "show: --device is where the model runs: give --model-dir DIR with it");
   const fs::path p(path);
   const bool picture = has_extension(p, {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".pgm", ".ppm", ".tga", ".heic",
                                          ".heif", ".webp", ".tif", ".tiff", ".avif", ".svg", ".jxl", ".jp2"});

@@ -198,6 +198,8 @@ expect_fail show-picture-blank "blank.pgm: .*blank" "$duet" show "$work/pics/bla
 check show-picture-blank-nothing-written not test -e "$work/pics/b.png"
 printf 'RIFF\x10\x00\x00\x00WEBPVP8 ' >"$work/pics/photo.webp"
 expect_fail show-picture-webp "photo.webp: .*WebP" "$duet" show "$work/pics/photo.webp" -o "$work/pics/w.png"
+expect_fail show-device-without-model "show: --device is where the model runs: give --model-dir DIR with it" \
+  "$duet" show "$work/pics/pair.pgm" --device cpu
 expect_fail show-picture-no-model "model folder '$work/nomodel' does not exist" "$duet" show "$work/pics/pair.pgm" --model-dir "$work/nomodel"
 expect_ok info-wav-mulaw "$duet" info "$work/wavs/mulaw.wav"
 check info-wav-mulaw-encoding grep -q "encoding:    mu-law, 8 bits" "$work/out"
