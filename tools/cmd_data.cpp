@@ -431,11 +431,11 @@ int cmd_show(const Argv& argv) {
         "A recording: draws the waveform and its mel spectrogram in dB (default: torchaudio's\n"
         "MelSpectrogram() defaults, as the course); --fbank draws the mel filterbank instead of the spectrogram.\n"
         "--words (or --number) lists the words duet predict --number would read and marks them above the\n"
-        "waveform. --sample-rate defaults to the file's rate. OUT defaults to FILE's name with .png.\n"
+        "waveform. --sample-rate defaults to the file's rate. OUT defaults to FILE's name with .png (here).\n"
         "A picture (.png, .jpg, .jpeg, .bmp, .gif, .pgm, .ppm, .tga): draws it as read, as cleaned (light\n"
         "ink on dark: polarity, noise, light and ruled lines dealt with) and the 28 x 28 digit the model\n"
         "reads; --number: each digit duet predict --number finds, boxed. OUT defaults to FILE's name\n"
-        "with _show.png.\n"
+        "with _show.png (here).\n"
         "--model-dir DIR (an audio model for a recording, an image model for a picture): also the digit\n"
         "the model reads, or with --words/--number each word's or digit's, as duet predict reads them\n"
         "(words said without a pause and digits that touch cut where the model reads them best).\n");

@@ -275,6 +275,9 @@ w = wave.open(sys.argv[2], 'wb'); w.setnchannels(1); w.setsampwidth(2); w.setfra
 PY
   expect_ok show-words "$duet" show "$work/two_words.wav" --words -o "$work/words.png"
   check show-words-listed grep -qE "^words: +2: [0-9.]+-[0-9.]+ s, [0-9.]+-[0-9.]+ s$" "$work/out"
+  cp "$work/out" "$work/words_listed"
+  expect_ok show-number-words "$duet" show "$work/two_words.wav" --number -o "$work/number_words.png"
+  check show-number-is-words cmp -s <(grep "^words:" "$work/out") <(grep "^words:" "$work/words_listed")
   expect_ok show-no-words "$duet" show "$work/two_words.wav" -o "$work/no_words.png"
   check show-no-words-listed not grep -q "^words:" "$work/out"
   check show-words-drawn not cmp -s "$work/words.png" "$work/no_words.png"
