@@ -365,7 +365,7 @@ int show_picture(const Args& args, const std::string& path, const std::string& o
       digits.push_back(read_digit(image_task, image_task.input_for(pixels[0]), {}));
     }
   }
-  note_picture(path, file, notes, number);
+  note_picture(path, file, notes, number, true);
   std::printf("file:         %s\n", path.c_str());
   std::printf("picture:      %d x %d pixels\n", w, h);
   std::printf("cleaned:      %d x %d pixels (%d x %d of the picture's each), light ink on dark\n", clean.w, clean.h,

@@ -442,7 +442,8 @@ void apply_test_views(models::Task& task, const std::vector<double>& speeds, int
 }
 
 // A recording longer than the model's window after its silence is trimmed (several words, a
-// long pause inside one) is heard only in part: a note on stderr says so.
+// long pause inside one) is heard only in part: a note on stderr says so (and, for an audio
+// model, that --number reads several digits).
 void note_long_recording(const std::string& path, const dsp::Audio& audio, models::Task& task) {
   const models::AudioRecipe* r = nullptr;
   if (auto* a = dynamic_cast<models::AudioTask*>(&task)) r = &a->recipe();
@@ -451,9 +452,10 @@ void note_long_recording(const std::string& path, const dsp::Audio& audio, model
   const models::AudioRecipe& recipe = *r;
   const size_t kept = models::recipe_clip(audio.samples, audio.sample_rate, recipe).size();
   if (int64_t(kept) <= recipe.num_samples) return;
-  std::fprintf(stderr, "duet: note: %s: the sound lasts %.2f s%s; the model hears its loudest %.2f s\n", path.c_str(),
+  std::fprintf(stderr, "duet: note: %s: the sound lasts %.2f s%s; the model hears its loudest %.2f s%s\n", path.c_str(),
                double(kept) / recipe.sample_rate, recipe.trim ? " once the silence around it is trimmed" : "",
-               double(recipe.num_samples) / recipe.sample_rate);
+               double(recipe.num_samples) / recipe.sample_rate,
+               dynamic_cast<models::AudioTask*>(&task) ? " (digits said in a row: --number reads each)" : "");
 }
 
 }  // namespace
@@ -635,7 +637,7 @@ int cmd_predict(const Argv& argv) {
     gray = models::load_gray_image(image_path, &w, &h, &file);
     if (number) about_file(image_path, [&] { (void)models::number_digits(gray, w, h, &notes); });
     else about_file(image_path, [&] { (void)models::to_mnist_form(gray, w, h, &notes); });
-    if (!number) note_picture(image_path, file, notes, number);  // --number: once the digits are read
+    if (!number) note_picture(image_path, file, notes, number, kind == "image");  // --number: once the digits are read
   }
   const std::vector<double> speeds = test_speeds_flag(args, kind);
   const int shift = test_shift_flag(args, kind);
@@ -652,7 +654,7 @@ int cmd_predict(const Argv& argv) {
       digits = said_number(dynamic_cast<models::AudioTask&>(*task), audio, audio_path);
     } else {
       digits = written_number(dynamic_cast<models::ImageTask&>(*task), gray, w, h, image_path, &notes);
-      note_picture(image_path, file, notes, number);
+      note_picture(image_path, file, notes, number, true);
     }
     j = {{"number", number_of(digits)}, {"digits", nlohmann::json::array()}};
     for (const NumberDigit& d : digits) {

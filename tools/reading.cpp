@@ -30,7 +30,7 @@ const char* orientation_name(int orientation) {
 }  // namespace
 
 void note_picture(const std::string& image_path, const models::PictureFile& file, const models::PictureNotes& notes,
-                  bool number) {
+                  bool number, bool can_number) {
   if (file.background >= 0)
     std::fprintf(stderr, "duet: note: %s: %.0f%% of the picture is transparent; it is read on %s\n",
                  image_path.c_str(), 100 * file.transparent, background_name(file).c_str());
@@ -54,8 +54,8 @@ void note_picture(const std::string& image_path, const models::PictureFile& file
                  image_path.c_str(), number ? "digits'" : "digit's", number ? "they are" : "it is");
   if (notes.side_by_side > 0 && !number)
     std::fprintf(stderr, "duet: note: %s: the picture seems to hold %d digits side by side; duet reads one digit "
-                 "per picture, and reads these together as one (crop the picture to one digit)\n",
-                 image_path.c_str(), notes.side_by_side);
+                 "per picture, and reads these together as one (crop the picture to one digit%s)\n",
+                 image_path.c_str(), notes.side_by_side, can_number ? ", or give --number to read each" : "");
 }
 
 NumberDigit read_digit(models::Task& task, const models::Batch& b, nlohmann::json where) {

@@ -28,9 +28,9 @@ auto about_file(const std::string& path, Fn&& fn) -> decltype(fn()) {
 
 // What the preparation of a picture did beyond fitting it (load_gray_image's `file`, to_mnist_form's or
 // number_digits' `notes`), as notes on stderr naming `image_path`; `number`: the picture was read
-// as several digits.
+// as several digits; `can_number`: the command could have (a note on digits side by side says so).
 void note_picture(const std::string& image_path, const models::PictureFile& file, const models::PictureNotes& notes,
-                  bool number);
+                  bool number, bool can_number);
 
 // One digit of a number, read as one input is, and where it lies.
 struct NumberDigit {

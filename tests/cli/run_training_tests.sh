@@ -170,7 +170,7 @@ if [ -d "$shared/fsdd" ] && runs image; then
   # 11 (two 1s side by side): read as one digit, and said so.
   python3 -c "open('$work/pair.pgm','wb').write(b'P5\n112 112\n255\n' + bytes(40 if (30 <= x < 38 or 70 <= x < 78) and 16 <= y < 96 else 235 for y in range(112) for x in range(112)))"
   expect_ok predict-side-by-side "$duet" predict --model-dir "$work/img" --image "$work/pair.pgm" --device cpu
-  check predict-side-by-side-note grep -q "pair.pgm: the picture seems to hold 2 digits side by side; duet reads one digit per picture, and reads these together as one (crop the picture to one digit)" "$work/err"
+  check predict-side-by-side-note grep -q "pair.pgm: the picture seems to hold 2 digits side by side; duet reads one digit per picture, and reads these together as one (crop the picture to one digit, or give --number to read each)" "$work/err"
   # A 1 drawn with a 1-pixel pen on a 200x200 canvas: redrawn at MNIST's width, and said so.
   # --number: the two bars read one by one, where they stand; one digit read as predict reads it.
   "$duet" predict --model-dir "$work/img" --image "$work/pair.pgm" --number --json --device cpu >"$work/pair_n.json" 2>"$work/err"
@@ -416,7 +416,7 @@ w = wave.open(sys.argv[2], 'wb'); w.setnchannels(1); w.setsampwidth(2); w.setfra
 PY
   "$duet" predict --model-dir "$work/aud" --audio "$work/three.wav" --json --device cpu >"$work/three.json" 2>"$work/err"
   check_json predict-audio-long "0 <= j['prediction'] <= 9 and len(j['probabilities']) == 10" "$work/three.json"
-  check predict-audio-long-note grep -qE "three.wav: the sound lasts [0-9.]+ s once the silence around it is trimmed; the model hears its loudest 1.00 s" "$work/err"
+  check predict-audio-long-note grep -qE "three.wav: the sound lasts [0-9.]+ s once the silence around it is trimmed; the model hears its loudest 1.00 s \(digits said in a row: --number reads each\)$" "$work/err"
   # --number: the same three words read one by one, in order, without the long-recording note.
   "$duet" predict --model-dir "$work/aud" --audio "$work/three.wav" --number --json --device cpu >"$work/three_n.json" 2>"$work/err"
   check_json predict-audio-number "len(j['number']) == 3 and [d['prediction'] for d in j['digits']] == [int(c) for c in j['number']] and all(0 <= a['start_s'] < a['end_s'] < b['start_s'] for a, b in zip(j['digits'], j['digits'][1:])) and all(abs(sum(d['probabilities']) - 1) < 1e-4 for d in j['digits'])" "$work/three_n.json"
@@ -765,6 +765,10 @@ if [ -d "$shared/fsdd" ] && runs fusion; then
   expect_fail predict-fusion-number "predict: --number reads several digits with an audio or an image model; $work/fus holds a fusion model" "$duet" predict --model-dir "$work/fus" --audio "$work/zeros.wav" --number
   expect_fail show-fusion-model "show: --model-dir $work/fus holds a fusion model; .*digit.pgm is a picture: give an image model" \
     "$duet" show "$work/digit.pgm" --model-dir "$work/fus"
+  # Two digits side by side: the note does not offer --number (a fusion model reads one digit).
+  python3 -c "open('$work/pair.pgm','wb').write(b'P5\n112 112\n255\n' + bytes(40 if (30 <= x < 38 or 70 <= x < 78) and 16 <= y < 96 else 235 for y in range(112) for x in range(112)))"
+  expect_ok predict-fusion-side-by-side "$duet" predict --model-dir "$work/fus" --audio "$shared/fsdd/recordings/1_george_3.wav" --image "$work/pair.pgm" --device cpu
+  check predict-fusion-side-by-side-note grep -q "pair.pgm: the picture seems to hold 2 digits side by side; duet reads one digit per picture, and reads these together as one (crop the picture to one digit)$" "$work/err"
   expect_fail predict-fusion-silent "zeros.wav: the recording is silent" "$duet" predict --model-dir "$work/fus" --audio "$work/zeros.wav" --image "$work/digit.pgm"
   expect_fail eval-hard-on-plain "was not trained with --hard" "$duet" eval --model-dir "$work/fus" --data "$shared" --hard
   expect_fail fusion-bad-strategy "unknown fusion strategy 'middle'" "$duet" train --model fusion --fusion middle \
