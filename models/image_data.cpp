@@ -190,6 +190,13 @@ std::vector<float> paper_median(const std::vector<float>& v, const std::vector<f
   return out;
 }
 
+// The cw x ch pixels of a w-pixel-wide picture whose top left corner lies at (x0, y0).
+std::vector<float> crop(const std::vector<float>& v, int w, int x0, int y0, int cw, int ch) {
+  std::vector<float> out(size_t(cw) * ch);
+  for (int y = 0; y < ch; ++y) std::copy_n(v.begin() + size_t(y0 + y) * w + x0, cw, out.begin() + size_t(y) * cw);
+  return out;
+}
+
 // A w x h picture blurred by a Gaussian of `sigma` pixels (separable, its kernel cut at 3
 // sigma and renormalised where it meets the picture's edges).
 std::vector<float> gaussian_blur(const std::vector<float>& v, int w, int h, double sigma) {
@@ -1141,15 +1148,13 @@ std::vector<WrittenDigit> number_digits(const std::vector<uint8_t>& gray, int w,
                      : side_by_side_row(pieces, weighed.mass, weighed.heaviest(), kNumberMass);
   // The digits of a crop of the cleaned picture whose top left corner lies at (x0, y0): one, or
   // where read is given and they touch, the parts cut_touching finds.
-  auto cut_digits = [&](const std::vector<float>& crop, int dw, int dh, int x0, int y0) {
+  auto cut_digits = [&](const std::vector<float>& piece, int dw, int dh, int x0, int y0) {
     std::vector<WrittenDigit> parts;
-    const std::vector<std::pair<int, int>> cut = cut_touching(crop, dw, dh, read);
+    const std::vector<std::pair<int, int>> cut = cut_touching(piece, dw, dh, read);
     if (cut.size() < 2) return parts;
     for (const auto& [from, to] : cut) {
       const int pw = to - from;
-      std::vector<float> part(size_t(pw) * dh);
-      for (int y = 0; y < dh; ++y)
-        std::copy_n(crop.begin() + size_t(y) * dw + from, pw, part.begin() + size_t(y) * pw);
+      std::vector<float> part = crop(piece, dw, from, 0, pw, dh);
       const float part_bg = background_level(part);
       const InkBox b = ink_box(part, pw, dh, part_bg + 0.2f * (*std::max_element(part.begin(), part.end()) - part_bg));
       WrittenDigit d;
@@ -1168,9 +1173,10 @@ std::vector<WrittenDigit> number_digits(const std::vector<uint8_t>& gray, int w,
     if (read) {
       std::vector<WrittenDigit> parts = cut_digits(ink, cw, ch, 0, 0);
       if (parts.size() >= 2) {
-        if (notes) notes->side_by_side = int(parts.size());
-        for (const WrittenDigit& d : parts)
-          if (notes) notes->redrawn = notes->redrawn || d.redrawn;
+        if (notes) {
+          notes->side_by_side = int(parts.size());
+          for (const WrittenDigit& d : parts) notes->redrawn = notes->redrawn || d.redrawn;
+        }
         return parts;
       }
     }
@@ -1228,14 +1234,12 @@ std::vector<WrittenDigit> number_digits(const std::vector<uint8_t>& gray, int w,
       if (digit_of[p] != int(g))
         for (size_t i : pieces[p].pixels) other[i] = bg;
     const int dw = x1 - x0 + 1, dh = y1 - y0 + 1;
-    std::vector<float> crop(size_t(dw) * dh);
-    for (int y = 0; y < dh; ++y)
-      std::copy_n(other.begin() + size_t(y0 + y) * cw + x0, dw, crop.begin() + size_t(y) * dw);
+    std::vector<float> piece = crop(other, cw, x0, y0, dw, dh);
     std::vector<WrittenDigit> parts;
-    if (read) parts = cut_digits(crop, dw, dh, x0, y0);
+    if (read) parts = cut_digits(piece, dw, dh, x0, y0);
     if (parts.size() < 2) {
       WrittenDigit d;
-      d.pixels = fit_to_mnist(std::move(crop), dw, dh, ThinStrokes::kRedraw, &d.redrawn);
+      d.pixels = fit_to_mnist(std::move(piece), dw, dh, ThinStrokes::kRedraw, &d.redrawn);
       d.box = in_picture(b);
       parts = {std::move(d)};
     }
@@ -1285,9 +1289,7 @@ std::vector<std::pair<int, int>> cut_touching(const std::vector<float>& ink, int
     for (size_t j = i + 1; j <= m; ++j) {
       const int pw = at[j] - at[i];
       if (pw < narrow || (pw > kWidestDigit * height && !(i == 0 && j == m))) continue;
-      std::vector<float> part(size_t(pw) * dh);
-      for (int y = 0; y < dh; ++y)
-        std::copy_n(ink.begin() + size_t(y) * dw + at[i], pw, part.begin() + size_t(y) * pw);
+      std::vector<float> part = crop(ink, dw, at[i], 0, pw, dh);
       float part_peak = 0;
       for (float& v : part) part_peak = std::max(part_peak, v = std::max(0.0f, v - bg));
       if (part_peak <= 0.1f * peak) continue;  // no ink: no part a cutting can hold

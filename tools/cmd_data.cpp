@@ -333,17 +333,21 @@ int show_picture(const Args& args, const std::string& path, const std::string& o
   int w = 0, h = 0;
   models::PictureFile file;
   const std::vector<uint8_t> gray = models::load_gray_image(path, &w, &h, &file);
-  models::PictureNotes notes;
   const models::CleanPicture clean = about_file(path, [&] { return models::clean_picture(gray, w, h); });
-  std::unique_ptr<models::Task> task;
-  if (args.has("model-dir")) {
-    about_file(path, [&] { (void)models::to_mnist_form(gray, w, h); });  // a blank picture fails before the model loads
-    task = model_for_show(args, "image", path);
-  }
   // The digits as predict reads them: one (to_mnist_form), or with --number those number_digits
-  // finds (digits that touch cut where the model reads them best, given a model).
+  // finds, found before the model loads (a blank picture fails fast); given a model, --number's
+  // digits are found with it (digits that touch cut where the model reads them best).
+  models::PictureNotes notes;
   std::vector<std::vector<float>> pixels;
   std::vector<models::InkBox> boxes;
+  const std::vector<models::WrittenDigit> found = about_file(path, [&] {
+    if (number) return models::number_digits(gray, w, h, &notes);
+    models::WrittenDigit one;  // the whole picture read as one digit (no box drawn)
+    one.pixels = models::to_mnist_form(gray, w, h, &notes);
+    return std::vector<models::WrittenDigit>{std::move(one)};
+  });
+  std::unique_ptr<models::Task> task;
+  if (args.has("model-dir")) task = model_for_show(args, "image", path);
   std::vector<NumberDigit> digits;
   NoGrad ng;
   if (number && task) {
@@ -353,13 +357,11 @@ int show_picture(const Args& args, const std::string& path, const std::string& o
       const auto b = d.where.at("box").get<std::vector<int>>();
       boxes.push_back({b[0], b[1], b[2], b[3]});
     }
-  } else if (number) {
-    for (const models::WrittenDigit& d : about_file(path, [&] { return models::number_digits(gray, w, h, &notes); })) {
-      pixels.push_back(d.pixels);
-      boxes.push_back(d.box);
-    }
   } else {
-    pixels.push_back(about_file(path, [&] { return models::to_mnist_form(gray, w, h, &notes); }));
+    for (const models::WrittenDigit& d : found) {
+      pixels.push_back(d.pixels);
+      if (number) boxes.push_back(d.box);
+    }
     if (task) {
       auto& image_task = dynamic_cast<models::ImageTask&>(*task);
       digits.push_back(read_digit(image_task, image_task.input_for(pixels[0]), {}));

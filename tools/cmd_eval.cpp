@@ -7,7 +7,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -21,8 +20,8 @@
 #include "tools/commands.h"
 #include "tools/common.h"
 #include "tools/model_dir.h"
-#include "tools/reading.h"
 #include "tools/plot.h"
+#include "tools/reading.h"
 #include "tools/report.h"
 
 namespace fs = std::filesystem;
