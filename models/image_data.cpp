@@ -290,8 +290,18 @@ std::optional<std::vector<float>> without_impulses(const std::vector<float>& v, 
 // lines `gap` away). Then the same for columns. Pictures under
 // kMinLinedPicture pixels a side are left as they are. Returns how many lines (runs of rows or
 // columns) were taken out.
-int remove_ruled_lines(std::vector<float>& ink, const std::vector<float>& seen, int w, int h, double spread) {
+//
+// Without `seen` (nullptr), `ink` is a picture still on its paper (a noisy picture before it is
+// smoothed, where a thin line stands out at its full darkness and the ink crossing it is the
+// ink's own): lines are looked for in `ink` itself (the columns after the rows are taken out),
+// and each line of the run and the line each side is taken out at its own level above the paper,
+// the median along it of how far it stands above the mean of the lines `gap` before and after it
+// (the darker of the two, which the search reads, stands below noisy paper by about half the
+// noise); the ink crossing a line, darker than the line around it, is kept (below).
+int remove_ruled_lines(std::vector<float>& ink, const std::vector<float>* seen_or_null, int w, int h, double spread) {
   if (std::min(w, h) < kMinLinedPicture) return 0;
+  const bool on_paper = seen_or_null == nullptr;
+  const std::vector<float>& seen = on_paper ? ink : *seen_or_null;
   const float peak = *std::max_element(ink.begin(), ink.end());
   if (peak <= 0) return 0;
   int taken = 0;
@@ -311,12 +321,18 @@ int remove_ruled_lines(std::vector<float>& ink, const std::vector<float>& seen, 
     auto at = [&](int l, int drift, int i) { return l + int(std::lround(double(drift) * (i - len / 2) / len)); };
     // How far pixel i of line k stands above the darker of the lines `gap` before and after it
     // (worked out once: every slope reads it).
-    std::vector<float> ridges(size_t(n) * len);
+    // On paper, how far it stands above their mean too (the line's level).
+    std::vector<float> ridges(size_t(n) * len), rises(on_paper ? ridges.size() : 0);
     for (int k = 0; k < n; ++k)
       for (int i = 0; i < len; ++i) {
-        const float before = k >= gap ? seen[index(k - gap, i)] : 1e9f;
-        const float after = k + gap < n ? seen[index(k + gap, i)] : 1e9f;
+        const bool has_before = k >= gap, has_after = k + gap < n;
+        const float before = has_before ? seen[index(k - gap, i)] : 1e9f;
+        const float after = has_after ? seen[index(k + gap, i)] : 1e9f;
         ridges[size_t(k) * len + i] = (seen[index(k, i)] - std::min(before, after)) / peak;
+        if (on_paper)
+          rises[size_t(k) * len + i] =
+              (seen[index(k, i)] - (has_before && has_after ? 0.5f * (before + after) : std::min(before, after))) /
+              peak;
       }
     auto ridge = [&](int k, int i) { return ridges[size_t(k) * len + i]; };
     // The level of each line at one drift (0: none), and how many lines were found.
@@ -345,6 +361,25 @@ int remove_ruled_lines(std::vector<float>& ink, const std::vector<float>& seen, 
         const float q = quantile(0, valid, valid / 3);
         if (q <= 0.2f || lo < 0.5f * q) continue;
         level[size_t(l)] = std::min(quantile(0, valid, valid / 2), 0.99f);
+        if (on_paper) {
+          // Noise lifts the ridge over the darker side (the paper's grain, the more so where it is
+          // clipped at white); over the mean it does not: the line must stand above the mean of
+          // the lines beside it as well, along it and near both ends (there over twice the stretch,
+          // a sixteenth to three sixteenths in: over a short one, the noise's chance highs are
+          // many among the strokes tried).
+          auto rise = [&](int i) { return rises[size_t(l + shift[size_t(i)]) * len + i]; };
+          float rise_lo = 1e9f;
+          for (int first : {i0 + edge, i1 - 3 * edge + 1}) {
+            for (int j = 0; j < 2 * edge; ++j) values[size_t(j)] = rise(first + j);
+            rise_lo = std::min(rise_lo, quantile(0, 2 * edge, edge));
+          }
+          for (int i = i0; i <= i1; ++i) values[size_t(i - i0)] = rise(i);
+          const float along = quantile(0, valid, valid / 2);
+          if (along <= 0.2f || rise_lo <= 0.1f || rise_lo < 0.5f * along) {
+            level[size_t(l)] = 0;
+            continue;
+          }
+        }
         ++count;
       }
       return count;
@@ -356,6 +391,13 @@ int remove_ruled_lines(std::vector<float>& ink, const std::vector<float>& seen, 
       if (count > best) best = count, best_drift = d, best_level = level;
     }
     if (best == 0) continue;
+    // The median along line m (at the best drift) of what `of` reads at each of its pixels.
+    auto median_along = [&](int m, auto of) {
+      int count = 0;
+      for (int i = 0; i < len; ++i)
+        if (const int k = at(m, best_drift, i); k >= 0 && k < n) values[size_t(count++)] = of(k, i);
+      return count > 0 ? quantile(0, count, count / 2) : 0.0f;
+    };
     std::vector<char> spread_done(size_t(n), 0);
     for (int l = 0; l < n;) {
       int end = l;
@@ -366,18 +408,52 @@ int remove_ruled_lines(std::vector<float>& ink, const std::vector<float>& seen, 
         // none of another run's), each at its own level.
         for (int m = std::max(0, l - 1 - reach); m < std::min(n, end + 1 + reach); ++m) {
           float q = best_level[size_t(std::clamp(m, l, end - 1))];
-          if (m < l - 1 || m > end) {
+          if (on_paper) {  // each line once (the line beside one run can be the line beside the next)
+            if (spread_done[size_t(m)]) continue;
+            spread_done[size_t(m)] = 1;
+            q = std::clamp(median_along(m, [&](int k, int i) { return rises[size_t(k) * len + i]; }), 0.0f, 0.99f);
+          } else if (m < l - 1 || m > end) {
             if (spread_done[size_t(m)] || best_level[size_t(m)] > 0) continue;
             spread_done[size_t(m)] = 1;
-            int count = 0;
-            for (int i = 0; i < len; ++i)
-              if (const int k = at(m, best_drift, i); k >= 0 && k < n) values[size_t(count++)] = ridge(k, i);
-            q = count > 0 ? std::clamp(quantile(0, count, count / 2), 0.0f, 0.99f) : 0.0f;
+            q = std::clamp(median_along(m, ridge), 0.0f, 0.99f);
           }
+          if (q <= 0) continue;
+          if (!on_paper) {
+            for (int i = 0; i < len; ++i)
+              if (const int k = at(m, best_drift, i); k >= 0 && k < n) {
+                float& v = ink[index(k, i)];
+                v = peak * std::max(0.0f, v / peak - q) / (1 - q);
+              }
+            continue;
+          }
+          // On noisy paper: what each pixel's neighbourhood along the line reads (the median of
+          // kLineWindow pixels: a pixel beside a stroke still reads as line, one at the stroke's
+          // edge as ink) tells the line from ink crossing it. Up to the line's median of those and
+          // twice their spread (1.4826 x their median absolute deviation), a pixel is line and
+          // loses the line's level whole (its noise kept as it is); from twice as far it is ink and
+          // is kept; between, it loses a share.
+          std::vector<float> local(size_t(len), -1.0f);
+          std::array<float, kLineWindow> window;
+          int count = 0;
+          for (int i = 0; i < len; ++i) {
+            const int k = at(m, best_drift, i);
+            if (k < 0 || k >= n) continue;
+            int inside = 0;
+            for (int j = std::max(0, i - kLineWindow / 2); j <= std::min(len - 1, i + kLineWindow / 2); ++j)
+              if (const int kj = at(m, best_drift, j); kj >= 0 && kj < n) window[size_t(inside++)] = seen[index(kj, j)];
+            std::nth_element(window.begin(), window.begin() + inside / 2, window.begin() + inside);
+            local[size_t(i)] = window[size_t(inside / 2)];
+            values[size_t(count++)] = local[size_t(i)];
+          }
+          const float a = quantile(0, count, count / 2);
+          for (int c = 0; c < count; ++c) values[size_t(c)] = std::abs(values[size_t(c)] - a);
+          const float spread = 1.4826f * quantile(0, count, count / 2) + 1e-6f;
+          const float line_to = a + 2 * spread, ink_from = a + 4 * spread;
           for (int i = 0; i < len; ++i)
             if (const int k = at(m, best_drift, i); k >= 0 && k < n) {
               float& v = ink[index(k, i)];
-              v = peak * std::max(0.0f, v / peak - q) / (1 - q);
+              const float share = std::clamp((ink_from - local[size_t(i)]) / (ink_from - line_to), 0.0f, 1.0f);
+              v = std::max(0.0f, v - peak * q * share);
             }
         }
       }
@@ -1098,7 +1174,13 @@ CleanPicture clean_picture(const std::vector<uint8_t>& gray, int w, int h, Pictu
   // docs/training.md, Noisy pictures.)
   float residual = 0;
   double blur = 0;
+  int lines = 0;
   if (const float sigma = estimate_noise_sigma(ink, w, h); sigma > kNoisyPicture) {
+    // A notebook's lines are taken out first: smoothed, a thin line would fade into a low wide
+    // ridge hard to tell from the paper, and the ink crossing it would be smoothed with it. (Under
+    // heavier noise than kLinedNoise, the ends of a stroke read as a line's too often: those
+    // pictures are smoothed first, as before.)
+    if (sigma <= kLinedNoise) lines = remove_ruled_lines(ink, nullptr, w, h, 0);
     blur = (0.6 + 2.0 * sigma) * std::max(w, h) / 28.0;
     ink = gaussian_blur(ink, w, h, blur);
     residual = float(1.5 * sigma / (2 * std::sqrt(M_PI) * blur));  // 1.5 x white noise's sigma after the blur
@@ -1119,7 +1201,7 @@ CleanPicture clean_picture(const std::vector<uint8_t>& gray, int w, int h, Pictu
     ink[i] = std::max(0.0f, ink[i] - paper[i] - residual) / (invert ? std::max(0.05f, 1.0f - paper[i]) : 1.0f);
   // A notebook's lines and squares, then what is left of noise or lines (a corner's end of a
   // tilted line too short to be followed) away from the digit, then marks apart from it.
-  const int lines = remove_ruled_lines(ink, seen, w, h, blur);
+  lines += remove_ruled_lines(ink, &seen, w, h, blur);
   if (notes) notes->lines = lines;
   if (lines > 0 || residual > 0 || specks) clear_specks(ink, w, h, std::max(w, h) / 28.0);
   return {std::move(ink), w, h, f};

@@ -232,6 +232,13 @@ constexpr double kSteepestLine = 15;
 // smoothing's sigma beyond the run of lines found: to_mnist_form takes those out too, each at its
 // own level.
 constexpr double kLineSpread = 2;
+// A noisy picture whose estimate_noise_sigma is at most this has its ruled lines taken out before
+// to_mnist_form smooths it (Gaussian noise of sigma 0.3 on white paper, half of it clipped, reads
+// about 0.18: such pictures are smoothed first, their lines looked for after).
+constexpr float kLinedNoise = 0.15f;
+// There, a pixel of a line is told from ink crossing it by the median of this many pixels along
+// the line around it.
+constexpr int kLineWindow = 5;
 // What fit_to_mnist does with a digit of thin strokes: shrinks it as it is, or redraws it
 // (redraw_thin_strokes). Pictures from outside take kRedraw; the digits duet makes from
 // MNIST's for training and tests keep theirs.

@@ -2,9 +2,10 @@
 // a picture before the network sees it) on one drawn zero in the kinds of picture
 // docs/training.md measures: as MNIST stores it (28x28, light on black), clean and with
 // Gaussian noise or salt-and-pepper specks in the file, and 4x enlarged as dark ink on white
-// paper (112x112), blank, ruled, ruled and turned 8 degrees, squared. One core, one picture per
-// iteration. Each row first checks that the preparation took the step its picture calls for
-// (PictureNotes: smoothed, specks replaced, lines taken out) and none of the others.
+// paper (112x112), blank, ruled, ruled and turned 8 degrees, squared, noisy, ruled and noisy.
+// One core, one picture per iteration. Each row first checks that the preparation took the step
+// its picture calls for (PictureNotes: smoothed, specks replaced, lines taken out) and none of the
+// others.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -33,7 +34,8 @@ const Picture kPictures[] = {
     {"mnist_clean", false, 0, 0, 0, false, 0},    {"mnist_noise_0.3", false, 0.3, 0, 0, false, 0},
     {"mnist_salt_0.1", false, 0, 0.1, 0, false, 0}, {"paper_clean", true, 0, 0, 0, false, 0},
     {"paper_ruled", true, 0, 0, 0.3, false, 0},   {"paper_ruled_8deg", true, 0, 0, 0.3, false, 8},
-    {"paper_squared", true, 0, 0, 0.3, true, 0},
+    {"paper_squared", true, 0, 0, 0.3, true, 0},  {"paper_noise_0.1", true, 0.1, 0, 0, false, 0},
+    {"paper_ruled_0.6_noise_0.1", true, 0.1, 0, 0.6, false, 0},
 };
 
 std::vector<uint8_t> draw(const Picture& p) {

@@ -751,28 +751,42 @@ TEST(Images, ToMnistFormRemovesRuledLines) {
         }
 }
 
-// A noisy photo of a notebook page: the picture is smoothed for its noise first, which spreads each
-// ruled line over the rows around it; what the line left on them is taken out with it (kLineSpread),
-// so no trace of a line remains beside the digit (before, the flanks of each line stayed: up to 0.04
-// of the ink's peak in the 28x28 here, and in a thin digit's picture enough for its box to take in).
+// A noisy photo of a notebook page: the lines are taken out before the picture is smoothed for
+// its noise, where a thin line stands at its full darkness and the ink crossing it is the ink's
+// own. Every line is found, and the digit comes back as from the same noisy page without lines
+// (the same noise drawn): no trace of a line beside it, and within 12% of its ink (summed
+// differences over summed ink, at the best of the nine placements a pixel apart). Taken out after
+// the smoothing, the lines had spread into low ridges, found on some pages and not on others, and
+// where found the ink that had crossed them lost the line's level: 13-17% of the ink.
 TEST(Images, ToMnistFormTakesOutTheLinesOfANoisyPage) {
-  const std::vector<float> clean = models::to_mnist_form(ruled_page(0, false, 0, 0), kPageSide, kPageSide);
-  int lined = 0;
-  for (uint64_t seed = 0; seed < 6; ++seed)
-    for (double degrees : {0.0, 3.0}) {
-      Rng rng(seed);
-      models::PictureNotes notes;
-      const std::vector<float> back =
-          models::to_mnist_form(ruled_page(0.6, false, degrees, 5 + int(seed), 0.1, &rng), kPageSide, kPageSide, &notes);
+  int found = 0, pages = 0;
+  for (uint64_t seed = 0; seed < 4; ++seed)
+    for (double degrees : {0.0, -3.0, 8.0}) {
       const std::string at = "seed " + std::to_string(seed) + ", " + std::to_string(degrees) + " degrees";
+      Rng blank_rng(seed), lined_rng(seed);
+      std::vector<float> blank =
+          models::to_mnist_form(ruled_page(0, false, 0, 0, 0.1, &blank_rng), kPageSide, kPageSide);
+      models::PictureNotes notes;
+      const std::vector<float> back = models::to_mnist_form(
+          ruled_page(0.6, false, degrees, 3 + 5 * int(seed), 0.1, &lined_rng), kPageSide, kPageSide, &notes);
       EXPECT_GT(notes.noise, models::kNoisyPicture) << at;
-      lined += notes.lines > 0;
-      EXPECT_LT(stray_ink(back, clean), 0.005) << at << ": a line's trace left beside the digit";
-      EXPECT_NEAR(ink_box(back, 0.5).height, ink_box(clean, 0.5).height, 2) << at;
-      EXPECT_NEAR(ink_box(back, 0.5).cx, 14, 1) << at;
-      EXPECT_NEAR(ink_box(back, 0.5).cy, 14, 1) << at;
+      found += notes.lines, pages += 4;
+      double differs = 1e9;
+      for (int dy = -1; dy <= 1; ++dy)
+        for (int dx = -1; dx <= 1; ++dx) {
+          double diff = 0, ink = 0;
+          for (int y = 1; y < 27; ++y)
+            for (int x = 1; x < 27; ++x) {
+              const float want = blank[size_t((y + dy) * 28 + x + dx)];
+              diff += std::abs(back[size_t(y * 28 + x)] - want), ink += want;
+            }
+          differs = std::min(differs, diff / ink);
+        }
+      EXPECT_LT(differs, 0.12) << at << ": the digit differs from the one on the blank page";
+      for (float& v : blank) v = v > 0.05f ? v : 0.0f;  // the blank page's digit, without its faintest edge
+      EXPECT_LT(stray_ink(back, blank), 0.005) << at << ": a line's trace left beside the digit";
     }
-  EXPECT_GE(lined, 10) << "the lines are found in the smoothed picture";
+  EXPECT_EQ(found, pages) << "four lines cross each page";
 }
 
 // A digit written in a printed box, as on a form: the frame's lines, stopping a few pixels
