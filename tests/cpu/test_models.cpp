@@ -756,8 +756,8 @@ TEST(Images, ToMnistFormRemovesRuledLines) {
 // own. Every line is found, and the digit comes back as from the same noisy page without lines
 // (the same noise drawn): no trace of a line beside it, and within 12% of its ink (summed
 // differences over summed ink, at the best of the nine placements a pixel apart). Taken out after
-// the smoothing, the lines had spread into low ridges, found on some pages and not on others, and
-// where found the ink that had crossed them lost the line's level: 13-17% of the ink.
+// the smoothing (as they were), the ink that had crossed a line lost the line's level with it:
+// 13-17% of the ink, and every page fails.
 TEST(Images, ToMnistFormTakesOutTheLinesOfANoisyPage) {
   int found = 0, pages = 0;
   for (uint64_t seed = 0; seed < 4; ++seed)
