@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """bench/cpu (duet_cpu_pictures_bench) runs every kind of picture and each takes the
 preparation step it calls for (the benchmark skips a row with an error otherwise: smoothing
-for noise, medians for specks, lines taken out of ruled and squared paper, none for clean
-pictures). No timing is judged here (benchmarks are read, not asserted).
+for noise, medians for specks, lines taken out of ruled and squared paper, noisy or not, none
+for clean pictures). No timing is judged here (benchmarks are read, not asserted).
 
     check_cpu_pictures_bench.py DUET_CPU_PICTURES_BENCH
 """
@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 KINDS = {"mnist_clean", "mnist_noise_0.3", "mnist_salt_0.1", "paper_clean", "paper_ruled", "paper_ruled_8deg",
-         "paper_squared"}
+         "paper_squared", "paper_noise_0.1", "paper_ruled_0.6_noise_0.1"}
 
 
 def main():
