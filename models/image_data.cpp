@@ -351,11 +351,17 @@ int remove_ruled_lines(std::vector<float>& ink, const std::vector<float>* seen_o
         while (i1 >= i0 && !inside(i1)) --i1;
         const int valid = i1 - i0 + 1;
         if (valid < 4 * edge) continue;
-        float lo = 1e9f;
-        for (int first : {i0 + edge, i1 - 2 * edge + 1}) {
-          for (int j = 0; j < edge; ++j) values[size_t(j)] = ridge(l + shift[size_t(first + j)], first + j);
-          lo = std::min(lo, quantile(0, edge, edge / 2));
-        }
+        // The lower of the medians of what `read` gives over `stretch` pixels a sixteenth in from
+        // each end.
+        auto ends = [&](auto read, int stretch) {
+          float lo = 1e9f;
+          for (int first : {i0 + edge, i1 - edge - stretch + 1}) {
+            for (int j = 0; j < stretch; ++j) values[size_t(j)] = read(first + j);
+            lo = std::min(lo, quantile(0, stretch, stretch / 2));
+          }
+          return lo;
+        };
+        const float lo = ends([&](int i) { return ridge(l + shift[size_t(i)], i); }, edge);
         if (lo <= 0.1f) continue;
         for (int i = i0; i <= i1; ++i) values[size_t(i - i0)] = ridge(l + shift[size_t(i)], i);
         const float q = quantile(0, valid, valid / 3);
@@ -368,11 +374,7 @@ int remove_ruled_lines(std::vector<float>& ink, const std::vector<float>* seen_o
           // a sixteenth to three sixteenths in: over a short one, the noise's chance highs are
           // many among the strokes tried).
           auto rise = [&](int i) { return rises[size_t(l + shift[size_t(i)]) * len + i]; };
-          float rise_lo = 1e9f;
-          for (int first : {i0 + edge, i1 - 3 * edge + 1}) {
-            for (int j = 0; j < 2 * edge; ++j) values[size_t(j)] = rise(first + j);
-            rise_lo = std::min(rise_lo, quantile(0, 2 * edge, edge));
-          }
+          const float rise_lo = ends(rise, 2 * edge);
           for (int i = i0; i <= i1; ++i) values[size_t(i - i0)] = rise(i);
           const float along = quantile(0, valid, valid / 2);
           if (along <= 0.2f || rise_lo <= 0.1f || rise_lo < 0.5f * along) {
@@ -399,6 +401,7 @@ int remove_ruled_lines(std::vector<float>& ink, const std::vector<float>* seen_o
       return count > 0 ? quantile(0, count, count / 2) : 0.0f;
     };
     std::vector<char> spread_done(size_t(n), 0);
+    std::vector<float> local(static_cast<size_t>(len));  // on paper: the median around each pixel of one line (below)
     for (int l = 0; l < n;) {
       int end = l;
       while (end < n && best_level[size_t(end)] > 0) ++end;
@@ -432,7 +435,6 @@ int remove_ruled_lines(std::vector<float>& ink, const std::vector<float>* seen_o
           // twice their spread (1.4826 x their median absolute deviation), a pixel is line and
           // loses the line's level whole (its noise kept as it is); from twice as far it is ink and
           // is kept; between, it loses a share.
-          std::vector<float> local(size_t(len), -1.0f);
           std::array<float, kLineWindow> window;
           int count = 0;
           for (int i = 0; i < len; ++i) {
