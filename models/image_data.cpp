@@ -1234,11 +1234,12 @@ std::vector<WrittenDigit> number_digits(const std::vector<uint8_t>& gray, int w,
   // where read is given and they touch, the parts cut_touching finds.
   auto cut_digits = [&](const std::vector<float>& piece, int dw, int dh, int x0, int y0) {
     std::vector<WrittenDigit> parts;
-    const std::vector<std::pair<int, int>> cut = cut_touching(piece, dw, dh, read);
+    const std::vector<InkCut> cut = cut_touching(piece, dw, dh, read);
     if (cut.size() < 2) return parts;
-    for (const auto& [from, to] : cut) {
-      const int pw = to - from;
-      std::vector<float> part = crop(piece, dw, from, 0, pw, dh);
+    const float piece_bg = background_level(piece);
+    for (const InkCut& c : cut) {
+      const int from = c.x0(), pw = c.x1() - from;
+      std::vector<float> part = cut_out(piece, dw, dh, c, piece_bg);
       const float part_bg = background_level(part);
       const InkBox b = ink_box(part, pw, dh, part_bg + 0.2f * (*std::max_element(part.begin(), part.end()) - part_bg));
       WrittenDigit d;
@@ -1336,26 +1337,58 @@ std::vector<WrittenDigit> number_digits(const std::vector<uint8_t>& gray, int w,
   return digits;
 }
 
-std::vector<std::pair<int, int>> cut_touching(const std::vector<float>& ink, int dw, int dh, const DigitReader& read) {
+int InkCut::x0() const {
+  int x = std::numeric_limits<int>::max();
+  for (size_t y = 0; y < from.size(); ++y)
+    if (from[y] < to[y]) x = std::min(x, from[y]);
+  return x == std::numeric_limits<int>::max() ? 0 : x;
+}
+
+int InkCut::x1() const {
+  int x = 0;
+  for (size_t y = 0; y < from.size(); ++y)
+    if (from[y] < to[y]) x = std::max(x, to[y]);
+  return std::max(x, x0());
+}
+
+std::vector<float> cut_out(const std::vector<float>& ink, int dw, int dh, const InkCut& cut, float bg) {
+  DUET_CHECK(int64_t(ink.size()) == int64_t(dw) * dh && dw > 0 && dh > 0 && cut.from.size() == size_t(dh) &&
+                 cut.to.size() == size_t(dh),
+             "cut_out: bad picture or cut size");
+  const int x0 = cut.x0(), pw = cut.x1() - x0;
+  std::vector<float> part(size_t(pw) * dh, bg);
+  for (int y = 0; y < dh; ++y)
+    for (int x = std::max(cut.from[y], x0); x < std::min(cut.to[y], x0 + pw); ++x)
+      part[size_t(y) * pw + (x - x0)] = ink[size_t(y) * dw + x];
+  return part;
+}
+
+std::vector<InkCut> cut_touching(const std::vector<float>& ink, int dw, int dh, const DigitReader& read) {
   DUET_CHECK(int64_t(ink.size()) == int64_t(dw) * dh && dw > 0 && dh > 0, "cut_touching: bad picture size");
   const float bg = background_level(ink);
   float peak = 0;
   for (float v : ink) peak = std::max(peak, v - bg);
   const InkBox box = ink_box(ink, dw, dh, bg + 0.2f * peak);
-  if (peak <= 0 || box.empty()) return {{0, dw}};
-  const std::vector<std::pair<int, int>> whole = {{box.x0, box.x1 + 1}};
+  auto straight = [&](int from, int to) {
+    return InkCut{std::vector<int>(size_t(dh), from), std::vector<int>(size_t(dh), to)};
+  };
+  if (peak <= 0 || box.empty()) return {straight(0, dw)};
+  const std::vector<InkCut> whole = {straight(box.x0, box.x1 + 1)};
   const int height = box.height();
   if (!read || box.width() <= kTouchingAspect * height) return whole;
-  std::vector<double> mass(size_t(dw), 0.0);  // each column's ink, as ink_box counts it
+  // Each pixel's ink as ink_box counts it, and each column's.
+  std::vector<float> counted(ink.size(), 0.0f);
+  std::vector<double> mass(size_t(dw), 0.0);
   for (int y = 0; y < dh; ++y)
     for (int x = 0; x < dw; ++x)
-      if (const float v = ink[size_t(y) * dw + x] - bg; v > 0.2f * peak) mass[size_t(x)] += v;
+      if (const float v = ink[size_t(y) * dw + x] - bg; v > 0.2f * peak)
+        counted[size_t(y) * dw + x] = v, mass[size_t(x)] += v;
   const double most = *std::max_element(mass.begin(), mass.end());
   const int reach = std::max(1, int(std::lround(height / 10.0)));
   const int narrow = std::max(1, int(std::lround(kNarrowestDigit * height)));
-  // The ink's ends and the cuts (a cut at x parts [.., x) from [x, ..)): every `reach` columns (digits
-  // may touch where their strokes are heavy), and the columns with the least ink within `reach`.
-  std::vector<int> at{box.x0};
+  // Where the cuts start (a cut at x parts [.., x) from [x, ..)): every `reach` columns (digits may
+  // touch where their strokes are heavy), and the columns with the least ink within `reach`.
+  std::vector<int> at;
   const int first = box.x0 + narrow, last = box.x1 + 1 - narrow;
   for (int x = first; x <= last; ++x) {
     bool lowest = true;
@@ -1363,25 +1396,77 @@ std::vector<std::pair<int, int>> cut_touching(const std::vector<float>& ink, int
       lowest = mass[size_t(y)] > mass[size_t(x)] || (mass[size_t(y)] == mass[size_t(x)] && y >= x);
     if ((x - first) % reach == 0 || lowest) at.push_back(x);
   }
-  at.push_back(box.x1 + 1);
-  const size_t m = at.size() - 1;
-  if (m < 2) return whole;
-  // Every part [at[i], at[j]) with ink, brought to MNIST form and read together.
+  if (at.empty()) return whole;
+  // Each cut: the straight one down its column, and the path from top to bottom through the least
+  // ink (the pixel right of the cut in each row), a column to either side per row, no further than
+  // `bend` from where it starts and inside the ink's box, found by dynamic programming; a tiny cost
+  // per column away from the start keeps it straight across empty rows. Many paths end up the
+  // same: each is kept once. The ink's ends bound the first part and the last.
+  struct Cut {
+    std::vector<int> x;  // its column per row
+    double ink = 0;      // the ink it goes through
+    double mean = 0;     // its mean column
+  };
+  auto make_cut = [&](std::vector<int> x) {
+    Cut c{std::move(x), 0, 0};
+    for (int y = 0; y < dh; ++y)
+      c.ink += counted[size_t(y) * dw + c.x[size_t(y)]], c.mean += double(c.x[size_t(y)]) / dh;
+    return c;
+  };
+  const int bend = int(std::lround(kCutBend * height));
+  const double away = 1e-3 * peak;
+  std::vector<Cut> cuts{make_cut(std::vector<int>(size_t(dh), box.x0)),
+                        make_cut(std::vector<int>(size_t(dh), box.x1 + 1))};
+  for (const int x : at) {
+    cuts.push_back(make_cut(std::vector<int>(size_t(dh), x)));
+    const int lo = std::max(box.x0 + 1, x - bend), hi = std::min(box.x1, x + bend), n = hi - lo + 1;
+    std::vector<double> cost(static_cast<size_t>(n)), next(static_cast<size_t>(n));
+    std::vector<int> back(size_t(dh) * n, 0);
+    for (int y = 0; y < dh; ++y) {
+      for (int k = 0; k < n; ++k) {
+        int from = k;
+        for (int d = -1; y > 0 && d <= 1; d += 2)
+          if (k + d >= 0 && k + d < n && cost[size_t(k + d)] < cost[size_t(from)]) from = k + d;
+        back[size_t(y) * n + k] = from;
+        next[size_t(k)] =
+            (y > 0 ? cost[size_t(from)] : 0.0) + counted[size_t(y) * dw + lo + k] + away * std::abs(lo + k - x);
+      }
+      std::swap(cost, next);
+    }
+    std::vector<int> path(static_cast<size_t>(dh));
+    int k = int(std::min_element(cost.begin(), cost.end()) - cost.begin());
+    for (int y = dh - 1; y >= 0; --y) path[size_t(y)] = lo + k, k = back[size_t(y) * n + k];
+    if (std::none_of(cuts.begin(), cuts.end(), [&](const Cut& c) { return c.x == path; }))
+      cuts.push_back(make_cut(std::move(path)));
+  }
+  std::stable_sort(cuts.begin(), cuts.end(), [](const Cut& a, const Cut& b) { return a.mean < b.mean; });
+  const size_t m = cuts.size() - 1;
+  // Every part between two cuts, the second nowhere left of the first (so that the parts of a
+  // cutting share no pixel and leave none out), with ink, brought to MNIST form and read together.
+  auto part_of = [&](size_t i, size_t j) { return InkCut{cuts[i].x, cuts[j].x}; };
   std::vector<std::pair<size_t, size_t>> parts;
   std::vector<std::vector<float>> digits;
   for (size_t i = 0; i < m; ++i)
     for (size_t j = i + 1; j <= m; ++j) {
-      const int pw = at[j] - at[i];
+      const double pw = cuts[j].mean - cuts[i].mean;
       if (pw < narrow || (pw > kWidestDigit * height && !(i == 0 && j == m))) continue;
-      std::vector<float> part = crop(ink, dw, at[i], 0, pw, dh);
+      bool ordered = true;
+      for (int y = 0; ordered && y < dh; ++y) ordered = cuts[j].x[size_t(y)] >= cuts[i].x[size_t(y)];
+      if (!ordered) continue;
+      const InkCut cut = part_of(i, j);
+      const int cw = cut.x1() - cut.x0();
+      if (cw <= 0) continue;
+      std::vector<float> part = cut_out(ink, dw, dh, cut, bg);
       float part_peak = 0;
       for (float& v : part) part_peak = std::max(part_peak, v = std::max(0.0f, v - bg));
       if (part_peak <= 0.1f * peak) continue;  // no ink: no part a cutting can hold
       // A digit of a number is at least kSideBySideHeight of the tallest digit's height (a 2's
-      // foot, a 5's flag cut off alone is not one).
-      if (ink_box(part, pw, dh, 0.2f * peak).height() < kSideBySideHeight * height) continue;
+      // foot, a 5's flag cut off alone is not one), and its ink no wider than kWidestDigit times it.
+      const InkBox part_box = ink_box(part, cw, dh, 0.2f * peak);
+      if (part_box.height() < kSideBySideHeight * height) continue;
+      if (part_box.width() > kWidestDigit * height && !(i == 0 && j == m)) continue;
       try {
-        digits.push_back(fit_to_mnist(std::move(part), pw, dh, ThinStrokes::kRedraw));
+        digits.push_back(fit_to_mnist(std::move(part), cw, dh, ThinStrokes::kRedraw));
       } catch (const Error&) {  // too faint to fit: no part either
         continue;
       }
@@ -1393,12 +1478,12 @@ std::vector<std::pair<int, int>> cut_touching(const std::vector<float>& ink, int
   std::vector<double> scores;
   for (size_t p = 0; p < parts.size(); ++p) {
     const auto [i, j] = parts[p];
-    const double aspect = double(at[j] - at[i]) / height;
+    const double aspect = (cuts[j].mean - cuts[i].mean) / height;
     const double wide = aspect > 1 ? std::log(aspect) : 0.0;
-    scores.push_back(lp[p] - kWideCost * wide * wide - (i > 0 ? kCutInkCost * mass[size_t(at[i])] / most : 0.0));
+    scores.push_back(lp[p] - kWideCost * wide * wide - (i > 0 ? kCutInkCost * cuts[i].ink / most : 0.0));
   }
-  std::vector<std::pair<int, int>> cut;
-  for (const auto& [i, j] : best_cutting(m, parts, scores)) cut.push_back({at[i], at[j]});
+  std::vector<InkCut> cut;
+  for (const auto& [i, j] : best_cutting(m, parts, scores)) cut.push_back(part_of(i, j));
   return cut;
 }
 

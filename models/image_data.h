@@ -175,20 +175,36 @@ struct WrittenDigit {
 using DigitReader = std::function<std::vector<double>(const std::vector<std::vector<float>>&)>;
 std::vector<WrittenDigit> number_digits(const std::vector<uint8_t>& gray, int w, int h, PictureNotes* notes = nullptr,
                                         const DigitReader& read = {});
-// Where digits that touch, written as one piece of ink (light on dark, dw x dh), part: the
-// columns [from, to) of each digit, left to right; the whole ink box when the piece is not wider
-// than kTouchingAspect times its height or no cutting reads better. Cuts lie every tenth of the
+// One digit of a piece of ink that cut_touching cut: in each row y of the piece, the columns
+// [from[y], to[y]) (a row may hold none of it).
+struct InkCut {
+  std::vector<int> from, to;
+  int x0() const;  // the first column any row holds
+  int x1() const;  // one past the last
+};
+// The part of `ink` (dw x dh) that `cut` holds, cropped to its columns [x0(), x1()); every pixel
+// outside the part set to `bg`.
+std::vector<float> cut_out(const std::vector<float>& ink, int dw, int dh, const InkCut& cut, float bg);
+// Where digits that touch, written as one piece of ink (light on dark, dw x dh), part: each
+// digit's columns per row, left to right; the whole ink box when the piece is not wider than
+// kTouchingAspect times its height or no cutting reads better. Cuts start every tenth of the
 // height and at each column with the least ink within a tenth of the height, at least
-// kNarrowestDigit times the height from the ink's ends; each part is at least that wide, at most
-// kWidestDigit times the height (the whole always counts), and its ink at least kSideBySideHeight
-// of the height tall (a 2's foot or a 5's flag cut off alone is not a digit). A cutting scores,
-// per part (its ink brought to MNIST form), the model's log-probability, minus kWideCost *
-// ln(width / height)^2 for a part wider than tall (few digits are much wider than tall), minus
-// kCutInkCost times the ink each cut goes through (as a share of the inkiest column's); the
-// best-scoring cutting is kept. Every part is read in one call of `read`.
-constexpr double kTouchingAspect = 1.25, kNarrowestDigit = 0.15, kWidestDigit = 1.6;
+// kNarrowestDigit times the height from the ink's ends; from each start there are two cuts, one
+// straight down its column and one along the path from top to bottom through the least ink (a
+// column to either side per row, at most kCutBend times the height from the start): digits whose
+// strokes reach past each other part along a bent line, where a straight cut would leave a piece
+// of one in the other. A part lies between two cuts, the second nowhere left of the first; it is
+// at least kNarrowestDigit times the height wide, at most kWidestDigit times (the whole always
+// counts; widths between the cuts' mean columns, the ink's no wider either), and its ink at least
+// kSideBySideHeight of the height tall (a 2's foot or a 5's flag cut off alone is not a digit). A
+// cutting scores, per part (its ink brought to MNIST form), the model's log-probability, minus
+// kWideCost * ln(width / height)^2 for a part wider than tall (few digits are much wider than
+// tall), minus kCutInkCost times the ink each cut goes through (the pixel right of it in each row,
+// as a share of the inkiest column's); the best-scoring cutting is kept. Every part is read in one
+// call of `read`.
+constexpr double kTouchingAspect = 1.25, kNarrowestDigit = 0.15, kWidestDigit = 1.6, kCutBend = 0.1;
 constexpr double kWideCost = 3, kCutInkCost = 2;
-std::vector<std::pair<int, int>> cut_touching(const std::vector<float>& ink, int dw, int dh, const DigitReader& read);
+std::vector<InkCut> cut_touching(const std::vector<float>& ink, int dw, int dh, const DigitReader& read);
 // Marks apart from the digit (an ink blot, part of a neighbouring character cut by the crop, a
 // stray stroke) would count as ink: the box would reach them, and the digit come out small and off
 // centre. In a w x h picture of light ink on a dark background, the digit is the 8-connected piece

@@ -1073,7 +1073,9 @@ TEST(Images, CutTouchingCutsWhereTheModelReadsOneDigitInEachPart) {
   };
   digits = models::number_digits(zeros, w, h, &notes, sure);
   EXPECT_EQ(digits.size(), 2u);  // the fewest cuts, through the least ink
-  for (const models::WrittenDigit& d : digits) EXPECT_LE(d.box.width(), d.box.height() + 1);
+  // (A cut that bends leaves parts whose ink reaches past each other: each is narrower than the
+  // aspect that asks for a cut, not than its height.)
+  for (const models::WrittenDigit& d : digits) EXPECT_LE(d.box.width(), models::kTouchingAspect * d.box.height());
   // A solid block 1.4 times as wide as tall: every cut goes through as much ink as the inkiest
   // column, which costs more than its width: whole.
   EXPECT_EQ(models::number_digits(drawn(bar(60, 123, 30, 75), w, h), w, h, &notes, sure).size(), 1u);
@@ -1101,14 +1103,80 @@ TEST(Images, CutTouchingCutsWhereTheModelReadsOneDigitInEachPart) {
     for (int x = 0; x < w; ++x) crop[size_t(y) * w + x] = zeros[size_t(y) * w + x] < 128 ? 1.0f : 0.0f;
   const auto whole = models::cut_touching(crop, w, h, {});
   ASSERT_EQ(whole.size(), 1u);
-  EXPECT_NEAR(whole[0].first, 60, 1);
-  EXPECT_NEAR(whole[0].second, 141, 1);
+  EXPECT_NEAR(whole[0].x0(), 60, 1);
+  EXPECT_NEAR(whole[0].x1(), 141, 1);
   EXPECT_EQ(models::cut_touching(crop, w, h, rings).size(), 3u);
-  EXPECT_EQ(models::cut_touching(std::vector<float>(size_t(w) * h, 0.0f), w, h, rings),
-            (std::vector<std::pair<int, int>>{{0, w}}));
+  const auto blank = models::cut_touching(std::vector<float>(size_t(w) * h, 0.0f), w, h, rings);
+  ASSERT_EQ(blank.size(), 1u);
+  EXPECT_EQ(blank[0].from, std::vector<int>(size_t(h), 0));
+  EXPECT_EQ(blank[0].to, std::vector<int>(size_t(h), w));
   const models::DigitReader short_reader = [](const std::vector<std::vector<float>>&) { return std::vector<double>{0}; };
   EXPECT_THROW(models::cut_touching(crop, w, h, short_reader), Error);
   EXPECT_THROW(models::cut_touching(crop, w, h - 1, rings), Error);
+}
+
+// Digits whose strokes reach over each other (written close, one higher than the next) cannot be
+// parted by a straight cut: each part would hold a stroke of its neighbour. cut_touching's cuts
+// follow the path through the least ink, around the strokes.
+TEST(Images, CutTouchingPartsCrossingDigitsAlongACurve) {
+  const int w = 200, h = 100;
+  // The same ring-reading model as above.
+  const models::DigitReader rings = [](const std::vector<std::vector<float>>& digits) {
+    std::vector<double> log_p;
+    for (const std::vector<float>& d : digits) {
+      auto inked = [&](int x0, int x1, int y0, int y1) {
+        for (int y = y0; y <= y1; ++y)
+          for (int x = x0; x <= x1; ++x)
+            if (d[size_t(y) * 28 + x] > 0.5f) return true;
+        return false;
+      };
+      const bool ring = !inked(12, 15, 12, 15) && inked(0, 9, 13, 14) && inked(18, 27, 13, 14) &&
+                        inked(13, 14, 0, 4) && inked(13, 14, 23, 27) && !inked(0, 3, 0, 27) && !inked(24, 27, 0, 27);
+      log_p.push_back(ring ? 0.0 : -20.0);
+    }
+    return log_p;
+  };
+  // Four rings 24 px apart (each 27 wide: their sides overlap by 3 px), every other one 20 px
+  // lower: each touches its neighbour where their sides pass each other.
+  const int cx[4] = {75, 97, 119, 141}, cy[4] = {36, 64, 36, 64};
+  const std::vector<uint8_t> zeros = drawn(
+      any({ring(cx[0], cy[0]), ring(cx[1], cy[1]), ring(cx[2], cy[2]), ring(cx[3], cy[3])}), w, h);
+  models::PictureNotes notes;
+  const auto digits = models::number_digits(zeros, w, h, &notes, rings);
+  ASSERT_EQ(digits.size(), 4u);
+  for (size_t k = 0; k < 4; ++k) {
+    SCOPED_TRACE(k);
+    EXPECT_TRUE(digits[k].cut);
+    EXPECT_NEAR(digits[k].box.x0, cx[k] - 13, 2);
+    EXPECT_NEAR(digits[k].box.x1, cx[k] + 13, 2);
+    EXPECT_NEAR(digits[k].box.y0, cy[k] - 21, 2);
+    EXPECT_NEAR(digits[k].box.y1, cy[k] + 21, 2);
+  }
+  // The cuts themselves: every row of the ink parted, left to right, each part starting where the
+  // one before ends; a cut bends (the first runs right of the first ring's side above the crossing
+  // and left of the second's below it).
+  std::vector<float> crop(size_t(w) * h, 0.0f);
+  for (size_t i = 0; i < crop.size(); ++i) crop[i] = zeros[i] < 128 ? 1.0f : 0.0f;
+  const std::vector<models::InkCut> parts = models::cut_touching(crop, w, h, rings);
+  ASSERT_EQ(parts.size(), 4u);
+  for (size_t k = 0; k < 4; ++k)
+    for (int y = 0; y < h; ++y) {
+      EXPECT_LE(parts[k].from[size_t(y)], parts[k].to[size_t(y)]);
+      if (k > 0) EXPECT_EQ(parts[k].from[size_t(y)], parts[k - 1].to[size_t(y)]);
+    }
+  EXPECT_GE(parts[0].to[30], cx[0] + 13);
+  EXPECT_LE(parts[0].to[70], cx[1] - 13);
+  // cut_out: a part's ink, cropped to its columns, the rest the background.
+  const std::vector<float> first = models::cut_out(crop, w, h, parts[0], 0.0f);
+  const int pw = parts[0].x1() - parts[0].x0();
+  ASSERT_EQ(first.size(), size_t(pw) * h);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < pw; ++x) {
+      const int px = parts[0].x0() + x;
+      const bool in = px >= parts[0].from[size_t(y)] && px < parts[0].to[size_t(y)];
+      ASSERT_EQ(first[size_t(y) * pw + x], in ? crop[size_t(y) * w + px] : 0.0f) << x << "," << y;
+    }
+  EXPECT_THROW(models::cut_out(crop, w, h - 1, parts[0], 0.0f), Error);
 }
 
 // Any picture (blots and strokes of random sizes, levels and places, either polarity, noise):
