@@ -896,6 +896,26 @@ Mark any(std::vector<Mark> marks) {
     return false;
   };
 }
+// A model that reads a ring surely (taller than wide, ink left, right, above and below an empty
+// middle) and nothing else; counts its calls where `calls` is given.
+models::DigitReader ring_reader(int* calls = nullptr) {
+  return [calls](const std::vector<std::vector<float>>& digits) {
+    if (calls) ++*calls;
+    std::vector<double> log_p;
+    for (const std::vector<float>& d : digits) {
+      auto inked = [&](int x0, int x1, int y0, int y1) {
+        for (int y = y0; y <= y1; ++y)
+          for (int x = x0; x <= x1; ++x)
+            if (d[size_t(y) * 28 + x] > 0.5f) return true;
+        return false;
+      };
+      const bool ring = !inked(12, 15, 12, 15) && inked(0, 9, 13, 14) && inked(18, 27, 13, 14) &&
+                        inked(13, 14, 0, 4) && inked(13, 14, 23, 27) && !inked(0, 3, 0, 27) && !inked(24, 27, 0, 27);
+      log_p.push_back(ring ? 0.0 : -20.0);
+    }
+    return log_p;
+  };
+}
 // Dark ink on light paper.
 std::vector<uint8_t> drawn(const Mark& ink, int w, int h) {
   std::vector<uint8_t> g(size_t(w) * h);
@@ -1024,24 +1044,7 @@ TEST(Images, NumberDigitsReadEachDigitOfANumber) {
 TEST(Images, CutTouchingCutsWhereTheModelReadsOneDigitInEachPart) {
   const int w = 200, h = 100;
   int calls = 0;
-  // A model that reads a ring surely (taller than wide, ink left, right, above and below an empty
-  // middle) and nothing else.
-  const models::DigitReader rings = [&](const std::vector<std::vector<float>>& digits) {
-    ++calls;
-    std::vector<double> log_p;
-    for (const std::vector<float>& d : digits) {
-      auto inked = [&](int x0, int x1, int y0, int y1) {
-        for (int y = y0; y <= y1; ++y)
-          for (int x = x0; x <= x1; ++x)
-            if (d[size_t(y) * 28 + x] > 0.5f) return true;
-        return false;
-      };
-      const bool ring = !inked(12, 15, 12, 15) && inked(0, 9, 13, 14) && inked(18, 27, 13, 14) &&
-                        inked(13, 14, 0, 4) && inked(13, 14, 23, 27) && !inked(0, 3, 0, 27) && !inked(24, 27, 0, 27);
-      log_p.push_back(ring ? 0.0 : -20.0);
-    }
-    return log_p;
-  };
+  const models::DigitReader rings = ring_reader(&calls);
   // "000" touching (centres 27 px apart, each ring 27 px wide): cut where the rings meet.
   const std::vector<uint8_t> zeros = drawn(any({ring(73, 50), ring(100, 50), ring(127, 50)}), w, h);
   models::PictureNotes notes;
@@ -1120,22 +1123,7 @@ TEST(Images, CutTouchingCutsWhereTheModelReadsOneDigitInEachPart) {
 // follow the path through the least ink, around the strokes.
 TEST(Images, CutTouchingPartsCrossingDigitsAlongACurve) {
   const int w = 200, h = 100;
-  // The same ring-reading model as above.
-  const models::DigitReader rings = [](const std::vector<std::vector<float>>& digits) {
-    std::vector<double> log_p;
-    for (const std::vector<float>& d : digits) {
-      auto inked = [&](int x0, int x1, int y0, int y1) {
-        for (int y = y0; y <= y1; ++y)
-          for (int x = x0; x <= x1; ++x)
-            if (d[size_t(y) * 28 + x] > 0.5f) return true;
-        return false;
-      };
-      const bool ring = !inked(12, 15, 12, 15) && inked(0, 9, 13, 14) && inked(18, 27, 13, 14) &&
-                        inked(13, 14, 0, 4) && inked(13, 14, 23, 27) && !inked(0, 3, 0, 27) && !inked(24, 27, 0, 27);
-      log_p.push_back(ring ? 0.0 : -20.0);
-    }
-    return log_p;
-  };
+  const models::DigitReader rings = ring_reader();
   // Four rings 24 px apart (each 27 wide: their sides overlap by 3 px), every other one 20 px
   // lower: each touches its neighbour where their sides pass each other.
   const int cx[4] = {75, 97, 119, 141}, cy[4] = {36, 64, 36, 64};
