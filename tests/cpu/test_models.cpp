@@ -1124,7 +1124,7 @@ TEST(Images, CutTouchingCutsWhereTheModelReadsOneDigitInEachPart) {
 TEST(Images, CutTouchingPartsCrossingDigitsAlongACurve) {
   const int w = 200, h = 100;
   const models::DigitReader rings = ring_reader();
-  // Four rings 24 px apart (each 27 wide: their sides overlap by 3 px), every other one 20 px
+  // Four rings 22 px apart (each 27 wide: their sides overlap by 5 px), every other one 28 px
   // lower: each touches its neighbour where their sides pass each other.
   const int cx[4] = {75, 97, 119, 141}, cy[4] = {36, 64, 36, 64};
   const std::vector<uint8_t> zeros = drawn(
