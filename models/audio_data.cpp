@@ -219,7 +219,14 @@ std::vector<std::pair<int64_t, int64_t>> word_stretches(const std::vector<float>
   if (peak <= 0) return words;
   std::vector<double> sorted = energy;
   std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 10, sorted.end());
-  const double background = sorted[sorted.size() / 10];
+  double background = sorted[sorted.size() / 10];
+  int64_t run = 0, longest = 0;  // the longest run of frames as quiet as silence
+  for (double e : energy) {
+    run = e <= background * std::pow(10.0, kSilentSpread / 10) ? run + 1 : 0;
+    longest = std::max(longest, run);
+  }
+  const bool silence = longest > 0 && double((longest - 1) * hop + frame) >= gap_s * rate;
+  if (!silence) background = *std::min_element(energy.begin(), energy.end());
   const double floor =  // a word reaches above it
       std::max(peak * 1e-4,
                std::min(background * std::pow(10.0, kWordFloorAboveNoise / 10), std::sqrt(background * peak)));
@@ -288,6 +295,7 @@ std::vector<std::pair<int64_t, int64_t>> word_stretches(const std::vector<float>
                                           [](const Stretch& a, const Stretch& b) { return a.loudest < b.loudest; });
     words.push_back({start(loudest->first), std::max(start(loudest->first), end(loudest->last))});
   }
+  if (!silence && words.size() > 1) return {{words.front().first, words.back().second}};
   return words;
 }
 

@@ -202,9 +202,15 @@ std::vector<float> without_clicks(const std::vector<float>& x, int rate, int* cl
 // kSplitGaps[1], seconds where that leaves parts all at least kShortWord long. A click (a
 // stretch whose frames all start within kClickLength seconds) and a stretch whose loudest frame
 // lies more than kWordQuiet dB below the loudest (a breath, a rustle) are not words. Words said
-// without a pause between them come back as one. duet predict --number reads each word
-// (docs/training.md, Numbers).
+// without a pause between them come back as one. The background is measured only in a recording
+// that holds silence: consecutive frames spanning at least `gap_s` seconds, none more than
+// kSilentSpread dB above the quietest tenth (silence is steady). A recording without one (trimmed
+// tight around words said without a pause) has no silence to measure, only the soft parts of its
+// words: its background is its quietest frame, and its sound is one stretch from the first word to
+// the last (it holds no pause to part them; cut_run_together cuts it). duet predict --number reads
+// each word (docs/training.md, Numbers).
 constexpr double kWordGap = 0.2, kWordFloorAboveNoise = 12, kWordEdgeAboveNoise = 4, kWordQuiet = 30;
+constexpr double kSilentSpread = 3;
 constexpr double kLongWord = 0.6, kShortWord = 0.2;
 constexpr std::array<double, 2> kSplitGaps = {0.1, 0.05};
 std::vector<std::pair<int64_t, int64_t>> word_stretches(const std::vector<float>& x, int rate,

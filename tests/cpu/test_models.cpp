@@ -2984,6 +2984,35 @@ TEST(Audio, WordCutsFindTheDipsBetweenWordsSaidWithoutAPause) {
   EXPECT_THROW(models::word_cuts(x, 0, 0, 100), Error);
 }
 
+// A recording trimmed tight around words said without a pause holds no silence: its quietest
+// frames are the soft ends of its words, not a background to stand above. Its sound is one
+// stretch, soft ends and all; the same words with silence around them are found as before.
+TEST(Audio, WordStretchesOfARecordingWithoutSilenceAreOneStretch) {
+  const int rate = 8000;
+  std::vector<float> x(7200, 0.0f);
+  for (int k = 0; k < 3; ++k) add_word(x, 2400 * k, 0.3, 400 + 300 * k);  // 0.9 s, no pause, no silence
+  auto words = models::word_stretches(x, rate);
+  ASSERT_EQ(words.size(), 1u);
+  EXPECT_LE(words[0].first, 240);  // within 30 ms of the ends: the words' soft starts and ends kept
+  EXPECT_GE(words[0].second, 7200 - 240);
+  // The same words with 0.5 s of a faint hiss (60 dB below the words' peak) before and after:
+  // silence, the background; one stretch, from where the words start to where they end.
+  std::vector<float> quiet(15200, 0.0f);
+  Rng rng(11);
+  for (float& v : quiet) v = float(rng.normal() * 3e-4);
+  for (size_t i = 0; i < x.size(); ++i) quiet[4000 + i] += x[i];
+  words = models::word_stretches(quiet, rate);
+  ASSERT_EQ(words.size(), 1u);
+  EXPECT_LE(std::abs(words[0].first - 4000), 240) << words[0].first;
+  EXPECT_LE(std::abs(words[0].second - 11200), 240) << words[0].second;
+  // Words with pauses and no silence before or after: the pauses are silence (steady and quiet),
+  // and each word is found.
+  std::vector<float> paused(12000, 0.0f);
+  for (float& v : paused) v = float(rng.normal() * 3e-4);
+  for (int k = 0; k < 3; ++k) add_word(paused, 4000 * k, 0.3, 400 + 300 * k);  // 0.2 s pauses
+  EXPECT_EQ(models::word_stretches(paused, rate).size(), 3u);
+}
+
 // cut_run_together cuts a stretch longer than a word where the model reads one digit in each piece,
 // keeps it whole where the model reads the whole best, and leaves words of a word's length alone.
 TEST(Audio, CutRunTogetherCutsWhereTheModelReadsOneWordInEachPiece) {
