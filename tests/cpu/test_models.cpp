@@ -3005,8 +3005,8 @@ TEST(Audio, WordStretchesOfARecordingWithoutSilenceAreOneStretch) {
   ASSERT_EQ(words.size(), 1u);
   EXPECT_LE(std::abs(words[0].first - 4000), 240) << words[0].first;
   EXPECT_LE(std::abs(words[0].second - 11200), 240) << words[0].second;
-  // Words with pauses and no silence before or after: the pauses are silence (steady and quiet),
-  // and each word is found.
+  // Words with pauses of 0.2 s, the first from the recording's first sample: the pauses are silence
+  // (steady and quiet, frames spanning the word gap), and each word is found.
   std::vector<float> paused(12000, 0.0f);
   for (float& v : paused) v = float(rng.normal() * 3e-4);
   for (int k = 0; k < 3; ++k) add_word(paused, 4000 * k, 0.3, 400 + 300 * k);  // 0.2 s pauses
