@@ -220,9 +220,10 @@ std::vector<std::pair<int64_t, int64_t>> word_stretches(const std::vector<float>
   std::vector<double> sorted = energy;
   std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 10, sorted.end());
   double background = sorted[sorted.size() / 10];
+  const double silent = background * std::pow(10.0, kSilentSpread / 10);  // silence lies below it
   int64_t run = 0, longest = 0;  // the longest run of frames as quiet as silence
   for (double e : energy) {
-    run = e <= background * std::pow(10.0, kSilentSpread / 10) ? run + 1 : 0;
+    run = e <= silent ? run + 1 : 0;
     longest = std::max(longest, run);
   }
   const bool silence = longest > 0 && double((longest - 1) * hop + frame) >= gap_s * rate;
