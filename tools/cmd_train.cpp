@@ -493,6 +493,16 @@ std::string no_augmentation_reason(const RunSpec& r) {
   return r.arch == "audio:seed" ? "audio:seed trains without any, as the course does" : "drop --no-augment";
 }
 
+// A training augmentation's share of the training examples (--reverb P, a fraction 0-1): none when the
+// flag is absent; given, it must apply to r's model (`what` it does, for the message) with augmentation on.
+std::optional<double> augment_share(const Args& args, const RunSpec& r, const std::string& flag,
+                                    const std::string& model, const std::string& what) {
+  if (!args.has(flag)) return std::nullopt;
+  DUET_CHECK(r.model == model, "--", flag, " applies to --model ", model, " (", what, "), not ", r.model);
+  DUET_CHECK(r.augment, "--", flag, " is training augmentation; ", no_augmentation_reason(r));
+  return args.number(flag, 0, 0, 1);
+}
+
 int resume_training(const Args& args);
 
 // duet train: argv's run, or with `resume` the continuation of the one in argv's --out folder.
@@ -569,58 +579,16 @@ int train_command(const Argv& argv, bool resume) {
              << ", such as 0.9,1.2 (1,1: no warp)";
     r.vtlp = parse_range(args.str("vtlp", ""), models::check_warp_range, expected.str());
   }
-  if (args.has("pink-noise")) {
-    DUET_CHECK(r.model == "audio", "--pink-noise applies to --model audio (the training's noise), not ", r.model);
-    DUET_CHECK(r.augment, "--pink-noise is training augmentation; ", no_augmentation_reason(r));
-    r.pink_noise = args.number("pink-noise", 0, 0, 1);
-  }
-  if (args.has("reverb")) {
-    DUET_CHECK(r.model == "audio", "--reverb applies to --model audio (the training's rooms), not ", r.model);
-    DUET_CHECK(r.augment, "--reverb is training augmentation; ", no_augmentation_reason(r));
-    r.reverb = args.number("reverb", 0, 0, 1);
-  }
-  if (args.has("cut-word")) {
-    DUET_CHECK(r.model == "audio", "--cut-word applies to --model audio (it cuts training clips), not ", r.model);
-    DUET_CHECK(r.augment, "--cut-word is training augmentation; ", no_augmentation_reason(r));
-    r.cut_word = args.number("cut-word", 0, 0, 1);
-  }
-  if (args.has("overdrive")) {
-    DUET_CHECK(r.model == "audio", "--overdrive applies to --model audio (it clips training clips), not ", r.model);
-    DUET_CHECK(r.augment, "--overdrive is training augmentation; ", no_augmentation_reason(r));
-    r.overdrive = args.number("overdrive", 0, 0, 1);
-  }
-  if (args.has("clicks")) {
-    DUET_CHECK(r.model == "audio", "--clicks applies to --model audio (it adds clicks to training clips), not ", r.model);
-    DUET_CHECK(r.augment, "--clicks is training augmentation; ", no_augmentation_reason(r));
-    r.clicks = args.number("clicks", 0, 0, 1);
-  }
-  if (args.has("lossy")) {
-    DUET_CHECK(r.model == "audio", "--lossy applies to --model audio (it codes training clips), not ", r.model);
-    DUET_CHECK(r.augment, "--lossy is training augmentation; ", no_augmentation_reason(r));
-    r.lossy = args.number("lossy", 0, 0, 1);
-  }
-  if (args.has("printed")) {
-    DUET_CHECK(r.model == "image", "--printed applies to --model image (it mixes printed digits into the handwriting), not ",
-               r.model);
-    DUET_CHECK(r.augment, "--printed is training augmentation; ", no_augmentation_reason(r));
-    r.printed = args.number("printed", 0, 0, 1);
-  }
-  if (args.has("lowres")) {
-    DUET_CHECK(r.model == "image", "--lowres applies to --model image (it shows digits at low resolution), not ", r.model);
-    DUET_CHECK(r.augment, "--lowres is training augmentation; ", no_augmentation_reason(r));
-    r.lowres = args.number("lowres", 0, 0, 1);
-  }
-  if (args.has("widen")) {
-    DUET_CHECK(r.model == "image", "--widen applies to --model image (it stretches training digits), not ", r.model);
-    DUET_CHECK(r.augment, "--widen is training augmentation; ", no_augmentation_reason(r));
-    r.widen = args.number("widen", 0, 0, 1);
-  }
-  if (args.has("thicken")) {
-    DUET_CHECK(r.model == "image", "--thicken applies to --model image (it thickens training digits' strokes), not ",
-               r.model);
-    DUET_CHECK(r.augment, "--thicken is training augmentation; ", no_augmentation_reason(r));
-    r.thicken = args.number("thicken", 0, 0, 1);
-  }
+  r.pink_noise = augment_share(args, r, "pink-noise", "audio", "the training's noise").value_or(0);
+  r.reverb = augment_share(args, r, "reverb", "audio", "the training's rooms");
+  r.cut_word = augment_share(args, r, "cut-word", "audio", "it cuts training clips").value_or(0);
+  r.overdrive = augment_share(args, r, "overdrive", "audio", "it clips training clips");
+  r.clicks = augment_share(args, r, "clicks", "audio", "it adds clicks to training clips");
+  r.lossy = augment_share(args, r, "lossy", "audio", "it codes training clips").value_or(0);
+  r.printed = augment_share(args, r, "printed", "image", "it mixes printed digits into the handwriting");
+  r.lowres = augment_share(args, r, "lowres", "image", "it shows digits at low resolution").value_or(0);
+  r.widen = augment_share(args, r, "widen", "image", "it stretches training digits");
+  r.thicken = augment_share(args, r, "thicken", "image", "it thickens training digits' strokes");
   if (args.has("test-shift")) {
     DUET_CHECK(r.model == "image", "--test-shift applies to --model image (fusion reads each picture once), not ", r.model);
     r.test_shift = int(args.integer("test-shift", 0, 0, models::kMaxTestShift));
