@@ -160,6 +160,12 @@ void AudioTask::set_test_speeds(const std::vector<double>& speeds) {
   recipe_.test_speeds = speeds;
 }
 
+// A training augmentation's share of the training examples, checked: 0 to 1 (`what` names it).
+static double checked_share(double share, const char* what) {
+  DUET_CHECK(share >= 0 && share <= 1, what, ": a share of the training examples from 0 to 1, got ", share);
+  return share;
+}
+
 void AudioTask::set_speed_range(double lo, double hi) {
   check_speed_range(lo, hi);
   augment_.speed_min = lo, augment_.speed_max = hi;
@@ -171,33 +177,27 @@ void AudioTask::set_warp_range(double lo, double hi) {
 }
 
 void AudioTask::set_pink_share(double share) {
-  DUET_CHECK(share >= 0 && share <= 1, "pink noise share: expected 0 to 1, got ", share);
-  augment_.pink_share = share;
+  augment_.pink_share = checked_share(share, "pink noise share");
 }
 
 void AudioTask::set_reverb_share(double share) {
-  DUET_CHECK(share >= 0 && share <= 1, "reverberation share: expected 0 to 1, got ", share);
-  augment_.reverb_prob = share;
+  augment_.reverb_prob = checked_share(share, "reverberation share");
 }
 
 void AudioTask::set_cut_share(double share) {
-  DUET_CHECK(share >= 0 && share <= 1, "cut-word share: expected 0 to 1, got ", share);
-  augment_.cut_prob = share;
+  augment_.cut_prob = checked_share(share, "cut-word share");
 }
 
 void AudioTask::set_overdrive_share(double share) {
-  DUET_CHECK(share >= 0 && share <= 1, "overdrive share: expected 0 to 1, got ", share);
-  augment_.overdrive_prob = share;
+  augment_.overdrive_prob = checked_share(share, "overdrive share");
 }
 
 void AudioTask::set_click_share(double share) {
-  DUET_CHECK(share >= 0 && share <= 1, "click share: expected 0 to 1, got ", share);
-  augment_.click_prob = share;
+  augment_.click_prob = checked_share(share, "click share");
 }
 
 void AudioTask::set_lossy_share(double share) {
-  DUET_CHECK(share >= 0 && share <= 1, "lossy-coding share: expected 0 to 1, got ", share);
-  augment_.lossy_prob = share;
+  augment_.lossy_prob = checked_share(share, "lossy-coding share");
 }
 
 // The recipe's test-time speeds, or the clip alone.
@@ -297,8 +297,7 @@ ImageTask::ImageTask(const nlohmann::json& c, const data::Mnist* test) {
 }
 
 void ImageTask::set_printed_share(double p) {
-  DUET_CHECK(p >= 0 && p <= 1, "printed digits: a share in [0, 1], got ", p);
-  augment_.printed_prob = p;
+  augment_.printed_prob = checked_share(p, "printed digits");
 }
 
 void ImageTask::set_test_shift(int px) {
@@ -307,13 +306,11 @@ void ImageTask::set_test_shift(int px) {
 }
 
 void ImageTask::set_lowres_share(double p) {
-  DUET_CHECK(p >= 0 && p <= 1, "low-resolution digits: a share in [0, 1], got ", p);
-  augment_.lowres_prob = p;
+  augment_.lowres_prob = checked_share(p, "low-resolution digits");
 }
 
 void ImageTask::set_widen_share(double p) {
-  DUET_CHECK(p >= 0 && p <= 1, "wider digits: a share in [0, 1], got ", p);
-  augment_.widen_prob = p;
+  augment_.widen_prob = checked_share(p, "wider digits");
 }
 
 void ImageTask::set_noise_max(double sigma) {
@@ -323,8 +320,7 @@ void ImageTask::set_noise_max(double sigma) {
 }
 
 void ImageTask::set_thicken_share(double p) {
-  DUET_CHECK(p >= 0 && p <= 1, "thicker strokes: a share in [0, 1], got ", p);
-  augment_.thicken_prob = p;
+  augment_.thicken_prob = checked_share(p, "thicker strokes");
 }
 
 Batch ImageTask::train_batch(const std::vector<int64_t>& idx, Rng& rng) {
