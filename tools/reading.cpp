@@ -114,14 +114,19 @@ std::vector<NumberDigit> said_number(models::AudioTask& task, const dsp::Audio& 
   return digits;
 }
 
-std::vector<NumberDigit> written_number(models::ImageTask& task, const std::vector<uint8_t>& gray, int w, int h,
-                                        const std::string& path, models::PictureNotes* notes) {
-  const models::DigitReader likeliest = [&](const std::vector<std::vector<float>>& pictures) {
+models::DigitReader part_reader(models::ImageTask& task) {
+  return [&task](const std::vector<std::vector<float>>& pictures) {
     return likeliest_digits(task, pictures.size(), [&](size_t from, size_t to) {
-      return task.input_for(std::vector<std::vector<float>>(pictures.begin() + from, pictures.begin() + to));
+      models::Batch b = task.input_for(std::vector<std::vector<float>>(pictures.begin() + from, pictures.begin() + to));
+      b.views.clear();  // each picture as it is
+      return b;
     });
   };
-  const auto written = about_file(path, [&] { return models::number_digits(gray, w, h, notes, likeliest); });
+}
+
+std::vector<NumberDigit> written_number(models::ImageTask& task, const std::vector<uint8_t>& gray, int w, int h,
+                                        const std::string& path, models::PictureNotes* notes) {
+  const auto written = about_file(path, [&] { return models::number_digits(gray, w, h, notes, part_reader(task)); });
   if (const auto cut = std::count_if(written.begin(), written.end(), [](const auto& d) { return d.cut; }); cut > 0)
     std::fprintf(stderr, "duet: note: %s: ink that holds digits that touch is cut into %d digits where the model "
                  "reads them best (digits written apart read surer)\n", path.c_str(), int(cut));

@@ -55,6 +55,11 @@ std::vector<double> likeliest_digits(models::Task& task, size_t count,
 // naming `path`.
 std::vector<NumberDigit> said_number(models::AudioTask& task, const dsp::Audio& audio, const std::string& path);
 
+// How models::cut_touching reads the parts it chooses a cutting from (hundreds for a few digits that
+// touch): the log-probability of the digit `task` reads in each picture as it is, without the task's
+// test-time shifts, which would read each part five times. The digits found are read with them.
+models::DigitReader part_reader(models::ImageTask& task);
+
 // The digits of a picture (models::number_digits; digits that touch cut where the model reads them
 // best, models::cut_touching), each read as a picture of one digit is; a cut is noted on stderr.
 // `notes`, when given, is set to what the preparation did (models::PictureNotes).

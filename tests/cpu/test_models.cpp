@@ -30,6 +30,7 @@
 #include "models/strokes.h"
 #include "models/trainer.h"
 #include "tests/cpu/scratch.h"
+#include "tools/reading.h"
 
 using namespace duet;
 namespace fs = std::filesystem;
@@ -3731,6 +3732,26 @@ TEST(Images, TestTimeShiftsMoveThePictureAndAverage) {
   for (int y = 8; y < 44; ++y)
     for (int c = 18; c < 23; ++c) bar[y * 40 + c] = 20;
   EXPECT_EQ(t.input_for(bar, 40, 50).views.size(), 4u);
+  // The parts --number chooses a cutting of digits that touch from are read as they are
+  // (cli::part_reader): the log-probability of the likeliest digit without the shifts.
+  std::vector<uint8_t> plus(40 * 50, 230);
+  for (int k = 8; k < 36; ++k)
+    for (int c = 0; c < 5; ++c) plus[(25 + c - 2) * 40 + k] = 20, plus[(k + 5) * 40 + 18 + c] = 20;
+  const std::vector<std::vector<float>> parts = {models::to_mnist_form(bar, 40, 50), models::to_mnist_form(plus, 40, 50)};
+  const std::vector<double> part_lp = cli::part_reader(t)(parts);
+  ASSERT_EQ(part_lp.size(), parts.size());
+  double moved = 0;
+  for (size_t k = 0; k < parts.size(); ++k) {
+    auto log_most = [&](const models::Batch& in) {
+      const std::vector<float> p = F::softmax(t.forward(in, false, 0)).to_vector<float>();
+      return std::log(double(*std::max_element(p.begin(), p.end())));
+    };
+    models::Batch alone = t.input_for(parts[k]);
+    alone.views.clear();
+    EXPECT_NEAR(part_lp[k], log_most(alone), 1e-6) << k;
+    moved = std::max(moved, std::abs(part_lp[k] - log_most(t.input_for(parts[k]))));
+  }
+  EXPECT_GT(moved, 1e-4) << "the shifts read these pictures otherwise, or the test could not tell";
   // 0: the picture alone; saved with the model and read back; a folder without the key reads 0.
   t.set_test_shift(0);
   Rng rng2(4);
