@@ -3737,15 +3737,16 @@ TEST(Images, TestTimeShiftsMoveThePictureAndAverage) {
   std::vector<uint8_t> plus(40 * 50, 230);
   for (int k = 8; k < 36; ++k)
     for (int c = 0; c < 5; ++c) plus[(25 + c - 2) * 40 + k] = 20, plus[(k + 5) * 40 + 18 + c] = 20;
-  const std::vector<std::vector<float>> parts = {models::to_mnist_form(bar, 40, 50), models::to_mnist_form(plus, 40, 50)};
+  const std::vector<std::vector<float>> parts = {models::to_mnist_form(bar, 40, 50),
+                                                 models::to_mnist_form(plus, 40, 50)};
   const std::vector<double> part_lp = cli::part_reader(t)(parts);
   ASSERT_EQ(part_lp.size(), parts.size());
+  auto log_most = [&](const models::Batch& in) {
+    const std::vector<float> p = F::softmax(t.forward(in, false, 0)).to_vector<float>();
+    return std::log(double(*std::max_element(p.begin(), p.end())));
+  };
   double moved = 0;
   for (size_t k = 0; k < parts.size(); ++k) {
-    auto log_most = [&](const models::Batch& in) {
-      const std::vector<float> p = F::softmax(t.forward(in, false, 0)).to_vector<float>();
-      return std::log(double(*std::max_element(p.begin(), p.end())));
-    };
     models::Batch alone = t.input_for(parts[k]);
     alone.views.clear();
     EXPECT_NEAR(part_lp[k], log_most(alone), 1e-6) << k;
