@@ -1,9 +1,9 @@
 # Shared by the CLI test scripts: expectations about the duet binary's behaviour. A script
 # called as `SCRIPT PATH/TO/duet WORKDIR` sources it with `. lib.sh "$@"`: $duet is the binary,
-# $work the scratch folder (emptied here), and the counters start at zero.
+# $work the scratch folder (emptied here; made absolute), and the counters start at zero.
 duet=$1
 work=$2
-rm -rf "$work" && mkdir -p "$work"
+rm -rf "$work" && mkdir -p "$work" && work=$(cd "$work" && pwd)  # absolute: checks cd elsewhere
 failures=0
 passes=0
 
