@@ -341,8 +341,8 @@ Batch ImageTask::degraded_test_batch(const std::vector<int64_t>& idx, Rng& rng, 
   return b;
 }
 
-void ImageTask::add_views(Batch& b, Tensor x) const {
-  if (test_shift_ > 0)
+void ImageTask::add_views(Batch& b, Tensor x, bool shifted) const {
+  if (shifted && test_shift_ > 0)
     for (const Tensor& v : shifted_views(x, test_shift_, -mean_ / std_)) b.views.push_back(v.to(device_));
   b.image = x.to(device_);
 }
@@ -370,7 +370,7 @@ Batch ImageTask::input_for(const std::vector<float>& digit28) const {
   return b;
 }
 
-Batch ImageTask::input_for(const std::vector<std::vector<float>>& digits28) const {
+Batch ImageTask::input_for(const std::vector<std::vector<float>>& digits28, bool shifted) const {
   DUET_CHECK(!digits28.empty(), "input_for: no digits");
   std::vector<float> v;
   for (const std::vector<float>& d : digits28) {
@@ -378,7 +378,7 @@ Batch ImageTask::input_for(const std::vector<std::vector<float>>& digits28) cons
     v.insert(v.end(), one.begin(), one.end());
   }
   Batch b;
-  add_views(b, Tensor::from_vector<float>(v, {int64_t(digits28.size()), 1, 28, 28}, Device::cpu));
+  add_views(b, Tensor::from_vector<float>(v, {int64_t(digits28.size()), 1, 28, 28}, Device::cpu), shifted);
   return b;
 }
 

@@ -209,8 +209,9 @@ class ImageTask : public Task {
   Batch input_for(const std::vector<uint8_t>& gray, int w, int h, PictureNotes* notes = nullptr) const;
   // The same for a digit already in MNIST form (28x28 in [0, 1]: one of number_digits' digits).
   Batch input_for(const std::vector<float>& digit28) const;
-  // The same for several digits at once ([N, 1, 28, 28], one forward for all).
-  Batch input_for(const std::vector<std::vector<float>>& digits28) const;
+  // The same for several digits at once ([N, 1, 28, 28], one forward for all); without `shifted`,
+  // each picture alone (no test-time views: cut_touching's candidate parts, cli::part_reader).
+  Batch input_for(const std::vector<std::vector<float>>& digits28, bool shifted = true) const;
   // Evaluation and prediction also read each picture moved by this many pixels right, left,
   // down and up (shifted_views) and average the five readings' log-probabilities; 0: the
   // picture alone. Saved with the model; new trainings use kDefaultTestShift, folders saved
@@ -228,7 +229,7 @@ class ImageTask : public Task {
   std::unique_ptr<Network> net_;
   Tensor tiny_;  // as AudioTask's
   // The input (a CPU batch [B, 1, 28, 28]) and its test-time views, on the task's device.
-  void add_views(Batch& b, Tensor x) const;
+  void add_views(Batch& b, Tensor x, bool shifted = true) const;
 };
 
 // Shared by tasks: labels of a batch as an int32 tensor on the device.

@@ -117,9 +117,7 @@ std::vector<NumberDigit> said_number(models::AudioTask& task, const dsp::Audio& 
 models::DigitReader part_reader(models::ImageTask& task) {
   return [&task](const std::vector<std::vector<float>>& pictures) {
     return likeliest_digits(task, pictures.size(), [&](size_t from, size_t to) {
-      models::Batch b = task.input_for(std::vector<std::vector<float>>(pictures.begin() + from, pictures.begin() + to));
-      b.views.clear();  // each picture as it is
-      return b;
+      return task.input_for(std::vector<std::vector<float>>(pictures.begin() + from, pictures.begin() + to), false);
     });
   };
 }
